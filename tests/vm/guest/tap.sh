@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# TAP output and sysfs helpers for scenarios, sourced in the guest:
+#   . "$VM_SRCDIR/tests/vm/guest/tap.sh"
+# A scenario ends with done_testing, which prints the plan and sets the
+# exit status.
+. /vmtest/job.env
+. "$VM_SRCDIR/tests/vm/topologies.sh"
+
+tap_count=0
+tap_failures=0
+
+ok()     { tap_count=$((tap_count + 1)); echo "ok $tap_count - $*"; }
+not_ok() { tap_count=$((tap_count + 1)); tap_failures=$((tap_failures + 1)); echo "not ok $tap_count - $*"; }
+diag()   { printf '%s\n' "$@" | sed 's/^/# /'; }
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+    local desc=$1; shift
+    local out
+    if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc"; diag "failed: $*" "$out"; fi
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+    if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; diag "got:  '$1'" "want: '$2'"; fi
+}
+
+# like TEXT REGEX DESCRIPTION
+like() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "no match for /$2/ in:" "$1"; fi
+}
+
+done_testing() {
+    echo "1..$tap_count"
+    [ $tap_failures = 0 ]
+    exit $?
+}
+
+topology_enabled() { [[ " $VM_ENABLED_TOPOLOGIES " == *" $1 "* ]]; }
+
+# The driver bound to a PCI device, or "none".
+pci_driver() {
+    local link
+    link=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) && echo "${link##*/}" || echo none
+}
+
+pci_group() {
+    local link
+    link=$(readlink "/sys/bus/pci/devices/$1/iommu_group") && echo "${link##*/}"
+}
+
+# The addresses in IOMMU group N, sorted, on one line.
+group_members() {
+    ls "/sys/kernel/iommu_groups/$1/devices" | sort | xargs
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+wait_for() {
+    local tries=$(($1 * 10)); shift
+    while [ $tries -gt 0 ]; do
+        "$@" > /dev/null 2>&1 && return 0
+        sleep 0.1
+        tries=$((tries - 1))
+    done
+    return 1
+}

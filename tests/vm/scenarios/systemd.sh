@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The systemd boot mode: the host's systemd is PID 1, booted into
+# vmtest.target, with the system bus and polkit available through it and
+# the host's unrelated services left off.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+is "$(readlink /proc/1/exe)" /usr/lib/systemd/systemd "systemd is PID 1"
+is "$(systemctl show -P ActiveState vmtest-scenario.service)" activating \
+    "the scenario runs as vmtest-scenario.service"
+is "$(systemctl show -P ActiveState systemd-udevd.service)" active "udevd runs"
+is "$(systemctl show -P ActiveState dbus.socket)" active "the system bus socket is up"
+check "polkitd is bus-activated by systemd" \
+    busctl --system call org.freedesktop.PolicyKit1 /org/freedesktop/PolicyKit1/Authority \
+        org.freedesktop.DBus.Properties Get ss org.freedesktop.PolicyKit1.Authority BackendName
+is "$(systemctl show -P ActiveState polkit.service)" active "polkit.service is active"
+for unit in multi-user.target postgresql.service systemd-timesyncd.service getty@tty1.service; do
+    is "$(systemctl show -P ActiveState $unit)" inactive "the host's $unit stays off"
+done
+check "the test users exist" id alice
+like "$(id -nG alice)" '\bvfio\b' "alice is in group vfio"
+is "$(id -nG mallory)" mallory "mallory is in no other group"
+groups=$(ls /sys/kernel/iommu_groups | wc -l)
+check "the IOMMU groups are populated ($groups groups)" test "$groups" -gt 0
+
+done_testing

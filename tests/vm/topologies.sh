@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Named device topologies of the test VM.
+#
+# Sourced by the harness (to build QEMU's command line) and by scenarios in
+# the guest (to know the addresses). Every topology owns fixed slots, so any
+# set of them can be combined in one boot. The two virtio-9p devices that
+# carry the guest's root filesystem and the results share are always present.
+
+VM_ROOT9P_ADDR=0000:00:10.0     # backs the guest's root filesystem
+VM_RESULTS9P_ADDR=0000:00:11.0  # writable share for results
+VM_VGA_ADDR=0000:00:02.0        # std VGA, the boot display
+VM_EDU_ADDR=0000:00:03.0        # QEMU edu (1234:11e8): no host driver
+VM_E1000_ADDR=0000:00:04.0      # e1000: the host driver binds it
+VM_MF_ADDRS="0000:00:05.0 0000:00:05.1"   # one slot, two functions, one group
+VM_BRIDGE_ADDR=0000:00:06.0     # conventional PCI bridge ...
+VM_BRIDGED_ADDRS="0000:01:01.0 0000:01:02.0"  # ... and the endpoints behind it
+VM_NVME_ADDR=0000:00:07.0       # nvme: the host driver probes asynchronously
+
+VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
+
+# topology_qemu_args NAME WORKDIR: append NAME's devices to the array
+# QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
+topology_qemu_args() {
+    local name=$1 workdir=$2
+    case $name in
+    edu)
+        QEMU_TOPOLOGY_ARGS+=(-device edu,addr=03.0) ;;
+    e1000)
+        QEMU_TOPOLOGY_ARGS+=(-netdev user,id=vmnet0,restrict=on
+                             -device e1000,netdev=vmnet0,addr=04.0) ;;
+    multifunction)
+        QEMU_TOPOLOGY_ARGS+=(-netdev user,id=vmnet1,restrict=on
+                             -device e1000,netdev=vmnet1,addr=05.0,multifunction=on
+                             -device edu,addr=05.1) ;;
+    bridge)
+        QEMU_TOPOLOGY_ARGS+=(-device pci-bridge,id=vmbridge,chassis_nr=1,shpc=off,addr=06.0
+                             -device edu,bus=vmbridge,addr=01.0
+                             -netdev user,id=vmnet2,restrict=on
+                             -device e1000,netdev=vmnet2,bus=vmbridge,addr=02.0) ;;
+    vga)
+        QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=02.0) ;;
+    nvme)
+        truncate -s 16M "$workdir/nvme.img"
+        QEMU_TOPOLOGY_ARGS+=(-drive "file=$workdir/nvme.img,if=none,format=raw,id=vmnvme"
+                             -device nvme,serial=vfiodtest,drive=vmnvme,addr=07.0) ;;
+    *)
+        echo "unknown topology '$name' (known: $VM_TOPOLOGIES)" >&2
+        return 1 ;;
+    esac
+}
