@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "pci-device.h"
+
+#define PCI_CLASS_BRIDGE_PCI 0x0604
+#define PCI_CLASS_BRIDGE_CARDBUS 0x0607
+#define PCI_CLASS_BRIDGE_PCI_SEMI 0x0609
+
+static int read_hex_attr(sd_device *d, const char *attr, uint32_t max, uint32_t *ret)
+{
+        const char *v;
+        char *end;
+        unsigned long n;
+        int r;
+
+        r = sd_device_get_sysattr_value(d, attr, &v);
+        if (r < 0)
+                return r;
+        errno = 0;
+        n = strtoul(v, &end, 16);
+        if (errno != 0 || end == v || (*end != '\0' && *end != '\n') || n > max)
+                return -EBADMSG;
+        *ret = (uint32_t)n;
+        return 0;
+}
+
+static int read_u16_attr(sd_device *d, const char *attr, uint16_t *ret)
+{
+        uint32_t v;
+        int r = read_hex_attr(d, attr, UINT16_MAX, &v);
+        if (r < 0)
+                return r;
+        *ret = (uint16_t)v;
+        return 0;
+}
+
+/* The basename of the symlink attr (the driver's or the group's name), or
+ * NULL when there is no such link. */
+static int read_link_basename(sd_device *d, const char *attr, char **ret)
+{
+        const char *syspath;
+        _cleanup_free_ char *path = NULL;
+        char target[PATH_MAX];
+        ssize_t n;
+
+        if (sd_device_get_syspath(d, &syspath) < 0 || asprintf(&path, "%s/%s", syspath, attr) < 0)
+                return -ENOMEM;
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0) {
+                *ret = NULL;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        target[n] = '\0';
+        *ret = strdup(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int read_iommu_group(sd_device *d, int *ret)
+{
+        _cleanup_free_ char *group = NULL;
+        char *end;
+        long n;
+        int r;
+
+        r = read_link_basename(d, "iommu_group", &group);
+        if (r < 0)
+                return r;
+        if (!group) {
+                *ret = PCI_IOMMU_GROUP_NONE;
+                return 0;
+        }
+        errno = 0;
+        n = strtol(group, &end, 10);
+        if (errno != 0 || end == group || *end != '\0' || n < 0 || n > INT32_MAX)
+                return -EBADMSG;
+        *ret = (int)n;
+        return 0;
+}
+
+/* driver_override reads "(null)" when unset. */
+static int read_driver_override(sd_device *d, char **ret)
+{
+        const char *v;
+
+        *ret = NULL;
+        if (sd_device_get_sysattr_value(d, "driver_override", &v) < 0 || streq_null(v))
+                return 0;
+        *ret = strndup(v, strcspn(v, "\n"));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret)
+{
+        _cleanup_(pci_device_freep) PciDevice *p = NULL;
+        const char *subsystem, *sysname, *syspath, *boot_vga;
+        int r;
+
+        if (sd_device_get_subsystem(d, &subsystem) < 0 || !streq(subsystem, "pci"))
+                return -ENODEV;
+        r = sd_device_get_sysname(d, &sysname);
+        if (r < 0)
+                return r;
+        r = sd_device_get_syspath(d, &syspath);
+        if (r < 0)
+                return r;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        if (pci_address_normalize(sysname, p->address) < 0)
+                return -ENODEV;
+        p->syspath = strdup(syspath);
+        if (!p->syspath)
+                return -ENOMEM;
+
+        if ((r = read_u16_attr(d, "vendor", &p->vendor_id)) < 0 ||
+            (r = read_u16_attr(d, "device", &p->device_id)) < 0 ||
+            (r = read_hex_attr(d, "class", 0xffffff, &p->class_code)) < 0)
+                return r;
+        /* Absent on some devices (SR-IOV VFs of some drivers): not an error. */
+        (void)read_u16_attr(d, "subsystem_vendor", &p->subsystem_vendor_id);
+        (void)read_u16_attr(d, "subsystem_device", &p->subsystem_device_id);
+
+        r = read_link_basename(d, "driver", &p->driver);
+        if (r < 0)
+                return r;
+        r = read_driver_override(d, &p->driver_override);
+        if (r < 0)
+                return r;
+        r = read_iommu_group(d, &p->iommu_group);
+        if (r < 0)
+                return r;
+        p->boot_vga = sd_device_get_sysattr_value(d, "boot_vga", &boot_vga) >= 0 && boot_vga[0] == '1';
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int pci_device_new_from_address(const char *address, PciDevice **ret)
+{
+        _cleanup_(sd_device_unrefp) sd_device *d = NULL;
+        char normalized[PCI_ADDRESS_STRING_MAX];
+        int r;
+
+        r = pci_address_normalize(address, normalized);
+        if (r < 0)
+                return r;
+        r = sd_device_new_from_subsystem_sysname(&d, "pci", normalized);
+        if (r < 0)
+                return r;
+        return pci_device_new_from_sd_device(d, ret);
+}
+
+PciDevice *pci_device_free(PciDevice *p)
+{
+        if (!p)
+                return NULL;
+        free(p->syspath);
+        free(p->driver);
+        free(p->driver_override);
+        free(p);
+        return NULL;
+}
+
+bool pci_device_is_bridge(const PciDevice *p)
+{
+        uint32_t class = p->class_code >> 8;
+
+        return class == PCI_CLASS_BRIDGE_PCI || class == PCI_CLASS_BRIDGE_CARDBUS ||
+               class == PCI_CLASS_BRIDGE_PCI_SEMI || (p->driver && streq(p->driver, "pcieport"));
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-device.h>
+
+#include "pci-address.h"
+
+#define PCI_IOMMU_GROUP_NONE (-1)
+
+/* What vfiod knows of one PCI function, read from sysfs. */
+typedef struct PciDevice {
+        char address[PCI_ADDRESS_STRING_MAX];
+        char *syspath;
+        uint16_t vendor_id;
+        uint16_t device_id;
+        uint16_t subsystem_vendor_id;
+        uint16_t subsystem_device_id;
+        uint32_t class_code; /* base class, subclass, programming interface */
+        char *driver;        /* NULL when no driver is bound */
+        char *driver_override;
+        int iommu_group;     /* PCI_IOMMU_GROUP_NONE without an IOMMU */
+        bool boot_vga;
+} PciDevice;
+
+/* Reads the device at d, which must be on the pci subsystem. */
+int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret);
+int pci_device_new_from_address(const char *address, PciDevice **ret);
+PciDevice *pci_device_free(PciDevice *p);
+static inline void pci_device_freep(PciDevice **p)
+{
+        pci_device_free(*p);
+}
+
+/* PCI-to-PCI and CardBus bridges, and ports on pcieport: they route, they
+ * are never handed to a guest and never move with their group. */
+bool pci_device_is_bridge(const PciDevice *p);

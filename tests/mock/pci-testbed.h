@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <umockdev.h>
+
+/* One PCI function of a fixture. parent is NULL for a device on the root
+ * bus, else the sysfs devpath of its bridge; driver and group may be
+ * NULL / -1 for "unbound" and "no IOMMU". */
+typedef struct PciFixture {
+        const char *address;
+        const char *parent;
+        const char *vendor, *device, *class;
+        const char *driver;
+        int group;
+        const char *boot_vga;
+} PciFixture;
+
+/* Adds the function with its sysfs attributes and the driver and
+ * iommu_group links the kernel makes; returns its devpath (/sys/devices/...). */
+char *pci_testbed_add(UMockdevTestbed *tb, const PciFixture *f);

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The demonstration: a PCI device found, claimed, handed to an unprivileged
+# user, used by her nested QEMU, and released. Each step is checked.
+#
+# Until vfiod can do it, this is the manual procedure of vfio-notes.md done
+# with plain sysfs writes as root; every later issue moves a step into vfiod.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+say() { printf '\n# ==> %s\n' "$*"; }
+run() { printf '# $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/#   /'; return "${PIPESTATUS[0]}"; }
+
+addr=$VM_EDU_ADDR
+dev=/sys/bus/pci/devices/$addr
+
+say "1. Find the device: QEMU's edu test device (1234:11e8)"
+run lspci -nn -s "$addr"
+like "$(lspci -n -s "$addr")" "1234:11e8" "edu is at $addr"
+
+say "2. Check that the IOMMU is on and find the device's group"
+group=$(pci_group "$addr")
+run ls "/sys/kernel/iommu_groups/$group/devices"
+check "edu is in IOMMU group $group" test -n "$group"
+
+say "3. Claim the group: bind every device of it to vfio-pci (as root)"
+run modprobe vfio-pci
+for member in $(group_members "$group"); do
+    echo vfio-pci > "/sys/bus/pci/devices/$member/driver_override"
+    echo "$member" > /sys/bus/pci/drivers_probe
+done
+run readlink "$dev/driver"
+is "$(pci_driver "$addr")" vfio-pci "edu is on vfio-pci"
+
+say "4. Hand the group to alice: own /dev/vfio/$group, raise her locked-memory limit"
+chown alice "/dev/vfio/$group"
+run ls -l "/dev/vfio/$group"
+is "$(stat -c %U "/dev/vfio/$group")" alice "alice owns /dev/vfio/$group"
+
+say "5. alice starts QEMU with the device, as herself"
+out=$(printf 'info pci\nquit\n' |
+    prlimit --memlock=$((256 << 20)) setpriv --reuid=alice --regid=alice --init-groups \
+        timeout 120 qemu-system-x86_64 -M q35 -S -m 64 -nodefaults -display none \
+        -monitor stdio -device "vfio-pci,host=${addr#0000:}" 2>&1)
+printf '%s\n' "$out" | grep -A3 '1234:11e8' | sed 's/^/#   /'
+like "$out" "PCI device 1234:11e8" "alice's QEMU sees edu"
+
+say "6. Release: give the node back to root, return the group to its host drivers"
+chown root "/dev/vfio/$group"
+for member in $(group_members "$group"); do
+    echo > "/sys/bus/pci/devices/$member/driver_override"
+    echo "$member" > "/sys/bus/pci/devices/$member/driver/unbind"
+    echo "$member" > /sys/bus/pci/drivers_probe
+done
+is "$(pci_driver "$addr")" none "edu is back without a driver, as it was"
+
+done_testing
