@@ -56,3 +56,13 @@ static inline bool streq_null(const char *s)
 {
         return !s || s[0] == '\0' || streq(s, "(null)") || streq(s, "(null)\n");
 }
+
+static inline const char *strna(const char *s)
+{
+        return s ? s : "n/a";
+}
+
+static inline const char *strempty(const char *s)
+{
+        return s ? s : "";
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "client.h"
+#include "macro.h"
+
+int client_bus(Client *c, sd_bus **ret)
+{
+        int r;
+
+        if (!c->bus) {
+                if (c->bus_address) {
+                        r = sd_bus_new(&c->bus);
+                        if (r >= 0)
+                                r = sd_bus_set_address(c->bus, c->bus_address);
+                        if (r >= 0)
+                                r = sd_bus_set_bus_client(c->bus, true);
+                        if (r >= 0)
+                                r = sd_bus_start(c->bus);
+                } else
+                        r = sd_bus_open_system(&c->bus);
+                if (r < 0) {
+                        fprintf(stderr, "vfioctl-client: cannot connect to the %s bus: %s\n",
+                                c->bus_address ? "given" : "system", strerror(-r));
+                        c->bus = sd_bus_unref(c->bus);
+                        return r;
+                }
+        }
+        *ret = c->bus;
+        return 0;
+}
+
+bool client_error_is_absent(const sd_bus_error *e)
+{
+        return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                                      SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED);
+}
+
+static int call_manager_va(Client *c, const char *method, sd_bus_message **reply, sd_bus_error *error,
+                           const char *types, va_list ap)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
+        sd_bus *bus;
+        int r;
+
+        r = client_bus(c, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &msg, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                           method);
+        if (r >= 0 && types)
+                r = sd_bus_message_appendv(msg, types, ap);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, msg, 0, error, reply);
+}
+
+int client_call_manager(Client *c, const char *method, sd_bus_message **reply, const char *types, ...)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = call_manager_va(c, method, reply, &error, types, ap);
+        va_end(ap);
+        if (r >= 0)
+                return r;
+        if (client_error_is_absent(&error))
+                fprintf(stderr, "vfioctl-client: vfiod is not running and cannot be started (%s).\n"
+                                "Start it with 'systemctl start vfiod', or see 'vfioctl-client doctor'.\n",
+                        error.message ? error.message : strerror(-r));
+        else
+                fprintf(stderr, "vfioctl-client: %s\n", error.message ? error.message : strerror(-r));
+        return r;
+}
+
+int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n)
+{
+        DeviceRow *rows = NULL, row;
+        size_t count = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(soqqqqusssibbs)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(soqqqqusssibbs)", &row.address, &row.path,
+                                                  &row.vendor_id, &row.device_id, &row.subsystem_vendor_id,
+                                                  &row.subsystem_device_id, &row.class_code, &row.vendor_name,
+                                                  &row.model_name, &row.driver, &row.group, &row.boot_vga,
+                                                  &row.bridge, &row.state)) > 0) {
+                DeviceRow *a = reallocarray(rows, count + 1, sizeof(*a));
+                if (!a) {
+                        r = -ENOMEM;
+                        break;
+                }
+                rows = a;
+                rows[count++] = row;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r < 0) {
+                free(rows);
+                fprintf(stderr, "vfioctl-client: cannot read vfiod's reply: %s\n", strerror(-r));
+                return r;
+        }
+        *ret = rows;
+        *n = count;
+        return 0;
+}

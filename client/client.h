@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+
+/* What every verb gets: the options and, on demand, the bus. */
+typedef struct Client {
+        const char *bus_address; /* NULL: the system bus */
+        bool json;
+        bool color;
+        sd_bus *bus;
+} Client;
+
+typedef int (*VerbFn)(Client *c, int argc, char *argv[]);
+
+int verb_list(Client *c, int argc, char *argv[]);
+int verb_show(Client *c, int argc, char *argv[]);
+int verb_doctor(Client *c, int argc, char *argv[]);
+
+/* Connects once; reports its own error. */
+int client_bus(Client *c, sd_bus **ret);
+/* Calls a Manager method; reports a failure with the daemon's message. */
+int client_call_manager(Client *c, const char *method, sd_bus_message **reply, const char *types, ...);
+/* Whether the error means "vfiod is not there" rather than "vfiod said no". */
+bool client_error_is_absent(const sd_bus_error *e);
+
+/* One row of ListDevices(); the strings live in the reply message. */
+typedef struct DeviceRow {
+        const char *address, *path;
+        uint16_t vendor_id, device_id, subsystem_vendor_id, subsystem_device_id;
+        uint32_t class_code;
+        const char *vendor_name, *model_name, *driver;
+        int32_t group;
+        int boot_vga, bridge;
+        const char *state;
+} DeviceRow;
+
+int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n);
+
+/* output.c */
+typedef enum Color { COLOR_NONE, COLOR_GREEN, COLOR_YELLOW, COLOR_RED, COLOR_BLUE, COLOR_DIM, COLOR_BOLD } Color;
+const char *color_on(const Client *c, Color color);
+const char *color_off(const Client *c);
+void json_string(FILE *f, const char *s); /* a quoted JSON string, or null for NULL */
+void print_device_json(FILE *f, const DeviceRow *d);

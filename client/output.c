@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "client.h"
+
+const char *color_on(const Client *c, Color color)
+{
+        static const char *const codes[] = {
+                [COLOR_NONE] = "",          [COLOR_GREEN] = "\033[32m", [COLOR_YELLOW] = "\033[33m",
+                [COLOR_RED] = "\033[1;31m", [COLOR_BLUE] = "\033[34m",  [COLOR_DIM] = "\033[2m",
+                [COLOR_BOLD] = "\033[1m",
+        };
+        return c->color ? codes[color] : "";
+}
+
+const char *color_off(const Client *c)
+{
+        return c->color ? "\033[0m" : "";
+}
+
+void json_string(FILE *f, const char *s)
+{
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p < 0x20)
+                        fprintf(f, "\\u%04x", *p);
+                else
+                        fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
+static const char *nonempty(const char *s)
+{
+        return s && s[0] ? s : NULL;
+}
+
+void print_device_json(FILE *f, const DeviceRow *d)
+{
+        fputs("{\"address\":", f);
+        json_string(f, d->address);
+        fprintf(f, ",\"vendor_id\":\"%04x\",\"device_id\":\"%04x\"", d->vendor_id, d->device_id);
+        fprintf(f, ",\"subsystem_vendor_id\":\"%04x\",\"subsystem_device_id\":\"%04x\"", d->subsystem_vendor_id,
+                d->subsystem_device_id);
+        fprintf(f, ",\"class\":\"%06x\",\"vendor_name\":", d->class_code);
+        json_string(f, nonempty(d->vendor_name));
+        fputs(",\"model_name\":", f);
+        json_string(f, nonempty(d->model_name));
+        fputs(",\"driver\":", f);
+        json_string(f, nonempty(d->driver));
+        if (d->group >= 0)
+                fprintf(f, ",\"iommu_group\":%d", d->group);
+        else
+                fputs(",\"iommu_group\":null", f);
+        fprintf(f, ",\"boot_vga\":%s,\"bridge\":%s,\"state\":", d->boot_vga ? "true" : "false",
+                d->bridge ? "true" : "false");
+        json_string(f, d->state);
+        fputs(",\"object\":", f);
+        json_string(f, d->path);
+        fputc('}', f);
+}

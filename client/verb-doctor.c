@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "client.h"
+#include "diagnosis.h"
+#include "macro.h"
+
+/* vfioctl-client doctor: is this host ready for VFIO, and if not, what to
+ * do. Asks vfiod; when vfiod is not running, reads what it can itself. */
+
+static int diagnosis_from_daemon(Client *c, Diagnosis **ret)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(diagnosis_freep) Diagnosis *d = calloc(1, sizeof(*d));
+        const char *check, *severity, *summary, *remedy;
+        sd_bus *bus;
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        r = client_bus(c, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "Diagnose",
+                               &error, &reply, NULL);
+        if (r < 0)
+                return client_error_is_absent(&error) ? -ESRCH : r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ssss)");
+        while (r >= 0 &&
+               (r = sd_bus_message_read(reply, "(ssss)", &check, &severity, &summary, &remedy)) > 0) {
+                Finding *a = reallocarray(d->findings, d->n_findings + 1, sizeof(*a));
+                int s = finding_severity_from_string(severity);
+                if (!a)
+                        return -ENOMEM;
+                d->findings = a;
+                /* check ids are kept as text in the summary's owner: copy them. */
+                a[d->n_findings] = (Finding){
+                        .check = strdup(check),
+                        .severity = s < 0 ? FINDING_INFO : (FindingSeverity)s,
+                        .summary = strdup(summary),
+                        .remedy = remedy[0] ? strdup(remedy) : NULL,
+                };
+                d->n_findings++;
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+static void print_findings(const Client *c, const Diagnosis *d, bool from_daemon)
+{
+        static const struct {
+                const char *mark;
+                Color color;
+        } look[] = {
+                [FINDING_OK] = { "ok", COLOR_GREEN },
+                [FINDING_INFO] = { "info", COLOR_BLUE },
+                [FINDING_WARNING] = { "warn", COLOR_YELLOW },
+                [FINDING_ERROR] = { "FAIL", COLOR_RED },
+        };
+
+        if (c->json) {
+                printf("{\"daemon\":%s,\"findings\":[", from_daemon ? "true" : "false");
+                for (size_t i = 0; i < d->n_findings; i++) {
+                        const Finding *f = &d->findings[i];
+                        printf("%s{\"check\":", i ? "," : "");
+                        json_string(stdout, f->check);
+                        printf(",\"severity\":\"%s\",\"summary\":", finding_severity_to_string(f->severity));
+                        json_string(stdout, f->summary);
+                        fputs(",\"remedy\":", stdout);
+                        json_string(stdout, f->remedy);
+                        fputc('}', stdout);
+                }
+                fputs("]}\n", stdout);
+                return;
+        }
+        for (size_t i = 0; i < d->n_findings; i++) {
+                const Finding *f = &d->findings[i];
+                printf("%s%-4s%s %s\n", color_on(c, look[f->severity].color), look[f->severity].mark,
+                       color_off(c), f->summary);
+                if (f->remedy)
+                        printf("     %s->%s %s\n", color_on(c, COLOR_BOLD), color_off(c), f->remedy);
+        }
+}
+
+/* Findings that came over the bus own their check ids. */
+static void free_daemon_diagnosis(Diagnosis *d)
+{
+        for (size_t i = 0; d && i < d->n_findings; i++)
+                free((char *)d->findings[i].check);
+        diagnosis_free(d);
+}
+
+int verb_doctor(Client *c, int argc, char *argv[])
+{
+        Diagnosis *d = NULL;
+        bool from_daemon;
+        int r;
+
+        if (argc > 1) {
+                fprintf(stderr, "vfioctl-client: doctor takes no arguments.\n");
+                return -EINVAL;
+        }
+        r = diagnosis_from_daemon(c, &d);
+        from_daemon = r >= 0;
+        if (!from_daemon) {
+                if (!c->json)
+                        fprintf(stderr, "vfiod is not running%s: showing what this client can read itself.\n",
+                                r == -ESRCH ? "" : " or cannot be reached");
+                r = diagnosis_run(0, &d);
+                if (r < 0) {
+                        fprintf(stderr, "vfioctl-client: cannot examine this host: %s\n", strerror(-r));
+                        return r;
+                }
+        }
+        print_findings(c, d, from_daemon);
+        r = diagnosis_has_errors(d) ? -EPROTO : 0;
+        if (from_daemon)
+                free_daemon_diagnosis(d);
+        else
+                diagnosis_free(d);
+        /* Errors found are the answer, not a failure of the tool: exit 1 quietly. */
+        return r == -EPROTO ? -EPROTO : 0;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "macro.h"
+
+/* vfioctl-client show ADDRESS|GROUP: one device, or one IOMMU group. */
+
+static void print_device(const Client *c, const DeviceRow *d)
+{
+        printf("%s%s%s  %s %s\n", color_on(c, COLOR_BOLD), d->address, color_off(c), d->vendor_name,
+               d->model_name);
+        printf("  ids:       %04x:%04x (subsystem %04x:%04x)\n", d->vendor_id, d->device_id,
+               d->subsystem_vendor_id, d->subsystem_device_id);
+        printf("  class:     %06x%s%s\n", d->class_code, d->bridge ? ", bridge" : "",
+               d->boot_vga ? ", boot VGA" : "");
+        printf("  driver:    %s\n", d->driver[0] ? d->driver : "none");
+        printf("  state:     %s\n", d->state);
+        if (d->group >= 0)
+                printf("  group:     %d (/dev/vfio/%d)\n", d->group, d->group);
+        else
+                printf("  group:     none (no IOMMU)\n");
+}
+
+static int read_all_devices(Client *c, sd_bus_message **reply, DeviceRow **rows, size_t *n)
+{
+        int r = client_call_manager(c, "ListDevices", reply, NULL);
+        return r < 0 ? r : client_read_devices(*reply, rows, n);
+}
+
+static int show_device(Client *c, const char *address)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL, *reply = NULL;
+        _cleanup_free_ DeviceRow *rows = NULL;
+        const char *path;
+        size_t n;
+        int r;
+
+        /* The daemon validates the address and names what is wrong. */
+        r = client_call_manager(c, "GetDevice", &found, "s", address);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(found, "o", &path);
+        if (r < 0)
+                return r;
+        r = read_all_devices(c, &reply, &rows, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (streq(rows[i].path, path)) {
+                        if (c->json) {
+                                print_device_json(stdout, &rows[i]);
+                                fputc('\n', stdout);
+                        } else
+                                print_device(c, &rows[i]);
+                        return 0;
+                }
+        fprintf(stderr, "vfioctl-client: %s went away.\n", address);
+        return -ENODEV;
+}
+
+static int group_status(Client *c, uint32_t id, sd_bus_message **reply, int *viable, const char **state)
+{
+        const char *path;
+        uint32_t gid;
+        int r = client_call_manager(c, "ListGroups", reply, NULL);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(*reply, 'a', "(uoasbs)");
+        while (r >= 0 && (r = sd_bus_message_enter_container(*reply, 'r', "uoasbs")) > 0) {
+                r = sd_bus_message_read(*reply, "uo", &gid, &path);
+                if (r >= 0)
+                        r = sd_bus_message_skip(*reply, "as");
+                if (r >= 0)
+                        r = sd_bus_message_read(*reply, "bs", viable, state);
+                if (r >= 0 && gid == id)
+                        return 0;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(*reply);
+        }
+        return r < 0 ? r : -ENOENT;
+}
+
+static int show_group(Client *c, uint32_t id)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL, *groups = NULL, *reply = NULL;
+        _cleanup_free_ DeviceRow *rows = NULL;
+        const char *state;
+        int viable;
+        size_t n;
+        int r;
+
+        r = client_call_manager(c, "GetGroup", &found, "u", id);
+        if (r < 0)
+                return r;
+        r = group_status(c, id, &groups, &viable, &state);
+        if (r < 0)
+                return r;
+        r = read_all_devices(c, &reply, &rows, &n);
+        if (r < 0)
+                return r;
+        if (c->json) {
+                printf("{\"iommu_group\":%u,\"viable\":%s,\"state\":", id, viable ? "true" : "false");
+                json_string(stdout, state);
+                printf(",\"node\":\"/dev/vfio/%u\",\"devices\":[", id);
+        } else
+                printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c),
+                       state, viable ? "viable" : "not viable (a device is on a host driver)", id);
+        for (size_t i = 0, shown = 0; i < n; i++) {
+                if (rows[i].group != (int32_t)id)
+                        continue;
+                if (c->json) {
+                        if (shown++ > 0)
+                                fputc(',', stdout);
+                        print_device_json(stdout, &rows[i]);
+                } else
+                        print_device(c, &rows[i]);
+        }
+        if (c->json)
+                fputs("]}\n", stdout);
+        return 0;
+}
+
+int verb_show(Client *c, int argc, char *argv[])
+{
+        const char *arg;
+        char *end;
+        unsigned long id;
+
+        if (argc != 2) {
+                fprintf(stderr, "vfioctl-client: show takes one PCI address or IOMMU group number.\n");
+                return -EINVAL;
+        }
+        arg = argv[1];
+        /* All digits: a group number. Addresses always contain ':'. */
+        errno = 0;
+        id = strtoul(arg, &end, 10);
+        if (arg[0] >= '0' && arg[0] <= '9' && *end == '\0') {
+                if (errno != 0 || id > INT32_MAX) {
+                        fprintf(stderr, "vfioctl-client: %s is not an IOMMU group number.\n", arg);
+                        return -EINVAL;
+                }
+                return show_group(c, (uint32_t)id);
+        }
+        return show_device(c, arg);
+}

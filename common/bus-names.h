@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The names vfiod owns on the bus (DESIGN.md §2), shared by daemon and client. */
+
+#define VFIOD_BUS_NAME "io.github.vfiod1"
+#define VFIOD_ROOT_PATH "/io/github/vfiod1"
+#define VFIOD_DEVICE_PATH_PREFIX VFIOD_ROOT_PATH "/device"
+#define VFIOD_GROUP_PATH_PREFIX VFIOD_ROOT_PATH "/group"
+
+#define VFIOD_MANAGER_INTERFACE "io.github.vfiod1.Manager"
+#define VFIOD_DEVICE_INTERFACE "io.github.vfiod1.Device"
+#define VFIOD_GROUP_INTERFACE "io.github.vfiod1.Group"
+
+/* Bumped when a method, property or signal changes incompatibly. */
+#define VFIOD_API_VERSION 1
+
+#define VFIOD_ERROR_INVALID_ADDRESS "io.github.vfiod1.Error.InvalidAddress"
+#define VFIOD_ERROR_NO_SUCH_DEVICE "io.github.vfiod1.Error.NoSuchDevice"
+#define VFIOD_ERROR_NO_SUCH_GROUP "io.github.vfiod1.Error.NoSuchGroup"

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnosis.h"
+#include "macro.h"
+
+#define MEMLOCK_ENOUGH (UINT64_C(1) << 30) /* below this, most guests fail */
+
+static const char *const severity_names[] = {
+        [FINDING_OK] = "ok",
+        [FINDING_INFO] = "info",
+        [FINDING_WARNING] = "warning",
+        [FINDING_ERROR] = "error",
+};
+
+const char *finding_severity_to_string(FindingSeverity s)
+{
+        return severity_names[s];
+}
+
+int finding_severity_from_string(const char *s)
+{
+        for (size_t i = 0; i < ELEMENTSOF(severity_names); i++)
+                if (streq(s, severity_names[i]))
+                        return (int)i;
+        return -EINVAL;
+}
+
+/* Appends a finding; remedy_fmt may be NULL. Formats with one va_list each. */
+static int add(Diagnosis *d, const char *check, FindingSeverity severity, const char *remedy,
+               const char *summary_fmt, ...) _printf_(5, 6);
+static int add(Diagnosis *d, const char *check, FindingSeverity severity, const char *remedy,
+               const char *summary_fmt, ...)
+{
+        Finding *a = reallocarray(d->findings, d->n_findings + 1, sizeof(*a));
+        Finding *f;
+        va_list ap;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        d->findings = a;
+        f = &a[d->n_findings];
+        *f = (Finding){ .check = check, .severity = severity };
+        va_start(ap, summary_fmt);
+        r = vasprintf(&f->summary, summary_fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (remedy && !(f->remedy = strdup(remedy))) {
+                free(f->summary);
+                return -ENOMEM;
+        }
+        d->n_findings++;
+        return 0;
+}
+
+static bool cmdline_has(const HostFacts *f, const char *word)
+{
+        const char *p = f->cmdline;
+        size_t n = strlen(word);
+
+        while (p && (p = strstr(p, word))) {
+                bool starts = p == f->cmdline || p[-1] == ' ';
+                bool ends = p[n] == '\0' || p[n] == ' ' || p[n] == '\n' || word[n - 1] == '=';
+                if (starts && ends)
+                        return true;
+                p += n;
+        }
+        return false;
+}
+
+static const char *iommu_option(const HostFacts *f)
+{
+        return f->cpu_amd && !f->acpi_dmar ? "amd_iommu=on" : "intel_iommu=on";
+}
+
+static int check_iommu(const HostFacts *f, Diagnosis *d)
+{
+        char remedy[512];
+
+        if (f->n_groups > 0)
+                return add(d, "iommu-enabled", FINDING_OK, NULL, "The IOMMU is enabled: %zu IOMMU groups.",
+                           f->n_groups);
+
+        if (!f->acpi_dmar && !f->acpi_ivrs && f->n_iommu_units == 0) {
+                snprintf(remedy, sizeof(remedy),
+                         "Enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup, add %s to the "
+                         "kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) "
+                         "and reboot.",
+                         iommu_option(f));
+                return add(d, "iommu-enabled", FINDING_ERROR, remedy,
+                           "The IOMMU is disabled: the firmware describes none (no ACPI DMAR or IVRS table) "
+                           "and /sys/kernel/iommu_groups is empty.");
+        }
+        snprintf(remedy, sizeof(remedy),
+                 "Add %s to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then "
+                 "update-grub) and reboot%s.",
+                 iommu_option(f),
+                 cmdline_has(f, "intel_iommu=off") || cmdline_has(f, "iommu=off")
+                         ? "; remove the iommu=off/intel_iommu=off it has now"
+                         : "");
+        return add(d, "iommu-enabled", FINDING_ERROR, remedy,
+                   "The IOMMU is disabled: the firmware has one, but the kernel did not enable it "
+                   "(/sys/kernel/iommu_groups is empty).");
+}
+
+static int check_interrupt_remapping(const HostFacts *f, Diagnosis *d)
+{
+        if (f->n_groups == 0 || f->interrupt_remapping < 0)
+                return 0;
+        if (f->interrupt_remapping)
+                return add(d, "interrupt-remapping", FINDING_OK, NULL, "Interrupt remapping is enabled.");
+        return add(d, "interrupt-remapping", FINDING_WARNING,
+                   "Enable interrupt remapping (x2APIC) in the firmware setup. Only if you accept that a "
+                   "device can then inject interrupts into the host: options vfio_iommu_type1 "
+                   "allow_unsafe_interrupts=1 in /etc/modprobe.d/.",
+                   "Interrupt remapping is off: VFIO refuses devices with MSI interrupts unless told to "
+                   "allow unsafe interrupts.");
+}
+
+static int check_vfio_pci(const HostFacts *f, Diagnosis *d)
+{
+        if (f->vfio_pci_loaded)
+                return add(d, "vfio-pci", FINDING_OK, NULL, "The vfio-pci driver is loaded.");
+        if (f->vfio_pci_available)
+                return add(d, "vfio-pci", FINDING_INFO, NULL,
+                           "The vfio-pci driver is available, not loaded: vfiod loads it on the first claim.");
+        return add(d, "vfio-pci", FINDING_ERROR,
+                   "Install a kernel built with CONFIG_VFIO_PCI (Debian's linux-image-amd64 is).",
+                   "The vfio-pci driver is missing from this kernel.");
+}
+
+static int check_vfio_container(const HostFacts *f, Diagnosis *d)
+{
+        if (!f->vfio_container_exists)
+                return add(d, "vfio-container", FINDING_INFO, NULL,
+                           "/dev/vfio/vfio does not exist yet: it appears when the vfio module loads.");
+        if ((f->vfio_container_mode & 0777) == 0666)
+                return add(d, "vfio-container", FINDING_OK, NULL, "/dev/vfio/vfio is usable by everyone (0666).");
+        return add(d, "vfio-container", FINDING_WARNING,
+                   "chmod 0666 /dev/vfio/vfio: the container node is safe to share, udev normally sets this.",
+                   "/dev/vfio/vfio has mode %04o: users cannot open a VFIO container.",
+                   (unsigned)(f->vfio_container_mode & 07777));
+}
+
+/* Devices of different slots in one group can only go together: often a
+ * sign of missing ACS on a root port, or of a device one needs on the host. */
+static int check_group_isolation(const HostFacts *f, Diagnosis *d)
+{
+        size_t mixed = 0;
+        int r;
+
+        for (size_t i = 0; i < f->n_groups; i++) {
+                const GroupFacts *g = &f->groups[i];
+                char list[256] = "";
+                bool other_slot = false;
+                PciAddress first, a;
+
+                for (size_t j = 0, k = 0; j < g->n_members; j++) {
+                        if ((g->members[j].class_code >> 8) == 0x0604) /* bridges route, they don't mix */
+                                continue;
+                        if (pci_address_parse(g->members[j].address, &a) < 0)
+                                continue;
+                        if (k++ == 0)
+                                first = a;
+                        else if (a.domain != first.domain || a.bus != first.bus || a.slot != first.slot)
+                                other_slot = true;
+                        if (strlen(list) + PCI_ADDRESS_STRING_MAX + 2 < sizeof(list))
+                                strcat(strcat(list, list[0] ? ", " : ""), g->members[j].address);
+                }
+                if (!other_slot)
+                        continue;
+                mixed++;
+                r = add(d, "group-isolation", FINDING_WARNING,
+                        "Pass the whole group, or move the device to a slot behind a root port with ACS. "
+                        "The ACS override patch only hides the problem.",
+                        "IOMMU group %d mixes devices of different slots (%s): they can only be passed "
+                        "through together.",
+                        g->id, list);
+                if (r < 0)
+                        return r;
+        }
+        if (mixed == 0 && f->n_groups > 0)
+                return add(d, "group-isolation", FINDING_OK, NULL,
+                           "No IOMMU group mixes devices of different slots.");
+        return 0;
+}
+
+static int check_boot_vga(const HostFacts *f, Diagnosis *d)
+{
+        if (!f->boot_vga[0])
+                return 0;
+        return add(d, "boot-vga", FINDING_INFO,
+                   "Keep a second GPU for the host, or stop the display manager and unbind the console "
+                   "before claiming it.",
+                   "%s is the boot VGA (driver %s): passing it through takes the host's console with it.",
+                   f->boot_vga, f->boot_vga_driver ? f->boot_vga_driver : "none");
+}
+
+static int check_acs_override(const HostFacts *f, Diagnosis *d)
+{
+        if (!cmdline_has(f, "pcie_acs_override="))
+                return 0;
+        return add(d, "acs-override", FINDING_WARNING,
+                   "Remove pcie_acs_override= from the kernel command line; use a slot with real ACS instead.",
+                   "The ACS override is in use: IOMMU groups no longer show which devices can reach each "
+                   "other, so a guest may reach host devices.");
+}
+
+static void format_size(uint64_t v, char *buf, size_t n)
+{
+        if (v == UINT64_MAX)
+                snprintf(buf, n, "unlimited");
+        else
+                snprintf(buf, n, "%" PRIu64 " MiB", v >> 20);
+}
+
+static int check_memlock(const HostFacts *f, Diagnosis *d)
+{
+        char soft[32], hard[32];
+
+        if (!f->memlock_known)
+                return 0;
+        format_size(f->memlock_soft, soft, sizeof(soft));
+        format_size(f->memlock_hard, hard, sizeof(hard));
+        if (f->memlock_soft >= MEMLOCK_ENOUGH)
+                return add(d, "memlock", FINDING_OK, NULL, "Your locked-memory limit is %s (hard %s).", soft,
+                           hard);
+        return add(d, "memlock", FINDING_WARNING,
+                   "A guest needs its RAM plus about 1 GiB locked: raise the limit of the process that runs "
+                   "QEMU (LimitMEMLOCK= in a unit, memlock in /etc/security/limits.conf).",
+                   "Your locked-memory limit is %s (hard %s): QEMU will fail with "
+                   "\"vfio_dma_map(...) = -12 (Cannot allocate memory)\".",
+                   soft, hard);
+}
+
+int diagnosis_evaluate(const HostFacts *f, Diagnosis **ret)
+{
+        _cleanup_(diagnosis_freep) Diagnosis *d = calloc(1, sizeof(*d));
+        int (*const checks[])(const HostFacts *, Diagnosis *) = {
+                check_iommu,   check_interrupt_remapping, check_vfio_pci,     check_vfio_container,
+                check_group_isolation, check_boot_vga,    check_acs_override, check_memlock,
+        };
+
+        if (!d)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
+                int r = checks[i](f, d);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int diagnosis_run(pid_t pid, Diagnosis **ret)
+{
+        HostFacts f;
+        int r = host_facts_read(pid, &f);
+
+        if (r < 0)
+                return r;
+        r = diagnosis_evaluate(&f, ret);
+        host_facts_done(&f);
+        return r;
+}
+
+Diagnosis *diagnosis_free(Diagnosis *d)
+{
+        if (!d)
+                return NULL;
+        for (size_t i = 0; i < d->n_findings; i++) {
+                free(d->findings[i].summary);
+                free(d->findings[i].remedy);
+        }
+        free(d->findings);
+        free(d);
+        return NULL;
+}
+
+bool diagnosis_has_errors(const Diagnosis *d)
+{
+        for (size_t i = 0; i < d->n_findings; i++)
+                if (d->findings[i].severity == FINDING_ERROR)
+                        return true;
+        return false;
+}

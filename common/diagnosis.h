@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pci-address.h"
+
+/* Is this host ready for VFIO? Facts are read from the machine
+ * (host-facts.c), then judged here: the judging is pure, so it is tested
+ * without a machine. Shared by the daemon's Diagnose() and by
+ * `vfioctl-client doctor` when the daemon is not running. */
+
+typedef enum FindingSeverity {
+        FINDING_OK,
+        FINDING_INFO,
+        FINDING_WARNING,
+        FINDING_ERROR,
+} FindingSeverity;
+
+typedef struct Finding {
+        const char *check; /* a stable id, e.g. "iommu-enabled" */
+        FindingSeverity severity;
+        char *summary;
+        char *remedy; /* NULL when there is nothing to do */
+} Finding;
+
+typedef struct Diagnosis {
+        Finding *findings;
+        size_t n_findings;
+} Diagnosis;
+
+typedef struct GroupMember {
+        char address[PCI_ADDRESS_STRING_MAX];
+        uint32_t class_code;
+} GroupMember;
+
+typedef struct GroupFacts {
+        int id;
+        GroupMember *members;
+        size_t n_members;
+} GroupFacts;
+
+typedef struct HostFacts {
+        char *cmdline;            /* the kernel command line */
+        bool cpu_intel, cpu_amd;
+        bool acpi_dmar, acpi_ivrs; /* the firmware describes an IOMMU */
+        size_t n_iommu_units;      /* /sys/class/iommu */
+        int interrupt_remapping;   /* 1, 0, or -1 when unknown */
+        bool vfio_pci_loaded, vfio_pci_available;
+        bool vfio_container_exists;
+        mode_t vfio_container_mode;
+        bool memlock_known;
+        uint64_t memlock_soft, memlock_hard; /* UINT64_MAX: unlimited */
+        char boot_vga[PCI_ADDRESS_STRING_MAX]; /* "" when none */
+        char *boot_vga_driver;
+        GroupFacts *groups;
+        size_t n_groups;
+} HostFacts;
+
+/* Reads the facts; memlock is that of process pid (0: this process). */
+int host_facts_read(pid_t pid, HostFacts *ret);
+void host_facts_done(HostFacts *f);
+
+int diagnosis_evaluate(const HostFacts *f, Diagnosis **ret);
+int diagnosis_run(pid_t pid, Diagnosis **ret);
+Diagnosis *diagnosis_free(Diagnosis *d);
+static inline void diagnosis_freep(Diagnosis **d)
+{
+        diagnosis_free(*d);
+}
+bool diagnosis_has_errors(const Diagnosis *d);
+
+const char *finding_severity_to_string(FindingSeverity s);
+int finding_severity_from_string(const char *s);

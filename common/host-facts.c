@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "diagnosis.h"
+#include "macro.h"
+
+/* Reads what diagnosis.c judges from /proc, /sys and /dev. Nothing here
+ * needs privileges, so `doctor` runs it without the daemon too. */
+
+static char *read_file(const char *path)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f = fopen(path, "re");
+
+        if (!f)
+                return NULL;
+        if (getdelim(&buf, &size, '\0', f) < 0) {
+                fclose(f);
+                return NULL;
+        }
+        fclose(f);
+        return TAKE_PTR(buf);
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+        _cleanup_free_ char *s = read_file(path);
+        return s && strstr(s, needle);
+}
+
+static size_t count_entries(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static char *link_basename(const char *path)
+{
+        char target[PATH_MAX];
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        const char *slash;
+
+        if (n < 0)
+                return NULL;
+        target[n] = '\0';
+        slash = strrchr(target, '/');
+        return strdup(slash ? slash + 1 : target);
+}
+
+static uint32_t read_class(const char *address)
+{
+        char path[PATH_MAX];
+        _cleanup_free_ char *s = NULL;
+
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", address);
+        s = read_file(path);
+        return s ? (uint32_t)strtoul(s, NULL, 16) : 0;
+}
+
+static int read_group(const char *name, GroupFacts *g)
+{
+        char path[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", name);
+        d = opendir(path);
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                GroupMember *a;
+                if (pci_address_parse(de->d_name, NULL) < 0)
+                        continue;
+                a = reallocarray(g->members, g->n_members + 1, sizeof(*a));
+                if (!a) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                g->members = a;
+                pci_address_normalize(de->d_name, a[g->n_members].address);
+                a[g->n_members].class_code = read_class(de->d_name);
+                g->n_members++;
+        }
+        closedir(d);
+        return 0;
+}
+
+static int read_groups(HostFacts *f)
+{
+        DIR *d = opendir("/sys/kernel/iommu_groups");
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return 0;
+        while (r >= 0 && (de = readdir(d))) {
+                GroupFacts *a;
+                char *end;
+                long id = strtol(de->d_name, &end, 10);
+
+                if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end != '\0')
+                        continue;
+                a = reallocarray(f->groups, f->n_groups + 1, sizeof(*a));
+                if (!a) {
+                        r = -ENOMEM;
+                        break;
+                }
+                f->groups = a;
+                a[f->n_groups] = (GroupFacts){ .id = (int)id };
+                r = read_group(de->d_name, &a[f->n_groups]);
+                f->n_groups++;
+        }
+        closedir(d);
+        return r;
+}
+
+static void read_boot_vga(HostFacts *f)
+{
+        DIR *d = opendir("/sys/bus/pci/devices");
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char path[PATH_MAX];
+                _cleanup_free_ char *v = NULL;
+
+                snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/boot_vga", de->d_name);
+                v = read_file(path);
+                if (!v || v[0] != '1' || pci_address_normalize(de->d_name, f->boot_vga) < 0)
+                        continue;
+                snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", de->d_name);
+                f->boot_vga_driver = link_basename(path);
+                break;
+        }
+        closedir(d);
+}
+
+/* "Max locked memory   8388608   8388608   bytes" */
+static void read_memlock(pid_t pid, HostFacts *f)
+{
+        char path[64], soft[32], hard[32];
+        _cleanup_free_ char *limits = NULL;
+        const char *line;
+
+        snprintf(path, sizeof(path), "/proc/%d/limits", pid > 0 ? (int)pid : (int)getpid());
+        limits = read_file(path);
+        if (!limits || !(line = strstr(limits, "Max locked memory")))
+                return;
+        if (sscanf(line + strlen("Max locked memory"), "%31s %31s", soft, hard) != 2)
+                return;
+        f->memlock_soft = streq(soft, "unlimited") ? UINT64_MAX : strtoull(soft, NULL, 10);
+        f->memlock_hard = streq(hard, "unlimited") ? UINT64_MAX : strtoull(hard, NULL, 10);
+        f->memlock_known = true;
+}
+
+static bool vfio_pci_in_kernel(void)
+{
+        struct utsname u;
+        char path[PATH_MAX];
+
+        if (uname(&u) < 0)
+                return false;
+        snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", u.release);
+        if (file_contains(path, "/vfio-pci.ko"))
+                return true;
+        snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
+        return file_contains(path, "/vfio-pci.ko");
+}
+
+int host_facts_read(pid_t pid, HostFacts *f)
+{
+        _cleanup_free_ char *cpuinfo = NULL, *interrupts = NULL;
+        struct stat st;
+        int r;
+
+        *f = (HostFacts){ .interrupt_remapping = -1 };
+        f->cmdline = read_file("/proc/cmdline");
+        cpuinfo = read_file("/proc/cpuinfo");
+        f->cpu_intel = cpuinfo && strstr(cpuinfo, "GenuineIntel");
+        f->cpu_amd = cpuinfo && strstr(cpuinfo, "AuthenticAMD");
+        f->acpi_dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
+        f->acpi_ivrs = access("/sys/firmware/acpi/tables/IVRS", F_OK) == 0;
+        f->n_iommu_units = count_entries("/sys/class/iommu");
+
+        /* Remapped MSIs show as "IR-PCI-MSI" interrupt chips. */
+        interrupts = read_file("/proc/interrupts");
+        if (interrupts)
+                f->interrupt_remapping = strstr(interrupts, "IR-") != NULL;
+
+        f->vfio_pci_loaded = access("/sys/bus/pci/drivers/vfio-pci", F_OK) == 0;
+        f->vfio_pci_available = f->vfio_pci_loaded || vfio_pci_in_kernel();
+        if (stat("/dev/vfio/vfio", &st) == 0) {
+                f->vfio_container_exists = true;
+                f->vfio_container_mode = st.st_mode;
+        }
+        read_memlock(pid, f);
+        read_boot_vga(f);
+        r = read_groups(f);
+        if (r < 0) {
+                host_facts_done(f);
+                return r;
+        }
+        return 0;
+}
+
+void host_facts_done(HostFacts *f)
+{
+        free(f->cmdline);
+        free(f->boot_vga_driver);
+        for (size_t i = 0; i < f->n_groups; i++)
+                free(f->groups[i].members);
+        free(f->groups);
+        *f = (HostFacts){};
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "bus-names.h"
+#include "macro.h"
+#include "manager.h"
+
+/* io.github.vfiod1.Device: one object per PCI function, served from the
+ * device model by a fallback vtable (no per-object registration). */
+
+int bus_device_path(const Device *d, char **ret)
+{
+        return sd_bus_path_encode(VFIOD_DEVICE_PATH_PREFIX, d->pci->address, ret);
+}
+
+static int find_device(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error)
+{
+        Manager *m = userdata;
+        _cleanup_free_ char *address = NULL;
+        Device *d;
+
+        if (sd_bus_path_decode(path, VFIOD_DEVICE_PATH_PREFIX, &address) <= 0)
+                return 0;
+        d = device_model_find_device(m->model, address);
+        if (!d)
+                return 0;
+        *found = d;
+        return 1;
+}
+
+static int enumerate_devices(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
+                             sd_bus_error *error)
+{
+        Manager *m = userdata;
+        size_t n = device_model_n_devices(m->model);
+        char **l = calloc(n + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (bus_device_path(device_model_device_at(m->model, i), &l[i]) < 0) {
+                        for (size_t j = 0; j < i; j++)
+                                free(l[j]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        *nodes = l;
+        return 0;
+}
+
+#define DEVICE(userdata) ((Device *)(userdata))
+
+static int property_u16(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        const PciDevice *p = DEVICE(userdata)->pci;
+        uint16_t v = streq(property, "VendorId")            ? p->vendor_id
+                     : streq(property, "DeviceId")          ? p->device_id
+                     : streq(property, "SubsystemVendorId") ? p->subsystem_vendor_id
+                                                            : p->subsystem_device_id;
+        return sd_bus_message_append(reply, "q", v);
+}
+
+static int property_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        const Device *d = DEVICE(userdata);
+        const char *v = streq(property, "Address")      ? d->pci->address
+                        : streq(property, "VendorName") ? d->vendor_name
+                        : streq(property, "ModelName")  ? d->model_name
+                        : streq(property, "Driver")     ? d->pci->driver
+                        : streq(property, "DriverOverride") ? d->pci->driver_override
+                                                            : device_state_to_string(device_state(d));
+        return sd_bus_message_append(reply, "s", strempty(v));
+}
+
+static int property_class(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "u", DEVICE(userdata)->pci->class_code);
+}
+
+static int property_iommu_group(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "i", DEVICE(userdata)->pci->iommu_group);
+}
+
+static int property_group(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        _cleanup_free_ char *group_path = NULL;
+        int id = DEVICE(userdata)->pci->iommu_group;
+
+        if (id == PCI_IOMMU_GROUP_NONE)
+                return sd_bus_message_append(reply, "o", "/");
+        if (bus_group_path(id, &group_path) < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "o", group_path);
+}
+
+static int property_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        const Device *d = DEVICE(userdata);
+        int v = streq(property, "BootVga") ? d->pci->boot_vga : device_is_bridge(d);
+        return sd_bus_message_append(reply, "b", v);
+}
+
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+static const sd_bus_vtable device_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Address", "s", property_string, 0, CONST),
+        SD_BUS_PROPERTY("VendorId", "q", property_u16, 0, CONST),
+        SD_BUS_PROPERTY("DeviceId", "q", property_u16, 0, CONST),
+        SD_BUS_PROPERTY("SubsystemVendorId", "q", property_u16, 0, CONST),
+        SD_BUS_PROPERTY("SubsystemDeviceId", "q", property_u16, 0, CONST),
+        SD_BUS_PROPERTY("Class", "u", property_class, 0, CONST),
+        SD_BUS_PROPERTY("VendorName", "s", property_string, 0, CONST),
+        SD_BUS_PROPERTY("ModelName", "s", property_string, 0, CONST),
+        SD_BUS_PROPERTY("Driver", "s", property_string, 0, CHANGES),
+        SD_BUS_PROPERTY("DriverOverride", "s", property_string, 0, CHANGES),
+        SD_BUS_PROPERTY("State", "s", property_string, 0, CHANGES),
+        SD_BUS_PROPERTY("IommuGroup", "i", property_iommu_group, 0, CHANGES),
+        SD_BUS_PROPERTY("Group", "o", property_group, 0, CHANGES),
+        SD_BUS_PROPERTY("BootVga", "b", property_bool, 0, CONST),
+        SD_BUS_PROPERTY("Bridge", "b", property_bool, 0, CONST),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_device_register(Manager *m)
+{
+        int r = sd_bus_add_fallback_vtable(m->bus, NULL, VFIOD_DEVICE_PATH_PREFIX, VFIOD_DEVICE_INTERFACE,
+                                           device_vtable, find_device, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(m->bus, NULL, VFIOD_DEVICE_PATH_PREFIX, enumerate_devices, m);
+}
+
+/* The driver moved (bind, unbind) or the device came or went. */
+void bus_emit_model_change(Manager *m, ModelChange change, void *object)
+{
+        _cleanup_free_ char *path = NULL;
+        const char *interface;
+        int r;
+
+        switch (change) {
+        case MODEL_DEVICE_ADDED:
+        case MODEL_DEVICE_REMOVED:
+        case MODEL_DEVICE_CHANGED:
+                r = bus_device_path(object, &path);
+                interface = VFIOD_DEVICE_INTERFACE;
+                break;
+        default:
+                r = bus_group_path(((Group *)object)->id, &path);
+                interface = VFIOD_GROUP_INTERFACE;
+                break;
+        }
+        if (r < 0)
+                return;
+
+        switch (change) {
+        case MODEL_DEVICE_ADDED:
+        case MODEL_GROUP_ADDED:
+                (void)sd_bus_emit_interfaces_added(m->bus, path, interface, NULL);
+                break;
+        case MODEL_DEVICE_REMOVED:
+        case MODEL_GROUP_REMOVED:
+                (void)sd_bus_emit_interfaces_removed(m->bus, path, interface, NULL);
+                break;
+        case MODEL_DEVICE_CHANGED:
+                (void)sd_bus_emit_properties_changed(m->bus, path, interface, "Driver", "DriverOverride",
+                                                     "State", "IommuGroup", "Group", NULL);
+                break;
+        case MODEL_GROUP_CHANGED:
+                (void)sd_bus_emit_properties_changed(m->bus, path, interface, "Devices", "Viable", "State",
+                                                     NULL);
+                break;
+        }
+}

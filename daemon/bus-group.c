@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bus-names.h"
+#include "macro.h"
+#include "manager.h"
+
+/* io.github.vfiod1.Group: one object per IOMMU group, path .../group/<id>. */
+
+int bus_group_path(int id, char **ret)
+{
+        return asprintf(ret, VFIOD_GROUP_PATH_PREFIX "/%d", id) < 0 ? -ENOMEM : 0;
+}
+
+static int parse_group_path(const char *path, int *ret)
+{
+        const char *s = path + strlen(VFIOD_GROUP_PATH_PREFIX);
+        char *end;
+        long id;
+
+        if (strncmp(path, VFIOD_GROUP_PATH_PREFIX "/", strlen(VFIOD_GROUP_PATH_PREFIX) + 1) != 0)
+                return -EINVAL;
+        s++;
+        if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
+                return -EINVAL;
+        errno = 0;
+        id = strtol(s, &end, 10);
+        if (errno != 0 || *end != '\0' || id > INT32_MAX)
+                return -EINVAL;
+        *ret = (int)id;
+        return 0;
+}
+
+static int find_group(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *error)
+{
+        Manager *m = userdata;
+        Group *g;
+        int id;
+
+        if (parse_group_path(path, &id) < 0)
+                return 0;
+        g = device_model_find_group(m->model, id);
+        if (!g)
+                return 0;
+        *found = g;
+        return 1;
+}
+
+typedef struct PathList {
+        char **paths;
+        size_t n;
+        int error;
+} PathList;
+
+static void add_group_path(Group *g, void *userdata)
+{
+        PathList *l = userdata;
+        if (l->error == 0 && bus_group_path(g->id, &l->paths[l->n]) >= 0)
+                l->n++;
+        else
+                l->error = -ENOMEM;
+}
+
+static int enumerate_groups(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        PathList l = { .paths = calloc(device_model_n_groups(m->model) + 1, sizeof(char *)) };
+
+        if (!l.paths)
+                return -ENOMEM;
+        device_model_foreach_group(m->model, add_group_path, &l);
+        if (l.error < 0) {
+                for (size_t i = 0; i < l.n; i++)
+                        free(l.paths[i]);
+                free(l.paths);
+                return l.error;
+        }
+        *nodes = l.paths;
+        return 0;
+}
+
+#define GROUP(userdata) ((Group *)(userdata))
+
+static int property_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "u", (uint32_t)GROUP(userdata)->id);
+}
+
+static int property_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        const Group *g = GROUP(userdata);
+        int r = sd_bus_message_open_container(reply, 'a', "o");
+
+        for (size_t i = 0; r >= 0 && i < g->n_devices; i++) {
+                _cleanup_free_ char *device_path = NULL;
+                r = bus_device_path(g->devices[i], &device_path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "o", device_path);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_viable(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "b", group_is_viable(GROUP(userdata)));
+}
+
+static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "s", group_state_to_string(group_state(GROUP(userdata))));
+}
+
+static int property_node(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        char node[32];
+        snprintf(node, sizeof(node), "/dev/vfio/%d", GROUP(userdata)->id);
+        return sd_bus_message_append(reply, "s", node);
+}
+
+static const sd_bus_vtable group_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "u", property_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Devices", "ao", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Viable", "b", property_viable, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Node", "s", property_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_group_register(Manager *m)
+{
+        int r = sd_bus_add_fallback_vtable(m->bus, NULL, VFIOD_GROUP_PATH_PREFIX, VFIOD_GROUP_INTERFACE,
+                                           group_vtable, find_group, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(m->bus, NULL, VFIOD_GROUP_PATH_PREFIX, enumerate_groups, m);
+}

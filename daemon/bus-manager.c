@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "bus-names.h"
+#include "config.h"
+#include "diagnosis.h"
+#include "macro.h"
+#include "manager.h"
+
+/* io.github.vfiod1.Manager at the root object, next to the ObjectManager. */
+
+/* At most this much of a caller's string is quoted back in an error. */
+#define QUOTE_MAX 64
+
+/* Normalises a caller's address and finds the device, or fails with the
+ * error a user can act on. */
+static int lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error *error)
+{
+        char address[PCI_ADDRESS_STRING_MAX];
+        Device *d;
+
+        if (pci_address_normalize(input, address) < 0)
+                return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_ADDRESS,
+                                         "'%.*s' is not a PCI address: use the form 0000:01:00.0 or 01:00.0.",
+                                         QUOTE_MAX, input);
+        d = device_model_find_device(m->model, address);
+        if (!d)
+                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_DEVICE,
+                                         "No PCI device at %s: 'vfioctl-client list' shows the devices.",
+                                         address);
+        *ret = d;
+        return 0;
+}
+
+static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        _cleanup_free_ char *path = NULL;
+        const char *input;
+        Device *d;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &input);
+        if (r < 0)
+                return r;
+        r = lookup_device(userdata, input, &d, error);
+        if (r < 0)
+                return r;
+        r = bus_device_path(d, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", path);
+}
+
+static int method_get_group(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        _cleanup_free_ char *path = NULL;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &id);
+        if (r < 0)
+                return r;
+        if (id > INT32_MAX || !device_model_find_group(m->model, (int)id))
+                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_GROUP,
+                                         "No IOMMU group %" PRIu32 ": 'vfioctl-client list' shows the groups.",
+                                         id);
+        r = bus_group_path((int)id, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", path);
+}
+
+static int append_device(sd_bus_message *reply, const Device *d)
+{
+        _cleanup_free_ char *path = NULL;
+        const PciDevice *p = d->pci;
+        int r = bus_device_path(d, &path);
+
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "(soqqqqusssibbs)", p->address, path, p->vendor_id, p->device_id,
+                                     p->subsystem_vendor_id, p->subsystem_device_id, p->class_code,
+                                     strempty(d->vendor_name), strempty(d->model_name), strempty(p->driver),
+                                     p->iommu_group, p->boot_vga, device_is_bridge(d),
+                                     device_state_to_string(device_state(d)));
+}
+
+static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(soqqqqusssibbs)");
+        for (size_t i = 0; r >= 0 && i < device_model_n_devices(m->model); i++)
+                r = append_device(reply, device_model_device_at(m->model, i));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+typedef struct GroupAppend {
+        sd_bus_message *reply;
+        int r;
+} GroupAppend;
+
+static void append_group(Group *g, void *userdata)
+{
+        GroupAppend *a = userdata;
+        _cleanup_free_ char *path = NULL;
+        int r = a->r;
+
+        if (r >= 0)
+                r = bus_group_path(g->id, &path);
+        if (r >= 0)
+                r = sd_bus_message_open_container(a->reply, 'r', "uoasbs");
+        if (r >= 0)
+                r = sd_bus_message_append(a->reply, "uo", (uint32_t)g->id, path);
+        if (r >= 0)
+                r = sd_bus_message_open_container(a->reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && i < g->n_devices; i++)
+                r = sd_bus_message_append(a->reply, "s", g->devices[i]->pci->address);
+        if (r >= 0)
+                r = sd_bus_message_close_container(a->reply);
+        if (r >= 0)
+                r = sd_bus_message_append(a->reply, "bs", group_is_viable(g),
+                                          group_state_to_string(group_state(g)));
+        if (r >= 0)
+                r = sd_bus_message_close_container(a->reply);
+        a->r = r;
+}
+
+static int method_list_groups(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        GroupAppend a;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(uoasbs)");
+        if (r < 0)
+                return r;
+        a = (GroupAppend){ .reply = reply, .r = 0 };
+        device_model_foreach_group(m->model, append_group, &a);
+        if (a.r < 0)
+                return a.r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* The caller's own locked-memory limit belongs in its diagnosis. */
+static pid_t sender_pid(sd_bus_message *msg)
+{
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        pid_t pid = 0;
+
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID, &creds) >= 0)
+                (void)sd_bus_creds_get_pid(creds, &pid);
+        return pid;
+}
+
+static int method_diagnose(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(diagnosis_freep) Diagnosis *d = NULL;
+        int r;
+
+        r = diagnosis_run(sender_pid(msg), &d);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        for (size_t i = 0; r >= 0 && i < d->n_findings; i++) {
+                const Finding *f = &d->findings[i];
+                r = sd_bus_message_append(reply, "(ssss)", f->check, finding_severity_to_string(f->severity),
+                                          f->summary, strempty(f->remedy));
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_iommu_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", device_model_n_groups(m->model) > 0 ? "enabled" : "disabled");
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", NULL, offsetof(Manager, version), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ApiVersion", "u", NULL, offsetof(Manager, api_version), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("IommuState", "s", property_iommu_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES("ListDevices", "", , "a(soqqqqusssibbs)", SD_BUS_PARAM(devices),
+                                 method_list_devices, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListGroups", "", , "a(uoasbs)", SD_BUS_PARAM(groups), method_list_groups, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetDevice", "s", SD_BUS_PARAM(address), "o", SD_BUS_PARAM(device),
+                                 method_get_device, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetGroup", "u", SD_BUS_PARAM(id), "o", SD_BUS_PARAM(group), method_get_group,
+                                 0),
+        SD_BUS_METHOD_WITH_NAMES("Diagnose", "", , "a(ssss)", SD_BUS_PARAM(findings), method_diagnose, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_manager_register(Manager *m)
+{
+        int r = sd_bus_add_object_vtable(m->bus, NULL, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                         manager_vtable, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(m->bus, NULL, VFIOD_ROOT_PATH);
+}

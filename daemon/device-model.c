@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device-model.h"
+#include "log.h"
+#include "macro.h"
+
+struct DeviceModel {
+        Device **devices; /* sorted by address */
+        size_t n_devices;
+        size_t allocated_devices;
+
+        Group **groups; /* indexed by group id, NULL where there is none */
+        size_t allocated_groups;
+        size_t n_groups;
+
+        sd_hwdb *hwdb; /* NULL when the system has none: names stay unknown */
+        sd_device_monitor *monitor;
+        ModelChangeFn on_change;
+        void *userdata;
+};
+
+static void notify(DeviceModel *m, ModelChange change, void *object)
+{
+        if (m->on_change)
+                m->on_change(m, change, object, m->userdata);
+}
+
+/* ---- names ---- */
+
+static void device_lookup_names(DeviceModel *m, Device *d)
+{
+        char key[64];
+        const PciDevice *p = d->pci;
+
+        d->vendor_name = d->model_name = NULL;
+        if (!m->hwdb)
+                return;
+        /* The modalias prefix: the hwdb's most specific match wins, so a
+         * subsystem-specific model name is found when there is one. */
+        snprintf(key, sizeof(key), "pci:v%08Xd%08Xsv%08Xsd%08X", p->vendor_id, p->device_id,
+                 p->subsystem_vendor_id, p->subsystem_device_id);
+        (void)sd_hwdb_get(m->hwdb, key, "ID_VENDOR_FROM_DATABASE", &d->vendor_name);
+        (void)sd_hwdb_get(m->hwdb, key, "ID_MODEL_FROM_DATABASE", &d->model_name);
+}
+
+/* ---- devices ---- */
+
+static Device *device_free(Device *d)
+{
+        if (d) {
+                pci_device_free(d->pci);
+                free(d);
+        }
+        return NULL;
+}
+
+static int compare_devices(const void *a, const void *b)
+{
+        const Device *x = *(Device *const *)a, *y = *(Device *const *)b;
+        return strcmp(x->pci->address, y->pci->address);
+}
+
+static int compare_address_to_device(const void *key, const void *elem)
+{
+        return strcmp(key, (*(Device *const *)elem)->pci->address);
+}
+
+/* The index where address is, or would be inserted. */
+static size_t device_index(const DeviceModel *m, const char *address, bool *found)
+{
+        size_t lo = 0, hi = m->n_devices;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(address, m->devices[mid]->pci->address);
+                if (c == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        *found = false;
+        return lo;
+}
+
+static int ensure_device_capacity(DeviceModel *m, size_t n)
+{
+        Device **a;
+        size_t want;
+
+        if (n <= m->allocated_devices)
+                return 0;
+        want = m->allocated_devices ? m->allocated_devices * 2 : 64;
+        while (want < n)
+                want *= 2;
+        a = reallocarray(m->devices, want, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        m->devices = a;
+        m->allocated_devices = want;
+        return 0;
+}
+
+Device *device_model_find_device(const DeviceModel *m, const char *normalized_address)
+{
+        Device **d;
+
+        if (m->n_devices == 0)
+                return NULL;
+        d = bsearch(normalized_address, m->devices, m->n_devices, sizeof(*m->devices),
+                    compare_address_to_device);
+        return d ? *d : NULL;
+}
+
+size_t device_model_n_devices(const DeviceModel *m)
+{
+        return m->n_devices;
+}
+
+Device *device_model_device_at(const DeviceModel *m, size_t i)
+{
+        return i < m->n_devices ? m->devices[i] : NULL;
+}
+
+DeviceState device_state(const Device *d)
+{
+        const char *driver = d->pci->driver;
+
+        if (!driver)
+                return DEVICE_STATE_UNBOUND;
+        if (streq(driver, "vfio-pci") || streq(driver, "pci-stub"))
+                return DEVICE_STATE_VFIO;
+        return DEVICE_STATE_HOST;
+}
+
+const char *device_state_to_string(DeviceState s)
+{
+        static const char *const names[] = {
+                [DEVICE_STATE_UNBOUND] = "unbound",
+                [DEVICE_STATE_HOST] = "host",
+                [DEVICE_STATE_VFIO] = "vfio",
+        };
+        return names[s];
+}
+
+bool device_is_bridge(const Device *d)
+{
+        return pci_device_is_bridge(d->pci);
+}
+
+/* ---- groups ---- */
+
+static Group *group_free(Group *g)
+{
+        if (g) {
+                free(g->devices);
+                free(g);
+        }
+        return NULL;
+}
+
+Group *device_model_find_group(const DeviceModel *m, int id)
+{
+        if (id < 0 || (size_t)id >= m->allocated_groups)
+                return NULL;
+        return m->groups[id];
+}
+
+size_t device_model_n_groups(const DeviceModel *m)
+{
+        return m->n_groups;
+}
+
+void device_model_foreach_group(const DeviceModel *m, void (*fn)(Group *g, void *userdata), void *userdata)
+{
+        for (size_t i = 0; i < m->allocated_groups; i++)
+                if (m->groups[i])
+                        fn(m->groups[i], userdata);
+}
+
+static int group_get_or_add(DeviceModel *m, int id, Group **ret, bool *created)
+{
+        Group *g;
+
+        *created = false;
+        if ((size_t)id >= m->allocated_groups) {
+                size_t want = m->allocated_groups ? m->allocated_groups : 64;
+                Group **a;
+                while (want <= (size_t)id)
+                        want *= 2;
+                a = reallocarray(m->groups, want, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                memset(a + m->allocated_groups, 0, (want - m->allocated_groups) * sizeof(*a));
+                m->groups = a;
+                m->allocated_groups = want;
+        }
+        g = m->groups[id];
+        if (!g) {
+                g = calloc(1, sizeof(*g));
+                if (!g)
+                        return -ENOMEM;
+                g->id = id;
+                m->groups[id] = g;
+                m->n_groups++;
+                *created = true;
+        }
+        *ret = g;
+        return 0;
+}
+
+static int group_add_device(Group *g, Device *d)
+{
+        Device **a = reallocarray(g->devices, g->n_devices + 1, sizeof(*a));
+        size_t i = 0;
+
+        if (!a)
+                return -ENOMEM;
+        g->devices = a;
+        while (i < g->n_devices && strcmp(g->devices[i]->pci->address, d->pci->address) < 0)
+                i++;
+        memmove(g->devices + i + 1, g->devices + i, (g->n_devices - i) * sizeof(*a));
+        g->devices[i] = d;
+        g->n_devices++;
+        return 0;
+}
+
+static void group_remove_device(Group *g, Device *d)
+{
+        for (size_t i = 0; i < g->n_devices; i++)
+                if (g->devices[i] == d) {
+                        memmove(g->devices + i, g->devices + i + 1, (g->n_devices - i - 1) * sizeof(Device *));
+                        g->n_devices--;
+                        return;
+                }
+}
+
+/* Puts d into its IOMMU group; tells of a new group or a changed one. */
+static int attach_to_group(DeviceModel *m, Device *d, bool announce)
+{
+        Group *g;
+        bool created;
+        int r;
+
+        if (d->pci->iommu_group == PCI_IOMMU_GROUP_NONE)
+                return 0;
+        r = group_get_or_add(m, d->pci->iommu_group, &g, &created);
+        if (r < 0)
+                return r;
+        r = group_add_device(g, d);
+        if (r < 0)
+                return r;
+        if (announce)
+                notify(m, created ? MODEL_GROUP_ADDED : MODEL_GROUP_CHANGED, g);
+        return 0;
+}
+
+static void detach_from_group(DeviceModel *m, Device *d, int group_id)
+{
+        Group *g = device_model_find_group(m, group_id);
+
+        if (!g)
+                return;
+        group_remove_device(g, d);
+        if (g->n_devices > 0) {
+                notify(m, MODEL_GROUP_CHANGED, g);
+                return;
+        }
+        notify(m, MODEL_GROUP_REMOVED, g);
+        m->groups[group_id] = group_free(g);
+        m->n_groups--;
+}
+
+bool group_is_viable(const Group *g)
+{
+        for (size_t i = 0; i < g->n_devices; i++)
+                if (!device_is_bridge(g->devices[i]) && device_state(g->devices[i]) == DEVICE_STATE_HOST)
+                        return false;
+        return true;
+}
+
+GroupState group_state(const Group *g)
+{
+        size_t endpoints = 0, vfio = 0, unbound = 0;
+
+        for (size_t i = 0; i < g->n_devices; i++) {
+                if (device_is_bridge(g->devices[i]))
+                        continue;
+                endpoints++;
+                switch (device_state(g->devices[i])) {
+                case DEVICE_STATE_HOST:
+                        return GROUP_STATE_HOST;
+                case DEVICE_STATE_VFIO:
+                        vfio++;
+                        break;
+                case DEVICE_STATE_UNBOUND:
+                        unbound++;
+                        break;
+                }
+        }
+        if (vfio == endpoints && endpoints > 0)
+                return GROUP_STATE_VFIO;
+        if (unbound == endpoints)
+                return GROUP_STATE_UNBOUND;
+        return GROUP_STATE_MIXED;
+}
+
+const char *group_state_to_string(GroupState s)
+{
+        static const char *const names[] = {
+                [GROUP_STATE_HOST] = "host",
+                [GROUP_STATE_VFIO] = "vfio",
+                [GROUP_STATE_UNBOUND] = "unbound",
+                [GROUP_STATE_MIXED] = "mixed",
+        };
+        return names[s];
+}
+
+/* ---- the model ---- */
+
+int device_model_new(DeviceModel **ret)
+{
+        DeviceModel *m = calloc(1, sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        r = sd_hwdb_new(&m->hwdb);
+        if (r < 0)
+                log_warning("No hardware database (%s): devices will have no vendor or model names.",
+                            strerror(-r));
+        *ret = m;
+        return 0;
+}
+
+DeviceModel *device_model_free(DeviceModel *m)
+{
+        if (!m)
+                return NULL;
+        sd_device_monitor_unref(m->monitor);
+        for (size_t i = 0; i < m->n_devices; i++)
+                device_free(m->devices[i]);
+        free(m->devices);
+        for (size_t i = 0; i < m->allocated_groups; i++)
+                group_free(m->groups[i]);
+        free(m->groups);
+        sd_hwdb_unref(m->hwdb);
+        free(m);
+        return NULL;
+}
+
+static int device_new(DeviceModel *m, sd_device *sd, Device **ret)
+{
+        _cleanup_free_ Device *d = calloc(1, sizeof(*d));
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        r = pci_device_new_from_sd_device(sd, &d->pci);
+        if (r < 0)
+                return r;
+        device_lookup_names(m, d);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int device_model_enumerate(DeviceModel *m)
+{
+        _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+        int r;
+
+        r = sd_device_enumerator_new(&e);
+        if (r < 0)
+                return r;
+        r = sd_device_enumerator_add_match_subsystem(e, "pci", true);
+        if (r < 0)
+                return r;
+
+        for (sd_device *sd = sd_device_enumerator_get_device_first(e); sd;
+             sd = sd_device_enumerator_get_device_next(e)) {
+                Device *d;
+
+                r = device_new(m, sd, &d);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        const char *path = NULL;
+                        (void)sd_device_get_syspath(sd, &path);
+                        log_warning("Ignoring %s: cannot read it: %s", strna(path), strerror(-r));
+                        continue;
+                }
+                r = ensure_device_capacity(m, m->n_devices + 1);
+                if (r < 0) {
+                        device_free(d);
+                        return r;
+                }
+                m->devices[m->n_devices++] = d;
+        }
+        /* Sort once, then group: cheaper than inserting in order. */
+        qsort(m->devices, m->n_devices, sizeof(*m->devices), compare_devices);
+        for (size_t i = 0; i < m->n_devices; i++) {
+                r = attach_to_group(m, m->devices[i], false);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- following the kernel ---- */
+
+static int handle_add(DeviceModel *m, sd_device *sd, const char *address)
+{
+        Device *d;
+        bool found;
+        size_t i = device_index(m, address, &found);
+        int r;
+
+        if (found) /* an add for a device we know: treat as a change */
+                return 0;
+        r = device_new(m, sd, &d);
+        if (r < 0)
+                return r;
+        r = ensure_device_capacity(m, m->n_devices + 1);
+        if (r < 0) {
+                device_free(d);
+                return r;
+        }
+        memmove(m->devices + i + 1, m->devices + i, (m->n_devices - i) * sizeof(*m->devices));
+        m->devices[i] = d;
+        m->n_devices++;
+        notify(m, MODEL_DEVICE_ADDED, d);
+        return attach_to_group(m, d, true);
+}
+
+static void handle_remove(DeviceModel *m, const char *address)
+{
+        bool found;
+        size_t i = device_index(m, address, &found);
+        Device *d;
+
+        if (!found)
+                return;
+        d = m->devices[i];
+        detach_from_group(m, d, d->pci->iommu_group);
+        notify(m, MODEL_DEVICE_REMOVED, d);
+        memmove(m->devices + i, m->devices + i + 1, (m->n_devices - i - 1) * sizeof(*m->devices));
+        m->n_devices--;
+        device_free(d);
+}
+
+/* Re-reads a known device in place: the Device stays, so its bus object does. */
+static int handle_change(DeviceModel *m, sd_device *sd, const char *address)
+{
+        Device *d = device_model_find_device(m, address);
+        PciDevice *fresh;
+        int old_group, r;
+
+        if (!d)
+                return handle_add(m, sd, address);
+        r = pci_device_new_from_sd_device(sd, &fresh);
+        if (r < 0)
+                return r;
+        old_group = d->pci->iommu_group;
+        pci_device_free(d->pci);
+        d->pci = fresh;
+        device_lookup_names(m, d);
+        notify(m, MODEL_DEVICE_CHANGED, d);
+
+        if (old_group == fresh->iommu_group) {
+                Group *g = device_model_find_group(m, old_group);
+                if (g)
+                        notify(m, MODEL_GROUP_CHANGED, g);
+                return 0;
+        }
+        detach_from_group(m, d, old_group);
+        return attach_to_group(m, d, true);
+}
+
+static const char *device_action_to_string(sd_device_action_t a)
+{
+        static const char *const names[] = {
+                [SD_DEVICE_ADD] = "add",       [SD_DEVICE_REMOVE] = "remove", [SD_DEVICE_CHANGE] = "change",
+                [SD_DEVICE_MOVE] = "move",     [SD_DEVICE_ONLINE] = "online", [SD_DEVICE_OFFLINE] = "offline",
+                [SD_DEVICE_BIND] = "bind",     [SD_DEVICE_UNBIND] = "unbind",
+        };
+        return a >= 0 && (size_t)a < ELEMENTSOF(names) ? names[a] : "event";
+}
+
+static int on_uevent(sd_device_monitor *monitor, sd_device *sd, void *userdata)
+{
+        DeviceModel *m = userdata;
+        char address[PCI_ADDRESS_STRING_MAX];
+        const char *subsystem, *sysname;
+        sd_device_action_t action;
+        int r;
+
+        if (sd_device_get_subsystem(sd, &subsystem) < 0 || !streq(subsystem, "pci"))
+                return 0;
+        if (sd_device_get_sysname(sd, &sysname) < 0 || pci_address_normalize(sysname, address) < 0)
+                return 0;
+        if (sd_device_get_action(sd, &action) < 0)
+                return 0;
+
+        switch (action) {
+        case SD_DEVICE_ADD:
+                r = handle_add(m, sd, address);
+                break;
+        case SD_DEVICE_REMOVE:
+                handle_remove(m, address);
+                r = 0;
+                break;
+        default: /* bind, unbind, change, move */
+                r = handle_change(m, sd, address);
+                break;
+        }
+        if (r < 0)
+                log_warning("Cannot follow %s of %s: %s", device_action_to_string(action), address,
+                            strerror(-r));
+        return 0;
+}
+
+int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, void *userdata)
+{
+        int r;
+
+        m->on_change = on_change;
+        m->userdata = userdata;
+        r = sd_device_monitor_new(&m->monitor);
+        if (r < 0)
+                return r;
+        r = sd_device_monitor_filter_add_match_subsystem_devtype(m->monitor, "pci", NULL);
+        if (r < 0)
+                return r;
+        r = sd_device_monitor_attach_event(m->monitor, event);
+        if (r < 0)
+                return r;
+        return sd_device_monitor_start(m->monitor, on_uevent, m);
+}

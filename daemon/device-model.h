@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <systemd/sd-device.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-hwdb.h>
+
+#include "pci-device.h"
+
+/* The host's PCI functions and IOMMU groups, as sysfs shows them, kept in
+ * step with the kernel by an sd-device monitor. */
+
+typedef enum DeviceState {
+        DEVICE_STATE_UNBOUND, /* no driver */
+        DEVICE_STATE_HOST,    /* a host driver */
+        DEVICE_STATE_VFIO,    /* vfio-pci (or pci-stub, which holds it for VFIO) */
+} DeviceState;
+
+typedef enum GroupState {
+        GROUP_STATE_HOST,    /* some endpoint is on a host driver */
+        GROUP_STATE_VFIO,    /* every endpoint is on vfio-pci */
+        GROUP_STATE_UNBOUND, /* every endpoint is without a driver */
+        GROUP_STATE_MIXED,   /* viable, but only partly on vfio-pci */
+} GroupState;
+
+typedef struct Device {
+        PciDevice *pci;
+        const char *vendor_name; /* from the hwdb, NULL when unknown; */
+        const char *model_name;  /* pointers into the mapped hwdb */
+} Device;
+
+typedef struct Group {
+        int id;
+        Device **devices; /* sorted by address */
+        size_t n_devices;
+} Group;
+
+typedef struct DeviceModel DeviceModel;
+
+typedef enum ModelChange {
+        MODEL_DEVICE_ADDED,
+        MODEL_DEVICE_REMOVED, /* called before the device is freed */
+        MODEL_DEVICE_CHANGED,
+        MODEL_GROUP_ADDED,
+        MODEL_GROUP_REMOVED, /* called before the group is freed */
+        MODEL_GROUP_CHANGED,
+} ModelChange;
+
+/* Told of every change the monitor brings: object is a Device * or a Group *. */
+typedef void (*ModelChangeFn)(DeviceModel *m, ModelChange change, void *object, void *userdata);
+
+int device_model_new(DeviceModel **ret);
+DeviceModel *device_model_free(DeviceModel *m);
+static inline void device_model_freep(DeviceModel **m)
+{
+        device_model_free(*m);
+}
+
+/* Reads every PCI device of the system. */
+int device_model_enumerate(DeviceModel *m);
+/* Follows add, remove, bind, unbind and change events from then on. */
+int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, void *userdata);
+
+size_t device_model_n_devices(const DeviceModel *m);
+Device *device_model_device_at(const DeviceModel *m, size_t i); /* in address order */
+Device *device_model_find_device(const DeviceModel *m, const char *normalized_address);
+Group *device_model_find_group(const DeviceModel *m, int id);
+/* Calls fn for every group, in id order. */
+void device_model_foreach_group(const DeviceModel *m, void (*fn)(Group *g, void *userdata), void *userdata);
+size_t device_model_n_groups(const DeviceModel *m);
+
+DeviceState device_state(const Device *d);
+const char *device_state_to_string(DeviceState s);
+bool device_is_bridge(const Device *d);
+
+/* Viable: every endpoint is unbound or held for VFIO (vfio-pci, pci-stub). */
+bool group_is_viable(const Group *g);
+GroupState group_state(const Group *g);
+const char *group_state_to_string(GroupState s);

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+
+#define DEFAULT_IDLE_TIMEOUT_SEC 30
+
+static void help(void)
+{
+        printf("vfiod " PACKAGE_VERSION "\n"
+               "Hands PCI devices to virtual machines: the privileged half of VFIO, on D-Bus.\n\n"
+               "Usage: vfiod [OPTIONS]\n\n"
+               "  --bus-address=ADDRESS  serve on this bus instead of the system bus\n"
+               "  --idle-timeout=SECONDS exit after this long without callers when\n"
+               "                         nothing is held; 0 never exits (default %d)\n"
+               "  --debug                log debug messages\n"
+               "  -h --help              show this help\n"
+               "  --version              show the version\n\n"
+               "See vfiod(8).\n",
+               DEFAULT_IDLE_TIMEOUT_SEC);
+}
+
+static int parse_seconds(const char *s, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > UINT64_MAX / 1000000)
+                return -EINVAL;
+        *ret = v * 1000000;
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[], ManagerOptions *o)
+{
+        enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_DEBUG, ARG_VERSION };
+        static const struct option options[] = {
+                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
+                { "debug", no_argument, NULL, ARG_DEBUG },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_BUS_ADDRESS:
+                        o->bus_address = optarg;
+                        break;
+                case ARG_IDLE_TIMEOUT:
+                        if (parse_seconds(optarg, &o->idle_timeout_usec) < 0) {
+                                log_error("--idle-timeout takes a number of seconds, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_DEBUG:
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        puts("vfiod " PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("vfiod takes no arguments; see vfiod --help.");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int main(int argc, char *argv[])
+{
+        _cleanup_(manager_freep) Manager *m = NULL;
+        ManagerOptions options = { .idle_timeout_usec = DEFAULT_IDLE_TIMEOUT_SEC * 1000000ULL };
+        int r;
+
+        r = parse_argv(argc, argv, &options);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        r = manager_new(&options, &m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_start(m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_run(m);
+        if (r < 0) {
+                log_error("Event loop failed: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-names.h"
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+static void on_model_change(DeviceModel *model, ModelChange change, void *object, void *userdata)
+{
+        bus_emit_model_change(userdata, change, object);
+}
+
+/* Exit when idle: nothing is held yet in this version, so idle means no
+ * bus traffic for the timeout. Release the name first, so that a caller
+ * arriving meanwhile activates a new instance instead of being lost. */
+static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+
+        log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
+        (void)sd_notify(false, "STOPPING=1");
+        (void)sd_bus_release_name(m->bus, VFIOD_BUS_NAME);
+        (void)sd_bus_flush(m->bus);
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int rearm_idle_timer(Manager *m)
+{
+        uint64_t now;
+
+        if (m->idle_timeout_usec == 0)
+                return 0;
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (!m->idle_timer)
+                return sd_event_add_time(m->event, &m->idle_timer, CLOCK_MONOTONIC, now + m->idle_timeout_usec,
+                                         0, on_idle_timeout, m);
+        (void)sd_event_source_set_time(m->idle_timer, now + m->idle_timeout_usec);
+        return sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+}
+
+/* Every incoming message counts as activity. */
+static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        (void)rearm_idle_timer(userdata);
+        return 0;
+}
+
+int manager_new(const ManagerOptions *options, Manager **ret)
+{
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->idle_timeout_usec = options->idle_timeout_usec;
+        m->version = PACKAGE_VERSION;
+        m->api_version = VFIOD_API_VERSION;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        (void)sd_event_set_watchdog(m->event, true);
+        /* SIGTERM and SIGINT end the loop cleanly. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0)
+                return r;
+
+        if (options->bus_address) {
+                r = sd_bus_new(&m->bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(m->bus, options->bus_address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(m->bus, true);
+                if (r >= 0)
+                        r = sd_bus_start(m->bus);
+        } else
+                r = sd_bus_open_system(&m->bus);
+        if (r < 0) {
+                log_error("Cannot connect to the %s bus: %s", options->bus_address ? "given" : "system",
+                          strerror(-r));
+                return r;
+        }
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+
+        r = device_model_new(&m->model);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m)
+{
+        if (!m)
+                return NULL;
+        sd_event_source_unref(m->idle_timer);
+        device_model_free(m->model);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+int manager_start(Manager *m)
+{
+        int r;
+
+        r = device_model_enumerate(m->model);
+        if (r < 0) {
+                log_error("Cannot enumerate PCI devices: %s", strerror(-r));
+                return r;
+        }
+        /* Subscribe before serving, so no event between the two is lost. */
+        r = device_model_start_monitor(m->model, m->event, on_model_change, m);
+        if (r < 0) {
+                log_error("Cannot monitor PCI devices: %s", strerror(-r));
+                return r;
+        }
+        if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||
+            (r = bus_group_register(m)) < 0) {
+                log_error("Cannot register the bus objects: %s", strerror(-r));
+                return r;
+        }
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(m->bus, VFIOD_BUS_NAME, 0);
+        if (r < 0) {
+                log_error("Cannot own %s: %s", VFIOD_BUS_NAME, strerror(-r));
+                return r;
+        }
+        r = rearm_idle_timer(m);
+        if (r < 0)
+                return r;
+
+        log_info("Serving %zu PCI devices in %zu IOMMU groups.", device_model_n_devices(m->model),
+                 device_model_n_groups(m->model));
+        (void)sd_notifyf(false, "READY=1\nSTATUS=Serving %zu PCI devices in %zu IOMMU groups.",
+                         device_model_n_devices(m->model), device_model_n_groups(m->model));
+        return 0;
+}
+
+int manager_run(Manager *m)
+{
+        int r = sd_event_loop(m->event);
+        (void)sd_notify(false, "STOPPING=1");
+        return r;
+}
