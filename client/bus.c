@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bus-names.h"
+#include "bus-util.h"
 #include "client.h"
 #include "macro.h"
 
@@ -13,20 +14,10 @@ int client_bus(Client *c, sd_bus **ret)
         int r;
 
         if (!c->bus) {
-                if (c->bus_address) {
-                        r = sd_bus_new(&c->bus);
-                        if (r >= 0)
-                                r = sd_bus_set_address(c->bus, c->bus_address);
-                        if (r >= 0)
-                                r = sd_bus_set_bus_client(c->bus, true);
-                        if (r >= 0)
-                                r = sd_bus_start(c->bus);
-                } else
-                        r = sd_bus_open_system(&c->bus);
+                r = bus_open(c->bus_address, &c->bus);
                 if (r < 0) {
                         fprintf(stderr, "vfioctl-client: cannot connect to the %s bus: %s\n",
                                 c->bus_address ? "given" : "system", strerror(-r));
-                        c->bus = sd_bus_unref(c->bus);
                         return r;
                 }
         }

@@ -34,6 +34,13 @@ static int lookup_device(Manager *m, const char *input, Device **ret, sd_bus_err
         return 0;
 }
 
+/* Ends a reply built as one array, and sends it. */
+static int close_and_send(sd_bus_message *reply)
+{
+        int r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
         _cleanup_free_ char *path = NULL;
@@ -100,12 +107,7 @@ static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_open_container(reply, 'a', "(soqqqqusssibbs)");
         for (size_t i = 0; r >= 0 && i < device_model_n_devices(m->model); i++)
                 r = append_device(reply, device_model_device_at(m->model, i));
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return r < 0 ? r : close_and_send(reply);
 }
 
 typedef struct GroupAppend {
@@ -154,12 +156,7 @@ static int method_list_groups(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         a = (GroupAppend){ .reply = reply, .r = 0 };
         device_model_foreach_group(m->model, append_group, &a);
-        if (a.r < 0)
-                return a.r;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return a.r < 0 ? a.r : close_and_send(reply);
 }
 
 /* The caller's own locked-memory limit belongs in its diagnosis. */
@@ -191,12 +188,7 @@ static int method_diagnose(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 r = sd_bus_message_append(reply, "(ssss)", f->check, finding_severity_to_string(f->severity),
                                           f->summary, strempty(f->remedy));
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return r < 0 ? r : close_and_send(reply);
 }
 
 static int property_iommu_state(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-names.h"
+#include "bus-util.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
@@ -77,16 +78,7 @@ int manager_new(const ManagerOptions *options, Manager **ret)
             (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0)
                 return r;
 
-        if (options->bus_address) {
-                r = sd_bus_new(&m->bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(m->bus, options->bus_address);
-                if (r >= 0)
-                        r = sd_bus_set_bus_client(m->bus, true);
-                if (r >= 0)
-                        r = sd_bus_start(m->bus);
-        } else
-                r = sd_bus_open_system(&m->bus);
+        r = bus_open(options->bus_address, &m->bus);
         if (r < 0) {
                 log_error("Cannot connect to the %s bus: %s", options->bus_address ? "given" : "system",
                           strerror(-r));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "pci-testbed.h"
@@ -28,6 +29,21 @@ static void symlink_in_sys(UMockdevTestbed *tb, const char *target, const char *
         g_assert_cmpint(symlink(target, path), ==, 0);
 }
 
+void pci_testbed_set_driver(UMockdevTestbed *tb, const char *devpath, const char *driver)
+{
+        g_autofree char *sys = umockdev_testbed_get_sys_dir(tb);
+        g_autofree char *link = g_build_filename(sys, devpath + strlen("/sys"), "driver", NULL);
+        g_autofree char *up = up_to_sys(devpath + strlen("/sys"));
+
+        (void)unlink(link);
+        if (driver) {
+                g_autofree char *drv = g_strdup_printf("bus/pci/drivers/%s", driver);
+                g_autofree char *target = g_strdup_printf("%s%s", up, drv);
+                mkdir_in_sys(tb, drv);
+                g_assert_cmpint(symlink(target, link), ==, 0);
+        }
+}
+
 char *pci_testbed_add(UMockdevTestbed *tb, const PciFixture *f)
 {
         g_autofree char *devpath = g_strdup_printf("%s/%s", f->parent ? f->parent : "/devices/pci0000:00",
@@ -53,14 +69,15 @@ char *pci_testbed_add(UMockdevTestbed *tb, const PciFixture *f)
                 mkdir_in_sys(tb, dir);
                 g_string_append_printf(record, "L: iommu_group=%skernel/iommu_groups/%d\n", up, f->group);
         }
-        g_assert_true(umockdev_testbed_add_from_string(tb, record->str, &error));
-        g_assert_no_error(error);
-
+        /* umockdev sends the "add" uevent as it adds the device: the group's
+         * member link must be there by then. */
         if (f->group >= 0) {
                 g_autofree char *member = g_strdup_printf("kernel/iommu_groups/%d/devices/%s", f->group,
                                                           f->address);
                 g_autofree char *target = g_strdup_printf("../../../..%s", devpath);
                 symlink_in_sys(tb, target, member);
         }
+        g_assert_true(umockdev_testbed_add_from_string(tb, record->str, &error));
+        g_assert_no_error(error);
         return g_strdup_printf("/sys%s", devpath);
 }

@@ -18,3 +18,7 @@ typedef struct PciFixture {
 /* Adds the function with its sysfs attributes and the driver and
  * iommu_group links the kernel makes; returns its devpath (/sys/devices/...). */
 char *pci_testbed_add(UMockdevTestbed *tb, const PciFixture *f);
+
+/* Points the device's driver link at driver (NULL: unbound), as a bind or
+ * unbind would; the caller sends the uevent. */
+void pci_testbed_set_driver(UMockdevTestbed *tb, const char *devpath, const char *driver);

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gio/gio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <umockdev.h>
+
+#include "bus-names.h"
+#include "pci-testbed.h"
+
+/* vfiod on a private bus against a umockdev testbed: what it serves, how
+ * it follows hotplug and rebinding, and how the client shows it. */
+
+typedef struct {
+        UMockdevTestbed *tb;
+        GSubprocess *bus_daemon;
+        char *bus_address;
+        GSubprocess *daemon;
+        GDBusConnection *conn;
+        char *e1000, *edu; /* devpaths */
+} Fixture;
+
+static const PciFixture fixtures[] = {
+        { "0000:00:02.0", NULL, "0x1234", "0x1111", "0x030000", "bochs-drm", 1, "1" },
+        { "0000:00:03.0", NULL, "0x1234", "0x11e8", "0x00ff00", NULL, 2, NULL },
+        { "0000:00:04.0", NULL, "0x8086", "0x100e", "0x020000", "e1000", 3, NULL },
+        { "0000:00:05.0", NULL, "0x8086", "0x100e", "0x020000", "e1000", 4, NULL },
+        { "0000:00:05.1", NULL, "0x1234", "0x11e8", "0x00ff00", NULL, 4, NULL },
+        { "0000:00:06.0", NULL, "0x1b36", "0x0001", "0x060400", NULL, 5, NULL },
+        { "0000:01:01.0", "/devices/pci0000:00/0000:00:06.0", "0x1234", "0x11e8", "0x00ff00", NULL, 5, NULL },
+};
+
+static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **error)
+{
+        return g_dbus_connection_call_sync(f->conn, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                           method, args, NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, error);
+}
+
+static GVariant *get_property(Fixture *f, const char *path, const char *iface, const char *name)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+                f->conn, VFIOD_BUS_NAME, path, "org.freedesktop.DBus.Properties", "Get",
+                g_variant_new("(ss)", iface, name), G_VARIANT_TYPE("(v)"), 0, 5000, NULL, &error);
+        GVariant *v;
+
+        g_assert_no_error(error);
+        g_variant_get(r, "(v)", &v);
+        return v;
+}
+
+static void assert_remote_error(const GError *error, const char *name)
+{
+        g_autofree char *remote = NULL;
+
+        g_assert_nonnull(error);
+        g_assert_true(g_dbus_error_is_remote_error(error));
+        remote = g_dbus_error_get_remote_error(error);
+        g_assert_cmpstr(remote, ==, name);
+}
+
+static char *device_path(Fixture *f, const char *address)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(f, "GetDevice", g_variant_new("(s)", address), &error);
+        char *path;
+
+        g_assert_no_error(error);
+        g_variant_get(r, "(o)", &path);
+        return path;
+}
+
+static gboolean on_timeout(gpointer data)
+{
+        g_error("timed out waiting for %s", (const char *)data);
+        return G_SOURCE_REMOVE;
+}
+
+static void die_with_parent(gpointer data)
+{
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* A private dbus-daemon (session configuration) that dies with the test. */
+static void start_private_bus(Fixture *f)
+{
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+        g_autoptr(GDataInputStream) out = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+        f->bus_daemon = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", "--session", "--nofork",
+                                                    "--print-address", NULL);
+        g_assert_no_error(error);
+        out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->bus_daemon));
+        f->bus_address = g_data_input_stream_read_line(out, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(f->bus_address);
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSubprocessLauncher) launcher = NULL;
+        g_autofree char *address_arg = NULL;
+        gboolean owned = FALSE;
+
+        f->tb = umockdev_testbed_new();
+        for (size_t i = 0; i < G_N_ELEMENTS(fixtures); i++) {
+                char *devpath = pci_testbed_add(f->tb, &fixtures[i]);
+                if (g_str_equal(fixtures[i].address, "0000:00:04.0"))
+                        f->e1000 = devpath;
+                else if (g_str_equal(fixtures[i].address, "0000:00:03.0"))
+                        f->edu = devpath;
+                else
+                        g_free(devpath);
+        }
+
+        /* Children inherit the testbed through UMOCKDEV_DIR and LD_PRELOAD,
+         * and die with us should an assertion end the test early. */
+        start_private_bus(f);
+        address_arg = g_strdup_printf("--bus-address=%s", f->bus_address);
+        launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+        f->daemon = g_subprocess_launcher_spawn(launcher, &error, VFIOD_PATH, address_arg, "--idle-timeout=0",
+                                                NULL);
+        g_assert_no_error(error);
+        f->conn = g_dbus_connection_new_for_address_sync(
+                f->bus_address,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+
+        for (int i = 0; i < 500 && !owned; i++) {
+                g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+                        f->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                        "NameHasOwner", g_variant_new("(s)", VFIOD_BUS_NAME), NULL, 0, 1000, NULL, NULL);
+                if (r)
+                        g_variant_get(r, "(b)", &owned);
+                if (!owned)
+                        g_usleep(10000);
+        }
+        g_assert_true(owned);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+        g_subprocess_send_signal(f->daemon, SIGTERM);
+        g_assert_true(g_subprocess_wait(f->daemon, NULL, NULL));
+        /* SIGTERM is a clean shutdown, not a crash. */
+        g_assert_true(g_subprocess_get_if_exited(f->daemon));
+        g_assert_cmpint(g_subprocess_get_exit_status(f->daemon), ==, 0);
+        g_clear_object(&f->daemon);
+        g_clear_object(&f->conn);
+        g_subprocess_send_signal(f->bus_daemon, SIGTERM);
+        g_subprocess_wait(f->bus_daemon, NULL, NULL);
+        g_clear_object(&f->bus_daemon);
+        g_free(f->bus_address);
+        g_clear_object(&f->tb);
+        g_free(f->e1000);
+        g_free(f->edu);
+}
+
+static void test_list_devices(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(f, "ListDevices", NULL, &error);
+        g_autoptr(GVariantIter) it = NULL;
+        const char *address, *path, *vendor, *model, *driver, *state;
+        guint16 vid, did, svid, sdid;
+        guint32 class;
+        gint32 group;
+        gboolean boot_vga, bridge;
+        guint n = 0;
+
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(soqqqqusssibbs))", &it);
+        while (g_variant_iter_next(it, "(&s&oqqqqu&s&s&sibb&s)", &address, &path, &vid, &did, &svid, &sdid,
+                                   &class, &vendor, &model, &driver, &group, &boot_vga, &bridge, &state)) {
+                n++;
+                if (g_str_equal(address, "0000:00:04.0")) {
+                        g_assert_cmpuint(vid, ==, 0x8086);
+                        g_assert_cmpuint(did, ==, 0x100e);
+                        g_assert_cmpuint(class, ==, 0x020000);
+                        g_assert_cmpstr(driver, ==, "e1000");
+                        g_assert_cmpint(group, ==, 3);
+                        g_assert_cmpstr(state, ==, "host");
+                        /* Names come from the hwdb, the most specific match first:
+                         * the fixture's subsystem (1af4:1100) is QEMU's. */
+                        g_assert_cmpstr(vendor, ==, "Intel Corporation");
+                        g_assert_cmpstr(model, ==, "82540EM Gigabit Ethernet Controller (QEMU Virtual Machine)");
+                } else if (g_str_equal(address, "0000:00:03.0")) {
+                        g_assert_cmpstr(driver, ==, "");
+                        g_assert_cmpstr(state, ==, "unbound");
+                } else if (g_str_equal(address, "0000:00:06.0")) {
+                        g_assert_true(bridge);
+                } else if (g_str_equal(address, "0000:00:02.0")) {
+                        g_assert_true(boot_vga);
+                }
+        }
+        g_assert_cmpuint(n, ==, G_N_ELEMENTS(fixtures));
+}
+
+static void test_groups(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = call(f, "ListGroups", NULL, &error);
+        g_autoptr(GVariantIter) it = NULL;
+        GVariantIter *members;
+        const char *path, *state;
+        guint32 id;
+        gboolean viable;
+        guint n = 0;
+
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(uoasbs))", &it);
+        while (g_variant_iter_next(it, "(u&oasb&s)", &id, &path, &members, &viable, &state)) {
+                g_autofree char *expected_path = g_strdup_printf(VFIOD_GROUP_PATH_PREFIX "/%u", id);
+                g_assert_cmpstr(path, ==, expected_path);
+                n++;
+                if (id == 4) { /* the multifunction slot: e1000 + edu */
+                        g_assert_cmpuint(g_variant_iter_n_children(members), ==, 2);
+                        g_assert_false(viable);
+                        g_assert_cmpstr(state, ==, "host");
+                } else if (id == 5) { /* bridge + the edu behind it */
+                        g_assert_cmpuint(g_variant_iter_n_children(members), ==, 2);
+                        g_assert_true(viable);
+                        g_assert_cmpstr(state, ==, "unbound");
+                }
+                g_variant_iter_free(members);
+        }
+        g_assert_cmpuint(n, ==, 5);
+}
+
+static void test_lookup_errors(Fixture *f, gconstpointer data)
+{
+        static const char *const invalid[] = { "", "00:1f", "../../../../etc/passwd", "0000:00:04.0 ",
+                                               "0000:00:20.0" };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL;
+        g_autofree char *path = device_path(f, "00:04.0");
+        g_autofree char *huge = g_strnfill(100000, 'a');
+
+        g_assert_true(g_str_has_prefix(path, VFIOD_DEVICE_PATH_PREFIX "/"));
+        for (size_t i = 0; i < G_N_ELEMENTS(invalid); i++) {
+                g_clear_error(&error);
+                r = call(f, "GetDevice", g_variant_new("(s)", invalid[i]), &error);
+                g_assert_null(r);
+                assert_remote_error(error, VFIOD_ERROR_INVALID_ADDRESS);
+        }
+        g_clear_error(&error);
+        r = call(f, "GetDevice", g_variant_new("(s)", huge), &error);
+        assert_remote_error(error, VFIOD_ERROR_INVALID_ADDRESS);
+        g_assert_cmpuint(strlen(error->message), <, 300); /* the input is quoted, not echoed whole */
+
+        g_clear_error(&error);
+        r = call(f, "GetDevice", g_variant_new("(s)", "0000:09:00.0"), &error);
+        assert_remote_error(error, VFIOD_ERROR_NO_SUCH_DEVICE);
+        g_assert_nonnull(strstr(error->message, "0000:09:00.0"));
+
+        g_clear_error(&error);
+        r = call(f, "GetGroup", g_variant_new("(u)", 77), &error);
+        assert_remote_error(error, VFIOD_ERROR_NO_SUCH_GROUP);
+
+        g_clear_error(&error);
+        r = call(f, "GetDevice", g_variant_new("(u)", 3), &error); /* wrong type */
+        g_assert_null(r);
+        assert_remote_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+
+        /* Still serving after all that. */
+        g_clear_pointer(&r, g_variant_unref);
+        g_clear_error(&error);
+        r = call(f, "GetGroup", g_variant_new("(u)", 3), &error);
+        g_assert_no_error(error);
+}
+
+static void on_signal(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                      const char *signal, GVariant *params, gpointer data)
+{
+        GPtrArray *seen = data;
+        g_autofree char *printed = g_variant_print(params, FALSE);
+        g_ptr_array_add(seen, g_strdup_printf("%s %s %s", signal, path, printed));
+}
+
+static gboolean seen_contains(GPtrArray *seen, const char *a, const char *b)
+{
+        for (guint i = 0; i < seen->len; i++)
+                if (strstr(seen->pdata[i], a) && (!b || strstr(seen->pdata[i], b)))
+                        return TRUE;
+        return FALSE;
+}
+
+/* Iterates until a signal matching a and b arrives. */
+static void wait_for_signal(GPtrArray *seen, const char *a, const char *b)
+{
+        guint timeout = g_timeout_add_seconds(5, on_timeout, (gpointer)a);
+        while (!seen_contains(seen, a, b))
+                g_main_context_iteration(NULL, TRUE);
+        g_source_remove(timeout);
+}
+
+static void test_hotplug(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL;
+        g_autofree char *devpath = NULL;
+        guint sub = g_dbus_connection_signal_subscribe(f->conn, NULL, "org.freedesktop.DBus.ObjectManager",
+                                                       NULL, VFIOD_ROOT_PATH, NULL, 0, on_signal, seen, NULL);
+
+        devpath = pci_testbed_add(f->tb, &(PciFixture){ "0000:00:08.0", NULL, "0x1234", "0x11e8", "0x00ff00",
+                                                          NULL, 8, NULL });
+        wait_for_signal(seen, "InterfacesAdded", "_30000_3a00_3a08_2e0");
+        wait_for_signal(seen, "InterfacesAdded", VFIOD_GROUP_PATH_PREFIX "/8");
+        r = call(f, "GetDevice", g_variant_new("(s)", "00:08.0"), &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&r, g_variant_unref);
+
+        umockdev_testbed_uevent(f->tb, devpath, "remove");
+        wait_for_signal(seen, "InterfacesRemoved", "_30000_3a00_3a08_2e0");
+        wait_for_signal(seen, "InterfacesRemoved", VFIOD_GROUP_PATH_PREFIX "/8");
+        r = call(f, "GetDevice", g_variant_new("(s)", "00:08.0"), &error);
+        assert_remote_error(error, VFIOD_ERROR_NO_SUCH_DEVICE);
+        g_dbus_connection_signal_unsubscribe(f->conn, sub);
+}
+
+static void test_rebind_followed(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *path = device_path(f, "0000:00:04.0");
+        g_autoptr(GVariant) driver = NULL, state = NULL, viable = NULL;
+        guint sub = g_dbus_connection_signal_subscribe(f->conn, NULL, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", NULL, NULL, 0, on_signal, seen,
+                                                       NULL);
+
+        pci_testbed_set_driver(f->tb, f->e1000, "vfio-pci");
+        umockdev_testbed_uevent(f->tb, f->e1000, "bind");
+        wait_for_signal(seen, path, "Driver");
+        wait_for_signal(seen, VFIOD_GROUP_PATH_PREFIX "/3", "Viable");
+
+        driver = get_property(f, path, VFIOD_DEVICE_INTERFACE, "Driver");
+        state = get_property(f, path, VFIOD_DEVICE_INTERFACE, "State");
+        viable = get_property(f, VFIOD_GROUP_PATH_PREFIX "/3", VFIOD_GROUP_INTERFACE, "Viable");
+        g_assert_cmpstr(g_variant_get_string(driver, NULL), ==, "vfio-pci");
+        g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "vfio");
+        g_assert_true(g_variant_get_boolean(viable));
+        g_dbus_connection_signal_unsubscribe(f->conn, sub);
+}
+
+/* The interface the daemon exports is the one its XML in dbus/ documents. */
+static void assert_same_interface(GDBusInterfaceInfo *doc, GDBusInterfaceInfo *live)
+{
+        guint n;
+
+        for (n = 0; doc->methods && doc->methods[n]; n++) {
+                GDBusMethodInfo *m = g_dbus_interface_info_lookup_method(live, doc->methods[n]->name);
+                g_test_message("method %s.%s", doc->name, doc->methods[n]->name);
+                g_assert_nonnull(m);
+                for (guint i = 0; doc->methods[n]->in_args && doc->methods[n]->in_args[i]; i++)
+                        g_assert_cmpstr(m->in_args[i]->signature, ==, doc->methods[n]->in_args[i]->signature);
+                for (guint i = 0; doc->methods[n]->out_args && doc->methods[n]->out_args[i]; i++)
+                        g_assert_cmpstr(m->out_args[i]->signature, ==,
+                                        doc->methods[n]->out_args[i]->signature);
+        }
+        for (guint i = 0; live->methods && live->methods[i]; i++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_method(doc, live->methods[i]->name));
+        for (n = 0; doc->properties && doc->properties[n]; n++) {
+                GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property(live, doc->properties[n]->name);
+                g_test_message("property %s.%s", doc->name, doc->properties[n]->name);
+                g_assert_nonnull(p);
+                g_assert_cmpstr(p->signature, ==, doc->properties[n]->signature);
+                g_assert_cmpint(p->flags, ==, doc->properties[n]->flags);
+        }
+        for (guint i = 0; live->properties && live->properties[i]; i++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_property(doc, live->properties[i]->name));
+        for (guint i = 0; live->signals && live->signals[i]; i++)
+                g_assert_nonnull(g_dbus_interface_info_lookup_signal(doc, live->signals[i]->name));
+}
+
+static void check_xml(Fixture *f, const char *path, const char *iface)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *file = g_strdup_printf("%s/%s.xml", DBUS_XML_DIR, iface);
+        g_autofree char *text = NULL;
+        g_autoptr(GDBusNodeInfo) doc = NULL, live = NULL;
+        g_autoptr(GVariant) r = NULL;
+        const char *xml;
+
+        g_assert_true(g_file_get_contents(file, &text, NULL, &error));
+        doc = g_dbus_node_info_new_for_xml(text, &error);
+        g_assert_no_error(error);
+        r = g_dbus_connection_call_sync(f->conn, VFIOD_BUS_NAME, path, "org.freedesktop.DBus.Introspectable",
+                                        "Introspect", NULL, G_VARIANT_TYPE("(s)"), 0, 5000, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(&s)", &xml);
+        live = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(g_dbus_node_info_lookup_interface(live, iface));
+        assert_same_interface(g_dbus_node_info_lookup_interface(doc, iface),
+                              g_dbus_node_info_lookup_interface(live, iface));
+}
+
+static void test_xml_matches(Fixture *f, gconstpointer data)
+{
+        g_autofree char *device = device_path(f, "00:04.0");
+
+        check_xml(f, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE);
+        check_xml(f, device, VFIOD_DEVICE_INTERFACE);
+        check_xml(f, VFIOD_GROUP_PATH_PREFIX "/3", VFIOD_GROUP_INTERFACE);
+}
+
+/* Runs vfioctl-client against the private bus. */
+static int run_client(Fixture *f, char **out, char **err, ...)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSubprocess) p = NULL;
+        va_list ap;
+
+        g_ptr_array_add(argv, g_strdup(CLIENT_PATH));
+        g_ptr_array_add(argv, g_strdup_printf("--bus-address=%s", f->bus_address));
+        va_start(ap, err);
+        for (const char *a; (a = va_arg(ap, const char *));)
+                g_ptr_array_add(argv, g_strdup(a));
+        va_end(ap);
+        g_ptr_array_add(argv, NULL);
+        p = g_subprocess_newv((const char *const *)argv->pdata,
+                              G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, out, err, &error));
+        g_assert_no_error(error);
+        return g_subprocess_get_exit_status(p);
+}
+
+static void test_client(Fixture *f, gconstpointer data)
+{
+        g_autofree char *out = NULL, *err = NULL;
+
+        g_assert_cmpint(run_client(f, &out, &err, "--json", "list", NULL), ==, 0);
+        g_assert_true(g_str_has_prefix(out, "{\"devices\":["));
+        g_assert_nonnull(strstr(out, "\"address\":\"0000:00:04.0\""));
+        g_assert_nonnull(strstr(out, "\"driver\":\"e1000\",\"iommu_group\":3"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        g_assert_cmpint(run_client(f, &out, &err, "list", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "82540EM Gigabit Ethernet Controller"));
+        g_assert_null(strstr(out, "\033[")); /* no colour into a pipe */
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        g_assert_cmpint(run_client(f, &out, &err, "show", "00:05.1", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "0000:00:05.1"));
+        g_assert_nonnull(strstr(out, "group:     4"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        g_assert_cmpint(run_client(f, &out, &err, "--json", "show", "5", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "\"iommu_group\":5,\"viable\":true"));
+        g_assert_nonnull(strstr(out, "0000:01:01.0"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        g_assert_cmpint(run_client(f, &out, &err, "show", "0000:0g:00.0", NULL), ==, 1);
+        g_assert_nonnull(strstr(err, "'0000:0g:00.0' is not a PCI address"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        g_assert_cmpint(run_client(f, &out, &err, "--json", "doctor", NULL), >=, 0);
+        g_assert_true(g_str_has_prefix(out, "{\"daemon\":true,\"findings\":["));
+        g_assert_nonnull(strstr(out, "\"check\":\"iommu-enabled\",\"severity\":\"ok\""));
+        g_assert_nonnull(strstr(out, "\"check\":\"boot-vga\""));
+}
+
+int main(int argc, char *argv[])
+{
+        g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+        ADD("/daemon/list-devices", test_list_devices);
+        ADD("/daemon/groups", test_groups);
+        ADD("/daemon/lookup-errors", test_lookup_errors);
+        ADD("/daemon/hotplug", test_hotplug);
+        ADD("/daemon/rebind-followed", test_rebind_followed);
+        ADD("/daemon/xml-matches-introspection", test_xml_matches);
+        ADD("/daemon/client", test_client);
+        return g_test_run();
+}
