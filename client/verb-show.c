@@ -10,7 +10,10 @@
 
 static void print_device(const Client *c, const DeviceRow *d)
 {
-        printf("%s%s%s  %s %s\n", color_on(c, COLOR_BOLD), d->address, color_off(c), d->vendor_name,
+        bool named = d->vendor_name[0] || d->model_name[0];
+
+        printf("%s%s%s  %s%s%s\n", color_on(c, COLOR_BOLD), d->address, color_off(c),
+               named ? d->vendor_name : "(unknown device)", d->vendor_name[0] && d->model_name[0] ? " " : "",
                d->model_name);
         printf("  ids:       %04x:%04x (subsystem %04x:%04x)\n", d->vendor_id, d->device_id,
                d->subsystem_vendor_id, d->subsystem_device_id);

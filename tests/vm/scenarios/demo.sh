@@ -3,8 +3,9 @@
 # The demonstration: a PCI device found, claimed, handed to an unprivileged
 # user, used by her nested QEMU, and released. Each step is checked.
 #
-# Until vfiod can do it, this is the manual procedure of vfio-notes.md done
-# with plain sysfs writes as root; every later issue moves a step into vfiod.
+# vfiod finds the device and checks the host; claiming and handing over are
+# still the manual procedure of vfio-notes.md, plain sysfs writes as root,
+# until vfiod can do them. Every later issue moves a step into vfiod.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 say() { printf '\n# ==> %s\n' "$*"; }
@@ -13,14 +14,15 @@ run() { printf '# $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/#   /'; return "${PIPESTATU
 addr=$VM_EDU_ADDR
 dev=/sys/bus/pci/devices/$addr
 
-say "1. Find the device: QEMU's edu test device (1234:11e8)"
-run lspci -nn -s "$addr"
-like "$(lspci -n -s "$addr")" "1234:11e8" "edu is at $addr"
+say "1. Find the device with vfiod: QEMU's edu test device (1234:11e8)"
+run vfioctl-client list
+like "$(vfioctl-client --json show "$addr")" '"vendor_id":"1234","device_id":"11e8"' "vfiod finds edu at $addr"
 
-say "2. Check that the IOMMU is on and find the device's group"
+say "2. Is the host ready? Which IOMMU group is edu in?"
+run vfioctl-client doctor
+run vfioctl-client show "$addr"
 group=$(pci_group "$addr")
-run ls "/sys/kernel/iommu_groups/$group/devices"
-check "edu is in IOMMU group $group" test -n "$group"
+like "$(vfioctl-client --json show "$addr")" "\"iommu_group\":$group," "vfiod puts edu in IOMMU group $group"
 
 say "3. Claim the group: bind every device of it to vfio-pci (as root)"
 run modprobe vfio-pci

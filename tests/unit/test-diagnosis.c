@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "diagnosis.h"
+
+/* The judging half of doctor, on facts made up here. */
+
+static GroupMember edu[] = { { "0000:00:03.0", 0x00ff00 } };
+static GroupMember multifunction[] = { { "0000:00:05.0", 0x020000 }, { "0000:00:05.1", 0x00ff00 } };
+static GroupMember bridged[] = { { "0000:00:06.0", 0x060400 }, { "0000:01:01.0", 0x00ff00 } };
+static GroupMember mixed[] = { { "0000:00:1c.0", 0x060400 }, { "0000:02:00.0", 0x030000 },
+                               { "0000:03:00.0", 0x0c0330 } };
+
+static HostFacts healthy(void)
+{
+        static GroupFacts groups[] = {
+                { 2, edu, G_N_ELEMENTS(edu) },
+                { 4, multifunction, G_N_ELEMENTS(multifunction) },
+                { 5, bridged, G_N_ELEMENTS(bridged) },
+        };
+        return (HostFacts){
+                .cmdline = (char *)"root=/dev/vda intel_iommu=on",
+                .cpu_intel = true,
+                .acpi_dmar = true,
+                .n_iommu_units = 1,
+                .interrupt_remapping = 1,
+                .vfio_pci_loaded = true,
+                .vfio_pci_available = true,
+                .vfio_container_exists = true,
+                .vfio_container_mode = 0020666,
+                .memlock_known = true,
+                .memlock_soft = UINT64_MAX,
+                .memlock_hard = UINT64_MAX,
+                .groups = groups,
+                .n_groups = G_N_ELEMENTS(groups),
+        };
+}
+
+static const Finding *find(const Diagnosis *d, const char *check)
+{
+        for (size_t i = 0; i < d->n_findings; i++)
+                if (g_str_equal(d->findings[i].check, check))
+                        return &d->findings[i];
+        return NULL;
+}
+
+static Diagnosis *evaluate(const HostFacts *f)
+{
+        Diagnosis *d = NULL;
+        g_assert_cmpint(diagnosis_evaluate(f, &d), ==, 0);
+        return d;
+}
+
+static void test_healthy(void)
+{
+        HostFacts f = healthy();
+        Diagnosis *d = evaluate(&f);
+
+        g_assert_false(diagnosis_has_errors(d));
+        for (size_t i = 0; i < d->n_findings; i++) {
+                g_test_message("%s: %s", d->findings[i].check, d->findings[i].summary);
+                g_assert_cmpint(d->findings[i].severity, ==, FINDING_OK);
+        }
+        g_assert_nonnull(find(d, "iommu-enabled"));
+        g_assert_nonnull(find(d, "group-isolation")); /* bridges and one slot's functions do not mix */
+        g_assert_null(find(d, "acs-override"));
+        diagnosis_free(d);
+}
+
+static void test_firmware_iommu_not_enabled(void)
+{
+        HostFacts f = healthy();
+        Diagnosis *d;
+        const Finding *x;
+
+        f.n_groups = 0;
+        f.cmdline = (char *)"root=/dev/vda intel_iommu=off";
+        d = evaluate(&f);
+        x = find(d, "iommu-enabled");
+        g_assert_cmpint(x->severity, ==, FINDING_ERROR);
+        g_assert_nonnull(strstr(x->summary, "the kernel did not enable it"));
+        g_assert_nonnull(strstr(x->remedy, "Add intel_iommu=on"));
+        g_assert_nonnull(strstr(x->remedy, "remove the iommu=off/intel_iommu=off"));
+        g_assert_true(diagnosis_has_errors(d));
+        g_assert_null(find(d, "interrupt-remapping")); /* meaningless without an IOMMU */
+        diagnosis_free(d);
+}
+
+static void test_no_iommu_in_firmware(void)
+{
+        HostFacts f = healthy();
+        Diagnosis *d;
+        const Finding *x;
+
+        f = (HostFacts){ .cpu_amd = true, .cmdline = (char *)"quiet", .interrupt_remapping = -1 };
+        d = evaluate(&f);
+        x = find(d, "iommu-enabled");
+        g_assert_cmpint(x->severity, ==, FINDING_ERROR);
+        g_assert_nonnull(strstr(x->summary, "no ACPI DMAR or IVRS"));
+        g_assert_nonnull(strstr(x->remedy, "firmware setup"));
+        g_assert_nonnull(strstr(x->remedy, "amd_iommu=on"));
+        diagnosis_free(d);
+}
+
+static void test_mixed_group(void)
+{
+        GroupFacts groups[] = { { 2, edu, G_N_ELEMENTS(edu) }, { 11, mixed, G_N_ELEMENTS(mixed) } };
+        HostFacts f = healthy();
+        Diagnosis *d;
+        const Finding *x;
+
+        f.groups = groups;
+        f.n_groups = G_N_ELEMENTS(groups);
+        d = evaluate(&f);
+        x = find(d, "group-isolation");
+        g_assert_cmpint(x->severity, ==, FINDING_WARNING);
+        g_assert_nonnull(strstr(x->summary, "IOMMU group 11"));
+        g_assert_nonnull(strstr(x->summary, "0000:02:00.0, 0000:03:00.0"));
+        g_assert_null(strstr(x->summary, "0000:00:1c.0")); /* the root port only routes */
+        g_assert_false(diagnosis_has_errors(d));
+        diagnosis_free(d);
+}
+
+static void test_warnings(void)
+{
+        HostFacts f = healthy();
+        Diagnosis *d;
+
+        f.cmdline = (char *)"intel_iommu=on pcie_acs_override=downstream,multifunction";
+        f.interrupt_remapping = 0;
+        f.vfio_container_mode = 0020600;
+        f.memlock_soft = f.memlock_hard = 8 << 20;
+        f.vfio_pci_loaded = false;
+        strcpy(f.boot_vga, "0000:00:02.0");
+        f.boot_vga_driver = (char *)"bochs-drm";
+        d = evaluate(&f);
+
+        g_assert_cmpint(find(d, "acs-override")->severity, ==, FINDING_WARNING);
+        g_assert_cmpint(find(d, "interrupt-remapping")->severity, ==, FINDING_WARNING);
+        g_assert_cmpint(find(d, "vfio-container")->severity, ==, FINDING_WARNING);
+        g_assert_nonnull(strstr(find(d, "vfio-container")->summary, "0600"));
+        g_assert_cmpint(find(d, "memlock")->severity, ==, FINDING_WARNING);
+        g_assert_nonnull(strstr(find(d, "memlock")->summary, "8 MiB"));
+        g_assert_nonnull(strstr(find(d, "memlock")->summary, "Cannot allocate memory"));
+        g_assert_cmpint(find(d, "vfio-pci")->severity, ==, FINDING_INFO);
+        g_assert_nonnull(strstr(find(d, "boot-vga")->summary, "0000:00:02.0 is the boot VGA (driver bochs-drm)"));
+        g_assert_false(diagnosis_has_errors(d));
+        diagnosis_free(d);
+}
+
+static void test_severity_names(void)
+{
+        for (int s = FINDING_OK; s <= FINDING_ERROR; s++)
+                g_assert_cmpint(finding_severity_from_string(finding_severity_to_string(s)), ==, s);
+        g_assert_cmpint(finding_severity_from_string("fatal"), <, 0);
+}
+
+int main(int argc, char *argv[])
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/diagnosis/healthy", test_healthy);
+        g_test_add_func("/diagnosis/firmware-iommu-not-enabled", test_firmware_iommu_not_enabled);
+        g_test_add_func("/diagnosis/no-iommu-in-firmware", test_no_iommu_in_firmware);
+        g_test_add_func("/diagnosis/mixed-group", test_mixed_group);
+        g_test_add_func("/diagnosis/warnings", test_warnings);
+        g_test_add_func("/diagnosis/severity-names", test_severity_names);
+        return g_test_run();
+}
