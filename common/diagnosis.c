@@ -8,6 +8,7 @@
 
 #include "diagnosis.h"
 #include "macro.h"
+#include "pci-class.h"
 
 #define MEMLOCK_ENOUGH (UINT64_C(1) << 30) /* below this, most guests fail */
 
@@ -163,7 +164,7 @@ static int check_group_isolation(const HostFacts *f, Diagnosis *d)
                 PciAddress first, a;
 
                 for (size_t j = 0, k = 0; j < g->n_members; j++) {
-                        if ((g->members[j].class_code >> 8) == 0x0604) /* bridges route, they don't mix */
+                        if (pci_class_is_bridge(g->members[j].class_code))
                                 continue;
                         if (pci_address_parse(g->members[j].address, &a) < 0)
                                 continue;

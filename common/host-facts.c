@@ -10,30 +10,15 @@
 #include <unistd.h>
 
 #include "diagnosis.h"
+#include "fs-util.h"
 #include "macro.h"
 
 /* Reads what diagnosis.c judges from /proc, /sys and /dev. Nothing here
  * needs privileges, so `doctor` runs it without the daemon too. */
 
-static char *read_file(const char *path)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f = fopen(path, "re");
-
-        if (!f)
-                return NULL;
-        if (getdelim(&buf, &size, '\0', f) < 0) {
-                fclose(f);
-                return NULL;
-        }
-        fclose(f);
-        return TAKE_PTR(buf);
-}
-
 static bool file_contains(const char *path, const char *needle)
 {
-        _cleanup_free_ char *s = read_file(path);
+        _cleanup_free_ char *s = read_full_file(path);
         return s && strstr(s, needle);
 }
 
@@ -52,26 +37,13 @@ static size_t count_entries(const char *dir)
         return n;
 }
 
-static char *link_basename(const char *path)
-{
-        char target[PATH_MAX];
-        ssize_t n = readlink(path, target, sizeof(target) - 1);
-        const char *slash;
-
-        if (n < 0)
-                return NULL;
-        target[n] = '\0';
-        slash = strrchr(target, '/');
-        return strdup(slash ? slash + 1 : target);
-}
-
 static uint32_t read_class(const char *address)
 {
         char path[PATH_MAX];
         _cleanup_free_ char *s = NULL;
 
         snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", address);
-        s = read_file(path);
+        s = read_full_file(path);
         return s ? (uint32_t)strtoul(s, NULL, 16) : 0;
 }
 
@@ -144,11 +116,11 @@ static void read_boot_vga(HostFacts *f)
                 _cleanup_free_ char *v = NULL;
 
                 snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/boot_vga", de->d_name);
-                v = read_file(path);
+                v = read_full_file(path);
                 if (!v || v[0] != '1' || pci_address_normalize(de->d_name, f->boot_vga) < 0)
                         continue;
                 snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", de->d_name);
-                f->boot_vga_driver = link_basename(path);
+                (void)readlink_basename(path, &f->boot_vga_driver);
                 break;
         }
         closedir(d);
@@ -162,7 +134,7 @@ static void read_memlock(pid_t pid, HostFacts *f)
         const char *line;
 
         snprintf(path, sizeof(path), "/proc/%d/limits", pid > 0 ? (int)pid : (int)getpid());
-        limits = read_file(path);
+        limits = read_full_file(path);
         if (!limits || !(line = strstr(limits, "Max locked memory")))
                 return;
         if (sscanf(line + strlen("Max locked memory"), "%31s %31s", soft, hard) != 2)
@@ -193,8 +165,8 @@ int host_facts_read(pid_t pid, HostFacts *f)
         int r;
 
         *f = (HostFacts){ .interrupt_remapping = -1 };
-        f->cmdline = read_file("/proc/cmdline");
-        cpuinfo = read_file("/proc/cpuinfo");
+        f->cmdline = read_full_file("/proc/cmdline");
+        cpuinfo = read_full_file("/proc/cpuinfo");
         f->cpu_intel = cpuinfo && strstr(cpuinfo, "GenuineIntel");
         f->cpu_amd = cpuinfo && strstr(cpuinfo, "AuthenticAMD");
         f->acpi_dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
@@ -202,7 +174,7 @@ int host_facts_read(pid_t pid, HostFacts *f)
         f->n_iommu_units = count_entries("/sys/class/iommu");
 
         /* Remapped MSIs show as "IR-PCI-MSI" interrupt chips. */
-        interrupts = read_file("/proc/interrupts");
+        interrupts = read_full_file("/proc/interrupts");
         if (interrupts)
                 f->interrupt_remapping = strstr(interrupts, "IR-") != NULL;
 

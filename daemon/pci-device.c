@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs-util.h"
 #include "macro.h"
+#include "pci-class.h"
 #include "pci-device.h"
-
-#define PCI_CLASS_BRIDGE_PCI 0x0604
-#define PCI_CLASS_BRIDGE_CARDBUS 0x0607
-#define PCI_CLASS_BRIDGE_PCI_SEMI 0x0609
 
 static int read_hex_attr(sd_device *d, const char *attr, uint32_t max, uint32_t *ret)
 {
@@ -44,21 +41,12 @@ static int read_u16_attr(sd_device *d, const char *attr, uint16_t *ret)
  * NULL when there is no such link. */
 static int read_link_basename(sd_device *d, const char *attr, char **ret)
 {
-        const char *syspath;
         _cleanup_free_ char *path = NULL;
-        char target[PATH_MAX];
-        ssize_t n;
+        const char *syspath;
 
         if (sd_device_get_syspath(d, &syspath) < 0 || asprintf(&path, "%s/%s", syspath, attr) < 0)
                 return -ENOMEM;
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0) {
-                *ret = NULL;
-                return errno == ENOENT ? 0 : -errno;
-        }
-        target[n] = '\0';
-        *ret = strdup(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
-        return *ret ? 0 : -ENOMEM;
+        return readlink_basename(path, ret);
 }
 
 static int read_iommu_group(sd_device *d, int *ret)
@@ -170,8 +158,5 @@ PciDevice *pci_device_free(PciDevice *p)
 
 bool pci_device_is_bridge(const PciDevice *p)
 {
-        uint32_t class = p->class_code >> 8;
-
-        return class == PCI_CLASS_BRIDGE_PCI || class == PCI_CLASS_BRIDGE_CARDBUS ||
-               class == PCI_CLASS_BRIDGE_PCI_SEMI || (p->driver && streq(p->driver, "pcieport"));
+        return pci_class_is_bridge(p->class_code) || (p->driver && streq(p->driver, "pcieport"));
 }

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Small file helpers for sysfs and procfs. */
+
+/* The whole file as a string, or NULL (errno set) when it cannot be read. */
+char *read_full_file(const char *path);
+
+/* The last component of the symlink at path: a driver's or an IOMMU
+ * group's name. *ret is NULL when there is no such link (returns 0). */
+int readlink_basename(const char *path, char **ret);
