@@ -162,6 +162,13 @@ void bus_emit_model_change(Manager *m, ModelChange change, void *object)
         if (r < 0)
                 return;
 
+        /* IommuState derives from the number of groups: the first one added
+         * and the last one removed change it. */
+        if ((change == MODEL_GROUP_ADDED && device_model_n_groups(m->model) == 1) ||
+            (change == MODEL_GROUP_REMOVED && device_model_n_groups(m->model) == 0))
+                (void)sd_bus_emit_properties_changed(m->bus, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                                     "IommuState", NULL);
+
         switch (change) {
         case MODEL_DEVICE_ADDED:
         case MODEL_GROUP_ADDED:

@@ -16,13 +16,13 @@ int bus_group_path(int id, char **ret)
 
 static int parse_group_path(const char *path, int *ret)
 {
-        const char *s = path + strlen(VFIOD_GROUP_PATH_PREFIX);
+        const char *s;
         char *end;
         long id;
 
-        if (strncmp(path, VFIOD_GROUP_PATH_PREFIX "/", strlen(VFIOD_GROUP_PATH_PREFIX) + 1) != 0)
+        if (strncmp(path, VFIOD_GROUP_PATH_PREFIX "/", strlen(VFIOD_GROUP_PATH_PREFIX "/")) != 0)
                 return -EINVAL;
-        s++;
+        s = path + strlen(VFIOD_GROUP_PATH_PREFIX "/");
         if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
                 return -EINVAL;
         errno = 0;

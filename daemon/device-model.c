@@ -64,11 +64,6 @@ static int compare_devices(const void *a, const void *b)
         return strcmp(x->pci->address, y->pci->address);
 }
 
-static int compare_address_to_device(const void *key, const void *elem)
-{
-        return strcmp(key, (*(Device *const *)elem)->pci->address);
-}
-
 /* The index where address is, or would be inserted. */
 static size_t device_index(const DeviceModel *m, const char *address, bool *found)
 {
@@ -110,13 +105,9 @@ static int ensure_device_capacity(DeviceModel *m, size_t n)
 
 Device *device_model_find_device(const DeviceModel *m, const char *normalized_address)
 {
-        Device **d;
-
-        if (m->n_devices == 0)
-                return NULL;
-        d = bsearch(normalized_address, m->devices, m->n_devices, sizeof(*m->devices),
-                    compare_address_to_device);
-        return d ? *d : NULL;
+        bool found;
+        size_t i = device_index(m, normalized_address, &found);
+        return found ? m->devices[i] : NULL;
 }
 
 size_t device_model_n_devices(const DeviceModel *m)
@@ -273,17 +264,17 @@ static void detach_from_group(DeviceModel *m, Device *d, int group_id)
                 notify(m, MODEL_GROUP_CHANGED, g);
                 return;
         }
-        notify(m, MODEL_GROUP_REMOVED, g);
-        m->groups[group_id] = group_free(g);
+        /* Out of the model first, so that what listeners read is the new state. */
+        m->groups[group_id] = NULL;
         m->n_groups--;
+        notify(m, MODEL_GROUP_REMOVED, g);
+        group_free(g);
 }
 
+/* Viable: no endpoint is on a host driver. */
 bool group_is_viable(const Group *g)
 {
-        for (size_t i = 0; i < g->n_devices; i++)
-                if (!device_is_bridge(g->devices[i]) && device_state(g->devices[i]) == DEVICE_STATE_HOST)
-                        return false;
-        return true;
+        return group_state(g) != GROUP_STATE_HOST;
 }
 
 GroupState group_state(const Group *g)
@@ -415,6 +406,8 @@ int device_model_enumerate(DeviceModel *m)
 
 /* ---- following the kernel ---- */
 
+static int handle_change(DeviceModel *m, sd_device *sd, const char *address);
+
 static int handle_add(DeviceModel *m, sd_device *sd, const char *address)
 {
         Device *d;
@@ -422,8 +415,8 @@ static int handle_add(DeviceModel *m, sd_device *sd, const char *address)
         size_t i = device_index(m, address, &found);
         int r;
 
-        if (found) /* an add for a device we know: treat as a change */
-                return 0;
+        if (found) /* an add for a device we know (enumerated meanwhile): re-read it */
+                return handle_change(m, sd, address);
         r = device_new(m, sd, &d);
         if (r < 0)
                 return r;
@@ -469,8 +462,7 @@ static int handle_change(DeviceModel *m, sd_device *sd, const char *address)
                 return r;
         old_group = d->pci->iommu_group;
         pci_device_free(d->pci);
-        d->pci = fresh;
-        device_lookup_names(m, d);
+        d->pci = fresh; /* same ids, so the names found at add still hold */
         notify(m, MODEL_DEVICE_CHANGED, d);
 
         if (old_group == fresh->iommu_group) {

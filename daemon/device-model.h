@@ -43,7 +43,7 @@ typedef enum ModelChange {
         MODEL_DEVICE_REMOVED, /* called before the device is freed */
         MODEL_DEVICE_CHANGED,
         MODEL_GROUP_ADDED,
-        MODEL_GROUP_REMOVED, /* called before the group is freed */
+        MODEL_GROUP_REMOVED, /* called once out of the model, before it is freed */
         MODEL_GROUP_CHANGED,
 } ModelChange;
 

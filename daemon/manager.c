@@ -26,7 +26,6 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         Manager *m = userdata;
 
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
-        (void)sd_notify(false, "STOPPING=1");
         (void)sd_bus_release_name(m->bus, VFIOD_BUS_NAME);
         (void)sd_bus_flush(m->bus);
         return sd_event_exit(sd_event_source_get_event(s), 0);

@@ -29,6 +29,9 @@ static const PciFixture fixtures[] = {
         { "0000:01:01.0", "/devices/pci0000:00/0000:00:06.0", "0x1234", "0x11e8", "0x00ff00", NULL, 5, NULL },
 };
 
+/* Test data: the same devices without an IOMMU. */
+#define NO_IOMMU ((gconstpointer) "no-iommu")
+
 static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **error)
 {
         return g_dbus_connection_call_sync(f->conn, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
@@ -106,7 +109,12 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 
         f->tb = umockdev_testbed_new();
         for (size_t i = 0; i < G_N_ELEMENTS(fixtures); i++) {
-                char *devpath = pci_testbed_add(f->tb, &fixtures[i]);
+                PciFixture fixture = fixtures[i];
+                char *devpath;
+
+                if (data == NO_IOMMU)
+                        fixture.group = -1;
+                devpath = pci_testbed_add(f->tb, &fixture);
                 if (g_str_equal(fixtures[i].address, "0000:00:04.0"))
                         f->e1000 = devpath;
                 else if (g_str_equal(fixtures[i].address, "0000:00:03.0"))
@@ -323,6 +331,25 @@ static void test_hotplug(Fixture *f, gconstpointer data)
         g_dbus_connection_signal_unsubscribe(f->conn, sub);
 }
 
+/* The IOMMU state follows the first group that comes and the last that goes. */
+static void test_iommu_state_follows_groups(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *devpath = NULL;
+        g_autoptr(GVariant) before = get_property(f, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "IommuState");
+        guint sub = g_dbus_connection_signal_subscribe(f->conn, NULL, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", VFIOD_ROOT_PATH, NULL, 0,
+                                                       on_signal, seen, NULL);
+
+        g_assert_cmpstr(g_variant_get_string(before, NULL), ==, "disabled");
+        devpath = pci_testbed_add(f->tb, &(PciFixture){ "0000:00:08.0", NULL, "0x1234", "0x11e8", "0x00ff00",
+                                                          NULL, 0, NULL });
+        wait_for_signal(seen, "IommuState", "'enabled'");
+        umockdev_testbed_uevent(f->tb, devpath, "remove");
+        wait_for_signal(seen, "IommuState", "'disabled'");
+        g_dbus_connection_signal_unsubscribe(f->conn, sub);
+}
+
 static void test_rebind_followed(Fixture *f, gconstpointer data)
 {
         g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
@@ -480,6 +507,8 @@ int main(int argc, char *argv[])
         ADD("/daemon/lookup-errors", test_lookup_errors);
         ADD("/daemon/hotplug", test_hotplug);
         ADD("/daemon/rebind-followed", test_rebind_followed);
+        g_test_add("/daemon/iommu-state-follows-groups", Fixture, NO_IOMMU, fixture_setup,
+                   test_iommu_state_follows_groups, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
         ADD("/daemon/client", test_client);
         return g_test_run();
