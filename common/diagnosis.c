@@ -267,7 +267,9 @@ int diagnosis_run(pid_t pid, Diagnosis **ret)
 
         if (r < 0)
                 return r;
-        r = diagnosis_evaluate(&f, ret);
+        r = host_facts_read_devices(&f);
+        if (r >= 0)
+                r = diagnosis_evaluate(&f, ret);
         host_facts_done(&f);
         return r;
 }

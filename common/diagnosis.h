@@ -45,7 +45,7 @@ typedef struct GroupFacts {
 
 typedef struct HostFacts {
         char *cmdline;            /* the kernel command line */
-        bool cpu_intel, cpu_amd;
+        bool cpu_amd;
         bool acpi_dmar, acpi_ivrs; /* the firmware describes an IOMMU */
         size_t n_iommu_units;      /* /sys/class/iommu */
         int interrupt_remapping;   /* 1, 0, or -1 when unknown */
@@ -60,11 +60,17 @@ typedef struct HostFacts {
         size_t n_groups;
 } HostFacts;
 
-/* Reads the facts; memlock is that of process pid (0: this process). */
+/* Reads the machine-wide facts; memlock is that of process pid (0: this
+ * process). The device facts (groups, boot VGA) come from
+ * host_facts_read_devices(), or from whoever already knows the devices. */
 int host_facts_read(pid_t pid, HostFacts *ret);
+int host_facts_read_devices(HostFacts *f);
+int host_facts_add_group(HostFacts *f, int id, GroupFacts **ret);
+int group_facts_add_member(GroupFacts *g, const char *address, uint32_t class_code);
 void host_facts_done(HostFacts *f);
 
 int diagnosis_evaluate(const HostFacts *f, Diagnosis **ret);
+/* Reads every fact from the machine and judges them. */
 int diagnosis_run(pid_t pid, Diagnosis **ret);
 Diagnosis *diagnosis_free(Diagnosis *d);
 static inline void diagnosis_freep(Diagnosis **d)

@@ -14,7 +14,8 @@
 #include "macro.h"
 
 /* Reads what diagnosis.c judges from /proc, /sys and /dev. Nothing here
- * needs privileges, so `doctor` runs it without the daemon too. */
+ * needs privileges, so `doctor` runs it without the daemon too. The
+ * daemon reads only the machine-wide facts here: it knows the devices. */
 
 static bool file_contains(const char *path, const char *needle)
 {
@@ -52,27 +53,19 @@ static int read_group(const char *name, GroupFacts *g)
         char path[PATH_MAX];
         struct dirent *de;
         DIR *d;
+        int r = 0;
 
         snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", name);
         d = opendir(path);
         if (!d)
                 return 0;
-        while ((de = readdir(d))) {
-                GroupMember *a;
-                if (pci_address_parse(de->d_name, NULL) < 0)
-                        continue;
-                a = reallocarray(g->members, g->n_members + 1, sizeof(*a));
-                if (!a) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                g->members = a;
-                pci_address_normalize(de->d_name, a[g->n_members].address);
-                a[g->n_members].class_code = read_class(de->d_name);
-                g->n_members++;
+        while (r >= 0 && (de = readdir(d))) {
+                char address[PCI_ADDRESS_STRING_MAX];
+                if (pci_address_normalize(de->d_name, address) >= 0)
+                        r = group_facts_add_member(g, address, read_class(de->d_name));
         }
         closedir(d);
-        return 0;
+        return r;
 }
 
 static int read_groups(HostFacts *f)
@@ -84,21 +77,15 @@ static int read_groups(HostFacts *f)
         if (!d)
                 return 0;
         while (r >= 0 && (de = readdir(d))) {
-                GroupFacts *a;
+                GroupFacts *g;
                 char *end;
                 long id = strtol(de->d_name, &end, 10);
 
                 if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end != '\0')
                         continue;
-                a = reallocarray(f->groups, f->n_groups + 1, sizeof(*a));
-                if (!a) {
-                        r = -ENOMEM;
-                        break;
-                }
-                f->groups = a;
-                a[f->n_groups] = (GroupFacts){ .id = (int)id };
-                r = read_group(de->d_name, &a[f->n_groups]);
-                f->n_groups++;
+                r = host_facts_add_group(f, (int)id, &g);
+                if (r >= 0)
+                        r = read_group(de->d_name, g);
         }
         closedir(d);
         return r;
@@ -162,12 +149,10 @@ int host_facts_read(pid_t pid, HostFacts *f)
 {
         _cleanup_free_ char *cpuinfo = NULL, *interrupts = NULL;
         struct stat st;
-        int r;
 
         *f = (HostFacts){ .interrupt_remapping = -1 };
         f->cmdline = read_full_file("/proc/cmdline");
         cpuinfo = read_full_file("/proc/cpuinfo");
-        f->cpu_intel = cpuinfo && strstr(cpuinfo, "GenuineIntel");
         f->cpu_amd = cpuinfo && strstr(cpuinfo, "AuthenticAMD");
         f->acpi_dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
         f->acpi_ivrs = access("/sys/firmware/acpi/tables/IVRS", F_OK) == 0;
@@ -185,12 +170,36 @@ int host_facts_read(pid_t pid, HostFacts *f)
                 f->vfio_container_mode = st.st_mode;
         }
         read_memlock(pid, f);
+        return 0;
+}
+
+int host_facts_read_devices(HostFacts *f)
+{
         read_boot_vga(f);
-        r = read_groups(f);
-        if (r < 0) {
-                host_facts_done(f);
-                return r;
-        }
+        return read_groups(f);
+}
+
+int host_facts_add_group(HostFacts *f, int id, GroupFacts **ret)
+{
+        GroupFacts *a = reallocarray(f->groups, f->n_groups + 1, sizeof(*a));
+
+        if (!a)
+                return -ENOMEM;
+        f->groups = a;
+        a[f->n_groups] = (GroupFacts){ .id = id };
+        *ret = &a[f->n_groups++];
+        return 0;
+}
+
+int group_facts_add_member(GroupFacts *g, const char *address, uint32_t class_code)
+{
+        GroupMember *a = reallocarray(g->members, g->n_members + 1, sizeof(*a));
+
+        if (!a)
+                return -ENOMEM;
+        g->members = a;
+        snprintf(a[g->n_members].address, sizeof(a[g->n_members].address), "%s", address);
+        a[g->n_members++].class_code = class_code;
         return 0;
 }
 

@@ -174,9 +174,18 @@ static int method_diagnose(sd_bus_message *msg, void *userdata, sd_bus_error *er
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(diagnosis_freep) Diagnosis *d = NULL;
+        Manager *m = userdata;
+        HostFacts facts;
         int r;
 
-        r = diagnosis_run(sender_pid(msg), &d);
+        /* The machine-wide facts are read now; the devices, the daemon knows. */
+        r = host_facts_read(sender_pid(msg), &facts);
+        if (r < 0)
+                return r;
+        r = device_model_describe(m->model, &facts);
+        if (r >= 0)
+                r = diagnosis_evaluate(&facts, &d);
+        host_facts_done(&facts);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);

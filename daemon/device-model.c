@@ -314,6 +314,36 @@ const char *group_state_to_string(GroupState s)
         return names[s];
 }
 
+/* ---- facts for the diagnosis ---- */
+
+int device_model_describe(const DeviceModel *m, HostFacts *facts)
+{
+        for (size_t i = 0; i < m->n_devices; i++) {
+                const PciDevice *p = m->devices[i]->pci;
+                if (!p->boot_vga)
+                        continue;
+                snprintf(facts->boot_vga, sizeof(facts->boot_vga), "%s", p->address);
+                if (p->driver && !(facts->boot_vga_driver = strdup(p->driver)))
+                        return -ENOMEM;
+                break;
+        }
+        for (size_t id = 0; id < m->allocated_groups; id++) {
+                const Group *g = m->groups[id];
+                GroupFacts *gf;
+                int r;
+
+                if (!g)
+                        continue;
+                r = host_facts_add_group(facts, g->id, &gf);
+                for (size_t i = 0; r >= 0 && i < g->n_devices; i++)
+                        r = group_facts_add_member(gf, g->devices[i]->pci->address,
+                                                   g->devices[i]->pci->class_code);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* ---- the model ---- */
 
 int device_model_new(DeviceModel **ret)

@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-hwdb.h>
 
+#include "diagnosis.h"
 #include "pci-device.h"
 
 /* The host's PCI functions and IOMMU groups, as sysfs shows them, kept in
@@ -73,6 +74,9 @@ size_t device_model_n_groups(const DeviceModel *m);
 DeviceState device_state(const Device *d);
 const char *device_state_to_string(DeviceState s);
 bool device_is_bridge(const Device *d);
+
+/* Adds the groups and the boot VGA to facts for diagnosis.c. */
+int device_model_describe(const DeviceModel *m, HostFacts *facts);
 
 /* Viable: every endpoint is unbound or held for VFIO (vfio-pci, pci-stub). */
 bool group_is_viable(const Group *g);

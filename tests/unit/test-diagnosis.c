@@ -22,7 +22,6 @@ static HostFacts healthy(void)
         };
         return (HostFacts){
                 .cmdline = (char *)"root=/dev/vda intel_iommu=on",
-                .cpu_intel = true,
                 .acpi_dmar = true,
                 .n_iommu_units = 1,
                 .interrupt_remapping = 1,
