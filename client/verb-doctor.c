@@ -33,19 +33,9 @@ static int diagnosis_from_daemon(Client *c, Diagnosis **ret)
         r = sd_bus_message_enter_container(reply, 'a', "(ssss)");
         while (r >= 0 &&
                (r = sd_bus_message_read(reply, "(ssss)", &check, &severity, &summary, &remedy)) > 0) {
-                Finding *a = reallocarray(d->findings, d->n_findings + 1, sizeof(*a));
                 int s = finding_severity_from_string(severity);
-                if (!a)
-                        return -ENOMEM;
-                d->findings = a;
-                /* check ids are kept as text in the summary's owner: copy them. */
-                a[d->n_findings] = (Finding){
-                        .check = strdup(check),
-                        .severity = s < 0 ? FINDING_INFO : (FindingSeverity)s,
-                        .summary = strdup(summary),
-                        .remedy = remedy[0] ? strdup(remedy) : NULL,
-                };
-                d->n_findings++;
+                /* A severity from a newer daemon is shown, as information. */
+                r = diagnosis_add(d, check, s < 0 ? FINDING_INFO : (FindingSeverity)s, summary, remedy);
         }
         if (r < 0)
                 return r;
@@ -89,17 +79,9 @@ static void print_findings(const Client *c, const Diagnosis *d, bool from_daemon
         }
 }
 
-/* Findings that came over the bus own their check ids. */
-static void free_daemon_diagnosis(Diagnosis *d)
-{
-        for (size_t i = 0; d && i < d->n_findings; i++)
-                free((char *)d->findings[i].check);
-        diagnosis_free(d);
-}
-
 int verb_doctor(Client *c, int argc, char *argv[])
 {
-        Diagnosis *d = NULL;
+        _cleanup_(diagnosis_freep) Diagnosis *d = NULL;
         bool from_daemon;
         int r;
 
@@ -120,11 +102,6 @@ int verb_doctor(Client *c, int argc, char *argv[])
                 }
         }
         print_findings(c, d, from_daemon);
-        r = diagnosis_has_errors(d) ? -EPROTO : 0;
-        if (from_daemon)
-                free_daemon_diagnosis(d);
-        else
-                diagnosis_free(d);
         /* Errors found are the answer, not a failure of the tool: exit 1 quietly. */
-        return r == -EPROTO ? -EPROTO : 0;
+        return diagnosis_has_errors(d) ? -EPROTO : 0;
 }

@@ -32,33 +32,44 @@ int finding_severity_from_string(const char *s)
         return -EINVAL;
 }
 
-/* Appends a finding; remedy_fmt may be NULL. Formats with one va_list each. */
+int diagnosis_add(Diagnosis *d, const char *check, FindingSeverity severity, const char *summary,
+                  const char *remedy)
+{
+        Finding *a = reallocarray(d->findings, d->n_findings + 1, sizeof(*a));
+        Finding f = { .severity = severity };
+
+        if (!a)
+                return -ENOMEM;
+        d->findings = a;
+        f.check = strdup(check);
+        f.summary = strdup(summary);
+        f.remedy = remedy && remedy[0] ? strdup(remedy) : NULL;
+        if (!f.check || !f.summary || (remedy && remedy[0] && !f.remedy)) {
+                free(f.check);
+                free(f.summary);
+                free(f.remedy);
+                return -ENOMEM;
+        }
+        a[d->n_findings++] = f;
+        return 0;
+}
+
+/* diagnosis_add() with a formatted summary; remedy may be NULL. */
 static int add(Diagnosis *d, const char *check, FindingSeverity severity, const char *remedy,
                const char *summary_fmt, ...) _printf_(5, 6);
 static int add(Diagnosis *d, const char *check, FindingSeverity severity, const char *remedy,
                const char *summary_fmt, ...)
 {
-        Finding *a = reallocarray(d->findings, d->n_findings + 1, sizeof(*a));
-        Finding *f;
+        _cleanup_free_ char *summary = NULL;
         va_list ap;
         int r;
 
-        if (!a)
-                return -ENOMEM;
-        d->findings = a;
-        f = &a[d->n_findings];
-        *f = (Finding){ .check = check, .severity = severity };
         va_start(ap, summary_fmt);
-        r = vasprintf(&f->summary, summary_fmt, ap);
+        r = vasprintf(&summary, summary_fmt, ap);
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
-        if (remedy && !(f->remedy = strdup(remedy))) {
-                free(f->summary);
-                return -ENOMEM;
-        }
-        d->n_findings++;
-        return 0;
+        return diagnosis_add(d, check, severity, summary, remedy);
 }
 
 static bool cmdline_has(const HostFacts *f, const char *word)
@@ -279,6 +290,7 @@ Diagnosis *diagnosis_free(Diagnosis *d)
         if (!d)
                 return NULL;
         for (size_t i = 0; i < d->n_findings; i++) {
+                free(d->findings[i].check);
                 free(d->findings[i].summary);
                 free(d->findings[i].remedy);
         }

@@ -21,7 +21,7 @@ typedef enum FindingSeverity {
 } FindingSeverity;
 
 typedef struct Finding {
-        const char *check; /* a stable id, e.g. "iommu-enabled" */
+        char *check; /* a stable id, e.g. "iommu-enabled" */
         FindingSeverity severity;
         char *summary;
         char *remedy; /* NULL when there is nothing to do */
@@ -70,6 +70,9 @@ int group_facts_add_member(GroupFacts *g, const char *address, uint32_t class_co
 void host_facts_done(HostFacts *f);
 
 int diagnosis_evaluate(const HostFacts *f, Diagnosis **ret);
+/* Appends a copy of a finding; remedy may be NULL or "" for none. */
+int diagnosis_add(Diagnosis *d, const char *check, FindingSeverity severity, const char *summary,
+                  const char *remedy);
 /* Reads every fact from the machine and judges them. */
 int diagnosis_run(pid_t pid, Diagnosis **ret);
 Diagnosis *diagnosis_free(Diagnosis *d);
