@@ -29,8 +29,9 @@ static const PciFixture fixtures[] = {
         { "0000:01:01.0", "/devices/pci0000:00/0000:00:06.0", "0x1234", "0x11e8", "0x00ff00", NULL, 5, NULL },
 };
 
-/* Test data: the same devices without an IOMMU. */
-#define NO_IOMMU ((gconstpointer) "no-iommu")
+/* Test data: the same devices without an IOMMU (its address is the marker). */
+static const int no_iommu_marker;
+#define NO_IOMMU ((gconstpointer)&no_iommu_marker)
 
 static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **error)
 {

@@ -36,7 +36,6 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
 
 static void test_endpoint_with_driver(Fixture *f, gconstpointer data)
 {
-        g_autoptr(GError) error = NULL;
         PciDevice *p = NULL;
 
         g_assert_cmpint(pci_device_new_from_address("00:04.0", &p), ==, 0);
