@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,11 @@ int main(int argc, char *argv[])
         _cleanup_(manager_freep) Manager *m = NULL;
         ManagerOptions options = { .idle_timeout_usec = DEFAULT_IDLE_TIMEOUT_SEC * 1000000ULL };
         int r;
+
+        /* Large buffers (a ListDevices reply on a big host is a megabyte) get
+         * their own mappings and go back to the system when freed: glibc's
+         * adaptive threshold would otherwise keep them in the heap for good. */
+        (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
         r = parse_argv(argc, argv, &options);
         if (r <= 0)
