@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <umockdev.h>
@@ -16,8 +18,17 @@ typedef struct {
         char *bus_address;
         GSubprocess *daemon;
         GDBusConnection *conn;
+        GSocket *notify; /* NOTIFY_SOCKET of the daemon, when the test asks for one */
+        char *notify_dir;
         char *e1000, *edu; /* devpaths */
 } Fixture;
+
+/* How a test wants the daemon; NULL test data means the defaults. */
+typedef struct {
+        gboolean no_iommu;   /* the same devices, no IOMMU groups */
+        gboolean notify;     /* a NOTIFY_SOCKET, and the watchdog on */
+        const char *idle_timeout; /* default "0": never */
+} DaemonConfig;
 
 static const PciFixture fixtures[] = {
         { "0000:00:02.0", NULL, "0x1234", "0x1111", "0x030000", "bochs-drm", 1, "1" },
@@ -29,9 +40,9 @@ static const PciFixture fixtures[] = {
         { "0000:01:01.0", "/devices/pci0000:00/0000:00:06.0", "0x1234", "0x11e8", "0x00ff00", NULL, 5, NULL },
 };
 
-/* Test data: the same devices without an IOMMU (its address is the marker). */
-static const int no_iommu_marker;
-#define NO_IOMMU ((gconstpointer)&no_iommu_marker)
+static const DaemonConfig no_iommu = { .no_iommu = TRUE };
+static const DaemonConfig supervised = { .notify = TRUE };
+static const DaemonConfig idle_soon = { .idle_timeout = "1" };
 
 static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **error)
 {
@@ -84,6 +95,40 @@ static void die_with_parent(gpointer data)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* A datagram socket the daemon reports to, as systemd's NOTIFY_SOCKET, with
+ * the watchdog asking for a ping every 200 ms. */
+static void listen_for_notifications(Fixture *f, GSubprocessLauncher *launcher)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GSocketAddress) address = NULL;
+        g_autofree char *path = NULL;
+
+        f->notify_dir = g_dir_make_tmp("vfiod-notify-XXXXXX", &error);
+        g_assert_no_error(error);
+        path = g_build_filename(f->notify_dir, "notify", NULL);
+        f->notify = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+        g_assert_no_error(error);
+        address = g_unix_socket_address_new(path);
+        g_assert_true(g_socket_bind(f->notify, address, FALSE, &error));
+        g_assert_no_error(error);
+        g_subprocess_launcher_setenv(launcher, "NOTIFY_SOCKET", path, TRUE);
+        g_subprocess_launcher_setenv(launcher, "WATCHDOG_USEC", "200000", TRUE);
+}
+
+/* The next notification the daemon sends, waiting up to five seconds. */
+static char *next_notification(Fixture *f)
+{
+        g_autoptr(GError) error = NULL;
+        char buf[4096];
+        gssize n;
+
+        g_socket_set_timeout(f->notify, 5);
+        n = g_socket_receive(f->notify, buf, sizeof(buf) - 1, NULL, &error);
+        g_assert_no_error(error);
+        buf[n] = '\0';
+        return g_strdup(buf);
+}
+
 /* A private dbus-daemon (session configuration) that dies with the test. */
 static void start_private_bus(Fixture *f)
 {
@@ -104,8 +149,10 @@ static void start_private_bus(Fixture *f)
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
         g_autoptr(GError) error = NULL;
+        static const DaemonConfig defaults = { 0 };
+        const DaemonConfig *config = data ? data : &defaults;
         g_autoptr(GSubprocessLauncher) launcher = NULL;
-        g_autofree char *address_arg = NULL;
+        g_autofree char *address_arg = NULL, *idle_arg = NULL;
         gboolean owned = FALSE;
 
         f->tb = umockdev_testbed_new();
@@ -113,7 +160,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
                 PciFixture fixture = fixtures[i];
                 char *devpath;
 
-                if (data == NO_IOMMU)
+                if (config->no_iommu)
                         fixture.group = -1;
                 devpath = pci_testbed_add(f->tb, &fixture);
                 if (g_str_equal(fixtures[i].address, "0000:00:04.0"))
@@ -128,10 +175,12 @@ static void fixture_setup(Fixture *f, gconstpointer data)
          * and die with us should an assertion end the test early. */
         start_private_bus(f);
         address_arg = g_strdup_printf("--bus-address=%s", f->bus_address);
+        idle_arg = g_strdup_printf("--idle-timeout=%s", config->idle_timeout ? config->idle_timeout : "0");
         launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-        f->daemon = g_subprocess_launcher_spawn(launcher, &error, VFIOD_PATH, address_arg, "--idle-timeout=0",
-                                                NULL);
+        if (config->notify)
+                listen_for_notifications(f, launcher);
+        f->daemon = g_subprocess_launcher_spawn(launcher, &error, VFIOD_PATH, address_arg, idle_arg, NULL);
         g_assert_no_error(error);
         f->conn = g_dbus_connection_new_for_address_sync(
                 f->bus_address,
@@ -165,6 +214,13 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
         g_clear_object(&f->bus_daemon);
         g_free(f->bus_address);
         g_clear_object(&f->tb);
+        if (f->notify) {
+                g_autofree char *path = g_build_filename(f->notify_dir, "notify", NULL);
+                g_clear_object(&f->notify);
+                g_unlink(path);
+                g_rmdir(f->notify_dir);
+                g_free(f->notify_dir);
+        }
         g_free(f->e1000);
         g_free(f->edu);
 }
@@ -330,6 +386,59 @@ static void test_hotplug(Fixture *f, gconstpointer data)
         r = call(f, "GetDevice", g_variant_new("(s)", "00:08.0"), &error);
         assert_remote_error(error, VFIOD_ERROR_NO_SUCH_DEVICE);
         g_dbus_connection_signal_unsubscribe(f->conn, sub);
+}
+
+/* systemd hears READY with a status line, and watchdog pings keep coming
+ * (the first ping may come before READY: the watchdog starts with the loop). */
+static void test_tells_systemd(Fixture *f, gconstpointer data)
+{
+        g_autofree char *ready = NULL;
+        int pings = 0;
+
+        for (int i = 0; i < 10 && !ready; i++) {
+                char *n = next_notification(f);
+                if (strstr(n, "READY=1"))
+                        ready = n;
+                else
+                        g_free(n);
+        }
+        g_assert_nonnull(ready);
+        g_assert_nonnull(strstr(ready, "STATUS=Serving 7 PCI devices in 5 IOMMU groups."));
+        while (pings < 2) {
+                g_autofree char *n = next_notification(f);
+                if (strstr(n, "WATCHDOG=1"))
+                        pings++;
+        }
+}
+
+static void on_exited(GObject *source, GAsyncResult *result, gpointer data)
+{
+        g_assert_true(g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL));
+        *(gboolean *)data = TRUE;
+}
+
+/* With nothing held and no callers, it exits cleanly and gives up the name. */
+static void test_idle_exit(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL;
+        gboolean owned = TRUE;
+        gboolean exited = FALSE;
+        guint timeout = g_timeout_add_seconds(5, on_timeout, (gpointer) "the idle exit");
+
+        /* The 1 s idle timeout, no signal. */
+        g_subprocess_wait_async(f->daemon, NULL, on_exited, &exited);
+        while (!exited)
+                g_main_context_iteration(NULL, TRUE);
+        g_source_remove(timeout);
+        g_assert_true(g_subprocess_get_if_exited(f->daemon));
+        g_assert_cmpint(g_subprocess_get_exit_status(f->daemon), ==, 0);
+        r = g_dbus_connection_call_sync(f->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "NameHasOwner",
+                                        g_variant_new("(s)", VFIOD_BUS_NAME), NULL, 0, 1000, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(b)", &owned);
+        g_assert_false(owned);
 }
 
 /* The IOMMU state follows the first group that comes and the last that goes. */
@@ -512,8 +621,11 @@ int main(int argc, char *argv[])
         ADD("/daemon/lookup-errors", test_lookup_errors);
         ADD("/daemon/hotplug", test_hotplug);
         ADD("/daemon/rebind-followed", test_rebind_followed);
-        g_test_add("/daemon/iommu-state-follows-groups", Fixture, NO_IOMMU, fixture_setup,
+        g_test_add("/daemon/iommu-state-follows-groups", Fixture, &no_iommu, fixture_setup,
                    test_iommu_state_follows_groups, fixture_teardown);
+        g_test_add("/daemon/tells-systemd", Fixture, &supervised, fixture_setup, test_tells_systemd,
+                   fixture_teardown);
+        g_test_add("/daemon/idle-exit", Fixture, &idle_soon, fixture_setup, test_idle_exit, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
         ADD("/daemon/client", test_client);
         return g_test_run();
