@@ -23,4 +23,25 @@ is "$(id -nG mallory)" mallory "mallory is in no other group"
 groups=$(ls /sys/kernel/iommu_groups | wc -l)
 check "the IOMMU groups are populated ($groups groups)" test "$groups" -gt 0
 
+# vfiod started by bus activation through its unit, as on a real system.
+like "$(vfioctl-client --json list)" "\"address\":\"$VM_EDU_ADDR\"" "vfioctl-client list activates vfiod"
+is "$(systemctl show -P ActiveState vfiod.service)" active "vfiod runs as vfiod.service"
+like "$(systemctl show -P StatusText vfiod.service)" "^Serving [0-9]+ PCI devices in $groups IOMMU groups\.$" \
+    "its status line reaches systemd"
+is "$(systemctl show -P NRestarts vfiod.service)" 0 "the watchdog never fired"
+
+# Under the unit's sandbox it still hears the kernel.
+edu_path=$(busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager \
+    GetDevice s "$VM_EDU_ADDR" | cut -d'"' -f2)
+modprobe vfio-pci
+echo vfio-pci > /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override
+echo $VM_EDU_ADDR > /sys/bus/pci/drivers_probe
+edu_on_vfio() {
+    [ "$(busctl --system get-property io.github.vfiod1 "$edu_path" io.github.vfiod1.Device State)" = 's "vfio"' ]
+}
+check "vfiod under its unit follows edu onto vfio-pci" wait_for 10 edu_on_vfio
+
+systemctl stop vfiod.service
+is "$(systemctl show -P Result vfiod.service)" success "vfiod stops cleanly"
+
 done_testing
