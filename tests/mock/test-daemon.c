@@ -570,7 +570,7 @@ static int run_client(Fixture *f, char **out, char **err, ...)
 
 static void test_client(Fixture *f, gconstpointer data)
 {
-        g_autofree char *out = NULL, *err = NULL;
+        g_autofree char *out = NULL, *err = NULL, *command = NULL;
         int status;
 
         g_assert_cmpint(run_client(f, &out, &err, "--json", "list", NULL), ==, 0);
@@ -585,6 +585,19 @@ static void test_client(Fixture *f, gconstpointer data)
         g_assert_null(strstr(out, "\033[")); /* no colour into a pipe */
         g_clear_pointer(&out, g_free);
         g_clear_pointer(&err, g_free);
+
+        /* On a terminal (script(1) gives it one), colour — unless NO_COLOR. */
+        command = g_strdup_printf("%s --bus-address=%s list", CLIENT_PATH, f->bus_address);
+        g_assert_true(g_spawn_sync(NULL, (char *[]){ "script", "-qec", command, "/dev/null", NULL }, NULL,
+                                   G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, NULL));
+        g_assert_nonnull(strstr(out, "\033[1mGROUP"));
+        g_clear_pointer(&out, g_free);
+        g_assert_true(g_spawn_sync(NULL, (char *[]){ "env", "NO_COLOR=1", "script", "-qec", command, "/dev/null",
+                                                    NULL },
+                                   NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, NULL));
+        g_assert_nonnull(strstr(out, "GROUP"));
+        g_assert_null(strstr(out, "\033["));
+        g_clear_pointer(&out, g_free);
 
         g_assert_cmpint(run_client(f, &out, &err, "show", "00:05.1", NULL), ==, 0);
         g_assert_nonnull(strstr(out, "0000:00:05.1"));
