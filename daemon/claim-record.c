@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "claim-record.h"
+#include "fs-util.h"
+#include "macro.h"
+
+#define RECORD_MAGIC "vfiod-claim-record 1"
+#define RECORD_PREFIX "group-"
+#define NONE "-" /* no driver, no override */
+
+static const char *const phase_names[_CLAIM_PHASE_MAX] = {
+        [CLAIM_PHASE_CLAIMING] = "claiming",
+        [CLAIM_PHASE_CLAIMED] = "claimed",
+        [CLAIM_PHASE_RELEASING] = "releasing",
+};
+
+const char *claim_phase_to_string(ClaimPhase p)
+{
+        return p < _CLAIM_PHASE_MAX ? phase_names[p] : NULL;
+}
+
+int claim_record_new(int group, ClaimRecord **ret)
+{
+        ClaimRecord *r = calloc(1, sizeof(*r));
+
+        if (!r)
+                return -ENOMEM;
+        r->group = group;
+        *ret = r;
+        return 0;
+}
+
+ClaimRecord *claim_record_free(ClaimRecord *r)
+{
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n_devices; i++) {
+                free(r->devices[i].driver);
+                free(r->devices[i].driver_override);
+        }
+        free(r->devices);
+        free(r);
+        return NULL;
+}
+
+/* Kernel driver names: letters, digits, '_', '-', '.'. */
+static bool driver_name_is_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= CLAIM_RECORD_DRIVER_MAX || streq(s, NONE))
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
+static int dup_driver(const char *s, char **ret)
+{
+        *ret = NULL;
+        if (!s)
+                return 0;
+        if (!driver_name_is_valid(s))
+                return -EINVAL;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override)
+{
+        ClaimedDevice *a, *d;
+
+        if (r->n_devices >= CLAIM_RECORD_MAX_DEVICES)
+                return -E2BIG;
+        a = reallocarray(r->devices, r->n_devices + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        r->devices = a;
+        d = &a[r->n_devices];
+        *d = (ClaimedDevice){};
+        if (pci_address_normalize(address, d->address) < 0 || !streq(address, d->address))
+                return -EINVAL;
+        if (dup_driver(driver, &d->driver) < 0 || dup_driver(driver_override, &d->driver_override) < 0) {
+                free(d->driver);
+                return -EINVAL;
+        }
+        r->n_devices++;
+        return 0;
+}
+
+int claim_record_format(const ClaimRecord *r, char **ret)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, RECORD_MAGIC "\ngroup %d\nphase %s\nstep %s\n", r->group, claim_phase_to_string(r->phase),
+                r->step[0] ? r->step : NONE);
+        for (size_t i = 0; i < r->n_devices; i++)
+                fprintf(f, "device %s %s %s\n", r->devices[i].address, r->devices[i].driver ?: NONE,
+                        r->devices[i].driver_override ?: NONE);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+static int parse_phase(const char *s, ClaimPhase *ret)
+{
+        for (ClaimPhase p = 0; p < _CLAIM_PHASE_MAX; p++)
+                if (streq(s, phase_names[p])) {
+                        *ret = p;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int parse_group(const char *s, int *ret)
+{
+        char *end;
+        long v;
+
+        /* Canonical decimal only: what vfiod writes, and nothing else. */
+        if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v > 0x7fffffff)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
+}
+
+/* "ADDRESS DRIVER OVERRIDE", where "-" stands for none. */
+static int parse_device(ClaimRecord *r, char *s)
+{
+        char *address = strtok_r(s, " ", &s), *driver = strtok_r(NULL, " ", &s);
+        char *override = strtok_r(NULL, " ", &s);
+
+        if (!address || !driver || !override || strtok_r(NULL, " ", &s))
+                return -EINVAL;
+        return claim_record_add_device(r, address, streq(driver, NONE) ? NULL : driver,
+                                       streq(override, NONE) ? NULL : override);
+}
+
+static int parse_step(ClaimRecord *r, const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n >= sizeof(r->step))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < ' ' || s[i] > '~')
+                        return -EINVAL;
+        strcpy(r->step, streq(s, NONE) ? "" : s);
+        return 0;
+}
+
+/* Each line is "KEY VALUE"; group, phase and step come once, in that order,
+ * after the magic line; devices follow. */
+static int parse_line(ClaimRecord *r, size_t lineno, char *line)
+{
+        static const char *const keys[] = { "group ", "phase ", "step " };
+        const char *want;
+        char *value;
+
+        if (lineno == 0)
+                return streq(line, RECORD_MAGIC) ? 0 : -EINVAL;
+        want = lineno <= 3 ? keys[lineno - 1] : "device ";
+        if (strncmp(line, want, strlen(want)) != 0)
+                return -EINVAL;
+        value = line + strlen(want);
+        switch (lineno) {
+        case 1:
+                return parse_group(value, &r->group);
+        case 2:
+                return parse_phase(value, &r->phase);
+        case 3:
+                return parse_step(r, value);
+        default:
+                return parse_device(r, value);
+        }
+}
+
+int claim_record_parse(const char *text, ClaimRecord **ret)
+{
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
+        _cleanup_free_ char *copy = strdup(text);
+        char *rest = copy, *line;
+        size_t lineno = 0;
+        int e;
+
+        if (!copy)
+                return -ENOMEM;
+        /* Every line ends in a newline: a record cut short is not one. */
+        if (text[0] == '\0' || text[strlen(text) - 1] != '\n')
+                return -EINVAL;
+        e = claim_record_new(-1, &r);
+        if (e < 0)
+                return e;
+        while ((line = strsep(&rest, "\n")) && rest) {
+                e = parse_line(r, lineno++, line);
+                if (e < 0)
+                        return e == -ENOMEM ? e : -EINVAL;
+        }
+        if (lineno < 4)
+                return -EINVAL;
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+static void record_name(int group, char *buf, size_t size)
+{
+        snprintf(buf, size, RECORD_PREFIX "%d", group);
+}
+
+int claim_record_save(int dir_fd, const ClaimRecord *r)
+{
+        _cleanup_free_ char *text = NULL;
+        char name[32], tmp[48];
+        _cleanup_close_ int fd = -1;
+        size_t len;
+        int e;
+
+        e = claim_record_format(r, &text);
+        if (e < 0)
+                return e;
+        record_name(r->group, name, sizeof(name));
+        snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        len = strlen(text);
+        if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+                e = errno ? -errno : -EIO;
+                (void)unlinkat(dir_fd, tmp, 0);
+                return e;
+        }
+        if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+                e = -errno;
+                (void)unlinkat(dir_fd, tmp, 0);
+                return e;
+        }
+        /* The rename itself must be durable too. */
+        return fsync(dir_fd) < 0 ? -errno : 0;
+}
+
+int claim_record_load(int dir_fd, int group, ClaimRecord **ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char name[32];
+        _cleanup_close_ int fd = -1;
+        FILE *f;
+        size_t size = 0;
+
+        record_name(group, name, sizeof(name));
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(TAKE_FD(fd), "re");
+        if (!f)
+                return -errno;
+        if (getdelim(&text, &size, '\0', f) < 0) {
+                fclose(f);
+                return -EIO;
+        }
+        fclose(f);
+        return claim_record_parse(text, ret);
+}
+
+int claim_record_remove(int dir_fd, int group)
+{
+        char name[32];
+
+        record_name(group, name, sizeof(name));
+        if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        return fsync(dir_fd) < 0 ? -errno : 0;
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+        return *(const int *)a - *(const int *)b;
+}
+
+int claim_record_list(int dir_fd, int **ret, size_t *n)
+{
+        _cleanup_free_ int *ids = NULL;
+        size_t count = 0;
+        struct dirent *de;
+        int fd = dup(dir_fd), id;
+        DIR *dir;
+
+        if (fd < 0)
+                return -errno;
+        dir = fdopendir(fd);
+        if (!dir) {
+                close(fd);
+                return -errno;
+        }
+        rewinddir(dir);
+        while ((de = readdir(dir))) {
+                int *a;
+                if (strncmp(de->d_name, RECORD_PREFIX, strlen(RECORD_PREFIX)) != 0 ||
+                    parse_group(de->d_name + strlen(RECORD_PREFIX), &id) < 0)
+                        continue;
+                a = reallocarray(ids, count + 1, sizeof(*a));
+                if (!a) {
+                        closedir(dir);
+                        return -ENOMEM;
+                }
+                ids = a;
+                ids[count++] = id;
+        }
+        closedir(dir);
+        if (count > 0)
+                qsort(ids, count, sizeof(*ids), compare_ints);
+        *ret = TAKE_PTR(ids);
+        *n = count;
+        return 0;
+}

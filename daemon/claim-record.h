@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+#include "pci-address.h"
+
+/* The journal of one IOMMU group's claim, a small text file in
+ * <state dir>/claims/, rewritten durably before every step of a claim or a
+ * release. It holds what a restarted daemon needs to finish or undo the
+ * transaction: every endpoint with the driver and driver_override it had
+ * before vfiod touched it. */
+
+#define CLAIM_RECORD_MAX_DEVICES 256
+#define CLAIM_RECORD_STEP_MAX 64
+#define CLAIM_RECORD_DRIVER_MAX 64
+
+typedef enum ClaimPhase {
+        CLAIM_PHASE_CLAIMING,  /* moving to vfio-pci: undone at restart */
+        CLAIM_PHASE_CLAIMED,   /* every endpoint on vfio-pci: kept */
+        CLAIM_PHASE_RELEASING, /* returning to the host: finished at restart */
+        _CLAIM_PHASE_MAX,
+} ClaimPhase;
+
+typedef struct ClaimedDevice {
+        char address[PCI_ADDRESS_STRING_MAX];
+        char *driver;          /* the original driver, NULL for none */
+        char *driver_override; /* the original override, NULL for none */
+} ClaimedDevice;
+
+typedef struct ClaimRecord {
+        int group;
+        ClaimPhase phase;
+        char step[CLAIM_RECORD_STEP_MAX]; /* the step about to run, for people */
+        ClaimedDevice *devices;
+        size_t n_devices;
+} ClaimRecord;
+
+int claim_record_new(int group, ClaimRecord **ret);
+ClaimRecord *claim_record_free(ClaimRecord *r);
+static inline void claim_record_freep(ClaimRecord **r)
+{
+        claim_record_free(*r);
+}
+int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override);
+
+const char *claim_phase_to_string(ClaimPhase p);
+
+/* The text form, and back. Parsing refuses anything it did not write. */
+int claim_record_format(const ClaimRecord *r, char **ret);
+int claim_record_parse(const char *text, ClaimRecord **ret);
+
+/* Files in the directory dir_fd, named group-<id>. Saving writes a
+ * temporary file, syncs it and renames it over the old one, so a crash
+ * leaves the old record or the new one, never half of either. */
+int claim_record_save(int dir_fd, const ClaimRecord *r);
+int claim_record_load(int dir_fd, int group, ClaimRecord **ret);
+int claim_record_remove(int dir_fd, int group);
+/* The group ids with a record, sorted; *ret is malloc'ed. */
+int claim_record_list(int dir_fd, int **ret, size_t *n);

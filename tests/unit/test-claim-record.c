@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "claim-record.h"
+#include "macro.h"
+
+/* The claim record: what a restarted vfiod trusts to put devices back. */
+
+#define GOOD_RECORD                                        \
+        "vfiod-claim-record 1\n"                           \
+        "group 12\n"                                       \
+        "phase claiming\n"                                 \
+        "step unbind 0000:00:04.0\n"                       \
+        "device 0000:00:04.0 e1000 -\n"                    \
+        "device 0000:00:04.1 - vfio-pci\n"
+
+static void test_round_trip(void)
+{
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
+        _cleanup_free_ char *text = NULL;
+
+        g_assert_cmpint(claim_record_parse(GOOD_RECORD, &r), ==, 0);
+        g_assert_cmpint(r->group, ==, 12);
+        g_assert_cmpint(r->phase, ==, CLAIM_PHASE_CLAIMING);
+        g_assert_cmpstr(r->step, ==, "unbind 0000:00:04.0");
+        g_assert_cmpuint(r->n_devices, ==, 2);
+        g_assert_cmpstr(r->devices[0].driver, ==, "e1000");
+        g_assert_null(r->devices[0].driver_override);
+        g_assert_null(r->devices[1].driver); /* "none" is recorded, too */
+        g_assert_cmpstr(r->devices[1].driver_override, ==, "vfio-pci");
+        g_assert_cmpint(claim_record_format(r, &text), ==, 0);
+        g_assert_cmpstr(text, ==, GOOD_RECORD);
+}
+
+/* Anything vfiod did not write is refused whole: a record decides which
+ * driver a device is bound to. */
+static void test_refuses(void)
+{
+        static const char *const bad[] = {
+                "",
+                "vfiod-claim-record 2\ngroup 1\nphase claimed\nstep -\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -", /* cut short */
+                "vfiod-claim-record 1\ngroup -1\nphase claimed\nstep -\n",
+                "vfiod-claim-record 1\ngroup 99999999999\nphase claimed\nstep -\n",
+                "vfiod-claim-record 1\ngroup 1\nphase gone\nstep -\n",
+                "vfiod-claim-record 1\nphase claimed\ngroup 1\nstep -\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 00:04.0 e1000 -\n", /* not normalised */
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 ../../x -\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 - extra\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep \x01\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nbogus line\n",
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                ClaimRecord *r = NULL;
+                g_test_message("case %zu", i);
+                g_assert_cmpint(claim_record_parse(bad[i], &r), <, 0);
+                g_assert_null(r);
+        }
+}
+
+static void test_save_load_list_remove(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dir = g_dir_make_tmp("claim-record-XXXXXX", &error);
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL, *loaded = NULL;
+        _cleanup_free_ int *groups = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t n;
+
+        g_assert_no_error(error);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(claim_record_new(7, &r), ==, 0);
+        g_assert_cmpint(claim_record_add_device(r, "0000:01:00.0", "nvme", NULL), ==, 0);
+        g_assert_cmpint(claim_record_add_device(r, "01:00.1", NULL, NULL), <, 0); /* short form */
+        r->phase = CLAIM_PHASE_CLAIMED;
+        g_assert_cmpint(claim_record_save(fd, r), ==, 0);
+        r->group = 3;
+        g_assert_cmpint(claim_record_save(fd, r), ==, 0);
+
+        g_assert_cmpint(claim_record_load(fd, 7, &loaded), ==, 0);
+        g_assert_cmpint(loaded->phase, ==, CLAIM_PHASE_CLAIMED);
+        g_assert_cmpstr(loaded->devices[0].driver, ==, "nvme");
+        g_assert_cmpint(claim_record_list(fd, &groups, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 2);
+        g_assert_cmpint(groups[0], ==, 3);
+        g_assert_cmpint(groups[1], ==, 7);
+
+        g_assert_cmpint(claim_record_remove(fd, 7), ==, 0);
+        g_assert_cmpint(claim_record_remove(fd, 7), ==, 0); /* gone already: fine */
+        g_assert_cmpint(claim_record_remove(fd, 3), ==, 0);
+        free(TAKE_PTR(groups));
+        g_assert_cmpint(claim_record_list(fd, &groups, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 0);
+        g_assert_cmpint(g_rmdir(dir), ==, 0); /* no temporary file left behind */
+}
+
+int main(int argc, char *argv[])
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/claim-record/round-trip", test_round_trip);
+        g_test_add_func("/claim-record/refuses", test_refuses);
+        g_test_add_func("/claim-record/save-load-list-remove", test_save_load_list_remove);
+        return g_test_run();
+}
