@@ -72,7 +72,7 @@ static int property_string(sd_bus *bus, const char *path, const char *interface,
                         : streq(property, "ModelName")  ? d->model_name
                         : streq(property, "Driver")     ? d->pci->driver
                         : streq(property, "DriverOverride") ? d->pci->driver_override
-                                                            : device_state_to_string(device_state(d));
+                                                            : manager_device_state(bus_current_manager(bus), d);
         return sd_bus_message_append(reply, "s", strempty(v));
 }
 
@@ -138,6 +138,22 @@ int bus_device_register(Manager *m)
         if (r < 0)
                 return r;
         return sd_bus_add_node_enumerator(m->bus, NULL, VFIOD_DEVICE_PATH_PREFIX, enumerate_devices, m);
+}
+
+void bus_emit_claim_change(Manager *m, int group)
+{
+        _cleanup_free_ char *path = NULL;
+        Group *g = device_model_find_group(m->model, group);
+
+        if (!g)
+                return;
+        for (size_t i = 0; i < g->n_devices; i++)
+                if (bus_device_path(g->devices[i], &path) >= 0) {
+                        (void)sd_bus_emit_properties_changed(m->bus, path, VFIOD_DEVICE_INTERFACE, "State", NULL);
+                        free(TAKE_PTR(path));
+                }
+        if (bus_group_path(group, &path) >= 0)
+                (void)sd_bus_emit_properties_changed(m->bus, path, VFIOD_GROUP_INTERFACE, "State", "Step", NULL);
 }
 
 /* The driver moved (bind, unbind) or the device came or went. */

@@ -114,7 +114,18 @@ static int property_viable(sd_bus *bus, const char *path, const char *interface,
 static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-        return sd_bus_message_append(reply, "s", group_state_to_string(group_state(GROUP(userdata))));
+        return sd_bus_message_append(reply, "s", manager_group_state(bus_current_manager(bus), GROUP(userdata)));
+}
+
+static int property_step(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        Manager *m = bus_current_manager(bus);
+        const char *step = "";
+
+        if (m)
+                (void)engine_status(m->engine, GROUP(userdata)->id, &step);
+        return sd_bus_message_append(reply, "s", step);
 }
 
 static int property_node(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -131,6 +142,7 @@ static const sd_bus_vtable group_vtable[] = {
         SD_BUS_PROPERTY("Devices", "ao", property_devices, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Viable", "b", property_viable, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Step", "s", property_step, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Node", "s", property_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_VTABLE_END,
 };

@@ -14,9 +14,7 @@
 /* At most this much of a caller's string is quoted back in an error. */
 #define QUOTE_MAX 64
 
-/* Normalises a caller's address and finds the device, or fails with the
- * error a user can act on. */
-static int lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error *error)
+int bus_lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error *error)
 {
         char address[PCI_ADDRESS_STRING_MAX];
         Device *d;
@@ -51,7 +49,7 @@ static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "s", &input);
         if (r < 0)
                 return r;
-        r = lookup_device(userdata, input, &d, error);
+        r = bus_lookup_device(userdata, input, &d, error);
         if (r < 0)
                 return r;
         r = bus_device_path(d, &path);
@@ -80,7 +78,7 @@ static int method_get_group(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_reply_method_return(msg, "o", path);
 }
 
-static int append_device(sd_bus_message *reply, const Device *d)
+static int append_device(const Manager *m, sd_bus_message *reply, const Device *d)
 {
         _cleanup_free_ char *path = NULL;
         const PciDevice *p = d->pci;
@@ -92,7 +90,7 @@ static int append_device(sd_bus_message *reply, const Device *d)
                                      p->subsystem_vendor_id, p->subsystem_device_id, p->class_code,
                                      strempty(d->vendor_name), strempty(d->model_name), strempty(p->driver),
                                      p->iommu_group, p->boot_vga, device_is_bridge(d),
-                                     device_state_to_string(device_state(d)));
+                                     manager_device_state(m, d));
 }
 
 static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -106,11 +104,12 @@ static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "(soqqqqusssibbs)");
         for (size_t i = 0; r >= 0 && i < device_model_n_devices(m->model); i++)
-                r = append_device(reply, device_model_device_at(m->model, i));
+                r = append_device(m, reply, device_model_device_at(m->model, i));
         return r < 0 ? r : close_and_send(reply);
 }
 
 typedef struct GroupAppend {
+        const Manager *m;
         sd_bus_message *reply;
         int r;
 } GroupAppend;
@@ -135,7 +134,7 @@ static void append_group(Group *g, void *userdata)
                 r = sd_bus_message_close_container(a->reply);
         if (r >= 0)
                 r = sd_bus_message_append(a->reply, "bs", group_is_viable(g),
-                                          group_state_to_string(group_state(g)));
+                                          manager_group_state(a->m, g));
         if (r >= 0)
                 r = sd_bus_message_close_container(a->reply);
         a->r = r;
@@ -154,7 +153,7 @@ static int method_list_groups(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_open_container(reply, 'a', "(uoasbs)");
         if (r < 0)
                 return r;
-        a = (GroupAppend){ .reply = reply, .r = 0 };
+        a = (GroupAppend){ .m = m, .reply = reply, .r = 0 };
         device_model_foreach_group(m->model, append_group, &a);
         return a.r < 0 ? a.r : close_and_send(reply);
 }
@@ -219,6 +218,12 @@ static const sd_bus_vtable manager_vtable[] = {
                                  method_get_device, 0),
         SD_BUS_METHOD_WITH_NAMES("GetGroup", "u", SD_BUS_PARAM(id), "o", SD_BUS_PARAM(group), method_get_group,
                                  0),
+        SD_BUS_METHOD_WITH_NAMES("ClaimGroup", "ua{sv}", SD_BUS_PARAM(id) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(group), bus_method_claim_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ClaimDevice", "sa{sv}", SD_BUS_PARAM(address) SD_BUS_PARAM(options), "o",
+                                 SD_BUS_PARAM(group), bus_method_claim_device, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ReleaseGroup", "ua{sv}", SD_BUS_PARAM(id) SD_BUS_PARAM(options), "", ,
+                                 bus_method_release_group, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Diagnose", "", , "a(ssss)", SD_BUS_PARAM(findings), method_diagnose, 0),
         SD_BUS_VTABLE_END,
 };

@@ -9,8 +9,11 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "transaction.h"
 
 #define DEFAULT_IDLE_TIMEOUT_SEC 30
+#define DEFAULT_STEP_TIMEOUT_SEC 10
+#define DEFAULT_STATE_DIR RUNSTATEDIR "/vfiod"
 
 static void help(void)
 {
@@ -19,12 +22,15 @@ static void help(void)
                "Usage: vfiod [OPTIONS]\n\n"
                "  --bus-address=ADDRESS  serve on this bus instead of the system bus\n"
                "  --idle-timeout=SECONDS exit after this long without callers when\n"
-               "                         nothing is held; 0 never exits (default %d)\n"
+               "                         nothing moves; 0 never exits (default %d)\n"
+               "  --step-timeout=SECONDS call a group stuck when one sysfs step of its\n"
+               "                         claim or release takes longer (default %d)\n"
+               "  --state-dir=DIR        keep the claim records here (default %s)\n"
                "  --debug                log debug messages\n"
                "  -h --help              show this help\n"
                "  --version              show the version\n\n"
                "See vfiod(8).\n",
-               DEFAULT_IDLE_TIMEOUT_SEC);
+               DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_STEP_TIMEOUT_SEC, DEFAULT_STATE_DIR);
 }
 
 static int parse_seconds(const char *s, uint64_t *ret)
@@ -42,10 +48,12 @@ static int parse_seconds(const char *s, uint64_t *ret)
 
 static int parse_argv(int argc, char *argv[], ManagerOptions *o)
 {
-        enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_DEBUG, ARG_VERSION };
+        enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_STEP_TIMEOUT, ARG_STATE_DIR, ARG_DEBUG, ARG_VERSION };
         static const struct option options[] = {
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
+                { "step-timeout", required_argument, NULL, ARG_STEP_TIMEOUT },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "debug", no_argument, NULL, ARG_DEBUG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -63,6 +71,19 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o)
                                 log_error("--idle-timeout takes a number of seconds, not '%s'.", optarg);
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_STEP_TIMEOUT:
+                        if (parse_seconds(optarg, &o->step_timeout_usec) < 0 || o->step_timeout_usec == 0) {
+                                log_error("--step-timeout takes a positive number of seconds, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_STATE_DIR:
+                        if (optarg[0] != '/') {
+                                log_error("--state-dir takes an absolute path, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        o->state_dir = optarg;
                         break;
                 case ARG_DEBUG:
                         log_set_max_level(LOG_DEBUG);
@@ -86,7 +107,11 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o)
 int main(int argc, char *argv[])
 {
         _cleanup_(manager_freep) Manager *m = NULL;
-        ManagerOptions options = { .idle_timeout_usec = DEFAULT_IDLE_TIMEOUT_SEC * 1000000ULL };
+        ManagerOptions options = {
+                .idle_timeout_usec = DEFAULT_IDLE_TIMEOUT_SEC * 1000000ULL,
+                .step_timeout_usec = DEFAULT_STEP_TIMEOUT_SEC * 1000000ULL,
+                .state_dir = DEFAULT_STATE_DIR,
+        };
         int r;
 
         /* Large buffers (a ListDevices reply on a big host is a megabyte) get
@@ -98,6 +123,11 @@ int main(int argc, char *argv[])
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
+        r = transaction_fault_setup();
+        if (r < 0) {
+                log_error("VFIOD_FAULT must be 'crash|fail,claim|release|restore,STEP[,ADDRESS]'.");
+                return EXIT_FAILURE;
+        }
         r = manager_new(&options, &m);
         if (r < 0)
                 return EXIT_FAILURE;

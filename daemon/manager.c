@@ -18,12 +18,39 @@ static void on_model_change(DeviceModel *model, ModelChange change, void *object
         bus_emit_model_change(userdata, change, object);
 }
 
-/* Exit when idle: nothing is held yet in this version, so idle means no
- * bus traffic for the timeout. Release the name first, so that a caller
- * arriving meanwhile activates a new instance instead of being lost. */
+static void on_claim_change(Engine *e, int group, void *userdata)
+{
+        bus_emit_claim_change(userdata, group);
+}
+
+const char *manager_group_state(const Manager *m, const Group *g)
+{
+        ClaimStatus s = m ? engine_status(m->engine, g->id, NULL) : CLAIM_STATUS_NONE;
+        return s != CLAIM_STATUS_NONE ? claim_status_to_string(s) : group_state_to_string(group_state(g));
+}
+
+const char *manager_device_state(const Manager *m, const Device *d)
+{
+        ClaimStatus s = CLAIM_STATUS_NONE;
+
+        /* Bridges never move with their group. */
+        if (m && !device_is_bridge(d) && d->pci->iommu_group >= 0)
+                s = engine_status(m->engine, d->pci->iommu_group, NULL);
+        return s != CLAIM_STATUS_NONE ? claim_status_to_string(s) : device_state_to_string(device_state(d));
+}
+
+static int rearm_idle_timer(Manager *m);
+
+/* Exit when idle: no bus traffic for the timeout and no claim or release
+ * under way (held claims live on in their records). Release the name first,
+ * so that a caller arriving meanwhile activates a new instance instead of
+ * being lost. */
 static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Manager *m = userdata;
+
+        if (engine_busy(m->engine))
+                return rearm_idle_timer(m);
 
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
         (void)sd_bus_release_name(m->bus, VFIOD_BUS_NAME);
@@ -90,6 +117,11 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         r = device_model_new(&m->model);
         if (r < 0)
                 return r;
+        r = engine_new(m->event, options->state_dir, options->step_timeout_usec, on_claim_change, m, &m->engine);
+        if (r < 0) {
+                log_error("Cannot use the state directory %s: %s", options->state_dir, strerror(-r));
+                return r;
+        }
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -99,6 +131,7 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         sd_event_source_unref(m->idle_timer);
+        engine_free(m->engine);
         device_model_free(m->model);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -119,6 +152,12 @@ int manager_start(Manager *m)
         r = device_model_start_monitor(m->model, m->event, on_model_change, m);
         if (r < 0) {
                 log_error("Cannot monitor PCI devices: %s", strerror(-r));
+                return r;
+        }
+        /* Finish or undo what a crash interrupted, before anyone can ask. */
+        r = engine_recover(m->engine);
+        if (r < 0) {
+                log_error("Cannot recover the claims: %s", strerror(-r));
                 return r;
         }
         if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||

@@ -7,10 +7,13 @@
 #include <systemd/sd-event.h>
 
 #include "device-model.h"
+#include "engine.h"
 
 typedef struct ManagerOptions {
         const char *bus_address; /* NULL: the system bus */
         uint64_t idle_timeout_usec; /* 0: never exit when idle */
+        const char *state_dir;      /* claim records; survives restarts */
+        uint64_t step_timeout_usec; /* a sysfs step longer than this is stuck */
 } ManagerOptions;
 
 /* The daemon: its event loop, its bus connection and what it serves. */
@@ -20,6 +23,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         DeviceModel *model;
+        Engine *engine;
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
 } Manager;
@@ -35,11 +39,34 @@ static inline void manager_freep(Manager **m)
 int manager_start(Manager *m);
 int manager_run(Manager *m);
 
+/* A device's or a group's state: vfiod's claim when it holds or moves the
+ * group, otherwise what its drivers say. */
+const char *manager_device_state(const Manager *m, const Device *d);
+const char *manager_group_state(const Manager *m, const Group *g);
+
+/* In a property getter of an object found by a fallback vtable, whose own
+ * userdata is the device or group: the Manager the vtable was registered
+ * with. */
+static inline Manager *bus_current_manager(sd_bus *bus)
+{
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(bus));
+}
+
 /* bus-manager.c, bus-device.c, bus-group.c: the objects on the bus. */
 int bus_manager_register(Manager *m);
 int bus_device_register(Manager *m);
 int bus_group_register(Manager *m);
 int bus_device_path(const Device *d, char **ret);
+/* Normalises a caller's address and finds the device, or sets the error a
+ * user can act on. */
+int bus_lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error *error);
 int bus_group_path(int id, char **ret);
 /* Signals what a change of the device model means on the bus. */
 void bus_emit_model_change(Manager *m, ModelChange change, void *object);
+/* Signals a change of a group's claim: its state, step, and its devices'. */
+void bus_emit_claim_change(Manager *m, int group);
+
+/* bus-claim.c: the Manager's claim and release methods. */
+int bus_method_claim_group(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *error);

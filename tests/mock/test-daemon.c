@@ -21,6 +21,7 @@ typedef struct {
         GSocket *notify; /* NOTIFY_SOCKET of the daemon, when the test asks for one */
         char *notify_dir;
         char *e1000, *edu; /* devpaths */
+        char *state_dir;   /* the daemon's --state-dir */
 } Fixture;
 
 /* How a test wants the daemon; NULL test data means the defaults. */
@@ -28,6 +29,8 @@ typedef struct {
         gboolean no_iommu;   /* the same devices, no IOMMU groups */
         gboolean notify;     /* a NOTIFY_SOCKET, and the watchdog on */
         const char *idle_timeout; /* default "0": never */
+        const char *claim_record; /* a record in the state dir before start */
+        int claim_record_group;
 } DaemonConfig;
 
 static const PciFixture fixtures[] = {
@@ -43,6 +46,11 @@ static const PciFixture fixtures[] = {
 static const DaemonConfig no_iommu = { .no_iommu = TRUE };
 static const DaemonConfig supervised = { .notify = TRUE };
 static const DaemonConfig idle_soon = { .idle_timeout = "1" };
+/* e1000 of group 3 claimed by an earlier run: the record a restart finds. */
+static const DaemonConfig e1000_claimed = {
+        .claim_record = "vfiod-claim-record 1\ngroup 3\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 -\n",
+        .claim_record_group = 3,
+};
 
 static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **error)
 {
@@ -146,14 +154,30 @@ static void start_private_bus(Fixture *f)
         g_assert_nonnull(f->bus_address);
 }
 
+static void rm_rf(const char *path)
+{
+        g_autofree char *command = g_strdup_printf("rm -rf '%s'", path);
+        g_assert_cmpint(system(command), ==, 0);
+}
+
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
         g_autoptr(GError) error = NULL;
         static const DaemonConfig defaults = { 0 };
         const DaemonConfig *config = data ? data : &defaults;
         g_autoptr(GSubprocessLauncher) launcher = NULL;
-        g_autofree char *address_arg = NULL, *idle_arg = NULL;
+        g_autofree char *address_arg = NULL, *idle_arg = NULL, *state_arg = NULL;
         gboolean owned = FALSE;
+
+        f->state_dir = g_dir_make_tmp("vfiod-state-XXXXXX", &error);
+        g_assert_no_error(error);
+        if (config->claim_record) {
+                g_autofree char *claims = g_build_filename(f->state_dir, "claims", NULL);
+                g_autofree char *name = g_strdup_printf("group-%d", config->claim_record_group);
+                g_autofree char *record = g_build_filename(claims, name, NULL);
+                g_assert_cmpint(g_mkdir(claims, 0700), ==, 0);
+                g_assert_true(g_file_set_contents(record, config->claim_record, -1, &error));
+        }
 
         f->tb = umockdev_testbed_new();
         for (size_t i = 0; i < G_N_ELEMENTS(fixtures); i++) {
@@ -176,11 +200,13 @@ static void fixture_setup(Fixture *f, gconstpointer data)
         start_private_bus(f);
         address_arg = g_strdup_printf("--bus-address=%s", f->bus_address);
         idle_arg = g_strdup_printf("--idle-timeout=%s", config->idle_timeout ? config->idle_timeout : "0");
+        state_arg = g_strdup_printf("--state-dir=%s", f->state_dir);
         launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
         if (config->notify)
                 listen_for_notifications(f, launcher);
-        f->daemon = g_subprocess_launcher_spawn(launcher, &error, VFIOD_PATH, address_arg, idle_arg, NULL);
+        f->daemon = g_subprocess_launcher_spawn(launcher, &error, VFIOD_PATH, address_arg, idle_arg,
+                                                state_arg, NULL);
         g_assert_no_error(error);
         f->conn = g_dbus_connection_new_for_address_sync(
                 f->bus_address,
@@ -223,6 +249,8 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
         }
         g_free(f->e1000);
         g_free(f->edu);
+        rm_rf(f->state_dir);
+        g_free(f->state_dir);
 }
 
 static void test_list_devices(Fixture *f, gconstpointer data)
@@ -625,6 +653,71 @@ static void test_client(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(out, "\"check\":\"boot-vga\""));
 }
 
+/* Every input the claim methods take is checked before anything moves.
+ * The caller here is whoever runs the tests: root passes the root check,
+ * anyone else is refused before the arguments matter. */
+static void test_claim_input(Fixture *f, gconstpointer data)
+{
+        static const struct {
+                const char *method, *args, *error;
+        } cases[] = {
+                { "ClaimGroup", "(uint32 99, @a{sv} {})", VFIOD_ERROR_NO_SUCH_GROUP },
+                { "ClaimGroup", "(uint32 3, {'forse': <true>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "ClaimGroup", "(uint32 3, {'force': <'yes'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "ClaimDevice", "('../../sys', @a{sv} {})", VFIOD_ERROR_INVALID_ADDRESS },
+                { "ClaimDevice", "('0000:07:00.0', @a{sv} {})", VFIOD_ERROR_NO_SUCH_DEVICE },
+                { "ReleaseGroup", "(uint32 3, @a{sv} {})", VFIOD_ERROR_NOT_CLAIMED },
+                { "ReleaseGroup", "(uint32 3, {'force': <true>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+        };
+        gboolean root = getuid() == 0;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r = call(f, cases[i].method, g_variant_new_parsed(cases[i].args), &error);
+                const char *want = cases[i].error;
+                /* Malformed options fail at the edge, before the root check. */
+                if (!root && !g_str_equal(want, "org.freedesktop.DBus.Error.InvalidArgs"))
+                        want = VFIOD_ERROR_NOT_AUTHORIZED;
+                g_test_message("%s%s", cases[i].method, cases[i].args);
+                g_assert_null(r);
+                assert_remote_error(error, want);
+        }
+        /* A wrong signature never reaches the method. */
+        {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) r = call(f, "ClaimGroup", g_variant_new("(s)", "3"), &error);
+                g_assert_null(r);
+                assert_remote_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        }
+        /* Nothing changed: the group is where it was. */
+        {
+                g_autoptr(GVariant) state = get_property(f, VFIOD_GROUP_PATH_PREFIX "/3", VFIOD_GROUP_INTERFACE, "State");
+                g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "host");
+        }
+}
+
+/* A claim recorded by an earlier run is kept at start, and shown. */
+static void test_claim_record_kept(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GVariant) state = get_property(f, VFIOD_GROUP_PATH_PREFIX "/3", VFIOD_GROUP_INTERFACE, "State");
+        g_autoptr(GVariant) other = get_property(f, VFIOD_GROUP_PATH_PREFIX "/4", VFIOD_GROUP_INTERFACE, "State");
+        g_autofree char *e1000 = device_path(f, "00:04.0");
+        g_autoptr(GVariant) device_state = get_property(f, e1000, VFIOD_DEVICE_INTERFACE, "State");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL;
+        g_autofree char *record = g_build_filename(f->state_dir, "claims", "group-3", NULL);
+
+        g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "claimed");
+        g_assert_cmpstr(g_variant_get_string(device_state, NULL), ==, "claimed");
+        g_assert_cmpstr(g_variant_get_string(other, NULL), ==, "host");
+        g_assert_true(g_file_test(record, G_FILE_TEST_EXISTS));
+
+        r = call(f, "ClaimGroup", g_variant_new_parsed("(uint32 3, @a{sv} {})"), &error);
+        assert_remote_error(error, getuid() == 0 ? VFIOD_ERROR_GROUP_BUSY : VFIOD_ERROR_NOT_AUTHORIZED);
+        if (getuid() == 0)
+                g_assert_nonnull(strstr(error->message, "group 3 is claimed"));
+}
+
 int main(int argc, char *argv[])
 {
         g_test_init(&argc, &argv, NULL);
@@ -641,5 +734,8 @@ int main(int argc, char *argv[])
         g_test_add("/daemon/idle-exit", Fixture, &idle_soon, fixture_setup, test_idle_exit, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
         ADD("/daemon/client", test_client);
+        ADD("/daemon/claim-input", test_claim_input);
+        g_test_add("/daemon/claim-record-kept", Fixture, &e1000_claimed, fixture_setup, test_claim_record_kept,
+                   fixture_teardown);
         return g_test_run();
 }

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "macro.h"
+
+/* A running transaction and its worker. The worker owns t until it sends
+ * MESSAGE_DONE; the event loop frees the job after reading it. */
+typedef struct Job Job;
+/* What vfiod holds or moves of one group. */
+typedef struct GroupClaim GroupClaim;
+
+struct Job {
+        Transaction t;
+        Engine *engine;
+        GroupClaim *claim;
+        int pipe[2];
+        sd_event_source *io, *timer;
+        EngineReplyFn reply; /* NULL once answered */
+        void *reply_userdata;
+};
+
+struct GroupClaim {
+        int group;
+        ClaimRecord *record; /* while idle: claimed, or failed to undo */
+        Job *job;
+        char step[CLAIM_RECORD_STEP_MAX];
+        bool stuck;
+};
+
+struct Engine {
+        sd_event *event;
+        int claims_dir_fd;
+        uint64_t step_timeout_usec;
+        GroupClaim **claims;
+        size_t n_claims;
+        EngineChangeFn on_change;
+        void *userdata;
+};
+
+typedef enum MessageKind { MESSAGE_STEP, MESSAGE_DONE } MessageKind;
+
+/* Worker to event loop, through a pipe: small enough to be written atomically. */
+typedef struct Message {
+        MessageKind kind;
+        char step[CLAIM_RECORD_STEP_MAX];
+} Message;
+
+static const char *const status_names[_CLAIM_STATUS_MAX] = {
+        [CLAIM_STATUS_NONE] = "none",         [CLAIM_STATUS_CLAIMING] = "claiming",
+        [CLAIM_STATUS_CLAIMED] = "claimed",   [CLAIM_STATUS_RELEASING] = "releasing",
+        [CLAIM_STATUS_STUCK] = "stuck",       [CLAIM_STATUS_FAILED] = "failed",
+};
+
+const char *claim_status_to_string(ClaimStatus s)
+{
+        return s < _CLAIM_STATUS_MAX ? status_names[s] : NULL;
+}
+
+/* ---- the claims ---- */
+
+static GroupClaim *find_claim(const Engine *e, int group)
+{
+        for (size_t i = 0; i < e->n_claims; i++)
+                if (e->claims[i]->group == group)
+                        return e->claims[i];
+        return NULL;
+}
+
+static GroupClaim *add_claim(Engine *e, int group)
+{
+        GroupClaim **a = reallocarray(e->claims, e->n_claims + 1, sizeof(*a));
+        GroupClaim *c;
+
+        if (!a)
+                return NULL;
+        e->claims = a;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        c->group = group;
+        e->claims[e->n_claims++] = c;
+        return c;
+}
+
+static void remove_claim(Engine *e, GroupClaim *c)
+{
+        for (size_t i = 0; i < e->n_claims; i++)
+                if (e->claims[i] == c) {
+                        e->claims[i] = e->claims[--e->n_claims];
+                        break;
+                }
+        claim_record_free(c->record);
+        free(c);
+}
+
+static void changed(Engine *e, int group)
+{
+        if (e->on_change)
+                e->on_change(e, group, e->userdata);
+}
+
+ClaimStatus engine_status(const Engine *e, int group, const char **ret_step)
+{
+        const GroupClaim *c = find_claim(e, group);
+        ClaimStatus s = CLAIM_STATUS_NONE;
+
+        if (!c)
+                s = CLAIM_STATUS_NONE;
+        else if (c->stuck)
+                s = CLAIM_STATUS_STUCK;
+        else if (c->job)
+                s = c->job->t.kind == TRANSACTION_CLAIM ? CLAIM_STATUS_CLAIMING : CLAIM_STATUS_RELEASING;
+        else if (c->record && c->record->phase == CLAIM_PHASE_CLAIMED)
+                s = CLAIM_STATUS_CLAIMED;
+        else
+                s = CLAIM_STATUS_FAILED;
+        if (ret_step)
+                *ret_step = c && (c->job || s == CLAIM_STATUS_FAILED) ? c->step : "";
+        return s;
+}
+
+bool engine_busy(const Engine *e)
+{
+        for (size_t i = 0; i < e->n_claims; i++)
+                if (e->claims[i]->job)
+                        return true;
+        return false;
+}
+
+void engine_foreach(const Engine *e, void (*fn)(int group, ClaimStatus status, void *userdata), void *userdata)
+{
+        for (size_t i = 0; i < e->n_claims; i++)
+                fn(e->claims[i]->group, engine_status(e, e->claims[i]->group, NULL), userdata);
+}
+
+/* ---- jobs ---- */
+
+static void job_free(Job *job)
+{
+        sd_event_source_disable_unref(job->io);
+        sd_event_source_disable_unref(job->timer);
+        closep(&job->pipe[0]);
+        closep(&job->pipe[1]);
+        claim_record_free(job->t.record);
+        free(job->t.message);
+        free(job);
+}
+
+static void job_answer(Job *job, TransactionFailure failure, int error, const char *message)
+{
+        EngineResult result = {
+                .kind = job->t.kind, .group = job->claim->group, .failure = failure,
+                .error = error, .message = message,
+        };
+        EngineReplyFn reply = job->reply;
+
+        job->reply = NULL;
+        if (reply)
+                reply(&result, job->reply_userdata);
+}
+
+/* In the worker: tell the loop which step starts. */
+static void worker_on_step(Transaction *t, const char *step)
+{
+        Job *job = t->userdata;
+        Message m = { .kind = MESSAGE_STEP };
+
+        snprintf(m.step, sizeof(m.step), "%s", step);
+        (void)!write(job->pipe[1], &m, sizeof(m));
+}
+
+static void *worker_main(void *userdata)
+{
+        Job *job = userdata;
+        Message m = { .kind = MESSAGE_DONE };
+
+        transaction_execute(&job->t);
+        /* The last touch of job in this thread. */
+        (void)!write(job->pipe[1], &m, sizeof(m));
+        return NULL;
+}
+
+static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Job *job = userdata;
+        GroupClaim *c = job->claim;
+        _cleanup_free_ char *message = NULL;
+
+        c->stuck = true;
+        atomic_store(&job->t.abandoned, true);
+        log_error("Group %d: step '%s' has not returned in time; the group is stuck.", c->group, c->step);
+        if (asprintf(&message,
+                     "Step '%s' of the %s of IOMMU group %d has not returned: the kernel waits, most likely for "
+                     "a process that still uses the device. The group shows as stuck until the step returns; "
+                     "%s.",
+                     c->step, transaction_kind_to_string(job->t.kind), c->group,
+                     job->t.kind == TRANSACTION_CLAIM ? "then the claim is undone" : "then the release goes on") < 0)
+                message = NULL;
+        job_answer(job, FAILURE_TIMEOUT, -ETIMEDOUT, message);
+        changed(job->engine, c->group);
+        return 0;
+}
+
+static void arm_step_timer(Job *job)
+{
+        Engine *e = job->engine;
+        uint64_t now;
+
+        (void)sd_event_now(e->event, CLOCK_MONOTONIC, &now);
+        /* A step's own waits end at wait_timeout; a stuck write has no end:
+         * give the waits a second more before calling the step stuck. */
+        (void)sd_event_source_set_time(job->timer, now + e->step_timeout_usec + 1000000);
+        (void)sd_event_source_set_enabled(job->timer, SD_EVENT_ONESHOT);
+}
+
+/* The transaction has ended: keep or drop the record, answer, tell. */
+static void job_finish(Job *job)
+{
+        Engine *e = job->engine;
+        GroupClaim *c = job->claim;
+        Transaction *t = &job->t;
+        int group = c->group;
+
+        c->job = NULL;
+        c->stuck = false;
+        job_answer(job, t->failure, t->error, t->message);
+        if (t->record_kept) {
+                claim_record_free(c->record);
+                c->record = TAKE_PTR(t->record);
+        }
+        if (c->record && c->record->phase == CLAIM_PHASE_CLAIMED)
+                c->step[0] = '\0';
+        if (!c->record)
+                remove_claim(e, c);
+        job_free(job);
+        changed(e, group);
+}
+
+static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        Job *job = userdata;
+        GroupClaim *c = job->claim;
+        bool was_stuck = c->stuck;
+        Message m;
+
+        if (read(fd, &m, sizeof(m)) != sizeof(m))
+                return 0;
+        if (m.kind == MESSAGE_DONE) {
+                job_finish(job);
+                return 0;
+        }
+        memcpy(c->step, m.step, sizeof(c->step));
+        c->stuck = false;
+        arm_step_timer(job);
+        if (was_stuck)
+                changed(job->engine, c->group);
+        return 0;
+}
+
+/* Starts a worker for the transaction the caller filled in job->t. */
+static int job_start(Engine *e, GroupClaim *c, Job *job)
+{
+        pthread_attr_t attr;
+        pthread_t thread;
+        int r;
+
+        job->engine = e;
+        job->claim = c;
+        job->t.claims_dir_fd = e->claims_dir_fd;
+        job->t.wait_timeout_usec = e->step_timeout_usec;
+        job->t.on_step = worker_on_step;
+        job->t.userdata = job;
+        if (pipe2(job->pipe, O_CLOEXEC) < 0)
+                return -errno;
+        r = sd_event_add_io(e->event, &job->io, job->pipe[0], EPOLLIN, on_worker_message, job);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time(e->event, &job->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_step_timeout, job);
+        if (r < 0)
+                return r;
+        arm_step_timer(job);
+
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        r = -pthread_create(&thread, &attr, worker_main, job);
+        pthread_attr_destroy(&attr);
+        if (r < 0)
+                return r;
+        c->job = job;
+        c->stuck = false;
+        changed(e, c->group);
+        return 0;
+}
+
+static Job *job_new(TransactionKind kind, EngineReplyFn reply, void *userdata)
+{
+        Job *job = calloc(1, sizeof(*job));
+
+        if (!job)
+                return NULL;
+        job->pipe[0] = job->pipe[1] = -1;
+        job->t.kind = kind;
+        job->reply = reply;
+        job->reply_userdata = userdata;
+        return job;
+}
+
+/* ---- the operations ---- */
+
+int engine_claim(Engine *e, int group, char *const *addresses, size_t n, bool force, EngineReplyFn reply,
+                 void *userdata)
+{
+        GroupClaim *c = find_claim(e, group);
+        Job *job;
+        int r;
+
+        if (c)
+                return -EBUSY;
+        job = job_new(TRANSACTION_CLAIM, reply, userdata);
+        if (!job)
+                return -ENOMEM;
+        job->t.force = force;
+        r = claim_record_new(group, &job->t.record);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = claim_record_add_device(job->t.record, addresses[i], NULL, NULL);
+        c = r >= 0 ? add_claim(e, group) : NULL;
+        if (r >= 0 && !c)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = job_start(e, c, job);
+        if (r < 0) {
+                if (c)
+                        remove_claim(e, c);
+                job_free(job);
+        }
+        return r;
+}
+
+/* Hands the group's record to a release or restore transaction. */
+static int start_release(Engine *e, GroupClaim *c, TransactionKind kind, EngineReplyFn reply, void *userdata)
+{
+        Job *job = job_new(kind, reply, userdata);
+        int r;
+
+        if (!job)
+                return -ENOMEM;
+        job->t.record = TAKE_PTR(c->record);
+        r = job_start(e, c, job);
+        if (r < 0) {
+                c->record = TAKE_PTR(job->t.record);
+                job_free(job);
+        }
+        return r;
+}
+
+int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata)
+{
+        GroupClaim *c = find_claim(e, group);
+
+        if (!c)
+                return -ENOENT;
+        if (c->job)
+                return -EBUSY;
+        return start_release(e, c, TRANSACTION_RELEASE, reply, userdata);
+}
+
+/* ---- start and recovery ---- */
+
+static int recover_one(Engine *e, int group)
+{
+        _cleanup_(claim_record_freep) ClaimRecord *rec = NULL;
+        GroupClaim *c;
+        int r;
+
+        r = claim_record_load(e->claims_dir_fd, group, &rec);
+        if (r < 0) {
+                log_error("Cannot read the claim record of group %d: %s; left alone.", group, strerror(-r));
+                return 0;
+        }
+        c = add_claim(e, group);
+        if (!c)
+                return -ENOMEM;
+        c->record = TAKE_PTR(rec);
+        if (c->record->phase == CLAIM_PHASE_CLAIMED) {
+                log_info("Group %d stays claimed.", group);
+                return 0;
+        }
+        /* Interrupted: a claim is undone, a release finished; either way
+         * every device goes back to its recorded driver. */
+        log_warning("Group %d: a %s was interrupted at step '%s'; returning its devices to their drivers.",
+                    group, claim_phase_to_string(c->record->phase), c->record->step);
+        memcpy(c->step, c->record->step, sizeof(c->step));
+        return start_release(e, c, TRANSACTION_RESTORE, NULL, NULL);
+}
+
+int engine_recover(Engine *e)
+{
+        _cleanup_free_ int *groups = NULL;
+        size_t n;
+        int r;
+
+        r = claim_record_list(e->claims_dir_fd, &groups, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = recover_one(e, groups[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The state directory is root's alone: the records decide what is rebound. */
+static int open_claims_dir(const char *state_dir)
+{
+        char path[PATH_MAX];
+        int fd;
+
+        if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        snprintf(path, sizeof(path), "%s/claims", state_dir);
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? -errno : fd;
+}
+
+int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, EngineChangeFn on_change,
+               void *userdata, Engine **ret)
+{
+        Engine *e = calloc(1, sizeof(*e));
+        int r;
+
+        if (!e)
+                return -ENOMEM;
+        r = open_claims_dir(state_dir);
+        if (r < 0) {
+                free(e);
+                return r;
+        }
+        e->claims_dir_fd = r;
+        e->event = sd_event_ref(event);
+        e->step_timeout_usec = step_timeout_usec;
+        e->on_change = on_change;
+        e->userdata = userdata;
+        *ret = e;
+        return 0;
+}
+
+Engine *engine_free(Engine *e)
+{
+        if (!e)
+                return NULL;
+        for (size_t i = 0; i < e->n_claims; i++) {
+                GroupClaim *c = e->claims[i];
+                /* A running worker still uses its job: at exit, leave it be;
+                 * the record lets the next start finish the work. */
+                if (c->job)
+                        continue;
+                claim_record_free(c->record);
+                free(c);
+        }
+        free(e->claims);
+        closep(&e->claims_dir_fd);
+        sd_event_unref(e->event);
+        free(e);
+        return NULL;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "transaction.h"
+
+/* The rebinding engine: runs claims and releases of IOMMU groups in worker
+ * threads, one at a time per group and any number of groups at once, each
+ * step under a timeout, and keeps the claims that succeeded. Their records
+ * live in <state dir>/claims; at start the engine finishes or undoes what a
+ * crash interrupted. */
+
+typedef enum ClaimStatus {
+        CLAIM_STATUS_NONE,      /* vfiod holds nothing of the group */
+        CLAIM_STATUS_CLAIMING,  /* moving to vfio-pci */
+        CLAIM_STATUS_CLAIMED,   /* on vfio-pci, held by vfiod */
+        CLAIM_STATUS_RELEASING, /* returning to the host drivers */
+        CLAIM_STATUS_STUCK,     /* a step has not returned within the timeout */
+        CLAIM_STATUS_FAILED,    /* undoing or releasing failed: the record is kept */
+        _CLAIM_STATUS_MAX,
+} ClaimStatus;
+
+typedef struct Engine Engine;
+
+typedef struct EngineResult {
+        TransactionKind kind;
+        int group;
+        TransactionFailure failure;
+        int error;           /* negative errno, 0 on success */
+        const char *message; /* NULL on success */
+} EngineResult;
+
+/* The answer to one claim or release: called once, when it ends or when a
+ * step times out (the transaction then goes on in the background). */
+typedef void (*EngineReplyFn)(const EngineResult *result, void *userdata);
+/* A group's status or step changed. */
+typedef void (*EngineChangeFn)(Engine *e, int group, void *userdata);
+
+int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, EngineChangeFn on_change,
+               void *userdata, Engine **ret);
+Engine *engine_free(Engine *e);
+static inline void engine_freep(Engine **e)
+{
+        engine_free(*e);
+}
+
+/* Loads the records: keeps the claims, finishes or undoes the rest. */
+int engine_recover(Engine *e);
+
+/* -EBUSY when the group is held or moving. addresses: its endpoints. */
+int engine_claim(Engine *e, int group, char *const *addresses, size_t n, bool force, EngineReplyFn reply,
+                 void *userdata);
+/* -ENOENT when vfiod holds nothing of the group, -EBUSY while it moves. */
+int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata);
+
+/* The group's status and, while it moves or is stuck, its step. */
+ClaimStatus engine_status(const Engine *e, int group, const char **ret_step);
+const char *claim_status_to_string(ClaimStatus s);
+/* Whether a transaction runs: the daemon must not exit on idle then. */
+bool engine_busy(const Engine *e);
+/* Calls fn for every group vfiod holds or moves. */
+void engine_foreach(const Engine *e, void (*fn)(int group, ClaimStatus status, void *userdata), void *userdata);

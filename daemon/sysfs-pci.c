@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "macro.h"
+#include "sysfs-pci.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices/"
+
+extern char **environ;
+
+/* One write(2) of the whole value: sysfs takes an attribute in one write
+ * and reports the driver's error through it. */
+static int write_attribute(const char *path, const char *value)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        size_t len = strlen(value);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = write(fd, value, len);
+        if (n < 0)
+                return -errno;
+        return (size_t)n == len ? 0 : -EIO;
+}
+
+int sysfs_pci_read_driver(const char *address, char **ret)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver", address);
+        return readlink_basename(path, ret);
+}
+
+int sysfs_pci_read_override(const char *address, char **ret)
+{
+        char path[PATH_MAX];
+        char *value, *nl;
+
+        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver_override", address);
+        value = read_full_file(path);
+        if (!value)
+                return -errno;
+        nl = strchr(value, '\n');
+        if (nl)
+                *nl = '\0';
+        if (streq_null(value)) {
+                free(value);
+                value = NULL;
+        }
+        *ret = value;
+        return 0;
+}
+
+int sysfs_pci_write_override(const char *address, const char *driver)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver_override", address);
+        /* A lone newline clears the override. */
+        return write_attribute(path, driver ? driver : "\n");
+}
+
+int sysfs_pci_unbind(const char *address)
+{
+        char path[PATH_MAX];
+        int r;
+
+        /* Through the device's own driver link: whichever driver holds it now. */
+        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver/unbind", address);
+        r = write_attribute(path, address);
+        return r == -ENOENT ? 0 : r; /* nothing was bound */
+}
+
+int sysfs_pci_probe(const char *address)
+{
+        return write_attribute("/sys/bus/pci/drivers_probe", address);
+}
+
+int sysfs_pci_bind(const char *address, const char *driver)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver);
+        return write_attribute(path, address);
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Polls, from 1 ms doubling to 32 ms: synchronous drivers are there at the
+ * first look, asynchronous ones within a few polls. sysfs links offer no
+ * notification to wait on. */
+static int poll_until(int (*test)(const void *arg), const void *arg, uint64_t timeout_usec)
+{
+        uint64_t deadline = now_usec() + timeout_usec, delay = 1000;
+        int r;
+
+        for (;;) {
+                r = test(arg);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                if (now_usec() >= deadline)
+                        return -ETIMEDOUT;
+                usleep(delay);
+                if (delay < 32000)
+                        delay *= 2;
+        }
+}
+
+typedef struct DriverWait {
+        const char *address;
+        const char *driver;
+} DriverWait;
+
+static int driver_is(const void *arg)
+{
+        const DriverWait *w = arg;
+        _cleanup_free_ char *current = NULL;
+        int r = sysfs_pci_read_driver(w->address, &current);
+
+        if (r < 0)
+                return r;
+        if (!w->driver)
+                return !current;
+        return current && streq(current, w->driver);
+}
+
+int sysfs_pci_wait_for_driver(const char *address, const char *driver, uint64_t timeout_usec)
+{
+        DriverWait w = { address, driver };
+        return poll_until(driver_is, &w, timeout_usec);
+}
+
+static int path_exists(const void *arg)
+{
+        return access(arg, F_OK) == 0 ? 1 : (errno == ENOENT ? 0 : -errno);
+}
+
+int wait_for_path(const char *path, uint64_t timeout_usec)
+{
+        return poll_until(path_exists, path, timeout_usec);
+}
+
+bool sysfs_pci_driver_registered(const char *driver)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
+        return access(path, F_OK) == 0;
+}
+
+int sysfs_pci_load_driver(const char *driver)
+{
+        static const char *const modprobe_paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe" };
+        char *argv[] = { (char *)"modprobe", (char *)"-q", (char *)driver, NULL };
+        int status, r = -ENOENT;
+        pid_t pid;
+
+        if (sysfs_pci_driver_registered(driver))
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(modprobe_paths) && r == -ENOENT; i++)
+                r = -posix_spawn(&pid, modprobe_paths[i], NULL, NULL, argv, environ);
+        if (r < 0)
+                return r;
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        /* modprobe's status says little; the driver directory says it all. */
+        return sysfs_pci_driver_registered(driver) ? 0 : -ENOPKG;
+}

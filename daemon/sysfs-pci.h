@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The kernel's driver binding interface for one PCI function, DESIGN.md §4.
+ * Every call blocks for as long as the kernel takes (a driver's remove() or
+ * probe()): call them from a worker, never from the event loop. Errors are
+ * the kernel's negative errno. */
+
+#define VFIO_PCI_DRIVER "vfio-pci"
+
+/* The bound driver's name, or NULL when none is bound. */
+int sysfs_pci_read_driver(const char *address, char **ret);
+/* driver_override, or NULL when it is unset. */
+int sysfs_pci_read_override(const char *address, char **ret);
+/* Sets driver_override, or clears it when driver is NULL. */
+int sysfs_pci_write_override(const char *address, const char *driver);
+/* Unbinds the device from whatever driver holds it. */
+int sysfs_pci_unbind(const char *address);
+/* Asks the PCI bus to find a driver for the device (drivers_probe). */
+int sysfs_pci_probe(const char *address);
+/* Binds the device to this driver explicitly. */
+int sysfs_pci_bind(const char *address, const char *driver);
+/* Waits until the device's driver is driver (NULL: none), which drivers that
+ * probe asynchronously (nvme) need; -ETIMEDOUT after timeout_usec. */
+int sysfs_pci_wait_for_driver(const char *address, const char *driver, uint64_t timeout_usec);
+
+/* Whether the PCI driver is registered, and loading its module if not. */
+bool sysfs_pci_driver_registered(const char *driver);
+int sysfs_pci_load_driver(const char *driver);
+
+/* Waits for a path to exist: the group's node that udev or devtmpfs makes. */
+int wait_for_path(const char *path, uint64_t timeout_usec);

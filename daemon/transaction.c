@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "device-use.h"
+#include "log.h"
+#include "macro.h"
+#include "sysfs-pci.h"
+#include "transaction.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices/"
+
+/* One execution, in the worker: the transaction and where it went wrong. */
+typedef struct Run {
+        Transaction *t;
+        bool journaling;  /* the record exists: save it before every step */
+        char detail[160]; /* a step's own words for its failure */
+        char failed_step[CLAIM_RECORD_STEP_MAX];
+        int error;
+        char undo_step[CLAIM_RECORD_STEP_MAX];
+        int undo_error;
+} Run;
+
+/* A step: one write (or one wait) on one device, or on the whole group. */
+typedef int (*StepFn)(Run *run, ClaimedDevice *d);
+
+static const char *const kind_names[_TRANSACTION_KIND_MAX] = {
+        [TRANSACTION_CLAIM] = "claim",
+        [TRANSACTION_RELEASE] = "release",
+        [TRANSACTION_RESTORE] = "restore",
+};
+
+const char *transaction_kind_to_string(TransactionKind k)
+{
+        return k < _TRANSACTION_KIND_MAX ? kind_names[k] : NULL;
+}
+
+/* ---- fault injection, for the recovery tests ---- */
+
+typedef struct Fault {
+        bool armed;
+        bool crash; /* SIGKILL ourselves; otherwise the step fails with EIO */
+        char kind[16], step[32], address[PCI_ADDRESS_STRING_MAX];
+} Fault;
+
+static Fault fault;
+
+int transaction_fault_setup(void)
+{
+#if ENABLE_FAULT_INJECTION
+        const char *spec = getenv("VFIOD_FAULT");
+        char action[16] = "";
+        int n;
+
+        if (!spec || !spec[0])
+                return 0;
+        n = sscanf(spec, "%15[^,],%15[^,],%31[^,],%12s", action, fault.kind, fault.step, fault.address);
+        if (n < 3 || !(streq(action, "crash") || streq(action, "fail")))
+                return -EINVAL;
+        fault.crash = streq(action, "crash");
+        fault.armed = true;
+        log_warning("Fault injection armed: %s at step %s of a %s of %s.", action, fault.step, fault.kind,
+                    fault.address[0] ? fault.address : "any device");
+#endif
+        return 0;
+}
+
+static int inject_fault(Run *run, const char *step, const ClaimedDevice *d)
+{
+        if (!fault.armed || !streq(fault.kind, transaction_kind_to_string(run->t->kind)) ||
+            !streq(fault.step, step) || (fault.address[0] && (!d || !streq(fault.address, d->address))))
+                return 0;
+        fault.armed = false; /* once: the undoing must not fail too */
+        log_warning("Fault injection: %s at step '%s'.", fault.crash ? "crashing" : "failing",
+                    run->t->record->step);
+        if (fault.crash)
+                raise(SIGKILL);
+        return -EIO;
+}
+
+/* ---- running steps ---- */
+
+static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
+{
+        Transaction *t = run->t;
+        ClaimRecord *rec = t->record;
+        int r;
+
+        snprintf(rec->step, sizeof(rec->step), "%s%s%s", name, d ? " " : "", d ? d->address : "");
+        run->detail[0] = '\0';
+        if (run->journaling) {
+                r = claim_record_save(t->claims_dir_fd, rec);
+                if (r < 0) {
+                        snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s",
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        if (t->on_step)
+                t->on_step(t, rec->step);
+        r = inject_fault(run, name, d);
+        if (r >= 0)
+                r = fn(run, d);
+        if (r < 0)
+                log_debug("Group %d: step '%s' failed: %s", rec->group, rec->step, strerror(-r));
+        return r;
+}
+
+/* Whether the device is on this driver (NULL: none) right now. */
+static int driver_is(const ClaimedDevice *d, const char *driver, char **ret_current)
+{
+        _cleanup_free_ char *current = NULL;
+        int r = sysfs_pci_read_driver(d->address, &current);
+
+        if (r < 0)
+                return r;
+        r = driver ? (current && streq(current, driver)) : !current;
+        if (ret_current)
+                *ret_current = TAKE_PTR(current);
+        return r;
+}
+
+static void describe_wrong_driver(Run *run, const ClaimedDevice *d, const char *want)
+{
+        _cleanup_free_ char *current = NULL;
+
+        if (driver_is(d, want, &current) == 0)
+                snprintf(run->detail, sizeof(run->detail), "%s is on %s, not on %s", d->address,
+                         current ? current : "no driver", want ? want : "no driver");
+}
+
+/* ---- claim steps ---- */
+
+static int step_check_use(Run *run, ClaimedDevice *unused)
+{
+        Transaction *t = run->t;
+        _cleanup_free_ char **addresses = calloc(t->record->n_devices, sizeof(char *));
+        DeviceUse use;
+        char *reason;
+        int r;
+
+        if (!addresses)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->record->n_devices; i++)
+                addresses[i] = t->record->devices[i].address;
+        r = device_use_check(addresses, t->record->n_devices, &use, &reason);
+        if (r < 0 || use == DEVICE_USE_NONE)
+                return r;
+        t->failure = use == DEVICE_USE_HOST_CRITICAL ? FAILURE_HOST_CRITICAL : FAILURE_DEVICE_BUSY;
+        t->message = reason;
+        return -EBUSY;
+}
+
+/* Records what each endpoint has now, before the first write. */
+static int step_record(Run *run, ClaimedDevice *unused)
+{
+        ClaimRecord *rec = run->t->record;
+        int r;
+
+        for (size_t i = 0; i < rec->n_devices; i++) {
+                ClaimedDevice *d = &rec->devices[i];
+                free(d->driver);
+                free(d->driver_override);
+                d->driver = d->driver_override = NULL;
+                if ((r = sysfs_pci_read_driver(d->address, &d->driver)) < 0 ||
+                    (r = sysfs_pci_read_override(d->address, &d->driver_override)) < 0)
+                        return r;
+        }
+        rec->phase = CLAIM_PHASE_CLAIMING;
+        r = claim_record_save(run->t->claims_dir_fd, rec);
+        run->journaling = r >= 0;
+        return r;
+}
+
+static int step_load_driver(Run *run, ClaimedDevice *unused)
+{
+        return sysfs_pci_load_driver(VFIO_PCI_DRIVER);
+}
+
+static int step_override_vfio(Run *run, ClaimedDevice *d)
+{
+        return sysfs_pci_write_override(d->address, VFIO_PCI_DRIVER);
+}
+
+static int step_unbind_unless_vfio(Run *run, ClaimedDevice *d)
+{
+        int r = driver_is(d, VFIO_PCI_DRIVER, NULL);
+        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_unbind(d->address);
+}
+
+static int step_probe_unless_vfio(Run *run, ClaimedDevice *d)
+{
+        int r = driver_is(d, VFIO_PCI_DRIVER, NULL);
+        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_probe(d->address);
+}
+
+static int step_verify_vfio(Run *run, ClaimedDevice *d)
+{
+        int r = sysfs_pci_wait_for_driver(d->address, VFIO_PCI_DRIVER, run->t->wait_timeout_usec);
+
+        if (r == -ETIMEDOUT)
+                describe_wrong_driver(run, d, VFIO_PCI_DRIVER);
+        return r;
+}
+
+static int step_wait_for_node(Run *run, ClaimedDevice *unused)
+{
+        char node[32];
+
+        snprintf(node, sizeof(node), "/dev/vfio/%d", run->t->record->group);
+        return wait_for_path(node, run->t->wait_timeout_usec);
+}
+
+static int step_commit(Run *run, ClaimedDevice *unused)
+{
+        run->t->record->phase = CLAIM_PHASE_CLAIMED;
+        run->t->record->step[0] = '\0';
+        return claim_record_save(run->t->claims_dir_fd, run->t->record);
+}
+
+/* ---- release steps: back to the recorded driver ---- */
+
+static int step_restore_override(Run *run, ClaimedDevice *d)
+{
+        _cleanup_free_ char *current = NULL;
+        int r = sysfs_pci_read_override(d->address, &current);
+
+        if (r < 0)
+                return r;
+        if (current && d->driver_override ? streq(current, d->driver_override) : current == d->driver_override)
+                return 0;
+        return sysfs_pci_write_override(d->address, d->driver_override);
+}
+
+static int step_unbind_unless_original(Run *run, ClaimedDevice *d)
+{
+        int r = driver_is(d, d->driver, NULL);
+        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_unbind(d->address);
+}
+
+static int step_probe_unless_original(Run *run, ClaimedDevice *d)
+{
+        int r;
+
+        if (!d->driver)
+                return 0; /* it had none: a probe could bind one it never had */
+        r = driver_is(d, d->driver, NULL);
+        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_probe(d->address);
+}
+
+/* Waits for the original driver, which may probe asynchronously (nvme). A
+ * driver that had the device by an explicit bind is not found by a probe:
+ * bind it the same way. */
+static int step_verify_original(Run *run, ClaimedDevice *d)
+{
+        uint64_t timeout = run->t->wait_timeout_usec;
+        int r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
+
+        if (r == -ETIMEDOUT && d->driver && driver_is(d, NULL, NULL) > 0 &&
+            sysfs_pci_bind(d->address, d->driver) >= 0)
+                r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
+        if (r == -ETIMEDOUT)
+                describe_wrong_driver(run, d, d->driver);
+        return r;
+}
+
+/* ---- the transactions ---- */
+
+static bool device_exists(const ClaimedDevice *d)
+{
+        char path[sizeof(PCI_DEVICES) + PCI_ADDRESS_STRING_MAX];
+
+        snprintf(path, sizeof(path), PCI_DEVICES "%s", d->address);
+        return access(path, F_OK) == 0;
+}
+
+static int claim_device(Run *run, ClaimedDevice *d)
+{
+        int r;
+
+        if ((r = run_step(run, "override", d, step_override_vfio)) < 0 ||
+            (r = run_step(run, "unbind", d, step_unbind_unless_vfio)) < 0 ||
+            (r = run_step(run, "probe", d, step_probe_unless_vfio)) < 0)
+                return r;
+        return run_step(run, "verify", d, step_verify_vfio);
+}
+
+/* Idempotent: whatever step a crash interrupted, running it again from the
+ * top ends with the device on its original driver. */
+static int restore_device(Run *run, ClaimedDevice *d)
+{
+        int r;
+
+        if (!device_exists(d)) {
+                log_info("%s is gone; nothing to restore.", d->address);
+                return 0;
+        }
+        if ((r = run_step(run, "override", d, step_restore_override)) < 0 ||
+            (r = run_step(run, "unbind", d, step_unbind_unless_original)) < 0 ||
+            (r = run_step(run, "probe", d, step_probe_unless_original)) < 0)
+                return r;
+        return run_step(run, "verify", d, step_verify_original);
+}
+
+static void note_failure(Run *run, int r)
+{
+        if (run->error == 0) {
+                run->error = r;
+                memcpy(run->failed_step, run->t->record->step, sizeof(run->failed_step));
+        }
+}
+
+/* Every device back on its original driver, carrying on past failures so
+ * that one stubborn device does not strand the others. */
+static int restore_devices(Run *run, size_t n, bool undoing)
+{
+        int first = 0;
+
+        for (size_t i = n; i-- > 0;) {
+                int r = restore_device(run, &run->t->record->devices[i]);
+                if (r < 0 && first == 0) {
+                        first = r;
+                        if (undoing) {
+                                run->undo_error = r;
+                                memcpy(run->undo_step, run->t->record->step, sizeof(run->undo_step));
+                        } else
+                                note_failure(run, r);
+                }
+        }
+        return first;
+}
+
+static int forget_record(Run *run)
+{
+        int r = claim_record_remove(run->t->claims_dir_fd, run->t->record->group);
+        run->t->record_kept = r < 0;
+        return r;
+}
+
+static void execute_claim(Run *run)
+{
+        Transaction *t = run->t;
+        size_t moved = 0;
+        int r = 0;
+
+        if (!t->force)
+                r = run_step(run, "check", NULL, step_check_use);
+        if (r >= 0)
+                r = run_step(run, "record", NULL, step_record);
+        if (r >= 0 && !sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
+                r = run_step(run, "load-driver", NULL, step_load_driver);
+        for (; r >= 0 && moved < t->record->n_devices; moved++) {
+                r = claim_device(run, &t->record->devices[moved]);
+                if (r >= 0 && atomic_load(&t->abandoned))
+                        r = -ETIMEDOUT;
+        }
+        if (r >= 0)
+                r = run_step(run, "node", NULL, step_wait_for_node);
+        if (r >= 0)
+                r = run_step(run, "commit", NULL, step_commit);
+        if (r >= 0) {
+                t->record_kept = true;
+                return;
+        }
+        note_failure(run, r);
+        if (!run->journaling)
+                return; /* nothing was written */
+        /* moved counts the device that failed, which may be half moved. */
+        if (restore_devices(run, moved, true) >= 0)
+                (void)forget_record(run);
+        else
+                t->record_kept = true;
+}
+
+static void execute_release(Run *run)
+{
+        Transaction *t = run->t;
+
+        run->journaling = true;
+        t->record->phase = CLAIM_PHASE_RELEASING;
+        if (restore_devices(run, t->record->n_devices, false) >= 0)
+                (void)forget_record(run);
+        else
+                t->record_kept = true;
+}
+
+/* ---- the outcome, in words ---- */
+
+static const char *errno_name(int error)
+{
+        const char *name = strerrorname_np(-error);
+        return name ? name : "?";
+}
+
+static void describe_outcome(Run *run)
+{
+        Transaction *t = run->t;
+        _cleanup_free_ char *undo = NULL;
+        const char *what = t->kind == TRANSACTION_CLAIM ? "claim" : "release";
+        char *message;
+        int n;
+
+        t->error = run->error;
+        if (run->error == 0 || t->failure == FAILURE_HOST_CRITICAL || t->failure == FAILURE_DEVICE_BUSY)
+                return;
+        t->failure = run->error == -ETIMEDOUT ? FAILURE_TIMEOUT : FAILURE_BIND;
+
+        if (t->kind != TRANSACTION_CLAIM)
+                n = asprintf(&undo, "The claim is kept; 'vfioctl-client release %d' tries again.", t->record->group);
+        else if (!run->journaling)
+                n = asprintf(&undo, "Nothing was changed.");
+        else if (run->undo_error == 0)
+                n = asprintf(&undo, "Every device is back on its original driver.");
+        else
+                n = asprintf(&undo,
+                             "Undoing it failed too, at step '%s': %s (%s); the claim is kept: "
+                             "'vfioctl-client release %d' tries again.",
+                             run->undo_step, strerror(-run->undo_error), errno_name(run->undo_error),
+                             t->record->group);
+        if (n < 0)
+                undo = NULL;
+        if (asprintf(&message, "Cannot %s IOMMU group %d: step '%s' failed: %s (%s). %s", what, t->record->group,
+                     run->failed_step, run->detail[0] ? run->detail : strerror(-run->error),
+                     errno_name(run->error), strempty(undo)) >= 0)
+                t->message = message;
+}
+
+void transaction_execute(Transaction *t)
+{
+        Run run = { .t = t };
+
+        t->failure = FAILURE_NONE;
+        t->record_kept = false;
+        if (t->kind == TRANSACTION_CLAIM)
+                execute_claim(&run);
+        else
+                execute_release(&run);
+        describe_outcome(&run);
+        if (t->error < 0)
+                log_warning("%s", t->message ? t->message : "A transaction failed.");
+}

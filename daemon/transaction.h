@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "claim-record.h"
+
+/* One IOMMU group moving to vfio-pci or back, as straight-line code that
+ * blocks on sysfs: the engine runs it in a worker thread. Every step is
+ * written to the group's claim record before it runs (DESIGN.md §4). */
+
+typedef enum TransactionKind {
+        TRANSACTION_CLAIM,   /* every endpoint to vfio-pci; undone on failure */
+        TRANSACTION_RELEASE, /* every endpoint back to its original driver */
+        TRANSACTION_RESTORE, /* the same, for a record left by a crash */
+        _TRANSACTION_KIND_MAX,
+} TransactionKind;
+
+typedef enum TransactionFailure {
+        FAILURE_NONE,
+        FAILURE_HOST_CRITICAL, /* the host needs a device of the group */
+        FAILURE_DEVICE_BUSY,   /* processes hold its nodes open */
+        FAILURE_BIND,          /* a sysfs step failed */
+        FAILURE_TIMEOUT,       /* a step took too long */
+} TransactionFailure;
+
+typedef struct Transaction Transaction;
+struct Transaction {
+        TransactionKind kind;
+        ClaimRecord *record; /* claim: the endpoints; release, restore: the saved record */
+        int claims_dir_fd;
+        bool force;                 /* claim even what the host uses */
+        uint64_t wait_timeout_usec; /* for a driver or a node to appear */
+        /* Called in the worker as each step starts, with "STEP ADDRESS". */
+        void (*on_step)(Transaction *t, const char *step);
+        void *userdata;
+        /* Set by the engine when it stopped waiting: a claim then undoes
+         * itself as soon as the blocked step returns. */
+        atomic_bool abandoned;
+
+        /* The outcome. */
+        TransactionFailure failure;
+        int error;     /* negative errno; 0 on success */
+        char *message; /* what failed and what to do, for the caller */
+        bool record_kept; /* the record stays: claimed, or undoing failed */
+};
+
+/* Runs it to the end: on return record, failure, error and message say
+ * where the group is. */
+void transaction_execute(Transaction *t);
+
+const char *transaction_kind_to_string(TransactionKind k);
+
+/* Reads VFIOD_FAULT ("crash|fail,claim|release|restore,STEP[,ADDRESS]") when
+ * built with -Dfault_injection=true; a no-op otherwise. */
+int transaction_fault_setup(void);
