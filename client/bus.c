@@ -47,7 +47,7 @@ static int call_manager_va(Client *c, const char *method, sd_bus_message **reply
                 r = sd_bus_message_appendv(msg, types, ap);
         if (r < 0)
                 return r;
-        return sd_bus_call(bus, msg, 0, error, reply);
+        return sd_bus_call(bus, msg, c->call_timeout_usec, error, reply);
 }
 
 int client_call_manager(Client *c, const char *method, sd_bus_message **reply, const char *types, ...)
@@ -61,6 +61,14 @@ int client_call_manager(Client *c, const char *method, sd_bus_message **reply, c
         va_end(ap);
         if (r >= 0)
                 return r;
+        if (c->json) {
+                /* Scripts branch on the error's name; people read the message. */
+                fputs("{\"error\":", stdout);
+                json_string(stdout, error.name);
+                fputs(",\"message\":", stdout);
+                json_string(stdout, error.message ? error.message : strerror(-r));
+                fputs("}\n", stdout);
+        }
         if (client_error_is_absent(&error))
                 fprintf(stderr, "vfioctl-client: vfiod is not running and cannot be started (%s).\n"
                                 "Start it with 'systemctl start vfiod', or see 'vfioctl-client doctor'.\n",

@@ -11,6 +11,8 @@ typedef struct Client {
         const char *bus_address; /* NULL: the system bus */
         bool json;
         bool color;
+        bool force;                 /* claim: even what the host uses */
+        uint64_t call_timeout_usec; /* 0: sd-bus's default */
         sd_bus *bus;
 } Client;
 
@@ -19,6 +21,15 @@ typedef int (*VerbFn)(Client *c, int argc, char *argv[]);
 int verb_list(Client *c, int argc, char *argv[]);
 int verb_show(Client *c, int argc, char *argv[]);
 int verb_doctor(Client *c, int argc, char *argv[]);
+int verb_claim(Client *c, int argc, char *argv[]);
+int verb_release(Client *c, int argc, char *argv[]);
+
+/* target.c: a command's ADDRESS|GROUP argument. Returns 1 and sets *group
+ * for a group number (all digits), 0 for anything else (an address, which
+ * vfiod validates); reports its own error. */
+int client_parse_target(const char *arg, uint32_t *group);
+/* The same for a verb's argv (argv[0] is the verb), checking there is one. */
+int client_target_argument(int argc, char *argv[], uint32_t *group);
 
 /* Connects once; reports its own error. */
 int client_bus(Client *c, sd_bus **ret);
@@ -39,6 +50,8 @@ typedef struct DeviceRow {
 } DeviceRow;
 
 int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n);
+/* The device at address; its strings live in *reply, which the caller frees. */
+int client_lookup_device(Client *c, const char *address, sd_bus_message **reply, DeviceRow *ret);
 
 /* output.c */
 typedef enum Color { COLOR_NONE, COLOR_GREEN, COLOR_YELLOW, COLOR_RED, COLOR_BLUE, COLOR_DIM, COLOR_BOLD } Color;

@@ -16,6 +16,8 @@ static const struct {
         { "list", verb_list },
         { "show", verb_show },
         { "doctor", verb_doctor },
+        { "claim", verb_claim },
+        { "release", verb_release },
 };
 
 static VerbFn find_verb(const char *name)
@@ -34,9 +36,13 @@ static void help(void)
                "Commands:\n"
                "  list                  PCI devices by IOMMU group: ids, driver, state\n"
                "  show ADDRESS|GROUP    one device (0000:01:00.0 or 01:00.0) or one group\n"
-               "  doctor                is this host ready for VFIO, and what to fix\n\n"
+               "  doctor                is this host ready for VFIO, and what to fix\n"
+               "  claim ADDRESS|GROUP   move the device's whole IOMMU group to vfio-pci\n"
+               "  release ADDRESS|GROUP return the group to the drivers it had\n\n"
                "Options:\n"
                "  --json                machine-readable output\n"
+               "  --force               claim even a group the host uses (a mounted disk,\n"
+               "                        the default route, the console, open device nodes)\n"
                "  --no-color            no colours, even on a terminal\n"
                "  --bus-address=ADDRESS talk to vfiod on this bus, not the system bus\n"
                "  -h --help             show this help\n"
@@ -46,9 +52,10 @@ static void help(void)
 
 int main(int argc, char *argv[])
 {
-        enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_BUS_ADDRESS, ARG_VERSION };
+        enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION };
         static const struct option options[] = {
                 { "json", no_argument, NULL, ARG_JSON },
+                { "force", no_argument, NULL, ARG_FORCE },
                 { "no-color", no_argument, NULL, ARG_NO_COLOR },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "help", no_argument, NULL, 'h' },
@@ -63,6 +70,9 @@ int main(int argc, char *argv[])
                 switch (opt) {
                 case ARG_JSON:
                         c.json = true;
+                        break;
+                case ARG_FORCE:
+                        c.force = true;
                         break;
                 case ARG_NO_COLOR:
                         c.color = false;

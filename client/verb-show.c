@@ -35,33 +35,18 @@ static int read_all_devices(Client *c, sd_bus_message **reply, DeviceRow **rows,
 
 static int show_device(Client *c, const char *address)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL, *reply = NULL;
-        _cleanup_free_ DeviceRow *rows = NULL;
-        const char *path;
-        size_t n;
-        int r;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        DeviceRow row;
+        int r = client_lookup_device(c, address, &reply, &row);
 
-        /* The daemon validates the address and names what is wrong. */
-        r = client_call_manager(c, "GetDevice", &found, "s", address);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(found, "o", &path);
-        if (r < 0)
-                return r;
-        r = read_all_devices(c, &reply, &rows, &n);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++)
-                if (streq(rows[i].path, path)) {
-                        if (c->json) {
-                                print_device_json(stdout, &rows[i]);
-                                fputc('\n', stdout);
-                        } else
-                                print_device(c, &rows[i]);
-                        return 0;
-                }
-        fprintf(stderr, "vfioctl-client: %s went away.\n", address);
-        return -ENODEV;
+        if (c->json) {
+                print_device_json(stdout, &row);
+                fputc('\n', stdout);
+        } else
+                print_device(c, &row);
+        return 0;
 }
 
 static int group_status(Client *c, uint32_t id, sd_bus_message **reply, int *viable, const char **state)
@@ -129,24 +114,10 @@ static int show_group(Client *c, uint32_t id)
 
 int verb_show(Client *c, int argc, char *argv[])
 {
-        const char *arg;
-        char *end;
-        unsigned long id;
+        uint32_t group;
+        int r = client_target_argument(argc, argv, &group);
 
-        if (argc != 2) {
-                fprintf(stderr, "vfioctl-client: show takes one PCI address or IOMMU group number.\n");
-                return -EINVAL;
-        }
-        arg = argv[1];
-        /* All digits: a group number. Addresses always contain ':'. */
-        errno = 0;
-        id = strtoul(arg, &end, 10);
-        if (arg[0] >= '0' && arg[0] <= '9' && *end == '\0') {
-                if (errno != 0 || id > INT32_MAX) {
-                        fprintf(stderr, "vfioctl-client: %s is not an IOMMU group number.\n", arg);
-                        return -EINVAL;
-                }
-                return show_group(c, (uint32_t)id);
-        }
-        return show_device(c, arg);
+        if (r < 0)
+                return r;
+        return r > 0 ? show_group(c, group) : show_device(c, argv[1]);
 }
