@@ -16,6 +16,11 @@ is "$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1 io.github.
     's "disabled"' "vfiod reports the IOMMU disabled"
 like "$(vfioctl-client --json list)" '"iommu_group":null' "devices are listed without a group"
 
+out=$(vfioctl-client claim "$VM_EDU_ADDR" 2>&1); status=$?
+is "$status" 1 "claim without an IOMMU fails"
+like "$out" "in no IOMMU group: VFIO needs the IOMMU on" "and says why (NoIommu)"
+is "$(pci_driver "$VM_EDU_ADDR")" none "edu stays where it was"
+
 # Without vfiod, doctor reads the host itself.
 pkill -x vfiod; sleep 0.5
 chmod 0 /usr/libexec/vfiod  # no bus activation either
