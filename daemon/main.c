@@ -92,7 +92,7 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o)
                         help();
                         return 0;
                 case ARG_VERSION:
-                        puts("vfiod " PACKAGE_VERSION);
+                        printf("vfiod %s%s\n", PACKAGE_VERSION, ENABLE_FAULT_INJECTION ? " (fault injection)" : "");
                         return 0;
                 default:
                         return -EINVAL;

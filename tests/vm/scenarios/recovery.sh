@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The engine's promises under failure, against the real kernel: vfiod killed
+# at every step of a claim and of a release finishes or undoes the work when
+# it starts again; a step that fails midway rolls back the devices already
+# moved; a step that blocks in the kernel leaves the group "stuck" while the
+# bus keeps answering. vfiod runs by hand here, built with
+# -Dfault_injection=true so that VFIOD_FAULT can stop it at a named step.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+VFIOD=/usr/libexec/vfiod
+set -- $VM_BRIDGED_ADDRS
+edu=$1 e1000=$2
+g=$(pci_group "$edu")
+record=/run/vfiod/claims/group-$g
+originals="none e1000"
+drivers() { echo "$(pci_driver "$edu") $(pci_driver "$e1000")"; }
+
+vfiod_on_bus() {
+    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s io.github.vfiod1 | grep -q true
+}
+# start_vfiod [FAULT]: vfiod in the background, 2 s before a step is stuck.
+start_vfiod() {
+    VFIOD_FAULT=$1 "$VFIOD" --idle-timeout=0 --step-timeout=2 >> /tmp/vfiod.log 2>&1 &
+    vfiod_pid=$!
+    wait_for 20 vfiod_on_bus || diag "vfiod did not come up: $(tail -5 /tmp/vfiod.log)"
+}
+stop_vfiod() { kill "$vfiod_pid"; wait "$vfiod_pid"; }
+group_state() {
+    busctl --system get-property io.github.vfiod1 "/io/github/vfiod1/group/$1" io.github.vfiod1.Group "${2:-State}" |
+        cut -d'"' -f2
+}
+settled() { case $(group_state "$1") in claiming|releasing|stuck|"") return 1 ;; esac; }
+
+like "$("$VFIOD" --version)" "fault injection" "vfiod is built with -Dfault_injection=true"
+modprobe vfio-pci
+is "$(drivers)" "$originals" "the bridged group starts on its drivers: $originals"
+
+# ---- killed during a claim: restarting undoes it ----
+for fault in record "override,$edu" "probe,$edu" "override,$e1000" "unbind,$e1000" "probe,$e1000" \
+             "verify,$e1000" node commit; do
+    start_vfiod "crash,claim,$fault"
+    vfioctl-client claim "$g" > /dev/null 2>&1
+    wait "$vfiod_pid"
+    is "$?" 137 "vfiod killed by SIGKILL at claim step $fault"
+    left=$(drivers)
+    start_vfiod ""
+    wait_for 30 settled "$g"
+    is "$(drivers)" "$originals" "claim killed at $fault (left: $left): restart puts every device back"
+    check "and drops the record" test ! -e "$record"
+    stop_vfiod
+done
+
+# ---- killed during a release: restarting finishes it ----
+for fault in "override,$e1000" "unbind,$e1000" "probe,$e1000" "verify,$e1000" "unbind,$edu" "verify,$edu"; do
+    start_vfiod ""
+    vfioctl-client claim "$g" > /dev/null
+    stop_vfiod
+    is "$(drivers)" "vfio-pci vfio-pci" "claimed, and the claim outlives vfiod ($fault)"
+    start_vfiod "crash,release,$fault"
+    vfioctl-client release "$g" > /dev/null 2>&1
+    wait "$vfiod_pid"
+    is "$?" 137 "vfiod killed by SIGKILL at release step $fault"
+    left=$(drivers)
+    start_vfiod ""
+    wait_for 30 settled "$g"
+    is "$(drivers)" "$originals" "release killed at $fault (left: $left): restart finishes it"
+    check "and drops the record" test ! -e "$record"
+    stop_vfiod
+done
+
+# ---- killed again while recovering ----
+start_vfiod "crash,claim,unbind,$e1000"
+vfioctl-client claim "$g" > /dev/null 2>&1
+wait "$vfiod_pid"
+start_vfiod "crash,restore,probe,$e1000"
+wait "$vfiod_pid"
+is "$?" 137 "vfiod killed again while restoring"
+start_vfiod ""
+wait_for 30 settled "$g"
+is "$(drivers)" "$originals" "the third start puts every device back"
+stop_vfiod
+
+# ---- a claimed group survives restarts as claimed ----
+start_vfiod ""
+vfioctl-client claim "$g" > /dev/null
+stop_vfiod
+start_vfiod ""
+is "$(group_state "$g")" claimed "a committed claim is kept at restart"
+is "$(drivers)" "vfio-pci vfio-pci" "with its devices on vfio-pci"
+check "and released later" vfioctl-client release "$g"
+is "$(drivers)" "$originals" "back on $originals"
+stop_vfiod
+
+# ---- a failure in the middle of the group rolls back ----
+start_vfiod "fail,claim,probe,$e1000"
+out=$(vfioctl-client --json claim "$g" 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.BindFailed"' "a failed step: BindFailed"
+like "$out" "step 'probe $e1000' failed: Input/output error \(EIO\)" "naming the step, the device and errno"
+like "$out" "Every device is back on its original driver" "saying it was undone"
+is "$(drivers)" "$originals" "edu, moved before the failure, is back too"
+check "no record is left" test ! -e "$record"
+stop_vfiod
+
+# ---- a step that never returns: stuck, and the bus answers ----
+ge=$(pci_group "$VM_EDU_ADDR")
+start_vfiod ""
+check "claim edu" vfioctl-client claim "$VM_EDU_ADDR"
+python3 "$VM_SRCDIR/tests/vm/guest/vfio-hold.py" "$VM_EDU_ADDR" "$ge" > /tmp/hold.out 2>&1 &
+holder=$!
+wait_for 10 grep -q holding /tmp/hold.out
+like "$(cat /tmp/hold.out)" "^holding" "a process holds edu's VFIO device fd"
+vfioctl-client --json release "$ge" > /tmp/release.out 2>/dev/null &
+releaser=$!
+wait_for 10 sh -c "[ \"\$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$ge io.github.vfiod1.Group State)\" = 's \"stuck\"' ]"
+is "$(group_state "$ge")" stuck "the group shows as stuck"
+is "$(group_state "$ge" Step)" "unbind $VM_EDU_ADDR" "at its step: unbind $VM_EDU_ADDR"
+check "vfiod answers list meanwhile" vfioctl-client list
+wait $releaser
+like "$(cat /tmp/release.out)" '"error":"io.github.vfiod1.Error.Timeout".*has not returned' "release answered Timeout"
+kill "$holder"; wait "$holder" 2>/dev/null
+check "once the holder is gone the release goes on" wait_for 30 settled "$ge"
+is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
+stop_vfiod
+
+done_testing
