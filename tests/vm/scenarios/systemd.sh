@@ -40,6 +40,18 @@ edu_on_vfio() {
     [ "$(busctl --system get-property io.github.vfiod1 "$edu_path" io.github.vfiod1.Device State)" = 's "vfio"' ]
 }
 check "vfiod under its unit follows edu onto vfio-pci" wait_for 10 edu_on_vfio
+echo > /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override
+echo $VM_EDU_ADDR > /sys/bus/pci/devices/$VM_EDU_ADDR/driver/unbind
+
+# Claims work under the sandbox, and their records outlive the service.
+check "claim edu through vfiod.service" vfioctl-client claim "$VM_EDU_ADDR"
+is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "edu is on vfio-pci"
+systemctl restart vfiod.service
+is "$(stat -c %a /run/vfiod)" 700 "/run/vfiod is root's alone"
+check "the claim record outlives a restart" test -s /run/vfiod/claims/group-$(pci_group "$VM_EDU_ADDR")
+like "$(vfioctl-client --json show "$VM_EDU_ADDR")" '"state":"claimed"' "the restarted vfiod keeps the claim"
+check "release edu through vfiod.service" vfioctl-client release "$VM_EDU_ADDR"
+is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
 
 systemctl stop vfiod.service
 is "$(systemctl show -P Result vfiod.service)" success "vfiod stops cleanly"
