@@ -517,6 +517,18 @@ static int handle_change(DeviceModel *m, sd_device *sd, const char *address)
         return attach_to_group(m, d, true);
 }
 
+int device_model_reread(DeviceModel *m, const char *address)
+{
+        _cleanup_(sd_device_unrefp) sd_device *sd = NULL;
+        int r = sd_device_new_from_subsystem_sysname(&sd, "pci", address);
+
+        if (r == -ENODEV || r == -ENOENT) {
+                handle_remove(m, address);
+                return 0;
+        }
+        return r < 0 ? r : handle_change(m, sd, address);
+}
+
 static const char *device_action_to_string(sd_device_action_t a)
 {
         static const char *const names[] = {

@@ -63,6 +63,10 @@ int device_model_enumerate(DeviceModel *m);
 /* Follows add, remove, bind, unbind and change events from then on. */
 int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, void *userdata);
 
+/* Reads one device from sysfs now, without waiting for its uevent: after
+ * vfiod moved it, so that the answer to the caller is already true. */
+int device_model_reread(DeviceModel *m, const char *address);
+
 size_t device_model_n_devices(const DeviceModel *m);
 Device *device_model_device_at(const DeviceModel *m, size_t i); /* in address order */
 Device *device_model_find_device(const DeviceModel *m, const char *normalized_address);

@@ -24,7 +24,8 @@ typedef struct GroupClaim GroupClaim;
 struct Job {
         Transaction t;
         Engine *engine;
-        GroupClaim *claim;
+        GroupClaim *claim; /* NULL once the job has ended */
+        int group;
         int pipe[2];
         sd_event_source *io, *timer;
         EngineReplyFn reply; /* NULL once answered */
@@ -161,11 +162,12 @@ static void job_free(Job *job)
 static void job_answer(Job *job, TransactionFailure failure, int error, const char *message)
 {
         EngineResult result = {
-                .kind = job->t.kind, .group = job->claim->group, .failure = failure,
+                .kind = job->t.kind, .failure = failure,
                 .error = error, .message = message,
         };
         EngineReplyFn reply = job->reply;
 
+        result.group = job->group;
         job->reply = NULL;
         if (reply)
                 reply(&result, job->reply_userdata);
@@ -225,17 +227,17 @@ static void arm_step_timer(Job *job)
         (void)sd_event_source_set_enabled(job->timer, SD_EVENT_ONESHOT);
 }
 
-/* The transaction has ended: keep or drop the record, answer, tell. */
+/* The transaction has ended: keep or drop the record, tell, then answer,
+ * so that the caller finds the group as the answer says. */
 static void job_finish(Job *job)
 {
         Engine *e = job->engine;
         GroupClaim *c = job->claim;
         Transaction *t = &job->t;
-        int group = c->group;
 
         c->job = NULL;
         c->stuck = false;
-        job_answer(job, t->failure, t->error, t->message);
+        job->claim = NULL;
         if (t->record_kept) {
                 claim_record_free(c->record);
                 c->record = TAKE_PTR(t->record);
@@ -244,8 +246,9 @@ static void job_finish(Job *job)
                 c->step[0] = '\0';
         if (!c->record)
                 remove_claim(e, c);
+        changed(e, job->group);
+        job_answer(job, t->failure, t->error, t->message);
         job_free(job);
-        changed(e, group);
 }
 
 static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -278,6 +281,7 @@ static int job_start(Engine *e, GroupClaim *c, Job *job)
 
         job->engine = e;
         job->claim = c;
+        job->group = c->group;
         job->t.claims_dir_fd = e->claims_dir_fd;
         job->t.wait_timeout_usec = e->step_timeout_usec;
         job->t.on_step = worker_on_step;

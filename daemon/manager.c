@@ -20,7 +20,21 @@ static void on_model_change(DeviceModel *model, ModelChange change, void *object
 
 static void on_claim_change(Engine *e, int group, void *userdata)
 {
-        bus_emit_claim_change(userdata, group);
+        Manager *m = userdata;
+        Group *g = device_model_find_group(m->model, group);
+        size_t n = g ? g->n_devices : 0;
+        _cleanup_free_ char **addresses = calloc(n, sizeof(char *));
+
+        /* The uevents of the move may still be on their way: read the
+         * group's devices now. Copies, as re-reading may change the group. */
+        for (size_t i = 0; addresses && i < n; i++)
+                addresses[i] = strdup(g->devices[i]->pci->address);
+        for (size_t i = 0; addresses && i < n; i++) {
+                if (addresses[i])
+                        (void)device_model_reread(m->model, addresses[i]);
+                free(addresses[i]);
+        }
+        bus_emit_claim_change(m, group);
 }
 
 const char *manager_group_state(const Manager *m, const Group *g)

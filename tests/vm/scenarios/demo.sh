@@ -3,9 +3,9 @@
 # The demonstration: a PCI device found, claimed, handed to an unprivileged
 # user, used by her nested QEMU, and released. Each step is checked.
 #
-# vfiod finds the device and checks the host; claiming and handing over are
-# still the manual procedure of vfio-notes.md, plain sysfs writes as root,
-# until vfiod can do them. Every later issue moves a step into vfiod.
+# vfiod finds the device, checks the host, claims the whole group and
+# releases it; handing it to alice (the node's owner, her memlock limit) is
+# still the manual procedure of vfio-notes.md until vfiod can do it.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 say() { printf '\n# ==> %s\n' "$*"; }
@@ -24,14 +24,11 @@ run vfioctl-client show "$addr"
 group=$(pci_group "$addr")
 like "$(vfioctl-client --json show "$addr")" "\"iommu_group\":$group," "vfiod puts edu in IOMMU group $group"
 
-say "3. Claim the group: bind every device of it to vfio-pci (as root)"
-run modprobe vfio-pci
-for member in $(group_members "$group"); do
-    echo vfio-pci > "/sys/bus/pci/devices/$member/driver_override"
-    echo "$member" > /sys/bus/pci/drivers_probe
-done
+say "3. Claim the group with vfiod: every device of it moves to vfio-pci"
+run vfioctl-client claim "$addr"
 run readlink "$dev/driver"
 is "$(pci_driver "$addr")" vfio-pci "edu is on vfio-pci"
+like "$(vfioctl-client --json show "$addr")" '"state":"claimed"' "vfiod holds the claim"
 
 say "4. Hand the group to alice: own /dev/vfio/$group, raise her locked-memory limit"
 chown alice "/dev/vfio/$group"
@@ -46,13 +43,9 @@ out=$(printf 'info pci\nquit\n' |
 printf '%s\n' "$out" | grep -A3 '1234:11e8' | sed 's/^/#   /'
 like "$out" "PCI device 1234:11e8" "alice's QEMU sees edu"
 
-say "6. Release: give the node back to root, return the group to its host drivers"
+say "6. Release: give the node back to root, and vfiod returns the group to its drivers"
 chown root "/dev/vfio/$group"
-for member in $(group_members "$group"); do
-    echo > "/sys/bus/pci/devices/$member/driver_override"
-    echo "$member" > "/sys/bus/pci/devices/$member/driver/unbind"
-    echo "$member" > /sys/bus/pci/drivers_probe
-done
+run vfioctl-client release "$addr"
 is "$(pci_driver "$addr")" none "edu is back without a driver, as it was"
 
 done_testing
