@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Runs in the test VM: N round trips (bind to vfio-pci and back) of each
-# yardstick of DESIGN.md §7, for edu and e1000, timed one by one.
+# yardstick of DESIGN.md §7 and of vfiod, for edu and e1000, timed one by
+# one; then vfiod with four groups at once, and its bus during a claim.
 # Prints TAP, with one "# result" line a measurement.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 rounds=${BENCH_ROUNDS:-20}
@@ -59,5 +60,19 @@ for target in "edu $VM_EDU_ADDR none" "e1000 $VM_E1000_ADDR e1000"; do
     set -- $target
     measure raw "$@"
     measure driverctl "$@"
+    # vfiod (bus-activated): ClaimGroup + ReleaseGroup over one connection,
+    # timed inside the client, which pays for the D-Bus round trips.
+    out=$("$BENCH_CLAIM" roundtrip "$1" "$(pci_group "$2")" "$rounds" 2>&1)
+    like "$out" "^# result" "vfiod $1: $rounds round trips"
+    printf '%s\n' "$out"
+    is "$(pci_driver "$2")" "$3" "vfiod $1: back on '$3'"
 done
+
+groups="$(pci_group "$VM_EDU_ADDR") $(pci_group "$VM_E1000_ADDR") $(pci_group ${VM_MF_ADDRS%% *}) $(pci_group ${VM_BRIDGED_ADDRS%% *})"
+out=$("$BENCH_CLAIM" concurrent 5 $groups 2>&1)
+like "$out" "^# result" "vfiod: four groups ($groups) at once and in turn"
+printf '%s\n' "$out"
+out=$("$BENCH_CLAIM" list-during "$(pci_group "$VM_E1000_ADDR")" "$rounds" 2>&1)
+like "$out" "^# result" "vfiod: ListDevices while e1000 is being claimed"
+printf '%s\n' "$out"
 done_testing

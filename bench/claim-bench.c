@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+
+#include "bus-names.h"
+#include "macro.h"
+
+/* claim-bench: vfiod's side of bench/rebind-yardstick, run in the test VM.
+ *
+ *   claim-bench roundtrip NAME GROUP ROUNDS
+ *       ClaimGroup + ReleaseGroup over one connection, each round timed.
+ *   claim-bench concurrent ROUNDS GROUP...
+ *       the groups claimed at once by one connection each, against one after
+ *       another; released between rounds, untimed.
+ *   claim-bench list-during GROUP ROUNDS
+ *       ListDevices on a second connection while the group is claimed.
+ *
+ * Prints "# result ..." lines for the harness. */
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t *v, size_t n)
+{
+        qsort(v, n, sizeof(*v), compare_u64);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int call(sd_bus *bus, const char *method, uint32_t group)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r = sd_bus_call_method(bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, method, &error,
+                                   &reply, "ua{sv}", group, 0);
+
+        if (r < 0)
+                fprintf(stderr, "claim-bench: %s %u: %s\n", method, group, error.message ?: strerror(-r));
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+/* Two calls that do nothing but cross the bus: the part of a round trip
+ * that is D-Bus itself. */
+static int bus_only(sd_bus *bus, uint32_t group)
+{
+        sd_bus_message *reply = NULL;
+        int r = 0;
+
+        for (int i = 0; r >= 0 && i < 2; i++) {
+                r = sd_bus_call_method(bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "GetGroup",
+                                       NULL, &reply, "u", group);
+                reply = sd_bus_message_unref(reply);
+        }
+        return r;
+}
+
+static int roundtrip(sd_bus *bus, const char *name, uint32_t group, int rounds)
+{
+        uint64_t *t = calloc(rounds, sizeof(*t)), *b = calloc(rounds, sizeof(*b));
+        int r = t && b ? 0 : -ENOMEM;
+
+        for (int i = 0; r >= 0 && i < rounds; i++) {
+                uint64_t t0 = now_usec();
+                if ((r = call(bus, "ClaimGroup", group)) >= 0)
+                        r = call(bus, "ReleaseGroup", group);
+                t[i] = now_usec() - t0;
+                t0 = now_usec();
+                if (r >= 0)
+                        r = bus_only(bus, group);
+                b[i] = now_usec() - t0;
+        }
+        if (r >= 0)
+                printf("# result %s vfiod median_us=%llu rounds=%d bus_only_median_us=%llu\n", name,
+                       (unsigned long long)median(t, rounds), rounds, (unsigned long long)median(b, rounds));
+        free(t);
+        free(b);
+        return r;
+}
+
+/* ---- several groups at once ---- */
+
+typedef struct Pending {
+        int left, failed;
+} Pending;
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+        Pending *p = userdata;
+
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                fprintf(stderr, "claim-bench: %s\n", sd_bus_message_get_error(m)->message);
+                p->failed++;
+        }
+        p->left--;
+        return 0;
+}
+
+/* The same method for every group, each on its own connection, all at once. */
+static int call_all(sd_event *event, sd_bus **buses, const uint32_t *groups, int n, const char *method)
+{
+        Pending p = { .left = n };
+        int r;
+
+        for (int i = 0; i < n; i++) {
+                r = sd_bus_call_method_async(buses[i], NULL, VFIOD_BUS_NAME, VFIOD_ROOT_PATH,
+                                             VFIOD_MANAGER_INTERFACE, method, on_reply, &p, "ua{sv}", groups[i], 0);
+                if (r < 0)
+                        return r;
+        }
+        while (p.left > 0)
+                if ((r = sd_event_run(event, UINT64_MAX)) < 0)
+                        return r;
+        return p.failed ? -EIO : 0;
+}
+
+static int concurrent(sd_bus **buses, sd_event *event, const uint32_t *groups, int n, int rounds)
+{
+        uint64_t *at_once = calloc(rounds, sizeof(uint64_t)), *in_turn = calloc(rounds, sizeof(uint64_t));
+        int r = at_once && in_turn ? 0 : -ENOMEM;
+
+        for (int i = 0; r >= 0 && i < rounds; i++) {
+                uint64_t t0 = now_usec();
+                r = call_all(event, buses, groups, n, "ClaimGroup");
+                at_once[i] = now_usec() - t0;
+                if (r >= 0)
+                        r = call_all(event, buses, groups, n, "ReleaseGroup");
+                t0 = now_usec();
+                for (int g = 0; r >= 0 && g < n; g++)
+                        r = call(buses[0], "ClaimGroup", groups[g]);
+                in_turn[i] = now_usec() - t0;
+                if (r >= 0)
+                        r = call_all(event, buses, groups, n, "ReleaseGroup");
+        }
+        if (r >= 0)
+                printf("# result concurrent %d-groups at_once_median_us=%llu in_turn_median_us=%llu rounds=%d\n", n,
+                       (unsigned long long)median(at_once, rounds), (unsigned long long)median(in_turn, rounds),
+                       rounds);
+        free(at_once);
+        free(in_turn);
+        return r;
+}
+
+/* ---- the bus while a group moves ---- */
+
+typedef struct ListProbe {
+        sd_bus *other;
+        uint64_t latency;
+} ListProbe;
+
+/* Fires 20 ms into the claim: a ListDevices on the other connection, timed. */
+static int on_probe_time(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        ListProbe *probe = userdata;
+        sd_bus_message *reply = NULL;
+        uint64_t t0 = now_usec();
+        int r = sd_bus_call_method(probe->other, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                   "ListDevices", NULL, &reply, "");
+
+        probe->latency = r < 0 ? UINT64_MAX : now_usec() - t0;
+        sd_bus_message_unref(reply);
+        return 0;
+}
+
+static int list_during(sd_bus **buses, sd_event *event, uint32_t group, int rounds)
+{
+        uint64_t *lat = calloc(rounds, sizeof(uint64_t)), *claim = calloc(rounds, sizeof(uint64_t)), worst = 0;
+        int r = lat && claim ? 0 : -ENOMEM;
+
+        for (int i = 0; r >= 0 && i < rounds; i++) {
+                _cleanup_(sd_event_source_unrefp) sd_event_source *timer = NULL;
+                ListProbe probe = { .other = buses[1] };
+                uint64_t t0 = now_usec();
+                r = sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC, 20000, 0, on_probe_time, &probe);
+                if (r >= 0)
+                        r = call_all(event, buses, &group, 1, "ClaimGroup");
+                claim[i] = now_usec() - t0;
+                lat[i] = probe.latency;
+                worst = lat[i] > worst ? lat[i] : worst;
+                if (r >= 0)
+                        r = call(buses[0], "ReleaseGroup", group);
+                if (r >= 0 && (probe.latency == UINT64_MAX || probe.latency + 20000 > claim[i])) {
+                        fprintf(stderr, "claim-bench: the list (%llu us) did not run during the claim (%llu us)\n",
+                                (unsigned long long)probe.latency, (unsigned long long)claim[i]);
+                        r = -EAGAIN;
+                }
+        }
+        if (r >= 0)
+                printf("# result list-during-claim median_us=%llu max_us=%llu claim_median_us=%llu rounds=%d\n",
+                       (unsigned long long)median(lat, rounds), (unsigned long long)worst,
+                       (unsigned long long)median(claim, rounds), rounds);
+        free(lat);
+        free(claim);
+        return r;
+}
+
+int main(int argc, char *argv[])
+{
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        sd_bus *buses[16] = {};
+        uint32_t groups[16];
+        int n = 0, r;
+
+        if (argc < 4) {
+                fprintf(stderr, "usage: claim-bench roundtrip NAME GROUP ROUNDS | concurrent ROUNDS GROUP... | "
+                                "list-during GROUP ROUNDS\n");
+                return 2;
+        }
+        r = sd_event_default(&event);
+        for (int i = 0; r >= 0 && i < 16; i++) {
+                r = sd_bus_open_system(&buses[i]);
+                if (r >= 0)
+                        r = sd_bus_attach_event(buses[i], event, 0);
+        }
+        if (r < 0) {
+                fprintf(stderr, "claim-bench: cannot connect to the system bus: %s\n", strerror(-r));
+                return 1;
+        }
+        if (streq(argv[1], "roundtrip") && argc == 5)
+                r = roundtrip(buses[0], argv[2], (uint32_t)atoi(argv[3]), atoi(argv[4]));
+        else if (streq(argv[1], "concurrent")) {
+                for (int i = 3; i < argc && n < 16; i++)
+                        groups[n++] = (uint32_t)atoi(argv[i]);
+                r = concurrent(buses, event, groups, n, atoi(argv[2]));
+        } else if (streq(argv[1], "list-during") && argc == 4)
+                r = list_during(buses, event, (uint32_t)atoi(argv[2]), atoi(argv[3]));
+        else
+                r = -EINVAL;
+        for (int i = 0; i < 16; i++)
+                sd_bus_flush_close_unref(buses[i]);
+        return r < 0 ? 1 : 0;
+}
