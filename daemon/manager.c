@@ -22,11 +22,14 @@ static void on_claim_change(Engine *e, int group, void *userdata)
 {
         Manager *m = userdata;
         Group *g = device_model_find_group(m->model, group);
-        size_t n = g ? g->n_devices : 0;
+        ClaimStatus status = engine_status(m->engine, group, NULL);
+        bool moving = status == CLAIM_STATUS_CLAIMING || status == CLAIM_STATUS_RELEASING;
+        size_t n = g && !moving ? g->n_devices : 0;
         _cleanup_free_ char **addresses = calloc(n, sizeof(char *));
 
-        /* The uevents of the move may still be on their way: read the
-         * group's devices now. Copies, as re-reading may change the group. */
+        /* When a move ends, its uevents may still be on their way: read the
+         * group's devices now, so that the answer that follows is already
+         * true. Copies, as re-reading may change the group. */
         for (size_t i = 0; addresses && i < n; i++)
                 addresses[i] = strdup(g->devices[i]->pci->address);
         for (size_t i = 0; addresses && i < n; i++) {
