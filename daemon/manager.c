@@ -23,7 +23,10 @@ static void on_claim_change(Engine *e, int group, void *userdata)
         Manager *m = userdata;
         Group *g = device_model_find_group(m->model, group);
         ClaimStatus status = engine_status(m->engine, group, NULL);
-        bool moving = status == CLAIM_STATUS_CLAIMING || status == CLAIM_STATUS_RELEASING;
+        /* Not while stuck: reading driver_override takes the device lock,
+         * which the stuck unbind holds, and would stall the event loop. */
+        bool moving = status == CLAIM_STATUS_CLAIMING || status == CLAIM_STATUS_RELEASING ||
+                      status == CLAIM_STATUS_STUCK;
         size_t n = g && !moving ? g->n_devices : 0;
         _cleanup_free_ char **addresses = calloc(n, sizeof(char *));
 
