@@ -138,13 +138,12 @@ static int parse_group(const char *s, int *ret)
         return 0;
 }
 
-/* "ADDRESS DRIVER OVERRIDE", where "-" stands for none. */
+/* "ADDRESS DRIVER OVERRIDE", one space apart, where "-" stands for none. */
 static int parse_device(ClaimRecord *r, char *s)
 {
-        char *address = strtok_r(s, " ", &s), *driver = strtok_r(NULL, " ", &s);
-        char *override = strtok_r(NULL, " ", &s);
+        char *address = strsep(&s, " "), *driver = strsep(&s, " "), *override = strsep(&s, " ");
 
-        if (!address || !driver || !override || strtok_r(NULL, " ", &s))
+        if (!address || !driver || !override || s || !*driver || !*override)
                 return -EINVAL;
         return claim_record_add_device(r, address, streq(driver, NONE) ? NULL : driver,
                                        streq(override, NONE) ? NULL : override);
@@ -154,7 +153,7 @@ static int parse_step(ClaimRecord *r, const char *s)
 {
         size_t n = strlen(s);
 
-        if (n >= sizeof(r->step))
+        if (n == 0 || n >= sizeof(r->step)) /* no step is written "-" */
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
                 if (s[i] < ' ' || s[i] > '~')

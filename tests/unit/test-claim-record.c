@@ -51,6 +51,7 @@ static void test_refuses(void)
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 ../../x -\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 - extra\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000  -\n", /* found by fuzzing */
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep \x01\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nbogus line\n",
         };
