@@ -106,16 +106,16 @@ static void remove_claim(Engine *e, GroupClaim *c)
         free(c);
 }
 
-static void changed(Engine *e, int group)
+static void changed(Engine *e, int group, bool ended)
 {
         if (e->on_change)
-                e->on_change(e, group, e->userdata);
+                e->on_change(e, group, ended, e->userdata);
 }
 
 ClaimStatus engine_status(const Engine *e, int group, const char **ret_step)
 {
         const GroupClaim *c = find_claim(e, group);
-        ClaimStatus s = CLAIM_STATUS_NONE;
+        ClaimStatus s;
 
         if (!c)
                 s = CLAIM_STATUS_NONE;
@@ -140,12 +140,6 @@ bool engine_busy(const Engine *e)
         return false;
 }
 
-void engine_foreach(const Engine *e, void (*fn)(int group, ClaimStatus status, void *userdata), void *userdata)
-{
-        for (size_t i = 0; i < e->n_claims; i++)
-                fn(e->claims[i]->group, engine_status(e, e->claims[i]->group, NULL), userdata);
-}
-
 /* ---- jobs ---- */
 
 static void job_free(Job *job)
@@ -162,12 +156,10 @@ static void job_free(Job *job)
 static void job_answer(Job *job, TransactionFailure failure, int error, const char *message)
 {
         EngineResult result = {
-                .kind = job->t.kind, .failure = failure,
-                .error = error, .message = message,
+                .kind = job->t.kind, .group = job->group, .failure = failure, .error = error, .message = message,
         };
         EngineReplyFn reply = job->reply;
 
-        result.group = job->group;
         job->reply = NULL;
         if (reply)
                 reply(&result, job->reply_userdata);
@@ -211,7 +203,7 @@ static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
                      job->t.kind == TRANSACTION_CLAIM ? "then the claim is undone" : "then the release goes on") < 0)
                 message = NULL;
         job_answer(job, FAILURE_TIMEOUT, -ETIMEDOUT, message);
-        changed(job->engine, c->group);
+        changed(job->engine, c->group, false);
         return 0;
 }
 
@@ -246,7 +238,7 @@ static void job_finish(Job *job)
                 c->step[0] = '\0';
         if (!c->record)
                 remove_claim(e, c);
-        changed(e, job->group);
+        changed(e, job->group, true);
         job_answer(job, t->failure, t->error, t->message);
         job_free(job);
 }
@@ -268,7 +260,7 @@ static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void 
         c->stuck = false;
         arm_step_timer(job);
         if (was_stuck)
-                changed(job->engine, c->group);
+                changed(job->engine, c->group, false);
         return 0;
 }
 
@@ -304,7 +296,7 @@ static int job_start(Engine *e, GroupClaim *c, Job *job)
                 return r;
         c->job = job;
         c->stuck = false;
-        changed(e, c->group);
+        changed(e, c->group, false);
         return 0;
 }
 

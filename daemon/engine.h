@@ -36,16 +36,13 @@ typedef struct EngineResult {
 /* The answer to one claim or release: called once, when it ends or when a
  * step times out (the transaction then goes on in the background). */
 typedef void (*EngineReplyFn)(const EngineResult *result, void *userdata);
-/* A group's status or step changed. */
-typedef void (*EngineChangeFn)(Engine *e, int group, void *userdata);
+/* A group's status or step changed; ended: its transaction is over, so the
+ * kernel is done with its devices. */
+typedef void (*EngineChangeFn)(Engine *e, int group, bool ended, void *userdata);
 
 int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, EngineChangeFn on_change,
                void *userdata, Engine **ret);
 Engine *engine_free(Engine *e);
-static inline void engine_freep(Engine **e)
-{
-        engine_free(*e);
-}
 
 /* Loads the records: keeps the claims, finishes or undoes the rest. */
 int engine_recover(Engine *e);
@@ -61,5 +58,3 @@ ClaimStatus engine_status(const Engine *e, int group, const char **ret_step);
 const char *claim_status_to_string(ClaimStatus s);
 /* Whether a transaction runs: the daemon must not exit on idle then. */
 bool engine_busy(const Engine *e);
-/* Calls fn for every group vfiod holds or moves. */
-void engine_foreach(const Engine *e, void (*fn)(int group, ClaimStatus status, void *userdata), void *userdata);

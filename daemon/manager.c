@@ -18,28 +18,22 @@ static void on_model_change(DeviceModel *model, ModelChange change, void *object
         bus_emit_model_change(userdata, change, object);
 }
 
-static void on_claim_change(Engine *e, int group, void *userdata)
+static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
 {
         Manager *m = userdata;
         Group *g = device_model_find_group(m->model, group);
-        ClaimStatus status = engine_status(m->engine, group, NULL);
-        /* Not while stuck: reading driver_override takes the device lock,
-         * which the stuck unbind holds, and would stall the event loop. */
-        bool moving = status == CLAIM_STATUS_CLAIMING || status == CLAIM_STATUS_RELEASING ||
-                      status == CLAIM_STATUS_STUCK;
-        size_t n = g && !moving ? g->n_devices : 0;
-        _cleanup_free_ char **addresses = calloc(n, sizeof(char *));
+        size_t n = ended && g ? g->n_devices : 0;
+        _cleanup_free_ char(*addresses)[PCI_ADDRESS_STRING_MAX] = calloc(n, sizeof(*addresses));
 
         /* When a move ends, its uevents may still be on their way: read the
          * group's devices now, so that the answer that follows is already
-         * true. Copies, as re-reading may change the group. */
+         * true. Only then: while it moves or is stuck, the kernel holds the
+         * device locks that reading driver_override takes. Copies of the
+         * addresses, as re-reading may change the group. */
         for (size_t i = 0; addresses && i < n; i++)
-                addresses[i] = strdup(g->devices[i]->pci->address);
-        for (size_t i = 0; addresses && i < n; i++) {
-                if (addresses[i])
-                        (void)device_model_reread(m->model, addresses[i]);
-                free(addresses[i]);
-        }
+                memcpy(addresses[i], g->devices[i]->pci->address, sizeof(addresses[i]));
+        for (size_t i = 0; addresses && i < n; i++)
+                (void)device_model_reread(m->model, addresses[i]);
         bus_emit_claim_change(m, group);
 }
 
