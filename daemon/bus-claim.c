@@ -84,15 +84,7 @@ static void on_engine_reply(const EngineResult *result, void *userdata)
         const char *name = failure_error_name(result->failure);
 
         if (result->error < 0 || result->failure != FAILURE_NONE) {
-                if (result->failure == FAILURE_HOST_CRITICAL || result->failure == FAILURE_DEVICE_BUSY)
-                        (void)sd_bus_reply_method_errorf(msg, name, "Cannot claim IOMMU group %d: %s. %s",
-                                                         result->group, strna(result->message),
-                                                         result->failure == FAILURE_HOST_CRITICAL
-                                                                 ? "Claim it with force only if the host can do without it."
-                                                                 : "Stop these processes, or claim with force.");
-                else
-                        (void)sd_bus_reply_method_errorf(msg, name, "%s",
-                                                         result->message ?: "The transaction failed.");
+                (void)sd_bus_reply_method_errorf(msg, name, "%s", result->message ?: "The transaction failed.");
                 return;
         }
         if (result->kind != TRANSACTION_CLAIM) {

@@ -24,6 +24,7 @@ typedef struct Run {
         int error;
         char undo_step[CLAIM_RECORD_STEP_MAX];
         int undo_error;
+        char *use; /* who uses the group, when the check refused it */
 } Run;
 
 /* A step: one write (or one wait) on one device, or on the whole group. */
@@ -125,6 +126,14 @@ static int driver_is(const ClaimedDevice *d, const char *driver, char **ret_curr
         return r;
 }
 
+/* Runs op on the device unless it is on driver already: each step is a
+ * no-op when repeated, which is what makes recovery a plain re-run. */
+static int unless_on(const ClaimedDevice *d, const char *driver, int (*op)(const char *address))
+{
+        int r = driver_is(d, driver, NULL);
+        return r != 0 ? (r < 0 ? r : 0) : op(d->address);
+}
+
 static void describe_wrong_driver(Run *run, const ClaimedDevice *d, const char *want)
 {
         _cleanup_free_ char *current = NULL;
@@ -152,7 +161,7 @@ static int step_check_use(Run *run, ClaimedDevice *unused)
         if (r < 0 || use == DEVICE_USE_NONE)
                 return r;
         t->failure = use == DEVICE_USE_HOST_CRITICAL ? FAILURE_HOST_CRITICAL : FAILURE_DEVICE_BUSY;
-        t->message = reason;
+        run->use = reason;
         return -EBUSY;
 }
 
@@ -189,14 +198,12 @@ static int step_override_vfio(Run *run, ClaimedDevice *d)
 
 static int step_unbind_unless_vfio(Run *run, ClaimedDevice *d)
 {
-        int r = driver_is(d, VFIO_PCI_DRIVER, NULL);
-        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_unbind(d->address);
+        return unless_on(d, VFIO_PCI_DRIVER, sysfs_pci_unbind);
 }
 
 static int step_probe_unless_vfio(Run *run, ClaimedDevice *d)
 {
-        int r = driver_is(d, VFIO_PCI_DRIVER, NULL);
-        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_probe(d->address);
+        return unless_on(d, VFIO_PCI_DRIVER, sysfs_pci_probe);
 }
 
 static int step_verify_vfio(Run *run, ClaimedDevice *d)
@@ -239,18 +246,14 @@ static int step_restore_override(Run *run, ClaimedDevice *d)
 
 static int step_unbind_unless_original(Run *run, ClaimedDevice *d)
 {
-        int r = driver_is(d, d->driver, NULL);
-        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_unbind(d->address);
+        return unless_on(d, d->driver, sysfs_pci_unbind);
 }
 
 static int step_probe_unless_original(Run *run, ClaimedDevice *d)
 {
-        int r;
-
         if (!d->driver)
                 return 0; /* it had none: a probe could bind one it never had */
-        r = driver_is(d, d->driver, NULL);
-        return r != 0 ? (r < 0 ? r : 0) : sysfs_pci_probe(d->address);
+        return unless_on(d, d->driver, sysfs_pci_probe);
 }
 
 /* Waits for the original driver, which may probe asynchronously (nvme). A
@@ -397,37 +400,54 @@ static const char *errno_name(int error)
         return name ? name : "?";
 }
 
-static void describe_outcome(Run *run)
+/* What the caller can do after the failure: for a claim, where its devices
+ * are now; for a release, that the claim stays. */
+static char *describe_aftermath(const Run *run)
 {
-        Transaction *t = run->t;
-        _cleanup_free_ char *undo = NULL;
-        const char *what = t->kind == TRANSACTION_CLAIM ? "claim" : "release";
-        char *message;
+        const Transaction *t = run->t;
+        char *text;
         int n;
 
-        t->error = run->error;
-        if (run->error == 0 || t->failure == FAILURE_HOST_CRITICAL || t->failure == FAILURE_DEVICE_BUSY)
-                return;
-        t->failure = run->error == -ETIMEDOUT ? FAILURE_TIMEOUT : FAILURE_BIND;
-
         if (t->kind != TRANSACTION_CLAIM)
-                n = asprintf(&undo, "The claim is kept; 'vfioctl-client release %d' tries again.", t->record->group);
+                n = asprintf(&text, "The claim is kept; 'vfioctl-client release %d' tries again.", t->record->group);
         else if (!run->journaling)
-                n = asprintf(&undo, "Nothing was changed.");
+                n = asprintf(&text, "Nothing was changed.");
         else if (run->undo_error == 0)
-                n = asprintf(&undo, "Every device is back on its original driver.");
+                n = asprintf(&text, "Every device is back on its original driver.");
         else
-                n = asprintf(&undo,
+                n = asprintf(&text,
                              "Undoing it failed too, at step '%s': %s (%s); the claim is kept: "
                              "'vfioctl-client release %d' tries again.",
                              run->undo_step, strerror(-run->undo_error), errno_name(run->undo_error),
                              t->record->group);
+        return n < 0 ? NULL : text;
+}
+
+/* Sets t's failure and its message: every error the caller sees is worded here. */
+static void describe_outcome(Run *run)
+{
+        Transaction *t = run->t;
+        _cleanup_free_ char *aftermath = NULL;
+        int n;
+
+        t->error = run->error;
+        if (run->error == 0)
+                return;
+        if (t->failure == FAILURE_HOST_CRITICAL || t->failure == FAILURE_DEVICE_BUSY) {
+                n = asprintf(&t->message, "Cannot claim IOMMU group %d: %s. %s", t->record->group, strna(run->use),
+                             t->failure == FAILURE_HOST_CRITICAL
+                                     ? "Claim it with force only if the host can do without it."
+                                     : "Stop these processes, or claim with force.");
+        } else {
+                t->failure = run->error == -ETIMEDOUT ? FAILURE_TIMEOUT : FAILURE_BIND;
+                aftermath = describe_aftermath(run);
+                n = asprintf(&t->message, "Cannot %s IOMMU group %d: step '%s' failed: %s (%s). %s",
+                             t->kind == TRANSACTION_CLAIM ? "claim" : "release", t->record->group, run->failed_step,
+                             run->detail[0] ? run->detail : strerror(-run->error), errno_name(run->error),
+                             strempty(aftermath));
+        }
         if (n < 0)
-                undo = NULL;
-        if (asprintf(&message, "Cannot %s IOMMU group %d: step '%s' failed: %s (%s). %s", what, t->record->group,
-                     run->failed_step, run->detail[0] ? run->detail : strerror(-run->error),
-                     errno_name(run->error), strempty(undo)) >= 0)
-                t->message = message;
+                t->message = NULL;
 }
 
 void transaction_execute(Transaction *t)
@@ -441,6 +461,7 @@ void transaction_execute(Transaction *t)
         else
                 execute_release(&run);
         describe_outcome(&run);
+        free(run.use);
         if (t->error < 0)
                 log_warning("%s", t->message ? t->message : "A transaction failed.");
 }
