@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,12 +15,25 @@
 #include "fs-util.h"
 #include "macro.h"
 
-/* What the checks found so far: critical reasons win over busy ones. */
+typedef struct Mount {
+        dev_t devnum;
+        char mountpoint[PATH_MAX / 4], fstype[32], source[256];
+} Mount;
+
+/* What the checks found so far, critical reasons winning over busy ones;
+ * and the host's mount and swap tables, read once per check when a device
+ * first needs them. */
 typedef struct UseReport {
         FILE *critical, *busy;
         char *critical_text, *busy_text;
         size_t critical_size, busy_size;
         size_t n_critical, n_busy;
+
+        bool tables_read;
+        Mount *mounts;
+        size_t n_mounts;
+        dev_t *swaps; /* the block devices of active swaps */
+        size_t n_swaps;
 } UseReport;
 
 _printf_(3, 4) static void report(UseReport *u, DeviceUse use, const char *fmt, ...)
@@ -37,19 +51,14 @@ _printf_(3, 4) static void report(UseReport *u, DeviceUse use, const char *fmt, 
 
 /* ---- mounts and swaps ---- */
 
-typedef struct Mount {
-        dev_t devnum;
-        char mountpoint[PATH_MAX / 4], fstype[32], source[256];
-} Mount;
-
-/* Calls fn for each line of /proc/self/mountinfo:
+/* /proc/self/mountinfo:
  * "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE ..." */
-static void foreach_mount(void (*fn)(const Mount *mnt, void *userdata), void *userdata)
+static void read_mounts(UseReport *u)
 {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
         FILE *f = fopen("/proc/self/mountinfo", "re");
-        Mount mnt;
+        Mount mnt, *a;
 
         if (!f)
                 return;
@@ -60,42 +69,48 @@ static void foreach_mount(void (*fn)(const Mount *mnt, void *userdata), void *us
                     sscanf(dash, " - %31s %255s", mnt.fstype, mnt.source) != 2)
                         continue;
                 mnt.devnum = makedev(maj, min);
-                fn(&mnt, userdata);
+                a = reallocarray(u->mounts, u->n_mounts + 1, sizeof(*a));
+                if (!a)
+                        break;
+                u->mounts = a;
+                u->mounts[u->n_mounts++] = mnt;
         }
         fclose(f);
 }
 
-typedef struct BlockCheck {
-        UseReport *u;
-        const char *address, *name;
-        dev_t devnum;
-} BlockCheck;
-
-static void check_mount_of_block(const Mount *mnt, void *userdata)
-{
-        BlockCheck *c = userdata;
-
-        if (mnt->devnum == c->devnum)
-                report(c->u, DEVICE_USE_HOST_CRITICAL, "%s holds %s, mounted at %s", c->address, c->name,
-                       mnt->mountpoint);
-}
-
-static void check_swaps(BlockCheck *c)
+/* /proc/swaps: "FILENAME TYPE SIZE USED PRIORITY"; swap files live on a
+ * mounted filesystem, which the mount check finds. */
+static void read_swaps(UseReport *u)
 {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
         FILE *f = fopen("/proc/swaps", "re");
         char path[PATH_MAX / 4];
         struct stat st;
+        dev_t *a;
 
         if (!f)
                 return;
-        while (getline(&line, &size, f) > 0)
-                if (sscanf(line, "%1023s", path) == 1 && path[0] == '/' && stat(path, &st) == 0 &&
-                    S_ISBLK(st.st_mode) && st.st_rdev == c->devnum)
-                        report(c->u, DEVICE_USE_HOST_CRITICAL, "%s holds %s, an active swap", c->address,
-                               c->name);
+        while (getline(&line, &size, f) > 0) {
+                if (sscanf(line, "%1023s", path) != 1 || path[0] != '/' || stat(path, &st) < 0 ||
+                    !S_ISBLK(st.st_mode))
+                        continue;
+                a = reallocarray(u->swaps, u->n_swaps + 1, sizeof(*a));
+                if (!a)
+                        break;
+                u->swaps = a;
+                u->swaps[u->n_swaps++] = st.st_rdev;
+        }
         fclose(f);
+}
+
+static void read_tables(UseReport *u)
+{
+        if (u->tables_read)
+                return;
+        u->tables_read = true;
+        read_mounts(u);
+        read_swaps(u);
 }
 
 /* A block device, and whatever is stacked on it (dm, md): its holders. */
@@ -104,7 +119,7 @@ static void check_block(UseReport *u, const char *address, const char *name, int
         char path[PATH_MAX];
         _cleanup_free_ char *dev = NULL;
         unsigned maj, min;
-        BlockCheck c = { u, address, name, 0 };
+        dev_t devnum;
         DIR *holders;
         struct dirent *de;
 
@@ -112,9 +127,15 @@ static void check_block(UseReport *u, const char *address, const char *name, int
         dev = read_full_file(path);
         if (!dev || sscanf(dev, "%u:%u", &maj, &min) != 2)
                 return;
-        c.devnum = makedev(maj, min);
-        foreach_mount(check_mount_of_block, &c);
-        check_swaps(&c);
+        devnum = makedev(maj, min);
+        read_tables(u);
+        for (size_t i = 0; i < u->n_mounts; i++)
+                if (u->mounts[i].devnum == devnum)
+                        report(u, DEVICE_USE_HOST_CRITICAL, "%s holds %s, mounted at %s", address, name,
+                               u->mounts[i].mountpoint);
+        for (size_t i = 0; i < u->n_swaps; i++)
+                if (u->swaps[i] == devnum)
+                        report(u, DEVICE_USE_HOST_CRITICAL, "%s holds %s, an active swap", address, name);
 
         snprintf(path, sizeof(path), "/sys/class/block/%s/holders", name);
         holders = depth < 8 ? opendir(path) : NULL;
@@ -126,18 +147,16 @@ static void check_block(UseReport *u, const char *address, const char *name, int
         closedir(holders);
 }
 
-typedef struct TagCheck {
-        UseReport *u;
-        const char *address, *tag;
-} TagCheck;
-
-static void check_mount_of_tag(const Mount *mnt, void *userdata)
+/* A virtio device's mount tag names the 9p or virtiofs filesystem it carries. */
+static void check_mount_tag(UseReport *u, const char *address, const char *tag)
 {
-        TagCheck *c = userdata;
-
-        if ((streq(mnt->fstype, "9p") || streq(mnt->fstype, "virtiofs")) && streq(mnt->source, c->tag))
-                report(c->u, DEVICE_USE_HOST_CRITICAL, "%s carries the %s filesystem '%s' mounted at %s",
-                       c->address, mnt->fstype, c->tag, mnt->mountpoint);
+        read_tables(u);
+        for (size_t i = 0; i < u->n_mounts; i++) {
+                const Mount *mnt = &u->mounts[i];
+                if ((streq(mnt->fstype, "9p") || streq(mnt->fstype, "virtiofs")) && streq(mnt->source, tag))
+                        report(u, DEVICE_USE_HOST_CRITICAL, "%s carries the %s filesystem '%s' mounted at %s",
+                               address, mnt->fstype, tag, mnt->mountpoint);
+        }
 }
 
 /* ---- the default route ---- */
@@ -306,10 +325,8 @@ static void check_child(UseReport *u, NodeList *nodes, sd_device *child, const c
         else if (streq(subsystem, "net") && is_default_route_interface(sysname))
                 report(u, DEVICE_USE_HOST_CRITICAL, "%s is %s, the interface of the default route", address,
                        sysname);
-        else if (streq(subsystem, "virtio") && sd_device_get_sysattr_value(child, "mount_tag", &tag) >= 0) {
-                TagCheck c = { u, address, tag };
-                foreach_mount(check_mount_of_tag, &c);
-        }
+        else if (streq(subsystem, "virtio") && sd_device_get_sysattr_value(child, "mount_tag", &tag) >= 0)
+                check_mount_tag(u, address, tag);
         node_list_add(nodes, child, address,
                       boot_vga && (streq(subsystem, "drm") || streq(subsystem, "graphics")));
 }
@@ -376,6 +393,8 @@ int device_use_check(char *const *addresses, size_t n, DeviceUse *ret_use, char 
         if (r >= 0)
                 check_open_nodes(&u, &nodes);
         free(nodes.nodes);
+        free(u.mounts);
+        free(u.swaps);
         if (u.critical)
                 fclose(u.critical);
         if (u.busy)
