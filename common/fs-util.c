@@ -9,11 +9,10 @@
 #include "fs-util.h"
 #include "macro.h"
 
-char *read_full_file(const char *path)
+static char *read_full_stream(FILE *f)
 {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
-        FILE *f = fopen(path, "re");
         ssize_t n;
 
         if (!f)
@@ -21,6 +20,20 @@ char *read_full_file(const char *path)
         n = getdelim(&buf, &size, '\0', f);
         fclose(f);
         return n < 0 ? NULL : TAKE_PTR(buf);
+}
+
+char *read_full_file(const char *path)
+{
+        return read_full_stream(fopen(path, "re"));
+}
+
+char *read_full_fd(int fd)
+{
+        FILE *f = fdopen(fd, "re");
+
+        if (!f)
+                close(fd);
+        return read_full_stream(f);
 }
 
 int readlink_basename(const char *path, char **ret)

@@ -5,6 +5,8 @@
 
 /* The whole file as a string, or NULL (errno set) when it cannot be read. */
 char *read_full_file(const char *path);
+/* The same for an open file, which it closes. */
+char *read_full_fd(int fd);
 
 /* The last component of the symlink at path: a driver's or an IOMMU
  * group's name. *ret is NULL when there is no such link (returns 0). */

@@ -255,22 +255,16 @@ int claim_record_load(int dir_fd, int group, ClaimRecord **ret)
 {
         _cleanup_free_ char *text = NULL;
         char name[32];
-        _cleanup_close_ int fd = -1;
-        FILE *f;
-        size_t size = 0;
+        int fd;
 
         record_name(group, name, sizeof(name));
         fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        f = fdopen(TAKE_FD(fd), "re");
-        if (!f)
-                return -errno;
-        if (getdelim(&text, &size, '\0', f) < 0) {
-                fclose(f);
-                return -EIO;
-        }
-        fclose(f);
+        errno = 0; /* an empty file sets none */
+        text = read_full_fd(fd);
+        if (!text)
+                return errno > 0 ? -errno : -EIO;
         return claim_record_parse(text, ret);
 }
 
