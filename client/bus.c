@@ -109,3 +109,9 @@ int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n)
         *n = count;
         return 0;
 }
+
+int client_list_devices(Client *c, sd_bus_message **reply, DeviceRow **ret, size_t *n)
+{
+        int r = client_call_manager(c, "ListDevices", reply, NULL);
+        return r < 0 ? r : client_read_devices(*reply, ret, n);
+}

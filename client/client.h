@@ -50,6 +50,8 @@ typedef struct DeviceRow {
 } DeviceRow;
 
 int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n);
+/* ListDevices, read: the rows' strings live in *reply. */
+int client_list_devices(Client *c, sd_bus_message **reply, DeviceRow **ret, size_t *n);
 /* The device at address; its strings live in *reply, which the caller frees. */
 int client_lookup_device(Client *c, const char *address, sd_bus_message **reply, DeviceRow *ret);
 
@@ -59,3 +61,5 @@ const char *color_on(const Client *c, Color color);
 const char *color_off(const Client *c);
 void json_string(FILE *f, const char *s); /* a quoted JSON string, or null for NULL */
 void print_device_json(FILE *f, const DeviceRow *d);
+/* ,"devices":[...] with the rows of one group, closing the group's object. */
+void print_group_devices_json(FILE *f, const DeviceRow *rows, size_t n, int32_t group);

@@ -65,3 +65,17 @@ void print_device_json(FILE *f, const DeviceRow *d)
         json_string(f, d->path);
         fputc('}', f);
 }
+
+void print_group_devices_json(FILE *f, const DeviceRow *rows, size_t n, int32_t group)
+{
+        size_t shown = 0;
+
+        fputs(",\"devices\":[", f);
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].group == group) {
+                        if (shown++ > 0)
+                                fputc(',', f);
+                        print_device_json(f, &rows[i]);
+                }
+        fputs("]}\n", f);
+}

@@ -48,9 +48,7 @@ int client_lookup_device(Client *c, const char *address, sd_bus_message **reply,
                 return r;
         r = sd_bus_message_read(found, "o", &path);
         if (r >= 0)
-                r = client_call_manager(c, "ListDevices", reply, NULL);
-        if (r >= 0)
-                r = client_read_devices(*reply, &rows, &n);
+                r = client_list_devices(c, reply, &rows, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)

@@ -23,31 +23,21 @@ static int print_group(Client *c, const char *verb, uint32_t group)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ DeviceRow *rows = NULL;
-        size_t n, shown = 0;
-        int r;
+        size_t n;
+        int r = client_list_devices(c, &reply, &rows, &n);
 
-        r = client_call_manager(c, "ListDevices", &reply, NULL);
-        if (r >= 0)
-                r = client_read_devices(reply, &rows, &n);
         if (r < 0)
                 return r;
-        if (c->json)
-                printf("{\"iommu_group\":%u,\"node\":\"/dev/vfio/%u\",\"devices\":[", group, group);
-        else
-                printf("%s IOMMU group %u (/dev/vfio/%u):\n", verb, group, group);
-        for (size_t i = 0; i < n; i++) {
-                if (rows[i].group != (int32_t)group)
-                        continue;
-                if (c->json) {
-                        if (shown++ > 0)
-                                fputc(',', stdout);
-                        print_device_json(stdout, &rows[i]);
-                } else
+        if (c->json) {
+                printf("{\"iommu_group\":%u,\"node\":\"/dev/vfio/%u\"", group, group);
+                print_group_devices_json(stdout, rows, n, (int32_t)group);
+                return 0;
+        }
+        printf("%s IOMMU group %u (/dev/vfio/%u):\n", verb, group, group);
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].group == (int32_t)group)
                         printf("  %s  %-10s %s%s\n", rows[i].address, rows[i].driver[0] ? rows[i].driver : "no driver",
                                rows[i].state, rows[i].bridge ? " (bridge, stays)" : "");
-        }
-        if (c->json)
-                fputs("]}\n", stdout);
         return 0;
 }
 

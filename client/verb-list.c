@@ -71,10 +71,7 @@ int verb_list(Client *c, int argc, char *argv[])
                 fprintf(stderr, "vfioctl-client: list takes no arguments.\n");
                 return -EINVAL;
         }
-        r = client_call_manager(c, "ListDevices", &reply, NULL);
-        if (r < 0)
-                return r;
-        r = client_read_devices(reply, &rows, &n);
+        r = client_list_devices(c, &reply, &rows, &n);
         if (r < 0)
                 return r;
         qsort(rows, n, sizeof(*rows), compare_rows);

@@ -27,12 +27,6 @@ static void print_device(const Client *c, const DeviceRow *d)
                 printf("  group:     none (no IOMMU)\n");
 }
 
-static int read_all_devices(Client *c, sd_bus_message **reply, DeviceRow **rows, size_t *n)
-{
-        int r = client_call_manager(c, "ListDevices", reply, NULL);
-        return r < 0 ? r : client_read_devices(*reply, rows, n);
-}
-
 static int show_device(Client *c, const char *address)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -87,28 +81,21 @@ static int show_group(Client *c, uint32_t id)
         r = group_status(c, id, &groups, &viable, &state);
         if (r < 0)
                 return r;
-        r = read_all_devices(c, &reply, &rows, &n);
+        r = client_list_devices(c, &reply, &rows, &n);
         if (r < 0)
                 return r;
         if (c->json) {
                 printf("{\"iommu_group\":%u,\"viable\":%s,\"state\":", id, viable ? "true" : "false");
                 json_string(stdout, state);
-                printf(",\"node\":\"/dev/vfio/%u\",\"devices\":[", id);
-        } else
-                printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c),
-                       state, viable ? "viable" : "not viable (a device is on a host driver)", id);
-        for (size_t i = 0, shown = 0; i < n; i++) {
-                if (rows[i].group != (int32_t)id)
-                        continue;
-                if (c->json) {
-                        if (shown++ > 0)
-                                fputc(',', stdout);
-                        print_device_json(stdout, &rows[i]);
-                } else
-                        print_device(c, &rows[i]);
+                printf(",\"node\":\"/dev/vfio/%u\"", id);
+                print_group_devices_json(stdout, rows, n, (int32_t)id);
+                return 0;
         }
-        if (c->json)
-                fputs("]}\n", stdout);
+        printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c), state,
+               viable ? "viable" : "not viable (a device is on a host driver)", id);
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].group == (int32_t)id)
+                        print_device(c, &rows[i]);
         return 0;
 }
 
