@@ -37,19 +37,27 @@ like "$("$VFIOD" --version)" "fault injection" "vfiod is built with -Dfault_inje
 modprobe vfio-pci
 is "$(drivers)" "$originals" "the bridged group starts on its drivers: $originals"
 
-# ---- killed during a claim: restarting undoes it ----
-for fault in record "override,$edu" "probe,$edu" "override,$e1000" "unbind,$e1000" "probe,$e1000" \
-             "verify,$e1000" node commit; do
-    start_vfiod "crash,claim,$fault"
-    vfioctl-client claim "$g" > /dev/null 2>&1
+# kill_and_restart claim|release FAULT: vfiod killed at the step FAULT of a
+# claim or release of the group; started again, it must put every device
+# back on its original driver and drop the record.
+kill_and_restart() {
+    local verb=$1 fault=$2 left
+    start_vfiod "crash,$verb,$fault"
+    vfioctl-client "$verb" "$g" > /dev/null 2>&1
     wait "$vfiod_pid"
-    is "$?" 137 "vfiod killed by SIGKILL at claim step $fault"
+    is "$?" 137 "vfiod killed by SIGKILL at $verb step $fault"
     left=$(drivers)
     start_vfiod ""
     wait_for 30 settled "$g"
-    is "$(drivers)" "$originals" "claim killed at $fault (left: $left): restart puts every device back"
+    is "$(drivers)" "$originals" "$verb killed at $fault (left: $left): restart puts every device back"
     check "and drops the record" test ! -e "$record"
     stop_vfiod
+}
+
+# ---- killed during a claim: restarting undoes it ----
+for fault in record "override,$edu" "probe,$edu" "override,$e1000" "unbind,$e1000" "probe,$e1000" \
+             "verify,$e1000" node commit; do
+    kill_and_restart claim "$fault"
 done
 
 # ---- killed during a release: restarting finishes it ----
@@ -58,16 +66,7 @@ for fault in "override,$e1000" "unbind,$e1000" "probe,$e1000" "verify,$e1000" "u
     vfioctl-client claim "$g" > /dev/null
     stop_vfiod
     is "$(drivers)" "vfio-pci vfio-pci" "claimed, and the claim outlives vfiod ($fault)"
-    start_vfiod "crash,release,$fault"
-    vfioctl-client release "$g" > /dev/null 2>&1
-    wait "$vfiod_pid"
-    is "$?" 137 "vfiod killed by SIGKILL at release step $fault"
-    left=$(drivers)
-    start_vfiod ""
-    wait_for 30 settled "$g"
-    is "$(drivers)" "$originals" "release killed at $fault (left: $left): restart finishes it"
-    check "and drops the record" test ! -e "$record"
-    stop_vfiod
+    kill_and_restart release "$fault"
 done
 
 # ---- killed again while recovering ----
