@@ -31,51 +31,62 @@ bool client_error_is_absent(const sd_bus_error *e)
                                       SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED);
 }
 
-static int call_manager_va(Client *c, const char *method, sd_bus_message **reply, sd_bus_error *error,
-                           const char *types, va_list ap)
+int client_new_manager_call(Client *c, const char *method, sd_bus_message **ret)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
         sd_bus *bus;
-        int r;
+        int r = client_bus(c, &bus);
 
-        r = client_bus(c, &bus);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(bus, &msg, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
-                                           method);
-        if (r >= 0 && types)
-                r = sd_bus_message_appendv(msg, types, ap);
+        return sd_bus_message_new_method_call(bus, ret, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                              method);
+}
+
+static void report_error(const Client *c, const sd_bus_error *error, int r)
+{
+        if (c->json) {
+                /* Scripts branch on the error's name; people read the message. */
+                fputs("{\"error\":", stdout);
+                json_string(stdout, error->name);
+                fputs(",\"message\":", stdout);
+                json_string(stdout, error->message ? error->message : strerror(-r));
+                fputs("}\n", stdout);
+        }
+        if (client_error_is_absent(error))
+                fprintf(stderr, "vfioctl-client: vfiod is not running and cannot be started (%s).\n"
+                                "Start it with 'systemctl start vfiod', or see 'vfioctl-client doctor'.\n",
+                        error->message ? error->message : strerror(-r));
+        else
+                fprintf(stderr, "vfioctl-client: %s\n", error->message ? error->message : strerror(-r));
+}
+
+int client_call(Client *c, sd_bus_message *msg, sd_bus_message **reply)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call(c->bus, msg, c->call_timeout_usec, &error, reply);
+
         if (r < 0)
-                return r;
-        return sd_bus_call(bus, msg, c->call_timeout_usec, error, reply);
+                report_error(c, &error, r);
+        return r;
 }
 
 int client_call_manager(Client *c, const char *method, sd_bus_message **reply, const char *types, ...)
 {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
         va_list ap;
         int r;
 
-        va_start(ap, types);
-        r = call_manager_va(c, method, reply, &error, types, ap);
-        va_end(ap);
-        if (r >= 0)
-                return r;
-        if (c->json) {
-                /* Scripts branch on the error's name; people read the message. */
-                fputs("{\"error\":", stdout);
-                json_string(stdout, error.name);
-                fputs(",\"message\":", stdout);
-                json_string(stdout, error.message ? error.message : strerror(-r));
-                fputs("}\n", stdout);
+        r = client_new_manager_call(c, method, &msg);
+        if (r >= 0 && types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(msg, types, ap);
+                va_end(ap);
         }
-        if (client_error_is_absent(&error))
-                fprintf(stderr, "vfioctl-client: vfiod is not running and cannot be started (%s).\n"
-                                "Start it with 'systemctl start vfiod', or see 'vfioctl-client doctor'.\n",
-                        error.message ? error.message : strerror(-r));
-        else
-                fprintf(stderr, "vfioctl-client: %s\n", error.message ? error.message : strerror(-r));
-        return r;
+        if (r < 0) {
+                fprintf(stderr, "vfioctl-client: cannot call %s: %s\n", method, strerror(-r));
+                return r;
+        }
+        return client_call(c, msg, reply);
 }
 
 int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n)

@@ -4,7 +4,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
+
+typedef enum ClaimLifetime {
+        CLAIM_UNTIL_COMMAND_EXITS, /* a guard-fd lease held by COMMAND */
+        CLAIM_UNTIL_INTERRUPTED,   /* --wait: a connection lease */
+        CLAIM_PERSISTENT,          /* --persistent: until released (root) */
+} ClaimLifetime;
 
 /* What every verb gets: the options and, on demand, the bus. */
 typedef struct Client {
@@ -12,7 +19,12 @@ typedef struct Client {
         bool json;
         bool color;
         bool force;                 /* claim: even what the host uses */
+        const char *mode;           /* claim: "chown" or "fd" */
+        uint64_t memlock_bytes;     /* claim: raise RLIMIT_MEMLOCK to this; 0: leave */
+        bool persistent, wait;      /* claim: the lease's lifetime */
+        char **command;             /* claim: what runs after "--", NULL-terminated */
         uint64_t call_timeout_usec; /* 0: sd-bus's default */
+        int exit_status;            /* claim with a command: the command's */
         sd_bus *bus;
 } Client;
 
@@ -23,6 +35,12 @@ int verb_show(Client *c, int argc, char *argv[]);
 int verb_doctor(Client *c, int argc, char *argv[]);
 int verb_claim(Client *c, int argc, char *argv[]);
 int verb_release(Client *c, int argc, char *argv[]);
+int verb_leases(Client *c, int argc, char *argv[]);
+int verb_monitor(Client *c, int argc, char *argv[]);
+
+/* polkit-agent.c: pkttyagent for a person at a terminal; 1 when started. */
+int polkit_agent_open(pid_t *ret);
+void polkit_agent_close(pid_t pid);
 
 /* target.c: a command's ADDRESS|GROUP argument. Returns 1 and sets *group
  * for a group number (all digits), 0 for anything else (an address, which
@@ -33,6 +51,10 @@ int client_target_argument(int argc, char *argv[], uint32_t *group);
 
 /* Connects once; reports its own error. */
 int client_bus(Client *c, sd_bus **ret);
+/* A call of a Manager method, to fill in and pass to client_call(). */
+int client_new_manager_call(Client *c, const char *method, sd_bus_message **ret);
+/* Calls; reports a failure with the daemon's message. */
+int client_call(Client *c, sd_bus_message *msg, sd_bus_message **reply);
 /* Calls a Manager method; reports a failure with the daemon's message. */
 int client_call_manager(Client *c, const char *method, sd_bus_message **reply, const char *types, ...);
 /* Whether the error means "vfiod is not there" rather than "vfiod said no". */

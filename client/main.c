@@ -8,6 +8,7 @@
 #include "client.h"
 #include "config.h"
 #include "macro.h"
+#include "size.h"
 
 static const struct {
         const char *name;
@@ -18,6 +19,8 @@ static const struct {
         { "doctor", verb_doctor },
         { "claim", verb_claim },
         { "release", verb_release },
+        { "leases", verb_leases },
+        { "monitor", verb_monitor },
 };
 
 static VerbFn find_verb(const char *name)
@@ -37,12 +40,26 @@ static void help(void)
                "  list                  PCI devices by IOMMU group: ids, driver, state\n"
                "  show ADDRESS|GROUP    one device (0000:01:00.0 or 01:00.0) or one group\n"
                "  doctor                is this host ready for VFIO, and what to fix\n"
-               "  claim ADDRESS|GROUP   move the device's whole IOMMU group to vfio-pci\n"
-               "  release ADDRESS|GROUP return the group to the drivers it had\n\n"
+               "  claim ADDRESS|GROUP [-- COMMAND [ARGS...]]\n"
+               "                        move the device's whole IOMMU group to vfio-pci\n"
+               "                        and hand it to you; with a command, for as long\n"
+               "                        as it runs, then the group goes back\n"
+               "  release ADDRESS|GROUP return the group to the drivers it had\n"
+               "  leases                who holds which group\n"
+               "  monitor               follow vfiod's changes as they happen\n\n"
                "Options:\n"
                "  --json                machine-readable output\n"
+               "Claim options:\n"
+               "  --chown               own /dev/vfio/GROUP while the lease lasts (default)\n"
+               "  --fd                  pass the group and a container fd to COMMAND\n"
+               "                        (VFIOD_GROUP_FD, VFIOD_CONTAINER_FD)\n"
+               "  --memlock=SIZE        raise the locked-memory limit first (256M, 16G)\n"
+               "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB)\n"
+               "  --wait                without a command: hold until Ctrl-C\n"
+               "  --persistent          without a command: keep it until released (root)\n"
                "  --force               claim even a group the host uses (a mounted disk,\n"
                "                        the default route, the console, open device nodes)\n"
+               "Other options:\n"
                "  --no-color            no colours, even on a terminal\n"
                "  --bus-address=ADDRESS talk to vfiod on this bus, not the system bus\n"
                "  -h --help             show this help\n"
@@ -50,22 +67,64 @@ static void help(void)
                "See vfioctl-client(1).\n");
 }
 
+/* --memlock=SIZE, or --memory=SIZE: guest RAM plus 1 GiB, as libvirt
+ * reckons what a VM with a VFIO device locks. */
+static int parse_memlock(const char *arg, bool guest_memory, uint64_t *ret)
+{
+        uint64_t bytes;
+
+        if (parse_size(arg, &bytes) < 0 || bytes == 0 || (guest_memory && bytes > UINT64_MAX - (1ULL << 30))) {
+                fprintf(stderr, "vfioctl-client: --%s takes a size such as 256M or 16G, not '%s'.\n",
+                        guest_memory ? "memory" : "memlock", arg);
+                return -EINVAL;
+        }
+        *ret = guest_memory ? bytes + (1ULL << 30) : bytes;
+        return 0;
+}
+
+/* Everything after the first "--" is the command of claim: getopt must
+ * not see it, as it would permute it with the verb's own arguments. */
+static int split_command(int argc, char *argv[], Client *c)
+{
+        for (int i = 1; i < argc; i++)
+                if (streq(argv[i], "--")) {
+                        if (!argv[i + 1]) {
+                                fprintf(stderr, "vfioctl-client: '--' must be followed by a command.\n");
+                                return -EINVAL;
+                        }
+                        c->command = &argv[i + 1];
+                        argv[i] = NULL;
+                        return i;
+                }
+        return argc;
+}
+
 int main(int argc, char *argv[])
 {
-        enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION };
+        enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD,
+               ARG_MEMLOCK, ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT };
         static const struct option options[] = {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "force", no_argument, NULL, ARG_FORCE },
+                { "chown", no_argument, NULL, ARG_CHOWN },
+                { "fd", no_argument, NULL, ARG_FD },
+                { "memlock", required_argument, NULL, ARG_MEMLOCK },
+                { "memory", required_argument, NULL, ARG_MEMORY },
+                { "wait", no_argument, NULL, ARG_WAIT },
+                { "persistent", no_argument, NULL, ARG_PERSISTENT },
                 { "no-color", no_argument, NULL, ARG_NO_COLOR },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
-        Client c = { .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") };
+        Client c = { .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .mode = "chown" };
         VerbFn fn;
         int opt, r;
 
+        argc = split_command(argc, argv, &c);
+        if (argc < 0)
+                return EXIT_FAILURE;
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (opt) {
                 case ARG_JSON:
@@ -73,6 +132,23 @@ int main(int argc, char *argv[])
                         break;
                 case ARG_FORCE:
                         c.force = true;
+                        break;
+                case ARG_CHOWN:
+                        c.mode = "chown";
+                        break;
+                case ARG_FD:
+                        c.mode = "fd";
+                        break;
+                case ARG_MEMLOCK:
+                case ARG_MEMORY:
+                        if (parse_memlock(optarg, opt == ARG_MEMORY, &c.memlock_bytes) < 0)
+                                return EXIT_FAILURE;
+                        break;
+                case ARG_WAIT:
+                        c.wait = true;
+                        break;
+                case ARG_PERSISTENT:
+                        c.persistent = true;
                         break;
                 case ARG_NO_COLOR:
                         c.color = false;
@@ -99,7 +175,11 @@ int main(int argc, char *argv[])
                         argv[optind]);
                 return EXIT_FAILURE;
         }
+        if (c.command && fn != verb_claim) {
+                fprintf(stderr, "vfioctl-client: only claim runs a command.\n");
+                return EXIT_FAILURE;
+        }
         r = fn(&c, argc - optind, argv + optind);
         sd_bus_flush_close_unref(c.bus);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return r < 0 ? EXIT_FAILURE : c.exit_status;
 }

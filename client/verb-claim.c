@@ -1,16 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "bus-names.h"
 #include "client.h"
 #include "macro.h"
 
 /* vfioctl-client claim|release ADDRESS|GROUP: move a whole IOMMU group to
- * vfio-pci and back. */
+ * vfio-pci under a lease, hand it over, and take it back. */
 
-/* vfiod answers a stuck step itself; this only bounds a vanished daemon. */
+/* vfiod answers a stuck step itself; this only bounds a vanished daemon,
+ * and a person typing a password. */
 #define CLAIM_CALL_TIMEOUT_USEC (300ULL * 1000000ULL)
+#define RELEASE_POLL_USEC (20 * 1000)
+
+/* What a claim hands back: the lease and the fds of the handles. */
+typedef struct Grant {
+        char *lease;
+        uint32_t group;
+        int group_fd, container_fd, guard_fd;
+} Grant;
+
+static void grant_done(Grant *g)
+{
+        free(g->lease);
+        for (int *fd = &g->group_fd; fd <= &g->guard_fd; fd++)
+                if (*fd >= 0)
+                        close(*fd);
+}
 
 static int group_of_path(const char *path, uint32_t *ret)
 {
@@ -19,7 +42,7 @@ static int group_of_path(const char *path, uint32_t *ret)
 }
 
 /* The group's devices after the move, for the user to see where they are. */
-static int print_group(Client *c, const char *verb, uint32_t group)
+static int print_group(Client *c, const char *verb, uint32_t group, const char *lease)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ DeviceRow *rows = NULL;
@@ -29,42 +52,260 @@ static int print_group(Client *c, const char *verb, uint32_t group)
         if (r < 0)
                 return r;
         if (c->json) {
-                printf("{\"iommu_group\":%u,\"node\":\"/dev/vfio/%u\"", group, group);
+                printf("{\"iommu_group\":%u,\"node\":\"/dev/vfio/%u\",\"lease\":", group, group);
+                json_string(stdout, lease);
                 print_group_devices_json(stdout, rows, n, (int32_t)group);
                 return 0;
         }
-        printf("%s IOMMU group %u (/dev/vfio/%u):\n", verb, group, group);
+        printf("%s IOMMU group %u (/dev/vfio/%u)%s%s:\n", verb, group, group, lease ? ", lease " : "",
+               lease ? strrchr(lease, '/') + 1 : "");
         for (size_t i = 0; i < n; i++)
                 if (rows[i].group == (int32_t)group)
                         printf("  %s  %-10s %s%s\n", rows[i].address, rows[i].driver[0] ? rows[i].driver : "no driver",
                                rows[i].state, rows[i].bridge ? " (bridge, stays)" : "");
+        fflush(stdout);
+        return 0;
+}
+
+static const char *lifetime_option(const Client *c)
+{
+        return c->command ? "guard-fd" : c->wait ? "connection" : "persistent";
+}
+
+static int append_claim_options(const Client *c, sd_bus_message *m)
+{
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}{sv}", "mode", "s", c->mode, "lifetime", "s", lifetime_option(c));
+        if (r >= 0 && c->force)
+                r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int read_handles(sd_bus_message *reply, Grant *g)
+{
+        const char *key;
+        int fd, r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sh}");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "{sh}", &key, &fd)) > 0) {
+                int *slot = streq(key, "group") ? &g->group_fd : streq(key, "container") ? &g->container_fd
+                          : streq(key, "guard")   ? &g->guard_fd : NULL;
+                /* The message owns its fds: keep copies. */
+                if (slot && *slot < 0 && (*slot = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                        return -errno;
+        }
+        return r < 0 ? r : sd_bus_message_exit_container(reply);
+}
+
+static int call_claim(Client *c, const char *target, bool by_group, uint32_t group, Grant *g)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
+        const char *lease, *group_path;
+        int r;
+
+        r = client_new_manager_call(c, by_group ? "ClaimGroup" : "ClaimDevice", &msg);
+        if (r >= 0)
+                r = by_group ? sd_bus_message_append(msg, "u", group) : sd_bus_message_append(msg, "s", target);
+        if (r >= 0)
+                r = append_claim_options(c, msg);
+        if (r < 0)
+                return r;
+        c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
+        r = client_call(c, msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "oo", &lease, &group_path);
+        if (r >= 0 && group_of_path(group_path, &g->group) <= 0)
+                r = -EBADMSG;
+        if (r >= 0)
+                r = read_handles(reply, g);
+        if (r >= 0 && !(g->lease = strdup(lease)))
+                r = -ENOMEM;
+        if (r < 0)
+                fprintf(stderr, "vfioctl-client: cannot read vfiod's answer: %s\n", strerror(-r));
+        return r;
+}
+
+static int raise_memlock(Client *c)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        if (c->memlock_bytes == 0)
+                return 0;
+        return client_call_manager(c, "RaiseMemlockLimit", &reply, "t", c->memlock_bytes);
+}
+
+/* ---- holding the lease ---- */
+
+static char *group_property(Client *c, uint32_t group, const char *name)
+{
+        char path[64];
+        char *value = NULL;
+
+        snprintf(path, sizeof(path), VFIOD_GROUP_PATH_PREFIX "/%u", group);
+        (void)sd_bus_get_property_string(c->bus, VFIOD_BUS_NAME, path, VFIOD_GROUP_INTERFACE, name, NULL, &value);
+        return value;
+}
+
+/* The lease ended (its holder exited): wait until vfiod has the devices
+ * back where they were, so the prompt returns to a host that has them. */
+static int wait_for_release(Client *c, uint32_t group)
+{
+        for (;;) {
+                _cleanup_free_ char *state = group_property(c, group, "State");
+                if (!state) {
+                        fprintf(stderr, "vfioctl-client: cannot follow IOMMU group %u any more.\n", group);
+                        return -EIO;
+                }
+                if (streq(state, "stuck") || streq(state, "failed")) {
+                        fprintf(stderr, "vfioctl-client: returning IOMMU group %u is %s: see 'vfioctl-client show %u'.\n",
+                                group, state, group);
+                        return -EIO;
+                }
+                if (!streq(state, "claimed") && !streq(state, "releasing") && !streq(state, "claiming"))
+                        return 0;
+                usleep(RELEASE_POLL_USEC);
+        }
+}
+
+static void exec_command(Client *c, const Grant *g)
+{
+        char value[32];
+        int fds[] = { g->guard_fd, g->group_fd, g->container_fd };
+
+        /* The command holds the lease by the guard fd, and gets the fds of
+         * fd mode: all without close-on-exec, their numbers in the
+         * environment. */
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (fds[i] >= 0)
+                        (void)fcntl(fds[i], F_SETFD, 0);
+        setenv("VFIOD_LEASE", g->lease, 1);
+        snprintf(value, sizeof(value), "%u", g->group);
+        setenv("VFIOD_GROUP", value, 1);
+        if (g->group_fd >= 0) {
+                snprintf(value, sizeof(value), "%d", g->group_fd);
+                setenv("VFIOD_GROUP_FD", value, 1);
+                snprintf(value, sizeof(value), "%d", g->container_fd);
+                setenv("VFIOD_CONTAINER_FD", value, 1);
+        }
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        execvp(c->command[0], c->command);
+        fprintf(stderr, "vfioctl-client: cannot run %s: %s\n", c->command[0], strerror(errno));
+        _exit(127);
+}
+
+static pid_t child_pid;
+
+static void forward_signal(int sig)
+{
+        if (child_pid > 0)
+                kill(child_pid, sig);
+}
+
+/* Runs the command; returns its exit status, 128 + signal when killed. */
+static int run_command(Client *c, Grant *g)
+{
+        int status;
+
+        /* Ctrl-C reaches the command through the terminal; a TERM sent to
+         * the client is passed on. Either way the client stays to report. */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+        signal(SIGTERM, forward_signal);
+        fflush(NULL);
+        child_pid = fork();
+        if (child_pid < 0)
+                return -errno;
+        if (child_pid == 0)
+                exec_command(c, g);
+        /* Only the command holds the lease now. */
+        for (int *fd = &g->group_fd; fd <= &g->guard_fd; fd++)
+                if (*fd >= 0)
+                        *fd = (close(*fd), -1);
+        while (waitpid(child_pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int hold_until_interrupted(Client *c, const Grant *g)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        sigset_t mask;
+        int sig, r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        if (!c->json)
+                printf("Holding IOMMU group %u until interrupted (Ctrl-C).\n", g->group);
+        fflush(stdout);
+        (void)sigwait(&mask, &sig);
+        r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE, "Release", &error, &reply,
+                               "");
+        if (r < 0)
+                fprintf(stderr, "vfioctl-client: cannot release lease %s: %s\n", g->lease, error.message ?: strerror(-r));
+        return r;
+}
+
+static int check_claim_arguments(const Client *c)
+{
+        if (streq(c->mode, "fd") && !c->command) {
+                fprintf(stderr, "vfioctl-client: --fd hands the fds to a command: add -- COMMAND ARGS...\n");
+                return -EINVAL;
+        }
+        if ((c->command ? 1 : 0) + c->wait + c->persistent > 1) {
+                fprintf(stderr, "vfioctl-client: a lease lasts for a command, --wait, or --persistent: pick one.\n");
+                return -EINVAL;
+        }
+        if (!c->command && !c->wait && geteuid() != 0) {
+                fprintf(stderr, "vfioctl-client: only root holds a group without a holder; run a command with "
+                                "'-- COMMAND ARGS...', or hold it with --wait.\n");
+                return -EPERM;
+        }
         return 0;
 }
 
 int verb_claim(Client *c, int argc, char *argv[])
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *path;
-        uint32_t group;
+        _cleanup_(grant_done) Grant g = { .group_fd = -1, .container_fd = -1, .guard_fd = -1 };
+        uint32_t group = 0;
+        pid_t agent;
         int r = client_target_argument(argc, argv, &group);
 
+        if (r < 0 || (r = check_claim_arguments(c)) < 0)
+                return r;
+        bool by_group = r > 0 || client_parse_target(argv[1], &group) > 0;
+        if ((r = client_bus(c, &c->bus)) < 0)
+                return r;
+        if (polkit_agent_open(&agent) > 0)
+                (void)sd_bus_set_allow_interactive_authorization(c->bus, true);
+        r = raise_memlock(c);
+        if (r >= 0)
+                r = call_claim(c, argv[1], by_group, group, &g);
+        polkit_agent_close(agent);
         if (r < 0)
                 return r;
-        c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
-        if (r > 0)
-                r = client_call_manager(c, "ClaimGroup", &reply, "ua{sv}", group, c->force ? 1 : 0, "force", "b",
-                                        1);
-        else
-                r = client_call_manager(c, "ClaimDevice", &reply, "sa{sv}", argv[1], c->force ? 1 : 0, "force",
-                                        "b", 1);
+        r = print_group(c, "Claimed", g.group, g.lease);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0 || group_of_path(path, &group) <= 0) {
-                fprintf(stderr, "vfioctl-client: vfiod's reply names no group.\n");
-                return -EBADMSG;
-        }
-        return print_group(c, "Claimed", group);
+        if (c->wait)
+                r = hold_until_interrupted(c, &g);
+        else if (c->command) {
+                int status = run_command(c, &g);
+                c->exit_status = status < 0 ? 127 : status;
+                r = wait_for_release(c, g.group);
+                if (r >= 0 && !c->json)
+                        r = print_group(c, "Returned", g.group, NULL);
+                return r;
+        } else
+                return 0;
+        return r < 0 || c->json ? r : print_group(c, "Returned", g.group, NULL);
 }
 
 int verb_release(Client *c, int argc, char *argv[])
@@ -72,6 +313,7 @@ int verb_release(Client *c, int argc, char *argv[])
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *devices = NULL;
         uint32_t group;
         DeviceRow row;
+        pid_t agent;
         int r = client_target_argument(argc, argv, &group);
 
         if (r == 0) {
@@ -83,11 +325,14 @@ int verb_release(Client *c, int argc, char *argv[])
                 }
                 group = (uint32_t)row.group;
         }
-        if (r < 0)
+        if (r < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
+        if (polkit_agent_open(&agent) > 0)
+                (void)sd_bus_set_allow_interactive_authorization(c->bus, true);
         c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
         r = client_call_manager(c, "ReleaseGroup", &reply, "ua{sv}", group, 0);
+        polkit_agent_close(agent);
         if (r < 0)
                 return r;
-        return print_group(c, "Released", group);
+        return print_group(c, "Released", group, NULL);
 }

@@ -7,10 +7,19 @@
 #define VFIOD_ROOT_PATH "/io/github/vfiod1"
 #define VFIOD_DEVICE_PATH_PREFIX VFIOD_ROOT_PATH "/device"
 #define VFIOD_GROUP_PATH_PREFIX VFIOD_ROOT_PATH "/group"
+#define VFIOD_LEASE_PATH_PREFIX VFIOD_ROOT_PATH "/lease"
 
 #define VFIOD_MANAGER_INTERFACE "io.github.vfiod1.Manager"
 #define VFIOD_DEVICE_INTERFACE "io.github.vfiod1.Device"
 #define VFIOD_GROUP_INTERFACE "io.github.vfiod1.Group"
+#define VFIOD_LEASE_INTERFACE "io.github.vfiod1.Lease"
+
+/* polkit actions (polkit/io.github.vfiod1.policy) */
+#define VFIOD_ACTION_CLAIM "io.github.vfiod1.claim"
+#define VFIOD_ACTION_CLAIM_HOST_CRITICAL "io.github.vfiod1.claim-host-critical"
+#define VFIOD_ACTION_RELEASE_ANY "io.github.vfiod1.release-any"
+#define VFIOD_ACTION_RESERVE "io.github.vfiod1.reserve"
+#define VFIOD_ACTION_MEMLOCK "io.github.vfiod1.memlock"
 
 /* Bumped when a method, property or signal changes incompatibly. */
 #define VFIOD_API_VERSION 1
@@ -27,3 +36,5 @@
 #define VFIOD_ERROR_TIMEOUT "io.github.vfiod1.Error.Timeout"
 #define VFIOD_ERROR_NOT_AUTHORIZED "io.github.vfiod1.Error.NotAuthorized"
 #define VFIOD_ERROR_GROUP_NOT_VIABLE "io.github.vfiod1.Error.GroupNotViable"
+#define VFIOD_ERROR_LIMIT_EXCEEDED "io.github.vfiod1.Error.LimitExceeded"
+#define VFIOD_ERROR_NO_SUCH_PROCESS "io.github.vfiod1.Error.NoSuchProcess"

@@ -26,6 +26,13 @@ static inline void closep(int *fd)
                 errno = saved_errno;
         }
 }
+#include <stdio.h>
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 

@@ -1,65 +1,100 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "authorization.h"
 #include "bus-names.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 
 /* Claim and release of whole IOMMU groups on the bus: the checks at the
- * edge, then the engine, whose answer comes back asynchronously. */
+ * edge, polkit, then the engine, whose answer comes back asynchronously
+ * and turns into a lease. */
 
 typedef struct ClaimOptions {
         bool force;
+        LeaseMode mode;
+        LeaseLifetime lifetime;
 } ClaimOptions;
+
+/* One claim on its way through the engine. */
+typedef struct ClaimRequest {
+        Manager *manager;
+        sd_bus_message *msg;
+        LeaseInfo lease;
+} ClaimRequest;
+
+static int read_string_option(sd_bus_message *msg, const char *key, const char *values, int (*parse)(const char *, void *),
+                              void *ret, sd_bus_error *error)
+{
+        const char *s;
+
+        if (sd_bus_message_read(msg, "v", "s", &s) < 0 || parse(s, ret) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' is one of %s.", key,
+                                         values);
+        return 0;
+}
+
+static int parse_mode(const char *s, void *ret)
+{
+        return lease_mode_from_string(s, ret);
+}
+
+static int parse_lifetime(const char *s, void *ret)
+{
+        return lease_lifetime_from_string(s, ret);
+}
+
+static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd_bus_error *error)
+{
+        int force;
+
+        if (streq(key, "force")) {
+                if (sd_bus_message_read(msg, "v", "b", &force) < 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'force' takes a boolean.");
+                o->force = force;
+                return 0;
+        }
+        if (streq(key, "mode"))
+                return read_string_option(msg, key, "'fd', 'chown' and 'none'", parse_mode, &o->mode, error);
+        if (streq(key, "lifetime"))
+                return read_string_option(msg, key, "'connection', 'guard-fd' and 'persistent'", parse_lifetime,
+                                          &o->lifetime, error);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                 "Unknown option '%.64s': the known ones are 'mode', 'lifetime' and 'force'.", key);
+}
 
 /* a{sv}: the known keys with their types; anything else is an error, so a
  * misspelt option never silently does nothing. */
-static int read_options(sd_bus_message *msg, bool allow_force, ClaimOptions *ret, sd_bus_error *error)
+static int read_claim_options(sd_bus_message *msg, ClaimOptions *ret, sd_bus_error *error)
 {
         const char *key;
         int r;
 
-        *ret = (ClaimOptions){};
+        *ret = (ClaimOptions){ .mode = LEASE_MODE_NONE, .lifetime = LEASE_LIFETIME_CONNECTION };
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
                 r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                if (allow_force && streq(key, "force")) {
-                        int force;
-                        r = sd_bus_message_read(msg, "v", "b", &force);
-                        if (r < 0)
-                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                        "Option 'force' takes a boolean.");
-                        ret->force = force;
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%.64s'%s.", key,
-                                                 allow_force ? ": the known option is 'force'" : ": none is known");
-                r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = read_option(msg, key, ret, error);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
         }
         return r < 0 ? r : sd_bus_message_exit_container(msg);
 }
 
-/* Until polkit decides (next in the plan), only root may move devices. */
-static int check_root(sd_bus_message *msg, sd_bus_error *error)
+/* Release takes no options yet, but an a{sv} for the future: empty it must be. */
+static int read_no_options(sd_bus_message *msg, sd_bus_error *error)
 {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
-        int r;
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
 
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, &uid);
-        if (r < 0)
-                return r;
-        if (uid != 0)
-                return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                        "Only root may claim or release IOMMU groups.");
-        return 0;
+        if (r >= 0 && (r = sd_bus_message_at_end(msg, false)) == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "ReleaseGroup knows no options yet.");
+        return r < 0 ? r : sd_bus_message_exit_container(msg);
 }
 
 static const char *failure_error_name(TransactionFailure f)
@@ -76,23 +111,56 @@ static const char *failure_error_name(TransactionFailure f)
         }
 }
 
-/* The engine's answer: success or the error that names device, step and errno. */
-static void on_engine_reply(const EngineResult *result, void *userdata)
+static bool engine_failed(const EngineResult *result, sd_bus_message *msg)
+{
+        if (result->error >= 0 && result->failure == FAILURE_NONE)
+                return false;
+        if (msg)
+                (void)sd_bus_reply_method_errorf(msg, failure_error_name(result->failure), "%s",
+                                                 result->message ?: "The transaction failed.");
+        return true;
+}
+
+/* A release's answer, for whoever asked; NULL when the lease just ended. */
+void bus_reply_release(const EngineResult *result, void *userdata)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
-        _cleanup_free_ char *path = NULL;
-        const char *name = failure_error_name(result->failure);
 
-        if (result->error < 0 || result->failure != FAILURE_NONE) {
-                (void)sd_bus_reply_method_errorf(msg, name, "%s", result->message ?: "The transaction failed.");
-                return;
-        }
-        if (result->kind != TRANSACTION_CLAIM) {
+        if (engine_failed(result, msg))
+                log_error("%s", result->message ?: "Releasing a group failed.");
+        else if (msg)
                 (void)sd_bus_reply_method_return(msg, "");
+}
+
+static void on_claim_done(const EngineResult *result, void *userdata)
+{
+        _cleanup_free_ ClaimRequest *req = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = req->msg;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (engine_failed(result, msg))
                 return;
-        }
-        if (bus_group_path(result->group, &path) >= 0)
-                (void)sd_bus_reply_method_return(msg, "o", path);
+        r = manager_grant_lease(req->manager, msg, &req->lease, &error);
+        if (r < 0)
+                (void)sd_bus_reply_method_errno(msg, r, &error);
+}
+
+/* What polkit rules see of the group: its first endpoint. */
+static void fill_details(const Device *d, int group, char ids[3][16], AuthDetails *ret)
+{
+        snprintf(ids[0], 16, "%04x", d->pci->vendor_id);
+        snprintf(ids[1], 16, "%04x", d->pci->device_id);
+        snprintf(ids[2], 16, "%d", group);
+        *ret = (AuthDetails){ .device = d->pci->address, .vendor = ids[0], .model = ids[1], .group = ids[2] };
+}
+
+static const Device *first_endpoint(const Group *g)
+{
+        for (size_t i = 0; i < g->n_devices; i++)
+                if (!device_is_bridge(g->devices[i]))
+                        return g->devices[i];
+        return NULL;
 }
 
 static int collect_endpoints(const Group *g, char ***ret, size_t *n)
@@ -110,29 +178,104 @@ static int collect_endpoints(const Group *g, char ***ret, size_t *n)
         return 0;
 }
 
-static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const ClaimOptions *o,
-                       sd_bus_error *error)
+static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 {
-        _cleanup_free_ char **addresses = NULL;
+        Lease *l = leases_find_group(m->leases, g->id);
+
+        if (l)
+                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                         "IOMMU group %d is leased to uid %" PRIu32 " (pid %" PRIu32
+                                         ", %s lease %" PRIu64 "): it must release it first.",
+                                         g->id, l->info.uid, l->info.pid,
+                                         lease_lifetime_to_string(l->info.lifetime), l->info.id);
+        return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY, "IOMMU group %d is %s by vfiod: release it first.",
+                                 g->id, manager_group_state(m, g));
+}
+
+/* Who asks, for the lease: uid, pid, unique name. */
+static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo *l, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        struct timespec now;
+        uid_t uid;
+        pid_t pid;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        if (r >= 0)
+                r = sd_bus_creds_get_pid(creds, &pid);
+        if (r < 0)
+                return r;
+        if (o->lifetime == LEASE_LIFETIME_PERSISTENT && uid != 0)
+                return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                        "Persistent leases are for root: hold the lease by your connection or a "
+                                        "guard fd ('vfioctl-client claim ADDR -- COMMAND').");
+        clock_gettime(CLOCK_REALTIME, &now);
+        *l = (LeaseInfo){ .uid = uid, .pid = pid, .mode = o->mode, .lifetime = o->lifetime,
+                          .since_usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000 };
+        if (o->lifetime == LEASE_LIFETIME_CONNECTION)
+                snprintf(l->holder, sizeof(l->holder), "%s", strempty(sd_bus_message_get_sender(msg)));
+        return 0;
+}
+
+static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const ClaimOptions *o, sd_bus_error *error)
+{
+        _cleanup_free_ ClaimRequest *req = calloc(1, sizeof(*req));
+        _cleanup_free_ char **addresses = NULL, *lease = NULL;
         size_t n;
         int r;
 
+        if (!req)
+                return -ENOMEM;
+        r = describe_caller(msg, o, &req->lease, error);
+        if (r < 0)
+                return r;
+        req->lease.id = leases_next_id(m->leases);
+        req->lease.group = g->id;
+        r = lease_info_format(&req->lease, &lease);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The caller has no unique bus name.");
         r = collect_endpoints(g, &addresses, &n);
         if (r < 0)
                 return r;
-        if (n == 0)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
-                                         "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
-        r = engine_claim(m->engine, g->id, addresses, n, o->force, on_engine_reply, msg);
+        req->manager = m;
+        req->msg = msg;
+        r = engine_claim(m->engine, g->id, addresses, n, &(EngineClaimOptions){ .force = o->force, .lease = lease },
+                         on_claim_done, req);
         if (r == -EBUSY)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %d is %s by vfiod: release it first.", g->id,
-                                         manager_group_state(m, g));
+                return group_busy_error(m, g, error);
         if (r < 0)
                 return r;
-        log_info("Claiming IOMMU group %d%s.", g->id, o->force ? " (forced)" : "");
-        sd_bus_message_ref(msg); /* answered by on_engine_reply */
+        log_info("Claiming IOMMU group %d for uid %" PRIu32 " (%s, %s)%s.", g->id, req->lease.uid,
+                 lease_mode_to_string(o->mode), lease_lifetime_to_string(o->lifetime), o->force ? ", forced" : "");
+        sd_bus_message_ref(msg);
+        TAKE_PTR(req); /* on_claim_done answers and frees it */
         return 1;
+}
+
+static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const Device *asked, const ClaimOptions *o,
+                       sd_bus_error *error)
+{
+        char ids[3][16];
+        AuthDetails details;
+        int r;
+
+        if (!asked)
+                asked = first_endpoint(g);
+        if (!asked)
+                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
+                                         "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
+        /* Busy is said before polkit asks anyone for a password. */
+        if (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE)
+                return group_busy_error(m, g, error);
+        fill_details(asked, g->id, ids, &details);
+        r = authorize(m->authorizer, msg, o->force ? VFIOD_ACTION_CLAIM_HOST_CRITICAL : VFIOD_ACTION_CLAIM,
+                      &details, error);
+        if (r <= 0)
+                return r < 0 ? r : 1; /* polkit is asked: this runs again when it answers */
+        return start_claim(m, msg, g, o, error);
 }
 
 int bus_method_claim_group(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -143,14 +286,13 @@ int bus_method_claim_group(sd_bus_message *msg, void *userdata, sd_bus_error *er
         Group *g;
         int r;
 
-        if ((r = sd_bus_message_read(msg, "u", &id)) < 0 || (r = read_options(msg, true, &o, error)) < 0 ||
-            (r = check_root(msg, error)) < 0)
+        if ((r = sd_bus_message_read(msg, "u", &id)) < 0 || (r = read_claim_options(msg, &o, error)) < 0)
                 return r;
         g = id <= INT32_MAX ? device_model_find_group(m->model, (int)id) : NULL;
         if (!g)
                 return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_GROUP,
                                          "No IOMMU group %" PRIu32 ": 'vfioctl-client list' shows the groups.", id);
-        return claim_group(m, msg, g, &o, error);
+        return claim_group(m, msg, g, NULL, &o, error);
 }
 
 int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -162,8 +304,8 @@ int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *e
         Group *g;
         int r;
 
-        if ((r = sd_bus_message_read(msg, "s", &input)) < 0 || (r = read_options(msg, true, &o, error)) < 0 ||
-            (r = check_root(msg, error)) < 0 || (r = bus_lookup_device(m, input, &d, error)) < 0)
+        if ((r = sd_bus_message_read(msg, "s", &input)) < 0 || (r = read_claim_options(msg, &o, error)) < 0 ||
+            (r = bus_lookup_device(m, input, &d, error)) < 0)
                 return r;
         g = device_model_find_group(m->model, d->pci->iommu_group);
         if (!g)
@@ -171,23 +313,23 @@ int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *e
                                          "%s is in no IOMMU group: VFIO needs the IOMMU on, and vfiod refuses "
                                          "no-IOMMU mode. 'vfioctl-client doctor' says how to turn it on.",
                                          d->pci->address);
-        return claim_group(m, msg, g, &o, error);
+        if (device_is_bridge(d))
+                d = NULL; /* the group's endpoints move, not the bridge */
+        return claim_group(m, msg, g, d, &o, error);
 }
 
-int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+/* A group vfiod holds without a lease (its release failed, or it was
+ * claimed before leases existed) is for root or release-any. */
+static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
 {
-        Manager *m = userdata;
-        ClaimOptions o;
-        uint32_t id;
+        char group[16];
         int r;
 
-        if ((r = sd_bus_message_read(msg, "u", &id)) < 0 || (r = read_options(msg, false, &o, error)) < 0 ||
-            (r = check_root(msg, error)) < 0)
-                return r;
-        r = id <= INT32_MAX ? engine_release(m->engine, (int)id, on_engine_reply, msg) : -ENOENT;
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
-                                         "vfiod holds no claim of IOMMU group %" PRIu32 ": nothing to release.", id);
+        snprintf(group, sizeof(group), "%" PRIu32, id);
+        r = authorize(m->authorizer, msg, VFIOD_ACTION_RELEASE_ANY, &(AuthDetails){ .group = group }, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = engine_release(m->engine, (int)id, bus_reply_release, msg);
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                          "IOMMU group %" PRIu32 " is moving right now: try again when it is done.",
@@ -197,4 +339,22 @@ int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *
         log_info("Releasing IOMMU group %" PRIu32 ".", id);
         sd_bus_message_ref(msg);
         return 1;
+}
+
+int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        uint32_t id;
+        Lease *l;
+        int r;
+
+        if ((r = sd_bus_message_read(msg, "u", &id)) < 0 || (r = read_no_options(msg, error)) < 0)
+                return r;
+        if (id > INT32_MAX || engine_status(m->engine, (int)id, NULL) == CLAIM_STATUS_NONE)
+                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
+                                         "vfiod holds no claim of IOMMU group %" PRIu32 ": nothing to release.", id);
+        l = leases_find_group(m->leases, (int)id);
+        if (l)
+                return bus_release_lease(m, msg, l, error);
+        return release_unleased(m, msg, id, error);
 }

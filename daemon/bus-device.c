@@ -153,7 +153,8 @@ void bus_emit_claim_change(Manager *m, int group)
                         free(TAKE_PTR(path));
                 }
         if (bus_group_path(group, &path) >= 0)
-                (void)sd_bus_emit_properties_changed(m->bus, path, VFIOD_GROUP_INTERFACE, "State", "Step", NULL);
+                (void)sd_bus_emit_properties_changed(m->bus, path, VFIOD_GROUP_INTERFACE, "State", "Step", "Lease",
+                                                     NULL);
 }
 
 /* The driver moved (bind, unbind) or the device came or went. */

@@ -136,6 +136,18 @@ static int property_node(sd_bus *bus, const char *path, const char *interface, c
         return sd_bus_message_append(reply, "s", node);
 }
 
+static int property_lease(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        Manager *m = bus_current_manager(bus);
+        Lease *l = m ? leases_find_group(m->leases, GROUP(userdata)->id) : NULL;
+        _cleanup_free_ char *lease_path = NULL;
+
+        if (l && bus_lease_path(l, &lease_path) < 0)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "o", lease_path ?: "/");
+}
+
 static const sd_bus_vtable group_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "u", property_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -144,6 +156,7 @@ static const sd_bus_vtable group_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Step", "s", property_step, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Node", "s", property_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Lease", "o", property_lease, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

@@ -158,6 +158,28 @@ static int method_list_groups(sd_bus_message *msg, void *userdata, sd_bus_error 
         return a.r < 0 ? a.r : close_and_send(reply);
 }
 
+static int method_list_leases(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ouuussst)");
+        for (Lease *l = leases_first(m->leases); r >= 0 && l; l = l->next) {
+                _cleanup_free_ char *path = NULL;
+                const LeaseInfo *i = &l->info;
+                r = bus_lease_path(l, &path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(ouuussst)", path, (uint32_t)i->group, i->uid, i->pid,
+                                                  lease_mode_to_string(i->mode),
+                                                  lease_lifetime_to_string(i->lifetime), i->holder, i->since_usec);
+        }
+        return r < 0 ? r : close_and_send(reply);
+}
+
 /* The caller's own locked-memory limit belongs in its diagnosis. */
 static pid_t sender_pid(sd_bus_message *msg)
 {
@@ -206,25 +228,33 @@ static int property_iommu_state(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "s", device_model_n_groups(m->model) > 0 ? "enabled" : "disabled");
 }
 
+/* Reading is for everyone: sd-bus refuses methods without
+ * SD_BUS_VTABLE_UNPRIVILEGED to callers without CAP_SYS_ADMIN. What changes
+ * anything asks polkit itself. */
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", NULL, offsetof(Manager, version), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ApiVersion", "u", NULL, offsetof(Manager, api_version), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("IommuState", "s", property_iommu_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("ListDevices", "", , "a(soqqqqusssibbs)", SD_BUS_PARAM(devices),
-                                 method_list_devices, 0),
-        SD_BUS_METHOD_WITH_NAMES("ListGroups", "", , "a(uoasbs)", SD_BUS_PARAM(groups), method_list_groups, 0),
+                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListGroups", "", , "a(uoasbs)", SD_BUS_PARAM(groups), method_list_groups, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetDevice", "s", SD_BUS_PARAM(address), "o", SD_BUS_PARAM(device),
-                                 method_get_device, 0),
+                                 method_get_device, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetGroup", "u", SD_BUS_PARAM(id), "o", SD_BUS_PARAM(group), method_get_group,
-                                 0),
-        SD_BUS_METHOD_WITH_NAMES("ClaimGroup", "ua{sv}", SD_BUS_PARAM(id) SD_BUS_PARAM(options), "o",
-                                 SD_BUS_PARAM(group), bus_method_claim_group, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("ClaimDevice", "sa{sv}", SD_BUS_PARAM(address) SD_BUS_PARAM(options), "o",
-                                 SD_BUS_PARAM(group), bus_method_claim_device, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ClaimGroup", "ua{sv}", SD_BUS_PARAM(id) SD_BUS_PARAM(options), "ooa{sh}",
+                                 SD_BUS_PARAM(lease) SD_BUS_PARAM(group) SD_BUS_PARAM(handles),
+                                 bus_method_claim_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ClaimDevice", "sa{sv}", SD_BUS_PARAM(address) SD_BUS_PARAM(options), "ooa{sh}",
+                                 SD_BUS_PARAM(lease) SD_BUS_PARAM(group) SD_BUS_PARAM(handles),
+                                 bus_method_claim_device, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ReleaseGroup", "ua{sv}", SD_BUS_PARAM(id) SD_BUS_PARAM(options), "", ,
                                  bus_method_release_group, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_NAMES("Diagnose", "", , "a(ssss)", SD_BUS_PARAM(findings), method_diagnose, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListLeases", "", , "a(ouuussst)", SD_BUS_PARAM(leases), method_list_leases, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RaiseMemlockLimit", "t", SD_BUS_PARAM(bytes), "t", SD_BUS_PARAM(limit),
+                                 bus_method_raise_memlock_limit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Diagnose", "", , "a(ssss)", SD_BUS_PARAM(findings), method_diagnose, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -46,8 +46,26 @@ ClaimRecord *claim_record_free(ClaimRecord *r)
                 free(r->devices[i].driver_override);
         }
         free(r->devices);
+        free(r->lease);
         free(r);
         return NULL;
+}
+
+int claim_record_set_lease(ClaimRecord *r, const char *lease)
+{
+        size_t n = lease ? strlen(lease) : 0;
+        char *copy = NULL;
+
+        if (lease && (n == 0 || n >= CLAIM_RECORD_LEASE_MAX))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (lease[i] < ' ' || lease[i] > '~')
+                        return -EINVAL;
+        if (lease && !(copy = strdup(lease)))
+                return -ENOMEM;
+        free(r->lease);
+        r->lease = copy;
+        return 0;
 }
 
 /* Kernel driver names: letters, digits, '_', '-', '.'. */
@@ -103,6 +121,8 @@ int claim_record_format(const ClaimRecord *r, char **ret)
                 return -ENOMEM;
         fprintf(f, RECORD_MAGIC "\ngroup %d\nphase %s\nstep %s\n", r->group, claim_phase_to_string(r->phase),
                 r->step[0] ? r->step : NONE);
+        if (r->lease)
+                fprintf(f, "lease %s\n", r->lease);
         for (size_t i = 0; i < r->n_devices; i++)
                 fprintf(f, "device %s %s %s\n", r->devices[i].address, r->devices[i].driver ?: NONE,
                         r->devices[i].driver_override ?: NONE);
@@ -163,7 +183,7 @@ static int parse_step(ClaimRecord *r, const char *s)
 }
 
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
- * after the magic line; devices follow. */
+ * after the magic line; then at most one lease, then the devices. */
 static int parse_line(ClaimRecord *r, size_t lineno, char *line)
 {
         static const char *const keys[] = { "group ", "phase ", "step " };
@@ -172,6 +192,8 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line)
 
         if (lineno == 0)
                 return streq(line, RECORD_MAGIC) ? 0 : -EINVAL;
+        if (lineno > 3 && !r->lease && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
+                return claim_record_set_lease(r, line + 6);
         want = lineno <= 3 ? keys[lineno - 1] : "device ";
         if (strncmp(line, want, strlen(want)) != 0)
                 return -EINVAL;

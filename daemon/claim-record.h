@@ -14,6 +14,7 @@
 #define CLAIM_RECORD_MAX_DEVICES 256
 #define CLAIM_RECORD_STEP_MAX 64
 #define CLAIM_RECORD_DRIVER_MAX 64
+#define CLAIM_RECORD_LEASE_MAX 256
 
 typedef enum ClaimPhase {
         CLAIM_PHASE_CLAIMING,  /* moving to vfio-pci: undone at restart */
@@ -32,6 +33,7 @@ typedef struct ClaimRecord {
         int group;
         ClaimPhase phase;
         char step[CLAIM_RECORD_STEP_MAX]; /* the step about to run, for people */
+        char *lease; /* who holds the claim (lease-record.h), NULL for nobody */
         ClaimedDevice *devices;
         size_t n_devices;
 } ClaimRecord;
@@ -42,6 +44,8 @@ static inline void claim_record_freep(ClaimRecord **r)
 {
         claim_record_free(*r);
 }
+/* -EINVAL unless printable ASCII shorter than CLAIM_RECORD_LEASE_MAX. */
+int claim_record_set_lease(ClaimRecord *r, const char *lease);
 int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override);
 
 const char *claim_phase_to_string(ClaimPhase p);

@@ -315,8 +315,8 @@ static Job *job_new(TransactionKind kind, EngineReplyFn reply, void *userdata)
 
 /* ---- the operations ---- */
 
-int engine_claim(Engine *e, int group, char *const *addresses, size_t n, bool force, EngineReplyFn reply,
-                 void *userdata)
+int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const EngineClaimOptions *o,
+                 EngineReplyFn reply, void *userdata)
 {
         GroupClaim *c = find_claim(e, group);
         Job *job;
@@ -327,8 +327,10 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, bool fo
         job = job_new(TRANSACTION_CLAIM, reply, userdata);
         if (!job)
                 return -ENOMEM;
-        job->t.force = force;
+        job->t.force = o->force;
         r = claim_record_new(group, &job->t.record);
+        if (r >= 0)
+                r = claim_record_set_lease(job->t.record, o->lease);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = claim_record_add_device(job->t.record, addresses[i], NULL, NULL);
         c = r >= 0 ? add_claim(e, group) : NULL;
@@ -370,6 +372,16 @@ int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata)
         if (c->job)
                 return -EBUSY;
         return start_release(e, c, TRANSACTION_RELEASE, reply, userdata);
+}
+
+void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *lease, void *userdata),
+                            void *userdata)
+{
+        for (size_t i = 0; i < e->n_claims; i++) {
+                const GroupClaim *c = e->claims[i];
+                if (!c->job && c->record && c->record->phase == CLAIM_PHASE_CLAIMED)
+                        fn(c->group, c->record->lease, userdata);
+        }
 }
 
 /* ---- start and recovery ---- */

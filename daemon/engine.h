@@ -47,11 +47,21 @@ Engine *engine_free(Engine *e);
 /* Loads the records: keeps the claims, finishes or undoes the rest. */
 int engine_recover(Engine *e);
 
+typedef struct EngineClaimOptions {
+        bool force;        /* past the safety checks */
+        const char *lease; /* who holds it, kept in the record; NULL: nobody */
+} EngineClaimOptions;
+
 /* -EBUSY when the group is held or moving. addresses: its endpoints. */
-int engine_claim(Engine *e, int group, char *const *addresses, size_t n, bool force, EngineReplyFn reply,
-                 void *userdata);
+int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const EngineClaimOptions *o,
+                 EngineReplyFn reply, void *userdata);
 /* -ENOENT when vfiod holds nothing of the group, -EBUSY while it moves. */
 int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata);
+
+/* Calls fn for every group that is claimed and not moving, with the lease
+ * its record names (NULL for none). */
+void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *lease, void *userdata),
+                            void *userdata);
 
 /* The group's status and, while it moves or is stuck, its step. */
 ClaimStatus engine_status(const Engine *e, int group, const char **ret_step);

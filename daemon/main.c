@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capabilities.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -14,6 +15,7 @@
 #define DEFAULT_IDLE_TIMEOUT_SEC 30
 #define DEFAULT_STEP_TIMEOUT_SEC 10
 #define DEFAULT_STATE_DIR RUNSTATEDIR "/vfiod"
+#define DEFAULT_CONFIG_DIR SYSCONFDIR "/vfiod"
 
 static void help(void)
 {
@@ -26,11 +28,12 @@ static void help(void)
                "  --step-timeout=SECONDS call a group stuck when one sysfs step of its\n"
                "                         claim or release takes longer (default %d)\n"
                "  --state-dir=DIR        keep the claim records here (default %s)\n"
+               "  --config-dir=DIR       read limits.conf here (default %s)\n"
                "  --debug                log debug messages\n"
                "  -h --help              show this help\n"
                "  --version              show the version\n\n"
                "See vfiod(8).\n",
-               DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_STEP_TIMEOUT_SEC, DEFAULT_STATE_DIR);
+               DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_STEP_TIMEOUT_SEC, DEFAULT_STATE_DIR, DEFAULT_CONFIG_DIR);
 }
 
 static int parse_seconds(const char *s, uint64_t *ret)
@@ -48,12 +51,14 @@ static int parse_seconds(const char *s, uint64_t *ret)
 
 static int parse_argv(int argc, char *argv[], ManagerOptions *o)
 {
-        enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_STEP_TIMEOUT, ARG_STATE_DIR, ARG_DEBUG, ARG_VERSION };
+        enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_STEP_TIMEOUT, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_DEBUG,
+               ARG_VERSION };
         static const struct option options[] = {
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "step-timeout", required_argument, NULL, ARG_STEP_TIMEOUT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "debug", no_argument, NULL, ARG_DEBUG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -85,6 +90,9 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o)
                         }
                         o->state_dir = optarg;
                         break;
+                case ARG_CONFIG_DIR:
+                        o->config_dir = optarg;
+                        break;
                 case ARG_DEBUG:
                         log_set_max_level(LOG_DEBUG);
                         break;
@@ -111,6 +119,7 @@ int main(int argc, char *argv[])
                 .idle_timeout_usec = DEFAULT_IDLE_TIMEOUT_SEC * 1000000ULL,
                 .step_timeout_usec = DEFAULT_STEP_TIMEOUT_SEC * 1000000ULL,
                 .state_dir = DEFAULT_STATE_DIR,
+                .config_dir = DEFAULT_CONFIG_DIR,
         };
         int r;
 
@@ -123,6 +132,11 @@ int main(int argc, char *argv[])
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
+        r = drop_capabilities();
+        if (r < 0) {
+                log_error("Cannot drop capabilities: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
         r = transaction_fault_setup();
         if (r < 0) {
                 log_error("VFIOD_FAULT must be 'crash|fail,claim|release|restore,STEP[,ADDRESS]'.");

@@ -63,7 +63,8 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Manager *m = userdata;
 
-        if (engine_busy(m->engine))
+        /* Connection and guard-fd leases need the daemon to see them end. */
+        if (engine_busy(m->engine) || leases_follow_holders(m->leases))
                 return rearm_idle_timer(m);
 
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
@@ -101,6 +102,9 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         if (!m)
                 return -ENOMEM;
         m->idle_timeout_usec = options->idle_timeout_usec;
+        m->state_dir = options->state_dir;
+        m->config_dir = options->config_dir;
+        limits_load(m->config_dir, &m->limits);
         m->version = PACKAGE_VERSION;
         m->api_version = VFIOD_API_VERSION;
 
@@ -124,7 +128,12 @@ int manager_new(const ManagerOptions *options, Manager **ret)
                           strerror(-r));
                 return r;
         }
+        /* Receive times: the memlock check needs to know when a call came. */
+        (void)sd_bus_negotiate_timestamp(m->bus, true);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        r = authorizer_new(m->bus, &m->authorizer);
         if (r < 0)
                 return r;
 
@@ -145,6 +154,9 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         sd_event_source_unref(m->idle_timer);
+        sd_device_monitor_unref(m->vfio_monitor);
+        leases_free(m->leases);
+        authorizer_free(m->authorizer);
         engine_free(m->engine);
         device_model_free(m->model);
         sd_bus_flush_close_unref(m->bus);
@@ -174,8 +186,14 @@ int manager_start(Manager *m)
                 log_error("Cannot recover the claims: %s", strerror(-r));
                 return r;
         }
+        /* Then take up the leases of the claims that are kept. */
+        r = manager_start_leases(m);
+        if (r < 0) {
+                log_error("Cannot take up the leases: %s", strerror(-r));
+                return r;
+        }
         if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||
-            (r = bus_group_register(m)) < 0) {
+            (r = bus_group_register(m)) < 0 || (r = bus_lease_register(m)) < 0) {
                 log_error("Cannot register the bus objects: %s", strerror(-r));
                 return r;
         }

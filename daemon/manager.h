@@ -6,14 +6,18 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "authorization.h"
 #include "device-model.h"
 #include "engine.h"
+#include "lease.h"
+#include "limits-config.h"
 
 typedef struct ManagerOptions {
         const char *bus_address; /* NULL: the system bus */
         uint64_t idle_timeout_usec; /* 0: never exit when idle */
         const char *state_dir;      /* claim records; survives restarts */
         uint64_t step_timeout_usec; /* a sysfs step longer than this is stuck */
+        const char *config_dir;     /* limits.conf */
 } ManagerOptions;
 
 /* The daemon: its event loop, its bus connection and what it serves. */
@@ -24,6 +28,11 @@ typedef struct Manager {
         sd_bus *bus;
         DeviceModel *model;
         Engine *engine;
+        Authorizer *authorizer;
+        Leases *leases;
+        sd_device_monitor *vfio_monitor; /* group nodes, for chown leases */
+        Limits limits;
+        const char *state_dir, *config_dir;
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
 } Manager;
@@ -70,3 +79,24 @@ void bus_emit_claim_change(Manager *m, int group);
 int bus_method_claim_group(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+/* The engine's answer to a release, for the call in userdata (or none). */
+void bus_reply_release(const EngineResult *result, void *userdata);
+
+/* bus-memlock.c */
+int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
+/* bus-lease.c: the lease objects. */
+int bus_lease_register(Manager *m);
+int bus_lease_path(const Lease *l, char **ret);
+void bus_emit_lease_added(Manager *m, const Lease *l);
+void bus_emit_lease_released(Manager *m, const Lease *l, const char *reason);
+/* Ends the lease if the sender may: its owner, root, or release-any. */
+int bus_release_lease(Manager *m, sd_bus_message *msg, Lease *l, sd_bus_error *error);
+
+/* manager-leases.c: a lease from grant to end. */
+int manager_start_leases(Manager *m);
+/* The claim succeeded: follow the holder, hand the group over, answer msg. */
+int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_error *error);
+/* Signals Released, gives the node back, releases the group; reply_to (if
+ * any) is answered when the devices are back. */
+int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-device.h>
 
 #include "fs-util.h"
 #include "macro.h"
@@ -154,6 +155,28 @@ static int path_exists(const void *arg)
 int wait_for_path(const char *path, uint64_t timeout_usec)
 {
         return poll_until(path_exists, path, timeout_usec);
+}
+
+typedef struct UdevDevice {
+        const char *subsystem, *sysname;
+} UdevDevice;
+
+static int udev_has_handled(const void *arg)
+{
+        const UdevDevice *u = arg;
+        _cleanup_(sd_device_unrefp) sd_device *d = NULL;
+        int r = sd_device_new_from_subsystem_sysname(&d, u->subsystem, u->sysname);
+
+        if (r == -ENODEV || r == -ENOENT)
+                return 0;
+        return r < 0 ? r : sd_device_get_is_initialized(d);
+}
+
+int wait_for_udev(const char *subsystem, const char *sysname, uint64_t timeout_usec)
+{
+        if (access("/run/udev/control", F_OK) < 0)
+                return 0; /* no udev: nobody else touches the node */
+        return poll_until(udev_has_handled, &(UdevDevice){ subsystem, sysname }, timeout_usec);
 }
 
 bool sysfs_pci_driver_registered(const char *driver)

@@ -33,3 +33,6 @@ int sysfs_pci_load_driver(const char *driver);
 
 /* Waits for a path to exist: the group's node that udev or devtmpfs makes. */
 int wait_for_path(const char *path, uint64_t timeout_usec);
+/* Waits until udev has handled the device's uevent (when udev runs): it
+ * sets a new node's owner and mode, which must not undo a hand-over. */
+int wait_for_udev(const char *subsystem, const char *sysname, uint64_t timeout_usec);

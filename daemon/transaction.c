@@ -219,8 +219,13 @@ static int step_wait_for_node(Run *run, ClaimedDevice *unused)
 {
         char node[32];
 
+        char sysname[16];
+        int r;
+
         snprintf(node, sizeof(node), "/dev/vfio/%d", run->t->record->group);
-        return wait_for_path(node, run->t->wait_timeout_usec);
+        snprintf(sysname, sizeof(sysname), "%d", run->t->record->group);
+        r = wait_for_path(node, run->t->wait_timeout_usec);
+        return r < 0 ? r : wait_for_udev("vfio", sysname, run->t->wait_timeout_usec);
 }
 
 static int step_commit(Run *run, ClaimedDevice *unused)

@@ -37,6 +37,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
         manager.version = PACKAGE_VERSION;
         manager.api_version = VFIOD_API_VERSION;
+        /* No leases: an empty registry, for the Group.Lease property. */
+        char state_dir[] = "/tmp/fuzz-bus-methods-XXXXXX";
+        assert(mkdtemp(state_dir));
+        assert(sd_event_default(&manager.event) >= 0);
+        assert(leases_new(manager.event, manager.bus, state_dir, NULL, NULL, &manager.leases) >= 0);
         assert(device_model_new(&manager.model) >= 0);
         assert(device_model_enumerate(manager.model) >= 0);
         assert(bus_manager_register(&manager) >= 0);

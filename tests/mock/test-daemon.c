@@ -3,6 +3,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <umockdev.h>
 
@@ -31,6 +32,7 @@ typedef struct {
         const char *idle_timeout; /* default "0": never */
         const char *claim_record; /* a record in the state dir before start */
         int claim_record_group;
+        const char *limits; /* limits.conf in the config dir */
 } DaemonConfig;
 
 static const PciFixture fixtures[] = {
@@ -46,11 +48,16 @@ static const PciFixture fixtures[] = {
 static const DaemonConfig no_iommu = { .no_iommu = TRUE };
 static const DaemonConfig supervised = { .notify = TRUE };
 static const DaemonConfig idle_soon = { .idle_timeout = "1" };
-/* e1000 of group 3 claimed by an earlier run: the record a restart finds. */
+/* e1000 of group 3 claimed by an earlier run, under a persistent lease of
+ * uid 1000: the record a restart finds. */
 static const DaemonConfig e1000_claimed = {
-        .claim_record = "vfiod-claim-record 1\ngroup 3\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 -\n",
+        .claim_record = "vfiod-claim-record 1\ngroup 3\nphase claimed\nstep -\n"
+                        "lease 7 1000 4242 none persistent - 1700000000000000\n"
+                        "device 0000:00:04.0 e1000 -\n",
         .claim_record_group = 3,
 };
+/* A 1 MiB memlock cap, after a line the daemon must skip. */
+static const DaemonConfig small_memlock_cap = { .limits = "# test\nBogus=1\nMemlockMax=1M\n" };
 
 static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **error)
 {
@@ -166,7 +173,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
         static const DaemonConfig defaults = { 0 };
         const DaemonConfig *config = data ? data : &defaults;
         g_autoptr(GSubprocessLauncher) launcher = NULL;
-        g_autofree char *address_arg = NULL, *idle_arg = NULL, *state_arg = NULL;
+        g_autofree char *address_arg = NULL, *idle_arg = NULL, *state_arg = NULL, *config_arg = NULL;
         gboolean owned = FALSE;
 
         f->state_dir = g_dir_make_tmp("vfiod-state-XXXXXX", &error);
@@ -177,6 +184,11 @@ static void fixture_setup(Fixture *f, gconstpointer data)
                 g_autofree char *record = g_build_filename(claims, name, NULL);
                 g_assert_cmpint(g_mkdir(claims, 0700), ==, 0);
                 g_assert_true(g_file_set_contents(record, config->claim_record, -1, &error));
+        }
+
+        if (config->limits) {
+                g_autofree char *limits = g_build_filename(f->state_dir, "limits.conf", NULL);
+                g_assert_true(g_file_set_contents(limits, config->limits, -1, &error));
         }
 
         f->tb = umockdev_testbed_new();
@@ -201,12 +213,13 @@ static void fixture_setup(Fixture *f, gconstpointer data)
         address_arg = g_strdup_printf("--bus-address=%s", f->bus_address);
         idle_arg = g_strdup_printf("--idle-timeout=%s", config->idle_timeout ? config->idle_timeout : "0");
         state_arg = g_strdup_printf("--state-dir=%s", f->state_dir);
+        config_arg = g_strdup_printf("--config-dir=%s", f->state_dir);
         launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
         if (config->notify)
                 listen_for_notifications(f, launcher);
         f->daemon = g_subprocess_launcher_spawn(launcher, &error, VFIOD_PATH, address_arg, idle_arg,
-                                                state_arg, NULL);
+                                                state_arg, config_arg, NULL);
         g_assert_no_error(error);
         f->conn = g_dbus_connection_new_for_address_sync(
                 f->bus_address,
@@ -474,10 +487,12 @@ static void test_iommu_state_follows_groups(Fixture *f, gconstpointer data)
 {
         g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *devpath = NULL;
-        g_autoptr(GVariant) before = get_property(f, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "IommuState");
         guint sub = g_dbus_connection_signal_subscribe(f->conn, NULL, "org.freedesktop.DBus.Properties",
                                                        "PropertiesChanged", VFIOD_ROOT_PATH, NULL, 0,
                                                        on_signal, seen, NULL);
+        /* A call after the subscription: its answer means the bus has the
+         * match, so no signal of the hotplug below can be missed. */
+        g_autoptr(GVariant) before = get_property(f, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "IommuState");
 
         g_assert_cmpstr(g_variant_get_string(before, NULL), ==, "disabled");
         devpath = pci_testbed_add(f->tb, &(PciFixture){ "0000:00:08.0", NULL, "0x1234", "0x11e8", "0x00ff00",
@@ -571,6 +586,12 @@ static void test_xml_matches(Fixture *f, gconstpointer data)
         check_xml(f, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE);
         check_xml(f, device, VFIOD_DEVICE_INTERFACE);
         check_xml(f, VFIOD_GROUP_PATH_PREFIX "/3", VFIOD_GROUP_INTERFACE);
+}
+
+/* The Lease object, taken up from a record: there is none otherwise here. */
+static void test_lease_xml_matches(Fixture *f, gconstpointer data)
+{
+        check_xml(f, VFIOD_LEASE_PATH_PREFIX "/7", VFIOD_LEASE_INTERFACE);
 }
 
 /* Runs vfioctl-client against the private bus. */
@@ -668,6 +689,12 @@ static void test_claim_input(Fixture *f, gconstpointer data)
                 { "ClaimDevice", "('0000:07:00.0', @a{sv} {})", VFIOD_ERROR_NO_SUCH_DEVICE },
                 { "ReleaseGroup", "(uint32 3, @a{sv} {})", VFIOD_ERROR_NOT_CLAIMED },
                 { "ReleaseGroup", "(uint32 3, {'force': <true>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "ClaimGroup", "(uint32 3, {'mode': <'all'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "ClaimGroup", "(uint32 3, {'mode': <uint32 1>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "ClaimGroup", "(uint32 3, {'lifetime': <'forever'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "ClaimGroup", "(uint32 3, {'lifetime': <''>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "ClaimDevice", "('00:04.0', {'mode': <'../fd'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "RaiseMemlockLimit", "(uint64 0,)", "org.freedesktop.DBus.Error.InvalidArgs" },
         };
         gboolean root = getuid() == 0;
 
@@ -712,10 +739,80 @@ static void test_claim_record_kept(Fixture *f, gconstpointer data)
         g_assert_cmpstr(g_variant_get_string(other, NULL), ==, "host");
         g_assert_true(g_file_test(record, G_FILE_TEST_EXISTS));
 
+        /* Its lease came back with it. */
+        {
+                g_autoptr(GVariant) lease = get_property(f, VFIOD_GROUP_PATH_PREFIX "/3", VFIOD_GROUP_INTERFACE, "Lease");
+                g_autoptr(GVariant) uid = get_property(f, VFIOD_LEASE_PATH_PREFIX "/7", VFIOD_LEASE_INTERFACE, "OwnerUID");
+                g_autoptr(GVariant) lifetime = get_property(f, VFIOD_LEASE_PATH_PREFIX "/7", VFIOD_LEASE_INTERFACE, "Lifetime");
+                g_assert_cmpstr(g_variant_get_string(lease, NULL), ==, VFIOD_LEASE_PATH_PREFIX "/7");
+                g_assert_cmpuint(g_variant_get_uint32(uid), ==, 1000);
+                g_assert_cmpstr(g_variant_get_string(lifetime, NULL), ==, "persistent");
+        }
+        /* A second claim is busy, and says who holds the group. */
         r = call(f, "ClaimGroup", g_variant_new_parsed("(uint32 3, @a{sv} {})"), &error);
-        assert_remote_error(error, getuid() == 0 ? VFIOD_ERROR_GROUP_BUSY : VFIOD_ERROR_NOT_AUTHORIZED);
-        if (getuid() == 0)
-                g_assert_nonnull(strstr(error->message, "group 3 is claimed"));
+        assert_remote_error(error, VFIOD_ERROR_GROUP_BUSY);
+        g_assert_nonnull(strstr(error->message, "group 3 is leased to uid 1000 (pid 4242, persistent lease 7)"));
+}
+
+/* The cap of limits.conf holds; below it, the caller's own limit rises. */
+static void test_memlock_limit(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = NULL;
+        struct rlimit before, after;
+        guint64 limit;
+
+        g_assert_cmpint(getrlimit(RLIMIT_MEMLOCK, &before), ==, 0);
+        r = call(f, "RaiseMemlockLimit", g_variant_new("(t)", (guint64)2 << 20), &error);
+        assert_remote_error(error, VFIOD_ERROR_LIMIT_EXCEEDED);
+        g_assert_nonnull(strstr(error->message, "2 MiB of locked memory is more than the 1 MiB this host allows"));
+        g_assert_cmpint(getrlimit(RLIMIT_MEMLOCK, &after), ==, 0);
+        g_assert_cmpuint(after.rlim_cur, ==, before.rlim_cur);
+        g_clear_error(&error);
+
+        if (getuid() != 0) {
+                g_test_skip("raising a limit takes root or a polkit rule");
+                return;
+        }
+        /* Lower the soft limit first, so that the raise has something to
+         * do; the hard limit stays above, as raising that takes
+         * CAP_SYS_RESOURCE, which containers may withhold (the vm suite
+         * raises both). */
+        after = (struct rlimit){ .rlim_cur = 64 << 10, .rlim_max = 1 << 20 };
+        g_assert_cmpint(setrlimit(RLIMIT_MEMLOCK, &after), ==, 0);
+        r = call(f, "RaiseMemlockLimit", g_variant_new("(t)", (guint64)512 << 10), &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(t)", &limit);
+        g_assert_cmpuint(limit, ==, 512 << 10);
+        g_assert_cmpint(getrlimit(RLIMIT_MEMLOCK, &after), ==, 0);
+        g_assert_cmpuint(after.rlim_cur, ==, 512 << 10);
+        g_assert_cmpuint(after.rlim_max, ==, 1 << 20);
+}
+
+/* Run as root, the daemon keeps only the capabilities it needs: bits of
+ * CapEff, CapPrm and CapBnd within chown, dac_read_search, sys_module,
+ * sys_ptrace and sys_resource. */
+static void test_capabilities_dropped(Fixture *f, gconstpointer data)
+{
+        const guint64 needed = 1ull << 0 | 1ull << 2 | 1ull << 16 | 1ull << 19 | 1ull << 24;
+        g_autofree char *path = g_strdup_printf("/proc/%s/status", g_subprocess_get_identifier(f->daemon));
+        g_autofree char *status = NULL;
+        const char *sets[] = { "CapEff:", "CapPrm:", "CapBnd:" };
+
+        if (getuid() != 0) {
+                g_test_skip("the daemon drops capabilities only when run as root");
+                return;
+        }
+        g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+        for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
+                const char *line = strstr(status, sets[i]);
+                guint64 mask;
+                g_assert_nonnull(line);
+                mask = g_ascii_strtoull(line + strlen(sets[i]), NULL, 16);
+                g_test_message("%s %" G_GINT64_MODIFIER "x", sets[i], mask);
+                g_assert_cmpuint(mask & ~needed, ==, 0);
+                g_assert_cmpuint(mask, !=, 0);
+        }
 }
 
 int main(int argc, char *argv[])
@@ -737,5 +834,10 @@ int main(int argc, char *argv[])
         ADD("/daemon/claim-input", test_claim_input);
         g_test_add("/daemon/claim-record-kept", Fixture, &e1000_claimed, fixture_setup, test_claim_record_kept,
                    fixture_teardown);
+        g_test_add("/daemon/lease-xml-matches-introspection", Fixture, &e1000_claimed, fixture_setup,
+                   test_lease_xml_matches, fixture_teardown);
+        g_test_add("/daemon/memlock-limit", Fixture, &small_memlock_cap, fixture_setup, test_memlock_limit,
+                   fixture_teardown);
+        ADD("/daemon/capabilities-dropped", test_capabilities_dropped);
         return g_test_run();
 }

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "macro.h"
+
+/* A text agent for polkit's password prompts, started as systemctl does:
+ * only for a person at a terminal, and waited for until it has registered,
+ * so the call that needs it finds it. */
+
+#define PKTTYAGENT "/usr/bin/pkttyagent"
+#define AGENT_READY_TIMEOUT_MS 5000
+
+extern char **environ;
+
+int polkit_agent_open(pid_t *ret)
+{
+        char notify_fd[16], process[16];
+        int pipefd[2];
+        pid_t pid;
+        int r;
+
+        *ret = 0;
+        if (!isatty(STDIN_FILENO) || geteuid() == 0 || access(PKTTYAGENT, X_OK) < 0)
+                return 0;
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        /* The agent tells on its notify fd once it is registered. */
+        snprintf(notify_fd, sizeof(notify_fd), "%d", pipefd[1]);
+        snprintf(process, sizeof(process), "%d", (int)getpid());
+        char *argv[] = { PKTTYAGENT, "--notify-fd", notify_fd, "--fallback", "--process", process, NULL };
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        /* dup2 onto itself clears close-on-exec for the child only. */
+        posix_spawn_file_actions_adddup2(&actions, pipefd[1], pipefd[1]);
+        r = -posix_spawn(&pid, PKTTYAGENT, &actions, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&actions);
+        close(pipefd[1]);
+        if (r < 0) {
+                close(pipefd[0]);
+                return r;
+        }
+        struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+        (void)poll(&p, 1, AGENT_READY_TIMEOUT_MS);
+        close(pipefd[0]);
+        *ret = pid;
+        return 1;
+}
+
+void polkit_agent_close(pid_t pid)
+{
+        if (pid <= 0)
+                return;
+        (void)kill(pid, SIGTERM);
+        (void)waitpid(pid, NULL, 0);
+}

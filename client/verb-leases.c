@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "client.h"
+#include "macro.h"
+
+/* vfioctl-client leases: who holds which group, how, and since when. */
+
+typedef struct LeaseRow {
+        const char *path, *mode, *lifetime, *holder;
+        uint32_t group, uid, pid;
+        uint64_t since_usec;
+} LeaseRow;
+
+static void print_lease_json(const LeaseRow *l)
+{
+        printf("{\"lease\":");
+        json_string(stdout, l->path);
+        printf(",\"iommu_group\":%u,\"uid\":%u,\"pid\":%u,\"mode\":", l->group, l->uid, l->pid);
+        json_string(stdout, l->mode);
+        printf(",\"lifetime\":");
+        json_string(stdout, l->lifetime);
+        printf(",\"holder\":");
+        json_string(stdout, l->holder[0] ? l->holder : NULL);
+        printf(",\"since_usec\":%llu}", (unsigned long long)l->since_usec);
+}
+
+static void print_lease_line(const LeaseRow *l)
+{
+        const struct passwd *pw = getpwuid(l->uid);
+        time_t t = (time_t)(l->since_usec / 1000000);
+        char since[32] = "?";
+        struct tm tm;
+
+        if (localtime_r(&t, &tm))
+                strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+        printf("%-6s %5u  %-10s %7u  %-5s  %-10s  %s\n", strrchr(l->path, '/') + 1, l->group,
+               pw ? pw->pw_name : "?", l->pid, l->mode, l->lifetime, since);
+}
+
+int verb_leases(Client *c, int argc, char *argv[])
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        LeaseRow l;
+        size_t n = 0;
+        int r;
+
+        if (argc != 1) {
+                fprintf(stderr, "vfioctl-client: leases takes no arguments.\n");
+                return -EINVAL;
+        }
+        r = client_call_manager(c, "ListLeases", &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
+        if (c->json)
+                printf("[");
+        else
+                printf("%-6s %5s  %-10s %7s  %-5s  %-10s  %s\n", "LEASE", "GROUP", "OWNER", "PID", "MODE", "LIFETIME",
+                       "SINCE");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", &l.path, &l.group, &l.uid, &l.pid, &l.mode,
+                                                  &l.lifetime, &l.holder, &l.since_usec)) > 0) {
+                if (c->json) {
+                        printf(n ? "," : "");
+                        print_lease_json(&l);
+                } else
+                        print_lease_line(&l);
+                n++;
+        }
+        if (c->json)
+                printf("]\n");
+        else if (n == 0)
+                printf("(no leases)\n");
+        if (r < 0)
+                fprintf(stderr, "vfioctl-client: cannot read vfiod's answer: %s\n", strerror(-r));
+        return r;
+}

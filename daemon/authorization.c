@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authorization.h"
+#include "bus-names.h"
+#include "log.h"
+#include "macro.h"
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+#define POLKIT_ALLOW_USER_INTERACTION 1u
+
+/* A person may take a while to type a password. */
+#define INTERACTIVE_TIMEOUT_USEC (5 * 60 * 1000000ULL)
+
+typedef enum QueryState {
+        QUERY_PENDING,
+        QUERY_ALLOWED,
+        QUERY_DENIED,
+} QueryState;
+
+/* One question to polkit, for one method call and one action. */
+typedef struct Query {
+        Authorizer *authorizer;
+        sd_bus_message *call; /* the method call that asked */
+        char *action;
+        sd_bus_slot *slot; /* the pending CheckAuthorization */
+        QueryState state;
+        sd_bus_error error; /* why, when denied */
+        struct Query *next;
+} Query;
+
+struct Authorizer {
+        sd_bus *bus;
+        Query *queries;
+};
+
+static Query *query_free(Query *q)
+{
+        if (!q)
+                return NULL;
+        sd_bus_slot_unref(q->slot);
+        sd_bus_message_unref(q->call);
+        sd_bus_error_free(&q->error);
+        free(q->action);
+        free(q);
+        return NULL;
+}
+
+static void query_unlink(Query *q)
+{
+        for (Query **p = &q->authorizer->queries; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        return;
+                }
+}
+
+int authorizer_new(sd_bus *bus, Authorizer **ret)
+{
+        Authorizer *a = calloc(1, sizeof(*a));
+
+        if (!a)
+                return -ENOMEM;
+        a->bus = sd_bus_ref(bus);
+        *ret = a;
+        return 0;
+}
+
+Authorizer *authorizer_free(Authorizer *a)
+{
+        if (!a)
+                return NULL;
+        while (a->queries) {
+                Query *q = a->queries;
+                a->queries = q->next;
+                query_free(q);
+        }
+        sd_bus_unref(a->bus);
+        free(a);
+        return NULL;
+}
+
+int bus_sender_is_root(sd_bus_message *msg)
+{
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        return r < 0 ? r : uid == 0;
+}
+
+static void query_decide(Query *q, const sd_bus_error *polkit_error, int authorized, int challenge)
+{
+        if (polkit_error) {
+                /* polkitd missing, or not answering: nobody can say yes. */
+                sd_bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                  "Not authorized for %s: polkit could not be asked (%s). Is polkitd installed "
+                                  "and running?",
+                                  q->action, polkit_error->message ?: polkit_error->name);
+                q->state = QUERY_DENIED;
+        } else if (authorized) {
+                q->state = QUERY_ALLOWED;
+        } else {
+                sd_bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                  challenge ? "Not authorized for %s without authentication: allow interactive "
+                                              "authorization, or ask an administrator for a polkit rule."
+                                            : "Not authorized for %s: the polkit policy says no.",
+                                  q->action);
+                q->state = QUERY_DENIED;
+        }
+}
+
+static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+        Query *q = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int authorized = 0, challenge = 0, r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        if (!e) {
+                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+                if (r < 0) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error bad = SD_BUS_ERROR_NULL;
+                        sd_bus_error_set_errno(&bad, r);
+                        query_decide(q, &bad, 0, 0);
+                } else
+                        query_decide(q, NULL, authorized, challenge);
+        } else
+                query_decide(q, e, 0, 0);
+
+        log_debug("polkit: %s %s for %s.", q->action, q->state == QUERY_ALLOWED ? "allowed" : "denied",
+                  strna(sd_bus_message_get_sender(q->call)));
+        /* The method's handler runs again and takes the answer. */
+        r = sd_bus_enqueue_for_read(q->authorizer->bus, q->call);
+        if (r < 0) {
+                log_error("Cannot requeue a method call after polkit answered: %s", strerror(-r));
+                query_unlink(q);
+                query_free(q);
+        }
+        return 0;
+}
+
+static int append_details(sd_bus_message *m, const AuthDetails *d)
+{
+        int r = sd_bus_message_open_container(m, 'a', "{ss}");
+        const char *pairs[][2] = {
+                { "device", d ? d->device : NULL },
+                { "vendor", d ? d->vendor : NULL },
+                { "model", d ? d->model : NULL },
+                { "group", d ? d->group : NULL },
+        };
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(pairs); i++)
+                if (pairs[i][1])
+                        r = sd_bus_message_append(m, "{ss}", pairs[i][0], pairs[i][1]);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+static int ask_polkit(Authorizer *a, Query *q, const AuthDetails *details)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        bool interactive = sd_bus_message_get_allow_interactive_authorization(q->call) > 0;
+        int r;
+
+        r = sd_bus_message_new_method_call(a->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
+                                           "CheckAuthorization");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s",
+                                          sd_bus_message_get_sender(q->call), q->action);
+        if (r >= 0)
+                r = append_details(call, details);
+        if (r >= 0)
+                r = sd_bus_message_append(call, "us", interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(a->bus, &q->slot, call, on_polkit_reply, q,
+                                 interactive ? INTERACTIVE_TIMEOUT_USEC : 0);
+}
+
+static Query *find_query(Authorizer *a, sd_bus_message *msg, const char *action)
+{
+        for (Query *q = a->queries; q; q = q->next)
+                if (q->call == msg && streq(q->action, action))
+                        return q;
+        return NULL;
+}
+
+/* The answer polkit gave for this call, taken out of the registry. */
+static int take_answer(Query *q, sd_bus_error *error)
+{
+        int r = 1;
+
+        if (q->state == QUERY_DENIED)
+                r = sd_bus_error_copy(error, &q->error);
+        query_unlink(q);
+        query_free(q);
+        return r < 0 ? r : 1;
+}
+
+int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const AuthDetails *details,
+              sd_bus_error *error)
+{
+        _cleanup_free_ Query *q = NULL;
+        Query *asked = find_query(a, msg, action);
+        int r;
+
+        if (asked && asked->state != QUERY_PENDING)
+                return take_answer(asked, error);
+        if (asked)
+                return 0;
+
+        r = bus_sender_is_root(msg);
+        if (r != 0)
+                return r;
+        if (!sd_bus_message_get_sender(msg))
+                return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                        "Not authorized: a caller without a bus name cannot be asked about.");
+
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->action = strdup(action);
+        if (!q->action)
+                return -ENOMEM;
+        q->authorizer = a;
+        q->call = sd_bus_message_ref(msg);
+        r = ask_polkit(a, q, details);
+        if (r < 0) {
+                sd_bus_message_unref(q->call);
+                free(q->action);
+                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                         "Not authorized for %s: polkit could not be asked (%s).", action,
+                                         strerror(-r));
+        }
+        q->next = a->queries;
+        a->queries = TAKE_PTR(q);
+        return 0;
+}

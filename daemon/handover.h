@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+/* Handing a claimed group to its holder: as open fds, or as ownership of
+ * its node. The kernel lets one process at a time open /dev/vfio/<group>,
+ * so the daemon keeps no copy of an fd it handed over. */
+
+/* The group's fd and a fresh container fd from /dev/vfio/vfio. */
+int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd);
+
+/* /dev/vfio/<group> owned by uid, mode 0600; root's again on restore. */
+int handover_chown(int group, uid_t uid);
+int handover_restore_owner(int group);

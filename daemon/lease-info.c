@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lease-info.h"
+#include "macro.h"
+
+static const char *const mode_names[_LEASE_MODE_MAX] = {
+        [LEASE_MODE_NONE] = "none",
+        [LEASE_MODE_FD] = "fd",
+        [LEASE_MODE_CHOWN] = "chown",
+};
+
+static const char *const lifetime_names[_LEASE_LIFETIME_MAX] = {
+        [LEASE_LIFETIME_CONNECTION] = "connection",
+        [LEASE_LIFETIME_GUARD_FD] = "guard-fd",
+        [LEASE_LIFETIME_PERSISTENT] = "persistent",
+};
+
+static int lookup(const char *const *names, int n, const char *s)
+{
+        for (int i = 0; i < n; i++)
+                if (streq(names[i], s))
+                        return i;
+        return -EINVAL;
+}
+
+const char *lease_mode_to_string(LeaseMode m)
+{
+        return m < _LEASE_MODE_MAX ? mode_names[m] : NULL;
+}
+
+int lease_mode_from_string(const char *s, LeaseMode *ret)
+{
+        int i = lookup(mode_names, _LEASE_MODE_MAX, s);
+        if (i < 0)
+                return i;
+        *ret = i;
+        return 0;
+}
+
+const char *lease_lifetime_to_string(LeaseLifetime l)
+{
+        return l < _LEASE_LIFETIME_MAX ? lifetime_names[l] : NULL;
+}
+
+int lease_lifetime_from_string(const char *s, LeaseLifetime *ret)
+{
+        int i = lookup(lifetime_names, _LEASE_LIFETIME_MAX, s);
+        if (i < 0)
+                return i;
+        *ret = i;
+        return 0;
+}
+
+bool bus_unique_name_is_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n >= 2 && n < LEASE_HOLDER_MAX && s[0] == ':' &&
+               strspn(s + 1, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") == n - 1;
+}
+
+int lease_info_format(const LeaseInfo *l, char **ret)
+{
+        bool connection = l->lifetime == LEASE_LIFETIME_CONNECTION;
+
+        if (l->id == 0 || !lease_mode_to_string(l->mode) || !lease_lifetime_to_string(l->lifetime) ||
+            (connection ? !bus_unique_name_is_valid(l->holder) : l->holder[0] != '\0'))
+                return -EINVAL;
+        if (asprintf(ret, "%" PRIu64 " %" PRIu32 " %" PRIu32 " %s %s %s %" PRIu64, l->id, l->uid, l->pid,
+                     lease_mode_to_string(l->mode), lease_lifetime_to_string(l->lifetime),
+                     l->holder[0] ? l->holder : "-", l->since_usec) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Canonical decimal only, as written. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+        char *end;
+        unsigned long long v;
+
+        if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int lease_info_parse(const char *s, LeaseInfo *ret)
+{
+        _cleanup_free_ char *copy = strdup(s);
+        char *rest = copy, *field[7];
+        uint64_t uid, pid;
+        LeaseInfo l = { .group = ret->group };
+
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(field); i++) {
+                field[i] = strsep(&rest, " ");
+                if (!field[i] || !*field[i])
+                        return -EINVAL;
+        }
+        if (rest || parse_u64(field[0], UINT64_MAX, &l.id) < 0 || l.id == 0 ||
+            parse_u64(field[1], UINT32_MAX, &uid) < 0 || parse_u64(field[2], UINT32_MAX, &pid) < 0 ||
+            lease_mode_from_string(field[3], &l.mode) < 0 ||
+            lease_lifetime_from_string(field[4], &l.lifetime) < 0 ||
+            parse_u64(field[6], UINT64_MAX, &l.since_usec) < 0)
+                return -EINVAL;
+        l.uid = uid;
+        l.pid = pid;
+        /* Only a connection lease has a holder name, and it must have one. */
+        if (l.lifetime == LEASE_LIFETIME_CONNECTION) {
+                if (!bus_unique_name_is_valid(field[5]))
+                        return -EINVAL;
+                strcpy(l.holder, field[5]);
+        } else if (!streq(field[5], "-"))
+                return -EINVAL;
+        *ret = l;
+        return 0;
+}

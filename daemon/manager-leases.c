@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "handover.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+/* A lease from grant to end: handing the group over, taking it back when
+ * the holder goes or releases it, and taking leases up after a restart. */
+
+/* 0: the release runs and answers reply_to (if any) when done. */
+static int release_group(Manager *m, int group, sd_bus_message *reply_to)
+{
+        int r = engine_release(m->engine, group, bus_reply_release, sd_bus_message_ref(reply_to));
+
+        if (r < 0) {
+                sd_bus_message_unref(reply_to);
+                if (r != -ENOENT)
+                        log_error("Cannot release IOMMU group %d: %s", group, strerror(-r));
+        }
+        return r;
+}
+
+int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to)
+{
+        int group = l->info.group, r;
+        bool owned = l->info.mode == LEASE_MODE_CHOWN;
+
+        bus_emit_lease_released(m, l, reason);
+        lease_remove(l);
+        if (owned && (r = handover_restore_owner(group)) < 0)
+                log_error("Cannot give /dev/vfio/%d back to root: %s", group, strerror(-r));
+        r = release_group(m, group, reply_to);
+        bus_emit_claim_change(m, group);
+        if (!reply_to || r >= 0)
+                return 1;
+        if (r == -ENOENT) /* nothing left to move */
+                return sd_bus_reply_method_return(reply_to, "");
+        return sd_bus_reply_method_errorf(reply_to, VFIOD_ERROR_GROUP_BUSY,
+                                          "The lease ended, but IOMMU group %d cannot be released now: %s.", group,
+                                          strerror(-r));
+}
+
+static void on_lease_gone(Lease *l, const char *reason, void *userdata)
+{
+        (void)manager_end_lease(userdata, l, reason, NULL);
+}
+
+/* What the holder gets: the fds of fd mode and the guard fd. */
+static int append_handles(sd_bus_message *reply, const Lease *l, int guard_fd)
+{
+        _cleanup_close_ int group_fd = -1, container_fd = -1;
+        int r = 0;
+
+        if (l->info.mode == LEASE_MODE_FD)
+                r = handover_open_fds(l->info.group, &group_fd, &container_fd);
+        else if (l->info.mode == LEASE_MODE_CHOWN)
+                r = handover_chown(l->info.group, l->info.uid);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{sh}");
+        if (r >= 0 && group_fd >= 0)
+                r = sd_bus_message_append(reply, "{sh}{sh}", "group", group_fd, "container", container_fd);
+        if (r >= 0 && guard_fd >= 0)
+                r = sd_bus_message_append(reply, "{sh}", "guard", guard_fd);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int send_grant(Manager *m, sd_bus_message *msg, const Lease *l, int guard_fd)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *lease_path = NULL, *group_path = NULL;
+        int r;
+
+        r = bus_lease_path(l, &lease_path);
+        if (r >= 0)
+                r = bus_group_path(l->info.group, &group_path);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "oo", lease_path, group_path);
+        if (r >= 0)
+                r = append_handles(reply, l, guard_fd);
+        /* The message holds copies of the fds; the daemon's close here. */
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_error *error)
+{
+        _cleanup_close_ int guard_fd = -1;
+        Lease *l;
+        int r;
+
+        r = lease_add(m->leases, info, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
+        if (r < 0) {
+                (void)release_group(m, info->group, NULL);
+                if (r == -ESRCH)
+                        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
+                                                 "The caller left before IOMMU group %d was claimed: released.",
+                                                 info->group);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
+                                         strerror(-r));
+        }
+        r = send_grant(m, msg, l, guard_fd);
+        if (r < 0) {
+                log_error("Cannot hand IOMMU group %d over: %s", info->group, strerror(-r));
+                (void)manager_end_lease(m, l, "handover-failed", NULL);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Cannot hand IOMMU group %d over: %s; released.", info->group,
+                                         strerror(-r));
+        }
+        log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.", l->info.id,
+                 l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
+                 lease_lifetime_to_string(l->info.lifetime));
+        bus_emit_lease_added(m, l);
+        bus_emit_claim_change(m, l->info.group);
+        return 0;
+}
+
+/* ---- after a restart ---- */
+
+static void resume_lease(int group, const char *text, void *userdata)
+{
+        Manager *m = userdata;
+        LeaseInfo info = { .group = group };
+        Lease *l;
+        int r;
+
+        if (!text || lease_info_parse(text, &info) < 0) {
+                log_warning("IOMMU group %d is claimed %s: releasing it.", group,
+                            text ? "under a lease that cannot be read" : "by nobody");
+                (void)release_group(m, group, NULL);
+                return;
+        }
+        r = lease_resume(m->leases, &info, &l);
+        if (r < 0) {
+                log_info("Lease %" PRIu64 " of IOMMU group %d: %s; releasing the group.", info.id, group,
+                         r == -ESRCH ? "its holder left while vfiod was away" : strerror(-r));
+                (void)release_group(m, group, NULL);
+                return;
+        }
+        /* The node may have been made anew meanwhile. */
+        if (info.mode == LEASE_MODE_CHOWN && (r = handover_chown(group, info.uid)) < 0)
+                log_error("Cannot give /dev/vfio/%d to uid %" PRIu32 ": %s", group, info.uid, strerror(-r));
+        log_info("Lease %" PRIu64 " of IOMMU group %d taken up again.", info.id, group);
+}
+
+/* A group node made anew (the group left vfio-pci and came back) is root's
+ * again: a chown lease's holder gets it back. */
+static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdata)
+{
+        Manager *m = userdata;
+        sd_device_action_t action;
+        const char *sysname;
+        char *end;
+        long group;
+        Lease *l;
+        int r;
+
+        if (sd_device_get_action(device, &action) < 0 || action != SD_DEVICE_ADD ||
+            sd_device_get_sysname(device, &sysname) < 0)
+                return 0;
+        errno = 0;
+        group = strtol(sysname, &end, 10);
+        if (errno != 0 || *end != '\0' || end == sysname || group < 0 || group > INT32_MAX)
+                return 0;
+        l = leases_find_group(m->leases, (int)group);
+        if (l && l->info.mode == LEASE_MODE_CHOWN) {
+                r = handover_chown((int)group, l->info.uid);
+                if (r < 0)
+                        log_error("Cannot give /dev/vfio/%ld back to uid %" PRIu32 ": %s", group, l->info.uid,
+                                  strerror(-r));
+                else
+                        log_info("/dev/vfio/%ld was made anew: uid %" PRIu32 " owns it again.", group,
+                                 l->info.uid);
+        }
+        return 0;
+}
+
+static int watch_vfio_nodes(Manager *m)
+{
+        int r = sd_device_monitor_new(&m->vfio_monitor);
+
+        if (r >= 0)
+                r = sd_device_monitor_filter_add_match_subsystem_devtype(m->vfio_monitor, "vfio", NULL);
+        if (r >= 0)
+                r = sd_device_monitor_attach_event(m->vfio_monitor, m->event);
+        return r < 0 ? r : sd_device_monitor_start(m->vfio_monitor, on_vfio_node, m);
+}
+
+int manager_start_leases(Manager *m)
+{
+        int r = leases_new(m->event, m->bus, m->state_dir, on_lease_gone, m, &m->leases);
+
+        if (r < 0)
+                return r;
+        r = watch_vfio_nodes(m);
+        if (r < 0)
+                return r;
+        engine_foreach_claimed(m->engine, resume_lease, m);
+        return 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lease-info.h"
+#include "limits-config.h"
+
+/* The lease line of a claim record and a line of limits.conf: a lease line
+ * either is refused or formats back to the very same text; a limits line
+ * either is refused with a reason or sets a value. Neither crashes. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        char *text = strndup((const char *)data, size), *again = NULL;
+        LeaseInfo l = { .group = 1 };
+        Limits limits = { 0 };
+        const char *reason = NULL;
+
+        if (!text)
+                return 0;
+        if (lease_info_parse(text, &l) == 0) {
+                assert(lease_info_format(&l, &again) == 0);
+                assert(strcmp(text, again) == 0);
+                free(again);
+        }
+        if (limits_parse_line(&limits, text, &reason) < 0)
+                assert(reason);
+        free(text);
+        return 0;
+}

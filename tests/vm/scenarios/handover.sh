@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Handing groups to people without root, with the real dbus-daemon, polkitd
+# and vfiod.service under systemd: polkit decides (alice is in group vfio,
+# which the example rule lets claim; mallory is nobody), leases end with
+# their holders, the group node's owner and the memlock limit follow, and
+# the hardened unit does all of it.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+edu=$VM_EDU_ADDR
+g=$(pci_group "$edu")
+as_alice()   { timeout 120 setpriv --reuid=alice --regid=alice --init-groups "$@"; }
+# spawn_alice COMMAND...: in the background, $! its own pid.
+spawn_alice() { setpriv --reuid=alice --regid=alice --init-groups "$@" & }
+as_mallory() { timeout 60 setpriv --reuid=mallory --regid=mallory --init-groups "$@"; }
+group_state() {
+    busctl --system get-property io.github.vfiod1 "/io/github/vfiod1/group/$1" io.github.vfiod1.Group State |
+        cut -d'"' -f2
+}
+group_leased() { [ "$(group_state "$g")" = claimed ]; }
+group_back()   { [ "$(group_state "$g")" = unbound ] && [ "$(pci_driver "$edu")" = none ]; }
+# ms_until COMMAND...: milliseconds until COMMAND succeeds (polled), or 9999.
+ms_until() {
+    local start=$(date +%s%N) i
+    for i in $(seq 500); do
+        "$@" && { echo $((($(date +%s%N) - start) / 1000000)); return; }
+        sleep 0.01
+    done
+    echo 9999
+}
+
+# The administrator's part: the example rule, a memlock cap.
+install -m 644 /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/
+systemctl restart polkit.service
+mkdir -p /etc/vfiod
+echo "MemlockMax=1G" > /etc/vfiod/limits.conf
+check "the polkit actions are installed" pkaction --action-id io.github.vfiod1.claim
+
+# ---- the unit: least privilege ----
+like "$(as_mallory vfioctl-client --json list)" "\"address\":\"$edu\"" "anyone may list the devices"
+pid=$(systemctl show -P MainPID vfiod.service)
+check "vfiod runs under vfiod.service (pid $pid)" test "$pid" -gt 0
+caps=$(sed -n 's/^CapEff:\t//p' /proc/$pid/status)
+# chown, dac_read_search, sys_ptrace, sys_resource
+is "$caps" 0000000001080005 "vfiod's effective capabilities are just what it needs"
+is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 0000000001080005 "and so is its bounding set"
+is "$(sed -n 's/^NoNewPrivs:\t//p' /proc/$pid/status)" 1 "it runs with no_new_privs"
+like "$(sed -n 's/^Seccomp:\t//p' /proc/$pid/status)" '^2$' "under a system call filter"
+
+# ---- mallory: no rule, no password prompt to answer ----
+out=$(as_mallory vfioctl-client --json claim "$edu" -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized".*io.github.vfiod1.claim without authentication' \
+    "mallory's claim is refused (NotAuthorized)"
+is "$(pci_driver "$edu")" none "edu did not move"
+out=$(as_mallory "$VM_FD_CLIENT" memlock $((64 << 20)))
+like "$out" "NotAuthorized" "mallory may not raise her memlock limit either"
+
+# ---- alice, chown mode, a guard-fd lease held by her command ----
+out=$(as_alice vfioctl-client claim "$edu" -- sh -c \
+    'stat -c "owner %U mode %a" /dev/vfio/$VFIOD_GROUP; echo "lease $VFIOD_LEASE"; exit 3' 2>&1)
+status=$?
+diag "$out"
+like "$out" "owner alice mode 600" "alice's command finds /dev/vfio/$g hers, mode 0600, without a password"
+like "$out" "lease /io/github/vfiod1/lease/[0-9]+" "it knows its lease"
+is "$status" 3 "vfioctl-client exits with the command's status"
+like "$out" "Returned IOMMU group $g" "and says the group went back"
+is "$(pci_driver "$edu")" none "when the command exited, edu went back (no driver)"
+check "/dev/vfio/$g is gone with it" test ! -e "/dev/vfio/$g"
+
+# ---- alice's nested QEMU, with the memlock it needs ----
+out=$(printf 'info pci\nquit\n' | as_alice timeout 300 vfioctl-client claim "$edu" --memlock 256M -- \
+    qemu-system-x86_64 -M q35 -S -m 64 -nodefaults -display none -monitor stdio \
+    -device "vfio-pci,host=${edu#0000:}" 2>&1)
+printf '%s\n' "$out" | grep -B1 -A2 '1234:11e8' | sed 's/^/# /'
+like "$out" "PCI device 1234:11e8" "alice's QEMU sees edu"
+is "$(pci_driver "$edu")" none "when QEMU exited, edu went back"
+
+# ---- fd mode: a VM manager's own D-Bus call ----
+vfiod_pid=$(systemctl show -P MainPID vfiod.service)
+sleep 3 | as_alice "$VM_FD_CLIENT" device "$edu" > /tmp/fd.out 2>&1 &
+check "alice's program holds the fds" wait_for 30 grep -q vendor /tmp/fd.out
+diag "$(cat /tmp/fd.out)"
+like "$(cat /tmp/fd.out)" "vendor 0x1234" "the fds alone reach edu's config space: vendor 0x1234"
+is "$(ls -l /proc/$vfiod_pid/fd | grep -c /dev/vfio/)" 0 "vfiod kept no copy of the fds it handed over"
+check "the connection lease ended with the program" wait_for 10 group_back
+
+# ---- memlock: the caller's process and no other ----
+spawn_alice sleep 60; bystander=$!
+sleep 0.2
+before=$(grep 'Max locked memory' /proc/$bystander/limits)
+out=$(as_alice "$VM_FD_CLIENT" memlock $((256 << 20)))
+is "$out" "memlock $((256 << 20)) $((256 << 20))" "alice's process gets 256 MiB of memlock"
+is "$(grep 'Max locked memory' /proc/$bystander/limits)" "$before" "her other process keeps its limit"
+out=$(as_alice "$VM_FD_CLIENT" memlock $((2 << 30)))
+like "$out" "LimitExceeded.*2 GiB of locked memory is more than the 1 GiB" "2 GiB, above the 1 GiB cap: refused"
+like "$out" "memlock [0-9]+ " "and the limit did not move"
+kill $bystander
+wait $bystander 2>/dev/null
+
+# ---- leases end with their holders, within a second ----
+spawn_alice vfioctl-client claim "$edu" --wait > /tmp/wait.out 2>&1; holder=$!
+check "alice holds edu by her connection" wait_for 30 group_leased
+like "$(vfioctl-client --json leases)" "\"iommu_group\":$g,\"uid\":$(id -u alice),.*\"lifetime\":\"connection\"" \
+    "leases lists alice's connection lease"
+out=$(vfioctl-client --json claim "$edu" 2>/dev/null)
+like "$out" "GroupBusy.*leased to uid $(id -u alice)" "a second claim is busy, naming alice"
+out=$(as_mallory busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager \
+    ReleaseGroup 'ua{sv}' "$g" 0 2>&1)
+like "$out" "Not authorized for io.github.vfiod1.release-any" "mallory may not release alice's lease"
+check "it is still held" group_leased
+kill -9 $holder
+ms=$(ms_until group_back)
+check "SIGKILL of the connection holder: edu back in $ms ms (at most 1000)" test "$ms" -le 1000
+
+vfioctl-client monitor > /tmp/monitor.out 2>&1 & monitor=$!
+spawn_alice vfioctl-client claim "$edu" -- sleep 60 > /tmp/guard.out 2>&1; client=$!
+check "alice holds edu by a guard fd" wait_for 30 group_leased
+kill -9 $(pgrep -u alice -x sleep)
+ms=$(ms_until group_back)
+check "SIGKILL of the guard-fd holder: edu back in $ms ms (at most 1000)" test "$ms" -le 1000
+check "and vfioctl-client reports it and exits" wait_for 10 sh -c "! kill -0 $client"
+sleep 0.3
+kill $monitor
+like "$(cat /tmp/monitor.out)" "Released /io/github/vfiod1/lease/[0-9]+ reason=guard-closed" \
+    "monitor showed the lease end, with its reason"
+
+# ---- leases outlive a restart of vfiod ----
+spawn_alice vfioctl-client claim "$edu" -- sleep 60 > /tmp/guard2.out 2>&1
+check "alice holds edu by a guard fd again" wait_for 30 group_leased
+spawn_alice vfioctl-client claim "$VM_E1000_ADDR" --wait > /tmp/e1000.out 2>&1; holder=$!
+ge=$(pci_group "$VM_E1000_ADDR")
+e1000_leased() { [ "$(group_state "$ge")" = claimed ]; }
+check "and e1000 by her connection" wait_for 30 e1000_leased || diag "$(cat /tmp/e1000.out)"
+systemctl restart vfiod.service
+check "vfiod restarted" test "$(systemctl show -P ActiveState vfiod.service)" = active
+like "$(vfioctl-client --json leases)" '"lifetime":"guard-fd".*"lifetime":"connection"|"lifetime":"connection".*"lifetime":"guard-fd"' \
+    "both leases are taken up again"
+is "$(stat -c %U /dev/vfio/$g)" alice "alice still owns /dev/vfio/$g"
+
+# A node made anew (the group left vfio-pci and came back) is hers again.
+echo "$edu" > "/sys/bus/pci/devices/$edu/driver/unbind"
+echo "$edu" > /sys/bus/pci/drivers_probe
+check "edu's node is back" wait_for 5 test -c "/dev/vfio/$g"
+alice_owns() { [ "$(stat -c %U "/dev/vfio/$g")" = alice ]; }
+check "and alice owns it again" wait_for 5 alice_owns || diag "$(journalctl -u vfiod --no-pager | tail -5)"
+
+kill -9 "$(pgrep -u alice -x sleep)"
+ms=$(ms_until group_back)
+check "after the restart, the guard fd still ends the lease: edu back in $ms ms" test "$ms" -le 1000
+kill -9 $holder
+check "and the connection lease too: e1000 back on e1000" \
+    wait_for 10 test "$(pci_driver "$VM_E1000_ADDR")" = e1000
+
+# ---- bad input at the bus edge: an error, no crash, nothing changed ----
+bad() {
+    local expect=$1; shift
+    local out
+    out=$(as_alice busctl --timeout=30 --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager "$@" 2>&1)
+    like "$out" "$expect" "bad input refused: $1 $2 ${3:0:20}..."
+}
+long=$(head -c 100000 /dev/zero | tr '\0' 'a')
+bad "not a PCI address" ClaimDevice 'sa{sv}' "../../$edu" 0
+bad "not a PCI address" ClaimDevice 'sa{sv}' "$long" 0
+bad "Unknown option" ClaimDevice 'sa{sv}' "$edu" 1 "mode/../x" s fd
+bad "Option 'mode' is one of" ClaimDevice 'sa{sv}' "$edu" 1 mode s "../../etc/passwd"
+bad "Option 'lifetime' is one of" ClaimDevice 'sa{sv}' "$edu" 1 lifetime u 3
+bad "Option 'force' takes a boolean" ClaimGroup 'ua{sv}' "$g" 1 force s yes
+bad "Persistent leases are for root" ClaimGroup 'ua{sv}' "$g" 1 lifetime s persistent
+bad "No IOMMU group" ClaimGroup 'ua{sv}' 4294967295 0
+bad "InvalidArgs|Invalid" ClaimGroup 's' "$g"
+bad "knows no options" ReleaseGroup 'ua{sv}' "$g" 1 force b true
+bad "0 bytes" RaiseMemlockLimit t 0
+bad "16 EiB of locked memory is more than the 1 GiB" RaiseMemlockLimit t 18446744073709551615
+for path in /io/github/vfiod1/lease/0 /io/github/vfiod1/lease/99999999999999999999999 \
+            /io/github/vfiod1/lease/1_2 /io/github/vfiod1/lease; do
+    out=$(as_alice busctl --timeout=30 --system call io.github.vfiod1 $path io.github.vfiod1.Lease Release 2>&1)
+    like "$out" "Unknown object|Unknown method" "$path is no lease"
+done
+is "$(systemctl show -P NRestarts vfiod.service)" 0 "vfiod never crashed"
+is "$(pci_driver "$edu")" none "and edu never moved"
+
+# ---- no polkitd: nobody but root gets anything ----
+timeout 30 systemctl mask --runtime polkit.service > /dev/null 2>&1
+timeout 30 systemctl stop polkit.service
+out=$(as_alice vfioctl-client --json claim "$edu" -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized".*polkit could not be asked' \
+    "without polkitd, alice is refused, and told why"
+is "$(pci_driver "$edu")" none "and edu did not move"
+
+done_testing
