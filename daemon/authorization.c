@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "authorization.h"
 #include "bus-names.h"
@@ -15,6 +16,9 @@
 
 /* A person may take a while to type a password. */
 #define INTERACTIVE_TIMEOUT_USEC (5 * 60 * 1000000ULL)
+/* An answer its call never came back for (the handler refused it before
+ * asking again, say a group turned busy) is dropped after this long. */
+#define STALE_ANSWER_USEC (60 * 1000000ULL)
 
 typedef enum QueryState {
         QUERY_PENDING,
@@ -29,7 +33,8 @@ typedef struct Query {
         char *action;
         sd_bus_slot *slot; /* the pending CheckAuthorization */
         QueryState state;
-        sd_bus_error error; /* why, when denied */
+        uint64_t decided_usec; /* CLOCK_MONOTONIC */
+        sd_bus_error error;    /* why, when denied */
         struct Query *next;
 } Query;
 
@@ -48,6 +53,14 @@ static Query *query_free(Query *q)
         free(q->action);
         free(q);
         return NULL;
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void query_unlink(Query *q)
@@ -124,6 +137,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         int authorized = 0, challenge = 0, r;
 
         q->slot = sd_bus_slot_unref(q->slot);
+        q->decided_usec = now_usec();
         if (!e) {
                 r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
                 if (r >= 0)
@@ -186,6 +200,20 @@ static int ask_polkit(Authorizer *a, Query *q, const AuthDetails *details)
                                  interactive ? INTERACTIVE_TIMEOUT_USEC : 0);
 }
 
+static void drop_stale_answers(Authorizer *a)
+{
+        uint64_t now = now_usec();
+
+        for (Query **p = &a->queries; *p;) {
+                Query *q = *p;
+                if (q->state != QUERY_PENDING && now - q->decided_usec > STALE_ANSWER_USEC) {
+                        *p = q->next;
+                        query_free(q);
+                } else
+                        p = &q->next;
+        }
+}
+
 static Query *find_query(Authorizer *a, sd_bus_message *msg, const char *action)
 {
         for (Query *q = a->queries; q; q = q->next)
@@ -210,9 +238,11 @@ int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const Auth
               sd_bus_error *error)
 {
         _cleanup_free_ Query *q = NULL;
-        Query *asked = find_query(a, msg, action);
+        Query *asked;
         int r;
 
+        drop_stale_answers(a);
+        asked = find_query(a, msg, action);
         if (asked && asked->state != QUERY_PENDING)
                 return take_answer(asked, error);
         if (asked)

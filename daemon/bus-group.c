@@ -5,6 +5,7 @@
 
 #include "bus-names.h"
 #include "macro.h"
+#include "number.h"
 #include "manager.h"
 
 /* io.github.vfiod1.Group: one object per IOMMU group, path .../group/<id>. */
@@ -16,18 +17,11 @@ int bus_group_path(int id, char **ret)
 
 static int parse_group_path(const char *path, int *ret)
 {
-        const char *s;
-        char *end;
-        long id;
+        const char *prefix = VFIOD_GROUP_PATH_PREFIX "/";
+        uint64_t id;
 
-        if (strncmp(path, VFIOD_GROUP_PATH_PREFIX "/", strlen(VFIOD_GROUP_PATH_PREFIX "/")) != 0)
-                return -EINVAL;
-        s = path + strlen(VFIOD_GROUP_PATH_PREFIX "/");
-        if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-                return -EINVAL;
-        errno = 0;
-        id = strtol(s, &end, 10);
-        if (errno != 0 || *end != '\0' || id > INT32_MAX)
+        if (strncmp(path, prefix, strlen(prefix)) != 0 ||
+            parse_canonical_u64(path + strlen(prefix), INT32_MAX, &id) < 0)
                 return -EINVAL;
         *ret = (int)id;
         return 0;

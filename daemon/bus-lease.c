@@ -7,6 +7,7 @@
 #include "authorization.h"
 #include "bus-names.h"
 #include "macro.h"
+#include "number.h"
 #include "manager.h"
 
 /* io.github.vfiod1.Lease: one object per lease, path .../lease/<id>. */
@@ -19,18 +20,13 @@ int bus_lease_path(const Lease *l, char **ret)
 static int find_lease(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                       sd_bus_error *error)
 {
+        const char *prefix = VFIOD_LEASE_PATH_PREFIX "/";
         Manager *m = userdata;
-        const char *s = path + strlen(VFIOD_LEASE_PATH_PREFIX "/");
-        unsigned long long id;
-        char *end;
+        uint64_t id;
         Lease *l;
 
-        if (strncmp(path, VFIOD_LEASE_PATH_PREFIX "/", strlen(VFIOD_LEASE_PATH_PREFIX "/")) != 0 || *s < '1' ||
-            *s > '9')
-                return 0;
-        errno = 0;
-        id = strtoull(s, &end, 10);
-        if (errno != 0 || *end != '\0')
+        if (strncmp(path, prefix, strlen(prefix)) != 0 ||
+            parse_canonical_u64(path + strlen(prefix), UINT64_MAX, &id) < 0)
                 return 0;
         l = leases_find_id(m->leases, id);
         if (!l)

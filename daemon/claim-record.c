@@ -10,6 +10,7 @@
 #include "claim-record.h"
 #include "fs-util.h"
 #include "macro.h"
+#include "number.h"
 
 #define RECORD_MAGIC "vfiod-claim-record 1"
 #define RECORD_PREFIX "group-"
@@ -144,18 +145,12 @@ static int parse_phase(const char *s, ClaimPhase *ret)
 
 static int parse_group(const char *s, int *ret)
 {
-        char *end;
-        long v;
+        uint64_t v;
+        int r = parse_canonical_u64(s, INT32_MAX, &v);
 
-        /* Canonical decimal only: what vfiod writes, and nothing else. */
-        if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-                return -EINVAL;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno != 0 || *end != '\0' || v > 0x7fffffff)
-                return -EINVAL;
-        *ret = (int)v;
-        return 0;
+        if (r >= 0)
+                *ret = (int)v;
+        return r;
 }
 
 /* "ADDRESS DRIVER OVERRIDE", one space apart, where "-" stands for none. */

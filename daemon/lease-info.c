@@ -7,6 +7,7 @@
 
 #include "lease-info.h"
 #include "macro.h"
+#include "number.h"
 
 static const char *const mode_names[_LEASE_MODE_MAX] = {
         [LEASE_MODE_NONE] = "none",
@@ -78,22 +79,6 @@ int lease_info_format(const LeaseInfo *l, char **ret)
         return 0;
 }
 
-/* Canonical decimal only, as written. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
-{
-        char *end;
-        unsigned long long v;
-
-        if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || *end != '\0' || v > max)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 int lease_info_parse(const char *s, LeaseInfo *ret)
 {
         _cleanup_free_ char *copy = strdup(s);
@@ -108,11 +93,11 @@ int lease_info_parse(const char *s, LeaseInfo *ret)
                 if (!field[i] || !*field[i])
                         return -EINVAL;
         }
-        if (rest || parse_u64(field[0], UINT64_MAX, &l.id) < 0 || l.id == 0 ||
-            parse_u64(field[1], UINT32_MAX, &uid) < 0 || parse_u64(field[2], UINT32_MAX, &pid) < 0 ||
+        if (rest || parse_canonical_u64(field[0], UINT64_MAX, &l.id) < 0 || l.id == 0 ||
+            parse_canonical_u64(field[1], UINT32_MAX, &uid) < 0 || parse_canonical_u64(field[2], UINT32_MAX, &pid) < 0 ||
             lease_mode_from_string(field[3], &l.mode) < 0 ||
             lease_lifetime_from_string(field[4], &l.lifetime) < 0 ||
-            parse_u64(field[6], UINT64_MAX, &l.since_usec) < 0)
+            parse_canonical_u64(field[6], UINT64_MAX, &l.since_usec) < 0)
                 return -EINVAL;
         l.uid = uid;
         l.pid = pid;
