@@ -242,7 +242,10 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
                 return r;
         req->manager = m;
         req->msg = msg;
-        r = engine_claim(m->engine, g->id, addresses, n, &(EngineClaimOptions){ .force = o->force, .lease = lease },
+        r = engine_claim(m->engine, g->id, addresses, n,
+                         &(EngineClaimOptions){ .force = o->force,
+                                                .lease = lease,
+                                                .settle_node = o->mode == LEASE_MODE_CHOWN },
                          on_claim_done, req);
         if (r == -EBUSY)
                 return group_busy_error(m, g, error);

@@ -328,6 +328,7 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const E
         if (!job)
                 return -ENOMEM;
         job->t.force = o->force;
+        job->t.settle_node = o->settle_node;
         r = claim_record_new(group, &job->t.record);
         if (r >= 0)
                 r = claim_record_set_lease(job->t.record, o->lease);

@@ -50,6 +50,7 @@ int engine_recover(Engine *e);
 typedef struct EngineClaimOptions {
         bool force;        /* past the safety checks */
         const char *lease; /* who holds it, kept in the record; NULL: nobody */
+        bool settle_node;  /* wait until udev is done with /dev/vfio/<group> */
 } EngineClaimOptions;
 
 /* -EBUSY when the group is held or moving. addresses: its endpoints. */

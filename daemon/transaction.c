@@ -225,7 +225,11 @@ static int step_wait_for_node(Run *run, ClaimedDevice *unused)
         snprintf(node, sizeof(node), "/dev/vfio/%d", run->t->record->group);
         snprintf(sysname, sizeof(sysname), "%d", run->t->record->group);
         r = wait_for_path(node, run->t->wait_timeout_usec);
-        return r < 0 ? r : wait_for_udev("vfio", sysname, run->t->wait_timeout_usec);
+        /* Only a node about to change owner must wait for udev, which
+         * would set owner and mode back otherwise. */
+        if (r < 0 || !run->t->settle_node)
+                return r;
+        return wait_for_udev("vfio", sysname, run->t->wait_timeout_usec);
 }
 
 static int step_commit(Run *run, ClaimedDevice *unused)

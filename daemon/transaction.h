@@ -32,6 +32,7 @@ struct Transaction {
         ClaimRecord *record; /* claim: the endpoints; release, restore: the saved record */
         int claims_dir_fd;
         bool force;                 /* claim even what the host uses */
+        bool settle_node;           /* claim: wait until udev is done with the node */
         uint64_t wait_timeout_usec; /* for a driver or a node to appear */
         /* Called in the worker as each step starts, with "STEP ADDRESS". */
         void (*on_step)(Transaction *t, const char *step);
