@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs-util.h"
@@ -49,4 +51,19 @@ int readlink_basename(const char *path, char **ret)
         slash = strrchr(target, '/');
         *ret = strdup(slash ? slash + 1 : target);
         return *ret ? 0 : -ENOMEM;
+}
+
+int open_private_dir(const char *parent, const char *name)
+{
+        char path[PATH_MAX];
+        int fd;
+
+        if (mkdir(parent, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        if (snprintf(path, sizeof(path), "%s/%s", parent, name) >= (int)sizeof(path))
+                return -ENAMETOOLONG;
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? -errno : fd;
 }

@@ -11,3 +11,7 @@ char *read_full_fd(int fd);
 /* The last component of the symlink at path: a driver's or an IOMMU
  * group's name. *ret is NULL when there is no such link (returns 0). */
 int readlink_basename(const char *path, char **ret);
+
+/* parent/name, made (with parent) mode 0700 when missing, opened as a
+ * directory: vfiod's state is root's alone. */
+int open_private_dir(const char *parent, const char *name);

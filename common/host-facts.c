@@ -12,6 +12,7 @@
 #include "diagnosis.h"
 #include "fs-util.h"
 #include "macro.h"
+#include "number.h"
 
 /* Reads what diagnosis.c judges from /proc, /sys and /dev. Nothing here
  * needs privileges, so `doctor` runs it without the daemon too. The
@@ -78,12 +79,11 @@ static int read_groups(HostFacts *f)
                 return 0;
         while (r >= 0 && (de = readdir(d))) {
                 GroupFacts *g;
-                char *end;
-                long id = strtol(de->d_name, &end, 10);
+                int id;
 
-                if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end != '\0')
+                if (parse_group_id(de->d_name, &id) < 0)
                         continue;
-                r = host_facts_add_group(f, (int)id, &g);
+                r = host_facts_add_group(f, id, &g);
                 if (r >= 0)
                         r = read_group(de->d_name, g);
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "number.h"
 
@@ -17,4 +18,30 @@ int parse_canonical_u64(const char *s, uint64_t max, uint64_t *ret)
                 return -EINVAL;
         *ret = v;
         return 0;
+}
+
+int parse_group_id(const char *s, int *ret)
+{
+        uint64_t v;
+        int r = parse_canonical_u64(s, INT32_MAX, &v);
+
+        if (r >= 0)
+                *ret = (int)v;
+        return r;
+}
+
+int string_table_lookup(const char *const *table, size_t n, const char *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (table[i] && strcmp(table[i], s) == 0)
+                        return (int)i;
+        return -EINVAL;
+}
+
+uint64_t now_usec(clockid_t clock)
+{
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }

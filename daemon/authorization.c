@@ -8,6 +8,7 @@
 #include "bus-names.h"
 #include "log.h"
 #include "macro.h"
+#include "number.h"
 
 #define POLKIT_NAME "org.freedesktop.PolicyKit1"
 #define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
@@ -53,14 +54,6 @@ static Query *query_free(Query *q)
         free(q->action);
         free(q);
         return NULL;
-}
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void query_unlink(Query *q)
@@ -137,7 +130,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         int authorized = 0, challenge = 0, r;
 
         q->slot = sd_bus_slot_unref(q->slot);
-        q->decided_usec = now_usec();
+        q->decided_usec = now_usec(CLOCK_MONOTONIC);
         if (!e) {
                 r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
                 if (r >= 0)
@@ -202,7 +195,7 @@ static int ask_polkit(Authorizer *a, Query *q, const AuthDetails *details)
 
 static void drop_stale_answers(Authorizer *a)
 {
-        uint64_t now = now_usec();
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
 
         for (Query **p = &a->queries; *p;) {
                 Query *q = *p;

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "number.h"
 
 /* Claim and release of whole IOMMU groups on the bus: the checks at the
  * edge, polkit, then the engine, whose answer comes back asynchronously
@@ -196,7 +197,6 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo *l, sd_bus_error *error)
 {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        struct timespec now;
         uid_t uid;
         pid_t pid;
         int r;
@@ -212,9 +212,8 @@ static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo
                 return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                         "Persistent leases are for root: hold the lease by your connection or a "
                                         "guard fd ('vfioctl-client claim ADDR -- COMMAND').");
-        clock_gettime(CLOCK_REALTIME, &now);
         *l = (LeaseInfo){ .uid = uid, .pid = pid, .mode = o->mode, .lifetime = o->lifetime,
-                          .since_usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000 };
+                          .since_usec = now_usec(CLOCK_REALTIME) };
         if (o->lifetime == LEASE_LIFETIME_CONNECTION)
                 snprintf(l->holder, sizeof(l->holder), "%s", strempty(sd_bus_message_get_sender(msg)));
         return 0;

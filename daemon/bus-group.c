@@ -18,13 +18,10 @@ int bus_group_path(int id, char **ret)
 static int parse_group_path(const char *path, int *ret)
 {
         const char *prefix = VFIOD_GROUP_PATH_PREFIX "/";
-        uint64_t id;
 
-        if (strncmp(path, prefix, strlen(prefix)) != 0 ||
-            parse_canonical_u64(path + strlen(prefix), INT32_MAX, &id) < 0)
+        if (strncmp(path, prefix, strlen(prefix)) != 0)
                 return -EINVAL;
-        *ret = (int)id;
-        return 0;
+        return parse_group_id(path + strlen(prefix), ret);
 }
 
 static int find_group(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,

@@ -10,25 +10,18 @@
 #include "macro.h"
 #include "manager.h"
 #include "memlock.h"
+#include "number.h"
 #include "size.h"
 
 /* Manager.RaiseMemlockLimit: the caller's own RLIMIT_MEMLOCK, up to the cap
  * of limits.conf. */
-
-static uint64_t clock_usec(clockid_t clock)
-{
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* When the call reached the daemon, in CLOCK_BOOTTIME: the caller existed
  * then. From the message's receive time, which a second dispatch after
  * polkit answered does not move. */
 static uint64_t request_time(sd_bus_message *msg)
 {
-        uint64_t now = clock_usec(CLOCK_BOOTTIME), received, mono = clock_usec(CLOCK_MONOTONIC);
+        uint64_t now = now_usec(CLOCK_BOOTTIME), received, mono = now_usec(CLOCK_MONOTONIC);
 
         if (sd_bus_message_get_monotonic_usec(msg, &received) < 0 || received > mono)
                 return now;

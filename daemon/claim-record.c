@@ -135,22 +135,12 @@ int claim_record_format(const ClaimRecord *r, char **ret)
 
 static int parse_phase(const char *s, ClaimPhase *ret)
 {
-        for (ClaimPhase p = 0; p < _CLAIM_PHASE_MAX; p++)
-                if (streq(s, phase_names[p])) {
-                        *ret = p;
-                        return 0;
-                }
-        return -EINVAL;
-}
+        int p = string_table_lookup(phase_names, _CLAIM_PHASE_MAX, s);
 
-static int parse_group(const char *s, int *ret)
-{
-        uint64_t v;
-        int r = parse_canonical_u64(s, INT32_MAX, &v);
-
-        if (r >= 0)
-                *ret = (int)v;
-        return r;
+        if (p < 0)
+                return p;
+        *ret = p;
+        return 0;
 }
 
 /* "ADDRESS DRIVER OVERRIDE", one space apart, where "-" stands for none. */
@@ -195,7 +185,7 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line)
         value = line + strlen(want);
         switch (lineno) {
         case 1:
-                return parse_group(value, &r->group);
+                return parse_group_id(value, &r->group);
         case 2:
                 return parse_phase(value, &r->phase);
         case 3:
@@ -319,7 +309,7 @@ int claim_record_list(int dir_fd, int **ret, size_t *n)
         while ((de = readdir(dir))) {
                 int *a;
                 if (strncmp(de->d_name, RECORD_PREFIX, strlen(RECORD_PREFIX)) != 0 ||
-                    parse_group(de->d_name + strlen(RECORD_PREFIX), &id) < 0)
+                    parse_group_id(de->d_name + strlen(RECORD_PREFIX), &id) < 0)
                         continue;
                 a = reallocarray(ids, count + 1, sizeof(*a));
                 if (!a) {

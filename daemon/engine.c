@@ -2,16 +2,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
+#include "fs-util.h"
 #include "log.h"
 #include "macro.h"
 
@@ -431,21 +430,6 @@ int engine_recover(Engine *e)
         return 0;
 }
 
-/* The state directory is root's alone: the records decide what is rebound. */
-static int open_claims_dir(const char *state_dir)
-{
-        char path[PATH_MAX];
-        int fd;
-
-        if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        snprintf(path, sizeof(path), "%s/claims", state_dir);
-        if (mkdir(path, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        return fd < 0 ? -errno : fd;
-}
-
 int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, EngineChangeFn on_change,
                void *userdata, Engine **ret)
 {
@@ -454,7 +438,7 @@ int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_use
 
         if (!e)
                 return -ENOMEM;
-        r = open_claims_dir(state_dir);
+        r = open_private_dir(state_dir, "claims");
         if (r < 0) {
                 free(e);
                 return r;

@@ -21,14 +21,6 @@ static const char *const lifetime_names[_LEASE_LIFETIME_MAX] = {
         [LEASE_LIFETIME_PERSISTENT] = "persistent",
 };
 
-static int lookup(const char *const *names, int n, const char *s)
-{
-        for (int i = 0; i < n; i++)
-                if (streq(names[i], s))
-                        return i;
-        return -EINVAL;
-}
-
 const char *lease_mode_to_string(LeaseMode m)
 {
         return m < _LEASE_MODE_MAX ? mode_names[m] : NULL;
@@ -36,7 +28,7 @@ const char *lease_mode_to_string(LeaseMode m)
 
 int lease_mode_from_string(const char *s, LeaseMode *ret)
 {
-        int i = lookup(mode_names, _LEASE_MODE_MAX, s);
+        int i = string_table_lookup(mode_names, _LEASE_MODE_MAX, s);
         if (i < 0)
                 return i;
         *ret = i;
@@ -50,7 +42,7 @@ const char *lease_lifetime_to_string(LeaseLifetime l)
 
 int lease_lifetime_from_string(const char *s, LeaseLifetime *ret)
 {
-        int i = lookup(lifetime_names, _LEASE_LIFETIME_MAX, s);
+        int i = string_table_lookup(lifetime_names, _LEASE_LIFETIME_MAX, s);
         if (i < 0)
                 return i;
         *ret = i;

@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "lease.h"
 #include "log.h"
 #include "macro.h"
@@ -197,23 +197,11 @@ bool leases_follow_holders(const Leases *ls)
         return false;
 }
 
-static int open_guards_dir(const char *state_dir)
-{
-        char path[PATH_MAX];
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/guards", state_dir);
-        if (mkdir(path, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        return fd < 0 ? -errno : fd;
-}
-
 int leases_new(sd_event *event, sd_bus *bus, const char *state_dir, LeaseGoneFn on_gone, void *userdata,
                Leases **ret)
 {
         Leases *ls;
-        int fd = open_guards_dir(state_dir);
+        int fd = open_private_dir(state_dir, "guards");
 
         if (fd < 0)
                 return fd;

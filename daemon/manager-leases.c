@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "number.h"
 
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
@@ -158,26 +159,20 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
         Manager *m = userdata;
         sd_device_action_t action;
         const char *sysname;
-        char *end;
-        long group;
         Lease *l;
-        int r;
+        int group, r;
 
         if (sd_device_get_action(device, &action) < 0 || action != SD_DEVICE_ADD ||
-            sd_device_get_sysname(device, &sysname) < 0)
+            sd_device_get_sysname(device, &sysname) < 0 || parse_group_id(sysname, &group) < 0)
                 return 0;
-        errno = 0;
-        group = strtol(sysname, &end, 10);
-        if (errno != 0 || *end != '\0' || end == sysname || group < 0 || group > INT32_MAX)
-                return 0;
-        l = leases_find_group(m->leases, (int)group);
+        l = leases_find_group(m->leases, group);
         if (l && l->info.mode == LEASE_MODE_CHOWN) {
-                r = handover_chown((int)group, l->info.uid);
+                r = handover_chown(group, l->info.uid);
                 if (r < 0)
-                        log_error("Cannot give /dev/vfio/%ld back to uid %" PRIu32 ": %s", group, l->info.uid,
+                        log_error("Cannot give /dev/vfio/%d back to uid %" PRIu32 ": %s", group, l->info.uid,
                                   strerror(-r));
                 else
-                        log_info("/dev/vfio/%ld was made anew: uid %" PRIu32 " owns it again.", group,
+                        log_info("/dev/vfio/%d was made anew: uid %" PRIu32 " owns it again.", group,
                                  l->info.uid);
         }
         return 0;

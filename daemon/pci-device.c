@@ -6,6 +6,7 @@
 
 #include "fs-util.h"
 #include "macro.h"
+#include "number.h"
 #include "pci-class.h"
 #include "pci-device.h"
 
@@ -52,8 +53,6 @@ static int read_link_basename(sd_device *d, const char *attr, char **ret)
 static int read_iommu_group(sd_device *d, int *ret)
 {
         _cleanup_free_ char *group = NULL;
-        char *end;
-        long n;
         int r;
 
         r = read_link_basename(d, "iommu_group", &group);
@@ -63,12 +62,7 @@ static int read_iommu_group(sd_device *d, int *ret)
                 *ret = PCI_IOMMU_GROUP_NONE;
                 return 0;
         }
-        errno = 0;
-        n = strtol(group, &end, 10);
-        if (errno != 0 || end == group || *end != '\0' || n < 0 || n > INT32_MAX)
-                return -EBADMSG;
-        *ret = (int)n;
-        return 0;
+        return parse_group_id(group, ret) < 0 ? -EBADMSG : 0;
 }
 
 /* driver_override reads "(null)" when unset. */

@@ -13,6 +13,7 @@
 
 #include "fs-util.h"
 #include "macro.h"
+#include "number.h"
 #include "sysfs-pci.h"
 
 #define PCI_DEVICES "/sys/bus/pci/devices/"
@@ -96,26 +97,19 @@ int sysfs_pci_bind(const char *address, const char *driver)
         return write_attribute(path, address);
 }
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Polls, from 1 ms doubling to 32 ms: synchronous drivers are there at the
  * first look, asynchronous ones within a few polls. sysfs links offer no
  * notification to wait on. */
 static int poll_until(int (*test)(const void *arg), const void *arg, uint64_t timeout_usec)
 {
-        uint64_t deadline = now_usec() + timeout_usec, delay = 1000;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec, delay = 1000;
         int r;
 
         for (;;) {
                 r = test(arg);
                 if (r != 0)
                         return r < 0 ? r : 0;
-                if (now_usec() >= deadline)
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return -ETIMEDOUT;
                 usleep(delay);
                 if (delay < 32000)
