@@ -90,15 +90,19 @@ Authorizer *authorizer_free(Authorizer *a)
         return NULL;
 }
 
-int bus_sender_is_root(sd_bus_message *msg)
+int bus_sender_euid(sd_bus_message *msg, uid_t *ret)
 {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
-        int r;
+        int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
 
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
+        return r < 0 ? r : sd_bus_creds_get_euid(creds, ret);
+}
+
+int bus_sender_is_root(sd_bus_message *msg)
+{
+        uid_t uid;
+        int r = bus_sender_euid(msg, &uid);
+
         return r < 0 ? r : uid == 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 /* Asks polkit whether the sender of a method call may do an action, over
@@ -28,5 +29,7 @@ Authorizer *authorizer_free(Authorizer *a);
 int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const AuthDetails *details,
               sd_bus_error *error);
 
-/* Whether the sender is root: what needs no polkit question at all. */
+/* The sender's effective uid, and whether it is root: what needs no polkit
+ * question at all. */
+int bus_sender_euid(sd_bus_message *msg, uid_t *ret);
 int bus_sender_is_root(sd_bus_message *msg);

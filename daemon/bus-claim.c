@@ -29,29 +29,9 @@ typedef struct ClaimRequest {
         LeaseInfo lease;
 } ClaimRequest;
 
-static int read_string_option(sd_bus_message *msg, const char *key, const char *values, int (*parse)(const char *, void *),
-                              void *ret, sd_bus_error *error)
-{
-        const char *s;
-
-        if (sd_bus_message_read(msg, "v", "s", &s) < 0 || parse(s, ret) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' is one of %s.", key,
-                                         values);
-        return 0;
-}
-
-static int parse_mode(const char *s, void *ret)
-{
-        return lease_mode_from_string(s, ret);
-}
-
-static int parse_lifetime(const char *s, void *ret)
-{
-        return lease_lifetime_from_string(s, ret);
-}
-
 static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd_bus_error *error)
 {
+        const char *s;
         int force;
 
         if (streq(key, "force")) {
@@ -60,11 +40,19 @@ static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd
                 o->force = force;
                 return 0;
         }
-        if (streq(key, "mode"))
-                return read_string_option(msg, key, "'fd', 'chown' and 'none'", parse_mode, &o->mode, error);
-        if (streq(key, "lifetime"))
-                return read_string_option(msg, key, "'connection', 'guard-fd' and 'persistent'", parse_lifetime,
-                                          &o->lifetime, error);
+        if (streq(key, "mode")) {
+                if (sd_bus_message_read(msg, "v", "s", &s) < 0 || lease_mode_from_string(s, &o->mode) < 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "Option 'mode' is one of 'fd', 'chown' and 'none'.");
+                return 0;
+        }
+        if (streq(key, "lifetime")) {
+                if (sd_bus_message_read(msg, "v", "s", &s) < 0 || lease_lifetime_from_string(s, &o->lifetime) < 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "Option 'lifetime' is one of 'connection', 'guard-fd' and "
+                                                "'persistent'.");
+                return 0;
+        }
         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                  "Unknown option '%.64s': the known ones are 'mode', 'lifetime' and 'force'.", key);
 }
@@ -194,7 +182,7 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 }
 
 /* Who asks, for the lease: uid, pid, unique name. */
-static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo *l, sd_bus_error *error)
+static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo *l)
 {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
@@ -208,10 +196,6 @@ static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo
                 r = sd_bus_creds_get_pid(creds, &pid);
         if (r < 0)
                 return r;
-        if (o->lifetime == LEASE_LIFETIME_PERSISTENT && uid != 0)
-                return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                        "Persistent leases are for root: hold the lease by your connection or a "
-                                        "guard fd ('vfioctl-client claim ADDR -- COMMAND').");
         *l = (LeaseInfo){ .uid = uid, .pid = pid, .mode = o->mode, .lifetime = o->lifetime,
                           .since_usec = now_usec(CLOCK_REALTIME) };
         if (o->lifetime == LEASE_LIFETIME_CONNECTION)
@@ -228,7 +212,7 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
 
         if (!req)
                 return -ENOMEM;
-        r = describe_caller(msg, o, &req->lease, error);
+        r = describe_caller(msg, o, &req->lease);
         if (r < 0)
                 return r;
         req->lease.id = leases_next_id(m->leases);
@@ -269,9 +253,15 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
         if (!asked)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
                                          "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
-        /* Busy is said before polkit asks anyone for a password. */
+        /* What polkit cannot allow is refused before it asks anyone for a
+         * password: a busy group, a persistent lease for other than root. */
         if (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE)
                 return group_busy_error(m, g, error);
+        if (o->lifetime == LEASE_LIFETIME_PERSISTENT && (r = bus_sender_is_root(msg)) <= 0)
+                return r < 0 ? r
+                             : sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                                "Persistent leases are for root: hold the lease by your connection "
+                                                "or a guard fd ('vfioctl-client claim ADDR -- COMMAND').");
         fill_details(asked, g->id, ids, &details);
         r = authorize(m->authorizer, msg, o->force ? VFIOD_ACTION_CLAIM_HOST_CRITICAL : VFIOD_ACTION_CLAIM,
                       &details, error);

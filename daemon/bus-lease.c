@@ -88,14 +88,11 @@ static int property_holder(sd_bus *bus, const char *path, const char *interface,
  * may, root may, anyone else needs release-any. */
 int bus_release_lease(Manager *m, sd_bus_message *msg, Lease *l, sd_bus_error *error)
 {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         char group[16];
         uid_t uid;
         int r;
 
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
+        r = bus_sender_euid(msg, &uid);
         if (r < 0)
                 return r;
         if (uid != l->info.uid) {

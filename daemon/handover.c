@@ -34,7 +34,7 @@ int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd)
 
 /* Through an O_PATH fd checked to be a character device: only ever the
  * group node, never what a path might have been swapped for. */
-static int set_owner(int group, uid_t uid)
+int handover_chown(int group, uid_t uid)
 {
         char path[64], fdpath[64];
         _cleanup_close_ int fd = -1;
@@ -48,6 +48,8 @@ static int set_owner(int group, uid_t uid)
                 return -errno;
         if (!S_ISCHR(st.st_mode))
                 return -ENOTTY;
+        if (st.st_uid == uid && st.st_gid == 0 && (st.st_mode & 07777) == 0600)
+                return 0;
         /* The mode is set while root owns the node, so that vfiod needs no
          * CAP_FOWNER: before giving it away, after taking it back. chmod
          * has no AT_EMPTY_PATH: it goes through the fd's /proc link. */
@@ -58,17 +60,12 @@ static int set_owner(int group, uid_t uid)
                 return -errno;
         if (st.st_uid != 0 && uid == 0 && chmod(fdpath, 0600) < 0)
                 return -errno;
-        return 0;
-}
-
-int handover_chown(int group, uid_t uid)
-{
-        return set_owner(group, uid);
+        return 1;
 }
 
 int handover_restore_owner(int group)
 {
-        int r = set_owner(group, 0);
+        int r = handover_chown(group, 0);
         /* Gone with the release already: nothing left to give back. */
         return r == -ENOENT ? 0 : r;
 }

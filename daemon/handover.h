@@ -10,6 +10,7 @@
 /* The group's fd and a fresh container fd from /dev/vfio/vfio. */
 int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd);
 
-/* /dev/vfio/<group> owned by uid, mode 0600; root's again on restore. */
+/* /dev/vfio/<group> owned by uid, mode 0600: 1 when that took a change, 0
+ * when it was so already. Root's again on restore. */
 int handover_chown(int group, uid_t uid);
 int handover_restore_owner(int group);

@@ -53,18 +53,22 @@ static int on_guard(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
-static int name_has_owner(sd_bus *bus, const char *name)
+static int on_name_has_owner(sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int has, r;
+        Lease *l = userdata;
+        int has;
 
-        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                               "NameHasOwner", NULL, &reply, "s", name);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "b", &has);
-        return r < 0 ? r : has;
+        l->holder_check = sd_bus_slot_unref(l->holder_check);
+        /* An error tells nothing of the holder; the track still follows it. */
+        if (!sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "b", &has) > 0 && !has)
+                holder_gone(l, "holder-disconnected");
+        return 0;
 }
 
+/* The track hears of the name going away from now on; whether it is gone
+ * already (a caller that left during its claim, a holder that left while
+ * vfiod was down), the bus answers, asked after the track's match so that
+ * no moment falls between the two. */
 static int track_connection(Lease *l)
 {
         int r;
@@ -72,11 +76,11 @@ static int track_connection(Lease *l)
         r = sd_bus_track_new(l->leases->bus, &l->track, on_track_empty, l);
         if (r >= 0)
                 r = sd_bus_track_add_name(l->track, l->info.holder);
-        /* The match is in place before the daemon's answer to this comes:
-         * a name gone before then is seen here, one gone after by the track. */
         if (r >= 0)
-                r = name_has_owner(l->leases->bus, l->info.holder);
-        return r < 0 ? r : r == 0 ? -ESRCH : 0;
+                r = sd_bus_call_method_async(l->leases->bus, &l->holder_check, "org.freedesktop.DBus",
+                                             "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+                                             on_name_has_owner, l, "s", l->info.holder);
+        return r;
 }
 
 /* Opens the FIFO's read end and watches it. The kernel reports a hangup
@@ -143,6 +147,15 @@ int lease_resume(Leases *ls, const LeaseInfo *info, Lease **ret)
         return lease_start(ls, info, false, NULL, ret);
 }
 
+/* Stops following the holder; the FIFO stays. */
+static void lease_free(Lease *l)
+{
+        sd_bus_slot_unref(l->holder_check);
+        sd_bus_track_unref(l->track);
+        sd_event_source_disable_unref(l->guard);
+        free(l);
+}
+
 void lease_remove(Lease *l)
 {
         char name[48];
@@ -154,13 +167,11 @@ void lease_remove(Lease *l)
                         *p = l->next;
                         break;
                 }
-        sd_bus_track_unref(l->track);
-        sd_event_source_disable_unref(l->guard);
         if (l->info.lifetime == LEASE_LIFETIME_GUARD_FD) {
                 guard_name(l, name, sizeof(name));
                 (void)unlinkat(l->leases->guards_dir_fd, name, 0);
         }
-        free(l);
+        lease_free(l);
 }
 
 uint64_t leases_next_id(Leases *ls)
@@ -228,9 +239,7 @@ Leases *leases_free(Leases *ls)
         while (ls->first) {
                 Lease *l = ls->first;
                 ls->first = l->next;
-                sd_bus_track_unref(l->track);
-                sd_event_source_disable_unref(l->guard);
-                free(l);
+                lease_free(l);
         }
         close(ls->guards_dir_fd);
         sd_bus_unref(ls->bus);

@@ -19,8 +19,9 @@ typedef struct Lease Lease;
 struct Lease {
         LeaseInfo info;
         Leases *leases;
-        sd_bus_track *track;    /* connection leases */
-        sd_event_source *guard; /* guard-fd leases: the FIFO's read end */
+        sd_bus_track *track;        /* connection leases */
+        sd_bus_slot *holder_check; /* connection leases: is the holder there yet? */
+        sd_event_source *guard;     /* guard-fd leases: the FIFO's read end */
         Lease *next;
 };
 
@@ -36,10 +37,11 @@ Leases *leases_free(Leases *ls);
 uint64_t leases_next_id(Leases *ls);
 
 /* Follows the holder of a new lease. For a guard-fd lease, *ret_guard_fd is
- * the fd for the caller (close it once sent). -ESRCH: the holder is already
- * gone. On failure nothing is kept. */
+ * the fd for the caller (close it once sent). A holder gone already is
+ * told through LeaseGoneFn, later. On failure nothing is kept. */
 int lease_add(Leases *ls, const LeaseInfo *info, int *ret_guard_fd, Lease **ret);
-/* The same for a lease read from a record at start: no new guard fd. */
+/* The same for a lease read from a record at start: no new guard fd.
+ * -ESRCH: its guard FIFO is gone. */
 int lease_resume(Leases *ls, const LeaseInfo *info, Lease **ret);
 /* Stops following the holder, removes the guard FIFO, frees the lease. */
 void lease_remove(Lease *l);

@@ -100,10 +100,6 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
         r = lease_add(m->leases, info, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
         if (r < 0) {
                 (void)release_group(m, info->group, NULL);
-                if (r == -ESRCH)
-                        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
-                                                 "The caller left before IOMMU group %d was claimed: released.",
-                                                 info->group);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
                                          strerror(-r));
@@ -142,7 +138,7 @@ static void resume_lease(int group, const char *text, void *userdata)
         r = lease_resume(m->leases, &info, &l);
         if (r < 0) {
                 log_info("Lease %" PRIu64 " of IOMMU group %d: %s; releasing the group.", info.id, group,
-                         r == -ESRCH ? "its holder left while vfiod was away" : strerror(-r));
+                         r == -ESRCH ? "its guard fd was closed while vfiod was away" : strerror(-r));
                 (void)release_group(m, group, NULL);
                 return;
         }
@@ -166,15 +162,14 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
             sd_device_get_sysname(device, &sysname) < 0 || parse_group_id(sysname, &group) < 0)
                 return 0;
         l = leases_find_group(m->leases, group);
-        if (l && l->info.mode == LEASE_MODE_CHOWN) {
-                r = handover_chown(group, l->info.uid);
-                if (r < 0)
-                        log_error("Cannot give /dev/vfio/%d back to uid %" PRIu32 ": %s", group, l->info.uid,
-                                  strerror(-r));
-                else
-                        log_info("/dev/vfio/%d was made anew: uid %" PRIu32 " owns it again.", group,
-                                 l->info.uid);
-        }
+        if (!l || l->info.mode != LEASE_MODE_CHOWN)
+                return 0;
+        /* The node of every claim comes by here too, already handed over. */
+        r = handover_chown(group, l->info.uid);
+        if (r < 0)
+                log_error("Cannot give /dev/vfio/%d back to uid %" PRIu32 ": %s", group, l->info.uid, strerror(-r));
+        else if (r > 0)
+                log_info("/dev/vfio/%d was made anew: uid %" PRIu32 " owns it again.", group, l->info.uid);
         return 0;
 }
 

@@ -11,7 +11,8 @@
 #include "macro.h"
 #include "memlock.h"
 
-int process_start_usec(pid_t pid, uint64_t *ret)
+/* When the process started, in CLOCK_BOOTTIME microseconds. */
+static int process_start_usec(pid_t pid, uint64_t *ret)
 {
         char path[64];
         _cleanup_free_ char *stat = NULL;

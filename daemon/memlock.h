@@ -15,6 +15,3 @@
  * *ret_limit: the soft limit in force afterwards. -ESRCH: the process is
  * gone. */
 int memlock_raise(pid_t pid, uint64_t started_before_usec, uint64_t bytes, uint64_t *ret_limit);
-
-/* When the process started, in CLOCK_BOOTTIME microseconds. */
-int process_start_usec(pid_t pid, uint64_t *ret);
