@@ -18,3 +18,18 @@ int bus_open(const char *address, sd_bus **ret)
         *ret = TAKE_PTR(bus);
         return 0;
 }
+
+int bus_add_object_tree(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
+                        sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerate, void *userdata)
+{
+        int r = sd_bus_add_fallback_vtable(bus, NULL, prefix, interface, vtable, find, userdata);
+
+        return r < 0 ? r : sd_bus_add_node_enumerator(bus, NULL, prefix, enumerate, userdata);
+}
+
+void strv_free(char **l)
+{
+        for (char **s = l; s && *s; s++)
+                free(*s);
+        free(l);
+}

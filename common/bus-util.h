@@ -5,3 +5,12 @@
 
 /* Connects to the bus at address, or to the system bus when it is NULL. */
 int bus_open(const char *address, sd_bus **ret);
+
+/* Objects under prefix with one interface: a fallback vtable whose find
+ * callback picks the object, and the enumerator that lists them. */
+int bus_add_object_tree(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
+                        sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerate, void *userdata);
+
+/* Frees a NULL-terminated array of strings, such as an enumerator's half
+ * built one (calloc'd, so unfilled entries are NULL). */
+void strv_free(char **l);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "bus-names.h"
+#include "bus-util.h"
 #include "macro.h"
 #include "manager.h"
 
@@ -41,9 +42,7 @@ static int enumerate_devices(sd_bus *bus, const char *prefix, void *userdata, ch
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 if (bus_device_path(device_model_device_at(m->model, i), &l[i]) < 0) {
-                        for (size_t j = 0; j < i; j++)
-                                free(l[j]);
-                        free(l);
+                        strv_free(l);
                         return -ENOMEM;
                 }
         *nodes = l;
@@ -133,11 +132,8 @@ static const sd_bus_vtable device_vtable[] = {
 
 int bus_device_register(Manager *m)
 {
-        int r = sd_bus_add_fallback_vtable(m->bus, NULL, VFIOD_DEVICE_PATH_PREFIX, VFIOD_DEVICE_INTERFACE,
-                                           device_vtable, find_device, m);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(m->bus, NULL, VFIOD_DEVICE_PATH_PREFIX, enumerate_devices, m);
+        return bus_add_object_tree(m->bus, VFIOD_DEVICE_PATH_PREFIX, VFIOD_DEVICE_INTERFACE, device_vtable,
+                                   find_device, enumerate_devices, m);
 }
 
 void bus_emit_claim_change(Manager *m, int group)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "bus-names.h"
+#include "bus-util.h"
 #include "macro.h"
 #include "number.h"
 #include "manager.h"
@@ -64,9 +65,7 @@ static int enumerate_groups(sd_bus *bus, const char *prefix, void *userdata, cha
                 return -ENOMEM;
         device_model_foreach_group(m->model, add_group_path, &l);
         if (l.error < 0) {
-                for (size_t i = 0; i < l.n; i++)
-                        free(l.paths[i]);
-                free(l.paths);
+                strv_free(l.paths);
                 return l.error;
         }
         *nodes = l.paths;
@@ -153,9 +152,6 @@ static const sd_bus_vtable group_vtable[] = {
 
 int bus_group_register(Manager *m)
 {
-        int r = sd_bus_add_fallback_vtable(m->bus, NULL, VFIOD_GROUP_PATH_PREFIX, VFIOD_GROUP_INTERFACE,
-                                           group_vtable, find_group, m);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(m->bus, NULL, VFIOD_GROUP_PATH_PREFIX, enumerate_groups, m);
+        return bus_add_object_tree(m->bus, VFIOD_GROUP_PATH_PREFIX, VFIOD_GROUP_INTERFACE, group_vtable,
+                                   find_group, enumerate_groups, m);
 }

@@ -6,6 +6,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "bus-util.h"
 #include "macro.h"
 #include "number.h"
 #include "manager.h"
@@ -49,9 +50,7 @@ static int enumerate_leases(sd_bus *bus, const char *prefix, void *userdata, cha
         n = 0;
         for (Lease *l = leases_first(m->leases); l; l = l->next)
                 if (bus_lease_path(l, &paths[n++]) < 0) {
-                        for (size_t i = 0; i < n; i++)
-                                free(paths[i]);
-                        free(paths);
+                        strv_free(paths);
                         return -ENOMEM;
                 }
         *nodes = paths;
@@ -126,11 +125,8 @@ static const sd_bus_vtable lease_vtable[] = {
 
 int bus_lease_register(Manager *m)
 {
-        int r = sd_bus_add_fallback_vtable(m->bus, NULL, VFIOD_LEASE_PATH_PREFIX, VFIOD_LEASE_INTERFACE,
-                                           lease_vtable, find_lease, m);
-        if (r < 0)
-                return r;
-        return sd_bus_add_node_enumerator(m->bus, NULL, VFIOD_LEASE_PATH_PREFIX, enumerate_leases, m);
+        return bus_add_object_tree(m->bus, VFIOD_LEASE_PATH_PREFIX, VFIOD_LEASE_INTERFACE, lease_vtable, find_lease,
+                                   enumerate_leases, m);
 }
 
 void bus_emit_lease_added(Manager *m, const Lease *l)
