@@ -50,6 +50,20 @@ pci_group() {
     link=$(readlink "/sys/bus/pci/devices/$1/iommu_group") && echo "${link##*/}"
 }
 
+# group_state N [PROPERTY]: what vfiod says of IOMMU group N (its State).
+group_state() {
+    busctl --system get-property io.github.vfiod1 "/io/github/vfiod1/group/$1" io.github.vfiod1.Group "${2:-State}" |
+        cut -d'"' -f2
+}
+
+# device_state ADDRESS: what vfiod says of the device (its State).
+device_state() {
+    local path
+    path=$(busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager GetDevice s "$1" |
+        cut -d'"' -f2) &&
+        busctl --system get-property io.github.vfiod1 "$path" io.github.vfiod1.Device State | cut -d'"' -f2
+}
+
 # The addresses in IOMMU group N, sorted, on one line.
 group_members() {
     ls "/sys/kernel/iommu_groups/$1/devices" | sort | xargs

@@ -6,10 +6,6 @@
 # and the safety rails that refuse what the host needs.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
-group_state() {
-    busctl --system get-property io.github.vfiod1 "/io/github/vfiod1/group/$1" io.github.vfiod1.Group State |
-        cut -d'"' -f2
-}
 net_ifaces() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | xargs; }
 
 # ---- edu: no original driver; vfio-pci is loaded on demand ----

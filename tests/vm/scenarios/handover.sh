@@ -13,10 +13,6 @@ as_alice()   { timeout 120 setpriv --reuid=alice --regid=alice --init-groups "$@
 # spawn_alice COMMAND...: in the background, $! its own pid.
 spawn_alice() { setpriv --reuid=alice --regid=alice --init-groups "$@" & }
 as_mallory() { timeout 60 setpriv --reuid=mallory --regid=mallory --init-groups "$@"; }
-group_state() {
-    busctl --system get-property io.github.vfiod1 "/io/github/vfiod1/group/$1" io.github.vfiod1.Group State |
-        cut -d'"' -f2
-}
 group_leased() { [ "$(group_state "$g")" = claimed ]; }
 group_back()   { [ "$(group_state "$g")" = unbound ] && [ "$(pci_driver "$edu")" = none ]; }
 # ms_until COMMAND...: milliseconds until COMMAND succeeds (polled), or 9999.

@@ -57,15 +57,13 @@ like "$(vfioctl-client doctor 2>&1)" "^ok +The IOMMU is enabled" "doctor's text 
 # A device rebound by hand: the daemon follows, with a signal.
 edu_path=$(busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager \
     GetDevice s "${VM_EDU_ADDR#0000:}" | cut -d'"' -f2)
+edu_on_vfio() { [ "$(device_state "$VM_EDU_ADDR")" = vfio ]; }
 dbus-monitor --system "type='signal',sender='io.github.vfiod1',path='$edu_path'" > /tmp/signals 2>&1 &
 monitor=$!
 sleep 1
 modprobe vfio-pci
 echo vfio-pci > /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override
 echo $VM_EDU_ADDR > /sys/bus/pci/drivers_probe
-edu_on_vfio() {
-    [ "$(busctl --system get-property io.github.vfiod1 "$edu_path" io.github.vfiod1.Device State)" = 's "vfio"' ]
-}
 check "vfiod follows edu onto vfio-pci" wait_for 10 edu_on_vfio
 check "a PropertiesChanged signal told of it" wait_for 10 grep -q 'string "vfio"' /tmp/signals
 kill $monitor

@@ -27,10 +27,6 @@ start_vfiod() {
     wait_for 20 vfiod_on_bus || diag "vfiod did not come up: $(tail -5 /tmp/vfiod.log)"
 }
 stop_vfiod() { kill "$vfiod_pid"; wait "$vfiod_pid"; }
-group_state() {
-    busctl --system get-property io.github.vfiod1 "/io/github/vfiod1/group/$1" io.github.vfiod1.Group "${2:-State}" |
-        cut -d'"' -f2
-}
 settled() { case $(group_state "$1") in claiming|releasing|stuck|"") return 1 ;; esac; }
 
 like "$("$VFIOD" --version)" "fault injection" "vfiod is built with -Dfault_injection=true"

@@ -31,14 +31,10 @@ like "$(systemctl show -P StatusText vfiod.service)" "^Serving [0-9]+ PCI device
 is "$(systemctl show -P NRestarts vfiod.service)" 0 "the watchdog never fired"
 
 # Under the unit's sandbox it still hears the kernel.
-edu_path=$(busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager \
-    GetDevice s "$VM_EDU_ADDR" | cut -d'"' -f2)
+edu_on_vfio() { [ "$(device_state "$VM_EDU_ADDR")" = vfio ]; }
 modprobe vfio-pci
 echo vfio-pci > /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override
 echo $VM_EDU_ADDR > /sys/bus/pci/drivers_probe
-edu_on_vfio() {
-    [ "$(busctl --system get-property io.github.vfiod1 "$edu_path" io.github.vfiod1.Device State)" = 's "vfio"' ]
-}
 check "vfiod under its unit follows edu onto vfio-pci" wait_for 10 edu_on_vfio
 echo > /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override
 echo $VM_EDU_ADDR > /sys/bus/pci/devices/$VM_EDU_ADDR/driver/unbind
