@@ -67,3 +67,30 @@ int open_private_dir(const char *parent, const char *name)
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         return fd < 0 ? -errno : fd;
 }
+
+int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mode)
+{
+        _cleanup_close_ int fd = -1;
+        char tmp[NAME_MAX + 1];
+        size_t len = strlen(text);
+        int e;
+
+        if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        /* The mode asked for, whatever the umask. */
+        if (fchmod(fd, mode) < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+                e = errno ? -errno : -EIO;
+                (void)unlinkat(dir_fd, tmp, 0);
+                return e;
+        }
+        if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+                e = -errno;
+                (void)unlinkat(dir_fd, tmp, 0);
+                return e;
+        }
+        /* The rename itself must be durable too. */
+        return fsync(dir_fd) < 0 ? -errno : 0;
+}

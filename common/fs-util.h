@@ -3,6 +3,8 @@
 
 /* Small file helpers for sysfs and procfs. */
 
+#include <sys/types.h>
+
 /* The whole file as a string, or NULL (errno set) when it cannot be read. */
 char *read_full_file(const char *path);
 /* The same for an open file, which it closes. */
@@ -15,3 +17,7 @@ int readlink_basename(const char *path, char **ret);
 /* parent/name, made (with parent) mode 0700 when missing, opened as a
  * directory: vfiod's state is root's alone. */
 int open_private_dir(const char *parent, const char *name);
+/* Replaces dir_fd/name with text durably: a temporary file, synced, renamed
+ * over the old one, the directory synced; a crash leaves the old content or
+ * the new, never half of either. */
+int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mode);

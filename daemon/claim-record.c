@@ -15,6 +15,7 @@
 #define RECORD_MAGIC "vfiod-claim-record 1"
 #define RECORD_PREFIX "group-"
 #define NONE "-" /* no driver, no override */
+#define HOST_CHOICE "*" /* whichever driver the kernel finds */
 
 static const char *const phase_names[_CLAIM_PHASE_MAX] = {
         [CLAIM_PHASE_CLAIMING] = "claiming",
@@ -74,7 +75,7 @@ static bool driver_name_is_valid(const char *s)
 {
         size_t n = strlen(s);
 
-        if (n == 0 || n >= CLAIM_RECORD_DRIVER_MAX || streq(s, NONE))
+        if (n == 0 || n >= CLAIM_RECORD_DRIVER_MAX || streq(s, NONE) || streq(s, HOST_CHOICE))
                 return false;
         return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
 }
@@ -112,6 +113,19 @@ int claim_record_add_device(ClaimRecord *r, const char *address, const char *dri
         return 0;
 }
 
+ClaimedDevice *claim_record_find_device(ClaimRecord *r, const char *address)
+{
+        for (size_t i = 0; i < r->n_devices; i++)
+                if (streq(r->devices[i].address, address))
+                        return &r->devices[i];
+        return NULL;
+}
+
+static const char *recorded_driver(const ClaimedDevice *d)
+{
+        return d->host_choice ? HOST_CHOICE : d->driver ?: NONE;
+}
+
 int claim_record_format(const ClaimRecord *r, char **ret)
 {
         _cleanup_free_ char *text = NULL;
@@ -124,8 +138,10 @@ int claim_record_format(const ClaimRecord *r, char **ret)
                 r->step[0] ? r->step : NONE);
         if (r->lease)
                 fprintf(f, "lease %s\n", r->lease);
+        if (r->reserved)
+                fprintf(f, "reserved\n");
         for (size_t i = 0; i < r->n_devices; i++)
-                fprintf(f, "device %s %s %s\n", r->devices[i].address, r->devices[i].driver ?: NONE,
+                fprintf(f, "device %s %s %s\n", r->devices[i].address, recorded_driver(&r->devices[i]),
                         r->devices[i].driver_override ?: NONE);
         if (fclose(f) != 0)
                 return -ENOMEM;
@@ -143,15 +159,24 @@ static int parse_phase(const char *s, ClaimPhase *ret)
         return 0;
 }
 
-/* "ADDRESS DRIVER OVERRIDE", one space apart, where "-" stands for none. */
+/* "ADDRESS DRIVER OVERRIDE", one space apart, where "-" stands for none
+ * and a driver "*" for the host's choice (with no override). */
 static int parse_device(ClaimRecord *r, char *s)
 {
         char *address = strsep(&s, " "), *driver = strsep(&s, " "), *override = strsep(&s, " ");
+        bool host_choice;
+        int e;
 
         if (!address || !driver || !override || s || !*driver || !*override)
                 return -EINVAL;
-        return claim_record_add_device(r, address, streq(driver, NONE) ? NULL : driver,
-                                       streq(override, NONE) ? NULL : override);
+        host_choice = streq(driver, HOST_CHOICE);
+        if (host_choice && !streq(override, NONE))
+                return -EINVAL;
+        e = claim_record_add_device(r, address, streq(driver, NONE) || host_choice ? NULL : driver,
+                                    streq(override, NONE) ? NULL : override);
+        if (e >= 0)
+                r->devices[r->n_devices - 1].host_choice = host_choice;
+        return e;
 }
 
 static int parse_step(ClaimRecord *r, const char *s)
@@ -168,7 +193,8 @@ static int parse_step(ClaimRecord *r, const char *s)
 }
 
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
- * after the magic line; then at most one lease, then the devices. */
+ * after the magic line; then at most one lease, then "reserved" or not,
+ * then the devices. */
 static int parse_line(ClaimRecord *r, size_t lineno, char *line)
 {
         static const char *const keys[] = { "group ", "phase ", "step " };
@@ -177,8 +203,12 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line)
 
         if (lineno == 0)
                 return streq(line, RECORD_MAGIC) ? 0 : -EINVAL;
-        if (lineno > 3 && !r->lease && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
+        if (lineno > 3 && !r->lease && !r->reserved && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
                 return claim_record_set_lease(r, line + 6);
+        if (lineno > 3 && !r->reserved && r->n_devices == 0 && streq(line, "reserved")) {
+                r->reserved = true;
+                return 0;
+        }
         want = lineno <= 3 ? keys[lineno - 1] : "device ";
         if (strncmp(line, want, strlen(want)) != 0)
                 return -EINVAL;
@@ -230,32 +260,14 @@ static void record_name(int group, char *buf, size_t size)
 int claim_record_save(int dir_fd, const ClaimRecord *r)
 {
         _cleanup_free_ char *text = NULL;
-        char name[32], tmp[48];
-        _cleanup_close_ int fd = -1;
-        size_t len;
+        char name[32];
         int e;
 
         e = claim_record_format(r, &text);
         if (e < 0)
                 return e;
         record_name(r->group, name, sizeof(name));
-        snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        len = strlen(text);
-        if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-                e = errno ? -errno : -EIO;
-                (void)unlinkat(dir_fd, tmp, 0);
-                return e;
-        }
-        if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
-                e = -errno;
-                (void)unlinkat(dir_fd, tmp, 0);
-                return e;
-        }
-        /* The rename itself must be durable too. */
-        return fsync(dir_fd) < 0 ? -errno : 0;
+        return write_file_atomic(dir_fd, name, text, 0600);
 }
 
 int claim_record_load(int dir_fd, int group, ClaimRecord **ret)

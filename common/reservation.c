@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "reservation.h"
+
+#define LINE_MAX_CHARS 512
+#define WHITESPACE " \t"
+
+static int fail(const char **ret_reason, const char *reason)
+{
+        if (ret_reason)
+                *ret_reason = reason;
+        return -EINVAL;
+}
+
+/* Exactly four hex digits. */
+static int parse_hex16(const char *s, size_t n, uint16_t *ret)
+{
+        unsigned v = 0;
+
+        if (n != 4)
+                return -EINVAL;
+        for (size_t i = 0; i < 4; i++) {
+                char c = s[i];
+                int d = c >= '0' && c <= '9' ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+                if (d < 0)
+                        return -EINVAL;
+                v = v << 4 | (unsigned)d;
+        }
+        *ret = (uint16_t)v;
+        return 0;
+}
+
+/* "VVVV:DDDD" or "VVVV:DDDD:SSSS:SSSS", the end at s + n. */
+static int parse_id(const char *s, size_t n, ReservationMatch *m)
+{
+        uint16_t v[4];
+        size_t count = 0;
+
+        for (const char *p = s, *end = s + n; p <= end && count < 4; count++) {
+                const char *colon = memchr(p, ':', (size_t)(end - p));
+                const char *stop = colon ? colon : end;
+                if (parse_hex16(p, (size_t)(stop - p), &v[count]) < 0)
+                        return -EINVAL;
+                p = stop + 1;
+                if (!colon) {
+                        count++;
+                        if (count != 2 && count != 4)
+                                return -EINVAL;
+                        m->has_id = true;
+                        m->vendor = v[0], m->device = v[1];
+                        m->has_subsystem = count == 4;
+                        if (m->has_subsystem)
+                                m->subvendor = v[2], m->subdevice = v[3];
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+/* "SS.F" behind a bridge: slot 00-1f, function 0-7. */
+static int parse_slot_function(const char *s, size_t n, char out[static 5])
+{
+        char padded[4] = { '0', '0', 0, 0 };
+        uint16_t slot;
+
+        if (n != 4 || s[2] != '.' || s[3] < '0' || s[3] > '7')
+                return -EINVAL;
+        /* Two hex digits of slot, checked as part of a 16-bit number. */
+        padded[2] = s[0], padded[3] = s[1];
+        if (parse_hex16(padded, 4, &slot) < 0 || slot > 0x1f)
+                return -EINVAL;
+        return snprintf(out, 5, "%02x.%c", slot, s[3]) == 4 ? 0 : -EINVAL;
+}
+
+/* "[DDDD:]BB:SS.F/SS.F[/SS.F...]" */
+static int parse_path(const char *s, ReservationMatch *m)
+{
+        const char *slash = strchr(s, '/');
+        char root[PCI_ADDRESS_STRING_MAX * 2], *out = m->path;
+        size_t depth = 0;
+
+        if (!slash || (size_t)(slash - s) >= sizeof(root))
+                return -EINVAL;
+        memcpy(root, s, (size_t)(slash - s));
+        root[slash - s] = '\0';
+        if (pci_address_normalize(root, out) < 0)
+                return -EINVAL;
+        out += strlen(out);
+        while (slash) {
+                const char *p = slash + 1;
+                slash = strchr(p, '/');
+                if (++depth > RESERVATION_PATH_DEPTH_MAX)
+                        return -EINVAL;
+                *out++ = '/';
+                if (parse_slot_function(p, slash ? (size_t)(slash - p) : strlen(p), out) < 0)
+                        return -EINVAL;
+                out += 4;
+        }
+        *out = '\0';
+        m->has_path = true;
+        return 0;
+}
+
+/* An address or a path: where a device sits. */
+static int parse_location(const char *s, ReservationMatch *m)
+{
+        if (strchr(s, '/'))
+                return parse_path(s, m);
+        if (pci_address_normalize(s, m->address) < 0)
+                return -EINVAL;
+        m->has_address = true;
+        return 0;
+}
+
+int reservation_match_parse(const char *text, ReservationMatch *ret, const char **ret_reason)
+{
+        ReservationMatch m = {};
+        const char *at;
+
+        if (!text || !*text)
+                return fail(ret_reason, "the match is empty");
+        if (strlen(text) >= RESERVATION_MATCH_STRING_MAX)
+                return fail(ret_reason, "the match is too long");
+        at = strchr(text, '@');
+        if (at) {
+                if (parse_id(text, (size_t)(at - text), &m) < 0)
+                        return fail(ret_reason, "before '@' comes a PCI id: VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE], "
+                                                "four hex digits each");
+                if (parse_location(at + 1, &m) < 0)
+                        return fail(ret_reason, "after '@' comes a PCI address (0000:01:00.0) or a physical path "
+                                                "(0000:00:1c.0/00.0)");
+        } else if (strchr(text, '/')) {
+                if (parse_path(text, &m) < 0)
+                        return fail(ret_reason, "a physical path is a PCI address on the root bus, then "
+                                                "SLOT.FUNCTION behind each bridge: 0000:00:1c.0/00.0");
+        } else if (strchr(text, '.')) {
+                if (parse_location(text, &m) < 0)
+                        return fail(ret_reason, "a PCI address looks like 0000:01:00.0 or 01:00.0");
+        } else if (parse_id(text, strlen(text), &m) < 0)
+                return fail(ret_reason, "expected a PCI address (0000:01:00.0), a physical path "
+                                        "(0000:00:1c.0/00.0) or an id (10de:1b80[:SUBVENDOR:SUBDEVICE], "
+                                        "optionally @ADDRESS)");
+        *ret = m;
+        return 0;
+}
+
+char *reservation_match_format(const ReservationMatch *m, char buf[static RESERVATION_MATCH_STRING_MAX])
+{
+        char id[20] = "";
+        const char *location = m->has_path ? m->path : m->has_address ? m->address : "";
+
+        if (m->has_id && m->has_subsystem)
+                snprintf(id, sizeof(id), "%04x:%04x:%04x:%04x", m->vendor, m->device, m->subvendor, m->subdevice);
+        else if (m->has_id)
+                snprintf(id, sizeof(id), "%04x:%04x", m->vendor, m->device);
+        if (snprintf(buf, RESERVATION_MATCH_STRING_MAX, "%s%s%s", id, id[0] && location[0] ? "@" : "", location) >=
+            RESERVATION_MATCH_STRING_MAX)
+                buf[0] = '\0'; /* cannot happen: the sizes add up */
+        return buf;
+}
+
+bool reservation_match_equal(const ReservationMatch *a, const ReservationMatch *b)
+{
+        char x[RESERVATION_MATCH_STRING_MAX], y[RESERVATION_MATCH_STRING_MAX];
+
+        return streq(reservation_match_format(a, x), reservation_match_format(b, y));
+}
+
+bool reservation_matches(const ReservationMatch *m, const PciIdentity *d)
+{
+        if (m->has_id && (m->vendor != d->vendor || m->device != d->device))
+                return false;
+        if (m->has_subsystem && (m->subvendor != d->subvendor || m->subdevice != d->subdevice))
+                return false;
+        if (m->has_address && !streq(m->address, d->address))
+                return false;
+        if (m->has_path && (!d->path || !streq(m->path, d->path)))
+                return false;
+        return m->has_id || m->has_address || m->has_path;
+}
+
+/* POSIX-portable names, as useradd takes them, with "@" for a group. */
+bool reservation_owner_is_valid(const char *owner)
+{
+        const char *name = owner[0] == '@' ? owner + 1 : owner;
+        size_t n = strlen(name);
+
+        if (n == 0 || n >= RESERVATION_OWNER_MAX - 1 || name[0] == '-' || (name[0] >= '0' && name[0] <= '9'))
+                return false;
+        return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static int parse_owner(const char *token, Reservation *r, const char **ret_reason)
+{
+        if (strncmp(token, "owner=", 6) != 0)
+                return fail(ret_reason, "after the match only 'owner=USER' or 'owner=@GROUP' may follow");
+        if (r->owner[0])
+                return fail(ret_reason, "'owner=' is given twice");
+        if (!reservation_owner_is_valid(token + 6))
+                return fail(ret_reason, "'owner=' takes a user name or @ and a group name");
+        snprintf(r->owner, sizeof(r->owner), "%s", token + 6);
+        return 0;
+}
+
+int reservation_parse_line(const char *line, Reservation *ret, const char **ret_reason)
+{
+        _cleanup_free_ char *copy = NULL;
+        char *rest, *token, *comment;
+        Reservation r = {};
+        int e;
+
+        if (strlen(line) > LINE_MAX_CHARS)
+                return fail(ret_reason, "the line is longer than 512 characters");
+        copy = strdup(line);
+        if (!copy)
+                return -ENOMEM;
+        comment = strchr(copy, '#');
+        if (comment)
+                *comment = '\0';
+        rest = copy;
+        token = strtok_r(rest, WHITESPACE "\r", &rest);
+        if (!token)
+                return 0;
+        e = reservation_match_parse(token, &r.match, ret_reason);
+        if (e < 0)
+                return e;
+        while ((token = strtok_r(NULL, WHITESPACE "\r", &rest)))
+                if ((e = parse_owner(token, &r, ret_reason)) < 0)
+                        return e;
+        *ret = r;
+        return 1;
+}
+
+int reservation_format_line(const Reservation *r, char **ret)
+{
+        char match[RESERVATION_MATCH_STRING_MAX];
+
+        reservation_match_format(&r->match, match);
+        if (asprintf(ret, "%s%s%s", match, r->owner[0] ? " owner=" : "", r->owner) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int reservation_physical_path(const char *syspath, char buf[static RESERVATION_MATCH_STRING_MAX])
+{
+        _cleanup_free_ char *copy = strdup(syspath);
+        char *rest = copy, *component, *out = buf;
+        PciAddress a;
+        size_t depth = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        if (strncmp(syspath, "/sys/devices/", 13) != 0)
+                return -EINVAL;
+        while ((component = strsep(&rest, "/"))) {
+                char full[PCI_ADDRESS_STRING_MAX];
+                /* Only full addresses: "pci0000:00" and the like are not. */
+                if (!strchr(component, '.') || pci_address_parse(component, &a) < 0 ||
+                    !streq(pci_address_format(&a, full), component))
+                        continue;
+                if (depth++ == 0)
+                        out += sprintf(out, "%s", full);
+                else if (depth > RESERVATION_PATH_DEPTH_MAX + 1)
+                        return -EINVAL;
+                else
+                        out += sprintf(out, "/%02x.%u", a.slot, a.function);
+        }
+        return depth > 0 ? 0 : -EINVAL;
+}
