@@ -23,6 +23,7 @@ typedef struct Client {
         uint64_t memlock_bytes;     /* claim: raise RLIMIT_MEMLOCK to this; 0: leave */
         bool persistent, wait;      /* claim: the lease's lifetime */
         char **command;             /* claim: what runs after "--", NULL-terminated */
+        const char *owner;          /* reserve: who owns the node, "alice" or "@vfio" */
         uint64_t call_timeout_usec; /* 0: sd-bus's default */
         int exit_status;            /* claim with a command: the command's */
         sd_bus *bus;
@@ -37,6 +38,9 @@ int verb_claim(Client *c, int argc, char *argv[]);
 int verb_release(Client *c, int argc, char *argv[]);
 int verb_leases(Client *c, int argc, char *argv[]);
 int verb_monitor(Client *c, int argc, char *argv[]);
+int verb_reserve(Client *c, int argc, char *argv[]);
+int verb_unreserve(Client *c, int argc, char *argv[]);
+int verb_reservations(Client *c, int argc, char *argv[]);
 
 /* polkit-agent.c: pkttyagent for a person at a terminal; 1 when started. */
 int polkit_agent_open(pid_t *ret);

@@ -21,6 +21,9 @@ static const struct {
         { "release", verb_release },
         { "leases", verb_leases },
         { "monitor", verb_monitor },
+        { "reserve", verb_reserve },
+        { "unreserve", verb_unreserve },
+        { "reservations", verb_reservations },
 };
 
 static VerbFn find_verb(const char *name)
@@ -46,7 +49,13 @@ static void help(void)
                "                        as it runs, then the group goes back\n"
                "  release ADDRESS|GROUP return the group to the drivers it had\n"
                "  leases                who holds which group\n"
-               "  monitor               follow vfiod's changes as they happen\n\n"
+               "  monitor               follow vfiod's changes as they happen\n"
+               "  reserve MATCH         keep devices on vfio-pci from every boot on: an\n"
+               "                        address (01:00.0), a physical path\n"
+               "                        (0000:00:1c.0/00.0) or an id (10de:1b80,\n"
+               "                        10de:1b80@01:00.0); see vfiod.conf(5)\n"
+               "  unreserve MATCH       give them back to their host drivers\n"
+               "  reservations          what is reserved, where, and what it matches\n\n"
                "Options:\n"
                "  --json                machine-readable output\n"
                "Claim options:\n"
@@ -59,6 +68,8 @@ static void help(void)
                "  --persistent          without a command: keep it until released (root)\n"
                "  --force               claim even a group the host uses (a mounted disk,\n"
                "                        the default route, the console, open device nodes)\n"
+               "Reserve options:\n"
+               "  --owner=USER|@GROUP   who owns /dev/vfio/GROUP while no lease holds it\n"
                "Other options:\n"
                "  --no-color            no colours, even on a terminal\n"
                "  --bus-address=ADDRESS talk to vfiod on this bus, not the system bus\n"
@@ -102,7 +113,7 @@ static int split_command(int argc, char *argv[], Client *c)
 int main(int argc, char *argv[])
 {
         enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD,
-               ARG_MEMLOCK, ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT };
+               ARG_MEMLOCK, ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER };
         static const struct option options[] = {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "force", no_argument, NULL, ARG_FORCE },
@@ -112,6 +123,7 @@ int main(int argc, char *argv[])
                 { "memory", required_argument, NULL, ARG_MEMORY },
                 { "wait", no_argument, NULL, ARG_WAIT },
                 { "persistent", no_argument, NULL, ARG_PERSISTENT },
+                { "owner", required_argument, NULL, ARG_OWNER },
                 { "no-color", no_argument, NULL, ARG_NO_COLOR },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "help", no_argument, NULL, 'h' },
@@ -150,6 +162,9 @@ int main(int argc, char *argv[])
                 case ARG_PERSISTENT:
                         c.persistent = true;
                         break;
+                case ARG_OWNER:
+                        c.owner = optarg;
+                        break;
                 case ARG_NO_COLOR:
                         c.color = false;
                         break;
@@ -173,6 +188,10 @@ int main(int argc, char *argv[])
         if (!fn) {
                 fprintf(stderr, "vfioctl-client: unknown command '%s'. See vfioctl-client --help.\n",
                         argv[optind]);
+                return EXIT_FAILURE;
+        }
+        if (c.owner && fn != verb_reserve && fn != verb_unreserve) {
+                fprintf(stderr, "vfioctl-client: --owner is for reserve.\n");
                 return EXIT_FAILURE;
         }
         if (c.command && fn != verb_claim) {

@@ -38,3 +38,6 @@
 #define VFIOD_ERROR_GROUP_NOT_VIABLE "io.github.vfiod1.Error.GroupNotViable"
 #define VFIOD_ERROR_LIMIT_EXCEEDED "io.github.vfiod1.Error.LimitExceeded"
 #define VFIOD_ERROR_NO_SUCH_PROCESS "io.github.vfiod1.Error.NoSuchProcess"
+#define VFIOD_ERROR_INVALID_MATCH "io.github.vfiod1.Error.InvalidMatch"
+#define VFIOD_ERROR_ALREADY_RESERVED "io.github.vfiod1.Error.AlreadyReserved"
+#define VFIOD_ERROR_NO_SUCH_RESERVATION "io.github.vfiod1.Error.NoSuchReservation"

@@ -168,6 +168,7 @@ static int append_details(sd_bus_message *m, const AuthDetails *d)
                 { "vendor", d ? d->vendor : NULL },
                 { "model", d ? d->model : NULL },
                 { "group", d ? d->group : NULL },
+                { "match", d ? d->match : NULL },
         };
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(pairs); i++)

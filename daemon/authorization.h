@@ -16,6 +16,7 @@ typedef struct AuthDetails {
         const char *vendor; /* "8086" */
         const char *model;  /* "100e" */
         const char *group;  /* IOMMU group number */
+        const char *match;  /* a reservation's match (reservation.h) */
 } AuthDetails;
 
 typedef struct Authorizer Authorizer;

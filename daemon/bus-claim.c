@@ -152,21 +152,6 @@ static const Device *first_endpoint(const Group *g)
         return NULL;
 }
 
-static int collect_endpoints(const Group *g, char ***ret, size_t *n)
-{
-        char **addresses = calloc(g->n_devices, sizeof(char *));
-        size_t count = 0;
-
-        if (!addresses)
-                return -ENOMEM;
-        for (size_t i = 0; i < g->n_devices; i++)
-                if (!device_is_bridge(g->devices[i]))
-                        addresses[count++] = g->devices[i]->pci->address;
-        *ret = addresses;
-        *n = count;
-        return 0;
-}
-
 static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 {
         Lease *l = leases_find_group(m->leases, g->id);
@@ -203,6 +188,30 @@ static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo
         return 0;
 }
 
+/* A group a reservation keeps on vfio-pci and nobody leases: a claim only
+ * leases it, nothing moves. */
+static bool reserved_and_free(Manager *m, const Group *g)
+{
+        return engine_status(m->engine, g->id, NULL) == CLAIM_STATUS_CLAIMED && engine_is_reserved(m->engine, g->id) &&
+               !leases_find_group(m->leases, g->id);
+}
+
+static int lease_reserved(Manager *m, sd_bus_message *msg, const LeaseInfo *info, const char *lease,
+                          sd_bus_error *error)
+{
+        int r = engine_set_lease(m->engine, info->group, lease);
+
+        if (r == -EBUSY || r == -ENOENT)
+                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                         "IOMMU group %d is moving right now: try again when it is done.",
+                                         info->group);
+        if (r < 0)
+                return r;
+        log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", info->group, info->uid);
+        r = manager_grant_lease(m, msg, info, error);
+        return r < 0 ? r : 1;
+}
+
 static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const ClaimOptions *o, sd_bus_error *error)
 {
         _cleanup_free_ ClaimRequest *req = calloc(1, sizeof(*req));
@@ -220,7 +229,9 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         r = lease_info_format(&req->lease, &lease);
         if (r < 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The caller has no unique bus name.");
-        r = collect_endpoints(g, &addresses, &n);
+        if (reserved_and_free(m, g))
+                return lease_reserved(m, msg, &req->lease, lease, error);
+        r = group_endpoint_addresses(g, &addresses, &n);
         if (r < 0)
                 return r;
         req->manager = m;
@@ -255,7 +266,7 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
                                          "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
         /* What polkit cannot allow is refused before it asks anyone for a
          * password: a busy group, a persistent lease for other than root. */
-        if (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE)
+        if (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE && !reserved_and_free(m, g))
                 return group_busy_error(m, g, error);
         if (o->lifetime == LEASE_LIFETIME_PERSISTENT && (r = bus_sender_is_root(msg)) <= 0)
                 return r < 0 ? r

@@ -150,7 +150,7 @@ void bus_emit_claim_change(Manager *m, int group)
                 }
         if (bus_group_path(group, &path) >= 0)
                 (void)sd_bus_emit_properties_changed(m->bus, path, VFIOD_GROUP_INTERFACE, "State", "Step", "Lease",
-                                                     NULL);
+                                                     "Reservation", NULL);
 }
 
 /* The driver moved (bind, unbind) or the device came or went. */

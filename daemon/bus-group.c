@@ -138,6 +138,19 @@ static int property_lease(sd_bus *bus, const char *path, const char *interface, 
         return sd_bus_message_append(reply, "o", lease_path ?: "/");
 }
 
+/* The match of the reservation that keeps the group, or "". */
+static int property_reservation(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        Manager *m = bus_current_manager(bus);
+        const ReservationEntry *e = m ? manager_group_reservation(m, GROUP(userdata)) : NULL;
+        char text[RESERVATION_MATCH_STRING_MAX] = "";
+
+        if (e)
+                reservation_match_format(&e->reservation.match, text);
+        return sd_bus_message_append(reply, "s", text);
+}
+
 static const sd_bus_vtable group_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "u", property_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -147,6 +160,7 @@ static const sd_bus_vtable group_vtable[] = {
         SD_BUS_PROPERTY("Step", "s", property_step, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Node", "s", property_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Lease", "o", property_lease, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Reservation", "s", property_reservation, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

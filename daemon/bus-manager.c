@@ -254,6 +254,12 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("ListLeases", "", , "a(ouuussst)", SD_BUS_PARAM(leases), method_list_leases, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("RaiseMemlockLimit", "t", SD_BUS_PARAM(bytes), "t", SD_BUS_PARAM(limit),
                                  bus_method_raise_memlock_limit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Reserve", "sa{sv}", SD_BUS_PARAM(match) SD_BUS_PARAM(options), "s", SD_BUS_PARAM(file),
+                                 bus_method_reserve, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unreserve", "sa{sv}", SD_BUS_PARAM(match) SD_BUS_PARAM(options), "", ,
+                                 bus_method_unreserve, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListReservations", "", , "a(sssuas)", SD_BUS_PARAM(reservations),
+                                 bus_method_list_reservations, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Diagnose", "", , "a(ssss)", SD_BUS_PARAM(findings), method_diagnose, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

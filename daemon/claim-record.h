@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pci-address.h"
@@ -27,13 +28,17 @@ typedef struct ClaimedDevice {
         char address[PCI_ADDRESS_STRING_MAX];
         char *driver;          /* the original driver, NULL for none */
         char *driver_override; /* the original override, NULL for none */
+        /* A reservation put it on vfio-pci before any host driver had it:
+         * whichever driver the kernel finds is its own ("*" in the file). */
+        bool host_choice;
 } ClaimedDevice;
 
 typedef struct ClaimRecord {
         int group;
         ClaimPhase phase;
         char step[CLAIM_RECORD_STEP_MAX]; /* the step about to run, for people */
-        char *lease; /* who holds the claim (lease-record.h), NULL for nobody */
+        char *lease; /* who holds the claim (lease-info.h), NULL for nobody */
+        bool reserved; /* a reservation holds it too: it stays when the lease ends */
         ClaimedDevice *devices;
         size_t n_devices;
 } ClaimRecord;
@@ -47,6 +52,8 @@ static inline void claim_record_freep(ClaimRecord **r)
 /* -EINVAL unless printable ASCII shorter than CLAIM_RECORD_LEASE_MAX. */
 int claim_record_set_lease(ClaimRecord *r, const char *lease);
 int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override);
+/* The device, or NULL. */
+ClaimedDevice *claim_record_find_device(ClaimRecord *r, const char *address);
 
 const char *claim_phase_to_string(ClaimPhase p);
 

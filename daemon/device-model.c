@@ -589,3 +589,18 @@ int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on
                 return r;
         return sd_device_monitor_start(m->monitor, on_uevent, m);
 }
+
+int group_endpoint_addresses(const Group *g, char ***ret, size_t *n)
+{
+        char **addresses = calloc(g->n_devices, sizeof(char *));
+        size_t count = 0;
+
+        if (!addresses)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->n_devices; i++)
+                if (!device_is_bridge(g->devices[i]))
+                        addresses[count++] = g->devices[i]->pci->address;
+        *ret = addresses;
+        *n = count;
+        return 0;
+}

@@ -84,5 +84,8 @@ int device_model_describe(const DeviceModel *m, HostFacts *facts);
 
 /* Viable: every endpoint is unbound or held for VFIO (vfio-pci, pci-stub). */
 bool group_is_viable(const Group *g);
+/* The addresses of the endpoints, the devices that move (not the bridges);
+ * *ret (malloc'ed) points into the devices. */
+int group_endpoint_addresses(const Group *g, char ***ret, size_t *n);
 GroupState group_state(const Group *g);
 const char *group_state_to_string(GroupState s);

@@ -331,6 +331,8 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const E
         r = claim_record_new(group, &job->t.record);
         if (r >= 0)
                 r = claim_record_set_lease(job->t.record, o->lease);
+        if (r >= 0)
+                job->t.record->reserved = o->reserved;
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = claim_record_add_device(job->t.record, addresses[i], NULL, NULL);
         c = r >= 0 ? add_claim(e, group) : NULL;
@@ -372,6 +374,62 @@ int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata)
         if (c->job)
                 return -EBUSY;
         return start_release(e, c, TRANSACTION_RELEASE, reply, userdata);
+}
+
+/* The record of a claimed group at rest, or NULL with *error set. */
+static ClaimRecord *idle_record(const Engine *e, int group, int *error)
+{
+        GroupClaim *c = find_claim(e, group);
+
+        *error = !c ? -ENOENT : c->job ? -EBUSY : 0;
+        if (*error == 0 && (!c->record || c->record->phase != CLAIM_PHASE_CLAIMED))
+                *error = -ENOENT;
+        return *error == 0 ? c->record : NULL;
+}
+
+int engine_set_lease(Engine *e, int group, const char *lease)
+{
+        _cleanup_free_ char *old = NULL;
+        ClaimRecord *rec;
+        int r;
+
+        rec = idle_record(e, group, &r);
+        if (!rec)
+                return r;
+        old = rec->lease ? strdup(rec->lease) : NULL;
+        if (rec->lease && !old)
+                return -ENOMEM;
+        r = claim_record_set_lease(rec, lease);
+        if (r >= 0 && (r = claim_record_save(e->claims_dir_fd, rec)) < 0)
+                (void)claim_record_set_lease(rec, old);
+        if (r >= 0)
+                changed(e, group, false);
+        return r;
+}
+
+int engine_set_reserved(Engine *e, int group, bool reserved)
+{
+        ClaimRecord *rec;
+        int r;
+
+        rec = idle_record(e, group, &r);
+        if (!rec)
+                return r;
+        rec->reserved = reserved;
+        r = claim_record_save(e->claims_dir_fd, rec);
+        if (r < 0)
+                rec->reserved = !reserved;
+        else
+                changed(e, group, false);
+        return r;
+}
+
+bool engine_is_reserved(const Engine *e, int group)
+{
+        const GroupClaim *c = find_claim(e, group);
+        const ClaimRecord *rec = !c ? NULL : c->job ? c->job->t.record : c->record;
+
+        return rec && rec->reserved;
 }
 
 void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *lease, void *userdata),

@@ -51,6 +51,7 @@ typedef struct EngineClaimOptions {
         bool force;        /* past the safety checks */
         const char *lease; /* who holds it, kept in the record; NULL: nobody */
         bool settle_node;  /* wait until udev is done with /dev/vfio/<group> */
+        bool reserved;     /* for a reservation: it holds the group too */
 } EngineClaimOptions;
 
 /* -EBUSY when the group is held or moving. addresses: its endpoints. */
@@ -63,6 +64,13 @@ int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata);
  * its record names (NULL for none). */
 void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *lease, void *userdata),
                             void *userdata);
+
+/* Who holds a claimed group, changed without moving it: the lease (NULL:
+ * none) or the reservation. -ENOENT unless claimed, -EBUSY while it moves. */
+int engine_set_lease(Engine *e, int group, const char *lease);
+int engine_set_reserved(Engine *e, int group, bool reserved);
+/* Whether a reservation holds the group (claimed, or moving for one). */
+bool engine_is_reserved(const Engine *e, int group);
 
 /* The group's status and, while it moves or is stuck, its step. */
 ClaimStatus engine_status(const Engine *e, int group, const char **ret_step);

@@ -36,6 +36,11 @@ int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd)
  * group node, never what a path might have been swapped for. */
 int handover_chown(int group, uid_t uid)
 {
+        return handover_set_owner(group, uid, 0, 0600);
+}
+
+int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
+{
         char path[64], fdpath[64];
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -48,17 +53,17 @@ int handover_chown(int group, uid_t uid)
                 return -errno;
         if (!S_ISCHR(st.st_mode))
                 return -ENOTTY;
-        if (st.st_uid == uid && st.st_gid == 0 && (st.st_mode & 07777) == 0600)
+        if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode)
                 return 0;
         /* The mode is set while root owns the node, so that vfiod needs no
          * CAP_FOWNER: before giving it away, after taking it back. chmod
          * has no AT_EMPTY_PATH: it goes through the fd's /proc link. */
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-        if (st.st_uid == 0 && chmod(fdpath, 0600) < 0)
+        if (st.st_uid == 0 && chmod(fdpath, mode) < 0)
                 return -errno;
-        if (fchownat(fd, "", uid, 0, AT_EMPTY_PATH) < 0)
+        if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
                 return -errno;
-        if (st.st_uid != 0 && uid == 0 && chmod(fdpath, 0600) < 0)
+        if (st.st_uid != 0 && uid == 0 && chmod(fdpath, mode) < 0)
                 return -errno;
         return 1;
 }

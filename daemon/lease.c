@@ -194,7 +194,7 @@ Lease *leases_find_id(const Leases *ls, uint64_t id)
 
 Lease *leases_find_group(const Leases *ls, int group)
 {
-        for (Lease *l = ls->first; l; l = l->next)
+        for (Lease *l = ls ? ls->first : NULL; l; l = l->next)
                 if (l->info.group == group)
                         return l;
         return NULL;

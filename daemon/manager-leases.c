@@ -14,6 +14,19 @@
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
 
+/* A reserved group stays on vfio-pci when its lease ends: only the lease
+ * goes from its record, and the node to the reservation's owner. */
+static int keep_reserved(Manager *m, int group, sd_bus_message *reply_to)
+{
+        int r = engine_set_lease(m->engine, group, NULL);
+
+        if (r < 0)
+                log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group, strerror(-r));
+        (void)manager_reset_node_owner(m, group);
+        log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
+        return reply_to ? sd_bus_reply_method_return(reply_to, "") : 1;
+}
+
 /* 0: the release runs and answers reply_to (if any) when done. */
 static int release_group(Manager *m, int group, sd_bus_message *reply_to)
 {
@@ -27,6 +40,15 @@ static int release_group(Manager *m, int group, sd_bus_message *reply_to)
         return r;
 }
 
+/* Nobody leases the group any more: to the host, unless reserved. */
+static void return_group(Manager *m, int group)
+{
+        if (engine_is_reserved(m->engine, group))
+                (void)keep_reserved(m, group, NULL);
+        else
+                (void)release_group(m, group, NULL);
+}
+
 int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to)
 {
         int group = l->info.group, r;
@@ -34,6 +56,11 @@ int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *
 
         bus_emit_lease_released(m, l, reason);
         lease_remove(l);
+        if (engine_is_reserved(m->engine, group)) {
+                r = keep_reserved(m, group, reply_to);
+                bus_emit_claim_change(m, group);
+                return r;
+        }
         if (owned && (r = handover_restore_owner(group)) < 0)
                 log_error("Cannot give /dev/vfio/%d back to root: %s", group, strerror(-r));
         r = release_group(m, group, reply_to);
@@ -99,7 +126,7 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
 
         r = lease_add(m->leases, info, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
         if (r < 0) {
-                (void)release_group(m, info->group, NULL);
+                return_group(m, info->group);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
                                          strerror(-r));
@@ -129,17 +156,19 @@ static void resume_lease(int group, const char *text, void *userdata)
         Lease *l;
         int r;
 
+        if (!text && engine_is_reserved(m->engine, group))
+                return; /* a reservation holds it, nobody leases it */
         if (!text || lease_info_parse(text, &info) < 0) {
                 log_warning("IOMMU group %d is claimed %s: releasing it.", group,
                             text ? "under a lease that cannot be read" : "by nobody");
-                (void)release_group(m, group, NULL);
+                return_group(m, group);
                 return;
         }
         r = lease_resume(m->leases, &info, &l);
         if (r < 0) {
                 log_info("Lease %" PRIu64 " of IOMMU group %d: %s; releasing the group.", info.id, group,
                          r == -ESRCH ? "its guard fd was closed while vfiod was away" : strerror(-r));
-                (void)release_group(m, group, NULL);
+                return_group(m, group);
                 return;
         }
         /* The node may have been made anew meanwhile. */

@@ -13,9 +13,27 @@
 #include "macro.h"
 #include "manager.h"
 
+static int on_apply_later(sd_event_source *s, void *userdata)
+{
+        manager_apply_reservations(userdata, NULL);
+        return 0;
+}
+
 static void on_model_change(DeviceModel *model, ModelChange change, void *object, void *userdata)
 {
-        bus_emit_model_change(userdata, change, object);
+        Manager *m = userdata;
+
+        bus_emit_model_change(m, change, object);
+        /* A device added may be reserved: once this batch of uevents is in. */
+        if ((change == MODEL_DEVICE_ADDED || change == MODEL_GROUP_ADDED) && m->reservations.n_entries > 0)
+                (void)sd_event_source_set_enabled(m->apply_later, SD_EVENT_ONESHOT);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        log_info("SIGHUP: reading the reservations again.");
+        (void)manager_reload_reservations(userdata);
+        return 0;
 }
 
 static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
@@ -37,20 +55,32 @@ static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
         bus_emit_claim_change(m, group);
 }
 
+/* vfiod's word on a group, or NULL when it holds nothing of it: "reserved"
+ * for a claim only a reservation holds. */
+static const char *claim_state(const Manager *m, int group)
+{
+        ClaimStatus s = m ? engine_status(m->engine, group, NULL) : CLAIM_STATUS_NONE;
+
+        if (s == CLAIM_STATUS_NONE)
+                return NULL;
+        if (s == CLAIM_STATUS_CLAIMED && engine_is_reserved(m->engine, group) && !leases_find_group(m->leases, group))
+                return "reserved";
+        return claim_status_to_string(s);
+}
+
 const char *manager_group_state(const Manager *m, const Group *g)
 {
-        ClaimStatus s = m ? engine_status(m->engine, g->id, NULL) : CLAIM_STATUS_NONE;
-        return s != CLAIM_STATUS_NONE ? claim_status_to_string(s) : group_state_to_string(group_state(g));
+        return claim_state(m, g->id) ?: group_state_to_string(group_state(g));
 }
 
 const char *manager_device_state(const Manager *m, const Device *d)
 {
-        ClaimStatus s = CLAIM_STATUS_NONE;
+        const char *s = NULL;
 
         /* Bridges never move with their group. */
-        if (m && !device_is_bridge(d) && d->pci->iommu_group >= 0)
-                s = engine_status(m->engine, d->pci->iommu_group, NULL);
-        return s != CLAIM_STATUS_NONE ? claim_status_to_string(s) : device_state_to_string(device_state(d));
+        if (!device_is_bridge(d) && d->pci->iommu_group >= 0)
+                s = claim_state(m, d->pci->iommu_group);
+        return s ?: device_state_to_string(device_state(d));
 }
 
 static int rearm_idle_timer(Manager *m);
@@ -63,8 +93,9 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Manager *m = userdata;
 
-        /* Connection and guard-fd leases need the daemon to see them end. */
-        if (engine_busy(m->engine) || leases_follow_holders(m->leases))
+        /* Connection and guard-fd leases need the daemon to see them end;
+         * reservations, to see reserved devices come. */
+        if (engine_busy(m->engine) || leases_follow_holders(m->leases) || m->reservations.n_entries > 0)
                 return rearm_idle_timer(m);
 
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
@@ -117,10 +148,16 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
-            (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0)
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0)
                 return r;
+        r = sd_event_add_defer(m->event, &m->apply_later, on_apply_later, m);
+        if (r < 0)
+                return r;
+        (void)sd_event_source_set_enabled(m->apply_later, SD_EVENT_OFF);
 
         r = bus_open(options->bus_address, &m->bus);
         if (r < 0) {
@@ -154,6 +191,8 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         sd_event_source_unref(m->idle_timer);
+        sd_event_source_unref(m->apply_later);
+        reservation_set_clear(&m->reservations);
         sd_device_monitor_unref(m->vfio_monitor);
         leases_free(m->leases);
         authorizer_free(m->authorizer);
@@ -192,6 +231,14 @@ int manager_start(Manager *m)
                 log_error("Cannot take up the leases: %s", strerror(-r));
                 return r;
         }
+        /* Then what the reservations say: reserved groups stay or move to
+         * vfio-pci, groups reserved no more go back to the host. */
+        r = manager_load_reservations(m);
+        if (r < 0) {
+                log_error("Cannot read the reservations: %s", strerror(-r));
+                return r;
+        }
+        manager_apply_reservations(m, NULL);
         if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||
             (r = bus_group_register(m)) < 0 || (r = bus_lease_register(m)) < 0) {
                 log_error("Cannot register the bus objects: %s", strerror(-r));

@@ -11,13 +11,14 @@
 #include "engine.h"
 #include "lease.h"
 #include "limits-config.h"
+#include "reservation-config.h"
 
 typedef struct ManagerOptions {
         const char *bus_address; /* NULL: the system bus */
         uint64_t idle_timeout_usec; /* 0: never exit when idle */
         const char *state_dir;      /* claim records; survives restarts */
         uint64_t step_timeout_usec; /* a sysfs step longer than this is stuck */
-        const char *config_dir;     /* limits.conf */
+        const char *config_dir;     /* limits.conf, reservations.d */
 } ManagerOptions;
 
 /* The daemon: its event loop, its bus connection and what it serves. */
@@ -32,6 +33,8 @@ typedef struct Manager {
         Leases *leases;
         sd_device_monitor *vfio_monitor; /* group nodes, for chown leases */
         Limits limits;
+        ReservationSet reservations;
+        sd_event_source *apply_later; /* reservations after a hotplug */
         const char *state_dir, *config_dir;
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
@@ -100,3 +103,26 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
 /* Signals Released, gives the node back, releases the group; reply_to (if
  * any) is answered when the devices are back. */
 int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to);
+
+/* manager-reservations.c: groups kept on vfio-pci by the configuration. */
+typedef struct ReservationCall ReservationCall;
+/* A call answered with answer (a prepared reply) once every move that
+ * manager_apply_reservations(m, call) starts has ended, or with the first
+ * failure. */
+int reservation_call_new(sd_bus_message *answer, ReservationCall **ret);
+/* When a move fails, the reservation of match is taken out again. */
+void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match);
+int manager_load_reservations(Manager *m);
+/* Reads the files again and applies them: SIGHUP, and at start. */
+int manager_reload_reservations(Manager *m);
+/* Reserved groups to vfio-pci, unreserved ones back to the host unless
+ * leased; answers call (NULL: none) when done. */
+void manager_apply_reservations(Manager *m, ReservationCall *call);
+const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g);
+/* The group node's owner at rest: the reservation's owner, or root. */
+int manager_reset_node_owner(Manager *m, int group);
+
+/* bus-reservation.c: Reserve, Unreserve, ListReservations. */
+int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_method_list_reservations(sd_bus_message *msg, void *userdata, sd_bus_error *error);

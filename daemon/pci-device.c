@@ -154,3 +154,15 @@ bool pci_device_is_bridge(const PciDevice *p)
 {
         return pci_class_is_bridge(p->class_code) || (p->driver && streq(p->driver, "pcieport"));
 }
+
+void pci_device_identity(const PciDevice *p, char path_buf[static RESERVATION_MATCH_STRING_MAX], PciIdentity *ret)
+{
+        *ret = (PciIdentity){
+                .address = p->address,
+                .path = reservation_physical_path(p->syspath, path_buf) >= 0 ? path_buf : NULL,
+                .vendor = p->vendor_id,
+                .device = p->device_id,
+                .subvendor = p->subsystem_vendor_id,
+                .subdevice = p->subsystem_device_id,
+        };
+}

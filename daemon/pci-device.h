@@ -6,6 +6,7 @@
 #include <systemd/sd-device.h>
 
 #include "pci-address.h"
+#include "reservation.h"
 
 #define PCI_IOMMU_GROUP_NONE (-1)
 
@@ -36,3 +37,6 @@ static inline void pci_device_freep(PciDevice **p)
 /* PCI-to-PCI and CardBus bridges, and ports on pcieport: they route, they
  * are never handed to a guest and never move with their group. */
 bool pci_device_is_bridge(const PciDevice *p);
+
+/* What a reservation is matched against; path_buf holds the physical path. */
+void pci_device_identity(const PciDevice *p, char path_buf[static RESERVATION_MATCH_STRING_MAX], PciIdentity *ret);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <systemd/sd-device.h>
+#include <systemd/sd-event.h>
 
 #include "fs-util.h"
 #include "macro.h"
@@ -198,4 +199,50 @@ int sysfs_pci_load_driver(const char *driver)
                 return -errno;
         /* modprobe's status says little; the driver directory says it all. */
         return sysfs_pci_driver_registered(driver) ? 0 : -ENOPKG;
+}
+
+typedef struct TriggerWait {
+        sd_id128_t uuid;
+        bool handled;
+} TriggerWait;
+
+static int on_udev_event(sd_device_monitor *m, sd_device *device, void *userdata)
+{
+        TriggerWait *w = userdata;
+        sd_id128_t uuid;
+
+        if (sd_device_get_trigger_uuid(device, &uuid) >= 0 && sd_id128_equal(uuid, w->uuid))
+                w->handled = true;
+        return 0;
+}
+
+int sysfs_pci_trigger_add(const char *address, uint64_t timeout_usec)
+{
+        _cleanup_(sd_device_monitor_unrefp) sd_device_monitor *monitor = NULL;
+        _cleanup_(sd_device_unrefp) sd_device *device = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        TriggerWait w = {};
+        int r;
+
+        if (access("/run/udev/control", F_OK) < 0)
+                return 0; /* no udev: nobody would load a module */
+        /* A private loop: this runs in a worker thread. The monitor listens
+         * before the uevent goes out, so its answer cannot be missed. */
+        if ((r = sd_event_new(&event)) < 0 || (r = sd_device_monitor_new(&monitor)) < 0 ||
+            (r = sd_device_monitor_filter_add_match_subsystem_devtype(monitor, "pci", NULL)) < 0 ||
+            (r = sd_device_monitor_attach_event(monitor, event)) < 0 ||
+            (r = sd_device_monitor_start(monitor, on_udev_event, &w)) < 0 ||
+            (r = sd_device_new_from_subsystem_sysname(&device, "pci", address)) < 0 ||
+            (r = sd_device_trigger_with_uuid(device, SD_DEVICE_ADD, &w.uuid)) < 0)
+                return r;
+        while (!w.handled) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                r = sd_event_run(event, deadline - now);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

@@ -31,6 +31,9 @@ int sysfs_pci_wait_for_driver(const char *address, const char *driver, uint64_t 
 bool sysfs_pci_driver_registered(const char *driver);
 int sysfs_pci_load_driver(const char *driver);
 
+/* Sends the device's "add" uevent again and waits until udev has handled
+ * it (its rules load the driver's module); 0 at once without udev. */
+int sysfs_pci_trigger_add(const char *address, uint64_t timeout_usec);
 /* Waits for a path to exist: the group's node that udev or devtmpfs makes. */
 int wait_for_path(const char *path, uint64_t timeout_usec);
 /* Waits until udev has handled the device's uevent (when udev runs): it

@@ -165,6 +165,20 @@ static int step_check_use(Run *run, ClaimedDevice *unused)
         return -EBUSY;
 }
 
+/* For a reservation: a device that vfiod-early put on vfio-pci (or meant
+ * to) before any host driver had it belongs to whichever driver the kernel
+ * finds for it once the reservation goes. */
+static void note_host_choice(ClaimedDevice *d)
+{
+        if (!d->driver_override || !streq(d->driver_override, VFIO_PCI_DRIVER) ||
+            (d->driver && !streq(d->driver, VFIO_PCI_DRIVER)))
+                return;
+        free(d->driver);
+        free(d->driver_override);
+        d->driver = d->driver_override = NULL;
+        d->host_choice = true;
+}
+
 /* Records what each endpoint has now, before the first write. */
 static int step_record(Run *run, ClaimedDevice *unused)
 {
@@ -179,6 +193,8 @@ static int step_record(Run *run, ClaimedDevice *unused)
                 if ((r = sysfs_pci_read_driver(d->address, &d->driver)) < 0 ||
                     (r = sysfs_pci_read_override(d->address, &d->driver_override)) < 0)
                         return r;
+                if (rec->reserved)
+                        note_host_choice(d);
         }
         rec->phase = CLAIM_PHASE_CLAIMING;
         r = claim_record_save(run->t->claims_dir_fd, rec);
@@ -258,8 +274,22 @@ static int step_unbind_unless_original(Run *run, ClaimedDevice *d)
         return unless_on(d, d->driver, sysfs_pci_unbind);
 }
 
+/* The host's choice: the bus's probe, and when no loaded driver takes it,
+ * a uevent, on which udev loads the module for the device's modalias (vfiod
+ * itself may not load modules). */
+static int probe_host_choice(Run *run, ClaimedDevice *d)
+{
+        int r = unless_on(d, NULL, sysfs_pci_probe);
+
+        if (r < 0 || driver_is(d, NULL, NULL) <= 0)
+                return r;
+        return sysfs_pci_trigger_add(d->address, run->t->wait_timeout_usec);
+}
+
 static int step_probe_unless_original(Run *run, ClaimedDevice *d)
 {
+        if (d->host_choice)
+                return probe_host_choice(run, d);
         if (!d->driver)
                 return 0; /* it had none: a probe could bind one it never had */
         return unless_on(d, d->driver, sysfs_pci_probe);
@@ -271,7 +301,11 @@ static int step_probe_unless_original(Run *run, ClaimedDevice *d)
 static int step_verify_original(Run *run, ClaimedDevice *d)
 {
         uint64_t timeout = run->t->wait_timeout_usec;
-        int r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
+        int r;
+
+        if (d->host_choice)
+                return 0; /* whatever the host has for it, if anything */
+        r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
 
         if (r == -ETIMEDOUT && d->driver && driver_is(d, NULL, NULL) > 0 &&
             sysfs_pci_bind(d->address, d->driver) >= 0)

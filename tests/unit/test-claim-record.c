@@ -35,6 +35,32 @@ static void test_round_trip(void)
         g_assert_cmpstr(text, ==, GOOD_RECORD);
 }
 
+/* A reserved group: held by the reservation as well as a lease; the device
+ * a reservation put on vfio-pci before any driver goes to the host's choice. */
+static void test_reserved_round_trip(void)
+{
+        static const char *const text = "vfiod-claim-record 1\n"
+                                        "group 4\n"
+                                        "phase claimed\n"
+                                        "step -\n"
+                                        "lease 1 1000 42 chown guard-fd - 1700000000000000\n"
+                                        "reserved\n"
+                                        "device 0000:00:04.0 * -\n"
+                                        "device 0000:00:04.1 e1000 -\n";
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
+        _cleanup_free_ char *again = NULL;
+
+        g_assert_cmpint(claim_record_parse(text, &r), ==, 0);
+        g_assert_true(r->reserved);
+        g_assert_true(r->devices[0].host_choice);
+        g_assert_null(r->devices[0].driver);
+        g_assert_false(r->devices[1].host_choice);
+        g_assert_cmpint(claim_record_format(r, &again), ==, 0);
+        g_assert_cmpstr(again, ==, text);
+        g_assert_true(claim_record_find_device(r, "0000:00:04.1") == &r->devices[1]);
+        g_assert_null(claim_record_find_device(r, "0000:00:04.2"));
+}
+
 /* Anything vfiod did not write is refused whole: a record decides which
  * driver a device is bound to. */
 static void test_refuses(void)
@@ -50,6 +76,9 @@ static void test_refuses(void)
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 00:04.0 e1000 -\n", /* not normalised */
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 ../../x -\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 * vfio-pci\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nreserved\nreserved\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nreserved\nlease 1 0 1 none persistent - 1\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 - extra\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000  -\n", /* found by fuzzing */
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep \x01\n",
@@ -105,6 +134,7 @@ int main(int argc, char *argv[])
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/claim-record/round-trip", test_round_trip);
+        g_test_add_func("/claim-record/reserved-round-trip", test_reserved_round_trip);
         g_test_add_func("/claim-record/refuses", test_refuses);
         g_test_add_func("/claim-record/save-load-list-remove", test_save_load_list_remove);
         return g_test_run();

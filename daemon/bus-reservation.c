@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+/* Reservations on the bus: Reserve and Unreserve write the drop-ins of
+ * vfiod.conf(5) and apply them at once, under the polkit action 'reserve';
+ * ListReservations shows them to anyone. */
+
+static int read_match(sd_bus_message *msg, ReservationMatch *ret, sd_bus_error *error)
+{
+        const char *text, *reason = "?";
+        int r = sd_bus_message_read(msg, "s", &text);
+
+        if (r < 0)
+                return r;
+        if (reservation_match_parse(text, ret, &reason) < 0)
+                return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_MATCH, "Not a reservation match: '%.64s%s': %s.",
+                                         text, strlen(text) > 64 ? "..." : "", reason);
+        return 0;
+}
+
+static int check_owner(const char *owner, sd_bus_error *error)
+{
+        if (!reservation_owner_is_valid(owner))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option 'owner' takes a user name, or @ and a group name.");
+        if (owner[0] == '@' ? !getgrnam(owner + 1) : !getpwnam(owner))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
+                                         owner[0] == '@' ? "group" : "user", owner + (owner[0] == '@'));
+        return 0;
+}
+
+/* a{sv} with at most "owner" (s). */
+static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_error *error)
+{
+        const char *key, *owner;
+        int e;
+
+        e = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        while (e >= 0 && (e = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                e = sd_bus_message_read(msg, "s", &key);
+                if (e < 0)
+                        return e;
+                if (!streq(key, "owner"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option '%.64s': the one known is 'owner'.", key);
+                if (sd_bus_message_read(msg, "v", "s", &owner) < 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' takes a string.");
+                if ((e = check_owner(owner, error)) < 0)
+                        return e;
+                snprintf(r->owner, sizeof(r->owner), "%s", owner);
+                e = sd_bus_message_exit_container(msg);
+        }
+        return e < 0 ? e : sd_bus_message_exit_container(msg);
+}
+
+static int read_no_options(sd_bus_message *msg, sd_bus_error *error)
+{
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+
+        if (r >= 0 && (r = sd_bus_message_at_end(msg, false)) == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Unreserve knows no options yet.");
+        return r < 0 ? r : sd_bus_message_exit_container(msg);
+}
+
+static int authorize_reserve(Manager *m, sd_bus_message *msg, const ReservationMatch *match, sd_bus_error *error)
+{
+        char text[RESERVATION_MATCH_STRING_MAX];
+
+        reservation_match_format(match, text);
+        return authorize(m->authorizer, msg, VFIOD_ACTION_RESERVE, &(AuthDetails){ .match = text }, error);
+}
+
+/* The answer goes when the groups have moved. */
+static int apply_and_answer(Manager *m, sd_bus_message *answer, const ReservationMatch *undo)
+{
+        ReservationCall *call;
+        int r = manager_load_reservations(m);
+
+        if (r < 0)
+                return r;
+        r = reservation_call_new(answer, &call);
+        if (r < 0)
+                return r;
+        if (undo)
+                reservation_call_undo_on_failure(call, m, undo);
+        manager_apply_reservations(m, call);
+        return 1;
+}
+
+static int write_error(const char *what, int r, sd_bus_error *error)
+{
+        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot %s the reservations in " RESERVATIONS_DIR ": %s.",
+                                 what, strerror(-r));
+}
+
+int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *answer = NULL;
+        _cleanup_free_ char *file = NULL;
+        Manager *m = userdata;
+        const ReservationEntry *existing;
+        Reservation res = {};
+        int r;
+
+        if ((r = read_match(msg, &res.match, error)) < 0 || (r = read_reserve_options(msg, &res, error)) < 0)
+                return r;
+        existing = reservation_set_find_match(&m->reservations, &res.match);
+        if (existing)
+                return sd_bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
+                                         "This is reserved already, in %s:%u; unreserve it first to change it.",
+                                         existing->file, existing->line);
+        r = authorize_reserve(m, msg, &res.match, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = reservation_config_add(m->config_dir, &res, &file);
+        if (r < 0)
+                return write_error("write", r, error);
+        log_info("Reserved: %s.", file);
+        r = sd_bus_message_new_method_return(msg, &answer);
+        if (r >= 0)
+                r = sd_bus_message_append(answer, "s", file);
+        return r < 0 ? r : apply_and_answer(m, answer, &res.match);
+}
+
+int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *answer = NULL;
+        Manager *m = userdata;
+        ReservationMatch match;
+        char text[RESERVATION_MATCH_STRING_MAX];
+        size_t removed;
+        int r;
+
+        if ((r = read_match(msg, &match, error)) < 0 || (r = read_no_options(msg, error)) < 0)
+                return r;
+        if (!reservation_set_find_match(&m->reservations, &match))
+                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_RESERVATION,
+                                         "Nothing is reserved as '%s': 'vfioctl-client reservations' lists them.",
+                                         reservation_match_format(&match, text));
+        r = authorize_reserve(m, msg, &match, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = reservation_config_remove(m->config_dir, &match, &removed);
+        if (r < 0)
+                return write_error("change", r, error);
+        log_info("Unreserved %s (%zu line%s).", reservation_match_format(&match, text), removed,
+                 removed == 1 ? "" : "s");
+        r = sd_bus_message_new_method_return(msg, &answer);
+        return r < 0 ? r : apply_and_answer(m, answer, NULL);
+}
+
+/* The present devices a reservation matches. */
+static int append_matched(sd_bus_message *reply, Manager *m, const ReservationMatch *match)
+{
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (size_t i = 0; r >= 0 && i < device_model_n_devices(m->model); i++) {
+                const Device *d = device_model_device_at(m->model, i);
+                char path[RESERVATION_MATCH_STRING_MAX];
+                PciIdentity id;
+
+                pci_device_identity(d->pci, path, &id);
+                if (reservation_matches(match, &id))
+                        r = sd_bus_message_append(reply, "s", d->pci->address);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int bus_method_list_reservations(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sssuas)");
+        for (size_t i = 0; r >= 0 && i < m->reservations.n_entries; i++) {
+                const ReservationEntry *e = &m->reservations.entries[i];
+                char text[RESERVATION_MATCH_STRING_MAX];
+
+                r = sd_bus_message_open_container(reply, 'r', "sssuas");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "sssu", reservation_match_format(&e->reservation.match, text),
+                                                  e->reservation.owner, e->file, e->line);
+                if (r >= 0)
+                        r = append_matched(reply, m, &e->reservation.match);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}

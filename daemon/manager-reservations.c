@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "handover.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+/* Reservations (vfiod.conf(5)): the groups vfiod keeps on vfio-pci without
+ * a lease, and who owns their nodes meanwhile. vfiod-early puts reserved
+ * devices on vfio-pci at boot; here the daemon takes them over, moves what
+ * a host driver took anyway, and gives back what is reserved no more. */
+
+/* A method call that waits for the moves a change of reservations started. */
+struct ReservationCall {
+        sd_bus_message *answer; /* the success reply, ready to send */
+        unsigned pending;
+        char *failure;
+        const char *failure_name;
+        /* A new reservation that could not be applied is taken back: a
+         * device the host needs must not be taken from it at the next boot. */
+        Manager *undo_manager;
+        ReservationMatch undo_match;
+};
+
+/* What the reply to one move needs. */
+typedef struct ReservationMove {
+        Manager *manager;
+        ReservationCall *call;
+} ReservationMove;
+
+int reservation_call_new(sd_bus_message *answer, ReservationCall **ret)
+{
+        ReservationCall *call = calloc(1, sizeof(*call));
+
+        if (!call)
+                return -ENOMEM;
+        call->answer = sd_bus_message_ref(answer);
+        call->pending = 1; /* until manager_apply_reservations has started every move */
+        *ret = call;
+        return 0;
+}
+
+static void call_note_failure(ReservationCall *call, const EngineResult *result)
+{
+        if (!call || call->failure || (result->error >= 0 && result->failure == FAILURE_NONE))
+                return;
+        call->failure = strdup(result->message ?: "Moving a reserved group failed.");
+        call->failure_name = result->failure == FAILURE_HOST_CRITICAL ? VFIOD_ERROR_HOST_CRITICAL
+                             : result->failure == FAILURE_DEVICE_BUSY ? VFIOD_ERROR_DEVICE_BUSY
+                                                                      : VFIOD_ERROR_BIND_FAILED;
+}
+
+void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match)
+{
+        call->undo_manager = m;
+        call->undo_match = *match;
+}
+
+/* Takes the new reservation out again and gives back what it moved. */
+static int undo_reservation(ReservationCall *call)
+{
+        Manager *m = call->undo_manager;
+        size_t removed;
+        int r = reservation_config_remove(m->config_dir, &call->undo_match, &removed);
+
+        if (r < 0)
+                log_error("Cannot take back the reservation that failed: %s", strerror(-r));
+        (void)manager_reload_reservations(m);
+        return r;
+}
+
+static void call_unref(ReservationCall *call)
+{
+        if (!call || --call->pending > 0)
+                return;
+        if (call->failure && call->undo_manager && undo_reservation(call) >= 0)
+                (void)sd_bus_reply_method_errorf(call->answer, call->failure_name, "Not reserved: %s",
+                                                 call->failure);
+        else if (call->failure)
+                (void)sd_bus_reply_method_errorf(call->answer, call->failure_name,
+                                                 "The reservations are saved, but %s", call->failure);
+        else
+                (void)sd_bus_send(NULL, call->answer, NULL);
+        sd_bus_message_unref(call->answer);
+        free(call->failure);
+        free(call);
+}
+
+int manager_load_reservations(Manager *m)
+{
+        ReservationSet set;
+        int r = reservation_set_load(m->config_dir, &set);
+
+        if (r < 0)
+                return r;
+        reservation_set_clear(&m->reservations);
+        m->reservations = set;
+        return 0;
+}
+
+const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g)
+{
+        for (size_t i = 0; i < g->n_devices; i++) {
+                char path[RESERVATION_MATCH_STRING_MAX];
+                const ReservationEntry *e;
+                PciIdentity id;
+
+                if (device_is_bridge(g->devices[i]))
+                        continue;
+                pci_device_identity(g->devices[i]->pci, path, &id);
+                e = reservation_set_find(&m->reservations, &id);
+                if (e)
+                        return e;
+        }
+        return NULL;
+}
+
+/* "alice": hers, 0600; "@vfio": root's and the group's, 0660. */
+static int resolve_owner(const ReservationEntry *e, uid_t *uid, gid_t *gid, mode_t *mode)
+{
+        const char *owner = e->reservation.owner;
+        struct passwd *pw;
+        struct group *gr;
+
+        *uid = 0, *gid = 0, *mode = 0600;
+        if (!owner[0])
+                return 0;
+        errno = 0;
+        if (owner[0] == '@' && (gr = getgrnam(owner + 1))) {
+                *gid = gr->gr_gid, *mode = 0660;
+                return 0;
+        }
+        if (owner[0] != '@' && (pw = getpwnam(owner))) {
+                *uid = pw->pw_uid;
+                return 0;
+        }
+        log_error("%s:%u: there is no %s '%s'; the node stays root's.", e->file, e->line,
+                  owner[0] == '@' ? "group" : "user", owner + (owner[0] == '@'));
+        return -ESRCH;
+}
+
+int manager_reset_node_owner(Manager *m, int group)
+{
+        const Group *g = device_model_find_group(m->model, group);
+        const ReservationEntry *e = g && engine_is_reserved(m->engine, group) ? manager_group_reservation(m, g) : NULL;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        mode_t mode = 0600;
+        int r;
+
+        if (e)
+                (void)resolve_owner(e, &uid, &gid, &mode);
+        r = handover_set_owner(group, uid, gid, mode);
+        if (r == -ENOENT)
+                return 0; /* no node: nothing to own */
+        if (r < 0)
+                log_error("Cannot set the owner of /dev/vfio/%d: %s", group, strerror(-r));
+        return r;
+}
+
+static void on_move_done(const EngineResult *result, void *userdata)
+{
+        _cleanup_free_ ReservationMove *move = userdata;
+
+        if (result->error < 0 || result->failure != FAILURE_NONE)
+                log_error("%s", result->message ?: "Moving a reserved group failed.");
+        else if (result->kind == TRANSACTION_CLAIM)
+                (void)manager_reset_node_owner(move->manager, result->group);
+        call_note_failure(move->call, result);
+        call_unref(move->call);
+}
+
+static ReservationMove *move_new(Manager *m, ReservationCall *call)
+{
+        ReservationMove *move = calloc(1, sizeof(*move));
+
+        if (move) {
+                *move = (ReservationMove){ .manager = m, .call = call };
+                if (call)
+                        call->pending++;
+        }
+        return move;
+}
+
+static void move_cancel(ReservationMove *move)
+{
+        if (move && move->call)
+                move->call->pending--;
+        free(move);
+}
+
+static int claim_reserved(Manager *m, const Group *g, const ReservationEntry *e, ReservationCall *call)
+{
+        _cleanup_free_ char **addresses = NULL;
+        ReservationMove *move;
+        size_t n;
+        int r;
+
+        r = group_endpoint_addresses(g, &addresses, &n);
+        if (r < 0 || n == 0)
+                return r;
+        move = move_new(m, call);
+        if (!move)
+                return -ENOMEM;
+        r = engine_claim(m->engine, g->id, addresses, n,
+                         &(EngineClaimOptions){ .reserved = true, .settle_node = e->reservation.owner[0] != '\0' },
+                         on_move_done, move);
+        if (r < 0) {
+                move_cancel(move);
+                return r;
+        }
+        log_info("IOMMU group %d is reserved (%s:%u): taking it.", g->id, e->file, e->line);
+        return 0;
+}
+
+static int unreserve(Manager *m, const Group *g, ReservationCall *call)
+{
+        ReservationMove *move;
+        int r;
+
+        /* A lease keeps it; the host gets it when the lease ends. */
+        if (leases_find_group(m->leases, g->id))
+                return engine_set_reserved(m->engine, g->id, false);
+        move = move_new(m, call);
+        if (!move)
+                return -ENOMEM;
+        r = engine_release(m->engine, g->id, on_move_done, move);
+        if (r < 0) {
+                move_cancel(move);
+                return r;
+        }
+        log_info("IOMMU group %d is reserved no more: returning it to the host.", g->id);
+        return 0;
+}
+
+typedef struct ApplyContext {
+        Manager *manager;
+        ReservationCall *call;
+} ApplyContext;
+
+static void apply_to_group(Group *g, void *userdata)
+{
+        ApplyContext *ctx = userdata;
+        Manager *m = ctx->manager;
+        const ReservationEntry *e = manager_group_reservation(m, g);
+        ClaimStatus status = engine_status(m->engine, g->id, NULL);
+        bool held = engine_is_reserved(m->engine, g->id);
+        int r = 0;
+
+        if (e && status == CLAIM_STATUS_NONE)
+                r = claim_reserved(m, g, e, ctx->call);
+        else if (e && status == CLAIM_STATUS_CLAIMED && !held)
+                r = engine_set_reserved(m->engine, g->id, true);
+        else if (e && status == CLAIM_STATUS_CLAIMED && !leases_find_group(m->leases, g->id))
+                r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
+        else if (!e && held && status == CLAIM_STATUS_CLAIMED)
+                r = unreserve(m, g, ctx->call);
+        if (r < 0)
+                log_error("Cannot apply the reservations to IOMMU group %d: %s", g->id, strerror(-r));
+}
+
+void manager_apply_reservations(Manager *m, ReservationCall *call)
+{
+        ApplyContext ctx = { .manager = m, .call = call };
+
+        device_model_foreach_group(m->model, apply_to_group, &ctx);
+        call_unref(call);
+}
+
+int manager_reload_reservations(Manager *m)
+{
+        int r = manager_load_reservations(m);
+
+        if (r < 0) {
+                log_error("Cannot read the reservations: %s", strerror(-r));
+                return r;
+        }
+        log_info("%zu reservation%s.", m->reservations.n_entries, m->reservations.n_entries == 1 ? "" : "s");
+        manager_apply_reservations(m, NULL);
+        return 0;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "number.h"
+#include "pci-device.h"
+#include "reservation-config.h"
+#include "sysfs-pci.h"
+
+/* vfiod-early: puts reserved devices on vfio-pci before a host driver can
+ * bind them. Run at boot before udev's coldplug (vfiod-early.service, the
+ * initramfs), and by the udev rule for each PCI device added. It only ever
+ * sets driver_override of devices without a driver, for every endpoint of
+ * a reserved device's IOMMU group; whatever a host driver holds already is
+ * left to vfiod, which moves whole groups with its safety checks. */
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+
+static const char *config_dir = SYSCONFDIR "/vfiod";
+static const char *udev_address;
+
+static void help(void)
+{
+        printf("vfiod-early " PACKAGE_VERSION "\n"
+               "Puts reserved PCI devices on vfio-pci before host drivers bind them.\n\n"
+               "Usage: vfiod-early [OPTIONS]\n\n"
+               "  --config-dir=DIR   read reservations.d here (default %s)\n"
+               "  --udev ADDRESS     for a udev rule: this device only; prints\n"
+               "                     VFIOD_RESERVED=1 when it is reserved\n"
+               "  -h --help          show this help\n\n"
+               "See vfiod.conf(5).\n",
+               config_dir);
+}
+
+/* Sets the override of one endpoint without a driver; 1 when it waits for
+ * vfio-pci. */
+static int reserve_endpoint(const char *address)
+{
+        _cleanup_(pci_device_freep) PciDevice *p = NULL;
+        int r = pci_device_new_from_address(address, &p);
+
+        if (r < 0) {
+                log_warning("Cannot read %s: %s", address, strerror(-r));
+                return 0;
+        }
+        if (pci_device_is_bridge(p))
+                return 0;
+        if (p->driver) {
+                if (!streq(p->driver, VFIO_PCI_DRIVER))
+                        log_notice("%s is on %s already: vfiod moves its group when it starts.", address, p->driver);
+                return 0;
+        }
+        if (!p->driver_override || !streq(p->driver_override, VFIO_PCI_DRIVER)) {
+                r = sysfs_pci_write_override(address, VFIO_PCI_DRIVER);
+                if (r < 0) {
+                        log_error("Cannot set driver_override of %s: %s", address, strerror(-r));
+                        return 0;
+                }
+        }
+        log_info("%s reserved for vfio-pci.", address);
+        if (sysfs_pci_driver_registered(VFIO_PCI_DRIVER) && (r = sysfs_pci_probe(address)) < 0)
+                log_warning("Cannot bind %s to vfio-pci: %s", address, strerror(-r));
+        return !sysfs_pci_driver_registered(VFIO_PCI_DRIVER);
+}
+
+/* Every endpoint of the device's IOMMU group: the group moves whole. */
+static int reserve_group(const PciDevice *p)
+{
+        char dir[PATH_MAX];
+        struct dirent **names;
+        int n, waiting = 0;
+
+        if (p->iommu_group == PCI_IOMMU_GROUP_NONE) {
+                log_warning("%s is reserved but in no IOMMU group: VFIO needs the IOMMU on; left alone.", p->address);
+                return 0;
+        }
+        snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices", p->iommu_group);
+        n = scandir(dir, &names, NULL, alphasort);
+        if (n < 0) {
+                log_warning("Cannot list %s: %s", dir, strerror(errno));
+                return 0;
+        }
+        for (int i = 0; i < n; i++) {
+                if (names[i]->d_name[0] != '.' && reserve_endpoint(names[i]->d_name) > 0)
+                        waiting = 1;
+                free(names[i]);
+        }
+        free(names);
+        return waiting;
+}
+
+/* 0: not reserved; 1: reserved; 2: reserved, waiting for vfio-pci. */
+static int consider(const ReservationSet *set, const char *address)
+{
+        _cleanup_(pci_device_freep) PciDevice *p = NULL;
+        char path[RESERVATION_MATCH_STRING_MAX];
+        const ReservationEntry *e;
+        PciIdentity id;
+
+        if (pci_device_new_from_address(address, &p) < 0)
+                return 0;
+        pci_device_identity(p, path, &id);
+        e = reservation_set_find(set, &id);
+        if (!e)
+                return 0;
+        log_debug("%s matches %s:%u.", address, e->file, e->line);
+        return 1 + reserve_group(p);
+}
+
+static int consider_all(const ReservationSet *set)
+{
+        struct dirent **names;
+        int n = scandir(PCI_DEVICES, &names, NULL, alphasort), waiting = 0;
+
+        if (n < 0) {
+                log_error("Cannot list " PCI_DEVICES ": %s", strerror(errno));
+                return -errno;
+        }
+        for (int i = 0; i < n; i++) {
+                if (names[i]->d_name[0] != '.' && consider(set, names[i]->d_name) == 2)
+                        waiting = 1;
+                free(names[i]);
+        }
+        free(names);
+        /* Nobody else loads vfio-pci this early: without it nothing binds. */
+        if (waiting && sysfs_pci_load_driver(VFIO_PCI_DRIVER) >= 0)
+                (void)consider_all(set);
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[])
+{
+        enum { ARG_CONFIG_DIR = 0x100, ARG_UDEV };
+        static const struct option options[] = {
+                { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
+                { "udev", required_argument, NULL, ARG_UDEV },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        char normalized[PCI_ADDRESS_STRING_MAX];
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_CONFIG_DIR:
+                        config_dir = optarg;
+                        break;
+                case ARG_UDEV:
+                        if (pci_address_normalize(optarg, normalized) < 0 || !streq(normalized, optarg)) {
+                                log_error("--udev takes a PCI address such as 0000:01:00.0, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        udev_address = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'; see --help.", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int main(int argc, char *argv[])
+{
+        ReservationSet set;
+        int r = parse_argv(argc, argv);
+
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        r = reservation_set_load(config_dir, &set);
+        if (r < 0) {
+                log_error("Cannot read the reservations: %s", strerror(-r));
+                return 1;
+        }
+        if (udev_address) {
+                r = consider(&set, udev_address);
+                if (r == 2 && sysfs_pci_load_driver(VFIO_PCI_DRIVER) >= 0)
+                        (void)consider(&set, udev_address);
+                if (r > 0)
+                        printf("VFIOD_RESERVED=1\n");
+                r = 0;
+        } else
+                r = consider_all(&set);
+        reservation_set_clear(&set);
+        return r < 0 ? 1 : 0;
+}
