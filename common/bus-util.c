@@ -33,3 +33,12 @@ void strv_free(char **l)
                 free(*s);
         free(l);
 }
+
+int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *error)
+{
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+
+        if (r >= 0 && (r = sd_bus_message_at_end(msg, false)) == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s knows no options yet.", method);
+        return r < 0 ? r : sd_bus_message_exit_container(msg);
+}

@@ -14,3 +14,7 @@ int bus_add_object_tree(sd_bus *bus, const char *prefix, const char *interface, 
 /* Frees a NULL-terminated array of strings, such as an enumerator's half
  * built one (calloc'd, so unfilled entries are NULL). */
 void strv_free(char **l);
+
+/* An a{sv} of options kept for the future, which must be empty for now;
+ * InvalidArgs naming method otherwise. */
+int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *error);

@@ -7,6 +7,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "bus-util.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -73,16 +74,6 @@ static int read_claim_options(sd_bus_message *msg, ClaimOptions *ret, sd_bus_err
                 if (r >= 0)
                         r = sd_bus_message_exit_container(msg);
         }
-        return r < 0 ? r : sd_bus_message_exit_container(msg);
-}
-
-/* Release takes no options yet, but an a{sv} for the future: empty it must be. */
-static int read_no_options(sd_bus_message *msg, sd_bus_error *error)
-{
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-
-        if (r >= 0 && (r = sd_bus_message_at_end(msg, false)) == 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "ReleaseGroup knows no options yet.");
         return r < 0 ? r : sd_bus_message_exit_container(msg);
 }
 
@@ -351,7 +342,8 @@ int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *
         Lease *l;
         int r;
 
-        if ((r = sd_bus_message_read(msg, "u", &id)) < 0 || (r = read_no_options(msg, error)) < 0)
+        if ((r = sd_bus_message_read(msg, "u", &id)) < 0 ||
+            (r = bus_read_no_options(msg, "ReleaseGroup", error)) < 0)
                 return r;
         if (id > INT32_MAX || engine_status(m->engine, (int)id, NULL) == CLAIM_STATUS_NONE)
                 return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus-names.h"
+#include "bus-util.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -62,15 +63,6 @@ static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_erro
         return e < 0 ? e : sd_bus_message_exit_container(msg);
 }
 
-static int read_no_options(sd_bus_message *msg, sd_bus_error *error)
-{
-        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-
-        if (r >= 0 && (r = sd_bus_message_at_end(msg, false)) == 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Unreserve knows no options yet.");
-        return r < 0 ? r : sd_bus_message_exit_container(msg);
-}
-
 static int authorize_reserve(Manager *m, sd_bus_message *msg, const ReservationMatch *match, sd_bus_error *error)
 {
         char text[RESERVATION_MATCH_STRING_MAX];
@@ -80,14 +72,14 @@ static int authorize_reserve(Manager *m, sd_bus_message *msg, const ReservationM
 }
 
 /* The answer goes when the groups have moved. */
-static int apply_and_answer(Manager *m, sd_bus_message *answer, const ReservationMatch *undo)
+static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *answer, const ReservationMatch *undo)
 {
         ReservationCall *call;
         int r = manager_load_reservations(m);
 
         if (r < 0)
                 return r;
-        r = reservation_call_new(answer, &call);
+        r = reservation_call_new(msg, answer, &call);
         if (r < 0)
                 return r;
         if (undo)
@@ -128,7 +120,7 @@ int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = sd_bus_message_new_method_return(msg, &answer);
         if (r >= 0)
                 r = sd_bus_message_append(answer, "s", file);
-        return r < 0 ? r : apply_and_answer(m, answer, &res.match);
+        return r < 0 ? r : apply_and_answer(m, msg, answer, &res.match);
 }
 
 int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -140,7 +132,8 @@ int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         size_t removed;
         int r;
 
-        if ((r = read_match(msg, &match, error)) < 0 || (r = read_no_options(msg, error)) < 0)
+        if ((r = read_match(msg, &match, error)) < 0 ||
+            (r = bus_read_no_options(msg, "Unreserve", error)) < 0)
                 return r;
         if (!reservation_set_find_match(&m->reservations, &match))
                 return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_RESERVATION,
@@ -155,7 +148,7 @@ int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         log_info("Unreserved %s (%zu line%s).", reservation_match_format(&match, text), removed,
                  removed == 1 ? "" : "s");
         r = sd_bus_message_new_method_return(msg, &answer);
-        return r < 0 ? r : apply_and_answer(m, answer, NULL);
+        return r < 0 ? r : apply_and_answer(m, msg, answer, NULL);
 }
 
 /* The present devices a reservation matches. */

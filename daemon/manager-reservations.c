@@ -18,7 +18,8 @@
 
 /* A method call that waits for the moves a change of reservations started. */
 struct ReservationCall {
-        sd_bus_message *answer; /* the success reply, ready to send */
+        sd_bus_message *msg;    /* the method call */
+        sd_bus_message *answer; /* its success reply, ready to send */
         unsigned pending;
         char *failure;
         const char *failure_name;
@@ -34,12 +35,13 @@ typedef struct ReservationMove {
         ReservationCall *call;
 } ReservationMove;
 
-int reservation_call_new(sd_bus_message *answer, ReservationCall **ret)
+int reservation_call_new(sd_bus_message *msg, sd_bus_message *answer, ReservationCall **ret)
 {
         ReservationCall *call = calloc(1, sizeof(*call));
 
         if (!call)
                 return -ENOMEM;
+        call->msg = sd_bus_message_ref(msg);
         call->answer = sd_bus_message_ref(answer);
         call->pending = 1; /* until manager_apply_reservations has started every move */
         *ret = call;
@@ -80,13 +82,13 @@ static void call_unref(ReservationCall *call)
         if (!call || --call->pending > 0)
                 return;
         if (call->failure && call->undo_manager && undo_reservation(call) >= 0)
-                (void)sd_bus_reply_method_errorf(call->answer, call->failure_name, "Not reserved: %s",
-                                                 call->failure);
+                (void)sd_bus_reply_method_errorf(call->msg, call->failure_name, "Not reserved: %s", call->failure);
         else if (call->failure)
-                (void)sd_bus_reply_method_errorf(call->answer, call->failure_name,
+                (void)sd_bus_reply_method_errorf(call->msg, call->failure_name,
                                                  "The reservations are saved, but %s", call->failure);
         else
                 (void)sd_bus_send(NULL, call->answer, NULL);
+        sd_bus_message_unref(call->msg);
         sd_bus_message_unref(call->answer);
         free(call->failure);
         free(call);

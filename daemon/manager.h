@@ -106,10 +106,10 @@ int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *
 
 /* manager-reservations.c: groups kept on vfio-pci by the configuration. */
 typedef struct ReservationCall ReservationCall;
-/* A call answered with answer (a prepared reply) once every move that
- * manager_apply_reservations(m, call) starts has ended, or with the first
- * failure. */
-int reservation_call_new(sd_bus_message *answer, ReservationCall **ret);
+/* The method call msg, answered with answer (its prepared reply) once every
+ * move that manager_apply_reservations(m, call) starts has ended, or with
+ * the first failure. */
+int reservation_call_new(sd_bus_message *msg, sd_bus_message *answer, ReservationCall **ret);
 /* When a move fails, the reservation of match is taken out again. */
 void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match);
 int manager_load_reservations(Manager *m);

@@ -279,8 +279,10 @@ static int step_unbind_unless_original(Run *run, ClaimedDevice *d)
  * itself may not load modules). */
 static int probe_host_choice(Run *run, ClaimedDevice *d)
 {
-        int r = unless_on(d, NULL, sysfs_pci_probe);
+        int r = driver_is(d, NULL, NULL);
 
+        if (r > 0) /* no driver yet */
+                r = sysfs_pci_probe(d->address);
         if (r < 0 || driver_is(d, NULL, NULL) <= 0)
                 return r;
         return sysfs_pci_trigger_add(d->address, run->t->wait_timeout_usec);
