@@ -9,6 +9,7 @@
 
 VM_ROOT9P_ADDR=0000:00:10.0     # backs the guest's root filesystem
 VM_RESULTS9P_ADDR=0000:00:11.0  # writable share for results
+VM_ETC9P_ADDR=0000:00:12.0      # the guest's /etc/vfiod, with --etc-vfiod
 VM_VGA_ADDR=0000:00:02.0        # std VGA, the boot display
 VM_EDU_ADDR=0000:00:03.0        # QEMU edu (1234:11e8): no host driver
 VM_E1000_ADDR=0000:00:04.0      # e1000: the host driver binds it
@@ -16,8 +17,12 @@ VM_MF_ADDRS="0000:00:05.0 0000:00:05.1"   # one slot, two functions, one group
 VM_BRIDGE_ADDR=0000:00:06.0     # conventional PCI bridge ...
 VM_BRIDGED_ADDRS="0000:01:01.0 0000:01:02.0"  # ... and the endpoints behind it
 VM_NVME_ADDR=0000:00:07.0       # nvme: the host driver probes asynchronously
+VM_EDU2_ADDR=0000:00:08.0       # a second edu, identical to the first
+VM_E1000B_ADDR=0000:00:09.0     # a second e1000, identical to the first
 
+# The default set, and the twins that only the reservation tests need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -40,12 +45,17 @@ topology_qemu_args() {
                              -device e1000,netdev=vmnet2,bus=vmbridge,addr=02.0) ;;
     vga)
         QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=02.0) ;;
+    edu2)
+        QEMU_TOPOLOGY_ARGS+=(-device edu,addr=08.0) ;;
+    e1000b)
+        QEMU_TOPOLOGY_ARGS+=(-netdev user,id=vmnet3,restrict=on
+                             -device e1000,netdev=vmnet3,addr=09.0) ;;
     nvme)
         truncate -s 16M "$workdir/nvme.img"
         QEMU_TOPOLOGY_ARGS+=(-drive "file=$workdir/nvme.img,if=none,format=raw,id=vmnvme"
                              -device nvme,serial=vfiodtest,drive=vmnvme,addr=07.0) ;;
     *)
-        echo "unknown topology '$name' (known: $VM_TOPOLOGIES)" >&2
+        echo "unknown topology '$name' (known: $VM_KNOWN_TOPOLOGIES)" >&2
         return 1 ;;
     esac
 }

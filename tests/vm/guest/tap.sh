@@ -3,11 +3,12 @@
 # TAP output and sysfs helpers for scenarios, sourced in the guest:
 #   . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 # A scenario ends with done_testing, which prints the plan and sets the
-# exit status.
+# exit status. Booted more than once (run --boots), the numbering carries
+# on from boot to boot and the last boot prints the plan.
 . /vmtest/job.env
 . "$VM_SRCDIR/tests/vm/topologies.sh"
 
-tap_count=0
+tap_count=$(cat /vmtest/tap-count 2>/dev/null || echo 0)
 tap_failures=0
 
 ok()     { tap_count=$((tap_count + 1)); echo "ok $tap_count - $*"; }
@@ -32,7 +33,11 @@ like() {
 }
 
 done_testing() {
-    echo "1..$tap_count"
+    if [ "${VM_BOOT:-1}" -lt "${VM_BOOTS:-1}" ]; then
+        echo "$tap_count" > /vmtest/tap-count
+    else
+        echo "1..$tap_count"
+    fi
     [ $tap_failures = 0 ]
     exit $?
 }

@@ -23,6 +23,11 @@ is "$(id -nG mallory)" mallory "mallory is in no other group"
 groups=$(ls /sys/kernel/iommu_groups | wc -l)
 check "the IOMMU groups are populated ($groups groups)" test "$groups" -gt 0
 
+# Nothing reserved: the boot unit of reservations is skipped, and vfiod
+# waits for its first caller.
+is "$(systemctl show -P ConditionResult vfiod-early.service)" no "vfiod-early.service is skipped at boot"
+is "$(systemctl show -P ActiveState vfiod.service)" inactive "vfiod does not start at boot"
+
 # vfiod started by bus activation through its unit, as on a real system.
 like "$(vfioctl-client --json list)" "\"address\":\"$VM_EDU_ADDR\"" "vfioctl-client list activates vfiod"
 is "$(systemctl show -P ActiveState vfiod.service)" active "vfiod runs as vfiod.service"

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Reservations, over two boots with systemd as PID 1 and the configuration
+# of tests/vm/fixtures/etc-vfiod kept between them (run --boots 2
+# --etc-vfiod): the first e1000 reserved by address (in a file with a broken
+# line), the first of two identical edu devices by id narrowed to its
+# address, owned by alice. Boot 1: both came up on vfio-pci before any host
+# driver; reserve and unreserve through vfiod. Boot 2: what boot 1
+# unreserved boots on its driver; a driver that took a reserved device anyway
+# loses it when vfiod starts; a reserved device hotplugged lands on vfio-pci.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+nic=$VM_E1000_ADDR nic2=$VM_E1000B_ADDR edu=$VM_EDU_ADDR edu2=$VM_EDU2_ADDR
+conf=/etc/vfiod/reservations.d
+as_alice()   { timeout 120 setpriv --reuid=alice --regid=alice --init-groups "$@"; }
+as_mallory() { timeout 60 setpriv --reuid=mallory --regid=mallory --init-groups "$@"; }
+has_netdev() { ls "/sys/bus/pci/devices/$1/net" 2> /dev/null | grep -q .; }
+on_driver()  { [ "$(pci_driver "$1")" = "$2" ]; }
+group_reserved() { [ "$(group_state "$(pci_group "$1")")" = reserved ]; }
+node_owner() { stat -c %U "/dev/vfio/$(pci_group "$1")"; }
+# Kernel log lines of the e1000 driver about one device: it prints one as it
+# binds a device and registers its interface.
+e1000_lines() { dmesg | grep -c "e1000 $1" || true; }
+bus_reserve() {
+    busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager Reserve 'sa{sv}' "$1" 0 2>&1
+}
+
+install -m 644 /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/
+systemctl restart polkit.service
+
+if [ "$VM_BOOT" = 1 ]; then
+    # ---- boot: before any host driver ----
+    is "$(systemctl show -P Result vfiod-early.service)" success "vfiod-early.service ran at boot"
+    is "$(pci_driver "$nic")" vfio-pci "the reserved e1000 booted on vfio-pci"
+    check "no network interface ever appeared for it" test ! -e "/sys/bus/pci/devices/$nic/net"
+    is "$(e1000_lines "$nic")" 0 "the e1000 driver never bound it (kernel log)"
+    is "$(pci_driver "$nic2")" e1000 "the unreserved e1000 came up on e1000"
+    check "with its network interface" has_netdev "$nic2"
+    like "$(dmesg | grep "e1000 $nic2")" "Intel\(R\) PRO/1000 Network Connection" \
+        "and the kernel log shows e1000 binding it"
+    is "$(pci_driver "$edu")" vfio-pci "edu reserved by id@address is on vfio-pci"
+    is "$(pci_driver "$edu2")" none "its identical twin at another address is not"
+
+    # ---- the daemon takes them over ----
+    check "vfiod.service is started with the reservations" wait_for 30 systemctl is-active -q vfiod.service
+    check "the e1000's group is reserved" wait_for 10 group_reserved "$nic"
+    is "$(group_state "$(pci_group "$nic")" Reservation)" "$nic" "and says by what"
+    is "$(node_owner "$edu")" alice "edu's group node is alice's, as reserved"
+    like "$(journalctl -b -u vfiod --no-pager)" "$conf/10-nic.conf:3: .*skipped" \
+        "the broken line is logged with file and line"
+    out=$(vfioctl-client --json reservations)
+    like "$out" "\"match\":\"$nic\",\"owner\":null,\"file\":\"$conf/10-nic.conf\",\"line\":4,\"devices\":\\[\"$nic\"\\]" \
+        "the valid line of that file applies (reservations)"
+    like "$out" "\"match\":\"1234:11e8@$edu\",\"owner\":\"alice\".*\"devices\":\\[\"$edu\"\\]" \
+        "the narrowed id matches one edu only"
+
+    # ---- a lease on a reserved group ----
+    check "alice claims the reserved edu and runs a command with it" \
+        as_alice vfioctl-client claim "$edu" -- test -w "/dev/vfio/$(pci_group "$edu")"
+    is "$(pci_driver "$edu")" vfio-pci "when her lease ends, edu stays on vfio-pci"
+    is "$(group_state "$(pci_group "$edu")")" reserved "reserved again, with no lease"
+    is "$(node_owner "$edu")" alice "the node goes back to the reservation's owner"
+
+    # ---- reserve and unreserve through vfiod ----
+    out=$(as_mallory vfioctl-client --json reserve "$edu2" 2>/dev/null)
+    like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized"' "mallory may not reserve"
+    is "$(pci_driver "$edu2")" none "and edu2 did not move"
+    check "root reserves by id alone" vfioctl-client reserve 1234:11e8
+    is "$(pci_driver "$edu2"),$(pci_driver "$edu")" vfio-pci,vfio-pci "an id alone takes both edu devices"
+    check "the reservation is a drop-in" test -s "$conf/vfioctl-1234:11e8.conf"
+    check "unreserve the id" vfioctl-client unreserve 1234:11e8
+    is "$(pci_driver "$edu2"),$(pci_driver "$edu")" none,vfio-pci \
+        "edu2 goes back to no driver, edu keeps its own reservation"
+    check "and the drop-in is gone" test ! -e "$conf/vfioctl-1234:11e8.conf"
+
+    out=$(vfioctl-client reserve 12:34 2>&1)
+    like "$out" "Not a reservation match: '12:34': expected a PCI address" "a bad match gets a clear error"
+    like "$(bus_reserve ../../etc/passwd)" "InvalidMatch|Not a reservation match" "a path with .. is no match"
+    like "$(bus_reserve "$(head -c 5000 /dev/zero | tr '\0' 0)")" "too long" "nor are 5000 characters"
+    out=$(vfioctl-client reserve "$edu2" --owner nosuchuser 2>&1)
+    like "$out" "There is no user 'nosuchuser'" "an unknown owner is refused"
+    out=$(vfioctl-client --json reserve "$VM_ROOT9P_ADDR" 2>/dev/null)
+    like "$out" '"error":"io.github.vfiod1.Error.HostCritical".*Not reserved' \
+        "the device behind the root filesystem cannot be reserved"
+    check "and no drop-in is left for it" test ! -e "$conf/vfioctl-$VM_ROOT9P_ADDR.conf"
+    is "$(pci_driver "$VM_ROOT9P_ADDR")" virtio-pci "it stays on its driver"
+    is "$(ls $conf)" "10-nic.conf
+20-edu.conf" "nothing else was written"
+
+    check "unreserve the e1000" vfioctl-client unreserve "$nic"
+    is "$(pci_driver "$nic")" e1000 "it is back on e1000 at once"
+    check "its network interface comes" wait_for 10 has_netdev "$nic"
+    is "$(grep -v '^#' $conf/10-nic.conf)" this-is-not-a-match \
+        "its line left the file; the administrator's comments and other lines stay"
+    out=$(vfioctl-client --json unreserve "$nic" 2>/dev/null)
+    like "$out" '"error":"io.github.vfiod1.Error.NoSuchReservation"' "unreserving it twice says so"
+    is "$(systemctl show -P NRestarts vfiod.service)" 0 "vfiod never restarted"
+fi
+
+if [ "$VM_BOOT" = 2 ]; then
+    # ---- the next boot ----
+    is "$(pci_driver "$nic")" e1000 "unreserved, the e1000 boots on e1000"
+    check "with its network interface" has_netdev "$nic"
+    is "$(pci_driver "$edu")" vfio-pci "edu is still reserved"
+    is "$(pci_driver "$edu2")" none "edu2 still is not"
+
+    # ---- a host driver took a reserved device anyway ----
+    systemctl stop vfiod.service
+    echo "$nic" > "$conf/30-late.conf"
+    systemctl start vfiod.service
+    check "vfiod takes it from e1000 as it starts" wait_for 20 on_driver "$nic" vfio-pci
+    check "its network interface is gone" test ! -e "/sys/bus/pci/devices/$nic/net"
+    is "$(group_state "$(pci_group "$nic")")" reserved "its group is reserved"
+
+    # ---- hotplug: the udev rule ----
+    echo 1 > "/sys/bus/pci/devices/$edu2/remove"
+    echo "$edu2" > "$conf/40-hotplug.conf"
+    echo 1 > /sys/bus/pci/rescan
+    check "a reserved device added later lands on vfio-pci" wait_for 20 on_driver "$edu2" vfio-pci
+    is "$(group_state "$(pci_group "$edu2")")" vfio \
+        "through the udev rule: vfiod has not read the new file yet"
+    systemctl reload vfiod.service
+    check "vfiod reads the files again on reload" wait_for 10 group_reserved "$edu2"
+fi
+
+done_testing
