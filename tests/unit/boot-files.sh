@@ -3,8 +3,8 @@
 #
 # The reservations' boot integration as built: shell syntax of the
 # initramfs-tools and dracut scripts, and the orderings that make
-# vfiod-early run before any host driver loads. Booting with them is the
-# vm suite's (the unit and the rule) or the distribution's (initramfs).
+# vfiod-early run before any host driver loads. The vm suite runs them: the
+# unit and the rule at boot, the initramfs hooks in images built in the guest.
 set -u
 build=$1
 n=0 failed=0

@@ -7,7 +7,9 @@
 # address, owned by alice. Boot 1: both came up on vfio-pci before any host
 # driver; reserve and unreserve through vfiod. Boot 2: what boot 1
 # unreserved boots on its driver; a driver that took a reserved device anyway
-# loses it when vfiod starts; a reserved device hotplugged lands on vfio-pci.
+# loses it when vfiod starts; a reserved device hotplugged lands on vfio-pci;
+# initramfs-tools and dracut images built with vfiod's hooks hold what they
+# need, and their early scripts, run from the unpacked images, reserve.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 nic=$VM_E1000_ADDR nic2=$VM_E1000B_ADDR edu=$VM_EDU_ADDR edu2=$VM_EDU2_ADDR
@@ -146,6 +148,25 @@ if [ "$VM_BOOT" = 2 ]; then
     mount --bind /proc /tmp/initramfs/proc
     check "the initramfs's init-top script runs" chroot /tmp/initramfs /bin/sh /scripts/init-top/early-vfiod
     umount /tmp/initramfs/sys /tmp/initramfs/proc
+    is "$(pci_driver "$edu2")" vfio-pci "and puts the reserved edu2 on vfio-pci"
+
+    # ---- the initramfs (dracut): the same, through the 90vfiod module ----
+    check "dracut builds an image with the vfiod module" \
+        dracut --no-hostonly --no-compress --force -m "base vfiod" --kver "$(uname -r)" /tmp/dracut.img
+    files=$(lsinitrd /tmp/dracut.img)
+    for f in usr/libexec/vfiod-early usr/lib/udev/rules.d/70-vfiod.rules \
+             usr/lib/dracut/hooks/pre-trigger/10-vfiod-early.sh etc/vfiod/reservations.d/40-hotplug.conf; do
+        like "$files" "\s$f(\s|$)" "the dracut image holds $f"
+    done
+    like "$files" "/vfio-pci\.ko" "and the vfio-pci module"
+    mkdir /tmp/dracut && (cd /tmp/dracut && lsinitrd --unpack /tmp/dracut.img)
+    echo > "/sys/bus/pci/devices/$edu2/driver_override"
+    echo "$edu2" > "/sys/bus/pci/devices/$edu2/driver/unbind"
+    mkdir -p /tmp/dracut/sys /tmp/dracut/proc
+    mount --bind /sys /tmp/dracut/sys
+    mount --bind /proc /tmp/dracut/proc
+    check "its pre-trigger hook runs" chroot /tmp/dracut /bin/sh /usr/lib/dracut/hooks/pre-trigger/10-vfiod-early.sh
+    umount /tmp/dracut/sys /tmp/dracut/proc
     is "$(pci_driver "$edu2")" vfio-pci "and puts the reserved edu2 on vfio-pci"
 fi
 
