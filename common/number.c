@@ -20,6 +20,42 @@ int parse_canonical_u64(const char *s, uint64_t max, uint64_t *ret)
         return 0;
 }
 
+static int hex_digit(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int parse_hex_fixed(const char *s, size_t n, uint32_t *ret)
+{
+        uint32_t v = 0;
+
+        if (n == 0 || n > 8)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                int d = hex_digit(s[i]);
+                if (d < 0)
+                        return -EINVAL;
+                v = (v << 4) | (uint32_t)d;
+        }
+        *ret = v;
+        return 0;
+}
+
+size_t count_hex_digits(const char *s)
+{
+        size_t n = 0;
+
+        while (hex_digit(s[n]) >= 0)
+                n++;
+        return n;
+}
+
 int parse_group_id(const char *s, int *ret)
 {
         uint64_t v;

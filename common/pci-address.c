@@ -3,41 +3,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "number.h"
 #include "pci-address.h"
 
-static int hex_digit(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-/* Reads exactly n hex digits (n <= 8) at *p and advances past them. */
+/* Exactly n hex digits at *p, then past them. */
 static int read_hex(const char **p, size_t n, uint32_t *ret)
 {
-        uint32_t v = 0;
+        int r = parse_hex_fixed(*p, n, ret);
 
-        for (size_t i = 0; i < n; i++) {
-                int d = hex_digit((*p)[i]);
-                if (d < 0)
-                        return -EINVAL;
-                v = (v << 4) | (uint32_t)d;
-        }
-        *p += n;
-        *ret = v;
-        return 0;
-}
-
-static size_t count_hex(const char *p)
-{
-        size_t n = 0;
-        while (hex_digit(p[n]) >= 0)
-                n++;
-        return n;
+        if (r >= 0)
+                *p += n;
+        return r;
 }
 
 int pci_address_parse(const char *s, PciAddress *ret)
@@ -51,15 +27,15 @@ int pci_address_parse(const char *s, PciAddress *ret)
 
         /* The domain is present when the first run of digits ends in ':'
          * and another ':' follows later: "DDDD:BB:SS.F". */
-        n = count_hex(p);
+        n = count_hex_digits(p);
         if (p[n] == ':' && strchr(p + n + 1, ':')) {
                 if (n < 4 || n > 8 || read_hex(&p, n, &domain) < 0)
                         return -EINVAL;
                 p++;
         }
-        if (count_hex(p) != 2 || read_hex(&p, 2, &bus) < 0 || *p++ != ':')
+        if (count_hex_digits(p) != 2 || read_hex(&p, 2, &bus) < 0 || *p++ != ':')
                 return -EINVAL;
-        if (count_hex(p) != 2 || read_hex(&p, 2, &slot) < 0 || *p++ != '.')
+        if (count_hex_digits(p) != 2 || read_hex(&p, 2, &slot) < 0 || *p++ != '.')
                 return -EINVAL;
         if (*p < '0' || *p > '7' || p[1] != '\0')
                 return -EINVAL;

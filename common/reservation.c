@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "macro.h"
+#include "number.h"
 #include "reservation.h"
 
 #define LINE_MAX_CHARS 512
@@ -17,65 +20,37 @@ static int fail(const char **ret_reason, const char *reason)
         return -EINVAL;
 }
 
-/* Exactly four hex digits. */
-static int parse_hex16(const char *s, size_t n, uint16_t *ret)
+/* Four hex digits at s. */
+static int parse_id_field(const char *s, uint16_t *ret)
 {
-        unsigned v = 0;
+        uint32_t v;
+        int r = parse_hex_fixed(s, 4, &v);
 
-        if (n != 4)
+        if (r >= 0)
+                *ret = (uint16_t)v;
+        return r;
+}
+
+/* "VVVV:DDDD" or "VVVV:DDDD:SSSS:SSSS", n characters at s. */
+static int parse_id(const char *s, size_t n, ReservationMatch *m)
+{
+        if ((n != 9 && n != 19) || s[4] != ':' || parse_id_field(s, &m->vendor) < 0 ||
+            parse_id_field(s + 5, &m->device) < 0)
                 return -EINVAL;
-        for (size_t i = 0; i < 4; i++) {
-                char c = s[i];
-                int d = c >= '0' && c <= '9' ? c - '0'
-                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                               : -1;
-                if (d < 0)
-                        return -EINVAL;
-                v = v << 4 | (unsigned)d;
-        }
-        *ret = (uint16_t)v;
+        if (n == 19 && (s[9] != ':' || s[14] != ':' || parse_id_field(s + 10, &m->subvendor) < 0 ||
+                        parse_id_field(s + 15, &m->subdevice) < 0))
+                return -EINVAL;
+        m->has_id = true;
+        m->has_subsystem = n == 19;
         return 0;
 }
 
-/* "VVVV:DDDD" or "VVVV:DDDD:SSSS:SSSS", the end at s + n. */
-static int parse_id(const char *s, size_t n, ReservationMatch *m)
-{
-        uint16_t v[4];
-        size_t count = 0;
-
-        for (const char *p = s, *end = s + n; p <= end && count < 4; count++) {
-                const char *colon = memchr(p, ':', (size_t)(end - p));
-                const char *stop = colon ? colon : end;
-                if (parse_hex16(p, (size_t)(stop - p), &v[count]) < 0)
-                        return -EINVAL;
-                p = stop + 1;
-                if (!colon) {
-                        count++;
-                        if (count != 2 && count != 4)
-                                return -EINVAL;
-                        m->has_id = true;
-                        m->vendor = v[0], m->device = v[1];
-                        m->has_subsystem = count == 4;
-                        if (m->has_subsystem)
-                                m->subvendor = v[2], m->subdevice = v[3];
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
-/* "SS.F" behind a bridge: slot 00-1f, function 0-7. */
+/* "SS.F" behind a bridge, n characters at s: slot 00-1f, function 0-7. */
 static int parse_slot_function(const char *s, size_t n, char out[static 5])
 {
-        char padded[4] = { '0', '0', 0, 0 };
-        uint16_t slot;
+        uint32_t slot;
 
-        if (n != 4 || s[2] != '.' || s[3] < '0' || s[3] > '7')
-                return -EINVAL;
-        /* Two hex digits of slot, checked as part of a 16-bit number. */
-        padded[2] = s[0], padded[3] = s[1];
-        if (parse_hex16(padded, 4, &slot) < 0 || slot > 0x1f)
+        if (n != 4 || s[2] != '.' || s[3] < '0' || s[3] > '7' || parse_hex_fixed(s, 2, &slot) < 0 || slot > 0x1f)
                 return -EINVAL;
         return snprintf(out, 5, "%02x.%c", slot, s[3]) == 4 ? 0 : -EINVAL;
 }
@@ -196,6 +171,28 @@ bool reservation_owner_is_valid(const char *owner)
         if (n == 0 || n >= RESERVATION_OWNER_MAX - 1 || name[0] == '-' || (name[0] >= '0' && name[0] <= '9'))
                 return false;
         return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+int reservation_owner_resolve(const char *owner, uid_t *uid, gid_t *gid, mode_t *mode)
+{
+        const struct passwd *pw;
+        const struct group *gr;
+
+        *uid = 0, *gid = 0, *mode = 0600;
+        if (!owner[0])
+                return 0;
+        if (owner[0] == '@') {
+                gr = getgrnam(owner + 1);
+                if (!gr)
+                        return -ESRCH;
+                *gid = gr->gr_gid, *mode = 0660;
+        } else {
+                pw = getpwnam(owner);
+                if (!pw)
+                        return -ESRCH;
+                *uid = pw->pw_uid;
+        }
+        return 0;
 }
 
 static int parse_owner(const char *token, Reservation *r, const char **ret_reason)

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pci-address.h"
 
@@ -55,6 +56,10 @@ bool reservation_matches(const ReservationMatch *m, const PciIdentity *device);
 
 /* "alice" or "@vfio": a user or group name, which NSS resolves later. */
 bool reservation_owner_is_valid(const char *owner);
+/* What the group node gets for owner: "" root's, 0600; "alice" hers, 0600;
+ * "@vfio" root's and the group's, 0660. -ESRCH when there is no such user
+ * or group (the outputs are root's then). */
+int reservation_owner_resolve(const char *owner, uid_t *uid, gid_t *gid, mode_t *mode);
 
 /* One line of a reservations file: 1 and *ret for an entry, 0 for a blank
  * or comment line, -EINVAL with *ret_reason for anything else. */

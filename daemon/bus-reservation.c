@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,10 +28,14 @@ static int read_match(sd_bus_message *msg, ReservationMatch *ret, sd_bus_error *
 
 static int check_owner(const char *owner, sd_bus_error *error)
 {
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+
         if (!reservation_owner_is_valid(owner))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "Option 'owner' takes a user name, or @ and a group name.");
-        if (owner[0] == '@' ? !getgrnam(owner + 1) : !getpwnam(owner))
+        if (reservation_owner_resolve(owner, &uid, &gid, &mode) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
                                          owner[0] == '@' ? "group" : "user", owner + (owner[0] == '@'));
         return 0;

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,30 +121,6 @@ const ReservationEntry *manager_group_reservation(const Manager *m, const Group 
         return NULL;
 }
 
-/* "alice": hers, 0600; "@vfio": root's and the group's, 0660. */
-static int resolve_owner(const ReservationEntry *e, uid_t *uid, gid_t *gid, mode_t *mode)
-{
-        const char *owner = e->reservation.owner;
-        struct passwd *pw;
-        struct group *gr;
-
-        *uid = 0, *gid = 0, *mode = 0600;
-        if (!owner[0])
-                return 0;
-        errno = 0;
-        if (owner[0] == '@' && (gr = getgrnam(owner + 1))) {
-                *gid = gr->gr_gid, *mode = 0660;
-                return 0;
-        }
-        if (owner[0] != '@' && (pw = getpwnam(owner))) {
-                *uid = pw->pw_uid;
-                return 0;
-        }
-        log_error("%s:%u: there is no %s '%s'; the node stays root's.", e->file, e->line,
-                  owner[0] == '@' ? "group" : "user", owner + (owner[0] == '@'));
-        return -ESRCH;
-}
-
 int manager_reset_node_owner(Manager *m, int group)
 {
         const Group *g = device_model_find_group(m->model, group);
@@ -156,8 +130,9 @@ int manager_reset_node_owner(Manager *m, int group)
         mode_t mode = 0600;
         int r;
 
-        if (e)
-                (void)resolve_owner(e, &uid, &gid, &mode);
+        if (e && reservation_owner_resolve(e->reservation.owner, &uid, &gid, &mode) < 0)
+                log_error("%s:%u: no user or group '%s' (a group is written @NAME); /dev/vfio/%d stays root's.",
+                          e->file, e->line, e->reservation.owner, group);
         r = handover_set_owner(group, uid, gid, mode);
         if (r == -ENOENT)
                 return 0; /* no node: nothing to own */
