@@ -40,8 +40,8 @@ static void help(void)
                config_dir);
 }
 
-/* Sets the override of one endpoint without a driver; 1 when it waits for
- * vfio-pci. */
+/* Sets the override of one endpoint without a driver and binds it when
+ * vfio-pci is there; 1 when it waits for vfio-pci. */
 static int reserve_endpoint(const char *address)
 {
         _cleanup_(pci_device_freep) PciDevice *p = NULL;
@@ -66,12 +66,15 @@ static int reserve_endpoint(const char *address)
                 }
         }
         log_info("%s reserved for vfio-pci.", address);
-        if (sysfs_pci_driver_registered(VFIO_PCI_DRIVER) && (r = sysfs_pci_probe(address)) < 0)
+        if (!sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
+                return 1;
+        if ((r = sysfs_pci_probe(address)) < 0)
                 log_warning("Cannot bind %s to vfio-pci: %s", address, strerror(-r));
-        return !sysfs_pci_driver_registered(VFIO_PCI_DRIVER);
+        return 0;
 }
 
-/* Every endpoint of the device's IOMMU group: the group moves whole. */
+/* Every endpoint of the device's IOMMU group: the group moves whole.
+ * 1 when one waits for vfio-pci. */
 static int reserve_group(const PciDevice *p)
 {
         char dir[PATH_MAX];
@@ -89,8 +92,8 @@ static int reserve_group(const PciDevice *p)
                 return 0;
         }
         for (int i = 0; i < n; i++) {
-                if (names[i]->d_name[0] != '.' && reserve_endpoint(names[i]->d_name) > 0)
-                        waiting = 1;
+                if (names[i]->d_name[0] != '.')
+                        waiting |= reserve_endpoint(names[i]->d_name);
                 free(names[i]);
         }
         free(names);
@@ -115,25 +118,25 @@ static int consider(const ReservationSet *set, const char *address)
         return 1 + reserve_group(p);
 }
 
+/* 2 when a reserved device waits for vfio-pci, as consider(). */
 static int consider_all(const ReservationSet *set)
 {
         struct dirent **names;
-        int n = scandir(PCI_DEVICES, &names, NULL, alphasort), waiting = 0;
+        int n = scandir(PCI_DEVICES, &names, NULL, alphasort), most = 0;
 
         if (n < 0) {
                 log_error("Cannot list " PCI_DEVICES ": %s", strerror(errno));
                 return -errno;
         }
         for (int i = 0; i < n; i++) {
-                if (names[i]->d_name[0] != '.' && consider(set, names[i]->d_name) == 2)
-                        waiting = 1;
+                if (names[i]->d_name[0] != '.') {
+                        int r = consider(set, names[i]->d_name);
+                        most = r > most ? r : most;
+                }
                 free(names[i]);
         }
         free(names);
-        /* Nobody else loads vfio-pci this early: without it nothing binds. */
-        if (waiting && sysfs_pci_load_driver(VFIO_PCI_DRIVER) >= 0)
-                (void)consider_all(set);
-        return 0;
+        return most;
 }
 
 static int parse_argv(int argc, char *argv[])
@@ -176,7 +179,7 @@ static int parse_argv(int argc, char *argv[])
 int main(int argc, char *argv[])
 {
         ReservationSet set;
-        int r = parse_argv(argc, argv);
+        int found, r = parse_argv(argc, argv);
 
         if (r <= 0)
                 return r < 0 ? 2 : 0;
@@ -185,15 +188,15 @@ int main(int argc, char *argv[])
                 log_error("Cannot read the reservations: %s", strerror(-r));
                 return 1;
         }
-        if (udev_address) {
-                r = consider(&set, udev_address);
-                if (r == 2 && sysfs_pci_load_driver(VFIO_PCI_DRIVER) >= 0)
-                        (void)consider(&set, udev_address);
-                if (r > 0)
-                        printf("VFIOD_RESERVED=1\n");
-                r = 0;
-        } else
-                r = consider_all(&set);
+        found = udev_address ? consider(&set, udev_address) : consider_all(&set);
         reservation_set_clear(&set);
-        return r < 0 ? 1 : 0;
+        if (found < 0)
+                return 1;
+        /* As vfio-pci registers, it binds every device whose override names
+         * it: nobody else loads it this early, so load it. */
+        if (found == 2 && (r = sysfs_pci_load_driver(VFIO_PCI_DRIVER)) < 0)
+                log_error("Cannot load vfio-pci: %s; the reserved devices stay without a driver.", strerror(-r));
+        if (udev_address && found > 0)
+                printf("VFIOD_RESERVED=1\n");
+        return 0;
 }

@@ -2,8 +2,19 @@
 #
 # The device model against the real kernel: vfiod, started by bus
 # activation, agrees with sysfs on every topology, finds the IOMMU, and
-# follows a device rebound by hand with its state and a signal.
+# follows a device rebound by hand with its state and a signal. First, while
+# this fast boot has not loaded vfio-pci yet: vfiod-early loads it for a
+# reserved device (systemd boots load it from modules-load.d, vm-reserve).
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+mkdir -p /tmp/early/reservations.d
+echo "$VM_EDU_ADDR" > /tmp/early/reservations.d/edu.conf
+check "vfio-pci is not loaded yet" test ! -e /sys/bus/pci/drivers/vfio-pci
+like "$(/usr/libexec/vfiod-early --config-dir /tmp/early 2>&1)" "$VM_EDU_ADDR reserved for vfio-pci" \
+    "vfiod-early reserves edu"
+is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "loading vfio-pci bound it"
+echo > "/sys/bus/pci/devices/$VM_EDU_ADDR/driver_override"
+echo "$VM_EDU_ADDR" > "/sys/bus/pci/devices/$VM_EDU_ADDR/driver/unbind"
 
 json=$(vfioctl-client --json list)
 check "vfioctl-client list --json works (vfiod bus-activated)" test -n "$json"
