@@ -190,7 +190,7 @@ int main(int argc, char *argv[])
                         argv[optind]);
                 return EXIT_FAILURE;
         }
-        if (c.owner && fn != verb_reserve && fn != verb_unreserve) {
+        if (c.owner && fn != verb_reserve) {
                 fprintf(stderr, "vfioctl-client: --owner is for reserve.\n");
                 return EXIT_FAILURE;
         }

@@ -73,10 +73,6 @@ int verb_unreserve(Client *c, int argc, char *argv[])
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r = match_argument("unreserve", argc, argv);
 
-        if (c->owner) {
-                fprintf(stderr, "vfioctl-client: --owner is for reserve.\n");
-                return -EINVAL;
-        }
         if (r < 0 || (r = call_reservation_method(c, "Unreserve", argv[1], &reply)) < 0)
                 return r;
         if (c->json) {

@@ -67,10 +67,3 @@ int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
                 return -errno;
         return 1;
 }
-
-int handover_restore_owner(int group)
-{
-        int r = handover_chown(group, 0);
-        /* Gone with the release already: nothing left to give back. */
-        return r == -ENOENT ? 0 : r;
-}

@@ -11,8 +11,7 @@
 int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd);
 
 /* /dev/vfio/<group> owned by uid, mode 0600: 1 when that took a change, 0
- * when it was so already. Root's again on restore. */
+ * when it was so already. */
 int handover_chown(int group, uid_t uid);
-int handover_restore_owner(int group);
 /* The same with any owner, group and mode: a reservation's owner. */
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode);

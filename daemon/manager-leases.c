@@ -14,19 +14,6 @@
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
 
-/* A reserved group stays on vfio-pci when its lease ends: only the lease
- * goes from its record, and the node to the reservation's owner. */
-static int keep_reserved(Manager *m, int group, sd_bus_message *reply_to)
-{
-        int r = engine_set_lease(m->engine, group, NULL);
-
-        if (r < 0)
-                log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group, strerror(-r));
-        (void)manager_reset_node_owner(m, group);
-        log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
-        return reply_to ? sd_bus_reply_method_return(reply_to, "") : 1;
-}
-
 /* 0: the release runs and answers reply_to (if any) when done. */
 static int release_group(Manager *m, int group, sd_bus_message *reply_to)
 {
@@ -40,31 +27,23 @@ static int release_group(Manager *m, int group, sd_bus_message *reply_to)
         return r;
 }
 
-/* Nobody leases the group any more: to the host, unless reserved. */
-static void return_group(Manager *m, int group)
+/* Nobody leases the group any more. Its node goes back to root, or to the
+ * reservation's owner; a reserved group stays on vfio-pci (only the lease
+ * leaves its record), any other goes back to the host. reply_to (if any)
+ * is answered now or when the devices are back. */
+static int return_group(Manager *m, int group, sd_bus_message *reply_to)
 {
-        if (engine_is_reserved(m->engine, group))
-                (void)keep_reserved(m, group, NULL);
-        else
-                (void)release_group(m, group, NULL);
-}
+        int r;
 
-int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to)
-{
-        int group = l->info.group, r;
-        bool owned = l->info.mode == LEASE_MODE_CHOWN;
-
-        bus_emit_lease_released(m, l, reason);
-        lease_remove(l);
+        (void)manager_reset_node_owner(m, group);
         if (engine_is_reserved(m->engine, group)) {
-                r = keep_reserved(m, group, reply_to);
-                bus_emit_claim_change(m, group);
-                return r;
+                r = engine_set_lease(m->engine, group, NULL);
+                if (r < 0)
+                        log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group, strerror(-r));
+                log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
+                return reply_to ? sd_bus_reply_method_return(reply_to, "") : 1;
         }
-        if (owned && (r = handover_restore_owner(group)) < 0)
-                log_error("Cannot give /dev/vfio/%d back to root: %s", group, strerror(-r));
         r = release_group(m, group, reply_to);
-        bus_emit_claim_change(m, group);
         if (!reply_to || r >= 0)
                 return 1;
         if (r == -ENOENT) /* nothing left to move */
@@ -72,6 +51,17 @@ int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *
         return sd_bus_reply_method_errorf(reply_to, VFIOD_ERROR_GROUP_BUSY,
                                           "The lease ended, but IOMMU group %d cannot be released now: %s.", group,
                                           strerror(-r));
+}
+
+int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to)
+{
+        int group = l->info.group, r;
+
+        bus_emit_lease_released(m, l, reason);
+        lease_remove(l);
+        r = return_group(m, group, reply_to);
+        bus_emit_claim_change(m, group);
+        return r;
 }
 
 static void on_lease_gone(Lease *l, const char *reason, void *userdata)
@@ -126,7 +116,7 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
 
         r = lease_add(m->leases, info, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
         if (r < 0) {
-                return_group(m, info->group);
+                (void)return_group(m, info->group, NULL);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
                                          strerror(-r));
@@ -161,14 +151,14 @@ static void resume_lease(int group, const char *text, void *userdata)
         if (!text || lease_info_parse(text, &info) < 0) {
                 log_warning("IOMMU group %d is claimed %s: releasing it.", group,
                             text ? "under a lease that cannot be read" : "by nobody");
-                return_group(m, group);
+                (void)return_group(m, group, NULL);
                 return;
         }
         r = lease_resume(m->leases, &info, &l);
         if (r < 0) {
                 log_info("Lease %" PRIu64 " of IOMMU group %d: %s; releasing the group.", info.id, group,
                          r == -ESRCH ? "its guard fd was closed while vfiod was away" : strerror(-r));
-                return_group(m, group);
+                (void)return_group(m, group, NULL);
                 return;
         }
         /* The node may have been made anew meanwhile. */
