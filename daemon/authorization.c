@@ -6,6 +6,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "bus-sender.h"
 #include "log.h"
 #include "macro.h"
 #include "number.h"
@@ -88,22 +89,6 @@ Authorizer *authorizer_free(Authorizer *a)
         sd_bus_unref(a->bus);
         free(a);
         return NULL;
-}
-
-int bus_sender_euid(sd_bus_message *msg, uid_t *ret)
-{
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-
-        return r < 0 ? r : sd_bus_creds_get_euid(creds, ret);
-}
-
-int bus_sender_is_root(sd_bus_message *msg)
-{
-        uid_t uid;
-        int r = bus_sender_euid(msg, &uid);
-
-        return r < 0 ? r : uid == 0;
 }
 
 static void query_decide(Query *q, const sd_bus_error *polkit_error, int authorized, int challenge)

@@ -29,8 +29,3 @@ Authorizer *authorizer_free(Authorizer *a);
  * or polkit could not be asked. details may be NULL. */
 int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const AuthDetails *details,
               sd_bus_error *error);
-
-/* The sender's effective uid, and whether it is root: what needs no polkit
- * question at all. */
-int bus_sender_euid(sd_bus_message *msg, uid_t *ret);
-int bus_sender_is_root(sd_bus_message *msg);

@@ -7,6 +7,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "bus-sender.h"
 #include "bus-util.h"
 #include "log.h"
 #include "macro.h"
@@ -160,16 +161,10 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 /* Who asks, for the lease: uid, pid, unique name. */
 static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo *l)
 {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
         pid_t pid;
-        int r;
+        int r = bus_sender_creds(msg, &uid, &pid);
 
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
-        if (r >= 0)
-                r = sd_bus_creds_get_pid(creds, &pid);
         if (r < 0)
                 return r;
         *l = (LeaseInfo){ .uid = uid, .pid = pid, .mode = o->mode, .lifetime = o->lifetime,

@@ -6,6 +6,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "bus-sender.h"
 #include "bus-util.h"
 #include "macro.h"
 #include "number.h"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "bus-names.h"
+#include "bus-sender.h"
 #include "config.h"
 #include "diagnosis.h"
 #include "macro.h"
@@ -183,11 +184,9 @@ static int method_list_leases(sd_bus_message *msg, void *userdata, sd_bus_error 
 /* The caller's own locked-memory limit belongs in its diagnosis. */
 static pid_t sender_pid(sd_bus_message *msg)
 {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         pid_t pid = 0;
 
-        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID, &creds) >= 0)
-                (void)sd_bus_creds_get_pid(creds, &pid);
+        (void)bus_sender_creds(msg, NULL, &pid);
         return pid;
 }
 

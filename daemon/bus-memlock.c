@@ -6,6 +6,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "bus-sender.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -30,7 +31,6 @@ static uint64_t request_time(sd_bus_message *msg)
 
 int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         Manager *m = userdata;
         char want[SIZE_STRING_MAX], cap[SIZE_STRING_MAX];
         uint64_t bytes, limit;
@@ -52,9 +52,7 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_PID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_pid(creds, &pid);
+        r = bus_sender_creds(msg, NULL, &pid);
         if (r < 0)
                 return r;
         r = memlock_raise(pid, request_time(msg), bytes, &limit);
