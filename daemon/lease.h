@@ -7,7 +7,7 @@
 #include "lease-info.h"
 
 /* Leases in the daemon: who holds which group, and for how long. A
- * connection lease follows its holder's bus name (sd_bus_track); a guard-fd
+ * connection lease follows its holder's bus name (NameOwnerChanged); a guard-fd
  * lease follows a FIFO in <state dir>/guards whose write end the caller
  * got: the kernel tells the read end when the last copy closes. Both can be
  * taken up again after a restart, as the name and the FIFO outlive the
@@ -19,9 +19,9 @@ typedef struct Lease Lease;
 struct Lease {
         LeaseInfo info;
         Leases *leases;
-        sd_bus_track *track;        /* connection leases */
+        sd_bus_slot *holder_match; /* connection leases: the holder leaving */
         sd_bus_slot *holder_check; /* connection leases: is the holder there yet? */
-        sd_event_source *guard;     /* guard-fd leases: the FIFO's read end */
+        sd_event_source *guard;    /* guard-fd leases: the FIFO's read end */
         Lease *next;
 };
 
