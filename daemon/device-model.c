@@ -529,6 +529,26 @@ int device_model_reread(DeviceModel *m, const char *address)
         return r < 0 ? r : handle_change(m, sd, address);
 }
 
+int device_model_reread_binding(DeviceModel *m, const char *address)
+{
+        Device *d = device_model_find_device(m, address);
+        Group *g;
+        int r;
+
+        if (!d)
+                return device_model_reread(m, address);
+        r = pci_device_reread_binding(d->pci);
+        if (r == -ENOENT) /* gone meanwhile */
+                return device_model_reread(m, address);
+        if (r <= 0)
+                return r;
+        notify(m, MODEL_DEVICE_CHANGED, d);
+        g = device_model_find_group(m, d->pci->iommu_group);
+        if (g)
+                notify(m, MODEL_GROUP_CHANGED, g);
+        return 0;
+}
+
 static const char *device_action_to_string(sd_device_action_t a)
 {
         static const char *const names[] = {
@@ -562,7 +582,11 @@ static int on_uevent(sd_device_monitor *monitor, sd_device *sd, void *userdata)
                 handle_remove(m, address);
                 r = 0;
                 break;
-        default: /* bind, unbind, change, move */
+        case SD_DEVICE_BIND:
+        case SD_DEVICE_UNBIND:
+                r = device_model_reread_binding(m, address);
+                break;
+        default: /* change, move */
                 r = handle_change(m, sd, address);
                 break;
         }

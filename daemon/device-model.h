@@ -66,6 +66,10 @@ int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on
 /* Reads one device from sysfs now, without waiting for its uevent: after
  * vfiod moved it, so that the answer to the caller is already true. */
 int device_model_reread(DeviceModel *m, const char *address);
+/* Reads only the driver and its override again, what a bind or an unbind
+ * changes, and tells of them only when they changed: vfiod re-reads a group
+ * when it has moved it, and the uevents of the move arrive after that. */
+int device_model_reread_binding(DeviceModel *m, const char *address);
 
 size_t device_model_n_devices(const DeviceModel *m);
 Device *device_model_device_at(const DeviceModel *m, size_t i); /* in address order */

@@ -51,7 +51,7 @@ static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
         for (size_t i = 0; addresses && i < n; i++)
                 memcpy(addresses[i], g->devices[i]->pci->address, sizeof(addresses[i]));
         for (size_t i = 0; addresses && i < n; i++)
-                (void)device_model_reread(m->model, addresses[i]);
+                (void)device_model_reread_binding(m->model, addresses[i]);
         bus_emit_claim_change(m, group);
 }
 

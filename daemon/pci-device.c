@@ -9,6 +9,7 @@
 #include "number.h"
 #include "pci-class.h"
 #include "pci-device.h"
+#include "sysfs-pci.h"
 
 static int read_hex_attr(sd_device *d, const char *attr, uint32_t max, uint32_t *ret)
 {
@@ -137,6 +138,28 @@ int pci_device_new_from_address(const char *address, PciDevice **ret)
         if (r < 0)
                 return r;
         return pci_device_new_from_sd_device(d, ret);
+}
+
+static bool same_string(const char *a, const char *b)
+{
+        return a && b ? streq(a, b) : a == b;
+}
+
+int pci_device_reread_binding(PciDevice *p)
+{
+        _cleanup_free_ char *driver = NULL, *override = NULL;
+        bool changed;
+        int r;
+
+        if ((r = sysfs_pci_read_driver(p->address, &driver)) < 0 ||
+            (r = sysfs_pci_read_override(p->address, &override)) < 0)
+                return r;
+        changed = !same_string(driver, p->driver) || !same_string(override, p->driver_override);
+        free(p->driver);
+        free(p->driver_override);
+        p->driver = TAKE_PTR(driver);
+        p->driver_override = TAKE_PTR(override);
+        return changed;
 }
 
 PciDevice *pci_device_free(PciDevice *p)

@@ -28,6 +28,9 @@ typedef struct PciDevice {
 /* Reads the device at d, which must be on the pci subsystem. */
 int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret);
 int pci_device_new_from_address(const char *address, PciDevice **ret);
+/* Reads again what a bind or an unbind changes, the driver and its
+ * override: 1 when either changed, 0 when neither did. */
+int pci_device_reread_binding(PciDevice *p);
 PciDevice *pci_device_free(PciDevice *p);
 static inline void pci_device_freep(PciDevice **p)
 {
