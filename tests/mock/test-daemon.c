@@ -395,6 +395,13 @@ static gboolean seen_contains(GPtrArray *seen, const char *a, const char *b)
         return FALSE;
 }
 
+/* A call after a subscription: its answer means the bus has the match, so
+ * no signal the test causes next can be missed. */
+static void wait_for_match(Fixture *f)
+{
+        g_variant_unref(get_property(f, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "IommuState"));
+}
+
 /* Iterates until a signal matching a and b arrives. */
 static void wait_for_signal(GPtrArray *seen, const char *a, const char *b)
 {
@@ -413,6 +420,7 @@ static void test_hotplug(Fixture *f, gconstpointer data)
         guint sub = g_dbus_connection_signal_subscribe(f->conn, NULL, "org.freedesktop.DBus.ObjectManager",
                                                        NULL, VFIOD_ROOT_PATH, NULL, 0, on_signal, seen, NULL);
 
+        wait_for_match(f);
         devpath = pci_testbed_add(f->tb, &(PciFixture){ "0000:00:08.0", NULL, "0x1234", "0x11e8", "0x00ff00",
                                                           NULL, 8, NULL });
         wait_for_signal(seen, "InterfacesAdded", "_30000_3a00_3a08_2e0");
@@ -512,6 +520,7 @@ static void test_rebind_followed(Fixture *f, gconstpointer data)
                                                        "PropertiesChanged", NULL, NULL, 0, on_signal, seen,
                                                        NULL);
 
+        wait_for_match(f);
         pci_testbed_set_driver(f->tb, f->e1000, "vfio-pci");
         umockdev_testbed_uevent(f->tb, f->e1000, "bind");
         wait_for_signal(seen, path, "Driver");
