@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "bus-names.h"
 #include "bus-util.h"
@@ -145,12 +144,12 @@ void bus_emit_claim_change(Manager *m, int group)
                 return;
         for (size_t i = 0; i < g->n_devices; i++)
                 if (bus_device_path(g->devices[i], &path) >= 0) {
-                        (void)sd_bus_emit_properties_changed(m->bus, path, VFIOD_DEVICE_INTERFACE, "State", NULL);
+                        bus_changes_add(m->changes, path, VFIOD_DEVICE_INTERFACE, "State", NULL);
                         free(TAKE_PTR(path));
                 }
         if (bus_group_path(group, &path) >= 0)
-                (void)sd_bus_emit_properties_changed(m->bus, path, VFIOD_GROUP_INTERFACE, "State", "Step", "Lease",
-                                                     "Reservation", NULL);
+                bus_changes_add(m->changes, path, VFIOD_GROUP_INTERFACE, "State", "Step", "Lease", "Reservation",
+                                NULL);
 }
 
 /* The driver moved (bind, unbind) or the device came or went. */
@@ -189,15 +188,15 @@ void bus_emit_model_change(Manager *m, ModelChange change, void *object)
                 break;
         case MODEL_DEVICE_REMOVED:
         case MODEL_GROUP_REMOVED:
+                bus_changes_forget(m->changes, path);
                 (void)sd_bus_emit_interfaces_removed(m->bus, path, interface, NULL);
                 break;
         case MODEL_DEVICE_CHANGED:
-                (void)sd_bus_emit_properties_changed(m->bus, path, interface, "Driver", "DriverOverride",
-                                                     "State", "IommuGroup", "Group", NULL);
+                bus_changes_add(m->changes, path, interface, "Driver", "DriverOverride", "State", "IommuGroup",
+                                "Group", NULL);
                 break;
         case MODEL_GROUP_CHANGED:
-                (void)sd_bus_emit_properties_changed(m->bus, path, interface, "Devices", "Viable", "State",
-                                                     NULL);
+                bus_changes_add(m->changes, path, interface, "Devices", "Viable", "State", NULL);
                 break;
         }
 }

@@ -170,6 +170,9 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
+        r = bus_changes_new(m->event, m->bus, &m->changes);
+        if (r < 0)
+                return r;
         r = authorizer_new(m->bus, &m->authorizer);
         if (r < 0)
                 return r;
@@ -198,6 +201,7 @@ Manager *manager_free(Manager *m)
         authorizer_free(m->authorizer);
         engine_free(m->engine);
         device_model_free(m->model);
+        bus_changes_free(m->changes);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m);

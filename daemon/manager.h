@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "authorization.h"
+#include "bus-changes.h"
 #include "device-model.h"
 #include "engine.h"
 #include "lease.h"
@@ -27,6 +28,7 @@ typedef struct Manager {
         uint32_t api_version;
         sd_event *event;
         sd_bus *bus;
+        BusChanges *changes; /* PropertiesChanged, gathered */
         DeviceModel *model;
         Engine *engine;
         Authorizer *authorizer;
