@@ -13,6 +13,7 @@
 #include "fs-util.h"
 #include "log.h"
 #include "macro.h"
+#include "number.h"
 
 /* A running transaction and its worker. The worker owns t until it sends
  * MESSAGE_DONE; the event loop frees the job after reading it. */
@@ -29,6 +30,15 @@ struct Job {
         sd_event_source *io, *timer;
         EngineReplyFn reply; /* NULL once answered */
         void *reply_userdata;
+        /* The step the worker is at, written by the worker, read by the
+         * loop when it needs it: waking the loop at every step would cost
+         * more than most steps. */
+        pthread_mutex_t step_lock;
+        char step[CLAIM_RECORD_STEP_MAX];
+        uint64_t step_since; /* CLOCK_MONOTONIC */
+        /* Set by the loop while the group is stuck: the worker then tells
+         * it through the pipe as soon as the next step starts. */
+        atomic_bool watching;
 };
 
 struct GroupClaim {
@@ -49,13 +59,9 @@ struct Engine {
         void *userdata;
 };
 
-typedef enum MessageKind { MESSAGE_STEP, MESSAGE_DONE } MessageKind;
-
-/* Worker to event loop, through a pipe: small enough to be written atomically. */
-typedef struct Message {
-        MessageKind kind;
-        char step[CLAIM_RECORD_STEP_MAX];
-} Message;
+/* Worker to event loop, through a pipe: a step began while the group was
+ * stuck; the transaction is done. */
+typedef enum Message { MESSAGE_STEP, MESSAGE_DONE } Message;
 
 static const char *const status_names[_CLAIM_STATUS_MAX] = {
         [CLAIM_STATUS_NONE] = "none",         [CLAIM_STATUS_CLAIMING] = "claiming",
@@ -111,9 +117,21 @@ static void changed(Engine *e, int group, bool ended)
                 e->on_change(e, group, ended, e->userdata);
 }
 
+/* The step the worker is at (copied to step), and since when. */
+static uint64_t job_read_step(Job *job, char step[static CLAIM_RECORD_STEP_MAX])
+{
+        uint64_t since;
+
+        pthread_mutex_lock(&job->step_lock);
+        memcpy(step, job->step, CLAIM_RECORD_STEP_MAX);
+        since = job->step_since;
+        pthread_mutex_unlock(&job->step_lock);
+        return since;
+}
+
 ClaimStatus engine_status(const Engine *e, int group, const char **ret_step)
 {
-        const GroupClaim *c = find_claim(e, group);
+        GroupClaim *c = find_claim(e, group);
         ClaimStatus s;
 
         if (!c)
@@ -126,6 +144,8 @@ ClaimStatus engine_status(const Engine *e, int group, const char **ret_step)
                 s = CLAIM_STATUS_CLAIMED;
         else
                 s = CLAIM_STATUS_FAILED;
+        if (c && c->job) /* a running job's step is the worker's to tell */
+                (void)job_read_step(c->job, c->step);
         if (ret_step)
                 *ret_step = c && (c->job || s == CLAIM_STATUS_FAILED) ? c->step : "";
         return s;
@@ -147,6 +167,7 @@ static void job_free(Job *job)
         sd_event_source_disable_unref(job->timer);
         closep(&job->pipe[0]);
         closep(&job->pipe[1]);
+        pthread_mutex_destroy(&job->step_lock);
         claim_record_free(job->t.record);
         free(job->t.message);
         free(job);
@@ -164,25 +185,40 @@ static void job_answer(Job *job, TransactionFailure failure, int error, const ch
                 reply(&result, job->reply_userdata);
 }
 
-/* In the worker: tell the loop which step starts. */
+static void send_message(Job *job, Message m)
+{
+        (void)!write(job->pipe[1], &m, sizeof(m));
+}
+
+/* In the worker: a step starts. */
 static void worker_on_step(Transaction *t, const char *step)
 {
         Job *job = t->userdata;
-        Message m = { .kind = MESSAGE_STEP };
 
-        snprintf(m.step, sizeof(m.step), "%s", step);
-        (void)!write(job->pipe[1], &m, sizeof(m));
+        pthread_mutex_lock(&job->step_lock);
+        snprintf(job->step, sizeof(job->step), "%s", step);
+        job->step_since = now_usec(CLOCK_MONOTONIC);
+        pthread_mutex_unlock(&job->step_lock);
+        if (atomic_load(&job->watching))
+                send_message(job, MESSAGE_STEP);
 }
 
 static void *worker_main(void *userdata)
 {
         Job *job = userdata;
-        Message m = { .kind = MESSAGE_DONE };
 
         transaction_execute(&job->t);
         /* The last touch of job in this thread. */
-        (void)!write(job->pipe[1], &m, sizeof(m));
+        send_message(job, MESSAGE_DONE);
         return NULL;
+}
+
+/* A step's own waits end at wait_timeout; a stuck write has no end: give
+ * the waits a second more before calling the step stuck. */
+static void arm_step_timer(Job *job, uint64_t step_since)
+{
+        (void)sd_event_source_set_time(job->timer, step_since + job->engine->step_timeout_usec + 1000000);
+        (void)sd_event_source_set_enabled(job->timer, SD_EVENT_ONESHOT);
 }
 
 static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
@@ -190,7 +226,18 @@ static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         Job *job = userdata;
         GroupClaim *c = job->claim;
         _cleanup_free_ char *message = NULL;
+        uint64_t since;
 
+        /* Watch first, then look: a step that starts after the look is
+         * told through the pipe. */
+        atomic_store(&job->watching, true);
+        since = job_read_step(job, c->step);
+        if (since + job->engine->step_timeout_usec + 1000000 > now_usec(CLOCK_MONOTONIC)) {
+                /* The worker has moved on since the timer was set. */
+                atomic_store(&job->watching, false);
+                arm_step_timer(job, since);
+                return 0;
+        }
         c->stuck = true;
         atomic_store(&job->t.abandoned, true);
         log_error("Group %d: step '%s' has not returned in time; the group is stuck.", c->group, c->step);
@@ -206,18 +253,6 @@ static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static void arm_step_timer(Job *job)
-{
-        Engine *e = job->engine;
-        uint64_t now;
-
-        (void)sd_event_now(e->event, CLOCK_MONOTONIC, &now);
-        /* A step's own waits end at wait_timeout; a stuck write has no end:
-         * give the waits a second more before calling the step stuck. */
-        (void)sd_event_source_set_time(job->timer, now + e->step_timeout_usec + 1000000);
-        (void)sd_event_source_set_enabled(job->timer, SD_EVENT_ONESHOT);
-}
-
 /* The transaction has ended: keep or drop the record, tell, then answer,
  * so that the caller finds the group as the answer says. */
 static void job_finish(Job *job)
@@ -226,6 +261,7 @@ static void job_finish(Job *job)
         GroupClaim *c = job->claim;
         Transaction *t = &job->t;
 
+        (void)job_read_step(job, c->step);
         c->job = NULL;
         c->stuck = false;
         job->claim = NULL;
@@ -251,13 +287,14 @@ static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void 
 
         if (read(fd, &m, sizeof(m)) != sizeof(m))
                 return 0;
-        if (m.kind == MESSAGE_DONE) {
+        if (m == MESSAGE_DONE) {
                 job_finish(job);
                 return 0;
         }
-        memcpy(c->step, m.step, sizeof(c->step));
+        /* A step began after the group was stuck: it moves again. */
+        atomic_store(&job->watching, false);
         c->stuck = false;
-        arm_step_timer(job);
+        arm_step_timer(job, job_read_step(job, c->step));
         if (was_stuck)
                 changed(job->engine, c->group, false);
         return 0;
@@ -285,7 +322,8 @@ static int job_start(Engine *e, GroupClaim *c, Job *job)
         r = sd_event_add_time(e->event, &job->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_step_timeout, job);
         if (r < 0)
                 return r;
-        arm_step_timer(job);
+        job->step_since = now_usec(CLOCK_MONOTONIC);
+        arm_step_timer(job, job->step_since);
 
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -306,6 +344,7 @@ static Job *job_new(TransactionKind kind, EngineReplyFn reply, void *userdata)
         if (!job)
                 return NULL;
         job->pipe[0] = job->pipe[1] = -1;
+        pthread_mutex_init(&job->step_lock, NULL);
         job->t.kind = kind;
         job->reply = reply;
         job->reply_userdata = userdata;
