@@ -57,9 +57,11 @@ int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *
 {
         int group = l->info.group, r;
 
+        /* The devices start moving first: the bus hears of the lease's end
+         * while the worker runs. */
+        r = return_group(m, group, reply_to);
         bus_emit_lease_released(m, l, reason);
         lease_remove(l);
-        r = return_group(m, group, reply_to);
         bus_emit_claim_change(m, group);
         return r;
 }
