@@ -47,50 +47,20 @@ static int on_guard(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
-static int on_name_has_owner(sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int on_track_empty(sd_bus_track *track, void *userdata)
 {
-        Lease *l = userdata;
-        int has;
-
-        l->holder_check = sd_bus_slot_unref(l->holder_check);
-        /* An error tells nothing of the holder; the match still follows it. */
-        if (!sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "b", &has) > 0 && !has)
-                holder_gone(l, "holder-disconnected");
+        holder_gone(userdata, "holder-disconnected");
         return 0;
 }
 
-static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-        const char *name, *old_owner, *new_owner;
-
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 && new_owner[0] == '\0')
-                holder_gone(userdata, "holder-disconnected");
-        return 0;
-}
-
-/* The match hears of the name going away from now on; whether it is gone
- * already (a caller that left during its claim, a holder that left while
- * vfiod was down), the bus answers, asked after the match so that no
- * moment falls between the two. Both go out without waiting: the bus
- * handles a connection's messages in order, and a claim's answer must not
- * wait for a round trip to the bus. */
+/* sd_bus_track subscribes to the name's departure, then asks the bus
+ * whether the name is there still: adding a holder that left already (a
+ * caller gone during its claim, a holder gone while vfiod was away) fails. */
 static int track_connection(Lease *l)
 {
-        _cleanup_free_ char *match = NULL;
-        int r;
+        int r = sd_bus_track_new(l->leases->bus, &l->track, on_track_empty, l);
 
-        /* The holder is a valid unique name (lease-info.c): safe to quote. */
-        if (asprintf(&match,
-                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
-                     l->info.holder) < 0)
-                return -ENOMEM;
-        r = sd_bus_add_match_async(l->leases->bus, &l->holder_match, match, on_name_owner_changed, NULL, l);
-        if (r >= 0)
-                r = sd_bus_call_method_async(l->leases->bus, &l->holder_check, "org.freedesktop.DBus",
-                                             "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
-                                             on_name_has_owner, l, "s", l->info.holder);
-        return r;
+        return r < 0 ? r : sd_bus_track_add_name(l->track, l->info.holder);
 }
 
 /* Opens the FIFO's read end and watches it. The kernel reports a hangup
@@ -160,8 +130,7 @@ int lease_resume(Leases *ls, const LeaseInfo *info, Lease **ret)
 /* Stops following the holder; the FIFO stays. */
 static void lease_free(Lease *l)
 {
-        sd_bus_slot_unref(l->holder_check);
-        sd_bus_slot_unref(l->holder_match);
+        sd_bus_track_unref(l->track);
         sd_event_source_disable_unref(l->guard);
         free(l);
 }

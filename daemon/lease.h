@@ -7,7 +7,7 @@
 #include "lease-info.h"
 
 /* Leases in the daemon: who holds which group, and for how long. A
- * connection lease follows its holder's bus name (NameOwnerChanged); a guard-fd
+ * connection lease follows its holder's bus name (sd_bus_track); a guard-fd
  * lease follows a FIFO in <state dir>/guards whose write end the caller
  * got: the kernel tells the read end when the last copy closes. Both can be
  * taken up again after a restart, as the name and the FIFO outlive the
@@ -19,9 +19,8 @@ typedef struct Lease Lease;
 struct Lease {
         LeaseInfo info;
         Leases *leases;
-        sd_bus_slot *holder_match; /* connection leases: the holder leaving */
-        sd_bus_slot *holder_check; /* connection leases: is the holder there yet? */
-        sd_event_source *guard;    /* guard-fd leases: the FIFO's read end */
+        sd_bus_track *track;    /* connection leases */
+        sd_event_source *guard; /* guard-fd leases: the FIFO's read end */
         Lease *next;
 };
 
@@ -37,8 +36,8 @@ Leases *leases_free(Leases *ls);
 uint64_t leases_next_id(Leases *ls);
 
 /* Follows the holder of a new lease. For a guard-fd lease, *ret_guard_fd is
- * the fd for the caller (close it once sent). A holder gone already is
- * told through LeaseGoneFn, later. On failure nothing is kept. */
+ * the fd for the caller (close it once sent). -ENXIO: the connection
+ * holder has left the bus already. On failure nothing is kept. */
 int lease_add(Leases *ls, const LeaseInfo *info, int *ret_guard_fd, Lease **ret);
 /* The same for a lease read from a record at start: no new guard fd.
  * -ESRCH: its guard FIFO is gone. */
