@@ -113,14 +113,6 @@ int claim_record_add_device(ClaimRecord *r, const char *address, const char *dri
         return 0;
 }
 
-ClaimedDevice *claim_record_find_device(ClaimRecord *r, const char *address)
-{
-        for (size_t i = 0; i < r->n_devices; i++)
-                if (streq(r->devices[i].address, address))
-                        return &r->devices[i];
-        return NULL;
-}
-
 static const char *recorded_driver(const ClaimedDevice *d)
 {
         return d->host_choice ? HOST_CHOICE : d->driver ?: NONE;

@@ -52,8 +52,6 @@ static inline void claim_record_freep(ClaimRecord **r)
 /* -EINVAL unless printable ASCII shorter than CLAIM_RECORD_LEASE_MAX. */
 int claim_record_set_lease(ClaimRecord *r, const char *lease);
 int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override);
-/* The device, or NULL. */
-ClaimedDevice *claim_record_find_device(ClaimRecord *r, const char *address);
 
 const char *claim_phase_to_string(ClaimPhase p);
 

@@ -517,7 +517,8 @@ static int handle_change(DeviceModel *m, sd_device *sd, const char *address)
         return attach_to_group(m, d, true);
 }
 
-int device_model_reread(DeviceModel *m, const char *address)
+/* One device read whole from sysfs now, or forgotten when it is gone. */
+static int reread_device(DeviceModel *m, const char *address)
 {
         _cleanup_(sd_device_unrefp) sd_device *sd = NULL;
         int r = sd_device_new_from_subsystem_sysname(&sd, "pci", address);
@@ -536,10 +537,10 @@ int device_model_reread_binding(DeviceModel *m, const char *address)
         int r;
 
         if (!d)
-                return device_model_reread(m, address);
+                return reread_device(m, address);
         r = pci_device_reread_binding(d->pci);
         if (r == -ENOENT) /* gone meanwhile */
-                return device_model_reread(m, address);
+                return reread_device(m, address);
         if (r <= 0)
                 return r;
         notify(m, MODEL_DEVICE_CHANGED, d);

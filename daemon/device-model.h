@@ -63,12 +63,11 @@ int device_model_enumerate(DeviceModel *m);
 /* Follows add, remove, bind, unbind and change events from then on. */
 int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, void *userdata);
 
-/* Reads one device from sysfs now, without waiting for its uevent: after
- * vfiod moved it, so that the answer to the caller is already true. */
-int device_model_reread(DeviceModel *m, const char *address);
-/* Reads only the driver and its override again, what a bind or an unbind
- * changes, and tells of them only when they changed: vfiod re-reads a group
- * when it has moved it, and the uevents of the move arrive after that. */
+/* Reads the driver and its override of a device again, what a bind or an
+ * unbind changes, and tells of them only when they changed: vfiod re-reads
+ * a group when it has moved it, so that the answer to the caller is already
+ * true, and the uevents of the move arrive after that. A device unknown or
+ * gone is read whole, or forgotten. */
 int device_model_reread_binding(DeviceModel *m, const char *address);
 
 size_t device_model_n_devices(const DeviceModel *m);

@@ -57,8 +57,6 @@ static void test_reserved_round_trip(void)
         g_assert_false(r->devices[1].host_choice);
         g_assert_cmpint(claim_record_format(r, &again), ==, 0);
         g_assert_cmpstr(again, ==, text);
-        g_assert_true(claim_record_find_device(r, "0000:00:04.1") == &r->devices[1]);
-        g_assert_null(claim_record_find_device(r, "0000:00:04.2"));
 }
 
 /* Anything vfiod did not write is refused whole: a record decides which
