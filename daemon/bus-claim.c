@@ -78,7 +78,7 @@ static int read_claim_options(sd_bus_message *msg, ClaimOptions *ret, sd_bus_err
         return r < 0 ? r : sd_bus_message_exit_container(msg);
 }
 
-static const char *failure_error_name(TransactionFailure f)
+const char *bus_failure_error_name(TransactionFailure f)
 {
         switch (f) {
         case FAILURE_HOST_CRITICAL:
@@ -94,10 +94,10 @@ static const char *failure_error_name(TransactionFailure f)
 
 static bool engine_failed(const EngineResult *result, sd_bus_message *msg)
 {
-        if (result->error >= 0 && result->failure == FAILURE_NONE)
+        if (!engine_result_failed(result))
                 return false;
         if (msg)
-                (void)sd_bus_reply_method_errorf(msg, failure_error_name(result->failure), "%s",
+                (void)sd_bus_reply_method_errorf(msg, bus_failure_error_name(result->failure), "%s",
                                                  result->message ?: "The transaction failed.");
         return true;
 }

@@ -33,6 +33,11 @@ typedef struct EngineResult {
         const char *message; /* NULL on success */
 } EngineResult;
 
+static inline bool engine_result_failed(const EngineResult *r)
+{
+        return r->error < 0 || r->failure != FAILURE_NONE;
+}
+
 /* The answer to one claim or release: called once, when it ends or when a
  * step times out (the transaction then goes on in the background). */
 typedef void (*EngineReplyFn)(const EngineResult *result, void *userdata);

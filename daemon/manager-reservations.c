@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-names.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -48,12 +47,10 @@ int reservation_call_new(sd_bus_message *msg, sd_bus_message *answer, Reservatio
 
 static void call_note_failure(ReservationCall *call, const EngineResult *result)
 {
-        if (!call || call->failure || (result->error >= 0 && result->failure == FAILURE_NONE))
+        if (!call || call->failure || !engine_result_failed(result))
                 return;
         call->failure = strdup(result->message ?: "Moving a reserved group failed.");
-        call->failure_name = result->failure == FAILURE_HOST_CRITICAL ? VFIOD_ERROR_HOST_CRITICAL
-                             : result->failure == FAILURE_DEVICE_BUSY ? VFIOD_ERROR_DEVICE_BUSY
-                                                                      : VFIOD_ERROR_BIND_FAILED;
+        call->failure_name = bus_failure_error_name(result->failure);
 }
 
 void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match)
@@ -145,7 +142,7 @@ static void on_move_done(const EngineResult *result, void *userdata)
 {
         _cleanup_free_ ReservationMove *move = userdata;
 
-        if (result->error < 0 || result->failure != FAILURE_NONE)
+        if (engine_result_failed(result))
                 log_error("%s", result->message ?: "Moving a reserved group failed.");
         else if (result->kind == TRANSACTION_CLAIM)
                 (void)manager_reset_node_owner(move->manager, result->group);

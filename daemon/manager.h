@@ -86,6 +86,8 @@ int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *e
 int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 /* The engine's answer to a release, for the call in userdata (or none). */
 void bus_reply_release(const EngineResult *result, void *userdata);
+/* The D-Bus error a failed claim or release answers with. */
+const char *bus_failure_error_name(TransactionFailure f);
 
 /* bus-memlock.c */
 int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_error *error);
