@@ -65,6 +65,12 @@ static inline bool streq_null(const char *s)
         return !s || s[0] == '\0' || streq(s, "(null)") || streq(s, "(null)\n");
 }
 
+/* Equal strings, or both NULL. */
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        return a && b ? streq(a, b) : a == b;
+}
+
 static inline const char *strna(const char *s)
 {
         return s ? s : "n/a";

@@ -140,11 +140,6 @@ int pci_device_new_from_address(const char *address, PciDevice **ret)
         return pci_device_new_from_sd_device(d, ret);
 }
 
-static bool same_string(const char *a, const char *b)
-{
-        return a && b ? streq(a, b) : a == b;
-}
-
 int pci_device_reread_binding(PciDevice *p)
 {
         _cleanup_free_ char *driver = NULL, *override = NULL;
@@ -154,7 +149,7 @@ int pci_device_reread_binding(PciDevice *p)
         if ((r = sysfs_pci_read_driver(p->address, &driver)) < 0 ||
             (r = sysfs_pci_read_override(p->address, &override)) < 0)
                 return r;
-        changed = !same_string(driver, p->driver) || !same_string(override, p->driver_override);
+        changed = !streq_ptr(driver, p->driver) || !streq_ptr(override, p->driver_override);
         free(p->driver);
         free(p->driver_override);
         p->driver = TAKE_PTR(driver);

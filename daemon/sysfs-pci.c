@@ -118,6 +118,19 @@ static int poll_until(int (*test)(const void *arg), const void *arg, uint64_t ti
         }
 }
 
+int sysfs_pci_driver_is(const char *address, const char *driver, char **ret_current)
+{
+        _cleanup_free_ char *current = NULL;
+        int r = sysfs_pci_read_driver(address, &current);
+
+        if (r < 0)
+                return r;
+        r = streq_ptr(current, driver);
+        if (ret_current)
+                *ret_current = TAKE_PTR(current);
+        return r;
+}
+
 typedef struct DriverWait {
         const char *address;
         const char *driver;
@@ -126,14 +139,7 @@ typedef struct DriverWait {
 static int driver_is(const void *arg)
 {
         const DriverWait *w = arg;
-        _cleanup_free_ char *current = NULL;
-        int r = sysfs_pci_read_driver(w->address, &current);
-
-        if (r < 0)
-                return r;
-        if (!w->driver)
-                return !current;
-        return current && streq(current, w->driver);
+        return sysfs_pci_driver_is(w->address, w->driver, NULL);
 }
 
 int sysfs_pci_wait_for_driver(const char *address, const char *driver, uint64_t timeout_usec)

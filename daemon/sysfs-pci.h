@@ -13,6 +13,9 @@
 
 /* The bound driver's name, or NULL when none is bound. */
 int sysfs_pci_read_driver(const char *address, char **ret);
+/* Whether the device is on driver (NULL: on none) right now; the driver it
+ * is on goes to *ret_current when that is not NULL. */
+int sysfs_pci_driver_is(const char *address, const char *driver, char **ret_current);
 /* driver_override, or NULL when it is unset. */
 int sysfs_pci_read_override(const char *address, char **ret);
 /* Sets driver_override, or clears it when driver is NULL. */

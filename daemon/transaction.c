@@ -112,25 +112,11 @@ static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
         return r;
 }
 
-/* Whether the device is on this driver (NULL: none) right now. */
-static int driver_is(const ClaimedDevice *d, const char *driver, char **ret_current)
-{
-        _cleanup_free_ char *current = NULL;
-        int r = sysfs_pci_read_driver(d->address, &current);
-
-        if (r < 0)
-                return r;
-        r = driver ? (current && streq(current, driver)) : !current;
-        if (ret_current)
-                *ret_current = TAKE_PTR(current);
-        return r;
-}
-
 /* Runs op on the device unless it is on driver already: each step is a
  * no-op when repeated, which is what makes recovery a plain re-run. */
 static int unless_on(const ClaimedDevice *d, const char *driver, int (*op)(const char *address))
 {
-        int r = driver_is(d, driver, NULL);
+        int r = sysfs_pci_driver_is(d->address, driver, NULL);
         return r != 0 ? (r < 0 ? r : 0) : op(d->address);
 }
 
@@ -138,7 +124,7 @@ static void describe_wrong_driver(Run *run, const ClaimedDevice *d, const char *
 {
         _cleanup_free_ char *current = NULL;
 
-        if (driver_is(d, want, &current) == 0)
+        if (sysfs_pci_driver_is(d->address, want, &current) == 0)
                 snprintf(run->detail, sizeof(run->detail), "%s is on %s, not on %s", d->address,
                          current ? current : "no driver", want ? want : "no driver");
 }
@@ -264,7 +250,7 @@ static int step_restore_override(Run *run, ClaimedDevice *d)
 
         if (r < 0)
                 return r;
-        if (current && d->driver_override ? streq(current, d->driver_override) : current == d->driver_override)
+        if (streq_ptr(current, d->driver_override))
                 return 0;
         return sysfs_pci_write_override(d->address, d->driver_override);
 }
@@ -279,11 +265,11 @@ static int step_unbind_unless_original(Run *run, ClaimedDevice *d)
  * itself may not load modules). */
 static int probe_host_choice(Run *run, ClaimedDevice *d)
 {
-        int r = driver_is(d, NULL, NULL);
+        int r = sysfs_pci_driver_is(d->address, NULL, NULL);
 
         if (r > 0) /* no driver yet */
                 r = sysfs_pci_probe(d->address);
-        if (r < 0 || driver_is(d, NULL, NULL) <= 0)
+        if (r < 0 || sysfs_pci_driver_is(d->address, NULL, NULL) <= 0)
                 return r;
         return sysfs_pci_trigger_add(d->address, run->t->wait_timeout_usec);
 }
@@ -309,7 +295,7 @@ static int step_verify_original(Run *run, ClaimedDevice *d)
                 return 0; /* whatever the host has for it, if anything */
         r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
 
-        if (r == -ETIMEDOUT && d->driver && driver_is(d, NULL, NULL) > 0 &&
+        if (r == -ETIMEDOUT && d->driver && sysfs_pci_driver_is(d->address, NULL, NULL) > 0 &&
             sysfs_pci_bind(d->address, d->driver) >= 0)
                 r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
         if (r == -ETIMEDOUT)
