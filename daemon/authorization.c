@@ -248,8 +248,7 @@ int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const Auth
         q->call = sd_bus_message_ref(msg);
         r = ask_polkit(a, q, details);
         if (r < 0) {
-                sd_bus_message_unref(q->call);
-                free(q->action);
+                query_free(TAKE_PTR(q));
                 return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                          "Not authorized for %s: polkit could not be asked (%s).", action,
                                          strerror(-r));

@@ -215,9 +215,14 @@ static void *worker_main(void *userdata)
 
 /* A step's own waits end at wait_timeout; a stuck write has no end: give
  * the waits a second more before calling the step stuck. */
+static uint64_t step_deadline(const Job *job, uint64_t step_since)
+{
+        return step_since + job->engine->step_timeout_usec + 1000000;
+}
+
 static void arm_step_timer(Job *job, uint64_t step_since)
 {
-        (void)sd_event_source_set_time(job->timer, step_since + job->engine->step_timeout_usec + 1000000);
+        (void)sd_event_source_set_time(job->timer, step_deadline(job, step_since));
         (void)sd_event_source_set_enabled(job->timer, SD_EVENT_ONESHOT);
 }
 
@@ -232,7 +237,7 @@ static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
          * told through the pipe. */
         atomic_store(&job->watching, true);
         since = job_read_step(job, c->step);
-        if (since + job->engine->step_timeout_usec + 1000000 > now_usec(CLOCK_MONOTONIC)) {
+        if (step_deadline(job, since) > now_usec(CLOCK_MONOTONIC)) {
                 /* The worker has moved on since the timer was set. */
                 atomic_store(&job->watching, false);
                 arm_step_timer(job, since);
