@@ -42,16 +42,15 @@ int verb_reserve(Client *c, int argc, char *argv[]);
 int verb_unreserve(Client *c, int argc, char *argv[]);
 int verb_reservations(Client *c, int argc, char *argv[]);
 
-/* polkit-agent.c: pkttyagent for a person at a terminal; 1 when started. */
-int polkit_agent_open(pid_t *ret);
+/* polkit-agent.c: pkttyagent for a person at a terminal; 1 when started,
+ * and bus then allows interactive authorization. */
+int polkit_agent_open(sd_bus *bus, pid_t *ret);
 void polkit_agent_close(pid_t pid);
 
 /* target.c: a command's ADDRESS|GROUP argument. Returns 1 and sets *group
  * for a group number (all digits), 0 for anything else (an address, which
  * vfiod validates); reports its own error. */
 int client_parse_target(const char *arg, uint32_t *group);
-/* The same for a verb's argv (argv[0] is the verb), checking there is one. */
-int client_target_argument(int argc, char *argv[], uint32_t *group);
 
 /* Connects once; reports its own error. */
 int client_bus(Client *c, sd_bus **ret);

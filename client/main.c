@@ -10,28 +10,49 @@
 #include "macro.h"
 #include "size.h"
 
-static const struct {
+#define TARGET_ARGUMENT "one PCI address or IOMMU group number"
+#define MATCH_ARGUMENT                                                                                               \
+        "one match: a PCI address (0000:01:00.0), a physical path (0000:00:1c.0/00.0) or an id (10de:1b80, "  \
+        "10de:1b80@01:00.0)"
+
+/* Each verb with the one argument it takes, if any: what it must be. */
+typedef struct Verb {
         const char *name;
         VerbFn fn;
-} verbs[] = {
-        { "list", verb_list },
-        { "show", verb_show },
-        { "doctor", verb_doctor },
-        { "claim", verb_claim },
-        { "release", verb_release },
-        { "leases", verb_leases },
-        { "monitor", verb_monitor },
-        { "reserve", verb_reserve },
-        { "unreserve", verb_unreserve },
-        { "reservations", verb_reservations },
+        const char *argument; /* NULL: none */
+} Verb;
+
+static const Verb verbs[] = {
+        { "list", verb_list, NULL },
+        { "show", verb_show, TARGET_ARGUMENT },
+        { "doctor", verb_doctor, NULL },
+        { "claim", verb_claim, TARGET_ARGUMENT },
+        { "release", verb_release, TARGET_ARGUMENT },
+        { "leases", verb_leases, NULL },
+        { "monitor", verb_monitor, NULL },
+        { "reserve", verb_reserve, MATCH_ARGUMENT },
+        { "unreserve", verb_unreserve, MATCH_ARGUMENT },
+        { "reservations", verb_reservations, NULL },
 };
 
-static VerbFn find_verb(const char *name)
+static const Verb *find_verb(const char *name)
 {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(name, verbs[i].name))
-                        return verbs[i].fn;
+                        return &verbs[i];
         return NULL;
+}
+
+/* argv[0] is the verb. */
+static bool arguments_fit(const Verb *v, int argc)
+{
+        if (argc == (v->argument ? 2 : 1))
+                return true;
+        if (v->argument)
+                fprintf(stderr, "vfioctl-client: %s takes %s.\n", v->name, v->argument);
+        else
+                fprintf(stderr, "vfioctl-client: %s takes no arguments.\n", v->name);
+        return false;
 }
 
 static void help(void)
@@ -131,7 +152,7 @@ int main(int argc, char *argv[])
                 {},
         };
         Client c = { .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .mode = "chown" };
-        VerbFn fn;
+        const Verb *verb;
         int opt, r;
 
         argc = split_command(argc, argv, &c);
@@ -184,21 +205,23 @@ int main(int argc, char *argv[])
                 fprintf(stderr, "vfioctl-client: which command? See vfioctl-client --help.\n");
                 return EXIT_FAILURE;
         }
-        fn = find_verb(argv[optind]);
-        if (!fn) {
+        verb = find_verb(argv[optind]);
+        if (!verb) {
                 fprintf(stderr, "vfioctl-client: unknown command '%s'. See vfioctl-client --help.\n",
                         argv[optind]);
                 return EXIT_FAILURE;
         }
-        if (c.owner && fn != verb_reserve) {
+        if (!arguments_fit(verb, argc - optind))
+                return EXIT_FAILURE;
+        if (c.owner && verb->fn != verb_reserve) {
                 fprintf(stderr, "vfioctl-client: --owner is for reserve.\n");
                 return EXIT_FAILURE;
         }
-        if (c.command && fn != verb_claim) {
+        if (c.command && verb->fn != verb_claim) {
                 fprintf(stderr, "vfioctl-client: only claim runs a command.\n");
                 return EXIT_FAILURE;
         }
-        r = fn(&c, argc - optind, argv + optind);
+        r = verb->fn(&c, argc - optind, argv + optind);
         sd_bus_flush_close_unref(c.bus);
         return r < 0 ? EXIT_FAILURE : c.exit_status;
 }

@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-int polkit_agent_open(pid_t *ret)
+int polkit_agent_open(sd_bus *bus, pid_t *ret)
 {
         char notify_fd[16], process[16];
         int pipefd[2];
@@ -51,6 +51,8 @@ int polkit_agent_open(pid_t *ret)
         (void)poll(&p, 1, AGENT_READY_TIMEOUT_MS);
         close(pipefd[0]);
         *ret = pid;
+        /* Someone can answer now: let vfiod have polkit ask. */
+        (void)sd_bus_set_allow_interactive_authorization(bus, true);
         return 1;
 }
 

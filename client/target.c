@@ -25,15 +25,6 @@ int client_parse_target(const char *arg, uint32_t *group)
         return 1;
 }
 
-int client_target_argument(int argc, char *argv[], uint32_t *group)
-{
-        if (argc != 2) {
-                fprintf(stderr, "vfioctl-client: %s takes one PCI address or IOMMU group number.\n", argv[0]);
-                return -EINVAL;
-        }
-        return client_parse_target(argv[1], group);
-}
-
 int client_lookup_device(Client *c, const char *address, sd_bus_message **reply, DeviceRow *ret)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL;

@@ -276,15 +276,14 @@ int verb_claim(Client *c, int argc, char *argv[])
         _cleanup_(grant_done) Grant g = { .group_fd = -1, .container_fd = -1, .guard_fd = -1 };
         uint32_t group = 0;
         pid_t agent;
-        int r = client_target_argument(argc, argv, &group);
+        int r = client_parse_target(argv[1], &group);
 
         if (r < 0 || (r = check_claim_arguments(c)) < 0)
                 return r;
         bool by_group = r > 0 || client_parse_target(argv[1], &group) > 0;
         if ((r = client_bus(c, &c->bus)) < 0)
                 return r;
-        if (polkit_agent_open(&agent) > 0)
-                (void)sd_bus_set_allow_interactive_authorization(c->bus, true);
+        (void)polkit_agent_open(c->bus, &agent);
         r = raise_memlock(c);
         if (r >= 0)
                 r = call_claim(c, argv[1], by_group, group, &g);
@@ -314,7 +313,7 @@ int verb_release(Client *c, int argc, char *argv[])
         uint32_t group;
         DeviceRow row;
         pid_t agent;
-        int r = client_target_argument(argc, argv, &group);
+        int r = client_parse_target(argv[1], &group);
 
         if (r == 0) {
                 r = client_lookup_device(c, argv[1], &devices, &row);
@@ -327,8 +326,7 @@ int verb_release(Client *c, int argc, char *argv[])
         }
         if (r < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
-        if (polkit_agent_open(&agent) > 0)
-                (void)sd_bus_set_allow_interactive_authorization(c->bus, true);
+        (void)polkit_agent_open(c->bus, &agent);
         c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
         r = client_call_manager(c, "ReleaseGroup", &reply, "ua{sv}", group, 0);
         polkit_agent_close(agent);

@@ -85,10 +85,6 @@ int verb_doctor(Client *c, int argc, char *argv[])
         bool from_daemon;
         int r;
 
-        if (argc > 1) {
-                fprintf(stderr, "vfioctl-client: doctor takes no arguments.\n");
-                return -EINVAL;
-        }
         r = diagnosis_from_daemon(c, &d);
         from_daemon = r >= 0;
         if (!from_daemon) {

@@ -49,10 +49,6 @@ int verb_leases(Client *c, int argc, char *argv[])
         size_t n = 0;
         int r;
 
-        if (argc != 1) {
-                fprintf(stderr, "vfioctl-client: leases takes no arguments.\n");
-                return -EINVAL;
-        }
         r = client_call_manager(c, "ListLeases", &reply, NULL);
         if (r < 0)
                 return r;

@@ -67,10 +67,6 @@ int verb_list(Client *c, int argc, char *argv[])
         size_t n;
         int r;
 
-        if (argc > 1) {
-                fprintf(stderr, "vfioctl-client: list takes no arguments.\n");
-                return -EINVAL;
-        }
         r = client_list_devices(c, &reply, &rows, &n);
         if (r < 0)
                 return r;

@@ -71,10 +71,6 @@ int verb_monitor(Client *c, int argc, char *argv[])
         sigset_t mask;
         int r;
 
-        if (argc != 1) {
-                fprintf(stderr, "vfioctl-client: monitor takes no arguments.\n");
-                return -EINVAL;
-        }
         r = client_bus(c, &bus);
         if (r < 0)
                 return r;

@@ -11,17 +11,6 @@
 /* Moving a reserved group can take as long as a claim. */
 #define RESERVE_CALL_TIMEOUT_USEC (300ULL * 1000000ULL)
 
-static int match_argument(const char *verb, int argc, char *argv[])
-{
-        if (argc == 2)
-                return 0;
-        fprintf(stderr,
-                "vfioctl-client: %s takes one match: a PCI address (0000:01:00.0), a physical path "
-                "(0000:00:1c.0/00.0) or an id (10de:1b80, 10de:1b80@01:00.0).\n",
-                verb);
-        return -EINVAL;
-}
-
 /* A call that may ask for a password, and may wait for groups to move. */
 static int call_reservation_method(Client *c, const char *method, const char *match, sd_bus_message **reply)
 {
@@ -38,8 +27,7 @@ static int call_reservation_method(Client *c, const char *method, const char *ma
                 r = sd_bus_message_append(msg, "a{sv}", 0);
         if (r < 0)
                 return r;
-        if (polkit_agent_open(&agent) > 0)
-                (void)sd_bus_set_allow_interactive_authorization(c->bus, true);
+        (void)polkit_agent_open(c->bus, &agent);
         c->call_timeout_usec = RESERVE_CALL_TIMEOUT_USEC;
         r = client_call(c, msg, reply);
         polkit_agent_close(agent);
@@ -50,9 +38,9 @@ int verb_reserve(Client *c, int argc, char *argv[])
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *file;
-        int r = match_argument("reserve", argc, argv);
+        int r = call_reservation_method(c, "Reserve", argv[1], &reply);
 
-        if (r < 0 || (r = call_reservation_method(c, "Reserve", argv[1], &reply)) < 0)
+        if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "s", &file);
         if (r < 0)
@@ -71,9 +59,9 @@ int verb_reserve(Client *c, int argc, char *argv[])
 int verb_unreserve(Client *c, int argc, char *argv[])
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r = match_argument("unreserve", argc, argv);
+        int r = call_reservation_method(c, "Unreserve", argv[1], &reply);
 
-        if (r < 0 || (r = call_reservation_method(c, "Unreserve", argv[1], &reply)) < 0)
+        if (r < 0)
                 return r;
         if (c->json) {
                 printf("{\"unreserved\":");
@@ -131,10 +119,6 @@ int verb_reservations(Client *c, int argc, char *argv[])
         size_t n = 0;
         int r;
 
-        if (argc != 1) {
-                fprintf(stderr, "vfioctl-client: reservations takes no arguments.\n");
-                return -EINVAL;
-        }
         r = client_call_manager(c, "ListReservations", &reply, NULL);
         if (r < 0)
                 return r;

@@ -102,7 +102,7 @@ static int show_group(Client *c, uint32_t id)
 int verb_show(Client *c, int argc, char *argv[])
 {
         uint32_t group;
-        int r = client_target_argument(argc, argv, &group);
+        int r = client_parse_target(argv[1], &group);
 
         if (r < 0)
                 return r;
