@@ -16,6 +16,11 @@
 
 #define ADDED_PREFIX "vfioctl-"
 
+static void reservations_dir(const char *config_dir, char buf[static PATH_MAX])
+{
+        snprintf(buf, PATH_MAX, "%s/" RESERVATIONS_DIR, config_dir);
+}
+
 static int is_conf_file(const struct dirent *de)
 {
         size_t n = strlen(de->d_name);
@@ -92,7 +97,7 @@ int reservation_set_load(const char *config_dir, ReservationSet *ret)
         char dir[PATH_MAX], path[PATH_MAX];
         int n, r = 0;
 
-        snprintf(dir, sizeof(dir), "%s/" RESERVATIONS_DIR, config_dir);
+        reservations_dir(config_dir, dir);
         n = list_files(dir, &names);
         if (n < 0)
                 log_warning("Cannot read %s: %s; no device is reserved.", dir, strerror(-n));
@@ -139,7 +144,7 @@ static int open_reservations_dir(const char *config_dir, bool create)
         char dir[PATH_MAX];
         int fd;
 
-        snprintf(dir, sizeof(dir), "%s/" RESERVATIONS_DIR, config_dir);
+        reservations_dir(config_dir, dir);
         if (create && ((mkdir(config_dir, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST)))
                 return -errno;
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -243,7 +248,7 @@ int reservation_config_remove(const char *config_dir, const ReservationMatch *m,
         *ret_removed = 0;
         if (dir_fd < 0)
                 return dir_fd == -ENOENT ? 0 : dir_fd;
-        snprintf(dir, sizeof(dir), "%s/" RESERVATIONS_DIR, config_dir);
+        reservations_dir(config_dir, dir);
         n = list_files(dir, &names);
         if (n < 0)
                 return n;

@@ -53,16 +53,26 @@ ClaimRecord *claim_record_free(ClaimRecord *r)
         return NULL;
 }
 
+/* A value that fits a line of the record: 1 to max - 1 printable ASCII
+ * characters. */
+static bool is_line_value(const char *s, size_t max)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= max)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < ' ' || s[i] > '~')
+                        return false;
+        return true;
+}
+
 int claim_record_set_lease(ClaimRecord *r, const char *lease)
 {
-        size_t n = lease ? strlen(lease) : 0;
         char *copy = NULL;
 
-        if (lease && (n == 0 || n >= CLAIM_RECORD_LEASE_MAX))
+        if (lease && !is_line_value(lease, CLAIM_RECORD_LEASE_MAX))
                 return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (lease[i] < ' ' || lease[i] > '~')
-                        return -EINVAL;
         if (lease && !(copy = strdup(lease)))
                 return -ENOMEM;
         free(r->lease);
@@ -173,13 +183,8 @@ static int parse_device(ClaimRecord *r, char *s)
 
 static int parse_step(ClaimRecord *r, const char *s)
 {
-        size_t n = strlen(s);
-
-        if (n == 0 || n >= sizeof(r->step)) /* no step is written "-" */
+        if (!is_line_value(s, sizeof(r->step))) /* no step is written "-" */
                 return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (s[i] < ' ' || s[i] > '~')
-                        return -EINVAL;
         strcpy(r->step, streq(s, NONE) ? "" : s);
         return 0;
 }
