@@ -346,7 +346,8 @@ static void check_children(UseReport *u, NodeList *nodes, const char *path, cons
                 char child[PATH_MAX], uevent[PATH_MAX + sizeof("/uevent")];
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue; /* links (driver, subsystem, iommu_group) lead elsewhere */
-                snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
+                if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= sizeof(child))
+                        continue; /* no device lies deeper than PATH_MAX */
                 snprintf(uevent, sizeof(uevent), "%s/uevent", child);
                 if (access(uevent, F_OK) == 0) {
                         _cleanup_(sd_device_unrefp) sd_device *d = NULL;

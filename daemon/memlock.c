@@ -50,7 +50,7 @@ int memlock_raise(pid_t pid, uint64_t started_before_usec, uint64_t bytes, uint6
 {
         _cleanup_close_ int pidfd = -1;
         struct rlimit old, want;
-        uint64_t start;
+        uint64_t start = 0; /* process_start_usec() sets it; gcc -O2 cannot tell */
         int r;
 
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
