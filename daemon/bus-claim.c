@@ -29,7 +29,19 @@ typedef struct ClaimRequest {
         Manager *manager;
         sd_bus_message *msg;
         LeaseInfo lease;
+        sd_bus_track *holder; /* a connection lease's holder, followed from the start */
 } ClaimRequest;
+
+static void claim_request_freep(ClaimRequest **p)
+{
+        ClaimRequest *req = *p;
+
+        if (!req)
+                return;
+        sd_bus_message_unref(req->msg);
+        sd_bus_track_unref(req->holder);
+        free(req);
+}
 
 static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd_bus_error *error)
 {
@@ -115,16 +127,15 @@ void bus_reply_release(const EngineResult *result, void *userdata)
 
 static void on_claim_done(const EngineResult *result, void *userdata)
 {
-        _cleanup_free_ ClaimRequest *req = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = req->msg;
+        _cleanup_(claim_request_freep) ClaimRequest *req = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        if (engine_failed(result, msg))
+        if (engine_failed(result, req->msg))
                 return;
-        r = manager_grant_lease(req->manager, msg, &req->lease, &error);
+        r = manager_grant_lease(req->manager, req->msg, &req->lease, req->holder, &error);
         if (r < 0)
-                (void)sd_bus_reply_method_errno(msg, r, &error);
+                (void)sd_bus_reply_method_errno(req->msg, r, &error);
 }
 
 /* What polkit rules see of the group: its first endpoint. */
@@ -194,13 +205,13 @@ static int lease_reserved(Manager *m, sd_bus_message *msg, const LeaseInfo *info
         if (r < 0)
                 return r;
         log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", info->group, info->uid);
-        r = manager_grant_lease(m, msg, info, error);
+        r = manager_grant_lease(m, msg, info, NULL, error);
         return r < 0 ? r : 1;
 }
 
 static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const ClaimOptions *o, sd_bus_error *error)
 {
-        _cleanup_free_ ClaimRequest *req = calloc(1, sizeof(*req));
+        _cleanup_(claim_request_freep) ClaimRequest *req = calloc(1, sizeof(*req));
         _cleanup_free_ char **addresses = NULL, *lease = NULL;
         size_t n;
         int r;
@@ -221,7 +232,7 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         if (r < 0)
                 return r;
         req->manager = m;
-        req->msg = msg;
+        req->msg = sd_bus_message_ref(msg);
         r = engine_claim(m->engine, g->id, addresses, n,
                          &(EngineClaimOptions){ .force = o->force,
                                                 .lease = lease,
@@ -233,7 +244,10 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
                 return r;
         log_info("Claiming IOMMU group %d for uid %" PRIu32 " (%s, %s)%s.", g->id, req->lease.uid,
                  lease_mode_to_string(o->mode), lease_lifetime_to_string(o->lifetime), o->force ? ", forced" : "");
-        sd_bus_message_ref(msg);
+        /* Following the holder costs a round trip to the bus: it is paid
+         * while the devices move. */
+        if (o->lifetime == LEASE_LIFETIME_CONNECTION)
+                (void)leases_follow_holder(m->leases, req->lease.holder, &req->holder);
         TAKE_PTR(req); /* on_claim_done answers and frees it */
         return 1;
 }

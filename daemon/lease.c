@@ -47,20 +47,45 @@ static int on_guard(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
+/* userdata is NULL while the holder is followed for a lease still to
+ * come: the lease finds the track empty then. */
 static int on_track_empty(sd_bus_track *track, void *userdata)
 {
-        holder_gone(userdata, "holder-disconnected");
+        if (userdata)
+                holder_gone(userdata, "holder-disconnected");
         return 0;
 }
 
 /* sd_bus_track subscribes to the name's departure, then asks the bus
  * whether the name is there still: adding a holder that left already (a
  * caller gone during its claim, a holder gone while vfiod was away) fails. */
-static int track_connection(Lease *l)
+int leases_follow_holder(Leases *ls, const char *holder, sd_bus_track **ret)
 {
-        int r = sd_bus_track_new(l->leases->bus, &l->track, on_track_empty, l);
+        _cleanup_(sd_bus_track_unrefp) sd_bus_track *track = NULL;
+        int r = sd_bus_track_new(ls->bus, &track, on_track_empty, NULL);
 
-        return r < 0 ? r : sd_bus_track_add_name(l->track, l->info.holder);
+        if (r >= 0)
+                r = sd_bus_track_add_name(track, holder);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(track);
+        return 0;
+}
+
+static int track_connection(Lease *l, sd_bus_track *followed)
+{
+        int r;
+
+        if (!followed) {
+                r = leases_follow_holder(l->leases, l->info.holder, &l->track);
+                if (r < 0)
+                        return r;
+        } else if (sd_bus_track_count(followed) == 0)
+                return -ENXIO; /* the holder left while its claim ran */
+        else
+                l->track = sd_bus_track_ref(followed);
+        sd_bus_track_set_userdata(l->track, l);
+        return 0;
 }
 
 /* Opens the FIFO's read end and watches it. The kernel reports a hangup
@@ -92,7 +117,8 @@ static int watch_guard(Lease *l, bool create, int *ret_write_fd)
         return 0;
 }
 
-static int lease_start(Leases *ls, const LeaseInfo *info, bool fresh, int *ret_guard_fd, Lease **ret)
+static int lease_start(Leases *ls, const LeaseInfo *info, sd_bus_track *followed, bool fresh, int *ret_guard_fd,
+                       Lease **ret)
 {
         Lease *l = calloc(1, sizeof(*l));
         int r = 0;
@@ -102,7 +128,7 @@ static int lease_start(Leases *ls, const LeaseInfo *info, bool fresh, int *ret_g
         l->info = *info;
         l->leases = ls;
         if (info->lifetime == LEASE_LIFETIME_CONNECTION)
-                r = track_connection(l);
+                r = track_connection(l, followed);
         else if (info->lifetime == LEASE_LIFETIME_GUARD_FD)
                 r = watch_guard(l, fresh, ret_guard_fd);
         if (info->id > ls->last_id)
@@ -117,14 +143,14 @@ static int lease_start(Leases *ls, const LeaseInfo *info, bool fresh, int *ret_g
         return 0;
 }
 
-int lease_add(Leases *ls, const LeaseInfo *info, int *ret_guard_fd, Lease **ret)
+int lease_add(Leases *ls, const LeaseInfo *info, sd_bus_track *followed, int *ret_guard_fd, Lease **ret)
 {
-        return lease_start(ls, info, true, ret_guard_fd, ret);
+        return lease_start(ls, info, followed, true, ret_guard_fd, ret);
 }
 
 int lease_resume(Leases *ls, const LeaseInfo *info, Lease **ret)
 {
-        return lease_start(ls, info, false, NULL, ret);
+        return lease_start(ls, info, NULL, false, NULL, ret);
 }
 
 /* Stops following the holder; the FIFO stays. */

@@ -35,10 +35,17 @@ Leases *leases_free(Leases *ls);
 /* A fresh id, never one of a lease taken up after a restart. */
 uint64_t leases_next_id(Leases *ls);
 
-/* Follows the holder of a new lease. For a guard-fd lease, *ret_guard_fd is
- * the fd for the caller (close it once sent). -ENXIO: the connection
- * holder has left the bus already. On failure nothing is kept. */
-int lease_add(Leases *ls, const LeaseInfo *info, int *ret_guard_fd, Lease **ret);
+/* Starts following a connection holder before its lease exists. Adding a
+ * name costs a blocking round trip to the bus: a claim pays it while its
+ * devices move, then hands the track to lease_add(). -ENXIO: the holder
+ * has left the bus already. */
+int leases_follow_holder(Leases *ls, const char *holder, sd_bus_track **ret);
+/* Follows the holder of a new lease: a connection holder through
+ * followed, when the caller follows it already (may be NULL). For a
+ * guard-fd lease, *ret_guard_fd is the fd for the caller (close it once
+ * sent). -ENXIO: the connection holder has left the bus. On failure
+ * nothing is kept. */
+int lease_add(Leases *ls, const LeaseInfo *info, sd_bus_track *followed, int *ret_guard_fd, Lease **ret);
 /* The same for a lease read from a record at start: no new guard fd.
  * -ESRCH: its guard FIFO is gone. */
 int lease_resume(Leases *ls, const LeaseInfo *info, Lease **ret);

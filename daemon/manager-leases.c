@@ -110,13 +110,14 @@ static int send_grant(Manager *m, sd_bus_message *msg, const Lease *l, int guard
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_error *error)
+int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
+                        sd_bus_error *error)
 {
         _cleanup_close_ int guard_fd = -1;
         Lease *l;
         int r;
 
-        r = lease_add(m->leases, info, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
+        r = lease_add(m->leases, info, followed, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
         if (r < 0) {
                 if (r == -ENXIO)
                         log_info("IOMMU group %d: its caller left the bus during the claim; releasing it.",

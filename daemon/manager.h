@@ -102,8 +102,10 @@ int bus_release_lease(Manager *m, sd_bus_message *msg, Lease *l, sd_bus_error *e
 
 /* manager-leases.c: a lease from grant to end. */
 int manager_start_leases(Manager *m);
-/* The claim succeeded: follow the holder, hand the group over, answer msg. */
-int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_error *error);
+/* The claim succeeded: follow the holder (through followed, when the claim
+ * follows it already; may be NULL), hand the group over, answer msg. */
+int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
+                        sd_bus_error *error);
 /* Signals Released, gives the node back, releases the group; reply_to (if
  * any) is answered when the devices are back. */
 int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to);
