@@ -68,7 +68,7 @@ int open_private_dir(const char *parent, const char *name)
         return fd < 0 ? -errno : fd;
 }
 
-int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mode)
+int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mode, int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
         char tmp[NAME_MAX + 1];
@@ -77,7 +77,8 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
 
         if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
                 return -ENAMETOOLONG;
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | (ret_fd ? O_APPEND : 0),
+                    mode);
         if (fd < 0)
                 return -errno;
         /* The mode asked for, whatever the umask. */
@@ -92,5 +93,9 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
                 return e;
         }
         /* The rename itself must be durable too. */
-        return fsync(dir_fd) < 0 ? -errno : 0;
+        if (fsync(dir_fd) < 0)
+                return -errno;
+        if (ret_fd)
+                *ret_fd = TAKE_FD(fd);
+        return 0;
 }

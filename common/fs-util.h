@@ -19,5 +19,6 @@ int readlink_basename(const char *path, char **ret);
 int open_private_dir(const char *parent, const char *name);
 /* Replaces dir_fd/name with text durably: a temporary file, synced, renamed
  * over the old one, the directory synced; a crash leaves the old content or
- * the new, never half of either. */
-int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mode);
+ * the new, never half of either. With ret_fd, *ret_fd is the new file,
+ * open for appending. */
+int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mode, int *ret_fd);

@@ -171,7 +171,7 @@ int reservation_config_add(const char *config_dir, const Reservation *r, char **
                 return e;
         if (asprintf(&text, "# Written by vfioctl-client reserve; see vfiod.conf(5).\n%s\n", line) < 0)
                 return -ENOMEM;
-        e = write_file_atomic(dir_fd, name, text, 0644);
+        e = write_file_atomic(dir_fd, name, text, 0644, NULL);
         if (e >= 0 && asprintf(ret_path, "%s/" RESERVATIONS_DIR "/%s", config_dir, name) < 0)
                 return -ENOMEM;
         return e;
@@ -235,7 +235,7 @@ static int remove_from_file(int dir_fd, const char *name, const ReservationMatch
                 return e;
         if (!anything_left)
                 return unlinkat(dir_fd, name, 0) < 0 ? -errno : 0;
-        return write_file_atomic(dir_fd, name, filtered, 0644);
+        return write_file_atomic(dir_fd, name, filtered, 0644, NULL);
 }
 
 int reservation_config_remove(const char *config_dir, const ReservationMatch *m, size_t *ret_removed)

@@ -189,10 +189,17 @@ static int parse_step(ClaimRecord *r, const char *s)
         return 0;
 }
 
+/* The steps appended since the record was saved whole. */
+static bool is_appended_step(const ClaimRecord *r, size_t lineno, const char *line)
+{
+        return lineno > 3 && r->n_devices > 0 && strncmp(line, "step ", 5) == 0;
+}
+
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
  * after the magic line; then at most one lease, then "reserved" or not,
- * then the devices. */
-static int parse_line(ClaimRecord *r, size_t lineno, char *line)
+ * then the devices, then the steps appended (*appending once the first
+ * has come). */
+static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending)
 {
         static const char *const keys[] = { "group ", "phase ", "step " };
         const char *want;
@@ -200,6 +207,12 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line)
 
         if (lineno == 0)
                 return streq(line, RECORD_MAGIC) ? 0 : -EINVAL;
+        if (is_appended_step(r, lineno, line)) {
+                *appending = true;
+                return parse_step(r, line + 5);
+        }
+        if (*appending)
+                return -EINVAL;
         if (lineno > 3 && !r->lease && !r->reserved && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
                 return claim_record_set_lease(r, line + 6);
         if (lineno > 3 && !r->reserved && r->n_devices == 0 && streq(line, "reserved")) {
@@ -222,28 +235,37 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line)
         }
 }
 
+/* A last line without its newline: a step whose append a crash cut short
+ * (a record saved whole is never cut: it is renamed into place). */
+static bool is_cut_step(const char *line)
+{
+        size_t n = strlen(line);
+        return n > 0 && strncmp(line, "step ", n < 5 ? n : 5) == 0;
+}
+
 int claim_record_parse(const char *text, ClaimRecord **ret)
 {
         _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
         _cleanup_free_ char *copy = strdup(text);
         char *rest = copy, *line;
         size_t lineno = 0;
+        bool appending = false;
         int e;
 
         if (!copy)
                 return -ENOMEM;
-        /* Every line ends in a newline: a record cut short is not one. */
-        if (text[0] == '\0' || text[strlen(text) - 1] != '\n')
-                return -EINVAL;
         e = claim_record_new(-1, &r);
         if (e < 0)
                 return e;
         while ((line = strsep(&rest, "\n")) && rest) {
-                e = parse_line(r, lineno++, line);
+                e = parse_line(r, lineno++, line, &appending);
                 if (e < 0)
                         return e == -ENOMEM ? e : -EINVAL;
         }
         if (lineno < 4)
+                return -EINVAL;
+        /* Every line ends in a newline, but for an appended step cut short. */
+        if (line[0] != '\0' && !(r->n_devices > 0 && is_cut_step(line)))
                 return -EINVAL;
         *ret = TAKE_PTR(r);
         return 0;
@@ -254,7 +276,7 @@ static void record_name(int group, char *buf, size_t size)
         snprintf(buf, size, RECORD_PREFIX "%d", group);
 }
 
-int claim_record_save(int dir_fd, const ClaimRecord *r)
+int claim_record_save(int dir_fd, const ClaimRecord *r, int *ret_fd)
 {
         _cleanup_free_ char *text = NULL;
         char name[32];
@@ -264,7 +286,18 @@ int claim_record_save(int dir_fd, const ClaimRecord *r)
         if (e < 0)
                 return e;
         record_name(r->group, name, sizeof(name));
-        return write_file_atomic(dir_fd, name, text, 0600);
+        return write_file_atomic(dir_fd, name, text, 0600, ret_fd);
+}
+
+int claim_record_append_step(int fd, const ClaimRecord *r)
+{
+        char line[sizeof("step \n") + CLAIM_RECORD_STEP_MAX];
+        int n = snprintf(line, sizeof(line), "step %s\n", r->step[0] ? r->step : NONE);
+
+        errno = 0;
+        if (write(fd, line, n) != n)
+                return errno > 0 ? -errno : -EIO;
+        return fdatasync(fd) < 0 ? -errno : 0;
 }
 
 int claim_record_load(int dir_fd, int group, ClaimRecord **ret)

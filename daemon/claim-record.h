@@ -7,10 +7,11 @@
 #include "pci-address.h"
 
 /* The journal of one IOMMU group's claim, a small text file in
- * <state dir>/claims/, rewritten durably before every step of a claim or a
+ * <state dir>/claims/, written durably before every step of a claim or a
  * release. It holds what a restarted daemon needs to finish or undo the
  * transaction: every endpoint with the driver and driver_override it had
- * before vfiod touched it. */
+ * before vfiod touched it. Between steps only the step changes: it is
+ * appended as a line, and the record is written whole when more changes. */
 
 #define CLAIM_RECORD_MAX_DEVICES 256
 #define CLAIM_RECORD_STEP_MAX 64
@@ -61,8 +62,13 @@ int claim_record_parse(const char *text, ClaimRecord **ret);
 
 /* Files in the directory dir_fd, named group-<id>. Saving writes a
  * temporary file, syncs it and renames it over the old one, so a crash
- * leaves the old record or the new one, never half of either. */
-int claim_record_save(int dir_fd, const ClaimRecord *r);
+ * leaves the old record or the new one, never half of either. With
+ * ret_fd, *ret_fd is the new record, open for claim_record_append_step(). */
+int claim_record_save(int dir_fd, const ClaimRecord *r, int *ret_fd);
+/* Appends r's step to the record saved through fd, synced: one line, which
+ * replaces the step saved before it. A crash in the middle leaves that
+ * line cut short, and parsing drops it. */
+int claim_record_append_step(int fd, const ClaimRecord *r);
 int claim_record_load(int dir_fd, int group, ClaimRecord **ret);
 int claim_record_remove(int dir_fd, int group);
 /* The group ids with a record, sorted; *ret is malloc'ed. */

@@ -444,7 +444,7 @@ int engine_set_lease(Engine *e, int group, const char *lease)
         if (rec->lease && !old)
                 return -ENOMEM;
         r = claim_record_set_lease(rec, lease);
-        if (r >= 0 && (r = claim_record_save(e->claims_dir_fd, rec)) < 0)
+        if (r >= 0 && (r = claim_record_save(e->claims_dir_fd, rec, NULL)) < 0)
                 (void)claim_record_set_lease(rec, old);
         if (r >= 0)
                 changed(e, group, false);
@@ -460,7 +460,7 @@ int engine_set_reserved(Engine *e, int group, bool reserved)
         if (!rec)
                 return r;
         rec->reserved = reserved;
-        r = claim_record_save(e->claims_dir_fd, rec);
+        r = claim_record_save(e->claims_dir_fd, rec, NULL);
         if (r < 0)
                 rec->reserved = !reserved;
         else

@@ -19,6 +19,7 @@
 typedef struct Run {
         Transaction *t;
         bool journaling;  /* the record exists: save it before every step */
+        int journal_fd;   /* the record saved whole last, where steps are appended */
         char detail[160]; /* a step's own words for its failure */
         char failed_step[CLAIM_RECORD_STEP_MAX];
         int error;
@@ -86,6 +87,14 @@ static int inject_fault(Run *run, const char *step, const ClaimedDevice *d)
 
 /* ---- running steps ---- */
 
+/* The whole record; the steps that follow are appended to it. */
+static int save_record(Run *run)
+{
+        closep(&run->journal_fd);
+        run->journal_fd = -1;
+        return claim_record_save(run->t->claims_dir_fd, run->t->record, &run->journal_fd);
+}
+
 static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
 {
         Transaction *t = run->t;
@@ -95,7 +104,7 @@ static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
         snprintf(rec->step, sizeof(rec->step), "%s%s%s", name, d ? " " : "", d ? d->address : "");
         run->detail[0] = '\0';
         if (run->journaling) {
-                r = claim_record_save(t->claims_dir_fd, rec);
+                r = run->journal_fd >= 0 ? claim_record_append_step(run->journal_fd, rec) : save_record(run);
                 if (r < 0) {
                         snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s",
                                  strerror(-r));
@@ -183,7 +192,7 @@ static int step_record(Run *run, ClaimedDevice *unused)
                         note_host_choice(d);
         }
         rec->phase = CLAIM_PHASE_CLAIMING;
-        r = claim_record_save(run->t->claims_dir_fd, rec);
+        r = save_record(run);
         run->journaling = r >= 0;
         return r;
 }
@@ -238,7 +247,7 @@ static int step_commit(Run *run, ClaimedDevice *unused)
 {
         run->t->record->phase = CLAIM_PHASE_CLAIMED;
         run->t->record->step[0] = '\0';
-        return claim_record_save(run->t->claims_dir_fd, run->t->record);
+        return save_record(run);
 }
 
 /* ---- release steps: back to the recorded driver ---- */
@@ -415,7 +424,7 @@ static void execute_release(Run *run)
 {
         Transaction *t = run->t;
 
-        run->journaling = true;
+        run->journaling = true; /* saved whole (a new phase) before the first step */
         t->record->phase = CLAIM_PHASE_RELEASING;
         if (restore_devices(run, t->record->n_devices, false) >= 0)
                 (void)forget_record(run);
@@ -483,7 +492,7 @@ static void describe_outcome(Run *run)
 
 void transaction_execute(Transaction *t)
 {
-        Run run = { .t = t };
+        Run run = { .t = t, .journal_fd = -1 };
 
         t->failure = FAILURE_NONE;
         t->record_kept = false;
@@ -492,6 +501,7 @@ void transaction_execute(Transaction *t)
         else
                 execute_release(&run);
         describe_outcome(&run);
+        closep(&run.journal_fd);
         free(run.use);
         if (t->error < 0)
                 log_warning("%s", t->message ? t->message : "A transaction failed.");

@@ -35,6 +35,31 @@ static void test_round_trip(void)
         g_assert_cmpstr(text, ==, GOOD_RECORD);
 }
 
+/* Steps appended since the record was saved whole: the last one counts;
+ * one cut short by a crash in the middle of its append is dropped. The
+ * record is written whole again without them. */
+static void test_appended_steps(void)
+{
+        static const char *const tails[][2] = {
+                { "step override 0000:00:04.1\nstep probe 0000:00:04.1\n", "probe 0000:00:04.1" },
+                { "step override 0000:00:04.1\nstep pro", "override 0000:00:04.1" },
+                { "st", "unbind 0000:00:04.0" },
+                { "step -\n", "" },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(tails); i++) {
+                _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
+                _cleanup_free_ char *text = g_strconcat(GOOD_RECORD, tails[i][0], NULL), *again = NULL;
+
+                g_test_message("case %zu", i);
+                g_assert_cmpint(claim_record_parse(text, &r), ==, 0);
+                g_assert_cmpstr(r->step, ==, tails[i][1]);
+                g_assert_cmpuint(r->n_devices, ==, 2);
+                g_assert_cmpint(claim_record_format(r, &again), ==, 0);
+                g_assert_true(g_str_has_suffix(again, "device 0000:00:04.1 - vfio-pci\n"));
+        }
+}
+
 /* A reserved group: held by the reservation as well as a lease; the device
  * a reservation put on vfio-pci before any driver goes to the host's choice. */
 static void test_reserved_round_trip(void)
@@ -81,6 +106,13 @@ static void test_refuses(void)
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000  -\n", /* found by fuzzing */
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep \x01\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nbogus line\n",
+                /* appended steps come after the devices, and only steps */
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nstep -\n",
+                GOOD_RECORD "step -\ndevice 0000:00:04.2 e1000 -\n",
+                GOOD_RECORD "step \x01\n",
+                /* only an appended step may be cut short */
+                GOOD_RECORD "device 0000:00:04.2 e10",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nst",
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -97,7 +129,7 @@ static void test_save_load_list_remove(void)
         g_autofree char *dir = g_dir_make_tmp("claim-record-XXXXXX", &error);
         _cleanup_(claim_record_freep) ClaimRecord *r = NULL, *loaded = NULL;
         _cleanup_free_ int *groups = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, journal_fd = -1;
         size_t n;
 
         g_assert_no_error(error);
@@ -107,13 +139,25 @@ static void test_save_load_list_remove(void)
         g_assert_cmpint(claim_record_add_device(r, "0000:01:00.0", "nvme", NULL), ==, 0);
         g_assert_cmpint(claim_record_add_device(r, "01:00.1", NULL, NULL), <, 0); /* short form */
         r->phase = CLAIM_PHASE_CLAIMED;
-        g_assert_cmpint(claim_record_save(fd, r), ==, 0);
+        g_assert_cmpint(claim_record_save(fd, r, NULL), ==, 0);
         r->group = 3;
-        g_assert_cmpint(claim_record_save(fd, r), ==, 0);
+        g_assert_cmpint(claim_record_save(fd, r, NULL), ==, 0);
 
         g_assert_cmpint(claim_record_load(fd, 7, &loaded), ==, 0);
         g_assert_cmpint(loaded->phase, ==, CLAIM_PHASE_CLAIMED);
         g_assert_cmpstr(loaded->devices[0].driver, ==, "nvme");
+        g_assert_cmpstr(loaded->step, ==, "");
+
+        /* A step appended to the record saved last. */
+        r->phase = CLAIM_PHASE_RELEASING;
+        g_assert_cmpint(claim_record_save(fd, r, &journal_fd), ==, 0);
+        g_assert_cmpint(journal_fd, >=, 0);
+        strcpy(r->step, "unbind 0000:01:00.0");
+        g_assert_cmpint(claim_record_append_step(journal_fd, r), ==, 0);
+        loaded = claim_record_free(loaded);
+        g_assert_cmpint(claim_record_load(fd, 3, &loaded), ==, 0);
+        g_assert_cmpint(loaded->phase, ==, CLAIM_PHASE_RELEASING);
+        g_assert_cmpstr(loaded->step, ==, "unbind 0000:01:00.0");
         g_assert_cmpint(claim_record_list(fd, &groups, &n), ==, 0);
         g_assert_cmpuint(n, ==, 2);
         g_assert_cmpint(groups[0], ==, 3);
@@ -132,6 +176,7 @@ int main(int argc, char *argv[])
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/claim-record/round-trip", test_round_trip);
+        g_test_add_func("/claim-record/appended-steps", test_appended_steps);
         g_test_add_func("/claim-record/reserved-round-trip", test_reserved_round_trip);
         g_test_add_func("/claim-record/refuses", test_refuses);
         g_test_add_func("/claim-record/save-load-list-remove", test_save_load_list_remove);

@@ -42,6 +42,9 @@ kill_and_restart() {
     vfioctl-client "$verb" "$g" > /dev/null 2>&1
     wait "$vfiod_pid"
     is "$?" 137 "vfiod killed by SIGKILL at $verb step $fault"
+    # The journal is written before each step (nothing comes before "record").
+    [ "$fault" = record ] ||
+        is "$(grep '^step ' "$record" | tail -n 1)" "step ${fault/,/ }" "the record names the step it died at"
     left=$(drivers)
     start_vfiod ""
     wait_for 30 settled "$g"
