@@ -14,6 +14,12 @@
 #include "log.h"
 #include "macro.h"
 #include "number.h"
+#include "worker-pool.h"
+
+/* How long a worker thread that has finished waits for the next
+ * transaction: a VM manager moving several groups in a row, or a claim
+ * and its release a moment later, each skip a thread start. */
+#define WORKER_IDLE_USEC (10 * 1000000ULL)
 
 /* A running transaction and its worker. The worker owns t until it sends
  * MESSAGE_DONE; the event loop frees the job after reading it. */
@@ -51,6 +57,7 @@ struct GroupClaim {
 
 struct Engine {
         sd_event *event;
+        WorkerPool *workers;
         int claims_dir_fd;
         uint64_t step_timeout_usec;
         GroupClaim **claims;
@@ -203,14 +210,13 @@ static void worker_on_step(Transaction *t, const char *step)
                 send_message(job, MESSAGE_STEP);
 }
 
-static void *worker_main(void *userdata)
+static void run_job(void *userdata)
 {
         Job *job = userdata;
 
         transaction_execute(&job->t);
         /* The last touch of job in this thread. */
         send_message(job, MESSAGE_DONE);
-        return NULL;
 }
 
 /* A step's own waits end at wait_timeout; a stuck write has no end: give
@@ -308,8 +314,6 @@ static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void 
 /* Starts a worker for the transaction the caller filled in job->t. */
 static int job_start(Engine *e, GroupClaim *c, Job *job)
 {
-        pthread_attr_t attr;
-        pthread_t thread;
         int r;
 
         job->engine = e;
@@ -330,10 +334,7 @@ static int job_start(Engine *e, GroupClaim *c, Job *job)
         job->step_since = now_usec(CLOCK_MONOTONIC);
         arm_step_timer(job, job->step_since);
 
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        r = -pthread_create(&thread, &attr, worker_main, job);
-        pthread_attr_destroy(&attr);
+        r = worker_pool_run(e->workers, run_job, job);
         if (r < 0)
                 return r;
         c->job = job;
@@ -546,6 +547,12 @@ int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_use
                 return r;
         }
         e->claims_dir_fd = r;
+        r = worker_pool_new(WORKER_IDLE_USEC, &e->workers);
+        if (r < 0) {
+                close(e->claims_dir_fd);
+                free(e);
+                return r;
+        }
         e->event = sd_event_ref(event);
         e->step_timeout_usec = step_timeout_usec;
         e->on_change = on_change;
@@ -568,6 +575,7 @@ Engine *engine_free(Engine *e)
                 free(c);
         }
         free(e->claims);
+        worker_pool_free(e->workers);
         closep(&e->claims_dir_fd);
         sd_event_unref(e->event);
         free(e);
