@@ -21,6 +21,7 @@ struct DeviceModel {
         sd_hwdb *hwdb; /* NULL when the system has none: names stay unknown */
         sd_device_monitor *monitor;
         ModelChangeFn on_change;
+        GroupMovingFn is_moving;
         void *userdata;
 };
 
@@ -560,6 +561,12 @@ static const char *device_action_to_string(sd_device_action_t a)
         return a >= 0 && (size_t)a < ELEMENTSOF(names) ? names[a] : "event";
 }
 
+static bool device_is_moving(const DeviceModel *m, const char *address)
+{
+        const Device *d = device_model_find_device(m, address);
+        return d && m->is_moving && m->is_moving(d->pci->iommu_group, m->userdata);
+}
+
 static int on_uevent(sd_device_monitor *monitor, sd_device *sd, void *userdata)
 {
         DeviceModel *m = userdata;
@@ -585,7 +592,7 @@ static int on_uevent(sd_device_monitor *monitor, sd_device *sd, void *userdata)
                 break;
         case SD_DEVICE_BIND:
         case SD_DEVICE_UNBIND:
-                r = device_model_reread_binding(m, address);
+                r = device_is_moving(m, address) ? 0 : device_model_reread_binding(m, address);
                 break;
         default: /* change, move */
                 r = handle_change(m, sd, address);
@@ -597,11 +604,13 @@ static int on_uevent(sd_device_monitor *monitor, sd_device *sd, void *userdata)
         return 0;
 }
 
-int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, void *userdata)
+int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, GroupMovingFn is_moving,
+                               void *userdata)
 {
         int r;
 
         m->on_change = on_change;
+        m->is_moving = is_moving;
         m->userdata = userdata;
         r = sd_device_monitor_new(&m->monitor);
         if (r < 0)

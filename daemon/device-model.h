@@ -50,6 +50,8 @@ typedef enum ModelChange {
 
 /* Told of every change the monitor brings: object is a Device * or a Group *. */
 typedef void (*ModelChangeFn)(DeviceModel *m, ModelChange change, void *object, void *userdata);
+/* Whether someone is moving the group's devices between drivers. */
+typedef bool (*GroupMovingFn)(int group, void *userdata);
 
 int device_model_new(DeviceModel **ret);
 DeviceModel *device_model_free(DeviceModel *m);
@@ -60,8 +62,14 @@ static inline void device_model_freep(DeviceModel **m)
 
 /* Reads every PCI device of the system. */
 int device_model_enumerate(DeviceModel *m);
-/* Follows add, remove, bind, unbind and change events from then on. */
-int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, void *userdata);
+/* Follows add, remove, bind, unbind and change events from then on. The
+ * bind and unbind events of a group that is_moving says is moving are not
+ * read: reading driver_override waits for the kernel's device lock, which
+ * the next bind or unbind of the move holds for as long as it takes (a
+ * driver's remove; forever, when it is stuck). The mover re-reads the
+ * group with device_model_reread_binding() when it is done. */
+int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, GroupMovingFn is_moving,
+                               void *userdata);
 
 /* Reads the driver and its override of a device again, what a bind or an
  * unbind changes, and tells of them only when they changed: vfiod re-reads

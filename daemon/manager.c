@@ -29,6 +29,14 @@ static void on_model_change(DeviceModel *model, ModelChange change, void *object
                 (void)sd_event_source_set_enabled(m->apply_later, SD_EVENT_ONESHOT);
 }
 
+static bool is_group_moving(int group, void *userdata)
+{
+        Manager *m = userdata;
+        ClaimStatus s = engine_status(m->engine, group, NULL);
+
+        return s == CLAIM_STATUS_CLAIMING || s == CLAIM_STATUS_RELEASING || s == CLAIM_STATUS_STUCK;
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         log_info("SIGHUP: reading the reservations again.");
@@ -218,7 +226,7 @@ int manager_start(Manager *m)
                 return r;
         }
         /* Subscribe before serving, so no event between the two is lost. */
-        r = device_model_start_monitor(m->model, m->event, on_model_change, m);
+        r = device_model_start_monitor(m->model, m->event, on_model_change, is_group_moving, m);
         if (r < 0) {
                 log_error("Cannot monitor PCI devices: %s", strerror(-r));
                 return r;
