@@ -73,7 +73,7 @@ static bool wait_for_work(Worker *w)
         /* worker_pool_run() took it off the list when it handed it work. */
         if (!w->fn)
                 idle_remove(p, w);
-        return w->fn;
+        return w->fn != NULL;
 }
 
 static void *worker_main(void *userdata)
