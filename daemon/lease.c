@@ -48,12 +48,14 @@ static int on_guard(sd_event_source *s, int fd, uint32_t revents, void *userdata
 }
 
 /* userdata is NULL while the holder is followed for a lease still to
- * come: the lease finds the track empty then. */
+ * come: the lease finds the track empty then. Returns 1: a track handler
+ * that returns 0 is called again at once, for as long as the track stays
+ * empty. */
 static int on_track_empty(sd_bus_track *track, void *userdata)
 {
         if (userdata)
                 holder_gone(userdata, "holder-disconnected");
-        return 0;
+        return 1;
 }
 
 /* sd_bus_track subscribes to the name's departure, then asks the bus

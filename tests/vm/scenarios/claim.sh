@@ -30,6 +30,28 @@ is "$(group_state "$g")" unbound "group $g shows as unbound"
 out=$(vfioctl-client release "$g" 2>&1)
 like "$out" "holds no claim of IOMMU group $g" "releasing it again: NotClaimed"
 
+# ---- the caller leaves while its claim runs: nobody to hand the group to ----
+# A chown claim waits for udev to be done with /dev/vfio/N before it hands
+# the node over: with udevd stopped, the claim waits at that step.
+at_node_step() { [ "$(group_state "$g" Step)" = "node" ]; }
+settled_back() { [ "$(group_state "$g")" = unbound ] && [ "$(pci_driver "$VM_EDU_ADDR")" = none ]; }
+udevadm settle
+udevd=$(pgrep -o -x systemd-udevd)
+kill -STOP "$udevd"
+busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager ClaimGroup 'ua{sv}' "$g" \
+    1 mode s chown > /dev/null 2>&1 &
+caller=$!
+check "the claim has moved edu and waits for udev" wait_for 20 at_node_step
+kill "$caller"; wait "$caller" 2>/dev/null
+# Meanwhile vfiod waits; it must not spin on the name that left.
+vfiod_ticks() { awk '{ print $14 + $15 }' "/proc/$(pgrep -x vfiod)/stat"; }
+ticks=$(vfiod_ticks); sleep 1
+check "vfiod idles while its claim waits (ticks: $ticks, then $(vfiod_ticks))" test $(($(vfiod_ticks) - ticks)) -lt 20
+kill -CONT "$udevd"
+check "its caller gone, the group is released" wait_for 30 settled_back
+is "$(vfioctl-client --json leases | grep -c "\"iommu_group\":$g,")" 0 "and nobody leases it"
+check "and no claim record is left" test ! -e "/run/vfiod/claims/group-$g"
+
 # ---- mallory has no polkit rule: refused, nothing moves ----
 out=$(setpriv --reuid=mallory --regid=mallory --init-groups vfioctl-client --json claim "$VM_EDU_ADDR" -- true 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized","message":"Not authorized for io.github.vfiod1.claim' \
