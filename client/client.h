@@ -85,6 +85,11 @@ typedef enum Color { COLOR_NONE, COLOR_GREEN, COLOR_YELLOW, COLOR_RED, COLOR_BLU
 const char *color_on(const Client *c, Color color);
 const char *color_off(const Client *c);
 void json_string(FILE *f, const char *s); /* a quoted JSON string, or null for NULL */
+/* Ends a listing of n rows: "]" for JSON, else none_text when n is 0. r is
+ * the reading's result, reported when it failed; returned. */
+int print_list_end(const Client *c, size_t n, const char *none_text, int r);
+/* Reports an answer of vfiod's that cannot be read; returns r. */
+int report_unreadable_answer(int r);
 void print_device_json(FILE *f, const DeviceRow *d);
 /* ,"devices":[...] with the rows of one group, closing the group's object. */
 void print_group_devices_json(FILE *f, const DeviceRow *rows, size_t n, int32_t group);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <string.h>
 
 #include "client.h"
 
@@ -34,6 +35,21 @@ void json_string(FILE *f, const char *s)
                         fputc(*p, f);
         }
         fputc('"', f);
+}
+
+int report_unreadable_answer(int r)
+{
+        fprintf(stderr, "vfioctl-client: cannot read vfiod's answer: %s\n", strerror(-r));
+        return r;
+}
+
+int print_list_end(const Client *c, size_t n, const char *none_text, int r)
+{
+        if (c->json)
+                printf("]\n");
+        else if (n == 0)
+                printf("%s\n", none_text);
+        return r < 0 ? report_unreadable_answer(r) : r;
 }
 
 static const char *nonempty(const char *s)

@@ -123,9 +123,7 @@ static int call_claim(Client *c, const char *target, bool by_group, uint32_t gro
                 r = read_handles(reply, g);
         if (r >= 0 && !(g->lease = strdup(lease)))
                 r = -ENOMEM;
-        if (r < 0)
-                fprintf(stderr, "vfioctl-client: cannot read vfiod's answer: %s\n", strerror(-r));
-        return r;
+        return r < 0 ? report_unreadable_answer(r) : r;
 }
 
 static int raise_memlock(Client *c)

@@ -67,11 +67,5 @@ int verb_leases(Client *c, int argc, char *argv[])
                         print_lease_line(&l);
                 n++;
         }
-        if (c->json)
-                printf("]\n");
-        else if (n == 0)
-                printf("(no leases)\n");
-        if (r < 0)
-                fprintf(stderr, "vfioctl-client: cannot read vfiod's answer: %s\n", strerror(-r));
-        return r;
+        return print_list_end(c, n, "(no leases)", r);
 }

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <errno.h>
-#include <string.h>
 
 #include "client.h"
 #include "macro.h"
@@ -136,11 +134,5 @@ int verb_reservations(Client *c, int argc, char *argv[])
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
         }
-        if (c->json)
-                printf("]\n");
-        else if (n == 0)
-                printf("(nothing reserved)\n");
-        if (r < 0)
-                fprintf(stderr, "vfioctl-client: cannot read vfiod's answer: %s\n", strerror(-r));
-        return r;
+        return print_list_end(c, n, "(nothing reserved)", r);
 }
