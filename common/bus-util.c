@@ -42,3 +42,9 @@ int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *e
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s knows no options yet.", method);
         return r < 0 ? r : sd_bus_message_exit_container(msg);
 }
+
+int bus_close_and_send(sd_bus_message *reply)
+{
+        int r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}

@@ -15,6 +15,9 @@ int bus_add_object_tree(sd_bus *bus, const char *prefix, const char *interface, 
  * built one (calloc'd, so unfilled entries are NULL). */
 void strv_free(char **l);
 
+/* Ends a reply built as one array, and sends it. */
+int bus_close_and_send(sd_bus_message *reply);
+
 /* An a{sv} of options kept for the future, which must be empty for now;
  * InvalidArgs naming method otherwise. */
 int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *error);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "bus-names.h"
+#include "bus-util.h"
 #include "bus-sender.h"
 #include "config.h"
 #include "diagnosis.h"
@@ -31,13 +32,6 @@ int bus_lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error 
                                          address);
         *ret = d;
         return 0;
-}
-
-/* Ends a reply built as one array, and sends it. */
-static int close_and_send(sd_bus_message *reply)
-{
-        int r = sd_bus_message_close_container(reply);
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_get_device(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -106,7 +100,7 @@ static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_open_container(reply, 'a', "(soqqqqusssibbs)");
         for (size_t i = 0; r >= 0 && i < device_model_n_devices(m->model); i++)
                 r = append_device(m, reply, device_model_device_at(m->model, i));
-        return r < 0 ? r : close_and_send(reply);
+        return r < 0 ? r : bus_close_and_send(reply);
 }
 
 typedef struct GroupAppend {
@@ -156,7 +150,7 @@ static int method_list_groups(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         a = (GroupAppend){ .m = m, .reply = reply, .r = 0 };
         device_model_foreach_group(m->model, append_group, &a);
-        return a.r < 0 ? a.r : close_and_send(reply);
+        return a.r < 0 ? a.r : bus_close_and_send(reply);
 }
 
 static int method_list_leases(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -178,7 +172,7 @@ static int method_list_leases(sd_bus_message *msg, void *userdata, sd_bus_error 
                                                   lease_mode_to_string(i->mode),
                                                   lease_lifetime_to_string(i->lifetime), i->holder, i->since_usec);
         }
-        return r < 0 ? r : close_and_send(reply);
+        return r < 0 ? r : bus_close_and_send(reply);
 }
 
 /* The caller's own locked-memory limit belongs in its diagnosis. */
@@ -217,7 +211,7 @@ static int method_diagnose(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 r = sd_bus_message_append(reply, "(ssss)", f->check, finding_severity_to_string(f->severity),
                                           f->summary, strempty(f->remedy));
         }
-        return r < 0 ? r : close_and_send(reply);
+        return r < 0 ? r : bus_close_and_send(reply);
 }
 
 static int property_iommu_state(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -192,7 +192,5 @@ int bus_method_list_reservations(sd_bus_message *msg, void *userdata, sd_bus_err
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+        return r < 0 ? r : bus_close_and_send(reply);
 }
