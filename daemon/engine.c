@@ -158,6 +158,12 @@ ClaimStatus engine_status(const Engine *e, int group, const char **ret_step)
         return s;
 }
 
+bool engine_is_moving(const Engine *e, int group)
+{
+        const GroupClaim *c = find_claim(e, group);
+        return c && c->job;
+}
+
 bool engine_busy(const Engine *e)
 {
         for (size_t i = 0; i < e->n_claims; i++)

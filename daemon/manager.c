@@ -32,9 +32,7 @@ static void on_model_change(DeviceModel *model, ModelChange change, void *object
 static bool is_group_moving(int group, void *userdata)
 {
         Manager *m = userdata;
-        ClaimStatus s = engine_status(m->engine, group, NULL);
-
-        return s == CLAIM_STATUS_CLAIMING || s == CLAIM_STATUS_RELEASING || s == CLAIM_STATUS_STUCK;
+        return engine_is_moving(m->engine, group);
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
