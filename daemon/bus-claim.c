@@ -185,14 +185,6 @@ static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo
         return 0;
 }
 
-/* A group a reservation keeps on vfio-pci and nobody leases: a claim only
- * leases it, nothing moves. */
-static bool reserved_and_free(Manager *m, const Group *g)
-{
-        return engine_status(m->engine, g->id, NULL) == CLAIM_STATUS_CLAIMED && engine_is_reserved(m->engine, g->id) &&
-               !leases_find_group(m->leases, g->id);
-}
-
 static int lease_reserved(Manager *m, sd_bus_message *msg, const LeaseInfo *info, const char *lease,
                           sd_bus_error *error)
 {
@@ -226,7 +218,7 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         r = lease_info_format(&req->lease, &lease);
         if (r < 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The caller has no unique bus name.");
-        if (reserved_and_free(m, g))
+        if (manager_group_reserved_and_free(m, g->id))
                 return lease_reserved(m, msg, &req->lease, lease, error);
         r = group_endpoint_addresses(g, &addresses, &n);
         if (r < 0)
@@ -266,7 +258,7 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
                                          "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
         /* What polkit cannot allow is refused before it asks anyone for a
          * password: a busy group, a persistent lease for other than root. */
-        if (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE && !reserved_and_free(m, g))
+        if (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE && !manager_group_reserved_and_free(m, g->id))
                 return group_busy_error(m, g, error);
         if (o->lifetime == LEASE_LIFETIME_PERSISTENT && (r = bus_sender_is_root(msg)) <= 0)
                 return r < 0 ? r

@@ -61,17 +61,20 @@ static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
         bus_emit_claim_change(m, group);
 }
 
-/* vfiod's word on a group, or NULL when it holds nothing of it: "reserved"
- * for a claim only a reservation holds. */
+bool manager_group_reserved_and_free(const Manager *m, int group)
+{
+        return engine_status(m->engine, group, NULL) == CLAIM_STATUS_CLAIMED && engine_is_reserved(m->engine, group) &&
+               !leases_find_group(m->leases, group);
+}
+
+/* vfiod's word on a group, or NULL when it holds nothing of it. */
 static const char *claim_state(const Manager *m, int group)
 {
         ClaimStatus s = m ? engine_status(m->engine, group, NULL) : CLAIM_STATUS_NONE;
 
         if (s == CLAIM_STATUS_NONE)
                 return NULL;
-        if (s == CLAIM_STATUS_CLAIMED && engine_is_reserved(m->engine, group) && !leases_find_group(m->leases, group))
-                return "reserved";
-        return claim_status_to_string(s);
+        return manager_group_reserved_and_free(m, group) ? "reserved" : claim_status_to_string(s);
 }
 
 const char *manager_group_state(const Manager *m, const Group *g)

@@ -57,6 +57,9 @@ int manager_run(Manager *m);
  * group, otherwise what its drivers say. */
 const char *manager_device_state(const Manager *m, const Device *d);
 const char *manager_group_state(const Manager *m, const Group *g);
+/* Whether a reservation keeps the group on vfio-pci and nobody leases it
+ * (state "reserved"): a claim then only leases it, nothing moves. */
+bool manager_group_reserved_and_free(const Manager *m, int group);
 
 /* In a property getter of an object found by a fallback vtable, whose own
  * userdata is the device or group: the Manager the vtable was registered
