@@ -64,47 +64,48 @@ static void release(Work *w)
         pthread_mutex_unlock(&w->lock);
 }
 
-/* Work runs in another thread; the next work after it, in the same one. */
-static void test_reuses_idle_thread(void)
+/* Runs two works gap_usec apart in a pool whose threads idle idle_usec;
+ * the threads they ran in, neither the caller's. */
+static void run_two_apart(uint64_t idle_usec, uint64_t gap_usec, pid_t *ret_first, pid_t *ret_second)
 {
         WorkerPool *p = NULL;
         Work a, b;
 
         work_init(&a, false);
         work_init(&b, false);
-        g_assert_cmpint(worker_pool_new(10 * G_TIME_SPAN_SECOND, &p), ==, 0);
+        g_assert_cmpint(worker_pool_new(idle_usec, &p), ==, 0);
         g_assert_cmpint(worker_pool_run(p, run_work, &a), ==, 0);
         wait_done(&a);
-        g_assert_cmpint(a.tid, !=, gettid());
-        /* The thread goes back to the idle list once run_work() returned:
-         * give it the moment it needs. */
-        g_usleep(100 * 1000);
+        g_usleep(gap_usec);
         g_assert_cmpint(worker_pool_run(p, run_work, &b), ==, 0);
         wait_done(&b);
-        g_assert_cmpint(b.tid, ==, a.tid);
+        g_assert_cmpint(a.tid, !=, gettid());
+        g_assert_cmpint(b.tid, !=, gettid());
+        *ret_first = a.tid;
+        *ret_second = b.tid;
         worker_pool_free(p);
         work_clear(&a);
         work_clear(&b);
 }
 
+/* The next work after one runs in the same thread. The thread goes back to
+ * the idle list once run_work() has returned: the gap gives it the moment
+ * it needs. */
+static void test_reuses_idle_thread(void)
+{
+        pid_t first, second;
+
+        run_two_apart(10 * G_TIME_SPAN_SECOND, 100 * 1000, &first, &second);
+        g_assert_cmpint(second, ==, first);
+}
+
 /* An idle thread ends after the idle time: the next work gets a new one. */
 static void test_idle_thread_ends(void)
 {
-        WorkerPool *p = NULL;
-        Work a, b;
+        pid_t first, second;
 
-        work_init(&a, false);
-        work_init(&b, false);
-        g_assert_cmpint(worker_pool_new(20 * 1000, &p), ==, 0);
-        g_assert_cmpint(worker_pool_run(p, run_work, &a), ==, 0);
-        wait_done(&a);
-        g_usleep(300 * 1000);
-        g_assert_cmpint(worker_pool_run(p, run_work, &b), ==, 0);
-        wait_done(&b);
-        g_assert_cmpint(b.tid, !=, a.tid);
-        worker_pool_free(p);
-        work_clear(&a);
-        work_clear(&b);
+        run_two_apart(20 * 1000, 300 * 1000, &first, &second);
+        g_assert_cmpint(second, !=, first);
 }
 
 /* Work that blocks (a sysfs write the kernel holds) does not hold up the
