@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The names vfiod owns on the bus (DESIGN.md §2), shared by daemon and client. */
+/* The names vfiod owns on the bus, shared by daemon and client. */
 
 #define VFIOD_BUS_NAME "io.github.vfiod1"
 #define VFIOD_ROOT_PATH "/io/github/vfiod1"

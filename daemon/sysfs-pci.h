@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The kernel's driver binding interface for one PCI function, DESIGN.md §4.
+/* The kernel's driver binding interface for one PCI function.
  * Every call blocks for as long as the kernel takes (a driver's remove() or
  * probe()): call them from a worker, never from the event loop. Errors are
  * the kernel's negative errno. */

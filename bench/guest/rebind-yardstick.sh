@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Runs in the test VM: N round trips (bind to vfio-pci and back) of each
-# yardstick of DESIGN.md §7 and of vfiod, for edu and e1000, timed one by
+# yardstick (the raw sysfs writes, driverctl) and of vfiod, for edu and e1000, timed one by
 # one; then vfiod with four groups at once, and its bus during a claim.
 # Prints TAP, with one "# result" line a measurement.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"

@@ -3,7 +3,7 @@
 
 #include "device-model.h"
 
-/* The viability and state rules of DESIGN.md §4 on groups made up here: a
+/* The viability and state rules of groups, on groups made up here: a
  * group is viable when every endpoint is unbound or held for VFIO
  * (vfio-pci, pci-stub); bridges and ports on pcieport never count. */
 
