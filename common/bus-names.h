@@ -32,6 +32,7 @@
 #define VFIOD_ERROR_NOT_CLAIMED "io.github.vfiod1.Error.NotClaimed"
 #define VFIOD_ERROR_DEVICE_BUSY "io.github.vfiod1.Error.DeviceBusy"
 #define VFIOD_ERROR_HOST_CRITICAL "io.github.vfiod1.Error.HostCritical"
+#define VFIOD_ERROR_PLATFORM_DEVICE "io.github.vfiod1.Error.PlatformDevice"
 #define VFIOD_ERROR_BIND_FAILED "io.github.vfiod1.Error.BindFailed"
 #define VFIOD_ERROR_TIMEOUT "io.github.vfiod1.Error.Timeout"
 #define VFIOD_ERROR_NOT_AUTHORIZED "io.github.vfiod1.Error.NotAuthorized"

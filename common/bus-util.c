@@ -27,13 +27,6 @@ int bus_add_object_tree(sd_bus *bus, const char *prefix, const char *interface, 
         return r < 0 ? r : sd_bus_add_node_enumerator(bus, NULL, prefix, enumerate, userdata);
 }
 
-void strv_free(char **l)
-{
-        for (char **s = l; s && *s; s++)
-                free(*s);
-        free(l);
-}
-
 int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *error)
 {
         int r = sd_bus_message_enter_container(msg, 'a', "{sv}");

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "strv.h"
+
 #include <systemd/sd-bus.h>
 
 /* Connects to the bus at address, or to the system bus when it is NULL. */
@@ -10,10 +12,6 @@ int bus_open(const char *address, sd_bus **ret);
  * callback picks the object, and the enumerator that lists them. */
 int bus_add_object_tree(sd_bus *bus, const char *prefix, const char *interface, const sd_bus_vtable *vtable,
                         sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerate, void *userdata);
-
-/* Frees a NULL-terminated array of strings, such as an enumerator's half
- * built one (calloc'd, so unfilled entries are NULL). */
-void strv_free(char **l);
 
 /* Ends a reply built as one array, and sends it. */
 int bus_close_and_send(sd_bus_message *reply);

@@ -93,6 +93,8 @@ static int read_claim_options(sd_bus_message *msg, ClaimOptions *ret, sd_bus_err
 const char *bus_failure_error_name(TransactionFailure f)
 {
         switch (f) {
+        case FAILURE_PLATFORM:
+                return VFIOD_ERROR_PLATFORM_DEVICE;
         case FAILURE_HOST_CRITICAL:
                 return VFIOD_ERROR_HOST_CRITICAL;
         case FAILURE_DEVICE_BUSY:

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* Who on the host uses a PCI device: the safety rails of a claim
- * (DESIGN.md §4). Reads sysfs and procfs and may take milliseconds: call it
- * from a worker. */
+#include "use-report.h"
 
-typedef enum DeviceUse {
-        DEVICE_USE_NONE,
-        DEVICE_USE_BUSY,          /* processes hold its device nodes open */
-        DEVICE_USE_HOST_CRITICAL, /* the host itself needs it */
-} DeviceUse;
+/* Who on the host uses the PCI functions of a group about to move: the one
+ * place that decides which devices a claim refuses (docs/safety.md). It
+ * asks the kernel (exclusive opens, holders, routes, the transports'
+ * users) and fails safe: what it cannot prove unused is in use. Reads
+ * sysfs, procfs and netlink and may take a while: call it from a worker. */
 
-/* Checks the functions about to leave their host drivers. *ret_reason is a
- * sentence naming each device and what uses it (for busy nodes the PIDs
- * and commands), or NULL when the use is DEVICE_USE_NONE. */
-int device_use_check(char *const *addresses, size_t n, DeviceUse *ret_use, char **ret_reason);
+typedef enum DeviceUseScope {
+        DEVICE_USE_SCOPE_ALL,      /* every rule */
+        DEVICE_USE_SCOPE_PLATFORM, /* only what never moves: a forced claim */
+} DeviceUseScope;
+
+/* *ret_reason is a sentence naming each device and what uses it (for busy
+ * nodes the PIDs and commands), or NULL when the use is DEVICE_USE_NONE. */
+int device_use_check(char *const *addresses, size_t n, DeviceUseScope scope, DeviceUse *ret_use,
+                     char **ret_reason);

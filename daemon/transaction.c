@@ -152,10 +152,13 @@ static int step_check_use(Run *run, ClaimedDevice *unused)
                 return -ENOMEM;
         for (size_t i = 0; i < t->record->n_devices; i++)
                 addresses[i] = t->record->devices[i].address;
-        r = device_use_check(addresses, t->record->n_devices, &use, &reason);
+        r = device_use_check(addresses, t->record->n_devices,
+                             t->force ? DEVICE_USE_SCOPE_PLATFORM : DEVICE_USE_SCOPE_ALL, &use, &reason);
         if (r < 0 || use == DEVICE_USE_NONE)
                 return r;
-        t->failure = use == DEVICE_USE_HOST_CRITICAL ? FAILURE_HOST_CRITICAL : FAILURE_DEVICE_BUSY;
+        t->failure = use == DEVICE_USE_PLATFORM       ? FAILURE_PLATFORM
+                     : use == DEVICE_USE_HOST_CRITICAL ? FAILURE_HOST_CRITICAL
+                                                       : FAILURE_DEVICE_BUSY;
         run->use = reason;
         return -EBUSY;
 }
@@ -391,8 +394,7 @@ static void execute_claim(Run *run)
         size_t moved = 0;
         int r = 0;
 
-        if (!t->force)
-                r = run_step(run, "check", NULL, step_check_use);
+        r = run_step(run, "check", NULL, step_check_use);
         if (r >= 0)
                 r = run_step(run, "record", NULL, step_record);
         if (r >= 0 && !sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
@@ -473,11 +475,13 @@ static void describe_outcome(Run *run)
         t->error = run->error;
         if (run->error == 0)
                 return;
-        if (t->failure == FAILURE_HOST_CRITICAL || t->failure == FAILURE_DEVICE_BUSY) {
+        if (t->failure == FAILURE_PLATFORM || t->failure == FAILURE_HOST_CRITICAL ||
+            t->failure == FAILURE_DEVICE_BUSY) {
                 n = asprintf(&t->message, "Cannot claim IOMMU group %d: %s. %s", t->record->group, strna(run->use),
-                             t->failure == FAILURE_HOST_CRITICAL
+                             t->failure == FAILURE_PLATFORM ? "Nothing in this group can be passed to a VM."
+                             : t->failure == FAILURE_HOST_CRITICAL
                                      ? "Claim it with force only if the host can do without it."
-                                     : "Stop these processes, or claim with force.");
+                                     : "Stop what uses it, or claim with force.");
         } else {
                 t->failure = run->error == -ETIMEDOUT ? FAILURE_TIMEOUT : FAILURE_BIND;
                 aftermath = describe_aftermath(run);

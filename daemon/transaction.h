@@ -9,7 +9,7 @@
 
 /* One IOMMU group moving to vfio-pci or back, as straight-line code that
  * blocks on sysfs: the engine runs it in a worker thread. Every step is
- * written to the group's claim record before it runs (DESIGN.md §4). */
+ * written to the group's claim record before it runs. */
 
 typedef enum TransactionKind {
         TRANSACTION_CLAIM,   /* every endpoint to vfio-pci; undone on failure */
@@ -20,8 +20,9 @@ typedef enum TransactionKind {
 
 typedef enum TransactionFailure {
         FAILURE_NONE,
+        FAILURE_PLATFORM,      /* a platform function: never moves */
         FAILURE_HOST_CRITICAL, /* the host needs a device of the group */
-        FAILURE_DEVICE_BUSY,   /* processes hold its nodes open */
+        FAILURE_DEVICE_BUSY,   /* something uses a device of the group */
         FAILURE_BIND,          /* a sysfs step failed */
         FAILURE_TIMEOUT,       /* a step took too long */
 } TransactionFailure;

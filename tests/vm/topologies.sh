@@ -19,10 +19,12 @@ VM_BRIDGED_ADDRS="0000:01:01.0 0000:01:02.0"  # ... and the endpoints behind it
 VM_NVME_ADDR=0000:00:07.0       # nvme: the host driver probes asynchronously
 VM_EDU2_ADDR=0000:00:08.0       # a second edu, identical to the first
 VM_E1000B_ADDR=0000:00:09.0     # a second e1000, identical to the first
+VM_NVME2_ADDR=0000:00:0a.0      # a second nvme, for a RAID1 over both
+VM_VGA2_ADDR=0000:00:0b.0       # a second std VGA: DRM nodes, not the boot display
 
-# The default set, and the twins that only the reservation tests need.
+# The default set, and the twins that only some scenarios need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
-VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -54,6 +56,10 @@ topology_qemu_args() {
         truncate -s 16M "$workdir/nvme.img"
         QEMU_TOPOLOGY_ARGS+=(-drive "file=$workdir/nvme.img,if=none,format=raw,id=vmnvme"
                              -device nvme,serial=vfiodtest,drive=vmnvme,addr=07.0) ;;
+    nvme2)
+        truncate -s 128M "$workdir/nvme2.img"
+        QEMU_TOPOLOGY_ARGS+=(-drive "file=$workdir/nvme2.img,if=none,format=raw,id=vmnvme2"
+                             -device nvme,serial=vfiodtest2,drive=vmnvme2,addr=0a.0) ;;
     *)
         echo "unknown topology '$name' (known: $VM_KNOWN_TOPOLOGIES)" >&2
         return 1 ;;

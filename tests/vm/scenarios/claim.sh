@@ -78,7 +78,7 @@ ip addr add 10.0.2.15/24 dev "$iface"
 ip route add default via 10.0.2.2 dev "$iface"
 out=$(vfioctl-client --json claim "$VM_E1000_ADDR" 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.HostCritical"' "the default route's NIC: HostCritical"
-like "$out" "$iface, the interface of the default route" "the default route's NIC is refused (HostCritical)"
+like "$out" "$iface, which carries a default route \\(table main\\)" "the default route's NIC is refused (HostCritical)"
 is "$(pci_driver "$VM_E1000_ADDR")" e1000 "and stays on e1000"
 check "--force claims it anyway (root may)" vfioctl-client --force claim "$VM_E1000_ADDR"
 is "$(pci_driver "$VM_E1000_ADDR")" vfio-pci "forced: e1000 is on vfio-pci"
@@ -109,7 +109,7 @@ check "release nvme succeeds" vfioctl-client release "$VM_NVME_ADDR"
 is "$(pci_driver "$VM_NVME_ADDR")" nvme "release returned with nvme bound (it waited for the probe)"
 check "the block device comes back" wait_for 10 test -b "/dev/$blk"
 
-# ---- who uses it: open nodes, mounts ----
+# ---- who uses it: open nodes, mounts, swap ----
 udevadm settle
 sleep 300 < "/dev/$blk" &
 holder=$!
@@ -121,19 +121,19 @@ kill $holder; wait $holder 2>/dev/null
 mkfs.ext4 -q -F "/dev/$blk"
 mkdir -p /mnt/nvme && mount "/dev/$blk" /mnt/nvme
 out=$(vfioctl-client --json claim "$VM_NVME_ADDR" 2>/dev/null)
-like "$out" '"error":"io.github.vfiod1.Error.HostCritical"' "a mounted filesystem: HostCritical"
-like "$out" "holds $blk, mounted at /mnt/nvme" "a mounted filesystem is refused (HostCritical)"
+like "$out" '"error":"io.github.vfiod1.Error.DeviceBusy"' "a mounted filesystem (not the host's own): DeviceBusy"
+like "$out" "holds $blk, which is in use: mounted at /mnt/nvme \\(ext4\\)" "a mounted filesystem is refused, naming the mount"
 umount /mnt/nvme
 mkswap -q "/dev/$blk" > /dev/null && swapon "/dev/$blk"
-out=$(vfioctl-client claim "$VM_NVME_ADDR" 2>&1)
-like "$out" "holds $blk, an active swap" "an active swap is refused (HostCritical)"
+out=$(vfioctl-client --json claim "$VM_NVME_ADDR" 2>/dev/null)
+like "$out" "HostCritical.*holds $blk, which carries an active swap" "an active swap is refused (HostCritical)"
 swapoff "/dev/$blk"
 is "$(pci_driver "$VM_NVME_ADDR")" nvme "nvme never moved"
 
 # ---- the root filesystem's own device ----
 out=$(vfioctl-client --json claim "$VM_ROOT9P_ADDR" 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.HostCritical"' "the 9p device of the root filesystem: HostCritical"
-like "$out" "carries the 9p filesystem 'vmroot' mounted at /run/vmroot" "naming the root's 9p mount"
+like "$out" "carries the 9p filesystem 'vmroot'; .* / \\(overlay\\) rests on /lower" "naming the root's 9p tag and why it may be the root's"
 is "$(pci_driver "$VM_ROOT9P_ADDR")" virtio-pci "and stays on virtio-pci"
 
 # ---- the boot VGA while the console is on it ----

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs-util.h"
+#include "macro.h"
+#include "net-use.h"
+#include "strv.h"
+
+/* Stacks deeper than this are taken for loops (the kernel allows 8). */
+#define NET_STACK_MAX 16
+
+static const char *table_name(uint32_t table, char *buf, size_t size)
+{
+        switch (table) {
+        case 253:
+                return "default";
+        case 254:
+                return "main";
+        case 255:
+                return "local";
+        default:
+                snprintf(buf, size, "%u", table);
+                return buf;
+        }
+}
+
+static long read_sysfs_number(const char *ifname, const char *attribute, int base)
+{
+        char path[PATH_MAX];
+        _cleanup_free_ char *s = NULL;
+
+        snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attribute);
+        s = read_full_file(path);
+        return s ? strtol(s, NULL, base) : -1;
+}
+
+/* ifname and every device stacked on it, ifname first: the kernel links
+ * each upper device (bridge or bond master, VLAN, macvlan, ipvlan) as
+ * upper_NAME in the lower one's directory. */
+static int interface_stack(const char *ifname, char ***ret, size_t *n)
+{
+        int r = strv_push(ret, n, strdup(ifname));
+
+        for (size_t i = 0; r >= 0 && i < *n && i < NET_STACK_MAX; i++) {
+                char path[PATH_MAX];
+                struct dirent *de;
+                DIR *dir;
+                snprintf(path, sizeof(path), "/sys/class/net/%s", (*ret)[i]);
+                if (!(dir = opendir(path)))
+                        continue;
+                while (r >= 0 && (de = readdir(dir))) {
+                        bool seen = false;
+                        if (strncmp(de->d_name, "upper_", 6) != 0)
+                                continue;
+                        for (size_t k = 0; k < *n && !seen; k++)
+                                seen = streq((*ret)[k], de->d_name + 6);
+                        if (!seen)
+                                r = strv_push(ret, n, strdup(de->d_name + 6));
+                }
+                closedir(dir);
+        }
+        return r;
+}
+
+static bool report_default_route(NetView *v, UseReport *u, const char *address, char **stack, size_t n)
+{
+        char buf[16];
+
+        for (size_t i = 0; i < n; i++) {
+                long ifindex = read_sysfs_number(stack[i], "ifindex", 10);
+                const DefaultRoute *route = ifindex > 0 ? net_view_default_route(v, (int)ifindex) : NULL;
+                if (!route)
+                        continue;
+                if (i == 0)
+                        use_report_add(u, DEVICE_USE_HOST_CRITICAL,
+                                       "%s is %s, which carries a default route (table %s)", address,
+                                       stack[0], table_name(route->table, buf, sizeof(buf)));
+                else
+                        use_report_add(u, DEVICE_USE_HOST_CRITICAL,
+                                       "%s is %s, below %s, which carries a default route (table %s)",
+                                       address, stack[0], stack[i],
+                                       table_name(route->table, buf, sizeof(buf)));
+                return true;
+        }
+        return false;
+}
+
+static bool has_address(const NetView *v, const char *ifname)
+{
+        long ifindex = read_sysfs_number(ifname, "ifindex", 10);
+
+        for (size_t i = 0; ifindex > 0 && i < v->n_addressed; i++)
+                if (v->addressed[i] == ifindex)
+                        return true;
+        return false;
+}
+
+static void report_in_use(NetView *v, UseReport *u, const char *address, char **stack, size_t n)
+{
+        char path[PATH_MAX];
+        _cleanup_free_ char *master = NULL;
+        long flags = read_sysfs_number(stack[0], "flags", 16);
+
+        snprintf(path, sizeof(path), "/sys/class/net/%s/master", stack[0]);
+        if (readlink_basename(path, &master) >= 0 && master)
+                use_report_add(u, DEVICE_USE_BUSY, "%s is %s, enslaved to %s", address, stack[0], master);
+        else if (n > 1)
+                use_report_add(u, DEVICE_USE_BUSY, "%s is %s, below %s", address, stack[0], stack[1]);
+        else if (flags >= 0 && (flags & IFF_UP) && has_address(v, stack[0]))
+                use_report_add(u, DEVICE_USE_BUSY, "%s is %s, which is up with addresses", address,
+                               stack[0]);
+}
+
+void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname)
+{
+        char **stack = NULL;
+        size_t n = 0;
+
+        if (v->unknown.set) {
+                use_report_add(u, DEVICE_USE_HOST_CRITICAL,
+                               "%s is %s, and %s: it may carry the host's default route", address, ifname,
+                               first_reason_text(&v->unknown));
+                return;
+        }
+        if (interface_stack(ifname, &stack, &n) < 0)
+                use_report_add(u, DEVICE_USE_HOST_CRITICAL,
+                               "%s is %s, whose stacked devices vfiod ran out of memory following", address,
+                               ifname);
+        else if (!report_default_route(v, u, address, stack, n))
+                report_in_use(v, u, address, stack, n);
+        strv_free(stack);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "net-view.h"
+#include "use-report.h"
+
+/* Network interfaces below a PCI function that would move. The host needs
+ * an interface that carries a default route in any routing table, itself
+ * or through whatever is stacked on it (bridge, bond, team, VLAN,
+ * macvlan, ipvlan); one that is enslaved, has devices stacked on it, or is
+ * up with addresses is in use (docs/safety.md). */
+
+/* The interface ifname of the function at address. */
+void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "pci-address.h"
+#include "use-report.h"
+
+/* Which processes hold device nodes open, found from /proc/PID/fd. The scan
+ * reads each fd's link, which never enters the filesystem the file is on,
+ * and looks at the file itself (statx, cached attributes only) only where
+ * that cannot hang: device nodes under /dev, and files on local
+ * filesystems. A node kept on a network or FUSE filesystem is not seen
+ * (docs/safety.md). */
+
+typedef struct WatchedNode {
+        dev_t devnum;
+        bool block;
+        char devname[64]; /* "/dev/dri/card1" */
+        char address[PCI_ADDRESS_STRING_MAX]; /* of the PCI function it belongs to */
+        DeviceUse use;    /* what an open fd of it means */
+} WatchedNode;
+
+typedef struct NodeWatch {
+        WatchedNode *nodes;
+        size_t n;
+} NodeWatch;
+
+int node_watch_add(NodeWatch *w, const WatchedNode *node);
+void node_watch_done(NodeWatch *w);
+
+/* Called once for each process that holds a watched node open, with the
+ * first such node found in it. */
+typedef void (*NodeHolderFn)(const WatchedNode *node, pid_t pid, void *userdata);
+
+/* Every process but skip. -errno when /proc cannot be read: then nobody
+ * can be proven not to hold a node. */
+int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata);

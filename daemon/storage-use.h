@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "storage-view.h"
+#include "use-report.h"
+
+/* Storage below a PCI function that would move. Whether a block device is
+ * in use is the kernel's answer to an exclusive open, which sees every
+ * mount namespace and every kind of holder; whether the host needs it is
+ * the storage view's. Mount tables only name the user (docs/safety.md). */
+
+/* A disk (with its partitions) below the function at address, and
+ * whatever is stacked on it. */
+void storage_check_block(StorageView *v, UseReport *u, const char *address, const char *name);
+/* A virtio device of a filesystem transport (driver 9pnet_virtio or
+ * virtiofs), by its mount tag. */
+void storage_check_transport(StorageView *v, UseReport *u, const char *address, const char *driver,
+                             const char *tag);

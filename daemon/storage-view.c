@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "first-reason.h"
+#include "fs-util.h"
+#include "macro.h"
+#include "storage-view.h"
+#include "strv.h"
+
+static const char *const critical_mountpoints[] = {"/", "/usr", "/boot", "/var", "/home"};
+
+bool storage_is_critical_mountpoint(const char *mountpoint)
+{
+        for (size_t i = 0; i < ELEMENTSOF(critical_mountpoints); i++)
+                if (streq(mountpoint, critical_mountpoints[i]))
+                        return true;
+        return false;
+}
+
+/* Filesystems that have no local storage of their own. Anything not
+ * named here or below is taken as one vfiod cannot trace. */
+static const char *const storageless_types[] = {
+        "tmpfs",   "ramfs",   "devtmpfs",  "proc",       "sysfs",       "devpts",   "mqueue",
+        "cgroup",  "cgroup2", "pstore",    "securityfs", "debugfs",     "tracefs",  "configfs",
+        "fusectl", "bpf",     "hugetlbfs", "autofs",     "binfmt_misc", "efivarfs", "rpc_pipefs",
+        "nsfs",    "nfs",     "nfs4",      "cifs",       "smb3",        "ceph",     "afs",
+};
+
+FsBacking storage_fs_backing(const char *fstype, dev_t devnum)
+{
+        if (streq(fstype, "overlay"))
+                return FS_BACKING_LAYERS;
+        if (streq(fstype, "9p") || streq(fstype, "virtiofs"))
+                return FS_BACKING_TRANSPORT;
+        if (streq(fstype, "btrfs"))
+                return FS_BACKING_BTRFS;
+        if (major(devnum) != 0)
+                return FS_BACKING_BLOCK; /* ext4, xfs, vfat, squashfs on a loop device ... */
+        if (strncmp(fstype, "fuse", 4) == 0)
+                return FS_BACKING_NONE; /* its storage is its server's: files a process holds */
+        for (size_t i = 0; i < ELEMENTSOF(storageless_types); i++)
+                if (streq(fstype, storageless_types[i]))
+                        return FS_BACKING_NONE;
+        return FS_BACKING_UNKNOWN;
+}
+
+/* "a:b\:c" into "a" and "b:c". */
+static int split_lowerdir(const char *value, char ***list, size_t *n)
+{
+        size_t len = strlen(value);
+        _cleanup_free_ char *cur = malloc(len + 1);
+        size_t k = 0;
+        int r;
+
+        if (!cur)
+                return -ENOMEM;
+        for (size_t i = 0; i <= len; i++) {
+                if (value[i] == '\\' && (value[i + 1] == ':' || value[i + 1] == '\\')) {
+                        cur[k++] = value[++i];
+                        continue;
+                }
+                if (value[i] != ':' && value[i] != '\0') {
+                        cur[k++] = value[i];
+                        continue;
+                }
+                cur[k] = '\0';
+                if (k > 0 && (r = strv_push(list, n, strdup(cur))) < 0)
+                        return r;
+                k = 0;
+        }
+        return 0;
+}
+
+char **storage_overlay_layers(const char *options)
+{
+        static const char *const keys[] = {"lowerdir", "lowerdir+", "datadir+", "upperdir"};
+        char **list = calloc(1, sizeof(char *));
+        size_t n = 0;
+
+        for (size_t k = 0; list && k < ELEMENTSOF(keys); k++) {
+                size_t iter = 0;
+                char *value;
+                while ((value = mount_option_value(options, keys[k], &iter))) {
+                        int r = streq(keys[k], "lowerdir") ? split_lowerdir(value, &list, &n)
+                                                           : strv_push(&list, &n, strdup(value));
+                        free(value);
+                        if (r < 0) {
+                                strv_free(list);
+                                return NULL;
+                        }
+                }
+        }
+        return list;
+}
+
+/* ---- what the host's critical storage rests on ---- */
+
+#define note_untraced(v, ...) first_reason_set(&(v)->untraced, __VA_ARGS__)
+
+static const CriticalItem *find_critical(const StorageView *v, dev_t devnum, const char *tag)
+{
+        for (size_t i = 0; i < v->n_items; i++) {
+                const CriticalItem *c = &v->items[i];
+                if (tag ? c->tag && streq(c->tag, tag) : c->devnum == devnum)
+                        return c;
+        }
+        return NULL;
+}
+
+static void add_critical(StorageView *v, dev_t devnum, const char *tag, const char *what)
+{
+        CriticalItem *a = reallocarray(v->items, v->n_items + 1, sizeof(*a));
+
+        if (!a) {
+                note_untraced(v, "vfiod ran out of memory tracing %s", what);
+                return;
+        }
+        v->items = a;
+        a[v->n_items] =
+                (CriticalItem){.devnum = devnum, .tag = tag ? strdup(tag) : NULL, .what = strdup(what)};
+        if (!a[v->n_items].what || (tag && !a[v->n_items].tag)) {
+                free(a[v->n_items].what);
+                free(a[v->n_items].tag);
+                note_untraced(v, "vfiod ran out of memory tracing %s", what);
+                return;
+        }
+        v->n_items++;
+}
+
+static int read_devnum(const char *path, dev_t *ret)
+{
+        _cleanup_free_ char *s = read_full_file(path);
+        unsigned maj, min;
+
+        if (!s || sscanf(s, "%u:%u", &maj, &min) != 2)
+                return -ENOENT;
+        *ret = makedev(maj, min);
+        return 0;
+}
+
+int block_devnum(const char *name, dev_t *ret)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "/sys/class/block/%s/dev", name);
+        return read_devnum(path, ret);
+}
+
+static void trace_mount(StorageView *v, const MountEntry *e, const char *what, int depth);
+
+static void trace_path(StorageView *v, const char *path, const char *what, const MountEntry *within,
+                       int depth)
+{
+        const MountEntry *e = mount_table_find_path(&v->host, path);
+
+        if (!e || e == within || path[0] != '/') {
+                note_untraced(v, "%s rests on %s, which is not in the host's mount table", what, path);
+                return;
+        }
+        trace_mount(v, e, what, depth + 1);
+}
+
+/* A block device and everything below it: the devices it is made of
+ * (slaves: dm, md, bcache) and a loop device's backing file. */
+static void trace_block(StorageView *v, dev_t devnum, const char *what, int depth)
+{
+        char path[PATH_MAX];
+        _cleanup_free_ char *name = NULL, *below_what = NULL, *backing = NULL;
+        struct dirent *de;
+        DIR *slaves;
+
+        if (find_critical(v, devnum, NULL))
+                return;
+        if (depth > STACK_DEPTH_MAX) {
+                note_untraced(v, "%s rests on a stack deeper than vfiod follows", what);
+                return;
+        }
+        add_critical(v, devnum, NULL, what);
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(devnum), minor(devnum));
+        if (readlink_basename(path, &name) < 0 || !name) {
+                note_untraced(v, "%s rests on block device %u:%u, which sysfs does not show", what,
+                              major(devnum), minor(devnum));
+                return;
+        }
+        /* What lies below says through what it carries the filesystem. */
+        if (asprintf(&below_what, "%s through %s", what, name) < 0) {
+                below_what = NULL;
+                note_untraced(v, "vfiod ran out of memory tracing %s", what);
+                return;
+        }
+        snprintf(path, sizeof(path), "/sys/class/block/%s/slaves", name);
+        if ((slaves = opendir(path))) {
+                while ((de = readdir(slaves))) {
+                        dev_t below;
+                        if (de->d_name[0] == '.')
+                                continue;
+                        if (block_devnum(de->d_name, &below) < 0)
+                                note_untraced(v, "%s rests on %s, whose device number sysfs does not show",
+                                              what, de->d_name);
+                        else
+                                trace_block(v, below, below_what, depth + 1);
+                }
+                closedir(slaves);
+        }
+        snprintf(path, sizeof(path), "/sys/class/block/%s/loop/backing_file", name);
+        backing = read_full_file(path);
+        if (backing) {
+                backing[strcspn(backing, "\n")] = '\0';
+                trace_path(v, backing, below_what, NULL, depth);
+        }
+}
+
+/* The btrfs filesystem whose devices include the one named sysname:
+ * /sys/fs/btrfs/FSID/devices/ lists them all. */
+static int btrfs_devices_dir(const char *sysname, char *buf, size_t size)
+{
+        DIR *dir = opendir("/sys/fs/btrfs");
+        struct dirent *de;
+        int r = -ENOENT;
+
+        if (!dir)
+                return -errno;
+        while (r < 0 && (de = readdir(dir))) {
+                char probe[PATH_MAX];
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(probe, sizeof(probe), "/sys/fs/btrfs/%s/devices/%s", de->d_name, sysname);
+                if (access(probe, F_OK) == 0) {
+                        snprintf(buf, size, "/sys/fs/btrfs/%s/devices", de->d_name);
+                        r = 0;
+                }
+        }
+        closedir(dir);
+        return r;
+}
+
+static void trace_btrfs(StorageView *v, const MountEntry *e, const char *what, int depth)
+{
+        char path[PATH_MAX], dir[PATH_MAX];
+        _cleanup_free_ char *sysname = NULL;
+        struct dirent *de;
+        struct stat st;
+        DIR *devices;
+
+        /* The source names one of its devices; sysfs knows the others. */
+        if (strncmp(e->source, "/dev/", 5) != 0 || stat(e->source, &st) < 0 || !S_ISBLK(st.st_mode)) {
+                note_untraced(v, "%s is btrfs on %s, which is no block device vfiod can see", what,
+                              e->source);
+                return;
+        }
+        snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+        if (readlink_basename(path, &sysname) < 0 || !sysname ||
+            btrfs_devices_dir(sysname, dir, sizeof(dir)) < 0 || !(devices = opendir(dir))) {
+                trace_block(v, st.st_rdev, what, depth);
+                note_untraced(v, "%s is btrfs, and sysfs does not list its devices", what);
+                return;
+        }
+        while ((de = readdir(devices))) {
+                dev_t devnum;
+                if (de->d_name[0] == '.')
+                        continue;
+                if (block_devnum(de->d_name, &devnum) < 0)
+                        note_untraced(v, "%s is btrfs on %s, whose device number sysfs does not show", what,
+                                      de->d_name);
+                else
+                        trace_block(v, devnum, what, depth + 1);
+        }
+        closedir(devices);
+}
+
+static void trace_mount(StorageView *v, const MountEntry *e, const char *what, int depth)
+{
+        char **layers;
+
+        if (depth > STACK_DEPTH_MAX) {
+                note_untraced(v, "%s rests on a stack deeper than vfiod follows", what);
+                return;
+        }
+        switch (storage_fs_backing(e->fstype, e->devnum)) {
+        case FS_BACKING_NONE:
+                return;
+        case FS_BACKING_BLOCK:
+                trace_block(v, e->devnum, what, depth);
+                return;
+        case FS_BACKING_BTRFS:
+                trace_btrfs(v, e, what, depth);
+                return;
+        case FS_BACKING_TRANSPORT:
+                if (!find_critical(v, 0, e->source))
+                        add_critical(v, 0, e->source, what);
+                return;
+        case FS_BACKING_LAYERS:
+                layers = storage_overlay_layers(e->options);
+                if (!layers || !layers[0])
+                        note_untraced(v, "%s is an overlay whose layers vfiod cannot read", what);
+                for (char **l = layers; l && *l; l++)
+                        trace_path(v, *l, what, e, depth);
+                strv_free(layers);
+                return;
+        case FS_BACKING_UNKNOWN:
+        default:
+                note_untraced(v, "%s is %s, which vfiod cannot trace to its devices", what, e->fstype);
+                return;
+        }
+}
+
+/* /proc/swaps: "Filename Type Size Used Priority", the name escaped as in
+ * mountinfo. A swap partition is a block device; a swap file rests on the
+ * filesystem that holds it. */
+static void trace_swaps(StorageView *v)
+{
+        _cleanup_(fclosep) FILE *f = fopen("/proc/swaps", "re");
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+
+        if (!f) {
+                note_untraced(v, "/proc/swaps cannot be read (%s)", strerror(errno));
+                return;
+        }
+        while (getline(&line, &size, f) > 0) {
+                char name[PATH_MAX / 4], type[16], what[PATH_MAX / 4 + 32];
+                struct stat st;
+                if (sscanf(line, "%1023s %15s", name, type) != 2 || name[0] != '/')
+                        continue; /* the header */
+                snprintf(what, sizeof(what), "an active swap (%s)", name);
+                if (streq(type, "partition") && stat(name, &st) == 0 && S_ISBLK(st.st_mode))
+                        trace_block(v, st.st_rdev, what, 0);
+                else if (streq(type, "file"))
+                        trace_path(v, name, what, NULL, 0);
+                else
+                        note_untraced(v, "%s cannot be traced to its device", what);
+        }
+}
+
+int storage_view_new(StorageView **ret)
+{
+        StorageView *v = calloc(1, sizeof(*v));
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        /* PID 1's table, not vfiod's: the unit gives vfiod mounts of its
+         * own (ProtectHome= hides /home behind an empty tmpfs). */
+        r = mount_table_read("/proc/1/mountinfo", &v->host);
+        if (r < 0)
+                note_untraced(v, "the host's mount table cannot be read (%s)", strerror(-r));
+        for (size_t i = 0; i < v->host.n; i++) {
+                const MountEntry *e = &v->host.entries[i];
+                char what[PATH_MAX / 4 + 64];
+                if (!storage_is_critical_mountpoint(e->mountpoint))
+                        continue;
+                snprintf(what, sizeof(what), "%s (%s)", e->mountpoint, e->fstype);
+                trace_mount(v, e, what, 0);
+        }
+        trace_swaps(v);
+        *ret = v;
+        return 0;
+}
+
+StorageView *storage_view_free(StorageView *v)
+{
+        if (!v)
+                return NULL;
+        mount_table_done(&v->host);
+        for (size_t i = 0; i < v->n_items; i++) {
+                free(v->items[i].tag);
+                free(v->items[i].what);
+        }
+        free(v->items);
+        first_reason_done(&v->untraced);
+        free(v);
+        return NULL;
+}
+
+const char *storage_view_critical(const StorageView *v, dev_t devnum, const char *tag)
+{
+        const CriticalItem *c = find_critical(v, devnum, tag);
+        return c ? c->what : NULL;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "first-reason.h"
+#include "mount-table.h"
+
+/* What the host's own storage rests on: the filesystems at the critical
+ * mount points of PID 1's mount table, and the active swaps, traced down
+ * through every layer (overlay, btrfs, dm, md, bcache, loop) to block
+ * devices and virtio filesystem transports. Where a layer cannot be traced
+ * (ZFS, an overlay layer no mount table shows), the view says why, and the
+ * checks then take whatever they cannot name for the host's own. */
+
+/* Deeper stacks than this are taken for loops. */
+#define STACK_DEPTH_MAX 16
+
+/* The mount points whose filesystems the host cannot do without. */
+bool storage_is_critical_mountpoint(const char *mountpoint);
+
+/* How a filesystem type reaches its storage. */
+typedef enum FsBacking {
+        FS_BACKING_NONE,      /* no local storage: tmpfs, proc, NFS, FUSE ... */
+        FS_BACKING_BLOCK,     /* the block device of its st_dev */
+        FS_BACKING_BTRFS,     /* every device of the btrfs filesystem */
+        FS_BACKING_LAYERS,    /* overlay: the filesystems of its layers */
+        FS_BACKING_TRANSPORT, /* 9p, virtiofs: a virtio device, by its tag */
+        FS_BACKING_UNKNOWN,   /* zfs and the like: vfiod cannot trace it */
+} FsBacking;
+
+FsBacking storage_fs_backing(const char *fstype, dev_t devnum);
+
+/* The layer directories of an overlay mount, from its superblock options:
+ * lowerdir (colon-separated, "\:" escaping a colon), lowerdir+, datadir+,
+ * upperdir. A NULL-terminated array (strv_free), NULL without memory. */
+char **storage_overlay_layers(const char *options);
+
+typedef struct CriticalItem {
+        dev_t devnum; /* a block device, or 0 */
+        char *tag;    /* a filesystem transport's tag, or NULL */
+        char *what;   /* what rests on it: "/ (ext4)", "an active swap (/dev/dm-1)" */
+} CriticalItem;
+
+typedef struct StorageView {
+        MountTable host; /* PID 1's: the host's own mounts */
+        CriticalItem *items;
+        size_t n_items;
+        FirstReason untraced; /* why some critical storage could not be traced */
+} StorageView;
+
+/* Reads PID 1's mount table and /proc/swaps, and traces them. */
+int storage_view_new(StorageView **ret);
+StorageView *storage_view_free(StorageView *v);
+
+/* What rests on the block device devnum (tag NULL) or on the transport
+ * with that tag, or NULL when the host's critical storage does not. */
+const char *storage_view_critical(const StorageView *v, dev_t devnum, const char *tag);
+
+/* The device number of block device name, from sysfs. */
+int block_devnum(const char *name, dev_t *ret);

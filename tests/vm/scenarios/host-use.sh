@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# What the host needs, as the kernel knows it, under the hardened
+# vfiod.service: storage stacked any way and mounted in any namespace,
+# interfaces stacked under a default route in any table, platform functions,
+# and the root filesystem as a live system has it (an overlay whose 9p
+# lower layer no mount table shows). Every refusal names the user and
+# changes nothing in sysfs.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+nvme=$VM_NVME_ADDR
+nvme2=$VM_NVME2_ADDR
+e1000=$VM_E1000_ADDR
+disk_of() { ls "/sys/bus/pci/devices/$1/nvme/"*/ 2>/dev/null | grep -m1 '^nvme[0-9]*n1$'; }
+# refused ADDRESS ERROR REGEX DESCRIPTION: a claim refused with that D-Bus
+# error and a message matching REGEX, the device left on its driver.
+refused() {
+    local addr=$1 error=$2 regex=$3 desc=$4 before out
+    before=$(pci_driver "$addr")
+    out=$(vfioctl-client --json claim "$addr" 2>/dev/null)
+    like "$out" "\"error\":\"io.github.vfiod1.Error.$error\".*$regex" "$desc"
+    is "$(pci_driver "$addr")" "$before" "  and $addr stays on $before"
+}
+
+udevadm settle
+modprobe -a btrfs dm-mod raid1 loop bridge bonding 8021q 2>/dev/null
+blk=$(disk_of "$nvme")
+blk2=$(disk_of "$nvme2")
+check "both NVMe drives have their disks ($blk, $blk2)" test -b "/dev/$blk" -a -b "/dev/$blk2"
+check "vfiod.service starts" systemctl start vfiod.service
+
+# ---- the root filesystem: an overlay on 9p, its lower layer in no table ----
+check "the guest's root is an overlay" test "$(findmnt -n -o FSTYPE /)" = overlay
+check "no mount table shows the 9p lower layer" sh -c "! grep -q ' 9p vmroot ' /proc/1/mountinfo"
+refused "$VM_ROOT9P_ADDR" HostCritical "9p filesystem 'vmroot'.*/ \\(overlay\\) rests on /lower, which is not in the host's mount table" \
+    "the 9p device behind the root is host-critical, though no table shows it"
+
+# ---- btrfs on NVMe, mounted ----
+mkfs.btrfs -q -f "/dev/$blk2" > /dev/null
+mkdir -p /mnt/btrfs && mount "/dev/$blk2" /mnt/btrfs
+refused "$nvme2" DeviceBusy "$blk2, which is in use: mounted at /mnt/btrfs \\(btrfs\\)" "a mounted btrfs: DeviceBusy, named"
+umount /mnt/btrfs
+
+# ---- mounted only in another mount namespace ----
+mkfs.ext4 -q -F "/dev/$blk2"
+mkdir -p /mnt/private
+unshare --mount --propagation private sh -c "mount /dev/$blk2 /mnt/private && exec sleep 600" &
+ns_holder=$!
+check "the filesystem is mounted in the other namespace only" \
+    wait_for 10 sh -c "grep -q ' /mnt/private ' /proc/$ns_holder/mountinfo && ! grep -q ' /mnt/private ' /proc/1/mountinfo"
+refused "$nvme2" DeviceBusy "$blk2, which is in use: mounted at /mnt/private \\(ext4\\) in the mount namespace of PID $ns_holder" \
+    "a mount in another namespace: DeviceBusy, named with its namespace"
+kill $ns_holder; wait $ns_holder 2>/dev/null
+
+# ---- ext4 on device-mapper over NVMe, then mounted at /home ----
+dmsetup create vfiodtest --table "0 $(blockdev --getsz /dev/$blk2) linear /dev/$blk2 0"
+dm=$(basename "$(readlink -f /dev/mapper/vfiodtest)")
+mkfs.ext4 -q -F /dev/mapper/vfiodtest
+mkdir -p /mnt/dm && mount /dev/mapper/vfiodtest /mnt/dm
+refused "$nvme2" DeviceBusy "$blk2, which is in use: held by $dm" "ext4 on dm: DeviceBusy, naming the dm device"
+umount /mnt/dm
+mount /dev/mapper/vfiodtest /home
+refused "$nvme2" HostCritical "holds $blk2, which carries /home \\(ext4\\) through $dm" \
+    "/home on dm over NVMe: HostCritical, through the stack"
+umount /home
+dmsetup remove vfiodtest
+
+# ---- a loop device whose backing file is on the NVMe, carrying /var ----
+mount "/dev/$blk2" /mnt/dm
+truncate -s 8M /mnt/dm/var.img
+mkfs.ext4 -q -F /mnt/dm/var.img
+loopdev=$(losetup --find --show /mnt/dm/var.img)
+mount "$loopdev" /var
+refused "$nvme2" HostCritical "holds $blk2, which carries /var \\(ext4\\) through loop[0-9]+" \
+    "/var on a loop device whose file is on the NVMe: HostCritical"
+umount /var
+losetup -d "$loopdev"
+umount /mnt/dm
+
+# ---- md RAID1 over both NVMe drives ----
+mdadm --create /dev/md/vfiodtest --run --quiet --level=1 --raid-devices=2 --metadata=1.2 \
+    "/dev/$blk" "/dev/$blk2" 2>/dev/null
+md=$(basename "$(readlink -f /dev/md/vfiodtest)")
+check "the RAID1 is assembled ($md)" test -b "/dev/$md"
+refused "$nvme" DeviceBusy "$blk, which is in use: held by $md" "a RAID1 member: DeviceBusy, naming the array"
+mkswap -q "/dev/$md" > /dev/null && swapon "/dev/$md"
+refused "$nvme2" HostCritical "holds $blk2, which carries an active swap \\(/dev/$md\\) through $md" \
+    "swap on the RAID1: HostCritical for either drive"
+swapoff "/dev/$md"
+mdadm --stop "/dev/$md" --quiet
+mdadm --zero-superblock "/dev/$blk" "/dev/$blk2"
+
+# ---- swap directly on the NVMe ----
+mkswap -q "/dev/$blk2" > /dev/null && swapon "/dev/$blk2"
+refused "$nvme2" HostCritical "holds $blk2, which carries an active swap \\(/dev/$blk2\\)" "an active swap: HostCritical"
+swapoff "/dev/$blk2"
+wipefs -q -a "/dev/$blk2"
+check "unused again, the NVMe is claimed" vfioctl-client claim "$nvme2"
+check "and released" vfioctl-client release "$nvme2"
+is "$(pci_driver "$nvme2")" nvme "back on nvme"
+
+# ---- the network: default routes through stacked devices, in any table ----
+udevadm settle
+iface=$(ls "/sys/bus/pci/devices/$e1000/net" | head -1)
+check "e1000 has an interface ($iface)" test -n "$iface"
+net_reset() {
+    ip link del br0 2>/dev/null; ip link del bond0 2>/dev/null; ip link del "$iface.10" 2>/dev/null
+    ip route flush table 100 2>/dev/null
+    ip addr flush dev "$iface"; ip link set "$iface" down
+}
+
+ip link add br0 type bridge
+ip link set "$iface" master br0
+ip link set "$iface" up; ip link set br0 up
+refused "$e1000" DeviceBusy "is $iface, enslaved to br0" "a bridge port: DeviceBusy"
+ip addr add 10.0.2.15/24 dev br0
+ip route add default via 10.0.2.2 dev br0
+refused "$e1000" HostCritical "is $iface, below br0, which carries a default route \\(table main\\)" \
+    "the default route through a bridge: HostCritical"
+net_reset
+
+ip link add bond0 type bond
+ip link set "$iface" master bond0
+ip link set bond0 up
+ip addr add 10.0.2.15/24 dev bond0
+ip route add default via 10.0.2.2 dev bond0
+refused "$e1000" HostCritical "is $iface, below bond0, which carries a default route" \
+    "the default route through a bond: HostCritical"
+net_reset
+
+ip link set "$iface" up
+ip link add link "$iface" name "$iface.10" type vlan id 10
+ip link set "$iface.10" up
+ip addr add 10.0.3.15/24 dev "$iface.10"
+ip -6 route add default via fe80::1 dev "$iface.10"
+refused "$e1000" HostCritical "is $iface, below $iface.10, which carries a default route" \
+    "an IPv6 default route through a VLAN: HostCritical"
+net_reset
+
+ip link set "$iface" up
+ip addr add 10.0.2.15/24 dev "$iface"
+refused "$e1000" DeviceBusy "is $iface, which is up with addresses" "up with an address: DeviceBusy"
+ip route add default via 10.0.2.2 dev "$iface" table 100
+refused "$e1000" HostCritical "is $iface, which carries a default route \\(table 100\\)" \
+    "a default route in another table: HostCritical"
+net_reset
+check "a quiet interface is claimed" vfioctl-client claim "$e1000"
+check "and released" vfioctl-client release "$e1000"
+
+# ---- platform functions never move, not even with force ----
+for addr in 0000:00:00.0 0000:00:1f.0 0000:00:1f.3; do
+    class=$(cat "/sys/bus/pci/devices/$addr/class")
+    before=$(pci_driver "$addr")
+    out=$(vfioctl-client --json --force claim "$addr" 2>/dev/null)
+    like "$out" '"error":"io.github.vfiod1.Error.PlatformDevice".*never moves' "$addr (class $class) is refused, even with force"
+    is "$(pci_driver "$addr")" "$before" "  and stays on $before"
+done
+
+done_testing
