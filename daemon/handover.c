@@ -2,13 +2,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "handover.h"
 #include "macro.h"
 
 #define VFIO_DIR "/dev/vfio"
+/* The POSIX ACL of a file, as the kernel stores it. */
+#define ACL_XATTR "system.posix_acl_access"
 
 static void node_path(int group, char *buf, size_t size)
 {
@@ -39,10 +43,24 @@ int handover_chown(int group, uid_t uid)
         return handover_set_owner(group, uid, 0, 0600);
 }
 
+static bool has_access_acl(const char *fdpath)
+{
+        return getxattr(fdpath, ACL_XATTR, NULL, 0) >= 0;
+}
+
+/* While the node changes hands nobody new may open it. The kernel lets one
+ * process at a time open a group: vfiod holds it open itself, or, when it
+ * cannot (EBUSY), whoever has it open keeps everyone else out too. */
+static int hold_group_closed(const char *path)
+{
+        int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        return fd >= 0 ? fd : -errno;
+}
+
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
 {
         char path[64], fdpath[64];
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, held = -1;
         struct stat st;
 
         node_path(group, path, sizeof(path));
@@ -53,17 +71,21 @@ int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
                 return -errno;
         if (!S_ISCHR(st.st_mode))
                 return -ENOTTY;
-        if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode)
-                return 0;
-        /* The mode is set while root owns the node, so that vfiod needs no
-         * CAP_FOWNER: before giving it away, after taking it back. chmod
-         * has no AT_EMPTY_PATH: it goes through the fd's /proc link. */
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-        if (st.st_uid == 0 && chmod(fdpath, mode) < 0)
+        if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode && !has_access_acl(fdpath))
+                return 0;
+        held = hold_group_closed(path);
+        /* Whatever the last holder did to the node (a wider mode, an ACL
+         * entry for someone else), it goes. Only the owner may change mode
+         * and ACL, and vfiod has no CAP_FOWNER: root takes the node first,
+         * then sets it up, then gives it away. */
+        if ((st.st_uid != 0 || st.st_gid != 0) && fchownat(fd, "", 0, 0, AT_EMPTY_PATH) < 0)
                 return -errno;
-        if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+        if (removexattr(fdpath, ACL_XATTR) < 0 && errno != ENODATA && errno != EOPNOTSUPP)
                 return -errno;
-        if (st.st_uid != 0 && uid == 0 && chmod(fdpath, mode) < 0)
+        if (chmod(fdpath, mode) < 0)
+                return -errno;
+        if ((uid != 0 || gid != 0) && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
                 return -errno;
         return 1;
 }

@@ -10,8 +10,10 @@
 /* The group's fd and a fresh container fd from /dev/vfio/vfio. */
 int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd);
 
-/* /dev/vfio/<group> owned by uid, mode 0600: 1 when that took a change, 0
- * when it was so already. */
+/* /dev/vfio/<group> owned by uid, group root, mode 0600 and no ACL: its
+ * holder alone may open it. 1 when that took a change, 0 when it was so
+ * already. */
 int handover_chown(int group, uid_t uid);
-/* The same with any owner, group and mode: a reservation's owner. */
+/* The same with any owner, group and mode (a reservation's owner, root
+ * when a lease ends): whatever mode or ACL the last holder left goes. */
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode);

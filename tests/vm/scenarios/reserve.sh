@@ -57,11 +57,18 @@ if [ "$VM_BOOT" = 1 ]; then
         "the narrowed id matches one edu only"
 
     # ---- a lease on a reserved group ----
-    check "alice claims the reserved edu and runs a command with it" \
-        as_alice vfioctl-client claim "$edu" -- test -w "/dev/vfio/$(pci_group "$edu")"
+    # Her command opens the node to everyone, mode and ACL: the lease's end
+    # takes that back.
+    node=/dev/vfio/$(pci_group "$edu")
+    check "alice claims the reserved edu and runs a command with it, which opens the node to all" \
+        as_alice vfioctl-client claim "$edu" -- \
+        sh -c "test -w $node && chmod 0666 $node && setfacl -m u:mallory:rw $node"
     is "$(pci_driver "$edu")" vfio-pci "when her lease ends, edu stays on vfio-pci"
     is "$(group_state "$(pci_group "$edu")")" reserved "reserved again, with no lease"
-    is "$(node_owner "$edu")" alice "the node goes back to the reservation's owner"
+    is "$(stat -c '%U:%G %a' "$node")" "alice:root 600" "the node goes back to the reservation's owner, mode 0600"
+    is "$(getfacl -cp "$node" 2>/dev/null | grep -c mallory)" 0 "and no ACL entry of the lessee's is left"
+    check "mallory cannot open it" \
+        bash -c "! timeout 10 setpriv --reuid=mallory --regid=mallory --init-groups sh -c 'exec 3<>$node'"
 
     # ---- reserve and unreserve through vfiod ----
     out=$(as_mallory vfioctl-client --json reserve "$edu2" 2>/dev/null)
