@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +23,13 @@
 /* An answer its call never came back for (the handler refused it before
  * asking again, say a group turned busy) is dropped after this long. */
 #define STALE_ANSWER_USEC (60 * 1000000ULL)
+/* Questions waiting for polkit, which may wait minutes for a password: a
+ * connection, a user (who may open many connections) and everyone
+ * together may have this many. The per-user cap is well below the total, so
+ * no one user can make vfiod turn away the others. */
+#define PENDING_PER_CONNECTION 8
+#define PENDING_PER_USER 16
+#define PENDING_TOTAL 128
 
 typedef enum QueryState {
         QUERY_PENDING,
@@ -32,7 +41,9 @@ typedef enum QueryState {
 typedef struct Query {
         Authorizer *authorizer;
         sd_bus_message *call; /* the method call that asked */
+        uid_t uid;            /* of its sender */
         char *action;
+        char cancellation_id[32]; /* polkit's name for the question */
         sd_bus_slot *slot; /* the pending CheckAuthorization */
         QueryState state;
         uint64_t decided_usec; /* CLOCK_MONOTONIC */
@@ -43,6 +54,8 @@ typedef struct Query {
 struct Authorizer {
         sd_bus *bus;
         Query *queries;
+        sd_bus_slot *name_owner_changed; /* to drop the questions of callers that left */
+        uint64_t next_id;
 };
 
 static Query *query_free(Query *q)
@@ -66,13 +79,51 @@ static void query_unlink(Query *q)
                 }
 }
 
+/* Tells polkit to stop asking (an authentication agent may be showing a
+ * prompt for it); nobody waits for the answer. */
+static void cancel_at_polkit(Authorizer *a, const Query *q)
+{
+        (void)sd_bus_call_method_async(a->bus, NULL, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
+                                       "CancelCheckAuthorization", NULL, NULL, "s", q->cancellation_id);
+}
+
+/* A caller that left the bus waits for nothing: its questions go. */
+static int on_name_owner_changed(sd_bus_message *signal, void *userdata, sd_bus_error *ret_error)
+{
+        Authorizer *a = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(signal, "sss", &name, &old_owner, &new_owner) < 0 || name[0] != ':' ||
+            new_owner[0] != '\0')
+                return 0;
+        for (Query **p = &a->queries; *p;) {
+                Query *q = *p;
+                if (streq_ptr(sd_bus_message_get_sender(q->call), name)) {
+                        *p = q->next;
+                        if (q->state == QUERY_PENDING)
+                                cancel_at_polkit(a, q);
+                        log_debug("polkit: dropping the question of %s, which left the bus.", name);
+                        query_free(q);
+                } else
+                        p = &q->next;
+        }
+        return 0;
+}
+
 int authorizer_new(sd_bus *bus, Authorizer **ret)
 {
         Authorizer *a = calloc(1, sizeof(*a));
+        int r;
 
         if (!a)
                 return -ENOMEM;
         a->bus = sd_bus_ref(bus);
+        r = sd_bus_match_signal_async(bus, &a->name_owner_changed, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL, a);
+        if (r < 0) {
+                authorizer_free(a);
+                return r;
+        }
         *ret = a;
         return 0;
 }
@@ -86,6 +137,7 @@ Authorizer *authorizer_free(Authorizer *a)
                 a->queries = q->next;
                 query_free(q);
         }
+        sd_bus_slot_unref(a->name_owner_changed);
         sd_bus_unref(a->bus);
         free(a);
         return NULL;
@@ -152,6 +204,8 @@ static int append_details(sd_bus_message *m, const AuthDetails *d)
                 { "device", d ? d->device : NULL },
                 { "vendor", d ? d->vendor : NULL },
                 { "model", d ? d->model : NULL },
+                { "ids", d ? d->ids : NULL },
+                { "names", d ? d->names : NULL },
                 { "group", d ? d->group : NULL },
                 { "match", d ? d->match : NULL },
         };
@@ -176,7 +230,8 @@ static int ask_polkit(Authorizer *a, Query *q, const AuthDetails *details)
         if (r >= 0)
                 r = append_details(call, details);
         if (r >= 0)
-                r = sd_bus_message_append(call, "us", interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u, "");
+                r = sd_bus_message_append(call, "us", interactive ? POLKIT_ALLOW_USER_INTERACTION : 0u,
+                                          q->cancellation_id);
         if (r < 0)
                 return r;
         return sd_bus_call_async(a->bus, &q->slot, call, on_polkit_reply, q,
@@ -195,6 +250,35 @@ static void drop_stale_answers(Authorizer *a)
                 } else
                         p = &q->next;
         }
+}
+
+/* Refuses a new question when its connection, its user or everyone
+ * together already wait for as many answers as they may. */
+static int check_pending_limits(const Authorizer *a, sd_bus_message *msg, uid_t uid, sd_bus_error *error)
+{
+        const char *sender = sd_bus_message_get_sender(msg);
+        size_t connection = 0, user = 0, total = 0;
+
+        for (const Query *q = a->queries; q; q = q->next) {
+                if (q->state != QUERY_PENDING)
+                        continue;
+                total++;
+                user += q->uid == uid;
+                connection += streq_ptr(sd_bus_message_get_sender(q->call), sender);
+        }
+        if (connection >= PENDING_PER_CONNECTION)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "This connection already waits for %zu answers from polkit: wait for them.",
+                                         connection);
+        if (user >= PENDING_PER_USER)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "uid %u already waits for %zu answers from polkit: wait for them.",
+                                         (unsigned)uid, user);
+        if (total >= PENDING_TOTAL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "vfiod already waits for %zu answers from polkit: try again shortly.",
+                                         total);
+        return 0;
 }
 
 static Query *find_query(Authorizer *a, sd_bus_message *msg, const char *action)
@@ -222,6 +306,7 @@ int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const Auth
 {
         _cleanup_free_ Query *q = NULL;
         Query *asked;
+        uid_t uid;
         int r;
 
         drop_stale_answers(a);
@@ -237,6 +322,12 @@ int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const Auth
         if (!sd_bus_message_get_sender(msg))
                 return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                         "Not authorized: a caller without a bus name cannot be asked about.");
+        r = bus_sender_creds(msg, &uid, NULL);
+        if (r < 0)
+                return r;
+        r = check_pending_limits(a, msg, uid, error);
+        if (r < 0)
+                return r;
 
         q = calloc(1, sizeof(*q));
         if (!q)
@@ -246,6 +337,8 @@ int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const Auth
                 return -ENOMEM;
         q->authorizer = a;
         q->call = sd_bus_message_ref(msg);
+        q->uid = uid;
+        snprintf(q->cancellation_id, sizeof(q->cancellation_id), "vfiod-%" PRIu64, ++a->next_id);
         r = ask_polkit(a, q, details);
         if (r < 0) {
                 query_free(TAKE_PTR(q));

@@ -10,11 +10,17 @@
  * handler runs again and finds the answer waiting (systemd's daemons do the
  * same). A password prompt pending for one caller never holds up another. */
 
-/* What polkit rules may look at (action.lookup("device") and so on). */
+/* What polkit rules may look at (action.lookup("device") and so on). A
+ * claim names every endpoint that would move, so that a rule written for
+ * one device or vendor cannot hand out another that shares its group: a
+ * rule compares the whole value ("vendor" is "10de" only when every
+ * endpoint is NVIDIA's). */
 typedef struct AuthDetails {
-        const char *device; /* PCI address */
-        const char *vendor; /* "8086" */
-        const char *model;  /* "100e" */
+        const char *device; /* PCI addresses, space-separated */
+        const char *vendor; /* the vendor ids, each once: "8086", "10de 8086" */
+        const char *model;  /* the device ids, each once: "100e" */
+        const char *ids;    /* each endpoint's VENDOR:DEVICE, in address order */
+        const char *names;  /* each endpoint's name, "; "-separated */
         const char *group;  /* IOMMU group number */
         const char *match;  /* a reservation's match (reservation.h) */
 } AuthDetails;

@@ -140,13 +140,66 @@ static void on_claim_done(const EngineResult *result, void *userdata)
                 (void)sd_bus_reply_method_errno(req->msg, r, &error);
 }
 
-/* What polkit rules see of the group: its first endpoint. */
-static void fill_details(const Device *d, int group, char ids[3][16], AuthDetails *ret)
+/* What polkit rules see of a claim: every endpoint that would move. */
+typedef struct GroupDetails {
+        char *device, *vendor, *model, *ids, *names;
+        char group[16];
+} GroupDetails;
+
+static void group_details_done(GroupDetails *d)
 {
-        snprintf(ids[0], 16, "%04x", d->pci->vendor_id);
-        snprintf(ids[1], 16, "%04x", d->pci->device_id);
-        snprintf(ids[2], 16, "%d", group);
-        *ret = (AuthDetails){ .device = d->pci->address, .vendor = ids[0], .model = ids[1], .group = ids[2] };
+        free(d->device);
+        free(d->vendor);
+        free(d->model);
+        free(d->ids);
+        free(d->names);
+}
+
+/* Appends word to the space-separated list in f unless text has it. */
+static void append_once(FILE *f, const char *text, const char *word)
+{
+        size_t n = strlen(word);
+
+        fflush(f);
+        for (const char *p = text; p && (p = strstr(p, word)); p += n)
+                if ((p == text || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+                        return;
+        fprintf(f, "%s%s", text && text[0] ? " " : "", word);
+}
+
+static int describe_group(const Group *g, GroupDetails *ret)
+{
+        size_t sizes[5];
+        FILE *f[5] = {
+                open_memstream(&ret->device, &sizes[0]), open_memstream(&ret->vendor, &sizes[1]),
+                open_memstream(&ret->model, &sizes[2]),  open_memstream(&ret->ids, &sizes[3]),
+                open_memstream(&ret->names, &sizes[4]),
+        };
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (!f[i])
+                        r = -ENOMEM;
+        for (size_t i = 0, n = 0; r >= 0 && i < g->n_devices; i++) {
+                const Device *d = g->devices[i];
+                char id[8];
+                if (device_is_bridge(d))
+                        continue;
+                fprintf(f[0], "%s%s", n ? " " : "", d->pci->address);
+                snprintf(id, sizeof(id), "%04x", d->pci->vendor_id);
+                append_once(f[1], ret->vendor, id);
+                snprintf(id, sizeof(id), "%04x", d->pci->device_id);
+                append_once(f[2], ret->model, id);
+                fprintf(f[3], "%s%04x:%04x", n ? " " : "", d->pci->vendor_id, d->pci->device_id);
+                fprintf(f[4], "%s%s %s", n ? "; " : "", d->vendor_name ?: "unknown vendor",
+                        d->model_name ?: "unknown device");
+                n++;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (f[i] && fclose(f[i]) != 0)
+                        r = -ENOMEM;
+        snprintf(ret->group, sizeof(ret->group), "%d", g->id);
+        return r;
 }
 
 static const Device *first_endpoint(const Group *g)
@@ -249,8 +302,7 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
 static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const Device *asked, const ClaimOptions *o,
                        sd_bus_error *error)
 {
-        char ids[3][16];
-        AuthDetails details;
+        _cleanup_(group_details_done) GroupDetails details = {};
         int r;
 
         if (!asked)
@@ -267,9 +319,13 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
                              : sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                                 "Persistent leases are for root: hold the lease by your connection "
                                                 "or a guard fd ('vfioctl-client claim ADDR -- COMMAND').");
-        fill_details(asked, g->id, ids, &details);
+        r = describe_group(g, &details);
+        if (r < 0)
+                return r;
         r = authorize(m->authorizer, msg, o->force ? VFIOD_ACTION_CLAIM_HOST_CRITICAL : VFIOD_ACTION_CLAIM,
-                      &details, error);
+                      &(AuthDetails){ .device = details.device, .vendor = details.vendor, .model = details.model,
+                                      .ids = details.ids, .names = details.names, .group = details.group },
+                      error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* polkit is asked: this runs again when it answers */
         return start_claim(m, msg, g, o, error);

@@ -175,6 +175,57 @@ done
 is "$(systemctl show -P NRestarts vfiod.service)" 0 "vfiod never crashed"
 is "$(pci_driver "$edu")" none "and edu never moved"
 
+# ---- polkit is told of every device that would move ----
+set -- $VM_MF_ADDRS # an e1000 (8086:100e) and an edu (1234:11e8), one group
+cat > /etc/polkit-1/rules.d/10-vfiod-test-vendor.rules <<'RULES'
+polkit.addRule(function(action, subject) {
+    if (action.id == "io.github.vfiod1.claim" && subject.user == "mallory") {
+        polkit.log("vfiod-details device=" + action.lookup("device") + " vendor=" +
+                   action.lookup("vendor") + " ids=" + action.lookup("ids"));
+        if (action.lookup("vendor") == "1234")
+            return polkit.Result.YES;
+    }
+});
+RULES
+systemctl restart polkit.service
+out=$(as_mallory vfioctl-client --json claim "$2" -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized"' \
+    "a rule for edu's vendor does not hand out the e1000 that shares its group"
+is "$(pci_driver "$1") $(pci_driver "$2")" "e1000 none" "and neither moved"
+like "$(journalctl -b -u polkit.service --no-pager)" "vfiod-details device=$1 $2 vendor=8086 1234 ids=8086:100e 1234:11e8" \
+    "polkit was asked about both devices"
+check "the same rule lets mallory claim an edu alone in its group" as_mallory vfioctl-client claim "$edu" -- true
+is "$(pci_driver "$edu")" none "and it went back"
+rm /etc/polkit-1/rules.d/10-vfiod-test-vendor.rules
+systemctl restart polkit.service
+
+# ---- a flood of questions polkit does not answer starves nobody ----
+polkitd=$(systemctl show -P MainPID polkit.service)
+kill -STOP "$polkitd"
+flood=$(mktemp -d)
+for i in $(seq 20); do
+    as_mallory busctl --system --timeout=120 call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager \
+        ClaimDevice 'sa{sv}' "$edu" 0 > "$flood/$i" 2>&1 &
+    echo $! >> "$flood/pids"
+done
+limited() { grep -l "answers from polkit" "$flood"/[0-9]* 2>/dev/null | wc -l; }
+check "mallory's questions beyond 16 are turned away at once" wait_for 30 test "$(limited)" -ge 4
+is "$(limited)" 4 "  exactly those beyond 16"
+like "$(cat "$flood"/[0-9]*)" "uid $(id -u mallory) already waits for 16 answers from polkit" "  saying why"
+as_alice vfioctl-client claim "$edu" -- true > "$flood/alice" 2>&1 &
+alice_claim=$!
+kill $(cat "$flood/pids") 2>/dev/null
+sleep 1
+out=$(as_mallory busctl --system --timeout=3 call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager \
+    ClaimDevice 'sa{sv}' "$edu" 0 2>&1)
+like "$out" "Connection timed out|Timeout" "mallory's questions went with her connections: a new one waits again"
+kill -CONT "$polkitd"
+wait $alice_claim
+check "alice's claim, asked during the flood, went through" test $? = 0
+diag "$(cat "$flood/alice")"
+is "$(pci_driver "$edu")" none "and edu went back"
+rm -rf "$flood"
+
 # ---- no polkitd: nobody but root gets anything ----
 timeout 30 systemctl mask --runtime polkit.service > /dev/null 2>&1
 timeout 30 systemctl stop polkit.service
