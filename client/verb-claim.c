@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,13 +128,22 @@ static int call_claim(Client *c, const char *target, bool by_group, uint32_t gro
         return r < 0 ? report_unreadable_answer(r) : r;
 }
 
+/* For this process, which the command then becomes: named by a pidfd,
+ * which vfiod checks is the caller's own. */
 static int raise_memlock(Client *c)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_close_ int pidfd = -1;
 
         if (c->memlock_bytes == 0)
                 return 0;
-        return client_call_manager(c, "RaiseMemlockLimit", &reply, "t", c->memlock_bytes);
+        pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        if (pidfd < 0) {
+                fprintf(stderr, "vfioctl-client: cannot open a pidfd of itself for its memlock limit: %s\n",
+                        strerror(errno));
+                return -errno;
+        }
+        return client_call_manager(c, "RaiseMemlockLimit", &reply, "ht", pidfd, c->memlock_bytes);
 }
 
 /* ---- holding the lease ---- */

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include "authorization.h"
 #include "bus-names.h"
@@ -17,16 +16,35 @@
 /* Manager.RaiseMemlockLimit: the caller's own RLIMIT_MEMLOCK, up to the cap
  * of limits.conf. */
 
-/* When the call reached the daemon, in CLOCK_BOOTTIME: the caller existed
- * then. From the message's receive time, which a second dispatch after
- * polkit answered does not move. */
-static uint64_t request_time(sd_bus_message *msg)
+/* The process to raise: the caller's own, as a pidfd it passed. The bus
+ * knows which process connected; the pidfd must be of that process and of
+ * the caller's uid, and it pins the process from here on. */
+static int check_process(sd_bus_message *msg, int pidfd, sd_bus_error *error)
 {
-        uint64_t now = now_usec(CLOCK_BOOTTIME), received, mono = now_usec(CLOCK_MONOTONIC);
+        uid_t caller_uid, uid;
+        pid_t caller_pid, pid;
+        int r;
 
-        if (sd_bus_message_get_monotonic_usec(msg, &received) < 0 || received > mono)
-                return now;
-        return now - (mono - received);
+        r = pidfd_get_pid(pidfd, &pid);
+        if (r == -EBADF)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "The process must be given as a pidfd (pidfd_open(2)) of the calling process.");
+        if (r >= 0)
+                r = pidfd_get_uid(pidfd, &uid);
+        if (r == -ESRCH)
+                return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
+                                        "The process of the pidfd is gone: no limit was changed.");
+        if (r < 0)
+                return r;
+        r = bus_sender_creds(msg, &caller_uid, &caller_pid);
+        if (r < 0)
+                return r;
+        if (pid != caller_pid || uid != caller_uid)
+                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                         "The pidfd is of pid %d (uid %u), not of the calling process (pid %d, uid "
+                                         "%u): only the caller's own limit can be raised.",
+                                         (int)pid, (unsigned)uid, (int)caller_pid, (unsigned)caller_uid);
+        return 0;
 }
 
 int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -34,10 +52,9 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         Manager *m = userdata;
         char want[SIZE_STRING_MAX], cap[SIZE_STRING_MAX];
         uint64_t bytes, limit;
-        pid_t pid;
-        int r;
+        int pidfd, r;
 
-        r = sd_bus_message_read(msg, "t", &bytes);
+        r = sd_bus_message_read(msg, "ht", &pidfd, &bytes);
         if (r < 0)
                 return r;
         if (bytes == 0)
@@ -52,16 +69,17 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = bus_sender_creds(msg, NULL, &pid);
+        r = check_process(msg, pidfd, error);
         if (r < 0)
                 return r;
-        r = memlock_raise(pid, request_time(msg), bytes, &limit);
+        r = memlock_raise(pidfd, bytes, &limit);
         if (r == -ESRCH)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_PROCESS,
-                                         "The calling process (pid %d) is gone: no limit was changed.", (int)pid);
+                return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
+                                        "The calling process is gone: no limit was changed.");
         if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot raise the memlock limit of pid %d: %s.",
-                                         (int)pid, strerror(-r));
-        log_info("RLIMIT_MEMLOCK of pid %d raised to %s.", (int)pid, format_size(limit, want));
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot raise the memlock limit: %s.",
+                                         strerror(-r));
+        log_info("RLIMIT_MEMLOCK of %s raised to %s.", strna(sd_bus_message_get_sender(msg)),
+                 format_size(limit, want));
         return sd_bus_reply_method_return(msg, "t", limit);
 }

@@ -1,80 +1,92 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "fs-util.h"
 #include "macro.h"
 #include "memlock.h"
 
-/* When the process started, in CLOCK_BOOTTIME microseconds. */
-static int process_start_usec(pid_t pid, uint64_t *ret)
+/* The value of the line "key:\tVALUE" of a /proc file. */
+static int proc_field(const char *path, const char *key, long *ret)
 {
-        char path[64];
-        _cleanup_free_ char *stat = NULL;
-        const char *p;
-        unsigned long long ticks;
-        long hz = sysconf(_SC_CLK_TCK);
+        _cleanup_free_ char *text = read_full_file(path);
+        size_t n = strlen(key);
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        stat = read_full_file(path);
-        if (!stat)
-                return errno == ENOENT ? -ESRCH : -errno;
-        /* The command may hold spaces and parentheses: fields count from
-         * the last ')'. starttime is field 22, the 20th after it. */
-        p = strrchr(stat, ')');
-        if (!p)
-                return -EIO;
-        for (int field = 0; field < 20; field++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EIO;
-        }
-        if (sscanf(p + 1, "%llu", &ticks) != 1 || hz <= 0)
-                return -EIO;
-        *ret = ticks * (1000000ULL / (unsigned long long)hz);
-        return 0;
+        if (!text)
+                return -errno;
+        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (strncmp(line, key, n) == 0 && line[n] == ':')
+                        return sscanf(line + n + 1, "%ld", ret) == 1 ? 0 : -EIO;
+        return -ENOENT;
 }
 
+/* A pidfd polls readable once its process has exited. */
 static bool pidfd_alive(int pidfd)
 {
         struct pollfd p = { .fd = pidfd, .events = POLLIN };
         return poll(&p, 1, 0) == 0;
 }
 
-int memlock_raise(pid_t pid, uint64_t started_before_usec, uint64_t bytes, uint64_t *ret_limit)
+int pidfd_get_pid(int pidfd, pid_t *ret)
 {
-        _cleanup_close_ int pidfd = -1;
-        struct rlimit old, want;
-        uint64_t start = 0; /* process_start_usec() sets it; gcc -O2 cannot tell */
+        char path[64];
+        long pid;
         int r;
 
-        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0)
-                return -errno;
-        /* Pinned now: this PID means this process until the pidfd says it
-         * died. It must be the caller, who existed when the request came. */
-        r = process_start_usec(pid, &start);
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        r = proc_field(path, "Pid", &pid);
+        if (r == -ENOENT)
+                return -EBADF; /* an fd, but no pidfd */
         if (r < 0)
                 return r;
-        if (start > started_before_usec)
+        if (pid <= 0) /* -1: exited; 0: in no PID namespace vfiod sees */
                 return -ESRCH;
+        *ret = (pid_t)pid;
+        return 0;
+}
+
+int pidfd_get_uid(int pidfd, uid_t *ret)
+{
+        char path[64];
+        long uid;
+        pid_t pid;
+        int r = pidfd_get_pid(pidfd, &pid);
+
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        r = proc_field(path, "Uid", &uid);
+        /* Read while the pidfd says the process lives: the PID was still its. */
+        if (r < 0 || !pidfd_alive(pidfd))
+                return r < 0 && r != -ENOENT ? r : -ESRCH;
+        *ret = (uid_t)uid;
+        return 0;
+}
+
+int memlock_raise(int pidfd, uint64_t bytes, uint64_t *ret_limit)
+{
+        struct rlimit old, want;
+        pid_t pid;
+        int r = pidfd_get_pid(pidfd, &pid);
+
+        if (r < 0)
+                return r;
         if (prlimit(pid, RLIMIT_MEMLOCK, NULL, &old) < 0)
-                return -errno;
+                return errno == ESRCH ? -ESRCH : -errno;
         want = old;
         if (want.rlim_max != RLIM_INFINITY && want.rlim_max < bytes)
                 want.rlim_max = bytes;
         if (want.rlim_cur != RLIM_INFINITY && want.rlim_cur < bytes)
                 want.rlim_cur = bytes;
         if (prlimit(pid, RLIMIT_MEMLOCK, &want, NULL) < 0)
-                return -errno;
+                return errno == ESRCH ? -ESRCH : -errno;
         if (!pidfd_alive(pidfd)) {
-                /* It died meanwhile and the PID may be another's already:
-                 * give whatever is there its old limit back. */
+                /* It exited meanwhile and its PID may be another's already:
+                 * give whatever holds it now its old limit back. */
                 (void)prlimit(pid, RLIMIT_MEMLOCK, &old, NULL);
                 return -ESRCH;
         }

@@ -4,14 +4,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Raising RLIMIT_MEMLOCK of a caller's process, which VFIO needs to pin a
- * guest's memory, without ever hitting another process that got the same
- * PID: the process must have started before started_before_usec
- * (CLOCK_BOOTTIME, taken when its request arrived), is pinned by a pidfd,
- * and after the change the pidfd must still be alive, or the change is
- * undone on whatever holds the PID now.
- *
- * Soft and hard limit go up to bytes; a limit already that high stays.
- * *ret_limit: the soft limit in force afterwards. -ESRCH: the process is
- * gone. */
-int memlock_raise(pid_t pid, uint64_t started_before_usec, uint64_t bytes, uint64_t *ret_limit);
+/* Raising RLIMIT_MEMLOCK of a process, which VFIO needs to pin a guest's
+ * memory. The process is named by a pidfd, never by a bare PID: a PID is
+ * only used while the pidfd shows its process alive, so it cannot have
+ * passed to another. */
+
+/* The PID (in vfiod's PID namespace) of the process pidfd refers to: from
+ * /proc/self/fdinfo. -EBADF when fd is no pidfd, -ESRCH when its process
+ * has exited. */
+int pidfd_get_pid(int pidfd, pid_t *ret);
+
+/* The real uid of the process pidfd refers to, read while it is alive. */
+int pidfd_get_uid(int pidfd, uid_t *ret);
+
+/* Soft and hard limit of the process up to bytes; a limit already that
+ * high stays. *ret_limit: the soft limit in force afterwards. -ESRCH: the
+ * process is gone (a limit set on its PID meanwhile is undone). */
+int memlock_raise(int pidfd, uint64_t bytes, uint64_t *ret_limit);

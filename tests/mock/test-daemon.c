@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <umockdev.h>
 
 #include "bus-names.h"
@@ -63,6 +65,20 @@ static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **e
 {
         return g_dbus_connection_call_sync(f->conn, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
                                            method, args, NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, error);
+}
+
+/* RaiseMemlockLimit for the process pidfd_pid names (this one for 0). */
+static GVariant *raise_memlock(Fixture *f, pid_t pidfd_pid, guint64 bytes, GError **error)
+{
+        g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+        int pidfd = (int)syscall(SYS_pidfd_open, pidfd_pid ? pidfd_pid : getpid(), 0);
+
+        g_assert_cmpint(pidfd, >=, 0);
+        g_assert_cmpint(g_unix_fd_list_append(fds, pidfd, NULL), ==, 0);
+        close(pidfd);
+        return g_dbus_connection_call_with_unix_fd_list_sync(
+                f->conn, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "RaiseMemlockLimit",
+                g_variant_new("(ht)", 0, bytes), NULL, G_DBUS_CALL_FLAGS_NONE, 5000, fds, NULL, NULL, error);
 }
 
 static GVariant *get_property(Fixture *f, const char *path, const char *iface, const char *name)
@@ -703,7 +719,7 @@ static void test_claim_input(Fixture *f, gconstpointer data)
                 { "ClaimGroup", "(uint32 3, {'lifetime': <'forever'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "ClaimGroup", "(uint32 3, {'lifetime': <''>})", "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "ClaimDevice", "('00:04.0', {'mode': <'../fd'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
-                { "RaiseMemlockLimit", "(uint64 0,)", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "RaiseMemlockLimit", "(uint64 4096,)", "org.freedesktop.DBus.Error.InvalidArgs" },
         };
         /* All of them fail at the edge, before polkit is asked: the same
          * answer for root and for anyone else. */
@@ -768,7 +784,11 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
         guint64 limit;
 
         g_assert_cmpint(getrlimit(RLIMIT_MEMLOCK, &before), ==, 0);
-        r = call(f, "RaiseMemlockLimit", g_variant_new("(t)", (guint64)2 << 20), &error);
+        r = raise_memlock(f, 0, 0, &error);
+        assert_remote_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "0 bytes"));
+        g_clear_error(&error);
+        r = raise_memlock(f, 0, (guint64)2 << 20, &error);
         assert_remote_error(error, VFIOD_ERROR_LIMIT_EXCEEDED);
         g_assert_nonnull(strstr(error->message, "2 MiB of locked memory is more than the 1 MiB this host allows"));
         g_assert_cmpint(getrlimit(RLIMIT_MEMLOCK, &after), ==, 0);
@@ -781,7 +801,21 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
          * raises both). */
         after = (struct rlimit){ .rlim_cur = 64 << 10, .rlim_max = 1 << 20 };
         g_assert_cmpint(setrlimit(RLIMIT_MEMLOCK, &after), ==, 0);
-        r = call(f, "RaiseMemlockLimit", g_variant_new("(t)", (guint64)512 << 10), &error);
+        if (getuid() == 0) {
+                /* Another process than the caller: refused, named. */
+                pid_t other = fork();
+                g_assert_cmpint(other, >=, 0);
+                if (other == 0) {
+                        pause();
+                        _exit(0);
+                }
+                r = raise_memlock(f, other, (guint64)512 << 10, &error);
+                kill(other, SIGKILL);
+                assert_remote_error(error, VFIOD_ERROR_NOT_AUTHORIZED);
+                g_assert_nonnull(strstr(error->message, "not of the calling process"));
+                g_clear_error(&error);
+        }
+        r = raise_memlock(f, 0, (guint64)512 << 10, &error);
         if (getuid() != 0) {
                 /* Not root: polkit must say yes, and there is no polkitd on
                  * this private bus. */

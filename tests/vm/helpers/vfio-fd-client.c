@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
@@ -19,9 +20,10 @@
  *       vendor id read from config space through it. Prints "vendor 0xNNNN",
  *       then holds the fds until its stdin ends. The lease ends as the
  *       program exits.
- *   vfio-fd-client memlock BYTES
- *       RaiseMemlockLimit for itself; prints "memlock SOFT HARD" as the
- *       kernel then sees it for this process, or the error. */
+ *   vfio-fd-client memlock BYTES [PID]
+ *       RaiseMemlockLimit for itself, or with a pidfd of process PID
+ *       instead; prints "memlock SOFT HARD" as the kernel then sees it for
+ *       this process, or the error. */
 
 static int fail(const char *what, int r)
 {
@@ -88,7 +90,7 @@ static int claim_device(sd_bus *bus, const char *address)
         return read_vendor(group_fd, container_fd, address);
 }
 
-static int raise_memlock(sd_bus *bus, const char *bytes)
+static int raise_memlock(sd_bus *bus, const char *bytes, pid_t target)
 {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
@@ -96,8 +98,13 @@ static int raise_memlock(sd_bus *bus, const char *bytes)
         uint64_t limit;
         int r;
 
+        int pidfd = (int)syscall(SYS_pidfd_open, target, 0);
+
+        if (pidfd < 0)
+                return fail("pidfd_open", errno);
         r = sd_bus_call_method(bus, "io.github.vfiod1", "/io/github/vfiod1", "io.github.vfiod1.Manager",
-                               "RaiseMemlockLimit", &error, &reply, "t", strtoull(bytes, NULL, 10));
+                               "RaiseMemlockLimit", &error, &reply, "ht", pidfd, strtoull(bytes, NULL, 10));
+        close(pidfd);
         if (r < 0)
                 printf("error %s %s\n", error.name, error.message);
         else if (sd_bus_message_read(reply, "t", &limit) < 0)
@@ -113,8 +120,8 @@ int main(int argc, char *argv[])
         sd_bus *bus = NULL;
         int r;
 
-        if (argc != 3) {
-                fprintf(stderr, "usage: vfio-fd-client device ADDRESS | memlock BYTES\n");
+        if (argc != 3 && !(argc == 4 && strcmp(argv[1], "memlock") == 0)) {
+                fprintf(stderr, "usage: vfio-fd-client device ADDRESS | memlock BYTES [PID]\n");
                 return EXIT_FAILURE;
         }
         r = sd_bus_open_system(&bus);
@@ -123,7 +130,7 @@ int main(int argc, char *argv[])
         if (strcmp(argv[1], "device") == 0)
                 return claim_device(bus, argv[2]);
         if (strcmp(argv[1], "memlock") == 0)
-                return raise_memlock(bus, argv[2]);
+                return raise_memlock(bus, argv[2], argc == 4 ? (pid_t)atoi(argv[3]) : getpid());
         fprintf(stderr, "vfio-fd-client: unknown command '%s'\n", argv[1]);
         return EXIT_FAILURE;
 }

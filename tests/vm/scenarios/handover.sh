@@ -87,6 +87,10 @@ before=$(grep 'Max locked memory' /proc/$bystander/limits)
 out=$(as_alice "$VM_FD_CLIENT" memlock $((256 << 20)))
 is "$out" "memlock $((256 << 20)) $((256 << 20))" "alice's process gets 256 MiB of memlock"
 is "$(grep 'Max locked memory' /proc/$bystander/limits)" "$before" "her other process keeps its limit"
+out=$(as_alice "$VM_FD_CLIENT" memlock $((256 << 20)) "$bystander")
+like "$out" "NotAuthorized.*The pidfd is of pid $bystander .*not of the calling process" \
+    "a pidfd of her other process is refused"
+is "$(grep 'Max locked memory' /proc/$bystander/limits)" "$before" "  and that process keeps its limit"
 out=$(as_alice "$VM_FD_CLIENT" memlock $((2 << 30)))
 like "$out" "LimitExceeded.*2 GiB of locked memory is more than the 1 GiB" "2 GiB, above the 1 GiB cap: refused"
 like "$out" "memlock [0-9]+ " "and the limit did not move"
