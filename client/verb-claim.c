@@ -168,6 +168,14 @@ static int wait_for_release(Client *c, uint32_t group)
                         fprintf(stderr, "vfioctl-client: cannot follow IOMMU group %u any more.\n", group);
                         return -EIO;
                 }
+                if (streq(state, "held")) {
+                        fprintf(stderr,
+                                "vfioctl-client: the command has ended, but a process it left behind still holds "
+                                "IOMMU group %u open: it goes back once that process closes it. "
+                                "'vfioctl-client show %u' names it.\n",
+                                group, group);
+                        return -EBUSY;
+                }
                 if (streq(state, "stuck") || streq(state, "failed")) {
                         fprintf(stderr, "vfioctl-client: returning IOMMU group %u is %s: see 'vfioctl-client show %u'.\n",
                                 group, state, group);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "bus-names.h"
 
 #include "client.h"
 #include "macro.h"
@@ -66,11 +69,47 @@ static int group_status(Client *c, uint32_t id, sd_bus_message **reply, int *via
         return r < 0 ? r : -ENOENT;
 }
 
+/* Who still holds the group open after its lease ended: "PID 12 (qemu),
+ * ..." or, for JSON, [{"pid":12,"command":"qemu"},...]; NULL when nobody. */
+static char *group_holders(Client *c, const char *path)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        char *text = NULL;
+        size_t size = 0, n = 0;
+        const char *comm;
+        uint32_t pid;
+        FILE *f;
+        int r = sd_bus_get_property(c->bus, VFIOD_BUS_NAME, path, VFIOD_GROUP_INTERFACE, "Holders", NULL, &reply,
+                                    "a(us)");
+
+        if (r < 0 || !(f = open_memstream(&text, &size)))
+                return NULL;
+        r = sd_bus_message_enter_container(reply, 'a', "(us)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(us)", &pid, &comm)) > 0) {
+                if (c->json) {
+                        fprintf(f, "%s{\"pid\":%u,\"command\":", n ? "," : "[", pid);
+                        json_string(f, comm);
+                        fputc('}', f);
+                } else
+                        fprintf(f, "%sPID %u (%s)", n ? ", " : "", pid, comm);
+                n++;
+        }
+        if (c->json && n > 0)
+                fputc(']', f);
+        fclose(f);
+        if (n == 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
 static int show_group(Client *c, uint32_t id)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL, *groups = NULL, *reply = NULL;
         _cleanup_free_ DeviceRow *rows = NULL;
-        const char *state;
+        _cleanup_free_ char *holders = NULL;
+        const char *state, *path;
         int viable;
         size_t n;
         int r;
@@ -78,6 +117,8 @@ static int show_group(Client *c, uint32_t id)
         r = client_call_manager(c, "GetGroup", &found, "u", id);
         if (r < 0)
                 return r;
+        if (sd_bus_message_read(found, "o", &path) >= 0)
+                holders = group_holders(c, path);
         r = group_status(c, id, &groups, &viable, &state);
         if (r < 0)
                 return r;
@@ -87,12 +128,14 @@ static int show_group(Client *c, uint32_t id)
         if (c->json) {
                 printf("{\"iommu_group\":%u,\"viable\":%s,\"state\":", id, viable ? "true" : "false");
                 json_string(stdout, state);
-                printf(",\"node\":\"/dev/vfio/%u\"", id);
+                printf(",\"node\":\"/dev/vfio/%u\",\"holders\":%s", id, holders ?: "[]");
                 print_group_devices_json(stdout, rows, n, (int32_t)id);
                 return 0;
         }
         printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c), state,
                viable ? "viable" : "not viable (a device is on a host driver)", id);
+        if (holders)
+                printf("  held open by %s, though its lease ended: it goes back once they close it\n", holders);
         for (size_t i = 0; i < n; i++)
                 if (rows[i].group == (int32_t)id)
                         print_device(c, &rows[i]);

@@ -149,7 +149,7 @@ void bus_emit_claim_change(Manager *m, int group)
                 }
         if (bus_group_path(group, &path) >= 0)
                 bus_changes_add(m->changes, path, VFIOD_GROUP_INTERFACE, "State", "Step", "Lease", "Reservation",
-                                NULL);
+                                "Holders", NULL);
 }
 
 /* The driver moved (bind, unbind) or the device came or went. */

@@ -151,6 +151,24 @@ static int property_reservation(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "s", text);
 }
 
+/* Who still holds the group open after its lease ended (state "held"). */
+static int property_holders(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        Manager *m = bus_current_manager(bus);
+        const HeldGroup *h = m ? manager_held_group(m, GROUP(userdata)->id) : NULL;
+        const VfioHolder *holders = NULL;
+        size_t n = 0;
+        int r;
+
+        if (h)
+                holders = held_group_holders(h, &n);
+        r = sd_bus_message_open_container(reply, 'a', "(us)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(us)", (uint32_t)holders[i].pid, holders[i].comm);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static const sd_bus_vtable group_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "u", property_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -161,6 +179,7 @@ static const sd_bus_vtable group_vtable[] = {
         SD_BUS_PROPERTY("Node", "s", property_node, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Lease", "o", property_lease, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Reservation", "s", property_reservation, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Holders", "a(us)", property_holders, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

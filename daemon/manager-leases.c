@@ -14,8 +14,7 @@
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
 
-/* 0: the release runs and answers reply_to (if any) when done. */
-static int release_group(Manager *m, int group, sd_bus_message *reply_to)
+int manager_release_group(Manager *m, int group, sd_bus_message *reply_to)
 {
         int r = engine_release(m->engine, group, bus_reply_release, sd_bus_message_ref(reply_to));
 
@@ -27,23 +26,51 @@ static int release_group(Manager *m, int group, sd_bus_message *reply_to)
         return r;
 }
 
+/* Tells the caller of a release that the lease ended but the devices
+ * wait for their holders. */
+static int reply_held(Manager *m, int group, sd_bus_message *reply_to)
+{
+        const HeldGroup *h = manager_held_group(m, group);
+        const VfioHolder *holders = NULL;
+        size_t n = 0;
+
+        if (!reply_to)
+                return 1;
+        if (h)
+                holders = held_group_holders(h, &n);
+        return sd_bus_reply_method_errorf(reply_to, VFIOD_ERROR_GROUP_BUSY,
+                                          "The lease of IOMMU group %d has ended, but %s%d%s%s%s still holds "
+                                          "/dev/vfio/%d open: its devices go back to their drivers once that is "
+                                          "closed ('vfioctl-client show %d' names who holds it).",
+                                          group, n > 0 ? "PID " : "a process", n > 0 ? (int)holders[0].pid : 0,
+                                          n > 0 ? " (" : "", n > 0 ? holders[0].comm : "", n > 0 ? ")" : "",
+                                          group, group);
+}
+
 /* Nobody leases the group any more. Its node goes back to root, or to the
  * reservation's owner; a reserved group stays on vfio-pci (only the lease
- * leaves its record), any other goes back to the host. reply_to (if any)
- * is answered now or when the devices are back. */
+ * leaves its record), any other goes back to the host, once whoever still
+ * holds it open has closed it. reply_to (if any) is answered now or when
+ * the devices are back. */
 static int return_group(Manager *m, int group, sd_bus_message *reply_to)
 {
+        bool reserved = engine_is_reserved(m->engine, group);
         int r;
 
         (void)manager_reset_node_owner(m, group);
-        if (engine_is_reserved(m->engine, group)) {
+        r = manager_wait_for_holders(m, group, !reserved);
+        if (r < 0)
+                log_error("Cannot watch IOMMU group %d for its holders: %s", group, strerror(-r));
+        if (reserved) {
                 r = engine_set_lease(m->engine, group, NULL);
                 if (r < 0)
                         log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group, strerror(-r));
                 log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
                 return reply_to ? sd_bus_reply_method_return(reply_to, "") : 1;
         }
-        r = release_group(m, group, reply_to);
+        if (r > 0)
+                return reply_held(m, group, reply_to);
+        r = manager_release_group(m, group, reply_to);
         if (!reply_to || r >= 0)
                 return 1;
         if (r == -ENOENT) /* nothing left to move */

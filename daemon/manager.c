@@ -79,6 +79,8 @@ static const char *claim_state(const Manager *m, int group)
 
 const char *manager_group_state(const Manager *m, const Group *g)
 {
+        if (m && manager_held_group(m, g->id))
+                return "held";
         return claim_state(m, g->id) ?: group_state_to_string(group_state(g));
 }
 
@@ -207,6 +209,7 @@ Manager *manager_free(Manager *m)
         reservation_set_clear(&m->reservations);
         sd_device_monitor_unref(m->vfio_monitor);
         leases_free(m->leases);
+        manager_free_held(m);
         authorizer_free(m->authorizer);
         engine_free(m->engine);
         device_model_free(m->model);

@@ -13,6 +13,7 @@
 #include "lease.h"
 #include "limits-config.h"
 #include "reservation-config.h"
+#include "vfio-holders.h"
 
 typedef struct ManagerOptions {
         const char *bus_address; /* NULL: the system bus */
@@ -40,6 +41,7 @@ typedef struct Manager {
         const char *state_dir, *config_dir;
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
+        struct HeldGroup *held; /* groups whose lease ended while still open */
 } Manager;
 
 int manager_new(const ManagerOptions *options, Manager **ret);
@@ -112,6 +114,21 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
 /* Signals Released, gives the node back, releases the group; reply_to (if
  * any) is answered when the devices are back. */
 int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to);
+
+/* Returns the group to its host drivers; reply_to (if any) is answered
+ * when the devices are back. -ENOENT: vfiod holds nothing of it. */
+int manager_release_group(Manager *m, int group, sd_bus_message *reply_to);
+
+/* manager-held.c: a group whose lease ended while its holder still has it
+ * open. */
+typedef struct HeldGroup HeldGroup;
+/* 1: the group is held open, and is released (when release) once its last
+ * fd closes; 0: nobody holds it. */
+int manager_wait_for_holders(Manager *m, int group, bool release);
+const HeldGroup *manager_held_group(const Manager *m, int group);
+const VfioHolder *held_group_holders(const HeldGroup *h, size_t *n);
+void manager_free_held(Manager *m);
+void held_freep(HeldGroup **h);
 
 /* manager-reservations.c: groups kept on vfio-pci by the configuration. */
 typedef struct ReservationCall ReservationCall;

@@ -142,7 +142,15 @@ static const WatchedNode *find_node(const NodeWatch *w, const struct statx *stx)
         if (!block && !S_ISCHR(stx->stx_mode))
                 return NULL;
         for (size_t i = 0; i < w->n; i++)
-                if (w->nodes[i].devnum == rdev && w->nodes[i].block == block)
+                if (w->nodes[i].devnum != 0 && w->nodes[i].devnum == rdev && w->nodes[i].block == block)
+                        return &w->nodes[i];
+        return NULL;
+}
+
+static const WatchedNode *find_link(const NodeWatch *w, const char *target)
+{
+        for (size_t i = 0; i < w->n; i++)
+                if (w->nodes[i].link[0] && streq(w->nodes[i].link, target))
                         return &w->nodes[i];
         return NULL;
 }
@@ -157,9 +165,11 @@ static const WatchedNode *check_fd(const NodeWatch *w, MountCache *c, int proc_f
         const char *fstype;
         ssize_t n = readlinkat(fd_dir, fd, target, sizeof(target) - 1);
 
-        if (n <= 0 || target[0] != '/')
+        if (n <= 0)
                 return NULL;
         target[n] = '\0';
+        if (target[0] != '/')
+                return find_link(w, target);
         if (strncmp(target, "/dev/", 5) != 0) {
                 fstype = fd_fstype(c, proc_fd, pid, fd);
                 if (!fstype || fs_may_hang(fstype))

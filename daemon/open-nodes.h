@@ -15,8 +15,9 @@
  * (docs/safety.md). */
 
 typedef struct WatchedNode {
-        dev_t devnum;
+        dev_t devnum;     /* 0: match by link instead */
         bool block;
+        char link[32];    /* an fd whose link reads so: "anon_inode:[vfio-device]" */
         char devname[64]; /* "/dev/dri/card1" */
         char address[PCI_ADDRESS_STRING_MAX]; /* of the PCI function it belongs to */
         DeviceUse use;    /* what an open fd of it means */

@@ -124,6 +124,25 @@ kill $monitor
 like "$(cat /tmp/monitor.out)" "Released /io/github/vfiod1/lease/[0-9]+ reason=guard-closed" \
     "monitor showed the lease end, with its reason"
 
+# ---- a lease that ends while a process still holds the group open ----
+spawn_alice vfioctl-client claim "$edu" --wait > /dev/null 2>&1; waiter=$!
+check "alice holds edu by her connection once more" wait_for 30 group_leased
+spawn_alice sh -c "exec sleep 600 3<>/dev/vfio/$g"; keeper=$!
+check "another process of hers opens the group" \
+    wait_for 10 sh -c "ls -l /proc/$keeper/fd 2>/dev/null | grep -q /dev/vfio/$g"
+out=$(as_alice vfioctl-client release "$edu" 2>&1)
+like "$out" "has ended, but PID $keeper \\(sleep\\) still holds /dev/vfio/$g open" \
+    "releasing says the lease ended and who still holds the group"
+is "$(group_state "$g")" held "the group shows as held, not stuck"
+like "$(vfioctl-client show "$g")" "held open by PID $keeper \\(sleep\\)" "show names the holder"
+like "$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$g io.github.vfiod1.Group Holders)" \
+    "$keeper \"sleep\"" "and so does the group's Holders property"
+is "$(pci_driver "$edu")" vfio-pci "edu stays on vfio-pci while it is open"
+kill $keeper; wait $keeper 2>/dev/null
+ms=$(ms_until group_back)
+check "once the holder closes it, edu goes back ($ms ms, at most 2000)" test "$ms" -le 2000
+kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
+
 # ---- leases outlive a restart of vfiod ----
 spawn_alice vfioctl-client claim "$edu" -- sleep 60 > /tmp/guard2.out 2>&1
 check "alice holds edu by a guard fd again" wait_for 30 group_leased

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+/* A group whose lease ended while its holder still has it open: the kernel
+ * would block the release until the last fd closes, and the group would
+ * show as stuck with nobody named. Instead it shows as "held", with the
+ * PIDs, and goes back once the group node's last fd closes (inotify tells
+ * when it closes; a device fd holds the group open too). */
+
+struct HeldGroup {
+        Manager *manager;
+        int group;
+        bool release; /* back to the host drivers when free; not for a reserved group */
+        sd_event_source *watch;
+        VfioHolder *holders;
+        size_t n_holders;
+        HeldGroup *next;
+};
+
+static HeldGroup *held_free(HeldGroup *h)
+{
+        if (!h)
+                return NULL;
+        sd_event_source_disable_unref(h->watch);
+        free(h->holders);
+        free(h);
+        return NULL;
+}
+
+static void held_unlink(HeldGroup *h)
+{
+        for (HeldGroup **p = &h->manager->held; *p; p = &(*p)->next)
+                if (*p == h) {
+                        *p = h->next;
+                        return;
+                }
+}
+
+const HeldGroup *manager_held_group(const Manager *m, int group)
+{
+        for (const HeldGroup *h = m->held; h; h = h->next)
+                if (h->group == group)
+                        return h;
+        return NULL;
+}
+
+const VfioHolder *held_group_holders(const HeldGroup *h, size_t *n)
+{
+        *n = h->n_holders;
+        return h->holders;
+}
+
+static void find_holders(HeldGroup *h)
+{
+        VfioHolder *holders = NULL;
+        size_t n = 0;
+        int r = vfio_group_holders(h->group, &holders, &n);
+
+        if (r < 0) {
+                log_warning("Cannot tell who holds IOMMU group %d open: %s", h->group, strerror(-r));
+                return;
+        }
+        free(h->holders);
+        h->holders = holders;
+        h->n_holders = n;
+        for (size_t i = 0; i < n; i++)
+                log_warning("IOMMU group %d: its lease ended, but PID %d (%s) still holds it open; it %s when "
+                            "every such fd is closed.",
+                            h->group, (int)holders[i].pid, holders[i].comm,
+                            h->release ? "goes back to its drivers" : "is free");
+}
+
+static int on_node_closed(sd_event_source *s, const struct inotify_event *event, void *userdata)
+{
+        HeldGroup *h = userdata;
+        Manager *m = h->manager;
+        int group = h->group, r = vfio_group_held(group);
+        bool release = h->release;
+
+        if (r > 0) {
+                find_holders(h); /* one of several closed it */
+                bus_emit_claim_change(m, group);
+                return 0;
+        }
+        log_info("IOMMU group %d: its last holder closed it.", group);
+        held_unlink(h);
+        held_free(h);
+        if (release)
+                (void)manager_release_group(m, group, NULL);
+        bus_emit_claim_change(m, group);
+        return 0;
+}
+
+int manager_wait_for_holders(Manager *m, int group, bool release)
+{
+        _cleanup_(held_freep) HeldGroup *h = calloc(1, sizeof(*h));
+        char path[32];
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        *h = (HeldGroup){ .manager = m, .group = group, .release = release };
+        /* Watching first: a holder that closes right after the look below
+         * is still seen. */
+        snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+        r = sd_event_add_inotify(m->event, &h->watch, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE, on_node_closed, h);
+        if (r == -ENOENT)
+                return 0; /* no node: nobody can hold it */
+        if (r < 0)
+                return r;
+        r = vfio_group_held(group);
+        if (r <= 0)
+                return r;
+        find_holders(h);
+        h->next = m->held;
+        m->held = TAKE_PTR(h);
+        return 1;
+}
+
+void manager_free_held(Manager *m)
+{
+        while (m->held) {
+                HeldGroup *h = m->held;
+                m->held = h->next;
+                held_free(h);
+        }
+}
+
+void held_freep(HeldGroup **h)
+{
+        held_free(*h);
+}
