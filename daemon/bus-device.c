@@ -69,8 +69,7 @@ static int property_string(sd_bus *bus, const char *path, const char *interface,
                         : streq(property, "VendorName") ? d->vendor_name
                         : streq(property, "ModelName")  ? d->model_name
                         : streq(property, "Driver")     ? d->pci->driver
-                        : streq(property, "DriverOverride") ? d->pci->driver_override
-                                                            : manager_device_state(bus_current_manager(bus), d);
+                                                        : manager_device_state(bus_current_manager(bus), d);
         return sd_bus_message_append(reply, "s", strempty(v));
 }
 
@@ -120,7 +119,6 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("VendorName", "s", property_string, 0, CONST),
         SD_BUS_PROPERTY("ModelName", "s", property_string, 0, CONST),
         SD_BUS_PROPERTY("Driver", "s", property_string, 0, CHANGES),
-        SD_BUS_PROPERTY("DriverOverride", "s", property_string, 0, CHANGES),
         SD_BUS_PROPERTY("State", "s", property_string, 0, CHANGES),
         SD_BUS_PROPERTY("IommuGroup", "i", property_iommu_group, 0, CHANGES),
         SD_BUS_PROPERTY("Group", "o", property_group, 0, CHANGES),
@@ -192,7 +190,7 @@ void bus_emit_model_change(Manager *m, ModelChange change, void *object)
                 (void)sd_bus_emit_interfaces_removed(m->bus, path, interface, NULL);
                 break;
         case MODEL_DEVICE_CHANGED:
-                bus_changes_add(m->changes, path, interface, "Driver", "DriverOverride", "State", "IommuGroup",
+                bus_changes_add(m->changes, path, interface, "Driver", "State", "IommuGroup",
                                 "Group", NULL);
                 break;
         case MODEL_GROUP_CHANGED:

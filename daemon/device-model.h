@@ -64,15 +64,15 @@ static inline void device_model_freep(DeviceModel **m)
 int device_model_enumerate(DeviceModel *m);
 /* Follows add, remove, bind, unbind and change events from then on. The
  * bind and unbind events of a group that is_moving says is moving are not
- * read: reading driver_override waits for the kernel's device lock, which
- * the next bind or unbind of the move holds for as long as it takes (a
- * driver's remove; forever, when it is stuck). The mover re-reads the
- * group with device_model_reread_binding() when it is done. */
+ * read: the bus is spared the steps in between, and the mover re-reads
+ * the group with device_model_reread_binding() when it is done. Nothing
+ * the model reads waits for a device lock (driver_override would: a stuck
+ * unbind holds it forever), at start-up or later. */
 int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, GroupMovingFn is_moving,
                                void *userdata);
 
-/* Reads the driver and its override of a device again, what a bind or an
- * unbind changes, and tells of them only when they changed: vfiod re-reads
+/* Reads the driver of a device again, what a bind or an
+ * unbind changes, and tells of it only when it changed: vfiod re-reads
  * a group when it has moved it, so that the answer to the caller is already
  * true, and the uevents of the move arrive after that. A device unknown or
  * gone is read whole, or forgotten. */

@@ -50,10 +50,10 @@ static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
         _cleanup_free_ char(*addresses)[PCI_ADDRESS_STRING_MAX] = calloc(n, sizeof(*addresses));
 
         /* When a move ends, its uevents may still be on their way: read the
-         * group's devices now, so that the answer that follows is already
-         * true. Only then: while it moves or is stuck, the kernel holds the
-         * device locks that reading driver_override takes. Copies of the
-         * addresses, as re-reading may change the group. */
+         * group's drivers now, so that the answer that follows is already
+         * true. While it moves, the bus is spared the steps in between
+         * (unbound, then bound). Copies of the addresses, as re-reading may
+         * change the group. */
         for (size_t i = 0; addresses && i < n; i++)
                 memcpy(addresses[i], g->devices[i]->pci->address, sizeof(addresses[i]));
         for (size_t i = 0; addresses && i < n; i++)

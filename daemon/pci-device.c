@@ -66,18 +66,6 @@ static int read_iommu_group(sd_device *d, int *ret)
         return parse_group_id(group, ret) < 0 ? -EBADMSG : 0;
 }
 
-/* driver_override reads "(null)" when unset. */
-static int read_driver_override(sd_device *d, char **ret)
-{
-        const char *v;
-
-        *ret = NULL;
-        if (sd_device_get_sysattr_value(d, "driver_override", &v) < 0 || streq_null(v))
-                return 0;
-        *ret = strndup(v, strcspn(v, "\n"));
-        return *ret ? 0 : -ENOMEM;
-}
-
 int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret)
 {
         _cleanup_(pci_device_freep) PciDevice *p = NULL;
@@ -113,9 +101,6 @@ int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret)
         r = read_link_basename(d, "driver", &p->driver);
         if (r < 0)
                 return r;
-        r = read_driver_override(d, &p->driver_override);
-        if (r < 0)
-                return r;
         r = read_iommu_group(d, &p->iommu_group);
         if (r < 0)
                 return r;
@@ -142,18 +127,16 @@ int pci_device_new_from_address(const char *address, PciDevice **ret)
 
 int pci_device_reread_binding(PciDevice *p)
 {
-        _cleanup_free_ char *driver = NULL, *override = NULL;
+        _cleanup_free_ char *driver = NULL;
         bool changed;
         int r;
 
-        if ((r = sysfs_pci_read_driver(p->address, &driver)) < 0 ||
-            (r = sysfs_pci_read_override(p->address, &override)) < 0)
+        r = sysfs_pci_read_driver(p->address, &driver);
+        if (r < 0)
                 return r;
-        changed = !streq_ptr(driver, p->driver) || !streq_ptr(override, p->driver_override);
+        changed = !streq_ptr(driver, p->driver);
         free(p->driver);
-        free(p->driver_override);
         p->driver = TAKE_PTR(driver);
-        p->driver_override = TAKE_PTR(override);
         return changed;
 }
 
@@ -163,7 +146,6 @@ PciDevice *pci_device_free(PciDevice *p)
                 return NULL;
         free(p->syspath);
         free(p->driver);
-        free(p->driver_override);
         free(p);
         return NULL;
 }

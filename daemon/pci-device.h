@@ -20,7 +20,6 @@ typedef struct PciDevice {
         uint16_t subsystem_device_id;
         uint32_t class_code; /* base class, subclass, programming interface */
         char *driver;        /* NULL when no driver is bound */
-        char *driver_override;
         int iommu_group;     /* PCI_IOMMU_GROUP_NONE without an IOMMU */
         bool boot_vga;
 } PciDevice;
@@ -28,8 +27,10 @@ typedef struct PciDevice {
 /* Reads the device at d, which must be on the pci subsystem. */
 int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret);
 int pci_device_new_from_address(const char *address, PciDevice **ret);
-/* Reads again what a bind or an unbind changes, the driver and its
- * override: 1 when either changed, 0 when neither did. */
+/* Reads again what a bind or an unbind changes, the driver: 1 when it
+ * changed. (driver_override is not kept: reading it waits for the device
+ * lock, which a stuck unbind holds, and the model is read on the event
+ * loop.) */
 int pci_device_reread_binding(PciDevice *p);
 PciDevice *pci_device_free(PciDevice *p);
 static inline void pci_device_freep(PciDevice **p)

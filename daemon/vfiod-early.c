@@ -45,6 +45,7 @@ static void help(void)
 static int reserve_endpoint(const char *address)
 {
         _cleanup_(pci_device_freep) PciDevice *p = NULL;
+        _cleanup_free_ char *override = NULL;
         int r = pci_device_new_from_address(address, &p);
 
         if (r < 0) {
@@ -58,7 +59,8 @@ static int reserve_endpoint(const char *address)
                         log_notice("%s is on %s already: vfiod moves its group when it starts.", address, p->driver);
                 return 0;
         }
-        if (!p->driver_override || !streq(p->driver_override, VFIO_PCI_DRIVER)) {
+        r = sysfs_pci_read_override(address, &override);
+        if (r < 0 || !streq_ptr(override, VFIO_PCI_DRIVER)) {
                 r = sysfs_pci_write_override(address, VFIO_PCI_DRIVER);
                 if (r < 0) {
                         log_error("Cannot set driver_override of %s: %s", address, strerror(-r));

@@ -8,9 +8,8 @@
 #include "pci-testbed.h"
 
 /* The device model follows binds and unbinds, except of a group that is
- * moving: reading a device's driver_override waits for the kernel's device
- * lock, which the next bind or unbind of the move holds, so the event loop
- * leaves them to the mover. */
+ * moving: the steps in between (unbound, then bound) are left to the
+ * mover, which has the model read the drivers when the move ends. */
 
 typedef struct {
         UMockdevTestbed *tb;

@@ -45,7 +45,6 @@ static void test_endpoint_with_driver(Fixture *f, gconstpointer data)
         g_assert_cmpuint(p->class_code, ==, 0x020000);
         g_assert_cmpuint(p->subsystem_vendor_id, ==, 0x1af4);
         g_assert_cmpstr(p->driver, ==, "e1000");
-        g_assert_null(p->driver_override);
         g_assert_cmpint(p->iommu_group, ==, 3);
         g_assert_false(p->boot_vga);
         g_assert_false(pci_device_is_bridge(p));
