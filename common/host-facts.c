@@ -145,26 +145,55 @@ static bool vfio_pci_in_kernel(void)
         return file_contains(path, "/vfio-pci.ko");
 }
 
-int host_facts_read(pid_t pid, HostFacts *f)
+/* What does not change while the machine runs: the command line, the
+ * CPU, the firmware's tables, interrupt remapping, whether the kernel has
+ * vfio-pci. Read once: Diagnose is anyone's to call, and /proc/interrupts
+ * and modules.dep are large on large machines. */
+typedef struct BootFacts {
+        bool read;
+        char *cmdline;
+        bool cpu_amd, acpi_dmar, acpi_ivrs;
+        int interrupt_remapping;
+        bool vfio_pci_in_kernel;
+} BootFacts;
+
+static const BootFacts *boot_facts(void)
 {
+        static BootFacts b;
         _cleanup_free_ char *cpuinfo = NULL, *interrupts = NULL;
-        struct stat st;
 
-        *f = (HostFacts){ .interrupt_remapping = -1 };
-        f->cmdline = read_full_file("/proc/cmdline");
+        if (b.read)
+                return &b;
+        b.cmdline = read_full_file("/proc/cmdline");
         cpuinfo = read_full_file("/proc/cpuinfo");
-        f->cpu_amd = cpuinfo && strstr(cpuinfo, "AuthenticAMD");
-        f->acpi_dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
-        f->acpi_ivrs = access("/sys/firmware/acpi/tables/IVRS", F_OK) == 0;
-        f->n_iommu_units = count_entries("/sys/class/iommu");
-
+        b.cpu_amd = cpuinfo && strstr(cpuinfo, "AuthenticAMD");
+        b.acpi_dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
+        b.acpi_ivrs = access("/sys/firmware/acpi/tables/IVRS", F_OK) == 0;
         /* Remapped MSIs show as "IR-PCI-MSI" interrupt chips. */
         interrupts = read_full_file("/proc/interrupts");
-        if (interrupts)
-                f->interrupt_remapping = strstr(interrupts, "IR-") != NULL;
+        b.interrupt_remapping = interrupts ? strstr(interrupts, "IR-") != NULL : -1;
+        b.vfio_pci_in_kernel = vfio_pci_in_kernel();
+        b.read = true;
+        return &b;
+}
 
+int host_facts_read(pid_t pid, HostFacts *f)
+{
+        const BootFacts *b = boot_facts();
+        struct stat st;
+
+        *f = (HostFacts){
+                .cmdline = b->cmdline ? strdup(b->cmdline) : NULL,
+                .cpu_amd = b->cpu_amd,
+                .acpi_dmar = b->acpi_dmar,
+                .acpi_ivrs = b->acpi_ivrs,
+                .interrupt_remapping = b->interrupt_remapping,
+        };
+        if (b->cmdline && !f->cmdline)
+                return -ENOMEM;
+        f->n_iommu_units = count_entries("/sys/class/iommu");
         f->vfio_pci_loaded = access("/sys/bus/pci/drivers/vfio-pci", F_OK) == 0;
-        f->vfio_pci_available = f->vfio_pci_loaded || vfio_pci_in_kernel();
+        f->vfio_pci_available = f->vfio_pci_loaded || b->vfio_pci_in_kernel;
         if (stat("/dev/vfio/vfio", &st) == 0) {
                 f->vfio_container_exists = true;
                 f->vfio_container_mode = st.st_mode;
