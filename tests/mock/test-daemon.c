@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 #include <gio/gunixsocketaddress.h>
@@ -67,11 +68,13 @@ static GVariant *call(Fixture *f, const char *method, GVariant *args, GError **e
                                            method, args, NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, error);
 }
 
-/* RaiseMemlockLimit for the process pidfd_pid names (this one for 0). */
+/* RaiseMemlockLimit for the process pidfd_pid names (this one for 0; -1:
+ * with an fd that is no pidfd). */
 static GVariant *raise_memlock(Fixture *f, pid_t pidfd_pid, guint64 bytes, GError **error)
 {
         g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
-        int pidfd = (int)syscall(SYS_pidfd_open, pidfd_pid ? pidfd_pid : getpid(), 0);
+        int pidfd = pidfd_pid < 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC)
+                                  : (int)syscall(SYS_pidfd_open, pidfd_pid ? pidfd_pid : getpid(), 0);
 
         g_assert_cmpint(pidfd, >=, 0);
         g_assert_cmpint(g_unix_fd_list_append(fds, pidfd, NULL), ==, 0);
@@ -802,6 +805,11 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
         after = (struct rlimit){ .rlim_cur = 64 << 10, .rlim_max = 1 << 20 };
         g_assert_cmpint(setrlimit(RLIMIT_MEMLOCK, &after), ==, 0);
         if (getuid() == 0) {
+                /* An fd that is no pidfd: refused at the edge. */
+                r = raise_memlock(f, -1, (guint64)512 << 10, &error);
+                assert_remote_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+                g_assert_nonnull(strstr(error->message, "must be given as a pidfd"));
+                g_clear_error(&error);
                 /* Another process than the caller: refused, named. */
                 pid_t other = fork();
                 g_assert_cmpint(other, >=, 0);
