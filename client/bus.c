@@ -126,3 +126,40 @@ int client_list_devices(Client *c, sd_bus_message **reply, DeviceRow **ret, size
         int r = client_call_manager(c, "ListDevices", reply, NULL);
         return r < 0 ? r : client_read_devices(*reply, ret, n);
 }
+
+char *client_group_holders(Client *c, uint32_t group)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        char *text = NULL;
+        size_t size = 0, n = 0;
+        const char *comm;
+        uint32_t pid;
+        char path[64];
+        FILE *f;
+        int r;
+
+        snprintf(path, sizeof(path), VFIOD_GROUP_PATH_PREFIX "/%u", group);
+        r = sd_bus_get_property(c->bus, VFIOD_BUS_NAME, path, VFIOD_GROUP_INTERFACE, "Holders", NULL, &reply,
+                                "a(us)");
+
+        if (r < 0 || !(f = open_memstream(&text, &size)))
+                return NULL;
+        r = sd_bus_message_enter_container(reply, 'a', "(us)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(us)", &pid, &comm)) > 0) {
+                if (c->json) {
+                        fprintf(f, "%s{\"pid\":%u,\"command\":", n ? "," : "[", pid);
+                        json_string(f, comm);
+                        fputc('}', f);
+                } else
+                        fprintf(f, "%sPID %u (%s)", n ? ", " : "", pid, comm);
+                n++;
+        }
+        if (c->json && n > 0)
+                fputc(']', f);
+        fclose(f);
+        if (n == 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bus-names.h"
 #include "client.h"
 #include "macro.h"
 
@@ -42,6 +43,33 @@ static void print_lease_line(const LeaseRow *l)
                pw ? pw->pw_name : "?", l->pid, l->mode, l->lifetime, since);
 }
 
+/* Groups whose lease has ended while a process still holds them open:
+ * not leases any more, but not back either. */
+static void print_held_groups(Client *c)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path, *state;
+        uint32_t group;
+        int viable, r;
+
+        if (sd_bus_call_method(c->bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "ListGroups", NULL,
+                               &reply, NULL) < 0)
+                return;
+        r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "uoasbs")) > 0) {
+                _cleanup_free_ char *holders = NULL;
+                r = sd_bus_message_read(reply, "uo", &group, &path);
+                if (r >= 0)
+                        r = sd_bus_message_skip(reply, "as");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bs", &viable, &state);
+                if (r >= 0 && streq(state, "held") && (holders = client_group_holders(c, group)))
+                        printf("IOMMU group %u: its lease has ended, but %s still holds it open\n", group, holders);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+}
+
 int verb_leases(Client *c, int argc, char *argv[])
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -67,5 +95,8 @@ int verb_leases(Client *c, int argc, char *argv[])
                         print_lease_line(&l);
                 n++;
         }
-        return print_list_end(c, n, "(no leases)", r);
+        r = print_list_end(c, n, "(no leases)", r);
+        if (r >= 0 && !c->json)
+                print_held_groups(c);
+        return r;
 }

@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
-
-#include "bus-names.h"
 
 #include "client.h"
 #include "macro.h"
@@ -69,47 +66,12 @@ static int group_status(Client *c, uint32_t id, sd_bus_message **reply, int *via
         return r < 0 ? r : -ENOENT;
 }
 
-/* Who still holds the group open after its lease ended: "PID 12 (qemu),
- * ..." or, for JSON, [{"pid":12,"command":"qemu"},...]; NULL when nobody. */
-static char *group_holders(Client *c, const char *path)
-{
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        char *text = NULL;
-        size_t size = 0, n = 0;
-        const char *comm;
-        uint32_t pid;
-        FILE *f;
-        int r = sd_bus_get_property(c->bus, VFIOD_BUS_NAME, path, VFIOD_GROUP_INTERFACE, "Holders", NULL, &reply,
-                                    "a(us)");
-
-        if (r < 0 || !(f = open_memstream(&text, &size)))
-                return NULL;
-        r = sd_bus_message_enter_container(reply, 'a', "(us)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(us)", &pid, &comm)) > 0) {
-                if (c->json) {
-                        fprintf(f, "%s{\"pid\":%u,\"command\":", n ? "," : "[", pid);
-                        json_string(f, comm);
-                        fputc('}', f);
-                } else
-                        fprintf(f, "%sPID %u (%s)", n ? ", " : "", pid, comm);
-                n++;
-        }
-        if (c->json && n > 0)
-                fputc(']', f);
-        fclose(f);
-        if (n == 0) {
-                free(text);
-                return NULL;
-        }
-        return text;
-}
-
 static int show_group(Client *c, uint32_t id)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL, *groups = NULL, *reply = NULL;
         _cleanup_free_ DeviceRow *rows = NULL;
         _cleanup_free_ char *holders = NULL;
-        const char *state, *path;
+        const char *state;
         int viable;
         size_t n;
         int r;
@@ -117,8 +79,7 @@ static int show_group(Client *c, uint32_t id)
         r = client_call_manager(c, "GetGroup", &found, "u", id);
         if (r < 0)
                 return r;
-        if (sd_bus_message_read(found, "o", &path) >= 0)
-                holders = group_holders(c, path);
+        holders = client_group_holders(c, id);
         r = group_status(c, id, &groups, &viable, &state);
         if (r < 0)
                 return r;

@@ -135,6 +135,8 @@ like "$out" "has ended, but PID $keeper \\(sleep\\) still holds /dev/vfio/$g ope
     "releasing says the lease ended and who still holds the group"
 is "$(group_state "$g")" held "the group shows as held, not stuck"
 like "$(vfioctl-client show "$g")" "held open by PID $keeper \\(sleep\\)" "show names the holder"
+like "$(vfioctl-client leases)" "IOMMU group $g: its lease has ended, but PID $keeper \\(sleep\\) still holds it open" \
+    "so do the leases"
 like "$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$g io.github.vfiod1.Group Holders)" \
     "$keeper \"sleep\"" "and so does the group's Holders property"
 is "$(pci_driver "$edu")" vfio-pci "edu stays on vfio-pci while it is open"
