@@ -9,10 +9,10 @@
 
 /* Which processes hold device nodes open, found from /proc/PID/fd. The scan
  * reads each fd's link, which never enters the filesystem the file is on,
- * and looks at the file itself (statx, cached attributes only) only where
- * that cannot hang: device nodes under /dev, and files on local
- * filesystems. A node kept on a network or FUSE filesystem is not seen
- * (docs/safety.md). */
+ * and looks at the file itself (statx, cached attributes only) only under
+ * /dev, where device nodes live in any mount namespace and a look never
+ * waits for a server. A node kept elsewhere (only root can make one) is not
+ * seen (docs/safety.md). */
 
 typedef struct WatchedNode {
         dev_t devnum;     /* 0: match by link instead */
