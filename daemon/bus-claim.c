@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "number.h"
+#include "quote.h"
 
 /* Claim and release of whole IOMMU groups on the bus: the checks at the
  * edge, polkit, then the engine, whose answer comes back asynchronously
@@ -45,6 +46,7 @@ static void claim_request_freep(ClaimRequest **p)
 
 static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd_bus_error *error)
 {
+        char quoted[QUOTE_BUFFER_SIZE];
         const char *s;
         int force;
 
@@ -68,7 +70,8 @@ static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd
                 return 0;
         }
         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                 "Unknown option '%.64s': the known ones are 'mode', 'lifetime' and 'force'.", key);
+                                 "Unknown option '%s': the known ones are 'mode', 'lifetime' and 'force'.",
+                                 quote_input(key, quoted));
 }
 
 /* a{sv}: the known keys with their types; anything else is an error, so a

@@ -10,21 +10,19 @@
 #include "diagnosis.h"
 #include "macro.h"
 #include "manager.h"
+#include "quote.h"
 
 /* io.github.vfiod1.Manager at the root object, next to the ObjectManager. */
 
-/* At most this much of a caller's string is quoted back in an error. */
-#define QUOTE_MAX 64
-
 int bus_lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error *error)
 {
-        char address[PCI_ADDRESS_STRING_MAX];
+        char address[PCI_ADDRESS_STRING_MAX], quoted[QUOTE_BUFFER_SIZE];
         Device *d;
 
         if (pci_address_normalize(input, address) < 0)
                 return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_ADDRESS,
-                                         "'%.*s' is not a PCI address: use the form 0000:01:00.0 or 01:00.0.",
-                                         QUOTE_MAX, input);
+                                         "'%s' is not a PCI address: use the form 0000:01:00.0 or 01:00.0.",
+                                         quote_input(input, quoted));
         d = device_model_find_device(m->model, address);
         if (!d)
                 return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_DEVICE,

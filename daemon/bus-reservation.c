@@ -8,6 +8,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "quote.h"
 
 /* Reservations on the bus: Reserve and Unreserve write the drop-ins of
  * vfiod.conf(5) and apply them at once, under the polkit action 'reserve';
@@ -16,18 +17,20 @@
 static int read_match(sd_bus_message *msg, ReservationMatch *ret, sd_bus_error *error)
 {
         const char *text, *reason = "?";
+        char quoted[QUOTE_BUFFER_SIZE];
         int r = sd_bus_message_read(msg, "s", &text);
 
         if (r < 0)
                 return r;
         if (reservation_match_parse(text, ret, &reason) < 0)
-                return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_MATCH, "Not a reservation match: '%.64s%s': %s.",
-                                         text, strlen(text) > 64 ? "..." : "", reason);
+                return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_MATCH, "Not a reservation match: '%s': %s.",
+                                         quote_input(text, quoted), reason);
         return 0;
 }
 
 static int check_owner(const char *owner, sd_bus_error *error)
 {
+        char quoted[QUOTE_BUFFER_SIZE];
         uid_t uid;
         gid_t gid;
         mode_t mode;
@@ -37,13 +40,15 @@ static int check_owner(const char *owner, sd_bus_error *error)
                                         "Option 'owner' takes a user name, or @ and a group name.");
         if (reservation_owner_resolve(owner, &uid, &gid, &mode) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
-                                         owner[0] == '@' ? "group" : "user", owner + (owner[0] == '@'));
+                                         owner[0] == '@' ? "group" : "user",
+                                         quote_input(owner + (owner[0] == '@'), quoted));
         return 0;
 }
 
 /* a{sv} with at most "owner" (s). */
 static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_error *error)
 {
+        char quoted[QUOTE_BUFFER_SIZE];
         const char *key, *owner;
         int e;
 
@@ -54,7 +59,8 @@ static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_erro
                         return e;
                 if (!streq(key, "owner"))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option '%.64s': the one known is 'owner'.", key);
+                                                 "Unknown option '%s': the one known is 'owner'.",
+                                                 quote_input(key, quoted));
                 if (sd_bus_message_read(msg, "v", "s", &owner) < 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' takes a string.");
                 if ((e = check_owner(owner, error)) < 0)

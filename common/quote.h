@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* Caller input quoted back in a message (a D-Bus error, a log line, the
+ * client's output) must be short, printable and valid UTF-8: a D-Bus
+ * message that is not valid UTF-8 cannot be sent, and its caller would
+ * wait for an answer that never comes. */
+
+/* Enough for QUOTE_INPUT_MAX characters, each escaped, and "...". */
+#define QUOTE_INPUT_MAX 64
+#define QUOTE_BUFFER_SIZE (QUOTE_INPUT_MAX * 4 + 4)
+
+/* Copies at most QUOTE_INPUT_MAX characters of s into buf: whole UTF-8
+ * characters only, control characters and bytes that are not UTF-8
+ * escaped as \xNN (\n, \t as such), "..." when cut. Returns buf. */
+const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE]);

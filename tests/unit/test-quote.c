@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
+#include <string.h>
+
+#include "quote.h"
+
+/* Caller input quoted back: valid UTF-8, printable, bounded. */
+
+static void assert_quoted(const char *input, const char *want)
+{
+        char buf[QUOTE_BUFFER_SIZE];
+        const char *got = quote_input(input, buf);
+
+        g_assert_cmpstr(got, ==, want);
+        g_assert_true(g_utf8_validate(got, -1, NULL));
+}
+
+/* The input that left a GetDevice call unanswered: 63 ASCII letters and a
+ * two-byte character, cut in half at 64 bytes. */
+static void test_cut_at_character(void)
+{
+        g_autofree char *a63 = g_strnfill(63, 'a'), *a64 = g_strnfill(64, 'a');
+        g_autofree char *fits = g_strconcat(a63, "Ё", NULL), *cut = g_strconcat(a64, "Ё", NULL);
+        g_autofree char *cut_want = g_strconcat(a64, "...", NULL);
+
+        assert_quoted(fits, fits); /* 64 characters: whole */
+        assert_quoted(cut, cut_want);
+        assert_quoted("", "");
+        assert_quoted(NULL, "");
+}
+
+static void test_escapes(void)
+{
+        assert_quoted("a\nb\tc", "a\\nb\\tc");
+        assert_quoted("x\x01y\x1b[2Jz\x7f", "x\\x01y\\x1b[2Jz\\x7f");
+        /* Not UTF-8: a stray continuation, a lone lead byte, an overlong
+         * '/', a surrogate. */
+        assert_quoted("\x81", "\\x81");
+        assert_quoted("\xd0", "\\xd0");
+        assert_quoted("\xc0\xaf", "\\xc0\\xaf");
+        assert_quoted("\xed\xa0\x80", "\\xed\\xa0\\x80");
+        assert_quoted("日本\xf0\x9f\x98\x80", "日本\xf0\x9f\x98\x80");
+}
+
+static void test_bounded(void)
+{
+        char buf[QUOTE_BUFFER_SIZE];
+        g_autofree char *controls = g_strnfill(10000, '\x02');
+        g_autofree char *wide = NULL;
+        GString *s = g_string_new(NULL);
+
+        /* The longest output: every character escaped, then the cut. */
+        g_assert_cmpuint(strlen(quote_input(controls, buf)), ==, QUOTE_INPUT_MAX * 4 + 3);
+        for (int i = 0; i < 1000; i++)
+                g_string_append(s, "\xf0\x9f\x98\x80");
+        wide = g_string_free(s, FALSE);
+        g_assert_cmpuint(strlen(quote_input(wide, buf)), ==, QUOTE_INPUT_MAX * 4 + 3);
+        g_assert_true(g_utf8_validate(buf, -1, NULL));
+}
+
+int main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/quote/cut-at-character", test_cut_at_character);
+        g_test_add_func("/quote/escapes", test_escapes);
+        g_test_add_func("/quote/bounded", test_bounded);
+        return g_test_run();
+}
