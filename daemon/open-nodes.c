@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,22 +111,83 @@ static void scan_process(const NodeWatch *w, int proc_fd, pid_t pid, NodeHolderF
                 fn(node, pid, userdata);
 }
 
-int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata)
+/* The processes are shared out among threads: the scan costs a system
+ * call or two an fd, and a busy desktop has some 100000 of them. */
+#define SCAN_THREADS_MAX 4
+
+typedef struct Scan {
+        const NodeWatch *watch;
+        int proc_fd;
+        pid_t *pids;
+        size_t n_pids;
+        atomic_size_t next; /* the next pid to take */
+        pthread_mutex_t lock; /* around fn */
+        NodeHolderFn fn;
+        void *userdata;
+} Scan;
+
+static void on_found(const WatchedNode *node, pid_t pid, void *userdata)
+{
+        Scan *s = userdata;
+
+        pthread_mutex_lock(&s->lock);
+        s->fn(node, pid, s->userdata);
+        pthread_mutex_unlock(&s->lock);
+}
+
+static void *scan_some(void *userdata)
+{
+        Scan *s = userdata;
+
+        for (size_t i; (i = atomic_fetch_add(&s->next, 1)) < s->n_pids;)
+                scan_process(s->watch, s->proc_fd, s->pids[i], on_found, s);
+        return NULL;
+}
+
+static int list_pids(DIR *proc, pid_t skip, pid_t **ret, size_t *n)
 {
         struct dirent *de;
+
+        while ((de = readdir(proc))) {
+                char *end;
+                long pid = strtol(de->d_name, &end, 10);
+                pid_t *a;
+                if (*end != '\0' || pid <= 0 || pid == skip)
+                        continue;
+                a = reallocarray(*ret, *n + 1, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                *ret = a;
+                a[(*n)++] = (pid_t)pid;
+        }
+        return 0;
+}
+
+int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata)
+{
+        Scan s = { .watch = w, .fn = fn, .userdata = userdata, .lock = PTHREAD_MUTEX_INITIALIZER };
+        pthread_t threads[SCAN_THREADS_MAX - 1];
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n_threads = 0, want = cpus < 1 ? 1 : cpus > SCAN_THREADS_MAX ? SCAN_THREADS_MAX : (size_t)cpus;
         DIR *proc;
+        int r;
 
         if (w->n == 0)
                 return 0; /* nothing to look for: spare the scan of every process */
         proc = opendir("/proc");
         if (!proc)
                 return -errno;
-        while ((de = readdir(proc))) {
-                char *end;
-                long pid = strtol(de->d_name, &end, 10);
-                if (*end == '\0' && pid > 0 && pid != skip)
-                        scan_process(w, dirfd(proc), (pid_t)pid, fn, userdata);
-        }
+        s.proc_fd = dirfd(proc);
+        r = list_pids(proc, skip, &s.pids, &s.n_pids);
+        /* Threads beyond the first only help; without them the scan is
+         * slower, never wrong. */
+        while (r >= 0 && n_threads + 1 < want && pthread_create(&threads[n_threads], NULL, scan_some, &s) == 0)
+                n_threads++;
+        if (r >= 0)
+                scan_some(&s);
+        for (size_t i = 0; i < n_threads; i++)
+                pthread_join(threads[i], NULL);
         closedir(proc);
-        return 0;
+        free(s.pids);
+        return r;
 }
