@@ -47,6 +47,8 @@ topology_qemu_args() {
                              -device e1000,netdev=vmnet2,bus=vmbridge,addr=02.0) ;;
     vga)
         QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=02.0) ;;
+    vga2)
+        QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=0b.0) ;;
     edu2)
         QEMU_TOPOLOGY_ARGS+=(-device edu,addr=08.0) ;;
     e1000b)
