@@ -12,14 +12,20 @@
 /* A group whose lease ended while its holder still has it open: the kernel
  * would block the release until the last fd closes, and the group would
  * show as stuck with nobody named. Instead it shows as "held", with the
- * PIDs, and goes back once the group node's last fd closes (inotify tells
- * when it closes; a device fd holds the group open too). */
+ * PIDs, and goes back once the group node's last fd closes (a device fd
+ * holds the group open too). inotify tells of a close, but before the
+ * kernel has let the group go (fsnotify comes first in __fput): the group
+ * is asked again shortly after, and every few seconds in case. */
+
+#define AFTER_CLOSE_USEC (20 * 1000ULL)
+#define RECHECK_USEC (2 * 1000000ULL)
 
 struct HeldGroup {
         Manager *manager;
         int group;
         bool release; /* back to the host drivers when free; not for a reserved group */
-        sd_event_source *watch;
+        bool rescan;  /* a holder closed it: name who is left */
+        sd_event_source *watch, *recheck;
         VfioHolder *holders;
         size_t n_holders;
         HeldGroup *next;
@@ -30,6 +36,7 @@ static HeldGroup *held_free(HeldGroup *h)
         if (!h)
                 return NULL;
         sd_event_source_disable_unref(h->watch);
+        sd_event_source_disable_unref(h->recheck);
         free(h->holders);
         free(h);
         return NULL;
@@ -78,17 +85,22 @@ static void find_holders(HeldGroup *h)
                             h->release ? "goes back to its drivers" : "is free");
 }
 
-static int on_node_closed(sd_event_source *s, const struct inotify_event *event, void *userdata)
+/* Asks the kernel whether the group is still held; releases it if not.
+ * rescan: name the holders again, when one of them has closed it. */
+static void check_held(HeldGroup *h, bool rescan)
 {
-        HeldGroup *h = userdata;
         Manager *m = h->manager;
         int group = h->group, r = vfio_group_held(group);
         bool release = h->release;
 
         if (r > 0) {
-                find_holders(h); /* one of several closed it */
-                bus_emit_claim_change(m, group);
-                return 0;
+                if (rescan) {
+                        find_holders(h);
+                        bus_emit_claim_change(m, group);
+                }
+                (void)sd_event_source_set_time_relative(h->recheck, RECHECK_USEC);
+                (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
+                return;
         }
         log_info("IOMMU group %d: its last holder closed it.", group);
         held_unlink(h);
@@ -96,6 +108,25 @@ static int on_node_closed(sd_event_source *s, const struct inotify_event *event,
         if (release)
                 (void)manager_release_group(m, group, NULL);
         bus_emit_claim_change(m, group);
+}
+
+static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        HeldGroup *h = userdata;
+        bool rescan = h->rescan;
+
+        h->rescan = false;
+        check_held(h, rescan); /* may free h */
+        return 0;
+}
+
+static int on_node_closed(sd_event_source *s, const struct inotify_event *event, void *userdata)
+{
+        HeldGroup *h = userdata;
+
+        h->rescan = true;
+        (void)sd_event_source_set_time_relative(h->recheck, AFTER_CLOSE_USEC);
+        (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
         return 0;
 }
 
@@ -114,6 +145,11 @@ int manager_wait_for_holders(Manager *m, int group, bool release)
         r = sd_event_add_inotify(m->event, &h->watch, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE, on_node_closed, h);
         if (r == -ENOENT)
                 return 0; /* no node: nobody can hold it */
+        if (r < 0)
+                return r;
+        /* Soon first: a holder that exits with the lease (a VMM with the
+         * guard fd and the group fd) may be letting go right now. */
+        r = sd_event_add_time_relative(m->event, &h->recheck, CLOCK_MONOTONIC, 100 * 1000ULL, 0, on_recheck, h);
         if (r < 0)
                 return r;
         r = vfio_group_held(group);

@@ -3,8 +3,9 @@
 # The engine's promises under failure, against the real kernel: vfiod killed
 # at every step of a claim and of a release finishes or undoes the work when
 # it starts again; a step that fails midway rolls back the devices already
-# moved; a step that blocks in the kernel leaves the group "stuck" while the
-# bus keeps answering. vfiod runs by hand here, built with
+# moved; a lease that ends while a VMM still holds the device leaves the
+# group "held", naming it; a step that blocks in the kernel leaves the
+# group "stuck"; the bus keeps answering. vfiod runs by hand here, built with
 # -Dfault_injection=true so that VFIOD_FAULT can stop it at a named step.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
@@ -102,24 +103,44 @@ is "$(drivers)" "$originals" "edu, moved before the failure, is back too"
 check "no record is left" test ! -e "$record"
 stop_vfiod
 
-# ---- a step that never returns: stuck, and the bus answers ----
+# ---- a lease that ends while a VMM still holds the device: held, named ----
 ge=$(pci_group "$VM_EDU_ADDR")
+hold_edu() {
+    python3 "$VM_SRCDIR/tests/vm/guest/vfio-hold.py" "$VM_EDU_ADDR" "$ge" > /tmp/hold.out 2>&1 &
+    holder=$!
+    wait_for 10 grep -q holding /tmp/hold.out
+    like "$(cat /tmp/hold.out)" "^holding" "a process holds edu's VFIO device fd ($1)"
+}
 start_vfiod ""
 check "claim edu" vfioctl-client claim "$VM_EDU_ADDR"
-python3 "$VM_SRCDIR/tests/vm/guest/vfio-hold.py" "$VM_EDU_ADDR" "$ge" > /tmp/hold.out 2>&1 &
-holder=$!
-wait_for 10 grep -q holding /tmp/hold.out
-like "$(cat /tmp/hold.out)" "^holding" "a process holds edu's VFIO device fd"
-vfioctl-client --json release "$ge" > /tmp/release.out 2>/dev/null &
-releaser=$!
-wait_for 10 sh -c "[ \"\$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$ge io.github.vfiod1.Group State)\" = 's \"stuck\"' ]"
-is "$(group_state "$ge")" stuck "the group shows as stuck"
-is "$(group_state "$ge" Step)" "unbind $VM_EDU_ADDR" "at its step: unbind $VM_EDU_ADDR"
+hold_edu "after the claim"
+out=$(vfioctl-client --json release "$ge" 2>/dev/null)
+like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*has ended, but PID $holder \\(python3\\) still holds" \
+    "release answers at once that the lease ended and who still holds the group"
+is "$(group_state "$ge")" held "the group shows as held, not stuck"
 check "vfiod answers list meanwhile" vfioctl-client list
-wait $releaser
-like "$(cat /tmp/release.out)" '"error":"io.github.vfiod1.Error.Timeout".*has not returned' "release answered Timeout"
+is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "edu stays on vfio-pci while it is held"
 kill "$holder"; wait "$holder" 2>/dev/null
 check "once the holder is gone the release goes on" wait_for 30 settled "$ge"
+is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
+stop_vfiod
+
+# ---- a step that never returns: stuck, and the bus answers ----
+# A release cut short by a crash, then a VMM that opens the device before
+# vfiod is back: the restore's unbind blocks in the kernel.
+start_vfiod "crash,release,unbind,$VM_EDU_ADDR"
+check "claim edu again" vfioctl-client claim "$VM_EDU_ADDR"
+vfioctl-client release "$ge" > /dev/null 2>&1
+wait "$vfiod_pid" 2>/dev/null
+check "vfiod crashed at the release's unbind" grep -q "^phase releasing" "/run/vfiod/claims/group-$ge"
+hold_edu "while vfiod is away"
+start_vfiod ""
+wait_for 10 sh -c "[ \"\$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$ge io.github.vfiod1.Group State)\" = 's \"stuck\"' ]"
+is "$(group_state "$ge")" stuck "the restore's group shows as stuck"
+is "$(group_state "$ge" Step)" "unbind $VM_EDU_ADDR" "at its step: unbind $VM_EDU_ADDR"
+check "vfiod answers list meanwhile" vfioctl-client list
+kill "$holder"; wait "$holder" 2>/dev/null
+check "once the holder is gone the restore goes on" wait_for 30 settled "$ge"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
 stop_vfiod
 
