@@ -50,7 +50,7 @@ static bool is_transport_driver(const char *driver)
 
 static void check_platform(UseCheck *c, const char *syspath, const char *address)
 {
-        char path[PATH_MAX];
+        char path[PATH_MAX + sizeof("/class")];
         _cleanup_free_ char *class = NULL;
         const char *role;
 

@@ -177,6 +177,30 @@ const DefaultRoute *net_view_default_route(const NetView *v, int ifindex)
 
 /* ---- the dumps ---- */
 
+/* The messages of one recv(): 1 when the dump is done, 0 when more come,
+ * -errno of the kernel's refusal. */
+static int take_batch(NetView *v, const char *buf, size_t size, uint32_t seq)
+{
+        for (size_t off = 0; off + sizeof(struct nlmsghdr) <= size;) {
+                const struct nlmsghdr *h = (const void *)(buf + off);
+                int r;
+                if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > size - off)
+                        return -EBADMSG;
+                off += NLMSG_ALIGN(h->nlmsg_len);
+                if (h->nlmsg_seq != seq)
+                        continue;
+                if (h->nlmsg_type == NLMSG_DONE)
+                        return 1;
+                if (h->nlmsg_type == NLMSG_ERROR) {
+                        const struct nlmsgerr *e = NLMSG_DATA(h);
+                        return h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? e->error : -EIO;
+                }
+                if ((r = net_view_add_message(v, h)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* One dump request and all its answers. -errno of the kernel's refusal. */
 static int dump(NetView *v, int fd, uint16_t type, const void *header, size_t header_size)
 {
@@ -194,23 +218,12 @@ static int dump(NetView *v, int fd, uint16_t type, const void *header, size_t he
                 return -errno;
         for (;;) {
                 ssize_t n = recv(fd, buf, sizeof(buf), 0);
-                int left = (int)n;
-                if (n < 0)
-                        return -errno;
-                for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, left);
-                     h = NLMSG_NEXT(h, left)) {
-                        int r;
-                        if (h->nlmsg_seq != type)
-                                continue;
-                        if (h->nlmsg_type == NLMSG_DONE)
-                                return 0;
-                        if (h->nlmsg_type == NLMSG_ERROR) {
-                                const struct nlmsgerr *e = NLMSG_DATA(h);
-                                return e->error < 0 ? e->error : -EIO;
-                        }
-                        if ((r = net_view_add_message(v, h)) < 0)
-                                return r;
-                }
+                int r;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                r = take_batch(v, buf, (size_t)n, type);
+                if (r != 0)
+                        return r < 0 ? r : 0;
         }
 }
 
