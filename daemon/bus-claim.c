@@ -216,7 +216,22 @@ static const Device *first_endpoint(const Group *g)
 static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 {
         Lease *l = leases_find_group(m->leases, g->id);
+        const HeldGroup *h = manager_held_group(m, g->id);
+        const VfioHolder *holders = NULL;
+        size_t n = 0;
 
+        if (h)
+                holders = held_group_holders(h, &n);
+        if (h && n > 0)
+                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                         "IOMMU group %d is still held open by PID %d (%s), though its lease "
+                                         "ended: it can be claimed once that is closed.",
+                                         g->id, (int)holders[0].pid, holders[0].comm);
+        if (h)
+                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                         "IOMMU group %d is still held open, though its lease ended: "
+                                         "'vfioctl-client show %d' names who holds it.",
+                                         g->id, g->id);
         if (l)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                          "IOMMU group %d is leased to uid %" PRIu32 " (pid %" PRIu32
@@ -315,7 +330,8 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
                                          "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
         /* What polkit cannot allow is refused before it asks anyone for a
          * password: a busy group, a persistent lease for other than root. */
-        if (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE && !manager_group_reserved_and_free(m, g->id))
+        if (manager_held_group(m, g->id) ||
+            (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE && !manager_group_reserved_and_free(m, g->id)))
                 return group_busy_error(m, g, error);
         if (o->lifetime == LEASE_LIFETIME_PERSISTENT && (r = bus_sender_is_root(msg)) <= 0)
                 return r < 0 ? r

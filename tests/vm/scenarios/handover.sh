@@ -140,6 +140,8 @@ like "$(vfioctl-client leases)" "IOMMU group $g: its lease has ended, but PID $k
 like "$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$g io.github.vfiod1.Group Holders)" \
     "$keeper \"sleep\"" "and so does the group's Holders property"
 is "$(pci_driver "$edu")" vfio-pci "edu stays on vfio-pci while it is open"
+like "$(vfioctl-client --json claim "$edu" 2>/dev/null)" "GroupBusy.*still held open by PID $keeper \\(sleep\\)" \
+    "a new claim of it is busy, naming the holder"
 kill $keeper; wait $keeper 2>/dev/null
 ms=$(ms_until group_back)
 check "once the holder closes it, edu goes back ($ms ms, at most 2000)" test "$ms" -le 2000
