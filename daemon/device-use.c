@@ -193,6 +193,7 @@ static int check_function(UseCheck *c, const char *address, DeviceUseScope scope
         if (is_boot_vga)
                 check_console(c, address);
         check_children(c, syspath, address, is_boot_vga, 0);
+        net_check_hidden_interfaces(&c->report, address, syspath);
         return 0;
 }
 

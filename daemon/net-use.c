@@ -117,6 +117,27 @@ static void report_in_use(NetView *v, UseReport *u, const char *address, char **
                                stack[0]);
 }
 
+void net_check_hidden_interfaces(UseReport *u, const char *address, const char *syspath)
+{
+        char path[PATH_MAX + sizeof("/net")];
+        struct dirent *de;
+        bool seen = false;
+        DIR *dir;
+
+        snprintf(path, sizeof(path), "%s/net", syspath);
+        dir = opendir(path);
+        if (!dir)
+                return; /* no interface at all */
+        while (!seen && (de = readdir(dir)))
+                seen = de->d_name[0] != '.';
+        closedir(dir);
+        if (!seen)
+                use_report_add(u, DEVICE_USE_BUSY,
+                               "%s has a network interface in another network namespace (a container's): vfiod "
+                               "cannot see what it carries",
+                               address);
+}
+
 void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname)
 {
         char **stack = NULL;

@@ -12,3 +12,7 @@
 
 /* The interface ifname of the function at address. */
 void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname);
+/* Interfaces of the function at syspath that live in another network
+ * namespace (a container's): sysfs shows their "net" directory, but not
+ * them. vfiod cannot see their routes: they are in use. */
+void net_check_hidden_interfaces(UseReport *u, const char *address, const char *syspath);

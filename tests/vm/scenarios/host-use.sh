@@ -144,6 +144,15 @@ ip route add default via 10.0.2.2 dev "$iface" table 100
 refused "$e1000" HostCritical "is $iface, which carries a default route \\(table 100\\)" \
     "a default route in another table: HostCritical"
 net_reset
+# An interface handed to a container: its namespace's routes are not vfiod's to see.
+ip netns add vfiodtest
+ip link set "$iface" netns vfiodtest
+check "the interface is out of the host's namespace" test ! -e "/sys/class/net/$iface"
+refused "$e1000" DeviceBusy "has a network interface in another network namespace" \
+    "an interface in another network namespace: DeviceBusy"
+ip -n vfiodtest link set "$iface" netns 1
+ip netns del vfiodtest
+check "the interface is back" wait_for 5 test -e "/sys/class/net/$iface"
 check "a quiet interface is claimed" vfioctl-client claim "$e1000"
 check "and released" vfioctl-client release "$e1000"
 
