@@ -64,13 +64,14 @@ static int take_route(NetView *v, const struct nlmsghdr *h)
 {
         const struct rtmsg *rtm = NLMSG_DATA(h);
         int len = (int)RTM_PAYLOAD(h);
-        uint32_t table = rtm->rtm_table;
+        uint32_t table;
         int r = 0;
 
         if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)) ||
             (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) || rtm->rtm_dst_len != 0 ||
             rtm->rtm_type != RTN_UNICAST)
                 return 0;
+        table = rtm->rtm_table;
         for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len))
                 if (a->rta_type == RTA_TABLE && RTA_PAYLOAD(a) >= sizeof(uint32_t))
                         memcpy(&table, RTA_DATA(a), sizeof(table));
@@ -86,7 +87,9 @@ static int take_route(NetView *v, const struct nlmsghdr *h)
                 else if (a->rta_type == RTA_MULTIPATH) {
                         const struct rtnexthop *nh = RTA_DATA(a);
                         int left = (int)RTA_PAYLOAD(a);
-                        while (r >= 0 && RTNH_OK(nh, left)) {
+                        /* RTNH_OK reads rtnh_len before it checks that
+                         * there is room for it. */
+                        while (r >= 0 && left >= (int)sizeof(*nh) && RTNH_OK(nh, left)) {
                                 r = add_default_route(v, nh->rtnh_ifindex, table);
                                 left -= NLMSG_ALIGN(nh->rtnh_len);
                                 nh = RTNH_NEXT(nh);
