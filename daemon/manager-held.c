@@ -42,6 +42,11 @@ static HeldGroup *held_free(HeldGroup *h)
         return NULL;
 }
 
+static void held_freep(HeldGroup **h)
+{
+        held_free(*h);
+}
+
 static void held_unlink(HeldGroup *h)
 {
         for (HeldGroup **p = &h->manager->held; *p; p = &(*p)->next)
@@ -170,7 +175,3 @@ void manager_free_held(Manager *m)
         }
 }
 
-void held_freep(HeldGroup **h)
-{
-        held_free(*h);
-}

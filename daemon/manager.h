@@ -128,7 +128,6 @@ int manager_wait_for_holders(Manager *m, int group, bool release);
 const HeldGroup *manager_held_group(const Manager *m, int group);
 const VfioHolder *held_group_holders(const HeldGroup *h, size_t *n);
 void manager_free_held(Manager *m);
-void held_freep(HeldGroup **h);
 
 /* manager-reservations.c: groups kept on vfio-pci by the configuration. */
 typedef struct ReservationCall ReservationCall;

@@ -52,15 +52,12 @@ static int parse_line(char *line, MountEntry *ret)
         char *fields[64];
         size_t n = split_fields(line, fields, ELEMENTSOF(fields)), dash;
         unsigned maj, min;
-        int id;
 
         for (dash = 6; dash < n && !streq(fields[dash], "-"); dash++)
                 ;
-        if (dash + 2 >= n || sscanf(fields[0], "%d", &id) != 1 ||
-            sscanf(fields[2], "%u:%u", &maj, &min) != 2)
+        if (dash + 2 >= n || sscanf(fields[2], "%u:%u", &maj, &min) != 2)
                 return -EINVAL;
         *ret = (MountEntry){
-                .id = id,
                 .devnum = makedev(maj, min),
                 .mountpoint = unescape(fields[4], strlen(fields[4])),
                 .fstype = strdup(fields[dash + 1]),
@@ -141,14 +138,6 @@ const MountEntry *mount_table_find_path(const MountTable *t, const char *path)
                         best = e;
         }
         return best;
-}
-
-const MountEntry *mount_table_find_id(const MountTable *t, int id)
-{
-        for (size_t i = 0; i < t->n; i++)
-                if (t->entries[i].id == id)
-                        return &t->entries[i];
-        return NULL;
 }
 
 char *mount_option_value(const char *options, const char *key, size_t *iter)

@@ -10,7 +10,6 @@
  * device is unused (docs/safety.md). */
 
 typedef struct MountEntry {
-        int id;           /* unique across every mount namespace */
         dev_t devnum;     /* st_dev of the filesystem; major 0 for device-less ones (btrfs too) */
         char *mountpoint; /* unescaped */
         char *fstype;
@@ -31,9 +30,6 @@ void mount_table_done(MountTable *t);
 /* The mount that path lies on in this table: the last of the longest
  * mount points that contain it (a later mount hides an earlier one). */
 const MountEntry *mount_table_find_path(const MountTable *t, const char *path);
-
-/* The mount with that id, or NULL. */
-const MountEntry *mount_table_find_id(const MountTable *t, int id);
 
 /* Whether path is top or lies below it: "/boot/efi" is below "/boot",
  * "/bootstrap" is not. */
