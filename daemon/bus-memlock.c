@@ -19,7 +19,7 @@
 /* The process to raise: the caller's own, as a pidfd it passed. The bus
  * knows which process connected; the pidfd must be of that process and of
  * the caller's uid, and it pins the process from here on. */
-static int check_process(sd_bus_message *msg, int pidfd, sd_bus_error *error)
+static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, sd_bus_error *error)
 {
         uid_t caller_uid, uid;
         pid_t caller_pid, pid;
@@ -30,7 +30,7 @@ static int check_process(sd_bus_message *msg, int pidfd, sd_bus_error *error)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "The process must be given as a pidfd (pidfd_open(2)) of the calling process.");
         if (r >= 0)
-                r = pidfd_get_uid(pidfd, &uid);
+                r = pidfd_get_uid(pidfd, pid, &uid);
         if (r == -ESRCH)
                 return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
                                         "The process of the pidfd is gone: no limit was changed.");
@@ -44,6 +44,7 @@ static int check_process(sd_bus_message *msg, int pidfd, sd_bus_error *error)
                                          "The pidfd is of pid %d (uid %u), not of the calling process (pid %d, uid "
                                          "%u): only the caller's own limit can be raised.",
                                          (int)pid, (unsigned)uid, (int)caller_pid, (unsigned)caller_uid);
+        *ret_pid = pid;
         return 0;
 }
 
@@ -52,6 +53,7 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         Manager *m = userdata;
         char want[SIZE_STRING_MAX], cap[SIZE_STRING_MAX];
         uint64_t bytes, limit;
+        pid_t pid = 0; /* check_process() sets it; gcc -O3 cannot tell */
         int pidfd, r;
 
         r = sd_bus_message_read(msg, "ht", &pidfd, &bytes);
@@ -69,10 +71,10 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = check_process(msg, pidfd, error);
+        r = check_process(msg, pidfd, &pid, error);
         if (r < 0)
                 return r;
-        r = memlock_raise(pidfd, bytes, &limit);
+        r = memlock_raise(pidfd, pid, bytes, &limit);
         if (r == -ESRCH)
                 return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
                                         "The calling process is gone: no limit was changed.");

@@ -49,15 +49,12 @@ int pidfd_get_pid(int pidfd, pid_t *ret)
         return 0;
 }
 
-int pidfd_get_uid(int pidfd, uid_t *ret)
+int pidfd_get_uid(int pidfd, pid_t pid, uid_t *ret)
 {
         char path[64];
         long uid;
-        pid_t pid;
-        int r = pidfd_get_pid(pidfd, &pid);
+        int r;
 
-        if (r < 0)
-                return r;
         snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
         r = proc_field(path, "Uid", &uid);
         /* Read while the pidfd says the process lives: the PID was still its. */
@@ -67,14 +64,10 @@ int pidfd_get_uid(int pidfd, uid_t *ret)
         return 0;
 }
 
-int memlock_raise(int pidfd, uint64_t bytes, uint64_t *ret_limit)
+int memlock_raise(int pidfd, pid_t pid, uint64_t bytes, uint64_t *ret_limit)
 {
         struct rlimit old, want;
-        pid_t pid;
-        int r = pidfd_get_pid(pidfd, &pid);
 
-        if (r < 0)
-                return r;
         if (prlimit(pid, RLIMIT_MEMLOCK, NULL, &old) < 0)
                 return errno == ESRCH ? -ESRCH : -errno;
         want = old;

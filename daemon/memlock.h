@@ -14,10 +14,12 @@
  * has exited. */
 int pidfd_get_pid(int pidfd, pid_t *ret);
 
-/* The real uid of the process pidfd refers to, read while it is alive. */
-int pidfd_get_uid(int pidfd, uid_t *ret);
+/* The real uid of the process pidfd refers to, whose PID pidfd_get_pid()
+ * gave: read while the pidfd shows it alive, so the PID was still its. */
+int pidfd_get_uid(int pidfd, pid_t pid, uid_t *ret);
 
-/* Soft and hard limit of the process up to bytes; a limit already that
- * high stays. *ret_limit: the soft limit in force afterwards. -ESRCH: the
- * process is gone (a limit set on its PID meanwhile is undone). */
-int memlock_raise(int pidfd, uint64_t bytes, uint64_t *ret_limit);
+/* Soft and hard limit of the process of pidfd (PID pid, from
+ * pidfd_get_pid()) up to bytes; a limit already that high stays.
+ * *ret_limit: the soft limit in force afterwards. -ESRCH: the process is
+ * gone (a limit set on its PID meanwhile is undone). */
+int memlock_raise(int pidfd, pid_t pid, uint64_t bytes, uint64_t *ret_limit);
