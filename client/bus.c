@@ -163,3 +163,20 @@ char *client_group_holders(Client *c, uint32_t group)
         }
         return text;
 }
+
+int client_read_group_row(sd_bus_message *reply, uint32_t *ret_id, int *ret_viable, const char **ret_state)
+{
+        const char *path;
+        int r = sd_bus_message_enter_container(reply, 'r', "uoasbs");
+
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(reply, "uo", ret_id, &path);
+        if (r >= 0)
+                r = sd_bus_message_skip(reply, "as");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "bs", ret_viable, ret_state);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        return r < 0 ? r : 1;
+}

@@ -48,7 +48,7 @@ static void print_lease_line(const LeaseRow *l)
 static void print_held_groups(Client *c)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *path, *state;
+        const char *state;
         uint32_t group;
         int viable, r;
 
@@ -56,17 +56,10 @@ static void print_held_groups(Client *c)
                                &reply, NULL) < 0)
                 return;
         r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "uoasbs")) > 0) {
+        while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0) {
                 _cleanup_free_ char *holders = NULL;
-                r = sd_bus_message_read(reply, "uo", &group, &path);
-                if (r >= 0)
-                        r = sd_bus_message_skip(reply, "as");
-                if (r >= 0)
-                        r = sd_bus_message_read(reply, "bs", &viable, &state);
-                if (r >= 0 && streq(state, "held") && (holders = client_group_holders(c, group)))
+                if (streq(state, "held") && (holders = client_group_holders(c, group)))
                         printf("IOMMU group %u: its lease has ended, but %s still holds it open\n", group, holders);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
         }
 }
 

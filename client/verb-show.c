@@ -45,24 +45,15 @@ static int show_device(Client *c, const char *address)
 
 static int group_status(Client *c, uint32_t id, sd_bus_message **reply, int *viable, const char **state)
 {
-        const char *path;
         uint32_t gid;
         int r = client_call_manager(c, "ListGroups", reply, NULL);
 
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(*reply, 'a', "(uoasbs)");
-        while (r >= 0 && (r = sd_bus_message_enter_container(*reply, 'r', "uoasbs")) > 0) {
-                r = sd_bus_message_read(*reply, "uo", &gid, &path);
-                if (r >= 0)
-                        r = sd_bus_message_skip(*reply, "as");
-                if (r >= 0)
-                        r = sd_bus_message_read(*reply, "bs", viable, state);
-                if (r >= 0 && gid == id)
+        while (r >= 0 && (r = client_read_group_row(*reply, &gid, viable, state)) > 0)
+                if (gid == id)
                         return 0;
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(*reply);
-        }
         return r < 0 ? r : -ENOENT;
 }
 
