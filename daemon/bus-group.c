@@ -5,6 +5,7 @@
 
 #include "bus-names.h"
 #include "bus-util.h"
+#include "handover.h"
 #include "macro.h"
 #include "number.h"
 #include "manager.h"
@@ -121,8 +122,9 @@ static int property_step(sd_bus *bus, const char *path, const char *interface, c
 static int property_node(sd_bus *bus, const char *path, const char *interface, const char *property,
                          sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-        char node[32];
-        snprintf(node, sizeof(node), "/dev/vfio/%d", GROUP(userdata)->id);
+        char node[VFIO_NODE_PATH_MAX];
+
+        vfio_group_node_path(GROUP(userdata)->id, node);
         return sd_bus_message_append(reply, "s", node);
 }
 

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,38 +378,37 @@ DeviceModel *device_model_free(DeviceModel *m)
         return NULL;
 }
 
-static int device_new(DeviceModel *m, sd_device *sd, Device **ret)
+static int device_new(DeviceModel *m, PciDevice *p, Device **ret)
 {
-        _cleanup_free_ Device *d = calloc(1, sizeof(*d));
-        int r;
+        Device *d = calloc(1, sizeof(*d));
 
-        if (!d)
+        if (!d) {
+                pci_device_free(p);
                 return -ENOMEM;
-        r = pci_device_new_from_sd_device(sd, &d->pci);
-        if (r < 0)
-                return r;
+        }
+        d->pci = p;
         device_lookup_names(m, d);
-        *ret = TAKE_PTR(d);
+        *ret = d;
         return 0;
 }
 
-/* Reads one device into the model's array (sorted later); a device that
- * cannot be read is logged and left out. */
-static int enumerate_one(DeviceModel *m, const char *sysname)
+static int device_new_from_sd_device(DeviceModel *m, sd_device *sd, Device **ret)
 {
-        _cleanup_(sd_device_unrefp) sd_device *sd = NULL;
-        Device *d;
-        int r;
+        PciDevice *p;
+        int r = pci_device_new_from_sd_device(sd, &p);
 
-        r = sd_device_new_from_subsystem_sysname(&sd, "pci", sysname);
-        if (r >= 0)
-                r = device_new(m, sd, &d);
-        if (r == -ENOMEM)
+        return r < 0 ? r : device_new(m, p, ret);
+}
+
+/* Into the model's array, sorted later. */
+static int enumerated(PciDevice *p, void *userdata)
+{
+        DeviceModel *m = userdata;
+        Device *d;
+        int r = device_new(m, p, &d);
+
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                log_warning("Ignoring PCI device %s: cannot read it: %s", sysname, strerror(-r));
-                return 0;
-        }
         r = ensure_device_capacity(m, m->n_devices + 1);
         if (r < 0) {
                 device_free(d);
@@ -422,24 +420,10 @@ static int enumerate_one(DeviceModel *m, const char *sysname)
 
 int device_model_enumerate(DeviceModel *m)
 {
-        struct dirent *de;
-        DIR *dir;
-        int r = 0;
+        int r = pci_device_enumerate(enumerated, m);
 
-        /* One sd_device at a time, not sd_device_enumerator: that holds every
-         * device with its caches until the end (about 2 KiB each), and the
-         * model's own small objects, allocated in between, would pin that
-         * memory for good on a host with thousands of functions. */
-        dir = opendir("/sys/bus/pci/devices");
-        if (!dir)
-                return errno == ENOENT ? 0 : -errno; /* no PCI bus at all */
-        while (r >= 0 && (de = readdir(dir)))
-                if (de->d_name[0] != '.')
-                        r = enumerate_one(m, de->d_name);
-        closedir(dir);
         if (r < 0)
                 return r;
-
         /* Sort once, then group: cheaper than inserting in order. */
         qsort(m->devices, m->n_devices, sizeof(*m->devices), compare_devices);
         for (size_t i = 0; r >= 0 && i < m->n_devices; i++)
@@ -460,7 +444,7 @@ static int handle_add(DeviceModel *m, sd_device *sd, const char *address)
 
         if (found) /* an add for a device we know (enumerated meanwhile): re-read it */
                 return handle_change(m, sd, address);
-        r = device_new(m, sd, &d);
+        r = device_new_from_sd_device(m, sd, &d);
         if (r < 0)
                 return r;
         r = ensure_device_capacity(m, m->n_devices + 1);

@@ -14,17 +14,17 @@
 /* The POSIX ACL of a file, as the kernel stores it. */
 #define ACL_XATTR "system.posix_acl_access"
 
-static void node_path(int group, char *buf, size_t size)
+void vfio_group_node_path(int group, char buf[static VFIO_NODE_PATH_MAX])
 {
-        snprintf(buf, size, VFIO_DIR "/%d", group);
+        snprintf(buf, VFIO_NODE_PATH_MAX, VFIO_DIR "/%d", group);
 }
 
 int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd)
 {
-        char path[64];
+        char path[VFIO_NODE_PATH_MAX];
         _cleanup_close_ int group_fd = -1, container_fd = -1;
 
-        node_path(group, path, sizeof(path));
+        vfio_group_node_path(group, path);
         group_fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (group_fd < 0)
                 return -errno;
@@ -59,11 +59,11 @@ static int hold_group_closed(const char *path)
 
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
 {
-        char path[64], fdpath[64];
+        char path[VFIO_NODE_PATH_MAX], fdpath[64];
         _cleanup_close_ int fd = -1, held = -1;
         struct stat st;
 
-        node_path(group, path, sizeof(path));
+        vfio_group_node_path(group, path);
         fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;

@@ -7,6 +7,10 @@
  * its node. The kernel lets one process at a time open /dev/vfio/<group>,
  * so the daemon keeps no copy of an fd it handed over. */
 
+/* The group's node, /dev/vfio/<group>: the one place that names it. */
+#define VFIO_NODE_PATH_MAX 32
+void vfio_group_node_path(int group, char buf[static VFIO_NODE_PATH_MAX]);
+
 /* The group's fd and a fresh container fd from /dev/vfio/vfio. */
 int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd);
 

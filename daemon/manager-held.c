@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 
+#include "handover.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -138,7 +139,7 @@ static int on_node_closed(sd_event_source *s, const struct inotify_event *event,
 int manager_wait_for_holders(Manager *m, int group, bool release)
 {
         _cleanup_(held_freep) HeldGroup *h = calloc(1, sizeof(*h));
-        char path[32];
+        char path[VFIO_NODE_PATH_MAX];
         int r;
 
         if (!h)
@@ -146,7 +147,7 @@ int manager_wait_for_holders(Manager *m, int group, bool release)
         *h = (HeldGroup){ .manager = m, .group = group, .release = release };
         /* Watching first: a holder that closes right after the look below
          * is still seen. */
-        snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+        vfio_group_node_path(group, path);
         r = sd_event_add_inotify(m->event, &h->watch, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE, on_node_closed, h);
         if (r == -ENOENT)
                 return 0; /* no node: nobody can hold it */

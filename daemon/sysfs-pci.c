@@ -37,6 +37,14 @@ static int write_attribute(const char *path, const char *value)
         return (size_t)n == len ? 0 : -EIO;
 }
 
+bool sysfs_pci_device_exists(const char *address)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), PCI_DEVICES "%s", address);
+        return access(path, F_OK) == 0;
+}
+
 int sysfs_pci_read_driver(const char *address, char **ret)
 {
         char path[PATH_MAX];

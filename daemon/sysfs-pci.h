@@ -11,6 +11,8 @@
 
 #define VFIO_PCI_DRIVER "vfio-pci"
 
+/* Whether the function is there at all (it may have been removed). */
+bool sysfs_pci_device_exists(const char *address);
 /* The bound driver's name, or NULL when none is bound. */
 int sysfs_pci_read_driver(const char *address, char **ret);
 /* Whether the device is on driver (NULL: on none) right now; the driver it

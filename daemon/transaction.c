@@ -8,12 +8,12 @@
 
 #include "config.h"
 #include "device-use.h"
+#include "handover.h"
 #include "log.h"
 #include "macro.h"
 #include "sysfs-pci.h"
 #include "transaction.h"
 
-#define PCI_DEVICES "/sys/bus/pci/devices/"
 
 /* One execution, in the worker: the transaction and where it went wrong. */
 typedef struct Run {
@@ -231,12 +231,10 @@ static int step_verify_vfio(Run *run, ClaimedDevice *d)
 
 static int step_wait_for_node(Run *run, ClaimedDevice *unused)
 {
-        char node[32];
-
-        char sysname[16];
+        char node[VFIO_NODE_PATH_MAX], sysname[16];
         int r;
 
-        snprintf(node, sizeof(node), "/dev/vfio/%d", run->t->record->group);
+        vfio_group_node_path(run->t->record->group, node);
         snprintf(sysname, sizeof(sysname), "%d", run->t->record->group);
         r = wait_for_path(node, run->t->wait_timeout_usec);
         /* Only a node about to change owner must wait for udev, which
@@ -317,14 +315,6 @@ static int step_verify_original(Run *run, ClaimedDevice *d)
 
 /* ---- the transactions ---- */
 
-static bool device_exists(const ClaimedDevice *d)
-{
-        char path[sizeof(PCI_DEVICES) + PCI_ADDRESS_STRING_MAX];
-
-        snprintf(path, sizeof(path), PCI_DEVICES "%s", d->address);
-        return access(path, F_OK) == 0;
-}
-
 static int claim_device(Run *run, ClaimedDevice *d)
 {
         int r;
@@ -342,7 +332,7 @@ static int restore_device(Run *run, ClaimedDevice *d)
 {
         int r;
 
-        if (!device_exists(d)) {
+        if (!sysfs_pci_device_exists(d->address)) {
                 log_info("%s is gone; nothing to restore.", d->address);
                 return 0;
         }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "handover.h"
 #include "macro.h"
 #include "open-nodes.h"
 #include "vfio-holders.h"
@@ -16,10 +17,10 @@
 
 int vfio_group_held(int group)
 {
-        char path[32];
+        char path[VFIO_NODE_PATH_MAX];
         int fd;
 
-        snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+        vfio_group_node_path(group, path);
         fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd >= 0) {
                 close(fd);
@@ -72,7 +73,7 @@ int vfio_group_holders(int group, VfioHolder **ret, size_t *n)
         struct stat st;
         int r;
 
-        snprintf(node.devname, sizeof(node.devname), "/dev/vfio/%d", group);
+        vfio_group_node_path(group, node.devname);
         if (stat(node.devname, &st) < 0)
                 return -errno;
         node.devnum = st.st_rdev;
