@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "device-use.h"
+#include "early-mark.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -165,11 +166,12 @@ static int step_check_use(Run *run, ClaimedDevice *unused)
 
 /* For a reservation: a device that vfiod-early put on vfio-pci (or meant
  * to) before any host driver had it belongs to whichever driver the kernel
- * finds for it once the reservation goes. */
+ * finds for it once the reservation goes. One that someone else put there
+ * goes back to vfio-pci. */
 static void note_host_choice(ClaimedDevice *d)
 {
         if (!d->driver_override || !streq(d->driver_override, VFIO_PCI_DRIVER) ||
-            (d->driver && !streq(d->driver, VFIO_PCI_DRIVER)))
+            (d->driver && !streq(d->driver, VFIO_PCI_DRIVER)) || !early_mark_present(d->address))
                 return;
         free(d->driver);
         free(d->driver_override);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "early-mark.h"
 #include "log.h"
 #include "macro.h"
 #include "number.h"
@@ -61,6 +62,11 @@ static int reserve_endpoint(const char *address)
         }
         r = sysfs_pci_read_override(address, &override);
         if (r < 0 || !streq_ptr(override, VFIO_PCI_DRIVER)) {
+                /* Marked first: an override without its mark is kept. */
+                r = early_mark_set(address);
+                if (r < 0)
+                        log_warning("Cannot mark %s in %s (%s): it stays on vfio-pci when unreserved.", address,
+                                    EARLY_MARK_DIR, strerror(-r));
                 r = sysfs_pci_write_override(address, VFIO_PCI_DRIVER);
                 if (r < 0) {
                         log_error("Cannot set driver_override of %s: %s", address, strerror(-r));

@@ -34,6 +34,7 @@ if [ "$VM_BOOT" = 1 ]; then
     # ---- boot: before any host driver ----
     is "$(systemctl show -P Result vfiod-early.service)" success "vfiod-early.service ran at boot"
     is "$(pci_driver "$nic")" vfio-pci "the reserved e1000 booted on vfio-pci"
+    check "vfiod-early marked it as put there by the reservation" test -e "/run/vfiod-early/$nic"
     check "no network interface ever appeared for it" test ! -e "/sys/bus/pci/devices/$nic/net"
     is "$(e1000_lines "$nic")" 0 "the e1000 driver never bound it (kernel log)"
     is "$(pci_driver "$nic2")" e1000 "the unreserved e1000 came up on e1000"
@@ -81,6 +82,17 @@ if [ "$VM_BOOT" = 1 ]; then
     is "$(pci_driver "$edu2"),$(pci_driver "$edu")" none,vfio-pci \
         "edu2 goes back to no driver, edu keeps its own reservation"
     check "and the drop-in is gone" test ! -e "$conf/vfioctl-1234:11e8.conf"
+
+    # ---- what someone else put on vfio-pci stays there ----
+    echo vfio-pci > "/sys/bus/pci/devices/$edu2/driver_override"
+    echo "$edu2" > /sys/bus/pci/drivers_probe
+    is "$(pci_driver "$edu2")" vfio-pci "edu2 is put on vfio-pci by its override, as driverctl does"
+    check "root reserves it" vfioctl-client reserve "$edu2"
+    check "and unreserves it" vfioctl-client unreserve "$edu2"
+    is "$(pci_driver "$edu2"),$(cat "/sys/bus/pci/devices/$edu2/driver_override")" vfio-pci,vfio-pci \
+        "it stays on vfio-pci, override and all: vfiod-early did not put it there"
+    echo > "/sys/bus/pci/devices/$edu2/driver_override"
+    echo "$edu2" > /sys/bus/pci/drivers/vfio-pci/unbind
 
     out=$(vfioctl-client reserve 12:34 2>&1)
     like "$out" "Not a reservation match: '12:34': expected a PCI address" "a bad match gets a clear error"
