@@ -451,7 +451,7 @@ int device_use_check(char *const *addresses, size_t n, DeviceUseScope scope, Dev
         unlock_machine();
         *ret_use = use;
         *ret_reason = NULL;
-        if (use != DEVICE_USE_NONE && asprintf(ret_reason, "%s is %s.", what, use_names[use]) < 0)
+        if (use != DEVICE_USE_NONE && asprintf(ret_reason, "%s is %s", what, use_names[use]) < 0)
                 return -ENOMEM;
         return 0;
 }

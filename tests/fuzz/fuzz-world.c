@@ -225,6 +225,15 @@ static uint64_t now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* libFuzzer's timer (-timeout) interrupts the wait every second. */
+static void wait_for_bus(FuzzWorld *w, uint64_t usec)
+{
+        int r = sd_bus_wait(w->bus, usec);
+
+        if (r < 0 && r != -EINTR)
+                abort();
+}
+
 /* Runs the connection until *done (done NULL: never); false when the
  * timeout came first. */
 static bool play_until(FuzzWorld *w, const bool *done, uint64_t timeout_usec)
@@ -242,8 +251,7 @@ static bool play_until(FuzzWorld *w, const bool *done, uint64_t timeout_usec)
                 now = now_usec();
                 if (now >= deadline)
                         return false;
-                if (sd_bus_wait(w->bus, deadline - now) < 0)
-                        abort();
+                wait_for_bus(w, deadline - now);
         }
 }
 
@@ -331,8 +339,9 @@ void fuzz_world_idle(FuzzWorld *w, uint64_t usec)
 
         while ((r = sd_bus_process(w->bus, NULL)) > 0)
                 ;
-        if (r < 0 || sd_bus_wait(w->bus, usec) < 0)
+        if (r < 0)
                 abort();
+        wait_for_bus(w, usec);
         while ((r = sd_bus_process(w->bus, NULL)) > 0)
                 ;
         if (r < 0)
