@@ -11,8 +11,10 @@
 
 #include "diagnosis.h"
 #include "fs-util.h"
+#include "iommu-group.h"
 #include "macro.h"
 #include "number.h"
+#include "sysfs-paths.h"
 
 /* Reads what diagnosis.c judges from /proc, /sys and /dev. Nothing here
  * needs privileges, so `doctor` runs it without the daemon too. The
@@ -44,34 +46,19 @@ static uint32_t read_class(const char *address)
         char path[PATH_MAX];
         _cleanup_free_ char *s = NULL;
 
-        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", address);
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/class", address);
         s = read_full_file(path);
         return s ? (uint32_t)strtoul(s, NULL, 16) : 0;
 }
 
-static int read_group(const char *name, GroupFacts *g)
+static int add_member(const char *address, void *userdata)
 {
-        char path[PATH_MAX];
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
-
-        snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", name);
-        d = opendir(path);
-        if (!d)
-                return 0;
-        while (r >= 0 && (de = readdir(d))) {
-                char address[PCI_ADDRESS_STRING_MAX];
-                if (pci_address_normalize(de->d_name, address) >= 0)
-                        r = group_facts_add_member(g, address, read_class(de->d_name));
-        }
-        closedir(d);
-        return r;
+        return group_facts_add_member(userdata, address, read_class(address));
 }
 
 static int read_groups(HostFacts *f)
 {
-        DIR *d = opendir("/sys/kernel/iommu_groups");
+        DIR *d = opendir(SYSFS_IOMMU_GROUPS);
         struct dirent *de;
         int r = 0;
 
@@ -84,8 +71,8 @@ static int read_groups(HostFacts *f)
                 if (parse_group_id(de->d_name, &id) < 0)
                         continue;
                 r = host_facts_add_group(f, id, &g);
-                if (r >= 0)
-                        r = read_group(de->d_name, g);
+                if (r >= 0 && (r = iommu_group_foreach_member(id, add_member, g)) < 0 && r != -ENOMEM)
+                        r = 0; /* gone meanwhile, or unreadable: a group without members */
         }
         closedir(d);
         return r;
@@ -93,7 +80,7 @@ static int read_groups(HostFacts *f)
 
 static void read_boot_vga(HostFacts *f)
 {
-        DIR *d = opendir("/sys/bus/pci/devices");
+        DIR *d = opendir(SYSFS_PCI_DEVICES);
         struct dirent *de;
 
         if (!d)
@@ -102,11 +89,11 @@ static void read_boot_vga(HostFacts *f)
                 char path[PATH_MAX];
                 _cleanup_free_ char *v = NULL;
 
-                snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/boot_vga", de->d_name);
+                snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/boot_vga", de->d_name);
                 v = read_full_file(path);
                 if (!v || v[0] != '1' || pci_address_normalize(de->d_name, f->boot_vga) < 0)
                         continue;
-                snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", de->d_name);
+                snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver", de->d_name);
                 (void)readlink_basename(path, &f->boot_vga_driver);
                 break;
         }
@@ -192,7 +179,7 @@ int host_facts_read(pid_t pid, HostFacts *f)
         if (b->cmdline && !f->cmdline)
                 return -ENOMEM;
         f->n_iommu_units = count_entries("/sys/class/iommu");
-        f->vfio_pci_loaded = access("/sys/bus/pci/drivers/vfio-pci", F_OK) == 0;
+        f->vfio_pci_loaded = access(SYSFS_PCI_DRIVERS "/" VFIO_PCI_DRIVER, F_OK) == 0;
         f->vfio_pci_available = f->vfio_pci_loaded || b->vfio_pci_in_kernel;
         if (stat("/dev/vfio/vfio", &st) == 0) {
                 f->vfio_container_exists = true;

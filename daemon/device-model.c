@@ -7,6 +7,7 @@
 #include "device-model.h"
 #include "log.h"
 #include "macro.h"
+#include "sysfs-paths.h"
 
 struct DeviceModel {
         Device **devices; /* sorted by address */
@@ -127,7 +128,7 @@ DeviceState device_state(const Device *d)
 
         if (!driver)
                 return DEVICE_STATE_UNBOUND;
-        if (streq(driver, "vfio-pci") || streq(driver, "pci-stub"))
+        if (streq(driver, VFIO_PCI_DRIVER) || streq(driver, PCI_STUB_DRIVER))
                 return DEVICE_STATE_VFIO;
         return DEVICE_STATE_HOST;
 }

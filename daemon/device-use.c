@@ -15,6 +15,7 @@
 #include "open-nodes.h"
 #include "pci-class.h"
 #include "storage-use.h"
+#include "sysfs-paths.h"
 
 /* One check: the report, the nodes to look for in every process, and the
  * host's storage and routes, each read once when a device first needs it. */
@@ -181,7 +182,7 @@ static int check_function(UseCheck *c, const char *address, DeviceUseScope scope
         _cleanup_free_ char *boot_vga = NULL;
         bool is_boot_vga;
 
-        snprintf(syspath, sizeof(syspath), "/sys/bus/pci/devices/%s", address);
+        snprintf(syspath, sizeof(syspath), SYSFS_PCI_DEVICES "/%s", address);
         if (access(syspath, F_OK) < 0)
                 return -errno;
         check_platform(c, syspath, address);

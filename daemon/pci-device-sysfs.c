@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "number.h"
 #include "pci-device.h"
+#include "sysfs-paths.h"
 
 /* Reading PCI functions from sysfs, through sd-device: every read of the
  * kernel's device tree that builds a PciDevice. (The fuzz target of the
@@ -158,7 +159,7 @@ int pci_device_enumerate(PciDeviceFoundFn fn, void *userdata)
          * device with its caches until the end (about 2 KiB each), and the
          * model's own small objects, allocated in between, would pin that
          * memory for good on a host with thousands of functions. */
-        dir = opendir("/sys/bus/pci/devices");
+        dir = opendir(SYSFS_PCI_DEVICES);
         if (!dir)
                 return errno == ENOENT ? 0 : -errno; /* no PCI bus at all */
         while (r >= 0 && (de = readdir(dir)))

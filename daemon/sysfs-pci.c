@@ -17,8 +17,6 @@
 #include "number.h"
 #include "sysfs-pci.h"
 
-#define PCI_DEVICES "/sys/bus/pci/devices/"
-
 extern char **environ;
 
 /* One write(2) of the whole value: sysfs takes an attribute in one write
@@ -41,7 +39,7 @@ bool sysfs_pci_device_exists(const char *address)
 {
         char path[PATH_MAX];
 
-        snprintf(path, sizeof(path), PCI_DEVICES "%s", address);
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s", address);
         return access(path, F_OK) == 0;
 }
 
@@ -49,7 +47,7 @@ int sysfs_pci_read_driver(const char *address, char **ret)
 {
         char path[PATH_MAX];
 
-        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver", address);
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver", address);
         return readlink_basename(path, ret);
 }
 
@@ -58,7 +56,7 @@ int sysfs_pci_read_override(const char *address, char **ret)
         char path[PATH_MAX];
         char *value, *nl;
 
-        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver_override", address);
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver_override", address);
         value = read_full_file(path);
         if (!value)
                 return -errno;
@@ -77,7 +75,7 @@ int sysfs_pci_write_override(const char *address, const char *driver)
 {
         char path[PATH_MAX];
 
-        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver_override", address);
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver_override", address);
         /* A lone newline clears the override. */
         return write_attribute(path, driver ? driver : "\n");
 }
@@ -88,21 +86,21 @@ int sysfs_pci_unbind(const char *address)
         int r;
 
         /* Through the device's own driver link: whichever driver holds it now. */
-        snprintf(path, sizeof(path), PCI_DEVICES "%s/driver/unbind", address);
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/driver/unbind", address);
         r = write_attribute(path, address);
         return r == -ENOENT ? 0 : r; /* nothing was bound */
 }
 
 int sysfs_pci_probe(const char *address)
 {
-        return write_attribute("/sys/bus/pci/drivers_probe", address);
+        return write_attribute(SYSFS_PCI_DRIVERS_PROBE, address);
 }
 
 int sysfs_pci_bind(const char *address, const char *driver)
 {
         char path[PATH_MAX];
 
-        snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver);
+        snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s/bind", driver);
         return write_attribute(path, address);
 }
 
@@ -192,7 +190,7 @@ bool sysfs_pci_driver_registered(const char *driver)
 {
         char path[PATH_MAX];
 
-        snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
+        snprintf(path, sizeof(path), SYSFS_PCI_DRIVERS "/%s", driver);
         return access(path, F_OK) == 0;
 }
 

@@ -4,12 +4,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sysfs-paths.h"
+
 /* The kernel's driver binding interface for one PCI function.
  * Every call blocks for as long as the kernel takes (a driver's remove() or
  * probe()): call them from a worker, never from the event loop. Errors are
  * the kernel's negative errno. */
-
-#define VFIO_PCI_DRIVER "vfio-pci"
 
 /* Whether the function is there at all (it may have been removed). */
 bool sysfs_pci_device_exists(const char *address);

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "early-mark.h"
+#include "iommu-group.h"
 #include "log.h"
 #include "macro.h"
 #include "number.h"
@@ -22,8 +23,6 @@
  * sets driver_override of devices without a driver, for every endpoint of
  * a reserved device's IOMMU group; whatever a host driver holds already is
  * left to vfiod, which moves whole groups with its safety checks. */
-
-#define PCI_DEVICES "/sys/bus/pci/devices"
 
 static const char *config_dir = SYSCONFDIR "/vfiod";
 static const char *udev_address;
@@ -81,30 +80,25 @@ static int reserve_endpoint(const char *address)
         return 0;
 }
 
+static int reserve_member(const char *address, void *userdata)
+{
+        *(int *)userdata |= reserve_endpoint(address);
+        return 0;
+}
+
 /* Every endpoint of the device's IOMMU group: the group moves whole.
  * 1 when one waits for vfio-pci. */
 static int reserve_group(const PciDevice *p)
 {
-        char dir[PATH_MAX];
-        struct dirent **names;
-        int n, waiting = 0;
+        int waiting = 0, r;
 
         if (p->iommu_group == PCI_IOMMU_GROUP_NONE) {
                 log_warning("%s is reserved but in no IOMMU group: VFIO needs the IOMMU on; left alone.", p->address);
                 return 0;
         }
-        snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices", p->iommu_group);
-        n = scandir(dir, &names, NULL, alphasort);
-        if (n < 0) {
-                log_warning("Cannot list %s: %s", dir, strerror(errno));
-                return 0;
-        }
-        for (int i = 0; i < n; i++) {
-                if (names[i]->d_name[0] != '.')
-                        waiting |= reserve_endpoint(names[i]->d_name);
-                free(names[i]);
-        }
-        free(names);
+        r = iommu_group_foreach_member(p->iommu_group, reserve_member, &waiting);
+        if (r < 0)
+                log_warning("Cannot list the members of IOMMU group %d: %s", p->iommu_group, strerror(-r));
         return waiting;
 }
 
@@ -130,10 +124,10 @@ static int consider(const ReservationSet *set, const char *address)
 static int consider_all(const ReservationSet *set)
 {
         struct dirent **names;
-        int n = scandir(PCI_DEVICES, &names, NULL, alphasort), most = 0;
+        int n = scandir(SYSFS_PCI_DEVICES, &names, NULL, alphasort), most = 0;
 
         if (n < 0) {
-                log_error("Cannot list " PCI_DEVICES ": %s", strerror(errno));
+                log_error("Cannot list " SYSFS_PCI_DEVICES ": %s", strerror(errno));
                 return -errno;
         }
         for (int i = 0; i < n; i++) {

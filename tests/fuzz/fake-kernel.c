@@ -44,7 +44,7 @@ static FakeDevice devices[] = {
         FIXTURE("0000:01:00.1", ROOT "0000:00:04.0/0000:01:00.1", 0x10de, 0x10fa, 0x040300, "snd_hda_intel", 4),
         FIXTURE("0000:00:05.0", ROOT "0000:00:05.0", 0x1234, 0x11e8, 0x00ff00, NULL, 5),
         FIXTURE("0000:00:06.0", ROOT "0000:00:06.0", 0x1af4, 0x1041, 0x020000, "virtio-pci", 6,
-                .initial_override = "vfio-pci"),
+                .initial_override = VFIO_PCI_DRIVER),
         FIXTURE("0000:00:07.0", ROOT "0000:00:07.0", 0x1af4, 0x1042, 0x010000, "virtio-pci", PCI_IOMMU_GROUP_NONE),
         FIXTURE("0000:00:1f.0", ROOT "0000:00:1f.0", 0x8086, 0x2918, 0x060100, "lpc_ich", 7),
         FIXTURE("0000:00:1f.3", ROOT "0000:00:1f.3", 0x8086, 0x2930, 0x0c0500, "i801_smbus", 7),
