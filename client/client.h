@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-state.h"
+
 typedef enum ClaimLifetime {
         CLAIM_UNTIL_COMMAND_EXITS, /* a guard-fd lease held by COMMAND */
         CLAIM_UNTIL_INTERRUPTED,   /* --wait: a connection lease */

@@ -168,7 +168,8 @@ static int wait_for_release(Client *c, uint32_t group)
                         fprintf(stderr, "vfioctl-client: cannot follow IOMMU group %u any more.\n", group);
                         return -EIO;
                 }
-                if (streq(state, "held")) {
+                BusState s = bus_state_from_string(state);
+                if (s == BUS_STATE_HELD) {
                         fprintf(stderr,
                                 "vfioctl-client: the command has ended, but a process it left behind still holds "
                                 "IOMMU group %u open: it goes back once that process closes it. "
@@ -176,12 +177,12 @@ static int wait_for_release(Client *c, uint32_t group)
                                 group, group);
                         return -EBUSY;
                 }
-                if (streq(state, "stuck") || streq(state, "failed")) {
+                if (s == BUS_STATE_STUCK || s == BUS_STATE_FAILED) {
                         fprintf(stderr, "vfioctl-client: returning IOMMU group %u is %s: see 'vfioctl-client show %u'.\n",
                                 group, state, group);
                         return -EIO;
                 }
-                if (!streq(state, "claimed") && !streq(state, "releasing") && !streq(state, "claiming"))
+                if (s != BUS_STATE_CLAIMED && s != BUS_STATE_RELEASING && s != BUS_STATE_CLAIMING)
                         return 0;
                 usleep(RELEASE_POLL_USEC);
         }

@@ -58,7 +58,7 @@ static void print_held_groups(Client *c)
         r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
         while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0) {
                 _cleanup_free_ char *holders = NULL;
-                if (streq(state, "held") && (holders = client_group_holders(c, group)))
+                if (bus_state_from_string(state) == BUS_STATE_HELD && (holders = client_group_holders(c, group)))
                         printf("IOMMU group %u: its lease has ended, but %s still holds it open\n", group, holders);
         }
 }

@@ -22,11 +22,14 @@ static Color state_color(const DeviceRow *d)
 {
         if (d->bridge)
                 return COLOR_DIM;
-        if (streq(d->state, "vfio"))
+        switch (bus_state_from_string(d->state)) {
+        case BUS_STATE_VFIO:
                 return COLOR_GREEN;
-        if (streq(d->state, "unbound"))
+        case BUS_STATE_UNBOUND:
                 return COLOR_DIM;
-        return COLOR_NONE;
+        default:
+                return COLOR_NONE;
+        }
 }
 
 static void print_table(const Client *c, const DeviceRow *rows, size_t n)

@@ -239,7 +239,7 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
                                          g->id, l->info.uid, l->info.pid,
                                          lease_lifetime_to_string(l->info.lifetime), l->info.id);
         return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY, "IOMMU group %d is %s by vfiod: release it first.",
-                                 g->id, manager_group_state(m, g));
+                                 g->id, bus_state_to_string(manager_group_state(m, g)));
 }
 
 /* Who asks, for the lease: uid, pid, unique name. */

@@ -69,7 +69,7 @@ static int property_string(sd_bus *bus, const char *path, const char *interface,
                         : streq(property, "VendorName") ? d->vendor_name
                         : streq(property, "ModelName")  ? d->model_name
                         : streq(property, "Driver")     ? d->pci->driver
-                                                        : manager_device_state(bus_current_manager(bus), d);
+                                                        : bus_state_to_string(manager_device_state(bus_current_manager(bus), d));
         return sd_bus_message_append(reply, "s", strempty(v));
 }
 

@@ -105,7 +105,8 @@ static int property_viable(sd_bus *bus, const char *path, const char *interface,
 static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                           sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-        return sd_bus_message_append(reply, "s", manager_group_state(bus_current_manager(bus), GROUP(userdata)));
+        return sd_bus_message_append(reply, "s",
+                                     bus_state_to_string(manager_group_state(bus_current_manager(bus), GROUP(userdata))));
 }
 
 static int property_step(sd_bus *bus, const char *path, const char *interface, const char *property,

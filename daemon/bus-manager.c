@@ -83,7 +83,7 @@ static int append_device(const Manager *m, sd_bus_message *reply, const Device *
                                      p->subsystem_vendor_id, p->subsystem_device_id, p->class_code,
                                      strempty(d->vendor_name), strempty(d->model_name), strempty(p->driver),
                                      p->iommu_group, p->boot_vga, device_is_bridge(d),
-                                     manager_device_state(m, d));
+                                     bus_state_to_string(manager_device_state(m, d)));
 }
 
 static int method_list_devices(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -127,7 +127,7 @@ static void append_group(Group *g, void *userdata)
                 r = sd_bus_message_close_container(a->reply);
         if (r >= 0)
                 r = sd_bus_message_append(a->reply, "bs", group_is_viable(g),
-                                          manager_group_state(a->m, g));
+                                          bus_state_to_string(manager_group_state(a->m, g)));
         if (r >= 0)
                 r = sd_bus_message_close_container(a->reply);
         a->r = r;

@@ -122,25 +122,15 @@ Device *device_model_device_at(const DeviceModel *m, size_t i)
         return i < m->n_devices ? m->devices[i] : NULL;
 }
 
-DeviceState device_state(const Device *d)
+BusState device_state(const Device *d)
 {
         const char *driver = d->pci->driver;
 
         if (!driver)
-                return DEVICE_STATE_UNBOUND;
+                return BUS_STATE_UNBOUND;
         if (streq(driver, VFIO_PCI_DRIVER) || streq(driver, PCI_STUB_DRIVER))
-                return DEVICE_STATE_VFIO;
-        return DEVICE_STATE_HOST;
-}
-
-const char *device_state_to_string(DeviceState s)
-{
-        static const char *const names[] = {
-                [DEVICE_STATE_UNBOUND] = "unbound",
-                [DEVICE_STATE_HOST] = "host",
-                [DEVICE_STATE_VFIO] = "vfio",
-        };
-        return names[s];
+                return BUS_STATE_VFIO;
+        return BUS_STATE_HOST;
 }
 
 bool device_is_bridge(const Device *d)
@@ -276,10 +266,10 @@ static void detach_from_group(DeviceModel *m, Device *d, int group_id)
 /* Viable: no endpoint is on a host driver. */
 bool group_is_viable(const Group *g)
 {
-        return group_state(g) != GROUP_STATE_HOST;
+        return group_state(g) != BUS_STATE_HOST;
 }
 
-GroupState group_state(const Group *g)
+BusState group_state(const Group *g)
 {
         size_t endpoints = 0, vfio = 0, unbound = 0;
 
@@ -287,33 +277,19 @@ GroupState group_state(const Group *g)
                 if (device_is_bridge(g->devices[i]))
                         continue;
                 endpoints++;
-                switch (device_state(g->devices[i])) {
-                case DEVICE_STATE_HOST:
-                        return GROUP_STATE_HOST;
-                case DEVICE_STATE_VFIO:
+                BusState s = device_state(g->devices[i]);
+                if (s == BUS_STATE_HOST)
+                        return BUS_STATE_HOST;
+                if (s == BUS_STATE_VFIO)
                         vfio++;
-                        break;
-                case DEVICE_STATE_UNBOUND:
+                else
                         unbound++;
-                        break;
-                }
         }
         if (vfio == endpoints && endpoints > 0)
-                return GROUP_STATE_VFIO;
+                return BUS_STATE_VFIO;
         if (unbound == endpoints)
-                return GROUP_STATE_UNBOUND;
-        return GROUP_STATE_MIXED;
-}
-
-const char *group_state_to_string(GroupState s)
-{
-        static const char *const names[] = {
-                [GROUP_STATE_HOST] = "host",
-                [GROUP_STATE_VFIO] = "vfio",
-                [GROUP_STATE_UNBOUND] = "unbound",
-                [GROUP_STATE_MIXED] = "mixed",
-        };
-        return names[s];
+                return BUS_STATE_UNBOUND;
+        return BUS_STATE_MIXED;
 }
 
 /* ---- facts for the diagnosis ---- */

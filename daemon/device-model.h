@@ -6,24 +6,12 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-hwdb.h>
 
+#include "bus-state.h"
 #include "diagnosis.h"
 #include "pci-device.h"
 
 /* The host's PCI functions and IOMMU groups, as sysfs shows them, kept in
  * step with the kernel by an sd-device monitor. */
-
-typedef enum DeviceState {
-        DEVICE_STATE_UNBOUND, /* no driver */
-        DEVICE_STATE_HOST,    /* a host driver */
-        DEVICE_STATE_VFIO,    /* vfio-pci (or pci-stub, which holds it for VFIO) */
-} DeviceState;
-
-typedef enum GroupState {
-        GROUP_STATE_HOST,    /* some endpoint is on a host driver */
-        GROUP_STATE_VFIO,    /* every endpoint is on vfio-pci */
-        GROUP_STATE_UNBOUND, /* every endpoint is without a driver */
-        GROUP_STATE_MIXED,   /* viable, but only partly on vfio-pci */
-} GroupState;
 
 typedef struct Device {
         PciDevice *pci;
@@ -86,8 +74,9 @@ Group *device_model_find_group(const DeviceModel *m, int id);
 void device_model_foreach_group(const DeviceModel *m, void (*fn)(Group *g, void *userdata), void *userdata);
 size_t device_model_n_groups(const DeviceModel *m);
 
-DeviceState device_state(const Device *d);
-const char *device_state_to_string(DeviceState s);
+/* By its driver: BUS_STATE_HOST, _VFIO (vfio-pci or pci-stub, which holds
+ * it for VFIO) or _UNBOUND. */
+BusState device_state(const Device *d);
 bool device_is_bridge(const Device *d);
 
 /* Adds the groups and the boot VGA to facts for diagnosis.c. */
@@ -98,5 +87,7 @@ bool group_is_viable(const Group *g);
 /* The addresses of the endpoints, the devices that move (not the bridges);
  * *ret (malloc'ed) points into the devices. */
 int group_endpoint_addresses(const Group *g, char ***ret, size_t *n);
-GroupState group_state(const Group *g);
-const char *group_state_to_string(GroupState s);
+/* By its endpoints' drivers: BUS_STATE_HOST (some endpoint is on a host
+ * driver), _VFIO (every one on vfio-pci), _UNBOUND (none has a driver) or
+ * _MIXED (viable, partly on vfio-pci). */
+BusState group_state(const Group *g);

@@ -70,19 +70,6 @@ struct Engine {
  * stuck; the transaction is done. */
 typedef enum Message { MESSAGE_STEP, MESSAGE_DONE } Message;
 
-static const char *const status_names[_CLAIM_STATUS_MAX] = {
-        [CLAIM_STATUS_NONE] = "none",         [CLAIM_STATUS_CLAIMING] = "claiming",
-        [CLAIM_STATUS_CLAIMED] = "claimed",   [CLAIM_STATUS_RELEASING] = "releasing",
-        [CLAIM_STATUS_STUCK] = "stuck",       [CLAIM_STATUS_FAILED] = "failed",
-};
-
-const char *claim_status_to_string(ClaimStatus s)
-{
-        return s < _CLAIM_STATUS_MAX ? status_names[s] : NULL;
-}
-
-/* ---- the claims ---- */
-
 static GroupClaim *find_claim(const Engine *e, int group)
 {
         for (size_t i = 0; i < e->n_claims; i++)

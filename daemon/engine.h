@@ -79,7 +79,6 @@ bool engine_is_reserved(const Engine *e, int group);
 
 /* The group's status and, while it moves or is stuck, its step. */
 ClaimStatus engine_status(const Engine *e, int group, const char **ret_step);
-const char *claim_status_to_string(ClaimStatus s);
 /* Whether a transaction runs: the daemon must not exit on idle then. */
 bool engine_busy(const Engine *e);
 /* Whether a transaction runs on the group's devices (stuck or not). */

@@ -67,31 +67,38 @@ bool manager_group_reserved_and_free(const Manager *m, int group)
                !leases_find_group(m->leases, group);
 }
 
-/* vfiod's word on a group, or NULL when it holds nothing of it. */
-static const char *claim_state(const Manager *m, int group)
+/* vfiod's word on a group, or _BUS_STATE_INVALID when it holds nothing
+ * of it. */
+static BusState claim_state(const Manager *m, int group)
 {
+        static const BusState by_status[_CLAIM_STATUS_MAX] = {
+                [CLAIM_STATUS_NONE] = _BUS_STATE_INVALID,    [CLAIM_STATUS_CLAIMING] = BUS_STATE_CLAIMING,
+                [CLAIM_STATUS_CLAIMED] = BUS_STATE_CLAIMED,  [CLAIM_STATUS_RELEASING] = BUS_STATE_RELEASING,
+                [CLAIM_STATUS_STUCK] = BUS_STATE_STUCK,      [CLAIM_STATUS_FAILED] = BUS_STATE_FAILED,
+        };
         ClaimStatus s = m ? engine_status(m->engine, group, NULL) : CLAIM_STATUS_NONE;
 
-        if (s == CLAIM_STATUS_NONE)
-                return NULL;
-        return manager_group_reserved_and_free(m, group) ? "reserved" : claim_status_to_string(s);
+        return manager_group_reserved_and_free(m, group) ? BUS_STATE_RESERVED : by_status[s];
 }
 
-const char *manager_group_state(const Manager *m, const Group *g)
+BusState manager_group_state(const Manager *m, const Group *g)
 {
+        BusState s;
+
         if (m && manager_held_group(m, g->id))
-                return "held";
-        return claim_state(m, g->id) ?: group_state_to_string(group_state(g));
+                return BUS_STATE_HELD;
+        s = claim_state(m, g->id);
+        return s != _BUS_STATE_INVALID ? s : group_state(g);
 }
 
-const char *manager_device_state(const Manager *m, const Device *d)
+BusState manager_device_state(const Manager *m, const Device *d)
 {
-        const char *s = NULL;
+        BusState s = _BUS_STATE_INVALID;
 
         /* Bridges never move with their group. */
         if (!device_is_bridge(d) && d->pci->iommu_group >= 0)
                 s = claim_state(m, d->pci->iommu_group);
-        return s ?: device_state_to_string(device_state(d));
+        return s != _BUS_STATE_INVALID ? s : device_state(d);
 }
 
 static int rearm_idle_timer(Manager *m);

@@ -57,8 +57,8 @@ int manager_run(Manager *m);
 
 /* A device's or a group's state: vfiod's claim when it holds or moves the
  * group, otherwise what its drivers say. */
-const char *manager_device_state(const Manager *m, const Device *d);
-const char *manager_group_state(const Manager *m, const Group *g);
+BusState manager_device_state(const Manager *m, const Device *d);
+BusState manager_group_state(const Manager *m, const Group *g);
 /* Whether a reservation keeps the group on vfio-pci and nobody leases it
  * (state "reserved"): a claim then only leases it, nothing moves. */
 bool manager_group_reserved_and_free(const Manager *m, int group);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bus-names.h"
+#include "bus-state.h"
 #include "fake-kernel.h"
 #include "fuzz-calls.h"
 #include "macro.h"
@@ -454,10 +455,6 @@ static void take_back_reservations(FuzzWorld *w)
         }
 }
 
-static bool state_at_rest(const char *state)
-{
-        return streq(state, "host") || streq(state, "vfio") || streq(state, "unbound") || streq(state, "mixed");
-}
 
 /* Releases what vfiod still holds; true when it holds nothing. */
 static bool release_groups(FuzzWorld *w, char **ret_busy)
@@ -474,13 +471,14 @@ static bool release_groups(FuzzWorld *w, char **ret_busy)
                 if (sd_bus_message_read(list, "uo", &id, &path) < 0 || sd_bus_message_skip(list, "as") < 0 ||
                     sd_bus_message_read(list, "bs", &viable, &state) < 0 || sd_bus_message_exit_container(list) < 0)
                         abort();
-                if (state_at_rest(state))
+                BusState s = bus_state_from_string(state);
+                if (!bus_state_is_claim(s))
                         continue;
                 rest = false;
                 free(*ret_busy);
                 if (asprintf(ret_busy, "group %u is %s", id, state) < 0)
                         abort();
-                if (streq(state, "claimed") || streq(state, "failed") || streq(state, "reserved"))
+                if (s == BUS_STATE_CLAIMED || s == BUS_STATE_FAILED || s == BUS_STATE_RESERVED)
                         sd_bus_message_unref(call_as_root(w, "ReleaseGroup", "ua{sv}", id, 0));
         }
         return rest;

@@ -16,7 +16,7 @@ typedef struct {
 #define BRIDGE 0x060400
 #define ROOT_PORT 0x060400
 
-static void check(const Member *members, size_t n, bool viable, GroupState state)
+static void check(const Member *members, size_t n, bool viable, BusState state)
 {
         PciDevice pci[8] = {};
         Device devices[8] = {};
@@ -30,24 +30,24 @@ static void check(const Member *members, size_t n, bool viable, GroupState state
                 list[i] = &devices[i];
         }
         g_assert_cmpint(group_is_viable(&g), ==, viable);
-        g_assert_cmpstr(group_state_to_string(group_state(&g)), ==, group_state_to_string(state));
+        g_assert_cmpstr(bus_state_to_string(group_state(&g)), ==, bus_state_to_string(state));
 }
 
 static void test_rules(void)
 {
-        check((Member[]){ { "e1000", ENDPOINT } }, 1, false, GROUP_STATE_HOST);
-        check((Member[]){ { NULL, ENDPOINT } }, 1, true, GROUP_STATE_UNBOUND);
-        check((Member[]){ { "vfio-pci", ENDPOINT } }, 1, true, GROUP_STATE_VFIO);
-        check((Member[]){ { "pci-stub", ENDPOINT } }, 1, true, GROUP_STATE_VFIO);
+        check((Member[]){ { "e1000", ENDPOINT } }, 1, false, BUS_STATE_HOST);
+        check((Member[]){ { NULL, ENDPOINT } }, 1, true, BUS_STATE_UNBOUND);
+        check((Member[]){ { "vfio-pci", ENDPOINT } }, 1, true, BUS_STATE_VFIO);
+        check((Member[]){ { "pci-stub", ENDPOINT } }, 1, true, BUS_STATE_VFIO);
         /* One endpoint on a host driver spoils the group, whatever the others. */
-        check((Member[]){ { "vfio-pci", ENDPOINT }, { "snd_hda_intel", ENDPOINT } }, 2, false, GROUP_STATE_HOST);
-        check((Member[]){ { "vfio-pci", ENDPOINT }, { NULL, ENDPOINT } }, 2, true, GROUP_STATE_MIXED);
+        check((Member[]){ { "vfio-pci", ENDPOINT }, { "snd_hda_intel", ENDPOINT } }, 2, false, BUS_STATE_HOST);
+        check((Member[]){ { "vfio-pci", ENDPOINT }, { NULL, ENDPOINT } }, 2, true, BUS_STATE_MIXED);
         /* Bridges never count: by class, or by sitting on pcieport. */
         check((Member[]){ { NULL, BRIDGE }, { "vfio-pci", ENDPOINT }, { "vfio-pci", ENDPOINT } }, 3, true,
-              GROUP_STATE_VFIO);
-        check((Member[]){ { "pcieport", ROOT_PORT }, { "vfio-pci", ENDPOINT } }, 2, true, GROUP_STATE_VFIO);
-        check((Member[]){ { "pcieport", 0x088000 }, { NULL, ENDPOINT } }, 2, true, GROUP_STATE_UNBOUND);
-        check((Member[]){ { "shpchp", BRIDGE }, { NULL, ENDPOINT } }, 2, true, GROUP_STATE_UNBOUND);
+              BUS_STATE_VFIO);
+        check((Member[]){ { "pcieport", ROOT_PORT }, { "vfio-pci", ENDPOINT } }, 2, true, BUS_STATE_VFIO);
+        check((Member[]){ { "pcieport", 0x088000 }, { NULL, ENDPOINT } }, 2, true, BUS_STATE_UNBOUND);
+        check((Member[]){ { "shpchp", BRIDGE }, { NULL, ENDPOINT } }, 2, true, BUS_STATE_UNBOUND);
 }
 
 static void test_device_state(void)
@@ -55,11 +55,24 @@ static void test_device_state(void)
         PciDevice pci = { .class_code = ENDPOINT };
         Device d = { .pci = &pci };
 
-        g_assert_cmpstr(device_state_to_string(device_state(&d)), ==, "unbound");
+        g_assert_cmpstr(bus_state_to_string(device_state(&d)), ==, "unbound");
         pci.driver = (char *)"nvme";
-        g_assert_cmpstr(device_state_to_string(device_state(&d)), ==, "host");
+        g_assert_cmpstr(bus_state_to_string(device_state(&d)), ==, "host");
         pci.driver = (char *)"vfio-pci";
-        g_assert_cmpstr(device_state_to_string(device_state(&d)), ==, "vfio");
+        g_assert_cmpstr(bus_state_to_string(device_state(&d)), ==, "vfio");
+}
+
+/* The client reads back what the daemon writes: every state, once. */
+static void test_state_words(void)
+{
+        for (BusState s = 0; s < _BUS_STATE_MAX; s++) {
+                g_assert_nonnull(bus_state_to_string(s));
+                g_assert_cmpint(bus_state_from_string(bus_state_to_string(s)), ==, s);
+        }
+        g_assert_cmpint(bus_state_from_string("claimed"), ==, BUS_STATE_CLAIMED);
+        g_assert_cmpint(bus_state_from_string("Claimed"), ==, _BUS_STATE_INVALID);
+        g_assert_cmpint(bus_state_from_string(NULL), ==, _BUS_STATE_INVALID);
+        g_assert_null(bus_state_to_string(_BUS_STATE_INVALID));
 }
 
 int main(int argc, char *argv[])
@@ -67,5 +80,6 @@ int main(int argc, char *argv[])
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/group-state/rules", test_rules);
         g_test_add_func("/group-state/device-state", test_device_state);
+        g_test_add_func("/group-state/words", test_state_words);
         return g_test_run();
 }
