@@ -80,14 +80,16 @@ static int track_connection(Lease *l, sd_bus_track *followed)
 
         if (!followed) {
                 r = leases_follow_holder(l->leases, l->info.holder, &l->track);
+                if (r == -ENXIO) /* sd-bus's word for a name nobody owns */
+                        return LEASE_HOLDER_LEFT;
                 if (r < 0)
                         return r;
         } else if (sd_bus_track_count(followed) == 0)
-                return -ENXIO; /* the holder left while its claim ran */
+                return LEASE_HOLDER_LEFT; /* while its claim ran */
         else
                 l->track = sd_bus_track_ref(followed);
         sd_bus_track_set_userdata(l->track, l);
-        return 0;
+        return LEASE_STARTED;
 }
 
 /* Opens the FIFO's read end and watches it. The kernel reports a hangup
@@ -105,7 +107,7 @@ static int watch_guard(Lease *l, bool create, int *ret_write_fd)
                 return -errno;
         rfd = openat(l->leases->guards_dir_fd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
         if (rfd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
+                return errno == ENOENT ? LEASE_GUARD_CLOSED : -errno;
         wfd = openat(l->leases->guards_dir_fd, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
         if (wfd < 0)
                 return -errno;
@@ -137,12 +139,12 @@ static int lease_start(Leases *ls, const LeaseInfo *info, sd_bus_track *followed
                 ls->last_id = info->id;
         l->next = ls->first;
         ls->first = l;
-        if (r < 0) {
+        if (r != LEASE_STARTED) {
                 lease_remove(l);
                 return r;
         }
         *ret = l;
-        return 0;
+        return LEASE_STARTED;
 }
 
 int lease_add(Leases *ls, const LeaseInfo *info, sd_bus_track *followed, int *ret_guard_fd, Lease **ret)

@@ -37,17 +37,24 @@ uint64_t leases_next_id(Leases *ls);
 
 /* Starts following a connection holder before its lease exists. Adding a
  * name costs a blocking round trip to the bus: a claim pays it while its
- * devices move, then hands the track to lease_add(). -ENXIO: the holder
- * has left the bus already. */
+ * devices move, then hands the track to lease_add(). */
 int leases_follow_holder(Leases *ls, const char *holder, sd_bus_track **ret);
+
+/* What lease_add() and lease_resume() answer: the lease holds, or its
+ * holder is gone already and no lease was made. Failures are negative
+ * errno values, and nothing is kept then either. */
+typedef enum LeaseStart {
+        LEASE_STARTED,
+        LEASE_HOLDER_LEFT,  /* the connection holder has left the bus */
+        LEASE_GUARD_CLOSED, /* the guard fd's FIFO is gone */
+} LeaseStart;
+
 /* Follows the holder of a new lease: a connection holder through
  * followed, when the caller follows it already (may be NULL). For a
  * guard-fd lease, *ret_guard_fd is the fd for the caller (close it once
- * sent). -ENXIO: the connection holder has left the bus. On failure
- * nothing is kept. */
+ * sent). */
 int lease_add(Leases *ls, const LeaseInfo *info, sd_bus_track *followed, int *ret_guard_fd, Lease **ret);
-/* The same for a lease read from a record at start: no new guard fd.
- * -ESRCH: its guard FIFO is gone. */
+/* The same for a lease read from a record at start: no new guard fd. */
 int lease_resume(Leases *ls, const LeaseInfo *info, Lease **ret);
 /* Stops following the holder, removes the guard FIFO, frees the lease. */
 void lease_remove(Lease *l);

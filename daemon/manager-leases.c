@@ -145,14 +145,13 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
         int r;
 
         r = lease_add(m->leases, info, followed, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
-        if (r < 0) {
-                if (r == -ENXIO)
-                        log_info("IOMMU group %d: its caller left the bus during the claim; releasing it.",
-                                 info->group);
+        if (r == LEASE_HOLDER_LEFT)
+                log_info("IOMMU group %d: its caller left the bus during the claim; releasing it.", info->group);
+        if (r != LEASE_STARTED) {
                 (void)return_group(m, info->group, NULL);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
-                                         strerror(-r));
+                                         r > 0 ? "its holder is gone" : strerror(-r));
         }
         r = send_grant(m, msg, l, guard_fd);
         if (r < 0) {
@@ -188,11 +187,11 @@ static void resume_lease(int group, const char *text, void *userdata)
                 return;
         }
         r = lease_resume(m->leases, &info, &l);
-        if (r < 0) {
+        if (r != LEASE_STARTED) {
                 log_info("Lease %" PRIu64 " of IOMMU group %d: %s; releasing the group.", info.id, group,
-                         r == -ESRCH   ? "its guard fd was closed while vfiod was away"
-                         : r == -ENXIO ? "its holder left the bus while vfiod was away"
-                                       : strerror(-r));
+                         r == LEASE_GUARD_CLOSED  ? "its guard fd was closed while vfiod was away"
+                         : r == LEASE_HOLDER_LEFT ? "its holder left the bus while vfiod was away"
+                                                  : strerror(-r));
                 (void)return_group(m, group, NULL);
                 return;
         }
