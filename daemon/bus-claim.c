@@ -6,11 +6,16 @@
 #include <time.h>
 
 #include "authorization.h"
+#include "bus-claim.h"
+#include "bus-lease.h"
+#include "bus-manager.h"
 #include "bus-names.h"
 #include "bus-sender.h"
 #include "bus-util.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-held.h"
+#include "manager-leases.h"
 #include "manager.h"
 #include "number.h"
 #include "quote.h"

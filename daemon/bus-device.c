@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 
+#include "bus-device.h"
+#include "bus-group.h"
+#include "bus-manager.h"
 #include "bus-names.h"
 #include "bus-util.h"
 #include "macro.h"

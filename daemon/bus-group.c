@@ -3,10 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus-device.h"
+#include "bus-group.h"
+#include "bus-lease.h"
+#include "bus-manager.h"
 #include "bus-names.h"
 #include "bus-util.h"
 #include "handover.h"
 #include "macro.h"
+#include "manager-held.h"
+#include "manager-reservations.h"
 #include "number.h"
 #include "manager.h"
 

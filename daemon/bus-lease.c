@@ -5,10 +5,13 @@
 #include <stdlib.h>
 
 #include "authorization.h"
+#include "bus-lease.h"
+#include "bus-manager.h"
 #include "bus-names.h"
 #include "bus-sender.h"
 #include "bus-util.h"
 #include "macro.h"
+#include "manager-leases.h"
 #include "number.h"
 #include "manager.h"
 

@@ -3,7 +3,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "bus-claim.h"
+#include "bus-device.h"
+#include "bus-group.h"
+#include "bus-lease.h"
+#include "bus-manager.h"
+#include "bus-memlock.h"
 #include "bus-names.h"
+#include "bus-reservation.h"
 #include "bus-util.h"
 #include "bus-sender.h"
 #include "config.h"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "authorization.h"
+#include "bus-memlock.h"
 #include "bus-names.h"
 #include "bus-sender.h"
 #include "log.h"

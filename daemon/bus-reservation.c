@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "bus-names.h"
+#include "bus-reservation.h"
 #include "bus-util.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-reservations.h"
 #include "manager.h"
 #include "quote.h"
 

@@ -7,6 +7,7 @@
 #include "device-model.h"
 #include "log.h"
 #include "macro.h"
+#include "pci-device-sysfs.h"
 #include "sysfs-paths.h"
 
 struct DeviceModel {

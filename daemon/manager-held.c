@@ -5,9 +5,12 @@
 #include <string.h>
 #include <sys/inotify.h>
 
+#include "bus-device.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-held.h"
+#include "manager-leases.h"
 #include "manager.h"
 
 /* A group whose lease ended while its holder still has it open: the kernel

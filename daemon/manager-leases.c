@@ -4,10 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-claim.h"
+#include "bus-device.h"
+#include "bus-group.h"
+#include "bus-lease.h"
 #include "bus-names.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-held.h"
+#include "manager-leases.h"
+#include "manager-reservations.h"
 #include "manager.h"
 #include "number.h"
 

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-claim.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-reservations.h"
 #include "manager.h"
 
 /* Reservations (vfiod.conf(5)): the groups vfiod keeps on vfio-pci without

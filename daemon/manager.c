@@ -6,11 +6,18 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-device.h"
+#include "bus-group.h"
+#include "bus-lease.h"
+#include "bus-manager.h"
 #include "bus-names.h"
 #include "bus-util.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-held.h"
+#include "manager-leases.h"
+#include "manager-reservations.h"
 #include "manager.h"
 
 static int on_apply_later(sd_event_source *s, void *userdata)

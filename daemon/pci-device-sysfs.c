@@ -9,12 +9,11 @@
 #include "log.h"
 #include "macro.h"
 #include "number.h"
-#include "pci-device.h"
+#include "pci-device-sysfs.h"
 #include "sysfs-paths.h"
 
-/* Reading PCI functions from sysfs, through sd-device: every read of the
- * kernel's device tree that builds a PciDevice. (The fuzz target of the
- * bus methods replaces this file with its in-process fake.) */
+/* Through sd-device. (The fuzz target of the bus methods replaces this
+ * file with its in-process fake.) */
 
 static int read_hex_attr(sd_device *d, const char *attr, uint32_t max, uint32_t *ret)
 {

@@ -3,7 +3,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-device.h>
 
 #include "pci-address.h"
 #include "reservation.h"
@@ -24,15 +23,6 @@ typedef struct PciDevice {
         bool boot_vga;
 } PciDevice;
 
-/* pci-device-sysfs.c: what sysfs says of a device. */
-/* Reads the device at d, which must be on the pci subsystem. */
-int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret);
-int pci_device_new_from_address(const char *address, PciDevice **ret);
-/* Called with each device read, which it takes; a negative return stops. */
-typedef int (*PciDeviceFoundFn)(PciDevice *p, void *userdata);
-/* Reads every PCI function of the system, in no order; one that cannot be
- * read is logged and left out. */
-int pci_device_enumerate(PciDeviceFoundFn fn, void *userdata);
 
 /* Reads again what a bind or an unbind changes, the driver: 1 when it
  * changed. (driver_override is not kept: reading it waits for the device

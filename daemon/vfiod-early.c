@@ -13,7 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "number.h"
-#include "pci-device.h"
+#include "pci-device-sysfs.h"
 #include "reservation-config.h"
 #include "sysfs-pci.h"
 

@@ -12,7 +12,7 @@
 #include "handover.h"
 #include "macro.h"
 #include "pci-class.h"
-#include "pci-device.h"
+#include "pci-device-sysfs.h"
 #include "sysfs-pci.h"
 #include "vfio-holders.h"
 

@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <umockdev.h>
 
-#include "pci-device.h"
+#include "pci-device-sysfs.h"
 #include "pci-testbed.h"
 
 typedef struct {
