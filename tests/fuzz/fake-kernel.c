@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "device-use.h"
@@ -53,7 +54,7 @@ static FakeDevice devices[] = {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static FakeWorld world = { .held_group = -1 };
 static bool vfio_pci_loaded;
-static char node_dir[] = "/tmp/fuzz-vfio-XXXXXX";
+static char node_dir[VFIO_NODE_PATH_MAX - 4]; /* room for "/<group>" */
 static uid_t node_owner[16];
 
 /* Workers, the event loop and the fuzzer all call in. */
@@ -80,11 +81,14 @@ static bool faulty(const FakeDevice *d, FakeFault fault)
         return world.fault == fault && d == &devices[world.fault_device % ELEMENTSOF(devices)];
 }
 
-int fake_kernel_init(void)
+int fake_kernel_init(const char *dir)
 {
         char path[VFIO_NODE_PATH_MAX];
 
-        if (!mkdtemp(node_dir))
+        if (strlen(dir) >= sizeof(node_dir))
+                return -ENAMETOOLONG;
+        strcpy(node_dir, dir);
+        if (mkdir(node_dir, 0700) < 0)
                 return -errno;
         for (size_t i = 0; i < ELEMENTSOF(devices); i++) {
                 devices[i].initial_driver = devices[i].initial_override ?: devices[i].home_driver;

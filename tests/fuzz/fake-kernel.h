@@ -34,8 +34,9 @@ typedef struct FakeWorld {
         int held_group;      /* a group whose node stays open after its lease; -1: none */
 } FakeWorld;
 
-/* Creates the node directory; call once, before the daemon starts. */
-int fake_kernel_init(void);
+/* Makes dir (short: a node's path is at most VFIO_NODE_PATH_MAX) the
+ * directory of the group nodes; call once, before the daemon starts. */
+int fake_kernel_init(const char *dir);
 /* Sets the world; vfio-pci is unloaded again at every call. */
 void fake_kernel_set_world(const FakeWorld *w);
 /* Whether every device is on the driver and override it started with; if

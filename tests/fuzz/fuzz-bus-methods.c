@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -29,36 +31,64 @@
  * back on the driver and driver_override it started with. */
 
 static FuzzWorld *world;
+/* Everything the daemon and the fake keep, on tmpfs (the records are
+ * written with fsync() at every step), removed at exit. */
+static char work_dir[] = "/dev/shm/vfiod-fz-XXXXXX";
+
+static char *work_path(const char *name)
+{
+        char *path;
+
+        if (asprintf(&path, "%s/%s", work_dir, name) < 0)
+                abort();
+        return path;
+}
 
 static void *run_daemon(void *address)
 {
-        /* On tmpfs: the records are written with fsync() at every step. */
-        char state_dir[] = "/dev/shm/fuzz-vfiod-state-XXXXXX", config_dir[] = "/dev/shm/fuzz-vfiod-config-XXXXXX";
         ManagerOptions options = {
                 .bus_address = address,
-                .state_dir = state_dir,
-                .config_dir = config_dir,
+                .state_dir = work_path("state"),
+                .config_dir = work_path("config"),
                 .step_timeout_usec = 10 * 1000 * 1000ULL,
         };
         Manager *m;
 
-        if (!mkdtemp(state_dir) || !mkdtemp(config_dir) || manager_new(&options, &m) < 0 || manager_start(m) < 0)
+        if (mkdir(options.state_dir, 0700) < 0 || mkdir(options.config_dir, 0700) < 0 ||
+            manager_new(&options, &m) < 0 || manager_start(m) < 0)
                 abort();
         (void)manager_run(m);
         abort(); /* nothing ends the loop */
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)remove(path);
+        return 0;
+}
+
+static void remove_work_dir(void)
+{
+        (void)nftw(work_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         static char address[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+        _cleanup_free_ char *nodes = NULL, *socket = NULL;
         pthread_t daemon;
         int listener;
 
         /* The fuzzer makes every step fail, over and over: the daemon's log
          * only when reproducing a finding. */
         log_set_max_level(getenv("FUZZ_VFIOD_LOG") ? LOG_DEBUG : LOG_CRIT);
-        if (fake_kernel_init() < 0 || fuzz_world_listen(address, sizeof(address), &listener) < 0 ||
+        if (!mkdtemp(work_dir))
+                abort();
+        atexit(remove_work_dir);
+        nodes = work_path("n");
+        socket = work_path("bus");
+        if (fake_kernel_init(nodes) < 0 || fuzz_world_listen(socket, address, sizeof(address), &listener) < 0 ||
             pthread_create(&daemon, NULL, run_daemon, address) != 0 || fuzz_world_new(listener, &world) < 0)
                 abort();
         return 0;

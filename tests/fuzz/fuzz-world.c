@@ -32,15 +32,14 @@ struct FuzzWorld {
         unsigned next_connection;
 };
 
-int fuzz_world_listen(char *address, size_t size, int *ret_fd)
+int fuzz_world_listen(const char *path, char *address, size_t size, int *ret_fd)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        char dir[] = "/tmp/fuzz-vfiod-bus-XXXXXX";
         int fd;
 
-        if (!mkdtemp(dir))
-                return -errno;
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/socket", dir);
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
         snprintf(address, size, "unix:path=%s", sa.sun_path);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)

@@ -25,9 +25,9 @@ typedef enum PolkitAnswer {
 
 typedef struct FuzzWorld FuzzWorld;
 
-/* A listening socket for the daemon to connect to; *address is its bus
- * address. */
-int fuzz_world_listen(char *address, size_t size, int *ret_fd);
+/* A listening socket at path for the daemon to connect to; *address is
+ * its bus address. */
+int fuzz_world_listen(const char *path, char *address, size_t size, int *ret_fd);
 /* Takes the daemon's connection on the listener and plays the bus until
  * the daemon owns its name. */
 int fuzz_world_new(int listener, FuzzWorld **ret);
