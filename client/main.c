@@ -131,7 +131,8 @@ static int split_command(int argc, char *argv[], Client *c)
         return argc;
 }
 
-int main(int argc, char *argv[])
+/* 1: go on; 0: done (--help, --version); -EINVAL: a usage error, said. */
+static int parse_argv(int argc, char *argv[], Client *c)
 {
         enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD,
                ARG_MEMLOCK, ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER };
@@ -151,76 +152,95 @@ int main(int argc, char *argv[])
                 { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
-        Client c = { .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .mode = "chown" };
-        const Verb *verb;
-        int opt, r;
+        int opt;
 
-        argc = split_command(argc, argv, &c);
-        if (argc < 0)
-                return EXIT_FAILURE;
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (opt) {
                 case ARG_JSON:
-                        c.json = true;
+                        c->json = true;
                         break;
                 case ARG_FORCE:
-                        c.force = true;
+                        c->force = true;
                         break;
                 case ARG_CHOWN:
-                        c.mode = "chown";
-                        break;
                 case ARG_FD:
-                        c.mode = "fd";
+                        c->mode = opt == ARG_FD ? "fd" : "chown";
                         break;
                 case ARG_MEMLOCK:
                 case ARG_MEMORY:
-                        if (parse_memlock(optarg, opt == ARG_MEMORY, &c.memlock_bytes) < 0)
-                                return EXIT_FAILURE;
+                        if (parse_memlock(optarg, opt == ARG_MEMORY, &c->memlock_bytes) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_WAIT:
-                        c.wait = true;
+                        c->wait = true;
                         break;
                 case ARG_PERSISTENT:
-                        c.persistent = true;
+                        c->persistent = true;
                         break;
                 case ARG_OWNER:
-                        c.owner = optarg;
+                        c->owner = optarg;
                         break;
                 case ARG_NO_COLOR:
-                        c.color = false;
+                        c->color = false;
                         break;
                 case ARG_BUS_ADDRESS:
-                        c.bus_address = optarg;
+                        c->bus_address = optarg;
                         break;
                 case 'h':
                         help();
-                        return EXIT_SUCCESS;
+                        return 0;
                 case ARG_VERSION:
                         puts("vfioctl-client " PACKAGE_VERSION);
-                        return EXIT_SUCCESS;
+                        return 0;
                 default:
-                        return EXIT_FAILURE;
+                        return -EINVAL;
                 }
+        return 1;
+}
+
+/* The command word, checked against the options and arguments given. */
+static const Verb *pick_verb(const Client *c, int argc, char *argv[])
+{
+        const Verb *verb;
+
         if (optind >= argc) {
                 fprintf(stderr, "vfioctl-client: which command? See vfioctl-client --help.\n");
-                return EXIT_FAILURE;
+                return NULL;
         }
         verb = find_verb(argv[optind]);
         if (!verb) {
                 fprintf(stderr, "vfioctl-client: unknown command '%s'. See vfioctl-client --help.\n",
                         argv[optind]);
-                return EXIT_FAILURE;
+                return NULL;
         }
         if (!arguments_fit(verb, argc - optind))
-                return EXIT_FAILURE;
-        if (c.owner && verb->fn != verb_reserve) {
+                return NULL;
+        if (c->owner && verb->fn != verb_reserve) {
                 fprintf(stderr, "vfioctl-client: --owner is for reserve.\n");
-                return EXIT_FAILURE;
+                return NULL;
         }
-        if (c.command && verb->fn != verb_claim) {
+        if (c->command && verb->fn != verb_claim) {
                 fprintf(stderr, "vfioctl-client: only claim runs a command.\n");
-                return EXIT_FAILURE;
+                return NULL;
         }
+        return verb;
+}
+
+int main(int argc, char *argv[])
+{
+        Client c = { .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .mode = "chown" };
+        const Verb *verb;
+        int r;
+
+        argc = split_command(argc, argv, &c);
+        if (argc < 0)
+                return EXIT_FAILURE;
+        r = parse_argv(argc, argv, &c);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        verb = pick_verb(&c, argc, argv);
+        if (!verb)
+                return EXIT_FAILURE;
         r = verb->fn(&c, argc - optind, argv + optind);
         sd_bus_flush_close_unref(c.bus);
         return r < 0 ? EXIT_FAILURE : c.exit_status;

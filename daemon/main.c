@@ -50,6 +50,17 @@ static int parse_seconds(const char *s, uint64_t *ret)
         return 0;
 }
 
+/* --idle-timeout (0: never) or --step-timeout (positive). */
+static int parse_timeout(bool step, const char *arg, uint64_t *ret_usec)
+{
+        if (parse_seconds(arg, ret_usec) < 0 || (step && *ret_usec == 0)) {
+                log_error("--%s-timeout takes a %snumber of seconds, not '%s'.", step ? "step" : "idle",
+                          step ? "positive " : "", arg);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[], ManagerOptions *o)
 {
         enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_STEP_TIMEOUT, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_DEBUG,
@@ -73,16 +84,10 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o)
                         o->bus_address = optarg;
                         break;
                 case ARG_IDLE_TIMEOUT:
-                        if (parse_seconds(optarg, &o->idle_timeout_usec) < 0) {
-                                log_error("--idle-timeout takes a number of seconds, not '%s'.", optarg);
-                                return -EINVAL;
-                        }
-                        break;
                 case ARG_STEP_TIMEOUT:
-                        if (parse_seconds(optarg, &o->step_timeout_usec) < 0 || o->step_timeout_usec == 0) {
-                                log_error("--step-timeout takes a positive number of seconds, not '%s'.", optarg);
+                        if (parse_timeout(c == ARG_STEP_TIMEOUT, optarg,
+                                          c == ARG_STEP_TIMEOUT ? &o->step_timeout_usec : &o->idle_timeout_usec) < 0)
                                 return -EINVAL;
-                        }
                         break;
                 case ARG_STATE_DIR:
                         if (optarg[0] != '/') {

@@ -150,6 +150,31 @@ static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return 0;
 }
 
+/* The loop, its watchdog and signals, and the deferred reservations. */
+static int new_event_loop(Manager *m)
+{
+        sigset_t mask;
+        int r = sd_event_default(&m->event);
+
+        if (r < 0)
+                return r;
+        (void)sd_event_set_watchdog(m->event, true);
+        /* SIGTERM and SIGINT end the loop cleanly. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0)
+                return r;
+        r = sd_event_add_defer(m->event, &m->apply_later, on_apply_later, m);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(m->apply_later, SD_EVENT_OFF);
+}
+
 int manager_new(const ManagerOptions *options, Manager **ret)
 {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
@@ -164,25 +189,9 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         m->version = PACKAGE_VERSION;
         m->api_version = VFIOD_API_VERSION;
 
-        r = sd_event_default(&m->event);
+        r = new_event_loop(m);
         if (r < 0)
                 return r;
-        (void)sd_event_set_watchdog(m->event, true);
-        /* SIGTERM and SIGINT end the loop cleanly. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
-            (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0 ||
-            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0)
-                return r;
-        r = sd_event_add_defer(m->event, &m->apply_later, on_apply_later, m);
-        if (r < 0)
-                return r;
-        (void)sd_event_source_set_enabled(m->apply_later, SD_EVENT_OFF);
 
         r = bus_open(options->bus_address, &m->bus);
         if (r < 0) {
