@@ -263,27 +263,9 @@ static int describe_caller(sd_bus_message *msg, const ClaimOptions *o, LeaseInfo
         return 0;
 }
 
-static int lease_reserved(Manager *m, sd_bus_message *msg, const LeaseInfo *info, const char *lease,
-                          sd_bus_error *error)
-{
-        int r = engine_set_lease(m->engine, info->group, lease);
-
-        if (r == -EBUSY || r == -ENOENT)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %d is moving right now: try again when it is done.",
-                                         info->group);
-        if (r < 0)
-                return r;
-        log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", info->group, info->uid);
-        r = manager_grant_lease(m, msg, info, NULL, error);
-        return r < 0 ? r : 1;
-}
-
 static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const ClaimOptions *o, sd_bus_error *error)
 {
         _cleanup_(claim_request_freep) ClaimRequest *req = calloc(1, sizeof(*req));
-        _cleanup_free_ char **addresses = NULL, *lease = NULL;
-        size_t n;
         int r;
 
         if (!req)
@@ -291,29 +273,22 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         r = describe_caller(msg, o, &req->lease);
         if (r < 0)
                 return r;
+        /* A connection lease follows the caller's unique name. */
+        if (o->lifetime == LEASE_LIFETIME_CONNECTION && !bus_unique_name_is_valid(req->lease.holder))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The caller has no unique bus name.");
         req->lease.id = leases_next_id(m->leases);
         req->lease.group = g->id;
-        r = lease_info_format(&req->lease, &lease);
-        if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The caller has no unique bus name.");
-        if (manager_group_reserved_and_free(m, g->id))
-                return lease_reserved(m, msg, &req->lease, lease, error);
-        r = group_endpoint_addresses(g, &addresses, &n);
-        if (r < 0)
-                return r;
         req->manager = m;
         req->msg = sd_bus_message_ref(msg);
-        r = engine_claim(m->engine, g->id, addresses, n,
-                         &(EngineClaimOptions){ .force = o->force,
-                                                .lease = lease,
-                                                .settle_node = o->mode == LEASE_MODE_CHOWN },
-                         on_claim_done, req);
+        r = manager_claim_for_lease(m, g, &req->lease, o->force, on_claim_done, req);
         if (r == -EBUSY)
                 return group_busy_error(m, g, error);
         if (r < 0)
                 return r;
-        log_info("Claiming IOMMU group %d for uid %" PRIu32 " (%s, %s)%s.", g->id, req->lease.uid,
-                 lease_mode_to_string(o->mode), lease_lifetime_to_string(o->lifetime), o->force ? ", forced" : "");
+        if (r == LEASE_CLAIM_RESERVED) {
+                r = manager_grant_lease(m, msg, &req->lease, NULL, error);
+                return r < 0 ? r : 1;
+        }
         /* Following the holder costs a round trip to the bus: it is paid
          * while the devices move. */
         if (o->lifetime == LEASE_LIFETIME_CONNECTION)

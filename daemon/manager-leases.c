@@ -21,6 +21,45 @@
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
 
+/* The lease's line in the group's claim record (lease-info.h), the copy a
+ * restart reads back (resume_lease()); NULL: the group has no lease. */
+static int record_lease(Manager *m, int group, const LeaseInfo *info)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = info ? lease_info_format(info, &text) : 0;
+
+        return r < 0 ? r : engine_set_lease(m->engine, group, text);
+}
+
+int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
+                            void *userdata)
+{
+        _cleanup_free_ char **addresses = NULL, *text = NULL;
+        size_t n;
+        int r;
+
+        if (manager_group_reserved_and_free(m, g->id)) {
+                r = record_lease(m, g->id, info);
+                if (r == -ENOENT) /* it started moving meanwhile */
+                        r = -EBUSY;
+                if (r >= 0)
+                        log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", g->id, info->uid);
+                return r < 0 ? r : LEASE_CLAIM_RESERVED;
+        }
+        if ((r = lease_info_format(info, &text)) < 0 || (r = group_endpoint_addresses(g, &addresses, &n)) < 0)
+                return r;
+        r = engine_claim(m->engine, g->id, addresses, n,
+                         &(EngineClaimOptions){ .force = force,
+                                                .lease = text,
+                                                .settle_node = info->mode == LEASE_MODE_CHOWN },
+                         done, userdata);
+        if (r < 0)
+                return r;
+        log_info("Claiming IOMMU group %d for uid %" PRIu32 " (%s, %s)%s.", g->id, info->uid,
+                 lease_mode_to_string(info->mode), lease_lifetime_to_string(info->lifetime), force ? ", forced" : "");
+        return LEASE_CLAIM_MOVING;
+}
+
 int manager_release_group(Manager *m, int group, sd_bus_message *reply_to)
 {
         int r = engine_release(m->engine, group, bus_reply_release, sd_bus_message_ref(reply_to));
@@ -69,7 +108,7 @@ static int return_group(Manager *m, int group, sd_bus_message *reply_to)
         if (r < 0)
                 log_error("Cannot watch IOMMU group %d for its holders: %s", group, strerror(-r));
         if (reserved) {
-                r = engine_set_lease(m->engine, group, NULL);
+                r = record_lease(m, group, NULL);
                 if (r < 0)
                         log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group, strerror(-r));
                 log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);

@@ -8,6 +8,18 @@
 /* A lease from grant to end (manager-leases.c). */
 
 int manager_start_leases(Manager *m);
+
+/* What manager_claim_for_lease() answers besides a negative errno. */
+typedef enum LeaseClaim {
+        LEASE_CLAIM_MOVING,   /* the group moves; done is called when it is there */
+        LEASE_CLAIM_RESERVED, /* a reservation holds it on vfio-pci: leased at once */
+} LeaseClaim;
+/* Takes the group for a lease: moves it to vfio-pci with the lease in its
+ * claim record (force: past the safety checks), or, when a reservation
+ * holds it and nobody leases it, only writes the lease into its record.
+ * -EBUSY: vfiod holds or moves it. */
+int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
+                            void *userdata);
 /* The claim succeeded: follow the holder (through followed, when the claim
  * follows it already; may be NULL), hand the group over, answer msg. */
 int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
