@@ -124,14 +124,27 @@ static bool engine_failed(const EngineResult *result, sd_bus_message *msg)
         return true;
 }
 
-/* A release's answer, for whoever asked; NULL when the lease just ended. */
-void bus_reply_release(const EngineResult *result, void *userdata)
+/* A release's answer, for the call in userdata. */
+void bus_reply_release(const ReleaseOutcome *o, void *userdata)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
 
-        if (engine_failed(result, msg))
-                log_error("%s", result->message ?: "Releasing a group failed.");
-        else if (msg)
+        if (o->result && engine_failed(o->result, msg))
+                return;
+        if (o->held)
+                (void)sd_bus_reply_method_errorf(
+                        msg, VFIOD_ERROR_GROUP_BUSY,
+                        "The lease of IOMMU group %d has ended, but %s%d%s%s%s still holds /dev/vfio/%d open: its "
+                        "devices go back to their drivers once that is closed ('vfioctl-client show %d' names who "
+                        "holds it).",
+                        o->group, o->n_holders > 0 ? "PID " : "a process", o->n_holders > 0 ? (int)o->holders[0].pid : 0,
+                        o->n_holders > 0 ? " (" : "", o->n_holders > 0 ? o->holders[0].comm : "",
+                        o->n_holders > 0 ? ")" : "", o->group, o->group);
+        else if (o->error < 0)
+                (void)sd_bus_reply_method_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
+                                                 "The lease ended, but IOMMU group %d cannot be released now: %s.",
+                                                 o->group, strerror(-o->error));
+        else
                 (void)sd_bus_reply_method_return(msg, "");
 }
 
@@ -381,16 +394,14 @@ static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus
         r = authorize(m->authorizer, msg, VFIOD_ACTION_RELEASE_ANY, &(AuthDetails){ .group = group }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = engine_release(m->engine, (int)id, bus_reply_release, msg);
+        r = manager_release_group(m, (int)id, bus_reply_release, sd_bus_message_ref(msg));
+        if (r < 0)
+                sd_bus_message_unref(msg);
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                          "IOMMU group %" PRIu32 " is moving right now: try again when it is done.",
                                          id);
-        if (r < 0)
-                return r;
-        log_info("Releasing IOMMU group %" PRIu32 ".", id);
-        sd_bus_message_ref(msg);
-        return 1;
+        return r < 0 ? r : 1;
 }
 
 int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *error)

@@ -4,13 +4,15 @@
 #include <systemd/sd-bus.h>
 
 #include "engine.h"
+#include "manager-leases.h"
 
 /* The Manager's claim and release methods (bus-claim.c). */
 
 int bus_method_claim_group(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-/* The engine's answer to a release, for the call in userdata (or none). */
-void bus_reply_release(const EngineResult *result, void *userdata);
+/* The answer to a release or a lease's end, for the call in userdata (a
+ * reference the function drops). */
+void bus_reply_release(const ReleaseOutcome *o, void *userdata);
 /* The D-Bus error a failed claim or release answers with. */
 const char *bus_failure_error_name(TransactionFailure f);

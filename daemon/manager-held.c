@@ -115,7 +115,7 @@ static void check_held(HeldGroup *h, bool rescan)
         held_unlink(h);
         held_free(h);
         if (release)
-                (void)manager_release_group(m, group, NULL);
+                (void)manager_release_group(m, group, NULL, NULL);
         bus_emit_claim_change(m, group);
 }
 

@@ -8,7 +8,6 @@
 #include "bus-device.h"
 #include "bus-group.h"
 #include "bus-lease.h"
-#include "bus-names.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -60,47 +59,57 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
         return LEASE_CLAIM_MOVING;
 }
 
-int manager_release_group(Manager *m, int group, sd_bus_message *reply_to)
-{
-        int r = engine_release(m->engine, group, bus_reply_release, sd_bus_message_ref(reply_to));
+/* A release on its way through the engine, for whoever waits for it. */
+typedef struct ReleaseWait {
+        int group;
+        ReleaseReplyFn reply;
+        void *userdata;
+} ReleaseWait;
 
-        if (r < 0) {
-                sd_bus_message_unref(reply_to);
-                if (r != -ENOENT)
-                        log_error("Cannot release IOMMU group %d: %s", group, strerror(-r));
-        }
-        return r;
+static void on_released(const EngineResult *result, void *userdata)
+{
+        _cleanup_free_ ReleaseWait *w = userdata;
+
+        if (engine_result_failed(result))
+                log_error("%s", result->message ?: "Releasing a group failed.");
+        if (w->reply)
+                w->reply(&(ReleaseOutcome){ .group = w->group, .result = result }, w->userdata);
 }
 
-/* Tells the caller of a release that the lease ended but the devices
- * wait for their holders. */
-static int reply_held(Manager *m, int group, sd_bus_message *reply_to)
+int manager_release_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
 {
-        const HeldGroup *h = manager_held_group(m, group);
-        const VfioHolder *holders = NULL;
-        size_t n = 0;
+        ReleaseWait *w = malloc(sizeof(*w));
+        int r;
 
-        if (!reply_to)
-                return 1;
-        if (h)
-                holders = held_group_holders(h, &n);
-        return sd_bus_reply_method_errorf(reply_to, VFIOD_ERROR_GROUP_BUSY,
-                                          "The lease of IOMMU group %d has ended, but %s%d%s%s%s still holds "
-                                          "/dev/vfio/%d open: its devices go back to their drivers once that is "
-                                          "closed ('vfioctl-client show %d' names who holds it).",
-                                          group, n > 0 ? "PID " : "a process", n > 0 ? (int)holders[0].pid : 0,
-                                          n > 0 ? " (" : "", n > 0 ? holders[0].comm : "", n > 0 ? ")" : "",
-                                          group, group);
+        if (!w)
+                return -ENOMEM;
+        *w = (ReleaseWait){ .group = group, .reply = reply, .userdata = userdata };
+        r = engine_release(m->engine, group, on_released, w);
+        if (r < 0) {
+                free(w);
+                if (r != -ENOENT)
+                        log_error("Cannot release IOMMU group %d: %s", group, strerror(-r));
+                return r;
+        }
+        log_info("Releasing IOMMU group %d.", group);
+        return 0;
+}
+
+static void reply_now(ReleaseReplyFn reply, void *userdata, const ReleaseOutcome *o)
+{
+        if (reply)
+                reply(o, userdata);
 }
 
 /* Nobody leases the group any more. Its node goes back to root, or to the
  * reservation's owner; a reserved group stays on vfio-pci (only the lease
  * leaves its record), any other goes back to the host, once whoever still
- * holds it open has closed it. reply_to (if any) is answered now or when
- * the devices are back. */
-static int return_group(Manager *m, int group, sd_bus_message *reply_to)
+ * holds it open has closed it. */
+static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
 {
         bool reserved = engine_is_reserved(m->engine, group);
+        ReleaseOutcome o = { .group = group };
+        const HeldGroup *h;
         int r;
 
         (void)manager_reset_node_owner(m, group);
@@ -112,36 +121,39 @@ static int return_group(Manager *m, int group, sd_bus_message *reply_to)
                 if (r < 0)
                         log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group, strerror(-r));
                 log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
-                return reply_to ? sd_bus_reply_method_return(reply_to, "") : 1;
+                reply_now(reply, userdata, &o);
+                return;
         }
-        if (r > 0)
-                return reply_held(m, group, reply_to);
-        r = manager_release_group(m, group, reply_to);
-        if (!reply_to || r >= 0)
-                return 1;
-        if (r == -ENOENT) /* nothing left to move */
-                return sd_bus_reply_method_return(reply_to, "");
-        return sd_bus_reply_method_errorf(reply_to, VFIOD_ERROR_GROUP_BUSY,
-                                          "The lease ended, but IOMMU group %d cannot be released now: %s.", group,
-                                          strerror(-r));
+        if (r > 0) {
+                o.held = true;
+                if ((h = manager_held_group(m, group)))
+                        o.holders = held_group_holders(h, &o.n_holders);
+                reply_now(reply, userdata, &o);
+                return;
+        }
+        r = manager_release_group(m, group, reply, userdata);
+        if (r < 0) {
+                o.error = r == -ENOENT ? 0 : r; /* ENOENT: nothing left to move */
+                reply_now(reply, userdata, &o);
+        }
 }
 
-int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to)
+int manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata)
 {
-        int group = l->info.group, r;
+        int group = l->info.group;
 
         /* The devices start moving first: the bus hears of the lease's end
          * while the worker runs. */
-        r = return_group(m, group, reply_to);
+        return_group(m, group, reply, userdata);
         bus_emit_lease_released(m, l, reason);
         lease_remove(l);
         bus_emit_claim_change(m, group);
-        return r;
+        return 0;
 }
 
 static void on_lease_gone(Lease *l, const char *reason, void *userdata)
 {
-        (void)manager_end_lease(userdata, l, reason, NULL);
+        (void)manager_end_lease(userdata, l, reason, NULL, NULL);
 }
 
 /* What the holder gets: the fds of fd mode and the guard fd. */
@@ -194,7 +206,7 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
         if (r == LEASE_HOLDER_LEFT)
                 log_info("IOMMU group %d: its caller left the bus during the claim; releasing it.", info->group);
         if (r != LEASE_STARTED) {
-                (void)return_group(m, info->group, NULL);
+                return_group(m, info->group, NULL, NULL);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
                                          r > 0 ? "its holder is gone" : strerror(-r));
@@ -202,7 +214,7 @@ int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, 
         r = send_grant(m, msg, l, guard_fd);
         if (r < 0) {
                 log_error("Cannot hand IOMMU group %d over: %s", info->group, strerror(-r));
-                (void)manager_end_lease(m, l, "handover-failed", NULL);
+                (void)manager_end_lease(m, l, "handover-failed", NULL, NULL);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot hand IOMMU group %d over: %s; released.", info->group,
                                          strerror(-r));
@@ -229,7 +241,7 @@ static void resume_lease(int group, const char *text, void *userdata)
         if (!text || lease_info_parse(text, &info) < 0) {
                 log_warning("IOMMU group %d is claimed %s: releasing it.", group,
                             text ? "under a lease that cannot be read" : "by nobody");
-                (void)return_group(m, group, NULL);
+                return_group(m, group, NULL, NULL);
                 return;
         }
         r = lease_resume(m->leases, &info, &l);
@@ -238,7 +250,7 @@ static void resume_lease(int group, const char *text, void *userdata)
                          r == LEASE_GUARD_CLOSED  ? "its guard fd was closed while vfiod was away"
                          : r == LEASE_HOLDER_LEFT ? "its holder left the bus while vfiod was away"
                                                   : strerror(-r));
-                (void)return_group(m, group, NULL);
+                return_group(m, group, NULL, NULL);
                 return;
         }
         /* The node may have been made anew meanwhile. */

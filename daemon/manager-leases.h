@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "manager-held.h"
 #include "manager.h"
 
 /* A lease from grant to end (manager-leases.c). */
@@ -24,10 +25,24 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
  * follows it already; may be NULL), hand the group over, answer msg. */
 int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
                         sd_bus_error *error);
-/* Signals Released, gives the node back, releases the group; reply_to (if
- * any) is answered when the devices are back. */
-int manager_end_lease(Manager *m, Lease *l, const char *reason, sd_bus_message *reply_to);
+/* How the end of a lease or a release went, for whoever waits for it. */
+typedef struct ReleaseOutcome {
+        int group;
+        const EngineResult *result; /* the engine's answer, when the devices moved (or failed to) */
+        bool held;                  /* the lease ended; its devices go back once holders close it */
+        const VfioHolder *holders;  /* who holds it open, when held and known */
+        size_t n_holders;
+        int error; /* negative errno: the release could not start */
+} ReleaseOutcome;
+/* Called once, when the devices are back, stay (reserved), wait for their
+ * holders, or cannot move. */
+typedef void (*ReleaseReplyFn)(const ReleaseOutcome *o, void *userdata);
 
-/* Returns the group to its host drivers; reply_to (if any) is answered
- * when the devices are back. -ENOENT: vfiod holds nothing of it. */
-int manager_release_group(Manager *m, int group, sd_bus_message *reply_to);
+/* Signals Released, gives the node back, releases the group; reply (if
+ * any) is called as ReleaseReplyFn says. */
+int manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata);
+
+/* Returns the group to its host drivers; reply (if any) is called when
+ * the devices are back. -ENOENT: vfiod holds nothing of it; -EBUSY: it
+ * moves. reply is not called then. */
+int manager_release_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata);
