@@ -6,10 +6,16 @@
 
 #include "sysfs-paths.h"
 
-/* The kernel's driver binding interface for one PCI function.
- * Every call blocks for as long as the kernel takes (a driver's remove() or
- * probe()): call them from a worker, never from the event loop. Errors are
- * the kernel's negative errno. */
+/* The kernel's driver binding interface for one PCI function. Errors are
+ * the kernel's negative errno.
+ *
+ * Whether a device or a driver is there and which driver a device is on
+ * are read from directories and links, which take no device lock: those
+ * calls never wait (the device model reads the driver on the event loop).
+ * The rest take the device lock (driver_override, unbind, probe, bind),
+ * run modprobe, or wait, and block for as long as the kernel takes (a
+ * driver's remove() or probe()): the transactions call them from a
+ * worker. */
 
 /* Whether the function is there at all (it may have been removed). */
 bool sysfs_pci_device_exists(const char *address);
