@@ -7,6 +7,8 @@
 
 #include "authorization.h"
 #include "bus-claim.h"
+#include "bus-device.h"
+#include "bus-group.h"
 #include "bus-lease.h"
 #include "bus-manager.h"
 #include "bus-names.h"
@@ -148,6 +150,63 @@ void bus_reply_release(const ReleaseOutcome *o, void *userdata)
                 (void)sd_bus_reply_method_return(msg, "");
 }
 
+/* What the holder gets: the fds of fd mode and the guard fd. */
+static int append_handles(sd_bus_message *reply, const LeaseHandles *h)
+{
+        int r = sd_bus_message_open_container(reply, 'a', "{sh}");
+
+        if (r >= 0 && h->group_fd >= 0)
+                r = sd_bus_message_append(reply, "{sh}{sh}", "group", h->group_fd, "container", h->container_fd);
+        if (r >= 0 && h->guard_fd >= 0)
+                r = sd_bus_message_append(reply, "{sh}", "guard", h->guard_fd);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int send_grant(sd_bus_message *msg, const Lease *l, const LeaseHandles *h)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *lease_path = NULL, *group_path = NULL;
+        int r;
+
+        r = bus_lease_path(l, &lease_path);
+        if (r >= 0)
+                r = bus_group_path(l->info.group, &group_path);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "oo", lease_path, group_path);
+        if (r >= 0)
+                r = append_handles(reply, h);
+        /* The message holds copies of the fds; the caller closes its own. */
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+/* The claim succeeded: the lease starts and the caller gets it, with its
+ * group and handles. */
+static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
+                 sd_bus_error *error)
+{
+        _cleanup_(lease_handles_close) LeaseHandles h = LEASE_HANDLES_NONE;
+        GrantStep failed;
+        Lease *l = NULL;
+        int r = manager_grant_lease(m, info, followed, &l, &h, &failed);
+
+        if (r != LEASE_STARTED && failed == GRANT_FOLLOW)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
+                                         r > 0 ? "its holder is gone" : strerror(-r));
+        if (r == LEASE_STARTED && (r = send_grant(msg, l, &h)) < 0) {
+                log_error("Cannot send IOMMU group %d to its holder: %s", info->group, strerror(-r));
+                (void)manager_end_lease(m, l, "handover-failed", NULL, NULL);
+        }
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hand IOMMU group %d over: %s; released.",
+                                         info->group, strerror(-r));
+        bus_emit_lease_added(m, l);
+        bus_emit_claim_change(m, info->group);
+        return 0;
+}
+
 static void on_claim_done(const EngineResult *result, void *userdata)
 {
         _cleanup_(claim_request_freep) ClaimRequest *req = userdata;
@@ -156,7 +215,7 @@ static void on_claim_done(const EngineResult *result, void *userdata)
 
         if (engine_failed(result, req->msg))
                 return;
-        r = manager_grant_lease(req->manager, req->msg, &req->lease, req->holder, &error);
+        r = grant(req->manager, req->msg, &req->lease, req->holder, &error);
         if (r < 0)
                 (void)sd_bus_reply_method_errno(req->msg, r, &error);
 }
@@ -299,7 +358,7 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         if (r < 0)
                 return r;
         if (r == LEASE_CLAIM_RESERVED) {
-                r = manager_grant_lease(m, msg, &req->lease, NULL, error);
+                r = grant(m, msg, &req->lease, NULL, error);
                 return r < 0 ? r : 1;
         }
         /* Following the holder costs a round trip to the bus: it is paid

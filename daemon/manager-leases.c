@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-claim.h"
 #include "bus-device.h"
-#include "bus-group.h"
 #include "bus-lease.h"
 #include "handover.h"
 #include "log.h"
@@ -156,75 +154,53 @@ static void on_lease_gone(Lease *l, const char *reason, void *userdata)
         (void)manager_end_lease(userdata, l, reason, NULL, NULL);
 }
 
-/* What the holder gets: the fds of fd mode and the guard fd. */
-static int append_handles(sd_bus_message *reply, const Lease *l, int guard_fd)
+void lease_handles_close(LeaseHandles *h)
 {
-        _cleanup_close_ int group_fd = -1, container_fd = -1;
-        int r = 0;
-
-        if (l->info.mode == LEASE_MODE_FD)
-                r = handover_open_fds(l->info.group, &group_fd, &container_fd);
-        else if (l->info.mode == LEASE_MODE_CHOWN)
-                r = handover_chown(l->info.group, l->info.uid);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "{sh}");
-        if (r >= 0 && group_fd >= 0)
-                r = sd_bus_message_append(reply, "{sh}{sh}", "group", group_fd, "container", container_fd);
-        if (r >= 0 && guard_fd >= 0)
-                r = sd_bus_message_append(reply, "{sh}", "guard", guard_fd);
-        return r < 0 ? r : sd_bus_message_close_container(reply);
+        closep(&h->group_fd);
+        closep(&h->container_fd);
+        closep(&h->guard_fd);
+        *h = LEASE_HANDLES_NONE;
 }
 
-static int send_grant(Manager *m, sd_bus_message *msg, const Lease *l, int guard_fd)
+/* The group to its holder: its fds, or its node. */
+static int hand_over(const LeaseInfo *info, LeaseHandles *h)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *lease_path = NULL, *group_path = NULL;
-        int r;
-
-        r = bus_lease_path(l, &lease_path);
-        if (r >= 0)
-                r = bus_group_path(l->info.group, &group_path);
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "oo", lease_path, group_path);
-        if (r >= 0)
-                r = append_handles(reply, l, guard_fd);
-        /* The message holds copies of the fds; the daemon's close here. */
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+        if (info->mode == LEASE_MODE_FD)
+                return handover_open_fds(info->group, &h->group_fd, &h->container_fd);
+        if (info->mode == LEASE_MODE_CHOWN)
+                return handover_chown(info->group, info->uid);
+        return 0;
 }
 
-int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
-                        sd_bus_error *error)
+int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, Lease **ret,
+                        LeaseHandles *ret_handles, GrantStep *ret_failed)
 {
-        _cleanup_close_ int guard_fd = -1;
+        LeaseHandles h = LEASE_HANDLES_NONE;
         Lease *l;
         int r;
 
-        r = lease_add(m->leases, info, followed, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &guard_fd : NULL, &l);
+        *ret_failed = GRANT_FOLLOW;
+        r = lease_add(m->leases, info, followed, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &h.guard_fd : NULL, &l);
         if (r == LEASE_HOLDER_LEFT)
                 log_info("IOMMU group %d: its caller left the bus during the claim; releasing it.", info->group);
         if (r != LEASE_STARTED) {
                 return_group(m, info->group, NULL, NULL);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
-                                         r > 0 ? "its holder is gone" : strerror(-r));
+                return r;
         }
-        r = send_grant(m, msg, l, guard_fd);
+        *ret_failed = GRANT_HAND_OVER;
+        r = hand_over(info, &h);
         if (r < 0) {
                 log_error("Cannot hand IOMMU group %d over: %s", info->group, strerror(-r));
+                lease_handles_close(&h);
                 (void)manager_end_lease(m, l, "handover-failed", NULL, NULL);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "Cannot hand IOMMU group %d over: %s; released.", info->group,
-                                         strerror(-r));
+                return r;
         }
         log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.", l->info.id,
                  l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
                  lease_lifetime_to_string(l->info.lifetime));
-        bus_emit_lease_added(m, l);
-        bus_emit_claim_change(m, l->info.group);
-        return 0;
+        *ret = l;
+        *ret_handles = h;
+        return LEASE_STARTED;
 }
 
 /* ---- after a restart ---- */

@@ -21,10 +21,28 @@ typedef enum LeaseClaim {
  * -EBUSY: vfiod holds or moves it. */
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
-/* The claim succeeded: follow the holder (through followed, when the claim
- * follows it already; may be NULL), hand the group over, answer msg. */
-int manager_grant_lease(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
-                        sd_bus_error *error);
+/* What a new lease's holder is sent: fds, -1 for none. */
+typedef struct LeaseHandles {
+        int group_fd, container_fd; /* fd mode: the group and a fresh container */
+        int guard_fd;               /* guard-fd lifetime: the holder's end of the guard */
+} LeaseHandles;
+#define LEASE_HANDLES_NONE ((LeaseHandles){ -1, -1, -1 })
+void lease_handles_close(LeaseHandles *h);
+
+/* Which step of a grant failed. */
+typedef enum GrantStep {
+        GRANT_FOLLOW,    /* following the holder: it may be gone already */
+        GRANT_HAND_OVER, /* opening the group's fds or giving its node away */
+} GrantStep;
+
+/* The claim succeeded: starts the lease, following a connection holder
+ * through followed when the claim follows it already (may be NULL), and
+ * hands the group over: *ret_handles are the caller's to send and close.
+ * LEASE_STARTED (*ret is the lease), LEASE_HOLDER_LEFT or
+ * LEASE_GUARD_CLOSED (its holder is gone), or a negative errno; unless
+ * started, the group is given back and *ret_failed says at which step. */
+int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, Lease **ret,
+                        LeaseHandles *ret_handles, GrantStep *ret_failed);
 /* How the end of a lease or a release went, for whoever waits for it. */
 typedef struct ReleaseOutcome {
         int group;
