@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-claim.h"
 #include "bus-names.h"
 #include "bus-reservation.h"
 #include "bus-util.h"
@@ -81,17 +82,47 @@ static int authorize_reserve(Manager *m, sd_bus_message *msg, const ReservationM
         return authorize(m->authorizer, msg, VFIOD_ACTION_RESERVE, &(AuthDetails){ .match = text }, error);
 }
 
+/* A method call and its success reply, ready to send. */
+typedef struct PendingAnswer {
+        sd_bus_message *msg, *answer;
+} PendingAnswer;
+
+static void on_reservations_applied(const ReservationOutcome *o, void *userdata)
+{
+        PendingAnswer *p = userdata;
+        const EngineResult *f = o->failed;
+
+        if (f && o->taken_back)
+                (void)sd_bus_reply_method_errorf(p->msg, bus_failure_error_name(f->failure), "Not reserved: %s",
+                                                 f->message);
+        else if (f)
+                (void)sd_bus_reply_method_errorf(p->msg, bus_failure_error_name(f->failure),
+                                                 "The reservations are saved, but %s", f->message);
+        else
+                (void)sd_bus_send(NULL, p->answer, NULL);
+        sd_bus_message_unref(p->msg);
+        sd_bus_message_unref(p->answer);
+        free(p);
+}
+
 /* The answer goes when the groups have moved. */
 static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *answer, const ReservationMatch *undo)
 {
         ReservationCall *call;
+        PendingAnswer *p;
         int r = manager_load_reservations(m);
 
         if (r < 0)
                 return r;
-        r = reservation_call_new(msg, answer, &call);
-        if (r < 0)
+        p = malloc(sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        r = reservation_call_new(on_reservations_applied, p, &call);
+        if (r < 0) {
+                free(p);
                 return r;
+        }
+        *p = (PendingAnswer){ sd_bus_message_ref(msg), sd_bus_message_ref(answer) };
         if (undo)
                 reservation_call_undo_on_failure(call, m, undo);
         manager_apply_reservations(m, call);

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-claim.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -15,13 +14,13 @@
  * devices on vfio-pci at boot; here the daemon takes them over, moves what
  * a host driver took anyway, and gives back what is reserved no more. */
 
-/* A method call that waits for the moves a change of reservations started. */
+/* Someone who waits for the moves a change of reservations started. */
 struct ReservationCall {
-        sd_bus_message *msg;    /* the method call */
-        sd_bus_message *answer; /* its success reply, ready to send */
+        ReservationDoneFn done;
+        void *userdata;
         unsigned pending;
-        char *failure;
-        const char *failure_name;
+        EngineResult failed; /* the first failure; its message is ours */
+        bool has_failed;
         /* A new reservation that could not be applied is taken back: a
          * device the host needs must not be taken from it at the next boot. */
         Manager *undo_manager;
@@ -34,14 +33,14 @@ typedef struct ReservationMove {
         ReservationCall *call;
 } ReservationMove;
 
-int reservation_call_new(sd_bus_message *msg, sd_bus_message *answer, ReservationCall **ret)
+int reservation_call_new(ReservationDoneFn done, void *userdata, ReservationCall **ret)
 {
         ReservationCall *call = calloc(1, sizeof(*call));
 
         if (!call)
                 return -ENOMEM;
-        call->msg = sd_bus_message_ref(msg);
-        call->answer = sd_bus_message_ref(answer);
+        call->done = done;
+        call->userdata = userdata;
         call->pending = 1; /* until manager_apply_reservations has started every move */
         *ret = call;
         return 0;
@@ -49,10 +48,11 @@ int reservation_call_new(sd_bus_message *msg, sd_bus_message *answer, Reservatio
 
 static void call_note_failure(ReservationCall *call, const EngineResult *result)
 {
-        if (!call || call->failure || !engine_result_failed(result))
+        if (!call || call->has_failed || !engine_result_failed(result))
                 return;
-        call->failure = strdup(result->message ?: "Moving a reserved group failed.");
-        call->failure_name = bus_failure_error_name(result->failure);
+        call->failed = *result;
+        call->failed.message = strdup(result->message ?: "Moving a reserved group failed.");
+        call->has_failed = true;
 }
 
 void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match)
@@ -76,18 +76,16 @@ static int undo_reservation(ReservationCall *call)
 
 static void call_unref(ReservationCall *call)
 {
+        ReservationOutcome o = {};
+
         if (!call || --call->pending > 0)
                 return;
-        if (call->failure && call->undo_manager && undo_reservation(call) >= 0)
-                (void)sd_bus_reply_method_errorf(call->msg, call->failure_name, "Not reserved: %s", call->failure);
-        else if (call->failure)
-                (void)sd_bus_reply_method_errorf(call->msg, call->failure_name,
-                                                 "The reservations are saved, but %s", call->failure);
-        else
-                (void)sd_bus_send(NULL, call->answer, NULL);
-        sd_bus_message_unref(call->msg);
-        sd_bus_message_unref(call->answer);
-        free(call->failure);
+        if (call->has_failed) {
+                o.failed = &call->failed;
+                o.taken_back = call->undo_manager && undo_reservation(call) >= 0;
+        }
+        call->done(&o, call->userdata);
+        free((char *)call->failed.message);
         free(call);
 }
 

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <systemd/sd-bus.h>
+#include <stdbool.h>
 
 #include "manager.h"
 
 /* Groups kept on vfio-pci by the configuration (manager-reservations.c). */
 
+/* How the moves that a change of reservations started went. */
+typedef struct ReservationOutcome {
+        const EngineResult *failed; /* the first move that failed; NULL: all went */
+        bool taken_back;            /* the new reservation was taken out again */
+} ReservationOutcome;
+typedef void (*ReservationDoneFn)(const ReservationOutcome *o, void *userdata);
+
+/* Someone who waits for the moves of a change of reservations: done is
+ * called once every move that manager_apply_reservations(m, call) starts
+ * has ended. */
 typedef struct ReservationCall ReservationCall;
-/* The method call msg, answered with answer (its prepared reply) once every
- * move that manager_apply_reservations(m, call) starts has ended, or with
- * the first failure. */
-int reservation_call_new(sd_bus_message *msg, sd_bus_message *answer, ReservationCall **ret);
+int reservation_call_new(ReservationDoneFn done, void *userdata, ReservationCall **ret);
 /* When a move fails, the reservation of match is taken out again. */
 void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match);
 int manager_load_reservations(Manager *m);
