@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 
+#include "bus-changes.h"
 #include "bus-device.h"
 #include "bus-group.h"
 #include "bus-manager.h"

@@ -2,7 +2,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
 
+#include "authorization.h"
+#include "bus-changes.h"
 #include "bus-claim.h"
 #include "bus-device.h"
 #include "bus-group.h"
@@ -15,6 +19,7 @@
 #include "bus-sender.h"
 #include "config.h"
 #include "diagnosis.h"
+#include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "quote.h"
@@ -270,4 +275,50 @@ int bus_manager_register(Manager *m)
         if (r < 0)
                 return r;
         return sd_bus_add_object_manager(m->bus, NULL, VFIOD_ROOT_PATH);
+}
+
+/* Every incoming message counts as activity. */
+static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        (void)manager_note_activity(userdata);
+        return 0;
+}
+
+int bus_manager_serve(Manager *m)
+{
+        int r;
+
+        if ((r = bus_changes_new(m->event, m->bus, &m->changes)) < 0 ||
+            (r = authorizer_new(m->bus, &m->authorizer)) < 0)
+                return r;
+        m->events = (ManagerEvents){
+                .model_changed = bus_emit_model_change,
+                .claim_changed = bus_emit_claim_change,
+                .lease_released = bus_emit_lease_released,
+        };
+        if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||
+            (r = bus_group_register(m)) < 0 || (r = bus_lease_register(m)) < 0) {
+                log_error("Cannot register the bus objects: %s", strerror(-r));
+                return r;
+        }
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(m->bus, VFIOD_BUS_NAME, 0);
+        if (r < 0) {
+                log_error("Cannot own %s: %s", VFIOD_BUS_NAME, strerror(-r));
+                return r;
+        }
+        log_info("Serving %zu PCI devices in %zu IOMMU groups.", device_model_n_devices(m->model),
+                 device_model_n_groups(m->model));
+        (void)sd_notifyf(false, "READY=1\nSTATUS=Serving %zu PCI devices in %zu IOMMU groups.",
+                         device_model_n_devices(m->model), device_model_n_groups(m->model));
+        return 0;
+}
+
+void bus_manager_stop(Manager *m)
+{
+        m->events = (ManagerEvents){};
+        m->authorizer = authorizer_free(m->authorizer);
+        m->changes = bus_changes_free(m->changes);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authorization.h"
 #include "bus-claim.h"
 #include "bus-names.h"
 #include "bus-reservation.h"

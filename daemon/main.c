@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-manager.h"
 #include "capabilities.h"
 #include "config.h"
 #include "log.h"
@@ -154,7 +155,10 @@ int main(int argc, char *argv[])
         r = manager_start(m);
         if (r < 0)
                 return EXIT_FAILURE;
-        r = manager_run(m);
+        r = bus_manager_serve(m);
+        if (r >= 0)
+                r = manager_run(m);
+        bus_manager_stop(m);
         if (r < 0) {
                 log_error("Event loop failed: %s", strerror(-r));
                 return EXIT_FAILURE;

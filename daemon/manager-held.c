@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 
-#include "bus-device.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -105,7 +104,7 @@ static void check_held(HeldGroup *h, bool rescan)
         if (r > 0) {
                 if (rescan) {
                         find_holders(h);
-                        bus_emit_claim_change(m, group);
+                        manager_tell_claim_changed(m, group);
                 }
                 (void)sd_event_source_set_time_relative(h->recheck, RECHECK_USEC);
                 (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
@@ -116,7 +115,7 @@ static void check_held(HeldGroup *h, bool rescan)
         held_free(h);
         if (release)
                 (void)manager_release_group(m, group, NULL, NULL);
-        bus_emit_claim_change(m, group);
+        manager_tell_claim_changed(m, group);
 }
 
 static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)

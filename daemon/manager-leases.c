@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-device.h"
-#include "bus-lease.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -143,9 +141,9 @@ int manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn r
         /* The devices start moving first: the bus hears of the lease's end
          * while the worker runs. */
         return_group(m, group, reply, userdata);
-        bus_emit_lease_released(m, l, reason);
+        manager_tell_lease_released(m, l, reason);
         lease_remove(l);
-        bus_emit_claim_change(m, group);
+        manager_tell_claim_changed(m, group);
         return 0;
 }
 

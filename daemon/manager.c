@@ -6,10 +6,6 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-device.h"
-#include "bus-group.h"
-#include "bus-lease.h"
-#include "bus-manager.h"
 #include "bus-names.h"
 #include "bus-util.h"
 #include "config.h"
@@ -30,7 +26,8 @@ static void on_model_change(DeviceModel *model, ModelChange change, void *object
 {
         Manager *m = userdata;
 
-        bus_emit_model_change(m, change, object);
+        if (m->events.model_changed)
+                m->events.model_changed(m, change, object);
         /* A device added may be reserved: once this batch of uevents is in. */
         if ((change == MODEL_DEVICE_ADDED || change == MODEL_GROUP_ADDED) && m->reservations.n_entries > 0)
                 (void)sd_event_source_set_enabled(m->apply_later, SD_EVENT_ONESHOT);
@@ -65,7 +62,19 @@ static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
                 memcpy(addresses[i], g->devices[i]->pci->address, sizeof(addresses[i]));
         for (size_t i = 0; addresses && i < n; i++)
                 (void)device_model_reread_binding(m->model, addresses[i]);
-        bus_emit_claim_change(m, group);
+        manager_tell_claim_changed(m, group);
+}
+
+void manager_tell_claim_changed(Manager *m, int group)
+{
+        if (m->events.claim_changed)
+                m->events.claim_changed(m, group);
+}
+
+void manager_tell_lease_released(Manager *m, const Lease *l, const char *reason)
+{
+        if (m->events.lease_released)
+                m->events.lease_released(m, l, reason);
 }
 
 bool manager_group_reserved_and_free(const Manager *m, int group)
@@ -143,11 +152,9 @@ static int rearm_idle_timer(Manager *m)
         return sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
 }
 
-/* Every incoming message counts as activity. */
-static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+int manager_note_activity(Manager *m)
 {
-        (void)rearm_idle_timer(userdata);
-        return 0;
+        return rearm_idle_timer(m);
 }
 
 /* The loop, its watchdog and signals, and the deferred reservations. */
@@ -204,13 +211,6 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
-        r = bus_changes_new(m->event, m->bus, &m->changes);
-        if (r < 0)
-                return r;
-        r = authorizer_new(m->bus, &m->authorizer);
-        if (r < 0)
-                return r;
-
         r = device_model_new(&m->model);
         if (r < 0)
                 return r;
@@ -233,10 +233,8 @@ Manager *manager_free(Manager *m)
         sd_device_monitor_unref(m->vfio_monitor);
         leases_free(m->leases);
         manager_free_held(m);
-        authorizer_free(m->authorizer);
         engine_free(m->engine);
         device_model_free(m->model);
-        bus_changes_free(m->changes);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m);
@@ -278,28 +276,7 @@ int manager_start(Manager *m)
                 return r;
         }
         manager_apply_reservations(m, NULL);
-        if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||
-            (r = bus_group_register(m)) < 0 || (r = bus_lease_register(m)) < 0) {
-                log_error("Cannot register the bus objects: %s", strerror(-r));
-                return r;
-        }
-        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_request_name(m->bus, VFIOD_BUS_NAME, 0);
-        if (r < 0) {
-                log_error("Cannot own %s: %s", VFIOD_BUS_NAME, strerror(-r));
-                return r;
-        }
-        r = rearm_idle_timer(m);
-        if (r < 0)
-                return r;
-
-        log_info("Serving %zu PCI devices in %zu IOMMU groups.", device_model_n_devices(m->model),
-                 device_model_n_groups(m->model));
-        (void)sd_notifyf(false, "READY=1\nSTATUS=Serving %zu PCI devices in %zu IOMMU groups.",
-                         device_model_n_devices(m->model), device_model_n_groups(m->model));
-        return 0;
+        return rearm_idle_timer(m);
 }
 
 int manager_run(Manager *m)

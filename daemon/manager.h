@@ -6,8 +6,6 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "authorization.h"
-#include "bus-changes.h"
 #include "device-model.h"
 #include "engine.h"
 #include "lease.h"
@@ -22,16 +20,29 @@ typedef struct ManagerOptions {
         const char *config_dir;     /* limits.conf, reservations.d */
 } ManagerOptions;
 
+typedef struct Manager Manager;
+/* The bus layer's, made and freed by it (bus_manager_serve()). */
+typedef struct Authorizer Authorizer;
+typedef struct BusChanges BusChanges;
+
+/* What the layer above is told of, as it happens; set by it
+ * (bus_manager_serve()), NULL until then. */
+typedef struct ManagerEvents {
+        void (*model_changed)(Manager *m, ModelChange change, void *object);
+        void (*claim_changed)(Manager *m, int group); /* a group's state or step */
+        void (*lease_released)(Manager *m, const Lease *l, const char *reason);
+} ManagerEvents;
+
 /* The daemon: its event loop, its bus connection and what it serves. */
-typedef struct Manager {
+struct Manager {
         const char *version;  /* served as properties */
         uint32_t api_version;
         sd_event *event;
         sd_bus *bus;
-        BusChanges *changes; /* PropertiesChanged, gathered */
+        BusChanges *changes; /* PropertiesChanged, gathered; the bus layer's */
         DeviceModel *model;
         Engine *engine;
-        Authorizer *authorizer;
+        Authorizer *authorizer; /* the bus layer's */
         Leases *leases;
         sd_device_monitor *vfio_monitor; /* group nodes, for chown leases */
         Limits limits;
@@ -41,7 +52,8 @@ typedef struct Manager {
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
         struct HeldGroup *held; /* groups whose lease ended while still open */
-} Manager;
+        ManagerEvents events;
+};
 
 int manager_new(const ManagerOptions *options, Manager **ret);
 Manager *manager_free(Manager *m);
@@ -50,9 +62,17 @@ static inline void manager_freep(Manager **m)
         manager_free(*m);
 }
 
-/* Reads the devices, serves them on the bus, takes the bus name. */
+/* Reads the devices, finishes what a crash interrupted, takes up the
+ * leases and applies the reservations; then the bus layer serves it
+ * (bus_manager_serve()). */
 int manager_start(Manager *m);
 int manager_run(Manager *m);
+/* A call came: the idle timer starts again. */
+int manager_note_activity(Manager *m);
+
+/* Tell the layer above (ManagerEvents). */
+void manager_tell_claim_changed(Manager *m, int group);
+void manager_tell_lease_released(Manager *m, const Lease *l, const char *reason);
 
 /* A device's or a group's state: vfiod's claim when it holds or moves the
  * group, otherwise what its drivers say. */

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bus-manager.h"
 #include "bus-names.h"
 #include "fake-kernel.h"
 #include "fuzz-calls.h"
@@ -55,7 +56,7 @@ static void *run_daemon(void *address)
         Manager *m;
 
         if (mkdir(options.state_dir, 0700) < 0 || mkdir(options.config_dir, 0700) < 0 ||
-            manager_new(&options, &m) < 0 || manager_start(m) < 0)
+            manager_new(&options, &m) < 0 || manager_start(m) < 0 || bus_manager_serve(m) < 0)
                 abort();
         (void)manager_run(m);
         abort(); /* nothing ends the loop */
