@@ -131,27 +131,29 @@ static int split_command(int argc, char *argv[], Client *c)
         return argc;
 }
 
+enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD, ARG_MEMLOCK,
+       ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER };
+
+static const struct option options[] = {
+        { "json", no_argument, NULL, ARG_JSON },
+        { "force", no_argument, NULL, ARG_FORCE },
+        { "chown", no_argument, NULL, ARG_CHOWN },
+        { "fd", no_argument, NULL, ARG_FD },
+        { "memlock", required_argument, NULL, ARG_MEMLOCK },
+        { "memory", required_argument, NULL, ARG_MEMORY },
+        { "wait", no_argument, NULL, ARG_WAIT },
+        { "persistent", no_argument, NULL, ARG_PERSISTENT },
+        { "owner", required_argument, NULL, ARG_OWNER },
+        { "no-color", no_argument, NULL, ARG_NO_COLOR },
+        { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+        {},
+};
+
 /* 1: go on; 0: done (--help, --version); -EINVAL: a usage error, said. */
 static int parse_argv(int argc, char *argv[], Client *c)
 {
-        enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD,
-               ARG_MEMLOCK, ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER };
-        static const struct option options[] = {
-                { "json", no_argument, NULL, ARG_JSON },
-                { "force", no_argument, NULL, ARG_FORCE },
-                { "chown", no_argument, NULL, ARG_CHOWN },
-                { "fd", no_argument, NULL, ARG_FD },
-                { "memlock", required_argument, NULL, ARG_MEMLOCK },
-                { "memory", required_argument, NULL, ARG_MEMORY },
-                { "wait", no_argument, NULL, ARG_WAIT },
-                { "persistent", no_argument, NULL, ARG_PERSISTENT },
-                { "owner", required_argument, NULL, ARG_OWNER },
-                { "no-color", no_argument, NULL, ARG_NO_COLOR },
-                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                {},
-        };
         int opt;
 
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
