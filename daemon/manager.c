@@ -94,6 +94,8 @@ static BusState claim_state(const Manager *m, int group)
         };
         ClaimStatus s = m ? engine_status(m->engine, group, NULL) : CLAIM_STATUS_NONE;
 
+        if (s == CLAIM_STATUS_NONE) /* also when no Manager is at hand */
+                return _BUS_STATE_INVALID;
         return manager_group_reserved_and_free(m, group) ? BUS_STATE_RESERVED : by_status[s];
 }
 
