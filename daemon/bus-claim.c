@@ -197,7 +197,7 @@ static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_
                                          r > 0 ? "its holder is gone" : strerror(-r));
         if (r == LEASE_STARTED && (r = send_grant(msg, l, &h)) < 0) {
                 log_error("Cannot send IOMMU group %d to its holder: %s", info->group, strerror(-r));
-                (void)manager_end_lease(m, l, "handover-failed", NULL, NULL);
+                manager_end_lease(m, l, "handover-failed", NULL, NULL);
         }
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hand IOMMU group %d over: %s; released.",

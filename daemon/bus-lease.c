@@ -106,9 +106,9 @@ int bus_release_lease(Manager *m, sd_bus_message *msg, Lease *l, sd_bus_error *e
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
-        r = manager_end_lease(m, l, uid == l->info.uid ? "released" : "released-by-admin", bus_reply_release,
-                              sd_bus_message_ref(msg));
-        return r < 0 ? r : 1;
+        manager_end_lease(m, l, uid == l->info.uid ? "released" : "released-by-admin", bus_reply_release,
+                          sd_bus_message_ref(msg));
+        return 1;
 }
 
 static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error)

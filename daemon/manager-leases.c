@@ -134,7 +134,7 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         }
 }
 
-int manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata)
+void manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata)
 {
         int group = l->info.group;
 
@@ -144,12 +144,11 @@ int manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn r
         manager_tell_lease_released(m, l, reason);
         lease_remove(l);
         manager_tell_claim_changed(m, group);
-        return 0;
 }
 
 static void on_lease_gone(Lease *l, const char *reason, void *userdata)
 {
-        (void)manager_end_lease(userdata, l, reason, NULL, NULL);
+        manager_end_lease(userdata, l, reason, NULL, NULL);
 }
 
 void lease_handles_close(LeaseHandles *h)
@@ -190,7 +189,7 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
         if (r < 0) {
                 log_error("Cannot hand IOMMU group %d over: %s", info->group, strerror(-r));
                 lease_handles_close(&h);
-                (void)manager_end_lease(m, l, "handover-failed", NULL, NULL);
+                manager_end_lease(m, l, "handover-failed", NULL, NULL);
                 return r;
         }
         log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.", l->info.id,

@@ -56,9 +56,9 @@ typedef struct ReleaseOutcome {
  * holders, or cannot move. */
 typedef void (*ReleaseReplyFn)(const ReleaseOutcome *o, void *userdata);
 
-/* Signals Released, gives the node back, releases the group; reply (if
- * any) is called as ReleaseReplyFn says. */
-int manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata);
+/* Ends the lease (ManagerEvents.lease_released), gives the node back and
+ * releases the group; reply (if any) is called as ReleaseReplyFn says. */
+void manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata);
 
 /* Returns the group to its host drivers; reply (if any) is called when
  * the devices are back. -ENOENT: vfiod holds nothing of it; -EBUSY: it
