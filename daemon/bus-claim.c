@@ -126,22 +126,30 @@ static bool engine_failed(const EngineResult *result, sd_bus_message *msg)
         return true;
 }
 
+/* Who holds a group open after its lease: "PID 12 (qemu)" for the first
+ * one named, or "a process". */
+static const char *describe_holder(const VfioHolder *holders, size_t n, char buf[static 64])
+{
+        if (n == 0)
+                return "a process";
+        snprintf(buf, 64, "PID %d (%s)", (int)holders[0].pid, holders[0].comm);
+        return buf;
+}
+
 /* A release's answer, for the call in userdata. */
 void bus_reply_release(const ReleaseOutcome *o, void *userdata)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+        char holder[64];
 
         if (o->result && engine_failed(o->result, msg))
                 return;
         if (o->held)
                 (void)sd_bus_reply_method_errorf(
                         msg, VFIOD_ERROR_GROUP_BUSY,
-                        "The lease of IOMMU group %d has ended, but %s%d%s%s%s still holds /dev/vfio/%d open: its "
-                        "devices go back to their drivers once that is closed ('vfioctl-client show %d' names who "
-                        "holds it).",
-                        o->group, o->n_holders > 0 ? "PID " : "a process", o->n_holders > 0 ? (int)o->holders[0].pid : 0,
-                        o->n_holders > 0 ? " (" : "", o->n_holders > 0 ? o->holders[0].comm : "",
-                        o->n_holders > 0 ? ")" : "", o->group, o->group);
+                        "The lease of IOMMU group %d has ended, but %s still holds /dev/vfio/%d open: its devices go "
+                        "back to their drivers once that is closed ('vfioctl-client show %d' names who holds it).",
+                        o->group, describe_holder(o->holders, o->n_holders, holder), o->group, o->group);
         else if (o->error < 0)
                 (void)sd_bus_reply_method_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
                                                  "The lease ended, but IOMMU group %d cannot be released now: %s.",
@@ -294,21 +302,18 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 {
         Lease *l = leases_find_group(m->leases, g->id);
         const HeldGroup *h = manager_held_group(m, g->id);
-        const VfioHolder *holders = NULL;
-        size_t n = 0;
+        const VfioHolder *holders;
+        char holder[64];
+        size_t n;
 
-        if (h)
+        if (h) {
                 holders = held_group_holders(h, &n);
-        if (h && n > 0)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %d is still held open by PID %d (%s), though its lease "
-                                         "ended: it can be claimed once that is closed.",
-                                         g->id, (int)holders[0].pid, holders[0].comm);
-        if (h)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %d is still held open, though its lease ended: "
-                                         "'vfioctl-client show %d' names who holds it.",
-                                         g->id, g->id);
+                                         "IOMMU group %d is still held open by %s, though its lease ended: it can "
+                                         "be claimed once that is closed ('vfioctl-client show %d' names who holds "
+                                         "it).",
+                                         g->id, describe_holder(holders, n, holder), g->id);
+        }
         if (l)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                          "IOMMU group %d is leased to uid %" PRIu32 " (pid %" PRIu32
