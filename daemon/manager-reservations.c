@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,8 @@ struct ReservationCall {
         ReservationDoneFn done;
         void *userdata;
         unsigned pending;
-        EngineResult failed; /* the first failure; its message is ours */
-        bool has_failed;
+        EngineResult failed; /* the first failure, if any (message set) */
+        char failure[1024];  /* its message: nothing to lose to a failed allocation */
         /* A new reservation that could not be applied is taken back: a
          * device the host needs must not be taken from it at the next boot. */
         Manager *undo_manager;
@@ -48,11 +49,11 @@ int reservation_call_new(ReservationDoneFn done, void *userdata, ReservationCall
 
 static void call_note_failure(ReservationCall *call, const EngineResult *result)
 {
-        if (!call || call->has_failed || !engine_result_failed(result))
+        if (!call || call->failed.message || !engine_result_failed(result))
                 return;
+        snprintf(call->failure, sizeof(call->failure), "%s", result->message ?: "Moving a reserved group failed.");
         call->failed = *result;
-        call->failed.message = strdup(result->message ?: "Moving a reserved group failed.");
-        call->has_failed = true;
+        call->failed.message = call->failure;
 }
 
 void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match)
@@ -80,12 +81,11 @@ static void call_unref(ReservationCall *call)
 
         if (!call || --call->pending > 0)
                 return;
-        if (call->has_failed) {
+        if (call->failed.message) {
                 o.failed = &call->failed;
                 o.taken_back = call->undo_manager && undo_reservation(call) >= 0;
         }
         call->done(&o, call->userdata);
-        free((char *)call->failed.message);
         free(call);
 }
 
