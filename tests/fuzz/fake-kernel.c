@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "device-use.h"
+#include "early-mark.h"
 #include "fake-kernel.h"
 #include "handover.h"
 #include "macro.h"
@@ -422,6 +423,18 @@ int wait_for_path(const char *path, uint64_t timeout_usec)
 int wait_for_udev(const char *subsystem, const char *sysname, uint64_t timeout_usec)
 {
         return 0;
+}
+
+/* ---- early-mark.h: vfiod-early marked nothing on this machine ---- */
+
+int early_mark_set(const char *address)
+{
+        return -EROFS;
+}
+
+bool early_mark_present(const char *address)
+{
+        return false;
 }
 
 /* ---- device-use.h ---- */

@@ -7,8 +7,8 @@
 #include "use-report.h"
 
 /* An in-process stand-in for everything the daemon reads or changes of the
- * host's devices (the vfiod-kernel library: sysfs-pci.h, pci-device.h's
- * readers, device-use.h, handover.h, vfio-holders.h). It keeps a small
+ * host (the vfiod-hostio library: sysfs-pci.h, pci-device-sysfs.h,
+ * device-use.h, early-mark.h, handover.h, vfio-holders.h). It keeps a small
  * machine in memory: a host bridge and LPC/SMBus functions, a boot GPU, a
  * NIC, an NVMe disk, a GPU with its audio function behind a root port, an
  * unbound device, one already on vfio-pci and one without an IOMMU group.
