@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "device-use.h"
@@ -14,7 +13,6 @@
 #include "macro.h"
 #include "sysfs-pci.h"
 #include "transaction.h"
-
 
 /* One execution, in the worker: the transaction and where it went wrong. */
 typedef struct Run {

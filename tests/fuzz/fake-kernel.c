@@ -147,11 +147,6 @@ void fake_kernel_touch_nodes(void)
         }
 }
 
-size_t fake_kernel_n_devices(void)
-{
-        return ELEMENTSOF(devices);
-}
-
 const char *fake_kernel_address(size_t i)
 {
         return devices[i % ELEMENTSOF(devices)].address;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ static char *next_string(FuzzInput *in, const char *const *choices, size_t n)
         uint8_t b = next_byte(in);
         char *s;
 
-        if (b == UINT8_MAX || n == 0)
+        if (b == UINT8_MAX)
                 return next_raw_string(in);
         s = strdup(choices[b % n]);
         if (!s)
@@ -108,12 +109,6 @@ static uint32_t next_group(FuzzInput *in)
 }
 
 /* ---- building calls ---- */
-
-static void append(sd_bus_message *m, int r)
-{
-        if (r < 0)
-                abort();
-}
 
 /* An a{sv} of up to three options, keys and values mostly from what the
  * daemon knows. */
@@ -195,13 +190,20 @@ static void keep_claim(sd_bus_message *reply)
                 keep_fd(fd);
 }
 
-static void forget_kept(void)
+/* The holder closes every fd it got: guard-fd leases end. */
+static void close_kept_fds(void)
 {
         for (size_t i = 0; i < n_kept_fds; i++)
                 close(kept_fds[i]);
+        n_kept_fds = 0;
+}
+
+static void forget_kept(void)
+{
+        close_kept_fds();
         for (size_t i = 0; i < n_kept_leases; i++)
                 free(kept_leases[i]);
-        n_kept_fds = n_kept_leases = 0;
+        n_kept_leases = 0;
 }
 
 /* Any answer must be a valid message, which sd-bus checked on receipt; an
@@ -409,9 +411,7 @@ void fuzz_call(FuzzWorld *w, FuzzInput *in)
                 return;
         }
         if (op == OP_CLOSE_FDS) {
-                for (size_t i = 0; i < n_kept_fds; i++)
-                        close(kept_fds[i]);
-                n_kept_fds = 0;
+                close_kept_fds();
                 return;
         }
         if (new_call(w, op, c, in, &call) < 0)
@@ -435,7 +435,8 @@ static sd_bus_message *call_as_root(FuzzWorld *w, const char *method, const char
         if (r >= 0 && types)
                 r = sd_bus_message_appendv(call, types, ap);
         va_end(ap);
-        append(call, r);
+        if (r < 0)
+                abort();
         return fuzz_world_send(w, call);
 }
 
@@ -454,7 +455,6 @@ static void take_back_reservations(FuzzWorld *w)
                 sd_bus_message_unref(call_as_root(w, "Unreserve", "sa{sv}", match, 0));
         }
 }
-
 
 /* Releases what vfiod still holds; true when it holds nothing. */
 static bool release_groups(FuzzWorld *w, char **ret_busy)

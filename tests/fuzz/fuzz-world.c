@@ -233,33 +233,31 @@ static void wait_for_bus(FuzzWorld *w, uint64_t usec)
                 abort();
 }
 
-/* Runs the connection until *done (done NULL: never); false when the
- * timeout came first. */
-static bool play_until(FuzzWorld *w, const bool *done, uint64_t timeout_usec)
+/* Handles everything that has come in. */
+static void process_all(FuzzWorld *w)
 {
-        uint64_t deadline = now_usec() + timeout_usec, now;
+        int r;
 
-        for (;;) {
-                int r = sd_bus_process(w->bus, NULL);
-                if (r < 0)
-                        abort(); /* the daemon hung up: it crashed */
-                if (done && *done)
-                        return true;
-                if (r > 0)
-                        continue;
-                now = now_usec();
-                if (now >= deadline)
-                        return false;
-                wait_for_bus(w, deadline - now);
-        }
+        while ((r = sd_bus_process(w->bus, NULL)) > 0)
+                ;
+        if (r < 0)
+                abort(); /* the daemon hung up: it crashed */
 }
 
+/* Runs the connection until *done; aborts when the daemon does not get
+ * there in time. */
 static void play_until_answered(FuzzWorld *w, const bool *done)
 {
-        if (!play_until(w, done, ANSWER_TIMEOUT_USEC)) {
-                fprintf(stderr, "The daemon left a call unanswered for %llu s.\n",
-                        (unsigned long long)(ANSWER_TIMEOUT_USEC / 1000000));
-                abort();
+        uint64_t deadline = now_usec() + ANSWER_TIMEOUT_USEC, now;
+
+        for (process_all(w); !*done; process_all(w)) {
+                now = now_usec();
+                if (now >= deadline) {
+                        fprintf(stderr, "The daemon left a call unanswered for %llu s.\n",
+                                (unsigned long long)(ANSWER_TIMEOUT_USEC / 1000000));
+                        abort();
+                }
+                wait_for_bus(w, deadline - now);
         }
 }
 
@@ -334,17 +332,9 @@ sd_bus_message *fuzz_world_send(FuzzWorld *w, sd_bus_message *call)
 
 void fuzz_world_idle(FuzzWorld *w, uint64_t usec)
 {
-        int r;
-
-        while ((r = sd_bus_process(w->bus, NULL)) > 0)
-                ;
-        if (r < 0)
-                abort();
+        process_all(w);
         wait_for_bus(w, usec);
-        while ((r = sd_bus_process(w->bus, NULL)) > 0)
-                ;
-        if (r < 0)
-                abort();
+        process_all(w);
 }
 
 void fuzz_world_leave(FuzzWorld *w, Caller caller)
