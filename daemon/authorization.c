@@ -197,17 +197,17 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-static int append_details(sd_bus_message *m, const AuthDetails *d)
+static int append_details(sd_bus_message *m, const PolicyDetails *d)
 {
         int r = sd_bus_message_open_container(m, 'a', "{ss}");
         const char *pairs[][2] = {
-                { "device", d ? d->device : NULL },
-                { "vendor", d ? d->vendor : NULL },
-                { "model", d ? d->model : NULL },
-                { "ids", d ? d->ids : NULL },
-                { "names", d ? d->names : NULL },
-                { "group", d ? d->group : NULL },
-                { "match", d ? d->match : NULL },
+                { "device", d->device },
+                { "vendor", d->vendor },
+                { "model", d->model },
+                { "ids", d->ids },
+                { "names", d->names },
+                { "group", d->group },
+                { "match", d->match },
         };
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(pairs); i++)
@@ -216,7 +216,7 @@ static int append_details(sd_bus_message *m, const AuthDetails *d)
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
-static int ask_polkit(Authorizer *a, Query *q, const AuthDetails *details)
+static int ask_polkit(Authorizer *a, Query *q, const PolicyDetails *details)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         bool interactive = sd_bus_message_get_allow_interactive_authorization(q->call) > 0;
@@ -301,14 +301,18 @@ static int take_answer(Query *q, sd_bus_error *error)
         return r < 0 ? r : 1;
 }
 
-int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const AuthDetails *details,
-              sd_bus_error *error)
+int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision, sd_bus_error *error)
 {
+        const char *action = decision->action;
         _cleanup_free_ Query *q = NULL;
         Query *asked;
         uid_t uid;
         int r;
 
+        if (decision->verdict == POLICY_ALLOW)
+                return 1;
+        if (decision->verdict == POLICY_REFUSE)
+                return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED, decision->refusal);
         drop_stale_answers(a);
         asked = find_query(a, msg, action);
         if (asked && asked->state != QUERY_PENDING)
@@ -316,9 +320,6 @@ int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const Auth
         if (asked)
                 return 0;
 
-        r = bus_sender_is_root(msg);
-        if (r != 0)
-                return r;
         if (!sd_bus_message_get_sender(msg))
                 return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                         "Not authorized: a caller without a bus name cannot be asked about.");
@@ -339,7 +340,7 @@ int authorize(Authorizer *a, sd_bus_message *msg, const char *action, const Auth
         q->call = sd_bus_message_ref(msg);
         q->uid = uid;
         snprintf(q->cancellation_id, sizeof(q->cancellation_id), "vfiod-%" PRIu64, ++a->next_id);
-        r = ask_polkit(a, q, details);
+        r = ask_polkit(a, q, &decision->details);
         if (r < 0) {
                 query_free(TAKE_PTR(q));
                 return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,

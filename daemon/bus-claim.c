@@ -228,68 +228,6 @@ static void on_claim_done(const EngineResult *result, void *userdata)
                 (void)sd_bus_reply_method_errno(req->msg, r, &error);
 }
 
-/* What polkit rules see of a claim: every endpoint that would move. */
-typedef struct GroupDetails {
-        char *device, *vendor, *model, *ids, *names;
-        char group[16];
-} GroupDetails;
-
-static void group_details_done(GroupDetails *d)
-{
-        free(d->device);
-        free(d->vendor);
-        free(d->model);
-        free(d->ids);
-        free(d->names);
-}
-
-/* Appends word to the space-separated list in f unless text has it. */
-static void append_once(FILE *f, const char *text, const char *word)
-{
-        size_t n = strlen(word);
-
-        fflush(f);
-        for (const char *p = text; p && (p = strstr(p, word)); p += n)
-                if ((p == text || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-                        return;
-        fprintf(f, "%s%s", text && text[0] ? " " : "", word);
-}
-
-static int describe_group(const Group *g, GroupDetails *ret)
-{
-        size_t sizes[5];
-        FILE *f[5] = {
-                open_memstream(&ret->device, &sizes[0]), open_memstream(&ret->vendor, &sizes[1]),
-                open_memstream(&ret->model, &sizes[2]),  open_memstream(&ret->ids, &sizes[3]),
-                open_memstream(&ret->names, &sizes[4]),
-        };
-        int r = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                if (!f[i])
-                        r = -ENOMEM;
-        for (size_t i = 0, n = 0; r >= 0 && i < g->n_devices; i++) {
-                const Device *d = g->devices[i];
-                char id[8];
-                if (device_is_bridge(d))
-                        continue;
-                fprintf(f[0], "%s%s", n ? " " : "", d->pci->address);
-                snprintf(id, sizeof(id), "%04x", d->pci->vendor_id);
-                append_once(f[1], ret->vendor, id);
-                snprintf(id, sizeof(id), "%04x", d->pci->device_id);
-                append_once(f[2], ret->model, id);
-                fprintf(f[3], "%s%04x:%04x", n ? " " : "", d->pci->vendor_id, d->pci->device_id);
-                fprintf(f[4], "%s%s %s", n ? "; " : "", d->vendor_name ?: "unknown vendor",
-                        d->model_name ?: "unknown device");
-                n++;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(f); i++)
-                if (f[i] && fclose(f[i]) != 0)
-                        r = -ENOMEM;
-        snprintf(ret->group, sizeof(ret->group), "%d", g->id);
-        return r;
-}
-
 static const Device *first_endpoint(const Group *g)
 {
         for (size_t i = 0; i < g->n_devices; i++)
@@ -377,7 +315,8 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
 static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const Device *asked, const ClaimOptions *o,
                        sd_bus_error *error)
 {
-        _cleanup_(group_details_done) GroupDetails details = {};
+        _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        uid_t caller;
         int r;
 
         if (!asked)
@@ -385,23 +324,15 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
         if (!asked)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
                                          "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
-        /* What polkit cannot allow is refused before it asks anyone for a
-         * password: a busy group, a persistent lease for other than root. */
+        /* A busy group is refused before polkit asks anyone for a password. */
         if (manager_held_group(m, g->id) ||
             (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE && !manager_group_reserved_and_free(m, g->id)))
                 return group_busy_error(m, g, error);
-        if (o->lifetime == LEASE_LIFETIME_PERSISTENT && (r = bus_sender_is_root(msg)) <= 0)
-                return r < 0 ? r
-                             : sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                                "Persistent leases are for root: hold the lease by your connection "
-                                                "or a guard fd ('vfioctl-client claim ADDR -- COMMAND').");
-        r = describe_group(g, &details);
-        if (r < 0)
-                return r;
-        r = authorize(m->authorizer, msg, o->force ? VFIOD_ACTION_CLAIM_HOST_CRITICAL : VFIOD_ACTION_CLAIM,
-                      &(AuthDetails){ .device = details.device, .vendor = details.vendor, .model = details.model,
-                                      .ids = details.ids, .names = details.names, .group = details.group },
-                      error);
+        r = bus_sender_euid(msg, &caller);
+        if (r >= 0)
+                r = policy_claim(caller, g, o->force, o->lifetime, &decision);
+        if (r >= 0)
+                r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* polkit is asked: this runs again when it answers */
         return start_claim(m, msg, g, o, error);
@@ -451,11 +382,15 @@ int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *e
  * claimed before leases existed) is for root or release-any. */
 static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
 {
-        char group[16];
+        _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        uid_t caller;
         int r;
 
-        snprintf(group, sizeof(group), "%" PRIu32, id);
-        r = authorize(m->authorizer, msg, VFIOD_ACTION_RELEASE_ANY, &(AuthDetails){ .group = group }, error);
+        r = bus_sender_euid(msg, &caller);
+        if (r >= 0)
+                r = policy_release(caller, (int)id, NULL, &decision);
+        if (r >= 0)
+                r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = manager_release_group(m, (int)id, bus_reply_release, sd_bus_message_ref(msg));

@@ -92,21 +92,18 @@ static int property_holder(sd_bus *bus, const char *path, const char *interface,
  * may, root may, anyone else needs release-any. */
 int bus_release_lease(Manager *m, sd_bus_message *msg, Lease *l, sd_bus_error *error)
 {
-        char group[16];
-        uid_t uid;
+        _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        uid_t caller;
         int r;
 
-        r = bus_sender_euid(msg, &uid);
-        if (r < 0)
-                return r;
-        if (uid != l->info.uid) {
-                snprintf(group, sizeof(group), "%d", l->info.group);
-                r = authorize(m->authorizer, msg, VFIOD_ACTION_RELEASE_ANY, &(AuthDetails){ .group = group },
-                              error);
-                if (r <= 0)
-                        return r < 0 ? r : 1;
-        }
-        manager_end_lease(m, l, uid == l->info.uid ? "released" : "released-by-admin", bus_reply_release,
+        r = bus_sender_euid(msg, &caller);
+        if (r >= 0)
+                r = policy_release(caller, l->info.group, &l->info.uid, &decision);
+        if (r >= 0)
+                r = authorize(m->authorizer, msg, &decision, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        manager_end_lease(m, l, caller == l->info.uid ? "released" : "released-by-admin", bus_reply_release,
                           sd_bus_message_ref(msg));
         return 1;
 }

@@ -54,7 +54,9 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         Manager *m = userdata;
         char want[SIZE_STRING_MAX], cap[SIZE_STRING_MAX];
         uint64_t bytes, limit;
+        _cleanup_(policy_decision_done) PolicyDecision decision = {};
         pid_t pid = 0; /* check_process() sets it; gcc -O3 cannot tell */
+        uid_t caller;
         int pidfd, r;
 
         r = sd_bus_message_read(msg, "ht", &pidfd, &bytes);
@@ -68,7 +70,11 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
                                          "%s/limits.conf).",
                                          format_size(bytes, want), format_size(m->limits.memlock_max, cap),
                                          m->config_dir);
-        r = authorize(m->authorizer, msg, VFIOD_ACTION_MEMLOCK, NULL, error);
+        r = bus_sender_euid(msg, &caller);
+        if (r >= 0)
+                r = policy_memlock(caller, &decision);
+        if (r >= 0)
+                r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

@@ -7,6 +7,7 @@
 #include "bus-claim.h"
 #include "bus-names.h"
 #include "bus-reservation.h"
+#include "bus-sender.h"
 #include "bus-util.h"
 #include "log.h"
 #include "macro.h"
@@ -77,10 +78,14 @@ static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_erro
 
 static int authorize_reserve(Manager *m, sd_bus_message *msg, const ReservationMatch *match, sd_bus_error *error)
 {
-        char text[RESERVATION_MATCH_STRING_MAX];
+        _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        uid_t caller;
+        int r;
 
-        reservation_match_format(match, text);
-        return authorize(m->authorizer, msg, VFIOD_ACTION_RESERVE, &(AuthDetails){ .match = text }, error);
+        r = bus_sender_euid(msg, &caller);
+        if (r >= 0)
+                r = policy_reserve(caller, match, &decision);
+        return r < 0 ? r : authorize(m->authorizer, msg, &decision, error);
 }
 
 /* A method call and its success reply, ready to send. */

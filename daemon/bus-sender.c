@@ -88,11 +88,3 @@ int bus_sender_euid(sd_bus_message *msg, uid_t *ret)
 {
         return bus_sender_creds(msg, ret, NULL);
 }
-
-int bus_sender_is_root(sd_bus_message *msg)
-{
-        uid_t uid;
-        int r = bus_sender_creds(msg, &uid, NULL);
-
-        return r < 0 ? r : uid == 0;
-}

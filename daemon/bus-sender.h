@@ -7,4 +7,3 @@
 /* Who sent a method call: the uid and pid of its connection. */
 int bus_sender_creds(sd_bus_message *msg, uid_t *ret_uid, pid_t *ret_pid);
 int bus_sender_euid(sd_bus_message *msg, uid_t *ret);
-int bus_sender_is_root(sd_bus_message *msg);

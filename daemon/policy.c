@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "macro.h"
+#include "policy.h"
+
+void policy_decision_done(PolicyDecision *d)
+{
+        free(d->details.device);
+        free(d->details.vendor);
+        free(d->details.model);
+        free(d->details.ids);
+        free(d->details.names);
+        free(d->details.group);
+        free(d->details.match);
+        *d = (PolicyDecision){};
+}
+
+/* Root may do anything vfiod offers, without polkit: it could do all of it
+ * by hand anyway. */
+static int decide(uid_t caller, const char *action, PolicyDecision *ret)
+{
+        *ret = (PolicyDecision){ .verdict = caller == 0 ? POLICY_ALLOW : POLICY_ASK, .action = action };
+        return 0;
+}
+
+static int group_detail(int group, PolicyDecision *d)
+{
+        return asprintf(&d->details.group, "%d", group) < 0 ? -ENOMEM : 0;
+}
+
+/* Appends word to the space-separated list in f unless text has it. */
+static void append_once(FILE *f, const char *text, const char *word)
+{
+        size_t n = strlen(word);
+
+        fflush(f);
+        for (const char *p = text; p && (p = strstr(p, word)); p += n)
+                if ((p == text || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+                        return;
+        fprintf(f, "%s%s", text && text[0] ? " " : "", word);
+}
+
+/* Every endpoint that would move; bridges stay where they are. */
+static int describe_endpoints(const Group *g, PolicyDetails *ret)
+{
+        size_t sizes[5];
+        FILE *f[5] = {
+                open_memstream(&ret->device, &sizes[0]), open_memstream(&ret->vendor, &sizes[1]),
+                open_memstream(&ret->model, &sizes[2]),  open_memstream(&ret->ids, &sizes[3]),
+                open_memstream(&ret->names, &sizes[4]),
+        };
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (!f[i])
+                        r = -ENOMEM;
+        for (size_t i = 0, n = 0; r >= 0 && i < g->n_devices; i++) {
+                const Device *d = g->devices[i];
+                char id[8];
+                if (device_is_bridge(d))
+                        continue;
+                fprintf(f[0], "%s%s", n ? " " : "", d->pci->address);
+                snprintf(id, sizeof(id), "%04x", d->pci->vendor_id);
+                append_once(f[1], ret->vendor, id);
+                snprintf(id, sizeof(id), "%04x", d->pci->device_id);
+                append_once(f[2], ret->model, id);
+                fprintf(f[3], "%s%04x:%04x", n ? " " : "", d->pci->vendor_id, d->pci->device_id);
+                fprintf(f[4], "%s%s %s", n ? "; " : "", d->vendor_name ?: "unknown vendor",
+                        d->model_name ?: "unknown device");
+                n++;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (f[i] && fclose(f[i]) != 0)
+                        r = -ENOMEM;
+        return r;
+}
+
+int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, PolicyDecision *ret)
+{
+        int r;
+
+        if (lifetime == LEASE_LIFETIME_PERSISTENT && caller != 0) {
+                *ret = (PolicyDecision){
+                        .verdict = POLICY_REFUSE,
+                        .refusal = "Persistent leases are for root: hold the lease by your connection "
+                                   "('vfioctl-client claim --wait ADDR') or by a guard fd "
+                                   "('vfioctl-client claim ADDR -- COMMAND').",
+                };
+                return 0;
+        }
+        decide(caller, force ? VFIOD_ACTION_CLAIM_HOST_CRITICAL : VFIOD_ACTION_CLAIM, ret);
+        if (ret->verdict != POLICY_ASK)
+                return 0;
+        r = describe_endpoints(g, &ret->details);
+        if (r >= 0)
+                r = group_detail(g->id, ret);
+        if (r < 0)
+                policy_decision_done(ret);
+        return r;
+}
+
+int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *ret)
+{
+        int r;
+
+        if (owner && *owner == caller) {
+                *ret = (PolicyDecision){ .verdict = POLICY_ALLOW };
+                return 0;
+        }
+        decide(caller, VFIOD_ACTION_RELEASE_ANY, ret);
+        if (ret->verdict != POLICY_ASK)
+                return 0;
+        r = group_detail(group, ret);
+        if (r < 0)
+                policy_decision_done(ret);
+        return r;
+}
+
+int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *ret)
+{
+        char text[RESERVATION_MATCH_STRING_MAX];
+
+        decide(caller, VFIOD_ACTION_RESERVE, ret);
+        if (ret->verdict != POLICY_ASK)
+                return 0;
+        ret->details.match = strdup(reservation_match_format(match, text));
+        return ret->details.match ? 0 : -ENOMEM;
+}
+
+int policy_memlock(uid_t caller, PolicyDecision *ret)
+{
+        return decide(caller, VFIOD_ACTION_MEMLOCK, ret);
+}

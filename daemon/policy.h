@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "device-model.h"
+#include "lease-info.h"
+#include "reservation.h"
+
+/* Who may do what: every authorization rule of vfiod, in one place (bolt's
+ * bouncer is the model). For each privileged method it decides, from the
+ * caller's uid and what the call would touch, whether the call goes ahead,
+ * is refused whatever polkit says, or is up to polkit, and then with which
+ * action and which details. The bus layer asks polkit (authorization.c)
+ * and never decides anything itself. */
+
+typedef enum PolicyVerdict {
+        POLICY_ALLOW,  /* no question: root, or the lease's own holder */
+        POLICY_ASK,    /* polkit decides on action, with details */
+        POLICY_REFUSE, /* never for this caller: refusal says why */
+} PolicyVerdict;
+
+/* What polkit rules may look at (action.lookup("device") and so on). A
+ * claim names every endpoint that would move, so that a rule written for
+ * one device or vendor cannot hand out another that shares its group: a
+ * rule compares the whole value ("vendor" is "10de" only when every
+ * endpoint is NVIDIA's). NULL: not given for this action. */
+typedef struct PolicyDetails {
+        char *device; /* PCI addresses, space-separated */
+        char *vendor; /* the vendor ids, each once: "8086", "10de 8086" */
+        char *model;  /* the device ids, each once: "100e" */
+        char *ids;    /* each endpoint's VENDOR:DEVICE, in address order */
+        char *names;  /* each endpoint's name, "; "-separated */
+        char *group;  /* IOMMU group number */
+        char *match;  /* a reservation's match (reservation.h) */
+} PolicyDetails;
+
+typedef struct PolicyDecision {
+        PolicyVerdict verdict;
+        const char *action;    /* POLICY_ASK: the polkit action (bus-names.h) */
+        const char *refusal;   /* POLICY_REFUSE: what to do instead */
+        PolicyDetails details; /* POLICY_ASK */
+} PolicyDecision;
+
+void policy_decision_done(PolicyDecision *d);
+
+/* ClaimGroup, ClaimDevice: the group's endpoints to vfio-pci. force asks
+ * for what the host uses too (claim-host-critical); a persistent lease,
+ * which no connection or fd ends, is for root alone. */
+int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, PolicyDecision *ret);
+
+/* ReleaseGroup, Lease.Release: the lease's owner may end it; any other
+ * caller, or a group claimed without a lease (owner NULL), needs
+ * release-any. */
+int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *ret);
+
+/* Reserve, Unreserve: a boot-time reservation changes what the host gets. */
+int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *ret);
+
+/* RaiseMemlockLimit of the caller's own process. */
+int policy_memlock(uid_t caller, PolicyDecision *ret);

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
+
+#include "bus-names.h"
+#include "policy.h"
+
+/* Who may do what (daemon/policy.c), on a group made up here: a GPU and
+ * its audio function behind a root port, which stays where it is. */
+
+static PciDevice pci[] = {
+        { .address = "0000:00:01.0", .vendor_id = 0x8086, .device_id = 0x1901, .class_code = 0x060400 },
+        { .address = "0000:01:00.0", .vendor_id = 0x10de, .device_id = 0x1c82, .class_code = 0x030000 },
+        { .address = "0000:01:00.1", .vendor_id = 0x10de, .device_id = 0x0fb9, .class_code = 0x040300 },
+};
+static Device devices[] = {
+        { .pci = &pci[0], .vendor_name = "Intel Corporation", .model_name = "Root Port" },
+        { .pci = &pci[1], .vendor_name = "NVIDIA Corporation", .model_name = "GP107" },
+        { .pci = &pci[2] }, /* not in the hwdb */
+};
+static Device *members[] = { &devices[0], &devices[1], &devices[2] };
+static const Group gpu = { .id = 7, .devices = members, .n_devices = G_N_ELEMENTS(members) };
+
+static void test_claim_asks_polkit_with_every_endpoint(void)
+{
+        PolicyDecision d;
+
+        g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_CONNECTION, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_CLAIM);
+        g_assert_cmpstr(d.details.device, ==, "0000:01:00.0 0000:01:00.1");
+        g_assert_cmpstr(d.details.vendor, ==, "10de");
+        g_assert_cmpstr(d.details.model, ==, "1c82 0fb9");
+        g_assert_cmpstr(d.details.ids, ==, "10de:1c82 10de:0fb9");
+        g_assert_cmpstr(d.details.names, ==, "NVIDIA Corporation GP107; unknown vendor unknown device");
+        g_assert_cmpstr(d.details.group, ==, "7");
+        g_assert_null(d.details.match);
+        policy_decision_done(&d);
+}
+
+static void test_claim_rules(void)
+{
+        PolicyDecision d;
+
+        g_assert_cmpint(policy_claim(1000, &gpu, true, LEASE_LIFETIME_GUARD_FD, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_CLAIM_HOST_CRITICAL);
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_PERSISTENT, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_REFUSE);
+        g_assert_nonnull(strstr(d.refusal, "Persistent leases are for root"));
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_claim(0, &gpu, true, LEASE_LIFETIME_PERSISTENT, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
+        policy_decision_done(&d);
+}
+
+static void test_release_rules(void)
+{
+        uid_t alice = 1000;
+        PolicyDecision d;
+
+        g_assert_cmpint(policy_release(1000, 7, &alice, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_release(1001, 7, &alice, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_RELEASE_ANY);
+        g_assert_cmpstr(d.details.group, ==, "7");
+        policy_decision_done(&d);
+
+        /* A group claimed without a lease has no owner to let go of it. */
+        g_assert_cmpint(policy_release(1000, 7, NULL, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_release(0, 7, NULL, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
+        policy_decision_done(&d);
+}
+
+static void test_reserve_and_memlock(void)
+{
+        ReservationMatch match;
+        const char *reason;
+        PolicyDecision d;
+
+        g_assert_cmpint(reservation_match_parse("10de:1c82", &match, &reason), ==, 0);
+        g_assert_cmpint(policy_reserve(1000, &match, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_RESERVE);
+        g_assert_cmpstr(d.details.match, ==, "10de:1c82");
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_memlock(1000, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_MEMLOCK);
+        g_assert_null(d.details.group);
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_memlock(0, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
+        policy_decision_done(&d);
+}
+
+int main(int argc, char *argv[])
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/policy/claim/details", test_claim_asks_polkit_with_every_endpoint);
+        g_test_add_func("/policy/claim/rules", test_claim_rules);
+        g_test_add_func("/policy/release", test_release_rules);
+        g_test_add_func("/policy/reserve-memlock", test_reserve_and_memlock);
+        return g_test_run();
+}
