@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -13,10 +14,9 @@ void log_set_max_level(int level)
         max_level = level;
 }
 
-void log_full(int level, const char *fmt, ...)
+_printf_(2, 0) static void log_va(int level, const char *fmt, va_list ap, const char *suffix)
 {
         static int to_journal = -1;
-        va_list ap;
 
         if (level > max_level)
                 return;
@@ -24,8 +24,27 @@ void log_full(int level, const char *fmt, ...)
                 to_journal = getenv("JOURNAL_STREAM") != NULL;
         if (to_journal)
                 fprintf(stderr, "<%d>", level);
-        va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
-        va_end(ap);
+        if (suffix)
+                fprintf(stderr, ": %s", suffix);
         fputc('\n', stderr);
+}
+
+void log_full(int level, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        log_va(level, fmt, ap, NULL);
+        va_end(ap);
+}
+
+int log_full_errno(int level, int error, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        log_va(level, fmt, ap, strerror(error < 0 ? -error : error));
+        va_end(ap);
+        return error;
 }

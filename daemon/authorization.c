@@ -190,7 +190,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         /* The method's handler runs again and takes the answer. */
         r = sd_bus_enqueue_for_read(q->authorizer->bus, q->call);
         if (r < 0) {
-                log_error("Cannot requeue a method call after polkit answered: %s", strerror(-r));
+                log_error_errno(r, "Cannot requeue a method call after polkit answered");
                 query_unlink(q);
                 query_free(q);
         }

@@ -150,10 +150,11 @@ void bus_reply_release(const ReleaseOutcome *o, void *userdata)
                         "The lease of IOMMU group %d has ended, but %s still holds /dev/vfio/%d open: its devices go "
                         "back to their drivers once that is closed ('vfioctl-client show %d' names who holds it).",
                         o->group, describe_holder(o->holders, o->n_holders, holder), o->group, o->group);
-        else if (o->error < 0)
-                (void)sd_bus_reply_method_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
-                                                 "The lease ended, but IOMMU group %d cannot be released now: %s.",
-                                                 o->group, strerror(-o->error));
+        else if (o->moving || o->error < 0)
+                (void)sd_bus_reply_method_errorf(
+                        msg, VFIOD_ERROR_GROUP_BUSY,
+                        "The lease ended, but IOMMU group %d cannot be released now: %s.", o->group,
+                        o->moving ? "it is moving" : strerror(-o->error));
         else
                 (void)sd_bus_reply_method_return(msg, "");
 }
@@ -204,7 +205,7 @@ static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
                                          r > 0 ? "its holder is gone" : strerror(-r));
         if (r == LEASE_STARTED && (r = send_grant(msg, l, &h)) < 0) {
-                log_error("Cannot send IOMMU group %d to its holder: %s", info->group, strerror(-r));
+                log_error_errno(r, "Cannot send IOMMU group %d to its holder", info->group);
                 manager_end_lease(m, l, "handover-failed", NULL, NULL);
         }
         if (r < 0)
@@ -296,7 +297,7 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         req->manager = m;
         req->msg = sd_bus_message_ref(msg);
         r = manager_claim_for_lease(m, g, &req->lease, o->force, on_claim_done, req);
-        if (r == -EBUSY)
+        if (r == LEASE_CLAIM_BUSY)
                 return group_busy_error(m, g, error);
         if (r < 0)
                 return r;
@@ -378,6 +379,12 @@ int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return claim_group(m, msg, g, d, &o, error);
 }
 
+static int not_claimed_error(uint32_t id, sd_bus_error *error)
+{
+        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
+                                 "vfiod holds no claim of IOMMU group %" PRIu32 ": nothing to release.", id);
+}
+
 /* A group vfiod holds without a lease (its release failed, or it was
  * claimed before leases existed) is for root or release-any. */
 static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
@@ -394,12 +401,14 @@ static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = manager_release_group(m, (int)id, bus_reply_release, sd_bus_message_ref(msg));
-        if (r < 0)
+        if (r != 0)
                 sd_bus_message_unref(msg);
-        if (r == -EBUSY)
+        if (r == ENGINE_MOVING)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                          "IOMMU group %" PRIu32 " is moving right now: try again when it is done.",
                                          id);
+        if (r == ENGINE_NOT_CLAIMED)
+                return not_claimed_error(id, error);
         return r < 0 ? r : 1;
 }
 
@@ -414,8 +423,7 @@ int bus_method_release_group(sd_bus_message *msg, void *userdata, sd_bus_error *
             (r = bus_read_no_options(msg, "ReleaseGroup", error)) < 0)
                 return r;
         if (id > INT32_MAX || engine_status(m->engine, (int)id, NULL) == CLAIM_STATUS_NONE)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
-                                         "vfiod holds no claim of IOMMU group %" PRIu32 ": nothing to release.", id);
+                return not_claimed_error(id, error);
         l = leases_find_group(m->leases, (int)id);
         if (l)
                 return bus_release_lease(m, msg, l, error);

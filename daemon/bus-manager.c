@@ -297,18 +297,14 @@ int bus_manager_serve(Manager *m)
                 .lease_released = bus_emit_lease_released,
         };
         if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||
-            (r = bus_group_register(m)) < 0 || (r = bus_lease_register(m)) < 0) {
-                log_error("Cannot register the bus objects: %s", strerror(-r));
-                return r;
-        }
+            (r = bus_group_register(m)) < 0 || (r = bus_lease_register(m)) < 0)
+                return log_error_errno(r, "Cannot register the bus objects");
         r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
         if (r < 0)
                 return r;
         r = sd_bus_request_name(m->bus, VFIOD_BUS_NAME, 0);
-        if (r < 0) {
-                log_error("Cannot own %s: %s", VFIOD_BUS_NAME, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot own %s", VFIOD_BUS_NAME);
         log_info("Serving %zu PCI devices in %zu IOMMU groups.", device_model_n_devices(m->model),
                  device_model_n_groups(m->model));
         (void)sd_notifyf(false, "READY=1\nSTATUS=Serving %zu PCI devices in %zu IOMMU groups.",

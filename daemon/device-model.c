@@ -561,8 +561,7 @@ static int on_uevent(sd_device_monitor *monitor, sd_device *sd, void *userdata)
                 break;
         }
         if (r < 0)
-                log_warning("Cannot follow %s of %s: %s", device_action_to_string(action), address,
-                            strerror(-r));
+                log_warning_errno(r, "Cannot follow %s of %s", device_action_to_string(action), address);
         return 0;
 }
 

@@ -360,7 +360,7 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const E
         int r;
 
         if (c)
-                return -EBUSY;
+                return c->job ? ENGINE_MOVING : ENGINE_ALREADY_CLAIMED;
         job = job_new(TRANSACTION_CLAIM, reply, userdata);
         if (!job)
                 return -ENOMEM;
@@ -408,32 +408,38 @@ int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata)
         GroupClaim *c = find_claim(e, group);
 
         if (!c)
-                return -ENOENT;
+                return ENGINE_NOT_CLAIMED;
         if (c->job)
-                return -EBUSY;
+                return ENGINE_MOVING;
         return start_release(e, c, TRANSACTION_RELEASE, reply, userdata);
 }
 
-/* The record of a claimed group at rest, or NULL with *error set. */
-static ClaimRecord *idle_record(const Engine *e, int group, int *error)
+/* The record of a claimed group at rest, or NULL with *refusal set. */
+static ClaimRecord *idle_record(const Engine *e, int group, EngineRefusal *refusal)
 {
         GroupClaim *c = find_claim(e, group);
 
-        *error = !c ? -ENOENT : c->job ? -EBUSY : 0;
-        if (*error == 0 && (!c->record || c->record->phase != CLAIM_PHASE_CLAIMED))
-                *error = -ENOENT;
-        return *error == 0 ? c->record : NULL;
+        if (c && c->job) {
+                *refusal = ENGINE_MOVING;
+                return NULL;
+        }
+        if (!c || !c->record || c->record->phase != CLAIM_PHASE_CLAIMED) {
+                *refusal = ENGINE_NOT_CLAIMED;
+                return NULL;
+        }
+        return c->record;
 }
 
 int engine_set_lease(Engine *e, int group, const char *lease)
 {
         _cleanup_free_ char *old = NULL;
+        EngineRefusal refusal;
         ClaimRecord *rec;
         int r;
 
-        rec = idle_record(e, group, &r);
+        rec = idle_record(e, group, &refusal);
         if (!rec)
-                return r;
+                return refusal;
         old = rec->lease ? strdup(rec->lease) : NULL;
         if (rec->lease && !old)
                 return -ENOMEM;
@@ -447,12 +453,13 @@ int engine_set_lease(Engine *e, int group, const char *lease)
 
 int engine_set_reserved(Engine *e, int group, bool reserved)
 {
+        EngineRefusal refusal;
         ClaimRecord *rec;
         int r;
 
-        rec = idle_record(e, group, &r);
+        rec = idle_record(e, group, &refusal);
         if (!rec)
-                return r;
+                return refusal;
         rec->reserved = reserved;
         r = claim_record_save(e->claims_dir_fd, rec, NULL);
         if (r < 0)

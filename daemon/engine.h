@@ -59,10 +59,20 @@ typedef struct EngineClaimOptions {
         bool reserved;     /* for a reservation: it holds the group too */
 } EngineClaimOptions;
 
-/* -EBUSY when the group is held or moving. addresses: its endpoints. */
+/* What an operation answers when the group is not in the state it needs:
+ * a positive value, beside 0 (done) and a negative errno (failed). */
+typedef enum EngineRefusal {
+        ENGINE_NOT_CLAIMED = 1, /* vfiod holds nothing of the group */
+        ENGINE_MOVING,          /* a transaction of the group runs */
+        ENGINE_ALREADY_CLAIMED, /* engine_claim() of a group vfiod holds */
+} EngineRefusal;
+
+/* 0 once it starts moving, an EngineRefusal, or a negative errno.
+ * addresses: its endpoints. */
 int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const EngineClaimOptions *o,
                  EngineReplyFn reply, void *userdata);
-/* -ENOENT when vfiod holds nothing of the group, -EBUSY while it moves. */
+/* 0 once it starts moving, ENGINE_NOT_CLAIMED or ENGINE_MOVING, or a
+ * negative errno. */
 int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata);
 
 /* Calls fn for every group that is claimed and not moving, with the lease
@@ -71,7 +81,8 @@ void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *l
                             void *userdata);
 
 /* Who holds a claimed group, changed without moving it: the lease (NULL:
- * none) or the reservation. -ENOENT unless claimed, -EBUSY while it moves. */
+ * none) or the reservation. 0, ENGINE_NOT_CLAIMED or ENGINE_MOVING, or a
+ * negative errno. */
 int engine_set_lease(Engine *e, int group, const char *lease);
 int engine_set_reserved(Engine *e, int group, bool reserved);
 /* Whether a reservation holds the group (claimed, or moving for one). */

@@ -141,7 +141,7 @@ int main(int argc, char *argv[])
 
         r = drop_capabilities();
         if (r < 0) {
-                log_error("Cannot drop capabilities: %s", strerror(-r));
+                log_error_errno(r, "Cannot drop capabilities");
                 return EXIT_FAILURE;
         }
         r = transaction_fault_setup();
@@ -160,7 +160,7 @@ int main(int argc, char *argv[])
                 r = manager_run(m);
         bus_manager_stop(m);
         if (r < 0) {
-                log_error("Event loop failed: %s", strerror(-r));
+                log_error_errno(r, "Event loop failed");
                 return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;

@@ -80,7 +80,7 @@ static void find_holders(HeldGroup *h)
         int r = vfio_group_holders(h->group, &holders, &n);
 
         if (r < 0) {
-                log_warning("Cannot tell who holds IOMMU group %d open: %s", h->group, strerror(-r));
+                log_warning_errno(r, "Cannot tell who holds IOMMU group %d open", h->group);
                 return;
         }
         free(h->holders);

@@ -17,7 +17,8 @@
  * the holder goes or releases it, and taking leases up after a restart. */
 
 /* The lease's line in the group's claim record (lease-info.h), the copy a
- * restart reads back (resume_lease()); NULL: the group has no lease. */
+ * restart reads back (resume_lease()); NULL: the group has no lease.
+ * Answers as engine_set_lease() does. */
 static int record_lease(Manager *m, int group, const LeaseInfo *info)
 {
         _cleanup_free_ char *text = NULL;
@@ -35,11 +36,10 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
 
         if (manager_group_reserved_and_free(m, g->id)) {
                 r = record_lease(m, g->id, info);
-                if (r == -ENOENT) /* it started moving meanwhile */
-                        r = -EBUSY;
-                if (r >= 0)
-                        log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", g->id, info->uid);
-                return r < 0 ? r : LEASE_CLAIM_RESERVED;
+                if (r != 0)
+                        return r < 0 ? r : LEASE_CLAIM_BUSY; /* it started moving meanwhile */
+                log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", g->id, info->uid);
+                return LEASE_CLAIM_RESERVED;
         }
         if ((r = lease_info_format(info, &text)) < 0 || (r = group_endpoint_addresses(g, &addresses, &n)) < 0)
                 return r;
@@ -48,8 +48,8 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
                                                 .lease = text,
                                                 .settle_node = info->mode == LEASE_MODE_CHOWN },
                          done, userdata);
-        if (r < 0)
-                return r;
+        if (r != 0)
+                return r < 0 ? r : LEASE_CLAIM_BUSY;
         log_info("Claiming IOMMU group %d for uid %" PRIu32 " (%s, %s)%s.", g->id, info->uid,
                  lease_mode_to_string(info->mode), lease_lifetime_to_string(info->lifetime), force ? ", forced" : "");
         return LEASE_CLAIM_MOVING;
@@ -81,10 +81,10 @@ int manager_release_group(Manager *m, int group, ReleaseReplyFn reply, void *use
                 return -ENOMEM;
         *w = (ReleaseWait){ .group = group, .reply = reply, .userdata = userdata };
         r = engine_release(m->engine, group, on_released, w);
-        if (r < 0) {
+        if (r != 0) {
                 free(w);
-                if (r != -ENOENT)
-                        log_error("Cannot release IOMMU group %d: %s", group, strerror(-r));
+                if (r < 0)
+                        log_error_errno(r, "Cannot release IOMMU group %d", group);
                 return r;
         }
         log_info("Releasing IOMMU group %d.", group);
@@ -111,11 +111,12 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         (void)manager_reset_node_owner(m, group);
         r = manager_wait_for_holders(m, group, !reserved);
         if (r < 0)
-                log_error("Cannot watch IOMMU group %d for its holders: %s", group, strerror(-r));
+                log_error_errno(r, "Cannot watch IOMMU group %d for its holders", group);
         if (reserved) {
                 r = record_lease(m, group, NULL);
-                if (r < 0)
-                        log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group, strerror(-r));
+                if (r != 0)
+                        log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
+                                  r < 0 ? strerror(-r) : "it is moving");
                 log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
                 reply_now(reply, userdata, &o);
                 return;
@@ -128,8 +129,10 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
                 return;
         }
         r = manager_release_group(m, group, reply, userdata);
-        if (r < 0) {
-                o.error = r == -ENOENT ? 0 : r; /* ENOENT: nothing left to move */
+        if (r != 0) {
+                /* ENGINE_NOT_CLAIMED: nothing left to move */
+                o.moving = r == ENGINE_MOVING;
+                o.error = r < 0 ? r : 0;
                 reply_now(reply, userdata, &o);
         }
 }
@@ -187,7 +190,7 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
         *ret_failed = GRANT_HAND_OVER;
         r = hand_over(info, &h);
         if (r < 0) {
-                log_error("Cannot hand IOMMU group %d over: %s", info->group, strerror(-r));
+                log_error_errno(r, "Cannot hand IOMMU group %d over", info->group);
                 lease_handles_close(&h);
                 manager_end_lease(m, l, "handover-failed", NULL, NULL);
                 return r;

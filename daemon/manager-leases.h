@@ -14,6 +14,7 @@ int manager_start_leases(Manager *m);
 typedef enum LeaseClaim {
         LEASE_CLAIM_MOVING,   /* the group moves; done is called when it is there */
         LEASE_CLAIM_RESERVED, /* a reservation holds it on vfio-pci: leased at once */
+        LEASE_CLAIM_BUSY,     /* vfiod holds it already, or it is moving */
 } LeaseClaim;
 /* Takes the group for a lease: moves it to vfio-pci with the lease in its
  * claim record (force: past the safety checks), or, when a reservation
@@ -50,7 +51,8 @@ typedef struct ReleaseOutcome {
         bool held;                  /* the lease ended; its devices go back once holders close it */
         const VfioHolder *holders;  /* who holds it open, when held and known */
         size_t n_holders;
-        int error; /* negative errno: the release could not start */
+        bool moving;                /* it cannot go back now: it is moving */
+        int error;                  /* negative errno: the release could not start */
 } ReleaseOutcome;
 /* Called once, when the devices are back, stay (reserved), wait for their
  * holders, or cannot move. */
@@ -61,6 +63,6 @@ typedef void (*ReleaseReplyFn)(const ReleaseOutcome *o, void *userdata);
 void manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata);
 
 /* Returns the group to its host drivers; reply (if any) is called when
- * the devices are back. -ENOENT: vfiod holds nothing of it; -EBUSY: it
- * moves. reply is not called then. */
+ * the devices are back. 0, or ENGINE_NOT_CLAIMED or ENGINE_MOVING
+ * (engine.h) or a negative errno, and then reply is not called. */
 int manager_release_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ static int undo_reservation(ReservationCall *call)
         int r = reservation_config_remove(m->config_dir, &call->undo_match, &removed);
 
         if (r < 0)
-                log_error("Cannot take back the reservation that failed: %s", strerror(-r));
+                log_error_errno(r, "Cannot take back the reservation that failed");
         (void)manager_reload_reservations(m);
         return r;
 }
@@ -134,7 +135,7 @@ int manager_reset_node_owner(Manager *m, int group)
         if (r == -ENOENT)
                 return 0; /* no node: nothing to own */
         if (r < 0)
-                log_error("Cannot set the owner of /dev/vfio/%d: %s", group, strerror(-r));
+                log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
         return r;
 }
 
@@ -185,7 +186,7 @@ static int claim_reserved(Manager *m, const Group *g, const ReservationEntry *e,
         r = engine_claim(m->engine, g->id, addresses, n,
                          &(EngineClaimOptions){ .reserved = true, .settle_node = e->reservation.owner[0] != '\0' },
                          on_move_done, move);
-        if (r < 0) {
+        if (r != 0) {
                 move_cancel(move);
                 return r;
         }
@@ -205,7 +206,7 @@ static int unreserve(Manager *m, const Group *g, ReservationCall *call)
         if (!move)
                 return -ENOMEM;
         r = engine_release(m->engine, g->id, on_move_done, move);
-        if (r < 0) {
+        if (r != 0) {
                 move_cancel(move);
                 return r;
         }
@@ -235,8 +236,11 @@ static void apply_to_group(Group *g, void *userdata)
                 r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
         else if (!e && held && status == CLAIM_STATUS_CLAIMED)
                 r = unreserve(m, g, ctx->call);
+        /* The engine refuses only a group that moves or that it does not
+         * hold: the statuses above rule both out. */
+        assert(r <= 0);
         if (r < 0)
-                log_error("Cannot apply the reservations to IOMMU group %d: %s", g->id, strerror(-r));
+                log_error_errno(r, "Cannot apply the reservations to IOMMU group %d", g->id);
 }
 
 void manager_apply_reservations(Manager *m, ReservationCall *call)
@@ -251,10 +255,8 @@ int manager_reload_reservations(Manager *m)
 {
         int r = manager_load_reservations(m);
 
-        if (r < 0) {
-                log_error("Cannot read the reservations: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the reservations");
         log_info("%zu reservation%s.", m->reservations.n_entries, m->reservations.n_entries == 1 ? "" : "s");
         manager_apply_reservations(m, NULL);
         return 0;

@@ -203,11 +203,9 @@ int manager_new(const ManagerOptions *options, Manager **ret)
                 return r;
 
         r = bus_open(options->bus_address, &m->bus);
-        if (r < 0) {
-                log_error("Cannot connect to the %s bus: %s", options->bus_address ? "given" : "system",
-                          strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the %s bus",
+                                       options->bus_address ? "given" : "system");
         /* Receive times: the memlock check needs to know when a call came. */
         (void)sd_bus_negotiate_timestamp(m->bus, true);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
@@ -217,10 +215,8 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         if (r < 0)
                 return r;
         r = engine_new(m->event, options->state_dir, options->step_timeout_usec, on_claim_change, m, &m->engine);
-        if (r < 0) {
-                log_error("Cannot use the state directory %s: %s", options->state_dir, strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot use the state directory %s", options->state_dir);
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -248,35 +244,25 @@ int manager_start(Manager *m)
         int r;
 
         r = device_model_enumerate(m->model);
-        if (r < 0) {
-                log_error("Cannot enumerate PCI devices: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot enumerate PCI devices");
         /* Subscribe before serving, so no event between the two is lost. */
         r = device_model_start_monitor(m->model, m->event, on_model_change, is_group_moving, m);
-        if (r < 0) {
-                log_error("Cannot monitor PCI devices: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot monitor PCI devices");
         /* Finish or undo what a crash interrupted, before anyone can ask. */
         r = engine_recover(m->engine);
-        if (r < 0) {
-                log_error("Cannot recover the claims: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot recover the claims");
         /* Then take up the leases of the claims that are kept. */
         r = manager_start_leases(m);
-        if (r < 0) {
-                log_error("Cannot take up the leases: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot take up the leases");
         /* Then what the reservations say: reserved groups stay or move to
          * vfio-pci, groups reserved no more go back to the host. */
         r = manager_load_reservations(m);
-        if (r < 0) {
-                log_error("Cannot read the reservations: %s", strerror(-r));
-                return r;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the reservations");
         manager_apply_reservations(m, NULL);
         return rearm_idle_timer(m);
 }

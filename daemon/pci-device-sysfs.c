@@ -142,7 +142,7 @@ static int enumerate_one(const char *sysname, PciDeviceFoundFn fn, void *userdat
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
-                log_warning("Ignoring PCI device %s: cannot read it: %s", sysname, strerror(-r));
+                log_warning_errno(r, "Ignoring PCI device %s: cannot read it", sysname);
                 return 0;
         }
         return fn(p, userdata);

@@ -49,7 +49,7 @@ static int reserve_endpoint(const char *address)
         int r = pci_device_new_from_address(address, &p);
 
         if (r < 0) {
-                log_warning("Cannot read %s: %s", address, strerror(-r));
+                log_warning_errno(r, "Cannot read %s", address);
                 return 0;
         }
         if (pci_device_is_bridge(p))
@@ -68,7 +68,7 @@ static int reserve_endpoint(const char *address)
                                     EARLY_MARK_DIR, strerror(-r));
                 r = sysfs_pci_write_override(address, VFIO_PCI_DRIVER);
                 if (r < 0) {
-                        log_error("Cannot set driver_override of %s: %s", address, strerror(-r));
+                        log_error_errno(r, "Cannot set driver_override of %s", address);
                         return 0;
                 }
         }
@@ -76,7 +76,7 @@ static int reserve_endpoint(const char *address)
         if (!sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
                 return 1;
         if ((r = sysfs_pci_probe(address)) < 0)
-                log_warning("Cannot bind %s to vfio-pci: %s", address, strerror(-r));
+                log_warning_errno(r, "Cannot bind %s to vfio-pci", address);
         return 0;
 }
 
@@ -98,7 +98,7 @@ static int reserve_group(const PciDevice *p)
         }
         r = iommu_group_foreach_member(p->iommu_group, reserve_member, &waiting);
         if (r < 0)
-                log_warning("Cannot list the members of IOMMU group %d: %s", p->iommu_group, strerror(-r));
+                log_warning_errno(r, "Cannot list the members of IOMMU group %d", p->iommu_group);
         return waiting;
 }
 
@@ -187,7 +187,7 @@ int main(int argc, char *argv[])
                 return r < 0 ? 2 : 0;
         r = reservation_set_load(config_dir, &set);
         if (r < 0) {
-                log_error("Cannot read the reservations: %s", strerror(-r));
+                log_error_errno(r, "Cannot read the reservations");
                 return 1;
         }
         found = udev_address ? consider(&set, udev_address) : consider_all(&set);
