@@ -140,9 +140,15 @@ static int check_vfio_pci(const HostFacts *f, Diagnosis *d)
 {
         if (f->vfio_pci_loaded)
                 return add(d, "vfio-pci", FINDING_OK, NULL, "The vfio-pci driver is loaded.");
-        if (f->vfio_pci_available)
+        if (f->vfio_pci_available > 0)
                 return add(d, "vfio-pci", FINDING_INFO, NULL,
                            "The vfio-pci driver is available, not loaded: vfiod loads it on the first claim.");
+        if (f->vfio_pci_available < 0)
+                return add(d, "vfio-pci", FINDING_WARNING,
+                           "Run 'modprobe vfio-pci' as root: if it loads, 'systemctl restart vfiod' lets vfiod use "
+                           "it; if not, install a kernel built with CONFIG_VFIO_PCI (Debian's linux-image-amd64 is).",
+                           "The vfio-pci driver is not loaded, and whether this kernel has it cannot be seen from "
+                           "here (vfiod's sandbox hides the kernel's modules).");
         return add(d, "vfio-pci", FINDING_ERROR,
                    "Install a kernel built with CONFIG_VFIO_PCI (Debian's linux-image-amd64 is).",
                    "The vfio-pci driver is missing from this kernel.");

@@ -49,7 +49,8 @@ typedef struct HostFacts {
         bool acpi_dmar, acpi_ivrs; /* the firmware describes an IOMMU */
         size_t n_iommu_units;      /* /sys/class/iommu */
         int interrupt_remapping;   /* 1, 0, or -1 when unknown */
-        bool vfio_pci_loaded, vfio_pci_available;
+        bool vfio_pci_loaded;
+        int vfio_pci_available;    /* 1, 0, or -1 when the kernel's modules are out of sight */
         bool vfio_container_exists;
         mode_t vfio_container_mode;
         bool memlock_known;

@@ -118,16 +118,21 @@ static void read_memlock(pid_t pid, HostFacts *f)
         f->memlock_known = true;
 }
 
-static bool vfio_pci_in_kernel(void)
+/* 1, 0, or -1 when the kernel's module tree cannot be seen: vfiod's unit
+ * hides it (ProtectKernelModules=), and a container may not have it. */
+static int vfio_pci_in_kernel(void)
 {
         struct utsname u;
         char path[PATH_MAX];
 
         if (uname(&u) < 0)
-                return false;
+                return -1;
+        snprintf(path, sizeof(path), "/lib/modules/%s", u.release);
+        if (access(path, R_OK | X_OK) < 0)
+                return -1;
         snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", u.release);
         if (file_contains(path, "/vfio-pci.ko"))
-                return true;
+                return 1;
         snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
         return file_contains(path, "/vfio-pci.ko");
 }
@@ -141,7 +146,7 @@ typedef struct BootFacts {
         char *cmdline;
         bool cpu_amd, acpi_dmar, acpi_ivrs;
         int interrupt_remapping;
-        bool vfio_pci_in_kernel;
+        int vfio_pci_in_kernel;
 } BootFacts;
 
 static const BootFacts *boot_facts(void)
@@ -180,7 +185,11 @@ int host_facts_read(pid_t pid, HostFacts *f)
                 return -ENOMEM;
         f->n_iommu_units = count_entries("/sys/class/iommu");
         f->vfio_pci_loaded = access(SYSFS_PCI_DRIVERS "/" VFIO_PCI_DRIVER, F_OK) == 0;
-        f->vfio_pci_available = f->vfio_pci_loaded || b->vfio_pci_in_kernel;
+        /* /sys/module/vfio_pci: loaded, or built in (it has parameters). */
+        if (f->vfio_pci_loaded || access("/sys/module/vfio_pci", F_OK) == 0)
+                f->vfio_pci_available = 1;
+        else
+                f->vfio_pci_available = b->vfio_pci_in_kernel;
         if (stat("/dev/vfio/vfio", &st) == 0) {
                 f->vfio_container_exists = true;
                 f->vfio_container_mode = st.st_mode;

@@ -200,6 +200,14 @@ static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_
         Lease *l = NULL;
         int r = manager_grant_lease(m, info, followed, &l, &h, &failed);
 
+        /* The unit's device policy knows /dev/vfio only if the vfio
+         * module was loaded when vfiod started. */
+        if (r == -EPERM && failed == GRANT_HAND_OVER)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Cannot hand IOMMU group %d over: vfiod may not open /dev/vfio/%d, which "
+                                         "happens when the vfio module was loaded after vfiod started: "
+                                         "'systemctl restart vfiod' lets it; released.",
+                                         info->group, info->group);
         if (r != LEASE_STARTED && failed == GRANT_FOLLOW)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,

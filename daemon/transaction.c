@@ -202,7 +202,15 @@ static int step_record(Run *run, ClaimedDevice *unused)
 
 static int step_load_driver(Run *run, ClaimedDevice *unused)
 {
-        return sysfs_pci_load_driver(VFIO_PCI_DRIVER);
+        int r = sysfs_pci_load_driver(VFIO_PCI_DRIVER);
+
+        /* Under its unit vfiod may not load modules: the unit has
+         * modprobe@vfio_pci.service load it before each start. */
+        if (r == -ENOPKG)
+                snprintf(run->detail, sizeof(run->detail),
+                         "vfio-pci is not loaded and vfiod could not load it: 'modprobe vfio-pci' as root says why; "
+                         "once it loads, 'systemctl restart vfiod'");
+        return r;
 }
 
 static int step_override_vfio(Run *run, ClaimedDevice *d)

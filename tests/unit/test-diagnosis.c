@@ -26,7 +26,7 @@ static HostFacts healthy(void)
                 .n_iommu_units = 1,
                 .interrupt_remapping = 1,
                 .vfio_pci_loaded = true,
-                .vfio_pci_available = true,
+                .vfio_pci_available = 1,
                 .vfio_container_exists = true,
                 .vfio_container_mode = 0020666,
                 .memlock_known = true,
@@ -149,6 +149,30 @@ static void test_warnings(void)
         diagnosis_free(d);
 }
 
+/* Not loaded: whether the kernel has it is known only where the module
+ * tree is in sight, and vfiod's unit hides it. */
+static void test_vfio_pci_unknown(void)
+{
+        HostFacts f = healthy();
+        const Finding *x;
+        Diagnosis *d;
+
+        f.vfio_pci_loaded = false;
+        f.vfio_pci_available = -1;
+        d = evaluate(&f);
+        x = find(d, "vfio-pci");
+        g_assert_cmpint(x->severity, ==, FINDING_WARNING);
+        g_assert_nonnull(strstr(x->summary, "cannot be seen"));
+        g_assert_nonnull(strstr(x->remedy, "systemctl restart vfiod"));
+        diagnosis_free(d);
+
+        f.vfio_pci_available = 0;
+        d = evaluate(&f);
+        g_assert_cmpint(find(d, "vfio-pci")->severity, ==, FINDING_ERROR);
+        g_assert_true(diagnosis_has_errors(d));
+        diagnosis_free(d);
+}
+
 static void test_severity_names(void)
 {
         for (int s = FINDING_OK; s <= FINDING_ERROR; s++)
@@ -164,6 +188,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/diagnosis/no-iommu-in-firmware", test_no_iommu_in_firmware);
         g_test_add_func("/diagnosis/mixed-group", test_mixed_group);
         g_test_add_func("/diagnosis/warnings", test_warnings);
+        g_test_add_func("/diagnosis/vfio-pci-unknown", test_vfio_pci_unknown);
         g_test_add_func("/diagnosis/severity-names", test_severity_names);
         return g_test_run();
 }

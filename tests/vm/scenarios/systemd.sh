@@ -28,8 +28,17 @@ check "the IOMMU groups are populated ($groups groups)" test "$groups" -gt 0
 is "$(systemctl show -P ConditionResult vfiod-early.service)" no "vfiod-early.service is skipped at boot"
 is "$(systemctl show -P ActiveState vfiod.service)" inactive "vfiod does not start at boot"
 
+# Right after an install, before a reboot: modules-load.d has not loaded
+# vfio-pci yet, nor vfio with it. The unit loads them before vfiod starts,
+# so that its device policy covers /dev/vfio.
+modprobe -r vfio_pci vfio_iommu_type1 vfio 2>/dev/null
+check "vfio-pci is not loaded before vfiod starts" test ! -e /sys/module/vfio_pci
+check "nor is vfio" test ! -e /sys/module/vfio
+
 # vfiod started by bus activation through its unit, as on a real system.
 like "$(vfioctl-client --json list)" "\"address\":\"$VM_EDU_ADDR\"" "vfioctl-client list activates vfiod"
+check "the unit loaded vfio-pci before vfiod" test -d /sys/bus/pci/drivers/vfio-pci
+like "$(vfioctl-client --json doctor)" '"check":"vfio-pci","severity":"ok"' "doctor, asking vfiod, finds vfio-pci"
 is "$(systemctl show -P ActiveState vfiod.service)" active "vfiod runs as vfiod.service"
 like "$(systemctl show -P StatusText vfiod.service)" "^Serving [0-9]+ PCI devices in $groups IOMMU groups\.$" \
     "its status line reaches systemd"
@@ -45,6 +54,8 @@ echo > /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override
 echo $VM_EDU_ADDR > /sys/bus/pci/devices/$VM_EDU_ADDR/driver/unbind
 
 # Claims work under the sandbox, and their records outlive the service.
+check "the sandboxed vfiod hands a group's fds over" vfioctl-client claim --fd "$VM_EDU_ADDR" -- true
+is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver after the command"
 check "claim edu through vfiod.service" vfioctl-client claim "$VM_EDU_ADDR"
 is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "edu is on vfio-pci"
 systemctl restart vfiod.service
