@@ -42,8 +42,9 @@ int client_new_manager_call(Client *c, const char *method, sd_bus_message **ret)
                                               method);
 }
 
-static void report_error(const Client *c, const sd_bus_error *error, int r)
+static void report_error(Client *c, const sd_bus_error *error, int r)
 {
+        c->failure_exit = client_exit_for_error(error);
         if (c->json) {
                 /* Scripts branch on the error's name; people read the message. */
                 fputs("{\"error\":", stdout);

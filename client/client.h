@@ -8,6 +8,16 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-state.h"
+#include "macro.h"
+
+/* The exit status of a failure (vfioctl-client(1), EXIT STATUS). */
+typedef enum ClientExit {
+        CLIENT_EXIT_FAILURE = 1,        /* anything not below; the message says what */
+        CLIENT_EXIT_USAGE = 2,          /* options or arguments that make no sense */
+        CLIENT_EXIT_NOT_AUTHORIZED = 3, /* polkit, or vfiod's policy, said no */
+        CLIENT_EXIT_BUSY = 4,           /* the device or group is in use, or moving */
+        CLIENT_EXIT_NOT_FOUND = 5,      /* no such device, group, claim or reservation */
+} ClientExit;
 
 typedef enum ClaimLifetime {
         CLAIM_UNTIL_COMMAND_EXITS, /* a guard-fd lease held by COMMAND */
@@ -28,6 +38,7 @@ typedef struct Client {
         const char *owner;          /* reserve: who owns the node, "alice" or "@vfio" */
         uint64_t call_timeout_usec; /* 0: sd-bus's default */
         int exit_status;            /* claim with a command: the command's */
+        ClientExit failure_exit;    /* when a verb failed: why, for the exit status; 0: FAILURE */
         sd_bus *bus;
 } Client;
 
@@ -44,6 +55,12 @@ int verb_reserve(Client *c, int argc, char *argv[]);
 int verb_unreserve(Client *c, int argc, char *argv[]);
 int verb_reservations(Client *c, int argc, char *argv[]);
 
+/* exit-status.c: the exit status for an error vfiod answered. */
+int client_exit_for_error(const sd_bus_error *e);
+/* Says what is wrong with the command line, and that it is a usage error
+ * (for the exit status); returns -EINVAL. */
+int client_usage_error(Client *c, const char *fmt, ...) _printf_(2, 3);
+
 /* polkit-agent.c: pkttyagent for a person at a terminal; 1 when started,
  * and bus then allows interactive authorization. */
 int polkit_agent_open(sd_bus *bus, pid_t *ret);
@@ -52,7 +69,7 @@ void polkit_agent_close(pid_t pid);
 /* target.c: a command's ADDRESS|GROUP argument. Returns 1 and sets *group
  * for a group number (all digits), 0 for anything else (an address, which
  * vfiod validates); reports its own error. */
-int client_parse_target(const char *arg, uint32_t *group);
+int client_parse_target(Client *c, const char *arg, uint32_t *group);
 
 /* Connects once; reports its own error. */
 int client_bus(Client *c, sd_bus **ret);

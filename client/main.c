@@ -236,14 +236,16 @@ int main(int argc, char *argv[])
 
         argc = split_command(argc, argv, &c);
         if (argc < 0)
-                return EXIT_FAILURE;
+                return CLIENT_EXIT_USAGE;
         r = parse_argv(argc, argv, &c);
         if (r <= 0)
-                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                return r < 0 ? CLIENT_EXIT_USAGE : EXIT_SUCCESS;
         verb = pick_verb(&c, argc, argv);
         if (!verb)
-                return EXIT_FAILURE;
+                return CLIENT_EXIT_USAGE;
         r = verb->fn(&c, argc - optind, argv + optind);
         sd_bus_flush_close_unref(c.bus);
-        return r < 0 ? EXIT_FAILURE : c.exit_status;
+        if (r < 0)
+                return c.failure_exit ? c.failure_exit : CLIENT_EXIT_FAILURE;
+        return c.exit_status;
 }

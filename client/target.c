@@ -5,7 +5,7 @@
 #include "client.h"
 #include "macro.h"
 
-int client_parse_target(const char *arg, uint32_t *group)
+int client_parse_target(Client *c, const char *arg, uint32_t *group)
 {
         unsigned long id;
         char *end;
@@ -17,10 +17,8 @@ int client_parse_target(const char *arg, uint32_t *group)
         id = strtoul(arg, &end, 10);
         if (*end != '\0')
                 return 0;
-        if (errno != 0 || id > INT32_MAX) {
-                fprintf(stderr, "vfioctl-client: %s is not an IOMMU group number.\n", arg);
-                return -EINVAL;
-        }
+        if (errno != 0 || id > INT32_MAX)
+                return client_usage_error(c, "%s is not an IOMMU group number.", arg);
         *group = (uint32_t)id;
         return 1;
 }

@@ -13,6 +13,7 @@
 #include "bus-names.h"
 #include "client.h"
 #include "macro.h"
+#include "number.h"
 
 /* vfioctl-client claim|release ADDRESS|GROUP: move a whole IOMMU group to
  * vfio-pci under a lease, hand it over, and take it back. */
@@ -37,10 +38,16 @@ static void grant_done(Grant *g)
                         close(*fd);
 }
 
+/* vfiod's object path of a group: .../group/N. */
 static int group_of_path(const char *path, uint32_t *ret)
 {
         const char *slash = strrchr(path, '/');
-        return slash ? client_parse_target(slash + 1, ret) : -EINVAL;
+        int id;
+
+        if (!slash || parse_group_id(slash + 1, &id) < 0)
+                return -EBADMSG;
+        *ret = (uint32_t)id;
+        return 0;
 }
 
 /* The group's devices after the move, for the user to see where they are. */
@@ -119,8 +126,8 @@ static int call_claim(Client *c, const char *target, bool by_group, uint32_t gro
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "oo", &lease, &group_path);
-        if (r >= 0 && group_of_path(group_path, &g->group) <= 0)
-                r = -EBADMSG;
+        if (r >= 0)
+                r = group_of_path(group_path, &g->group);
         if (r >= 0)
                 r = read_handles(reply, g);
         if (r >= 0 && !(g->lease = strdup(lease)))
@@ -271,16 +278,12 @@ static int hold_until_interrupted(Client *c, const Grant *g)
         return r;
 }
 
-static int check_claim_arguments(const Client *c)
+static int check_claim_arguments(Client *c)
 {
-        if (streq(c->mode, "fd") && !c->command) {
-                fprintf(stderr, "vfioctl-client: --fd hands the fds to a command: add -- COMMAND ARGS...\n");
-                return -EINVAL;
-        }
-        if ((c->command ? 1 : 0) + c->wait + c->persistent > 1) {
-                fprintf(stderr, "vfioctl-client: a lease lasts for a command, --wait, or --persistent: pick one.\n");
-                return -EINVAL;
-        }
+        if (streq(c->mode, "fd") && !c->command)
+                return client_usage_error(c, "--fd hands the fds to a command: add -- COMMAND ARGS...");
+        if ((c->command ? 1 : 0) + c->wait + c->persistent > 1)
+                return client_usage_error(c, "a lease lasts for a command, --wait, or --persistent: pick one.");
         return 0;
 }
 
@@ -289,11 +292,11 @@ int verb_claim(Client *c, int argc, char *argv[])
         _cleanup_(grant_done) Grant g = { .group_fd = -1, .container_fd = -1, .guard_fd = -1 };
         uint32_t group = 0;
         pid_t agent;
-        int r = client_parse_target(argv[1], &group);
+        int r = client_parse_target(c, argv[1], &group);
 
         if (r < 0 || (r = check_claim_arguments(c)) < 0)
                 return r;
-        bool by_group = r > 0 || client_parse_target(argv[1], &group) > 0;
+        bool by_group = r > 0 || client_parse_target(c, argv[1], &group) > 0;
         if ((r = client_bus(c, &c->bus)) < 0)
                 return r;
         (void)polkit_agent_open(c->bus, &agent);
@@ -326,7 +329,7 @@ int verb_release(Client *c, int argc, char *argv[])
         uint32_t group;
         DeviceRow row;
         pid_t agent;
-        int r = client_parse_target(argv[1], &group);
+        int r = client_parse_target(c, argv[1], &group);
 
         if (r == 0) {
                 r = client_lookup_device(c, argv[1], &devices, &row);

@@ -97,7 +97,7 @@ static int show_group(Client *c, uint32_t id)
 int verb_show(Client *c, int argc, char *argv[])
 {
         uint32_t group;
-        int r = client_parse_target(argv[1], &group);
+        int r = client_parse_target(c, argv[1], &group);
 
         if (r < 0)
                 return r;

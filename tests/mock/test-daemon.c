@@ -688,7 +688,7 @@ static void test_client(Fixture *f, gconstpointer data)
         g_clear_pointer(&out, g_free);
         g_clear_pointer(&err, g_free);
 
-        g_assert_cmpint(run_client(f, &out, &err, "show", "0000:0g:00.0", NULL), ==, 1);
+        g_assert_cmpint(run_client(f, &out, &err, "show", "0000:0g:00.0", NULL), ==, 2);
         g_assert_nonnull(strstr(err, "'0000:0g:00.0' is not a PCI address"));
         g_clear_pointer(&out, g_free);
         g_clear_pointer(&err, g_free);
@@ -700,6 +700,34 @@ static void test_client(Fixture *f, gconstpointer data)
         g_assert_true(g_str_has_prefix(out, "{\"daemon\":true,\"findings\":["));
         g_assert_nonnull(strstr(out, "\"check\":\"iommu-enabled\",\"severity\":\"ok\""));
         g_assert_nonnull(strstr(out, "\"check\":\"boot-vga\""));
+}
+
+/* What a failure makes vfioctl-client exit with (vfioctl-client(1)). The
+ * exits for "not authorized" and "busy" are checked in the vm suite, where
+ * polkit runs and groups move. */
+static void test_client_exit_status(Fixture *f, gconstpointer data)
+{
+        static const struct {
+                const char *args[4];
+                int status;
+                const char *says;
+        } cases[] = {
+                { { "frobnicate" }, 2, "unknown command 'frobnicate'" },
+                { { "show" }, 2, "show takes" },
+                { { "--memory=lots", "claim", "3" }, 2, "--memory takes a size" },
+                { { "--fd", "claim", "3" }, 2, "--fd hands the fds to a command" },
+                { { "show", "99999999999" }, 2, "99999999999 is not an IOMMU group number" },
+                { { "show", "0000:0g:00.0" }, 2, "is not a PCI address" },
+                { { "show", "0000:07:00.0" }, 5, "0000:07:00.0" },
+                { { "release", "3" }, 5, "vfiod holds no claim of IOMMU group 3" },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *out = NULL, *err = NULL;
+                const char *const *a = cases[i].args;
+                g_assert_cmpint(run_client(f, &out, &err, a[0], a[1], a[2], a[3], NULL), ==, cases[i].status);
+                g_assert_nonnull(strstr(err, cases[i].says));
+        }
 }
 
 /* Every input the claim methods take is checked before anything moves.
@@ -882,6 +910,7 @@ int main(int argc, char *argv[])
         g_test_add("/daemon/idle-exit", Fixture, &idle_soon, fixture_setup, test_idle_exit, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
         ADD("/daemon/client", test_client);
+        ADD("/daemon/client-exit-status", test_client_exit_status);
         ADD("/daemon/claim-input", test_claim_input);
         g_test_add("/daemon/claim-record-kept", Fixture, &e1000_claimed, fixture_setup, test_claim_record_kept,
                    fixture_teardown);

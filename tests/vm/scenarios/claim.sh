@@ -20,9 +20,10 @@ check "vfiod loaded vfio-pci" test -e /sys/bus/pci/drivers/vfio-pci
 check "/dev/vfio/$g exists" test -c "/dev/vfio/$g"
 is "$(group_state "$g")" claimed "group $g shows as claimed"
 like "$(vfioctl-client --json show "$VM_EDU_ADDR")" '"state":"claimed"' "the device shows as claimed"
-out=$(vfioctl-client --json claim "$g" 2>/dev/null)
+out=$(vfioctl-client --json claim "$g" 2>/dev/null); status=$?
 like "$out" '"error":"io.github.vfiod1.Error.GroupBusy".*group '"$g"' is leased to uid 0 \(pid [0-9]+, persistent lease 1\)' \
     "a second claim is refused (GroupBusy)"
+is "$status" 4 "vfioctl-client exits 4: busy"
 check "release edu succeeds" vfioctl-client release "$VM_EDU_ADDR"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is without a driver again, as it was"
 is "$(cat /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override)" "(null)" "its driver_override is cleared"

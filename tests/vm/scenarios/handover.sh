@@ -46,9 +46,10 @@ is "$(sed -n 's/^NoNewPrivs:\t//p' /proc/$pid/status)" 1 "it runs with no_new_pr
 like "$(sed -n 's/^Seccomp:\t//p' /proc/$pid/status)" '^2$' "under a system call filter"
 
 # ---- mallory: no rule, no password prompt to answer ----
-out=$(as_mallory vfioctl-client --json claim "$edu" -- true 2>/dev/null)
+out=$(as_mallory vfioctl-client --json claim "$edu" -- true 2>/dev/null); status=$?
 like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized".*io.github.vfiod1.claim without authentication' \
     "mallory's claim is refused (NotAuthorized)"
+is "$status" 3 "vfioctl-client exits 3: not authorized"
 is "$(pci_driver "$edu")" none "edu did not move"
 out=$(as_mallory "$VM_FD_CLIENT" memlock $((64 << 20)))
 like "$out" "NotAuthorized" "mallory may not raise her memlock limit either"
