@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "bus-state.h"
 #include "macro.h"
@@ -30,6 +31,7 @@ typedef struct Client {
         const char *bus_address; /* NULL: the system bus */
         bool json;
         bool color;
+        bool no_ask_password; /* no polkit agent, even at a terminal */
         bool force;                 /* claim: even what the host uses */
         const char *mode;           /* claim: "chown" or "fd" */
         uint64_t memlock_bytes;     /* claim: raise RLIMIT_MEMLOCK to this; 0: leave */
@@ -61,9 +63,10 @@ int client_exit_for_error(const sd_bus_error *e);
  * (for the exit status); returns -EINVAL. */
 int client_usage_error(Client *c, const char *fmt, ...) _printf_(2, 3);
 
-/* polkit-agent.c: pkttyagent for a person at a terminal; 1 when started,
- * and bus then allows interactive authorization. */
-int polkit_agent_open(sd_bus *bus, pid_t *ret);
+/* polkit-agent.c: pkttyagent for a person at a terminal, unless
+ * --no-ask-password; 1 when started, and c->bus then allows interactive
+ * authorization. */
+int polkit_agent_open(const Client *c, pid_t *ret);
 void polkit_agent_close(pid_t pid);
 
 /* target.c: a command's ADDRESS|GROUP argument. Returns 1 and sets *group

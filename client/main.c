@@ -92,6 +92,7 @@ static void help(void)
                "Reserve options:\n"
                "  --owner=USER|@GROUP   who owns /dev/vfio/GROUP while no lease holds it\n"
                "Other options:\n"
+               "  --no-ask-password     never ask for a password: fail if polkit wants one\n"
                "  --no-color            no colours, even on a terminal\n"
                "  --bus-address=ADDRESS talk to vfiod on this bus, not the system bus\n"
                "  -h --help             show this help\n"
@@ -132,7 +133,7 @@ static int split_command(int argc, char *argv[], Client *c)
 }
 
 enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD, ARG_MEMLOCK,
-       ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER };
+       ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER, ARG_NO_ASK_PASSWORD };
 
 static const struct option options[] = {
         { "json", no_argument, NULL, ARG_JSON },
@@ -144,6 +145,7 @@ static const struct option options[] = {
         { "wait", no_argument, NULL, ARG_WAIT },
         { "persistent", no_argument, NULL, ARG_PERSISTENT },
         { "owner", required_argument, NULL, ARG_OWNER },
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
         { "no-color", no_argument, NULL, ARG_NO_COLOR },
         { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
         { "help", no_argument, NULL, 'h' },
@@ -181,6 +183,9 @@ static int parse_argv(int argc, char *argv[], Client *c)
                         break;
                 case ARG_OWNER:
                         c->owner = optarg;
+                        break;
+                case ARG_NO_ASK_PASSWORD:
+                        c->no_ask_password = true;
                         break;
                 case ARG_NO_COLOR:
                         c->color = false;

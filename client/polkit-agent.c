@@ -15,12 +15,28 @@
  * only for a person at a terminal, and waited for until it has registered,
  * so the call that needs it finds it. */
 
+/* A person can answer only on a terminal that is this process's own:
+ * stdin a tty, and a controlling terminal for pkttyagent to prompt on (a
+ * service, a script under a console, or a VM's serial line has none). */
+static bool has_person_at_terminal(void)
+{
+        int fd;
+
+        if (!isatty(STDIN_FILENO))
+                return false;
+        fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
 #define PKTTYAGENT "/usr/bin/pkttyagent"
 #define AGENT_READY_TIMEOUT_MS 5000
 
 extern char **environ;
 
-int polkit_agent_open(sd_bus *bus, pid_t *ret)
+int polkit_agent_open(const Client *c, pid_t *ret)
 {
         char notify_fd[16], process[16];
         int pipefd[2];
@@ -28,7 +44,7 @@ int polkit_agent_open(sd_bus *bus, pid_t *ret)
         int r;
 
         *ret = 0;
-        if (!isatty(STDIN_FILENO) || geteuid() == 0 || access(PKTTYAGENT, X_OK) < 0)
+        if (c->no_ask_password || geteuid() == 0 || !has_person_at_terminal() || access(PKTTYAGENT, X_OK) < 0)
                 return 0;
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
@@ -52,7 +68,7 @@ int polkit_agent_open(sd_bus *bus, pid_t *ret)
         close(pipefd[0]);
         *ret = pid;
         /* Someone can answer now: let vfiod have polkit ask. */
-        (void)sd_bus_set_allow_interactive_authorization(bus, true);
+        (void)sd_bus_set_allow_interactive_authorization(c->bus, true);
         return 1;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -256,21 +257,63 @@ static int run_command(Client *c, Grant *g)
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+typedef struct Holding {
+        sd_event *event;
+        char *ended; /* why vfiod ended the lease, when it did */
+} Holding;
+
+static int on_lease_released(sd_bus_message *signal, void *userdata, sd_bus_error *error)
+{
+        Holding *h = userdata;
+        const char *reason = NULL;
+
+        (void)sd_bus_message_read(signal, "s", &reason);
+        h->ended = strdup(reason ?: "unknown");
+        return sd_event_exit(h->event, 0);
+}
+
+/* --wait: until Ctrl-C (or SIGTERM), then the lease is given back; or
+ * until vfiod ends the lease itself (an administrator released it), which
+ * is said, and is a failure for a script that meant to hold it. */
 static int hold_until_interrupted(Client *c, const Grant *g)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL;
+        Holding h = {};
         sigset_t mask;
-        int sig, r;
+        int r;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         sigprocmask(SIG_BLOCK, &mask, NULL);
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL); /* NULL: the loop exits */
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_bus_attach_event(c->bus, event, SD_EVENT_PRIORITY_NORMAL);
+        h.event = event;
+        if (r >= 0)
+                r = sd_bus_match_signal(c->bus, &match, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE, "Released",
+                                        on_lease_released, &h);
+        if (r < 0) {
+                fprintf(stderr, "vfioctl-client: cannot follow lease %s: %s\n", g->lease, strerror(-r));
+                return r;
+        }
         if (!c->json)
                 printf("Holding IOMMU group %u until interrupted (Ctrl-C).\n", g->group);
         fflush(stdout);
-        (void)sigwait(&mask, &sig);
+        r = sd_event_loop(event);
+        (void)sd_bus_detach_event(c->bus);
+        if (h.ended) {
+                fprintf(stderr, "vfioctl-client: vfiod ended the lease of IOMMU group %u (%s).\n", g->group, h.ended);
+                free(h.ended);
+                return -ECANCELED;
+        }
         r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE, "Release", &error, &reply,
                                "");
         if (r < 0)
@@ -287,6 +330,21 @@ static int check_claim_arguments(Client *c)
         return 0;
 }
 
+/* A person refused a claim learns how to become someone who may claim:
+ * the example rule lets the group vfio claim and raise memlock, nothing
+ * more (claiming what the host uses stays an administrator's). */
+static void explain_refusal(const Client *c)
+{
+        const struct passwd *pw = getpwuid(getuid());
+
+        if (c->json || c->failure_exit != CLIENT_EXIT_NOT_AUTHORIZED || c->force)
+                return;
+        fprintf(stderr, "Who may claim is polkit's decision. To claim without a password, an administrator adds "
+                        "you to the group 'vfio' (usermod -aG vfio %s) and installs the example rule:\n"
+                        "  cp /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/\n",
+                pw ? pw->pw_name : "USER");
+}
+
 int verb_claim(Client *c, int argc, char *argv[])
 {
         _cleanup_(grant_done) Grant g = { .group_fd = -1, .container_fd = -1, .guard_fd = -1 };
@@ -299,13 +357,15 @@ int verb_claim(Client *c, int argc, char *argv[])
         bool by_group = r > 0 || client_parse_target(c, argv[1], &group) > 0;
         if ((r = client_bus(c, &c->bus)) < 0)
                 return r;
-        (void)polkit_agent_open(c->bus, &agent);
+        (void)polkit_agent_open(c, &agent);
         r = raise_memlock(c);
         if (r >= 0)
                 r = call_claim(c, argv[1], by_group, group, &g);
         polkit_agent_close(agent);
-        if (r < 0)
+        if (r < 0) {
+                explain_refusal(c);
                 return r;
+        }
         r = print_group(c, "Claimed", g.group, g.lease);
         if (r < 0)
                 return r;
@@ -342,7 +402,7 @@ int verb_release(Client *c, int argc, char *argv[])
         }
         if (r < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
-        (void)polkit_agent_open(c->bus, &agent);
+        (void)polkit_agent_open(c, &agent);
         c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
         r = client_call_manager(c, "ReleaseGroup", &reply, "ua{sv}", group, 0);
         polkit_agent_close(agent);

@@ -25,7 +25,7 @@ static int call_reservation_method(Client *c, const char *method, const char *ma
                 r = sd_bus_message_append(msg, "a{sv}", 0);
         if (r < 0)
                 return r;
-        (void)polkit_agent_open(c->bus, &agent);
+        (void)polkit_agent_open(c, &agent);
         c->call_timeout_usec = RESERVE_CALL_TIMEOUT_USEC;
         r = client_call(c, msg, reply);
         polkit_agent_close(agent);

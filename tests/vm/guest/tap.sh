@@ -32,6 +32,11 @@ like() {
     if printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "no match for /$2/ in:" "$1"; fi
 }
 
+# unlike TEXT REGEX DESCRIPTION
+unlike() {
+    if ! printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "a match for /$2/ in:" "$1"; fi
+}
+
 done_testing() {
     if [ "${VM_BOOT:-1}" -lt "${VM_BOOTS:-1}" ]; then
         echo "$tap_count" > /vmtest/tap-count

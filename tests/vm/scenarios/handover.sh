@@ -50,6 +50,14 @@ out=$(as_mallory vfioctl-client --json claim "$edu" -- true 2>/dev/null); status
 like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized".*io.github.vfiod1.claim without authentication' \
     "mallory's claim is refused (NotAuthorized)"
 is "$status" 3 "vfioctl-client exits 3: not authorized"
+# At a terminal of her own (script gives her one), a password prompt would
+# wait for her; --no-ask-password refuses at once, and says what to do.
+out=$(as_mallory timeout 30 script -qec "vfioctl-client --no-ask-password claim $edu -- true" /dev/null 2>&1)
+is "$?" 3 "at a terminal, --no-ask-password is refused at once (exit 3)"
+unlike "$out" "AUTHENTICATING|Password:" "and no password is asked for"
+like "$out" "usermod -aG vfio mallory" "the refusal says how to become someone who may claim"
+out=$(as_mallory vfioctl-client claim "$edu" -- true 2>&1 </dev/null)
+unlike "$out" "[Aa]gent" "without a terminal no polkit agent is started, nor complains"
 is "$(pci_driver "$edu")" none "edu did not move"
 out=$(as_mallory "$VM_FD_CLIENT" memlock $((64 << 20)))
 like "$out" "NotAuthorized" "mallory may not raise her memlock limit either"
@@ -128,7 +136,7 @@ like "$(cat /tmp/monitor.out)" "Released /io/github/vfiod1/lease/[0-9]+ reason=g
     "monitor showed the lease end, with its reason"
 
 # ---- a lease that ends while a process still holds the group open ----
-spawn_alice vfioctl-client claim "$edu" --wait > /dev/null 2>&1; waiter=$!
+spawn_alice vfioctl-client claim "$edu" --wait > /tmp/waiter.out 2>&1; waiter=$!
 check "alice holds edu by her connection once more" wait_for 30 group_leased
 spawn_alice sh -c "exec sleep 600 3<>/dev/vfio/$g"; keeper=$!
 check "another process of hers opens the group" \
@@ -136,6 +144,8 @@ check "another process of hers opens the group" \
 out=$(as_alice vfioctl-client release "$edu" 2>&1)
 like "$out" "has ended, but PID $keeper \\(sleep\\) still holds /dev/vfio/$g open" \
     "releasing says the lease ended and who still holds the group"
+check "alice's claim --wait ends with its lease" wait_for 10 sh -c "! kill -0 $waiter"
+like "$(cat /tmp/waiter.out)" "vfiod ended the lease of IOMMU group $g \\(released\\)" "and says that vfiod ended it"
 is "$(group_state "$g")" held "the group shows as held, not stuck"
 like "$(vfioctl-client show "$g")" "held open by PID $keeper \\(sleep\\)" "show names the holder"
 like "$(vfioctl-client leases)" "IOMMU group $g: its lease has ended, but PID $keeper \\(sleep\\) still holds it open" \
