@@ -87,36 +87,72 @@ static bool cmdline_has(const HostFacts *f, const char *word)
         return false;
 }
 
-static const char *iommu_option(const HostFacts *f)
+/* How to take the option out (NULL: none) and put the option in (NULL:
+ * none) on this host's kernel command line. */
+static void cmdline_advice(const HostFacts *f, const char *out, const char *in, char *buf, size_t size)
 {
-        return f->cpu_amd && !f->acpi_dmar ? "amd_iommu=on" : "intel_iommu=on";
+        char what[128];
+
+        if (f->cmdline_tool == CMDLINE_GRUBBY) {
+                snprintf(buf, size, "run grubby --update-kernel=ALL%s%s%s%s", out ? " --remove-args=" : "",
+                         strempty(out), in ? " --args=" : "", strempty(in));
+                return;
+        }
+        if (out && in)
+                snprintf(what, sizeof(what), "replace %s with %s in", out, in);
+        else
+                snprintf(what, sizeof(what), "%s %s %s", out ? "remove" : "add", out ?: in, out ? "from" : "to");
+        snprintf(buf, size, "%s %s", what,
+                 f->cmdline_tool == CMDLINE_GRUB_UPDATE ? "GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub"
+                 : f->cmdline_tool == CMDLINE_KERNEL_INSTALL
+                         ? "/etc/kernel/cmdline, reinstall the kernel's boot entry (kernel-install add)"
+                         : "the kernel command line in the boot loader's configuration");
+}
+
+/* Which option turns the IOMMU off here, if any. */
+static const char *iommu_off_option(const HostFacts *f)
+{
+        static const char *const off[] = { "intel_iommu=off", "amd_iommu=off", "iommu=off" };
+
+        for (size_t i = 0; i < ELEMENTSOF(off); i++)
+                if (cmdline_has(f, off[i]))
+                        return off[i];
+        return NULL;
+}
+
+/* AMD-Vi is on whenever the firmware describes it (IVRS) and nothing turns
+ * it off: there is no option to add. Intel's VT-d needs intel_iommu=on on
+ * kernels not built to turn it on by themselves. */
+static bool iommu_needs_option(const HostFacts *f)
+{
+        return !(f->cpu_amd && !f->acpi_dmar);
 }
 
 static int check_iommu(const HostFacts *f, Diagnosis *d)
 {
-        char remedy[512];
+        const char *off = iommu_off_option(f);
+        char how[256], remedy[512];
 
         if (f->n_groups > 0)
                 return add(d, "iommu-enabled", FINDING_OK, NULL, "The IOMMU is enabled: %zu IOMMU groups.",
                            f->n_groups);
 
+        if (off || iommu_needs_option(f))
+                cmdline_advice(f, off, iommu_needs_option(f) ? "intel_iommu=on" : NULL, how, sizeof(how));
         if (!f->acpi_dmar && !f->acpi_ivrs && f->n_iommu_units == 0) {
-                snprintf(remedy, sizeof(remedy),
-                         "Enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup, add %s to the "
-                         "kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) "
-                         "and reboot.",
-                         iommu_option(f));
+                snprintf(remedy, sizeof(remedy), "Enable %s in the firmware setup%s%s, and reboot.",
+                         f->cpu_amd ? "the IOMMU (AMD-Vi, often called IOMMU or SVM/IOMMU)" : "VT-d",
+                         off || iommu_needs_option(f) ? "; " : "", off || iommu_needs_option(f) ? how : "");
                 return add(d, "iommu-enabled", FINDING_ERROR, remedy,
                            "The IOMMU is disabled: the firmware describes none (no ACPI DMAR or IVRS table) "
                            "and /sys/kernel/iommu_groups is empty.");
         }
-        snprintf(remedy, sizeof(remedy),
-                 "Add %s to the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then "
-                 "update-grub) and reboot%s.",
-                 iommu_option(f),
-                 cmdline_has(f, "intel_iommu=off") || cmdline_has(f, "iommu=off")
-                         ? "; remove the iommu=off/intel_iommu=off it has now"
-                         : "");
+        if (off || iommu_needs_option(f))
+                snprintf(remedy, sizeof(remedy), "To turn it on: %s, and reboot.", how);
+        else
+                snprintf(remedy, sizeof(remedy),
+                         "AMD-Vi needs no kernel option: 'journalctl -k -b | grep AMD-Vi' says why the kernel left "
+                         "it off; set the IOMMU to Enabled (not Auto) in the firmware setup.");
         return add(d, "iommu-enabled", FINDING_ERROR, remedy,
                    "The IOMMU is disabled: the firmware has one, but the kernel did not enable it "
                    "(/sys/kernel/iommu_groups is empty).");

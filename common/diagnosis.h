@@ -43,8 +43,18 @@ typedef struct GroupFacts {
         size_t n_members;
 } GroupFacts;
 
+/* Where this host's kernel command line is kept, so that advice can say
+ * how to change it here. */
+typedef enum KernelCmdlineTool {
+        CMDLINE_UNKNOWN,
+        CMDLINE_GRUB_UPDATE, /* /etc/default/grub and update-grub (Debian, Ubuntu) */
+        CMDLINE_GRUBBY,      /* grubby (Fedora, RHEL) */
+        CMDLINE_KERNEL_INSTALL, /* /etc/kernel/cmdline (systemd-boot, kernel-install) */
+} KernelCmdlineTool;
+
 typedef struct HostFacts {
         char *cmdline;            /* the kernel command line */
+        KernelCmdlineTool cmdline_tool;
         bool cpu_amd;
         bool acpi_dmar, acpi_ivrs; /* the firmware describes an IOMMU */
         size_t n_iommu_units;      /* /sys/class/iommu */

@@ -137,6 +137,18 @@ static int vfio_pci_in_kernel(void)
         return file_contains(path, "/vfio-pci.ko");
 }
 
+static KernelCmdlineTool kernel_cmdline_tool(void)
+{
+        if (access("/usr/sbin/grubby", X_OK) == 0 || access("/sbin/grubby", X_OK) == 0)
+                return CMDLINE_GRUBBY;
+        if (access("/etc/default/grub", F_OK) == 0 &&
+            (access("/usr/sbin/update-grub", X_OK) == 0 || access("/sbin/update-grub", X_OK) == 0))
+                return CMDLINE_GRUB_UPDATE;
+        if (access("/etc/kernel/cmdline", F_OK) == 0)
+                return CMDLINE_KERNEL_INSTALL;
+        return CMDLINE_UNKNOWN;
+}
+
 /* What does not change while the machine runs: the command line, the
  * CPU, the firmware's tables, interrupt remapping, whether the kernel has
  * vfio-pci. Read once: Diagnose is anyone's to call, and /proc/interrupts
@@ -144,6 +156,7 @@ static int vfio_pci_in_kernel(void)
 typedef struct BootFacts {
         bool read;
         char *cmdline;
+        KernelCmdlineTool cmdline_tool;
         bool cpu_amd, acpi_dmar, acpi_ivrs;
         int interrupt_remapping;
         int vfio_pci_in_kernel;
@@ -157,6 +170,7 @@ static const BootFacts *boot_facts(void)
         if (b.read)
                 return &b;
         b.cmdline = read_full_file("/proc/cmdline");
+        b.cmdline_tool = kernel_cmdline_tool();
         cpuinfo = read_full_file("/proc/cpuinfo");
         b.cpu_amd = cpuinfo && strstr(cpuinfo, "AuthenticAMD");
         b.acpi_dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
@@ -176,6 +190,7 @@ int host_facts_read(pid_t pid, HostFacts *f)
 
         *f = (HostFacts){
                 .cmdline = b->cmdline ? strdup(b->cmdline) : NULL,
+                .cmdline_tool = b->cmdline_tool,
                 .cpu_amd = b->cpu_amd,
                 .acpi_dmar = b->acpi_dmar,
                 .acpi_ivrs = b->acpi_ivrs,

@@ -80,8 +80,7 @@ static void test_firmware_iommu_not_enabled(void)
         x = find(d, "iommu-enabled");
         g_assert_cmpint(x->severity, ==, FINDING_ERROR);
         g_assert_nonnull(strstr(x->summary, "the kernel did not enable it"));
-        g_assert_nonnull(strstr(x->remedy, "Add intel_iommu=on"));
-        g_assert_nonnull(strstr(x->remedy, "remove the iommu=off/intel_iommu=off"));
+        g_assert_nonnull(strstr(x->remedy, "replace intel_iommu=off with intel_iommu=on in the kernel command line"));
         g_assert_true(diagnosis_has_errors(d));
         g_assert_null(find(d, "interrupt-remapping")); /* meaningless without an IOMMU */
         diagnosis_free(d);
@@ -99,7 +98,53 @@ static void test_no_iommu_in_firmware(void)
         g_assert_cmpint(x->severity, ==, FINDING_ERROR);
         g_assert_nonnull(strstr(x->summary, "no ACPI DMAR or IVRS"));
         g_assert_nonnull(strstr(x->remedy, "firmware setup"));
-        g_assert_nonnull(strstr(x->remedy, "amd_iommu=on"));
+        g_assert_null(strstr(x->remedy, "amd_iommu")); /* AMD-Vi has no "on" option */
+        diagnosis_free(d);
+}
+
+/* How to change the command line is said in this host's own terms. */
+static void test_iommu_advice_per_host(void)
+{
+        HostFacts f = healthy();
+        Diagnosis *d;
+
+        f.n_groups = 0;
+        f.acpi_dmar = true;
+        f.cmdline = (char *)"quiet";
+        f.cmdline_tool = CMDLINE_GRUB_UPDATE;
+        d = evaluate(&f);
+        g_assert_nonnull(strstr(find(d, "iommu-enabled")->remedy,
+                                "add intel_iommu=on to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub"));
+        diagnosis_free(d);
+
+        f.cmdline_tool = CMDLINE_GRUBBY;
+        d = evaluate(&f);
+        g_assert_nonnull(strstr(find(d, "iommu-enabled")->remedy, "grubby --update-kernel=ALL --args=intel_iommu=on"));
+        g_assert_null(strstr(find(d, "iommu-enabled")->remedy, "update-grub"));
+        diagnosis_free(d);
+
+        f.cmdline_tool = CMDLINE_KERNEL_INSTALL;
+        f.cmdline = (char *)"quiet iommu=off";
+        d = evaluate(&f);
+        g_assert_nonnull(strstr(find(d, "iommu-enabled")->remedy,
+                                "replace iommu=off with intel_iommu=on in /etc/kernel/cmdline"));
+        diagnosis_free(d);
+
+        /* AMD with IVRS: nothing to add; an off option to remove, if any. */
+        f = healthy();
+        f.n_groups = 0;
+        f.cpu_amd = true;
+        f.acpi_dmar = false;
+        f.acpi_ivrs = true;
+        f.cmdline = (char *)"quiet";
+        d = evaluate(&f);
+        g_assert_nonnull(strstr(find(d, "iommu-enabled")->remedy, "AMD-Vi needs no kernel option"));
+        diagnosis_free(d);
+        f.cmdline = (char *)"quiet amd_iommu=off";
+        f.cmdline_tool = CMDLINE_GRUBBY;
+        d = evaluate(&f);
+        g_assert_nonnull(strstr(find(d, "iommu-enabled")->remedy, "grubby --update-kernel=ALL --remove-args=amd_iommu=off"));
+        g_assert_null(strstr(find(d, "iommu-enabled")->remedy, "--args="));
         diagnosis_free(d);
 }
 
@@ -188,6 +233,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/diagnosis/no-iommu-in-firmware", test_no_iommu_in_firmware);
         g_test_add_func("/diagnosis/mixed-group", test_mixed_group);
         g_test_add_func("/diagnosis/warnings", test_warnings);
+        g_test_add_func("/diagnosis/iommu-advice-per-host", test_iommu_advice_per_host);
         g_test_add_func("/diagnosis/vfio-pci-unknown", test_vfio_pci_unknown);
         g_test_add_func("/diagnosis/severity-names", test_severity_names);
         return g_test_run();
