@@ -141,7 +141,7 @@ static int check_iommu(const HostFacts *f, Diagnosis *d)
                 cmdline_advice(f, off, iommu_needs_option(f) ? "intel_iommu=on" : NULL, how, sizeof(how));
         if (!f->acpi_dmar && !f->acpi_ivrs && f->n_iommu_units == 0) {
                 snprintf(remedy, sizeof(remedy), "Enable %s in the firmware setup%s%s, and reboot.",
-                         f->cpu_amd ? "the IOMMU (AMD-Vi, often called IOMMU or SVM/IOMMU)" : "VT-d",
+                         f->cpu_amd ? "the IOMMU (AMD-Vi)" : "VT-d",
                          off || iommu_needs_option(f) ? "; " : "", off || iommu_needs_option(f) ? how : "");
                 return add(d, "iommu-enabled", FINDING_ERROR, remedy,
                            "The IOMMU is disabled: the firmware describes none (no ACPI DMAR or IVRS table) "

@@ -8,7 +8,16 @@ is "$(ls /sys/kernel/iommu_groups | wc -l)" 0 "the kernel made no IOMMU groups"
 doctor=$(vfioctl-client --json doctor)
 like "$doctor" '"check":"iommu-enabled","severity":"error","summary":"The IOMMU is disabled' \
     "doctor reports the IOMMU disabled"
-like "$doctor" '"remedy":"[^"]*(intel|amd)_iommu=on' "doctor gives the kernel command-line fix"
+# QEMU's TCG CPU says it is AMD's: AMD-Vi needs no kernel option, only the
+# firmware's (amd_iommu=on is no valid value); VT-d needs intel_iommu=on.
+if grep -q AuthenticAMD /proc/cpuinfo; then
+    like "$doctor" '"remedy":"Enable the IOMMU \(AMD-Vi[^"]*in the firmware setup, and reboot' \
+        "doctor says to enable AMD-Vi in the firmware setup"
+    unlike "$doctor" 'amd_iommu=on' "and does not advise amd_iommu=on"
+else
+    like "$doctor" '"remedy":"Enable VT-d in the firmware setup; add intel_iommu=on to ' \
+        "doctor gives the firmware and kernel command-line fix"
+fi
 text=$(vfioctl-client doctor 2>&1); status=$?
 is "$status" 1 "doctor exits 1 when something must be fixed"
 like "$text" "FAIL The IOMMU is disabled" "doctor's text output marks it"
