@@ -135,8 +135,8 @@ int manager_reset_node_owner(Manager *m, int group)
         if (r == -ENOENT)
                 return 0; /* no node: nothing to own */
         if (r < 0)
-                log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
-        return r;
+                return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
+        return 0; /* whether it took a change, nobody asks */
 }
 
 static void on_move_done(const EngineResult *result, void *userdata)
