@@ -2,8 +2,10 @@
 #pragma once
 
 /* Where the kernel shows PCI functions, their drivers and the IOMMU groups,
- * and the names of the drivers that hold a device for VFIO: every path
- * under /sys that vfiod and vfioctl-client use starts with one of these. */
+ * and the names of the drivers that hold a device for VFIO: every path of
+ * the PCI bus and of the IOMMU groups that vfiod and vfioctl-client use
+ * starts with one of these. (What a device is used by, under /sys/class,
+ * is read by the file that judges it: storage-view.c, net-use.c...) */
 
 #define SYSFS_PCI_DEVICES "/sys/bus/pci/devices"
 #define SYSFS_PCI_DRIVERS "/sys/bus/pci/drivers"

@@ -8,7 +8,6 @@
 
 #include "authorization.h"
 #include "bus-names.h"
-#include "bus-sender.h"
 #include "log.h"
 #include "macro.h"
 #include "number.h"
@@ -306,7 +305,6 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
         const char *action = decision->action;
         _cleanup_free_ Query *q = NULL;
         Query *asked;
-        uid_t uid;
         int r;
 
         if (decision->verdict == POLICY_ALLOW)
@@ -323,10 +321,7 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
         if (!sd_bus_message_get_sender(msg))
                 return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                         "Not authorized: a caller without a bus name cannot be asked about.");
-        r = bus_sender_creds(msg, &uid, NULL);
-        if (r < 0)
-                return r;
-        r = check_pending_limits(a, msg, uid, error);
+        r = check_pending_limits(a, msg, decision->caller, error);
         if (r < 0)
                 return r;
 
@@ -338,7 +333,7 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
                 return -ENOMEM;
         q->authorizer = a;
         q->call = sd_bus_message_ref(msg);
-        q->uid = uid;
+        q->uid = decision->caller;
         snprintf(q->cancellation_id, sizeof(q->cancellation_id), "vfiod-%" PRIu64, ++a->next_id);
         r = ask_polkit(a, q, &decision->details);
         if (r < 0) {

@@ -51,12 +51,12 @@ static int parse_seconds(const char *s, uint64_t *ret)
         return 0;
 }
 
-/* --idle-timeout (0: never) or --step-timeout (positive). */
-static int parse_timeout(bool step, const char *arg, uint64_t *ret_usec)
+/* --NAME-timeout=SECONDS; 0 only when zero_ok. */
+static int parse_timeout(const char *name, const char *arg, bool zero_ok, uint64_t *ret_usec)
 {
-        if (parse_seconds(arg, ret_usec) < 0 || (step && *ret_usec == 0)) {
-                log_error("--%s-timeout takes a %snumber of seconds, not '%s'.", step ? "step" : "idle",
-                          step ? "positive " : "", arg);
+        if (parse_seconds(arg, ret_usec) < 0 || (!zero_ok && *ret_usec == 0)) {
+                log_error("--%s-timeout takes a %snumber of seconds, not '%s'.", name, zero_ok ? "" : "positive ",
+                          arg);
                 return -EINVAL;
         }
         return 0;
@@ -85,9 +85,11 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o)
                         o->bus_address = optarg;
                         break;
                 case ARG_IDLE_TIMEOUT:
+                        if (parse_timeout("idle", optarg, true, &o->idle_timeout_usec) < 0)
+                                return -EINVAL;
+                        break;
                 case ARG_STEP_TIMEOUT:
-                        if (parse_timeout(c == ARG_STEP_TIMEOUT, optarg,
-                                          c == ARG_STEP_TIMEOUT ? &o->step_timeout_usec : &o->idle_timeout_usec) < 0)
+                        if (parse_timeout("step", optarg, false, &o->step_timeout_usec) < 0)
                                 return -EINVAL;
                         break;
                 case ARG_STATE_DIR:

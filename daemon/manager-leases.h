@@ -19,7 +19,7 @@ typedef enum LeaseClaim {
 /* Takes the group for a lease: moves it to vfio-pci with the lease in its
  * claim record (force: past the safety checks), or, when a reservation
  * holds it and nobody leases it, only writes the lease into its record.
- * -EBUSY: vfiod holds or moves it. */
+ * A LeaseClaim, or a negative errno. */
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
 /* What a new lease's holder is sent: fds, -1 for none. */

@@ -24,7 +24,7 @@ void policy_decision_done(PolicyDecision *d)
  * by hand anyway. */
 static int decide(uid_t caller, const char *action, PolicyDecision *ret)
 {
-        *ret = (PolicyDecision){ .verdict = caller == 0 ? POLICY_ALLOW : POLICY_ASK, .action = action };
+        *ret = (PolicyDecision){ .caller = caller, .verdict = caller == 0 ? POLICY_ALLOW : POLICY_ASK, .action = action };
         return 0;
 }
 
@@ -86,6 +86,7 @@ int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetim
 
         if (lifetime == LEASE_LIFETIME_PERSISTENT && caller != 0) {
                 *ret = (PolicyDecision){
+                        .caller = caller,
                         .verdict = POLICY_REFUSE,
                         .refusal = "Persistent leases are for root: hold the lease by your connection "
                                    "('vfioctl-client claim --wait ADDR') or by a guard fd "
@@ -109,7 +110,7 @@ int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *
         int r;
 
         if (owner && *owner == caller) {
-                *ret = (PolicyDecision){ .verdict = POLICY_ALLOW };
+                *ret = (PolicyDecision){ .caller = caller, .verdict = POLICY_ALLOW };
                 return 0;
         }
         decide(caller, VFIOD_ACTION_RELEASE_ANY, ret);

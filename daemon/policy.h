@@ -37,6 +37,7 @@ typedef struct PolicyDetails {
 } PolicyDetails;
 
 typedef struct PolicyDecision {
+        uid_t caller; /* whom it was decided for */
         PolicyVerdict verdict;
         const char *action;    /* POLICY_ASK: the polkit action (bus-names.h) */
         const char *refusal;   /* POLICY_REFUSE: what to do instead */

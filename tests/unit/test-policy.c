@@ -26,6 +26,7 @@ static void test_claim_asks_polkit_with_every_endpoint(void)
 
         g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_CONNECTION, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpuint(d.caller, ==, 1000); /* polkit's limits count this uid */
         g_assert_cmpstr(d.action, ==, VFIOD_ACTION_CLAIM);
         g_assert_cmpstr(d.details.device, ==, "0000:01:00.0 0000:01:00.1");
         g_assert_cmpstr(d.details.vendor, ==, "10de");
