@@ -9,6 +9,7 @@
 #include "macro.h"
 #include "pci-device-sysfs.h"
 #include "sysfs-paths.h"
+#include "uevent-monitor.h"
 
 struct DeviceModel {
         Device **devices; /* sorted by address */
@@ -568,21 +569,10 @@ static int on_uevent(sd_device_monitor *monitor, sd_device *sd, void *userdata)
 int device_model_start_monitor(DeviceModel *m, sd_event *event, ModelChangeFn on_change, GroupMovingFn is_moving,
                                void *userdata)
 {
-        int r;
-
         m->on_change = on_change;
         m->is_moving = is_moving;
         m->userdata = userdata;
-        r = sd_device_monitor_new(&m->monitor);
-        if (r < 0)
-                return r;
-        r = sd_device_monitor_filter_add_match_subsystem_devtype(m->monitor, "pci", NULL);
-        if (r < 0)
-                return r;
-        r = sd_device_monitor_attach_event(m->monitor, event);
-        if (r < 0)
-                return r;
-        return sd_device_monitor_start(m->monitor, on_uevent, m);
+        return uevent_monitor_start(event, "pci", on_uevent, m, &m->monitor);
 }
 
 int group_endpoint_addresses(const Group *g, char ***ret, size_t *n)

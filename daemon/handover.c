@@ -38,11 +38,6 @@ int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd)
 
 /* Through an O_PATH fd checked to be a character device: only ever the
  * group node, never what a path might have been swapped for. */
-int handover_chown(int group, uid_t uid)
-{
-        return handover_set_owner(group, uid, 0, 0600);
-}
-
 static bool has_access_acl(const char *fdpath)
 {
         return getxattr(fdpath, ACL_XATTR, NULL, 0) >= 0;

@@ -14,10 +14,12 @@ void vfio_group_node_path(int group, char buf[static VFIO_NODE_PATH_MAX]);
 /* The group's fd and a fresh container fd from /dev/vfio/vfio. */
 int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd);
 
-/* /dev/vfio/<group> owned by uid, group root, mode 0600 and no ACL: its
- * holder alone may open it. 1 when that took a change, 0 when it was so
- * already. */
-int handover_chown(int group, uid_t uid);
-/* The same with any owner, group and mode (a reservation's owner, root
- * when a lease ends): whatever mode or ACL the last holder left goes. */
+/* /dev/vfio/<group> with that owner, group and mode, and no ACL: whatever
+ * mode or ACL the last holder left goes. 1 when that took a change, 0 when
+ * it was so already. */
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode);
+/* A chown lease's node: its holder alone may open it. */
+static inline int handover_chown(int group, uid_t uid)
+{
+        return handover_set_owner(group, uid, 0, 0600);
+}

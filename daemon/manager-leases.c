@@ -12,6 +12,7 @@
 #include "manager-reservations.h"
 #include "manager.h"
 #include "number.h"
+#include "uevent-monitor.h"
 
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
@@ -260,24 +261,13 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
         return 0;
 }
 
-static int watch_vfio_nodes(Manager *m)
-{
-        int r = sd_device_monitor_new(&m->vfio_monitor);
-
-        if (r >= 0)
-                r = sd_device_monitor_filter_add_match_subsystem_devtype(m->vfio_monitor, "vfio", NULL);
-        if (r >= 0)
-                r = sd_device_monitor_attach_event(m->vfio_monitor, m->event);
-        return r < 0 ? r : sd_device_monitor_start(m->vfio_monitor, on_vfio_node, m);
-}
-
 int manager_start_leases(Manager *m)
 {
         int r = leases_new(m->event, m->bus, m->state_dir, on_lease_gone, m, &m->leases);
 
         if (r < 0)
                 return r;
-        r = watch_vfio_nodes(m);
+        r = uevent_monitor_start(m->event, "vfio", on_vfio_node, m, &m->vfio_monitor);
         if (r < 0)
                 return r;
         engine_foreach_claimed(m->engine, resume_lease, m);

@@ -124,19 +124,6 @@ static int poll_until(int (*test)(const void *arg), const void *arg, uint64_t ti
         }
 }
 
-int sysfs_pci_driver_is(const char *address, const char *driver, char **ret_current)
-{
-        _cleanup_free_ char *current = NULL;
-        int r = sysfs_pci_read_driver(address, &current);
-
-        if (r < 0)
-                return r;
-        r = streq_ptr(current, driver);
-        if (ret_current)
-                *ret_current = TAKE_PTR(current);
-        return r;
-}
-
 typedef struct DriverWait {
         const char *address;
         const char *driver;

@@ -3,7 +3,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
+#include "macro.h"
 #include "sysfs-paths.h"
 
 /* The kernel's driver binding interface for one PCI function. Errors are
@@ -23,7 +25,18 @@ bool sysfs_pci_device_exists(const char *address);
 int sysfs_pci_read_driver(const char *address, char **ret);
 /* Whether the device is on driver (NULL: on none) right now; the driver it
  * is on goes to *ret_current when that is not NULL. */
-int sysfs_pci_driver_is(const char *address, const char *driver, char **ret_current);
+static inline int sysfs_pci_driver_is(const char *address, const char *driver, char **ret_current)
+{
+        _cleanup_free_ char *current = NULL;
+        int r = sysfs_pci_read_driver(address, &current);
+
+        if (r < 0)
+                return r;
+        r = streq_ptr(current, driver);
+        if (ret_current)
+                *ret_current = TAKE_PTR(current);
+        return r;
+}
 /* driver_override, or NULL when it is unset. */
 int sysfs_pci_read_override(const char *address, char **ret);
 /* Sets driver_override, or clears it when driver is NULL. */

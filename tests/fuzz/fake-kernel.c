@@ -16,6 +16,7 @@
 #include "pci-class.h"
 #include "pci-device-sysfs.h"
 #include "sysfs-pci.h"
+#include "uevent-monitor.h"
 #include "vfio-holders.h"
 
 typedef struct FakeDevice {
@@ -26,7 +27,6 @@ typedef struct FakeDevice {
         int group;
         bool boot_vga;
         const char *initial_override; /* a device with one starts on its driver */
-        const char *initial_driver;
         /* The kernel's state now. */
         const char *driver, *override;
 } FakeDevice;
@@ -69,6 +69,12 @@ static void unlock_machine(void)
         pthread_mutex_unlock(&lock);
 }
 
+/* Where a device starts, and is back at rest. */
+static const char *initial_driver(const FakeDevice *d)
+{
+        return d->initial_override ?: d->home_driver;
+}
+
 static FakeDevice *find(const char *address)
 {
         for (size_t i = 0; i < ELEMENTSOF(devices); i++)
@@ -92,8 +98,7 @@ int fake_kernel_init(const char *dir)
         if (mkdir(node_dir, 0700) < 0)
                 return -errno;
         for (size_t i = 0; i < ELEMENTSOF(devices); i++) {
-                devices[i].initial_driver = devices[i].initial_override ?: devices[i].home_driver;
-                devices[i].driver = devices[i].initial_driver;
+                devices[i].driver = initial_driver(&devices[i]);
                 devices[i].override = devices[i].initial_override;
                 if (devices[i].group < 0)
                         continue;
@@ -121,11 +126,11 @@ bool fake_kernel_at_rest(char **ret_difference)
         lock_machine();
         for (size_t i = 0; rest && i < ELEMENTSOF(devices); i++) {
                 const FakeDevice *d = &devices[i];
-                if (streq_ptr(d->driver, d->initial_driver) && streq_ptr(d->override, d->initial_override))
+                if (streq_ptr(d->driver, initial_driver(d)) && streq_ptr(d->override, d->initial_override))
                         continue;
                 rest = false;
                 if (asprintf(ret_difference, "%s is on %s with override %s, was on %s with %s", d->address,
-                             d->driver ?: "no driver", d->override ?: "none", d->initial_driver ?: "no driver",
+                             d->driver ?: "no driver", d->override ?: "none", initial_driver(d) ?: "no driver",
                              d->initial_override ?: "none") < 0)
                         *ret_difference = NULL;
         }
@@ -181,21 +186,10 @@ static int new_pci_device(const FakeDevice *f, PciDevice **ret)
         return 0;
 }
 
+/* The fake sends no uevents (below), so nothing asks for a device by one. */
 int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret)
 {
-        return -ENODEV; /* uevents of this machine's own devices are not the fake's */
-}
-
-int pci_device_new_from_address(const char *address, PciDevice **ret)
-{
-        const FakeDevice *f;
-        int r = -ENODEV;
-
-        lock_machine();
-        if ((f = find(address)))
-                r = new_pci_device(f, ret);
-        unlock_machine();
-        return r;
+        return -ENODEV;
 }
 
 int pci_device_enumerate(PciDeviceFoundFn fn, void *userdata)
@@ -213,11 +207,29 @@ int pci_device_enumerate(PciDeviceFoundFn fn, void *userdata)
         return r;
 }
 
+/* ---- uevent-monitor.h: this machine sends none; the daemon learns of
+ * its moves from the transactions, and the host's own uevents must not
+ * reach it ---- */
+
+int uevent_monitor_start(sd_event *event, const char *subsystem, sd_device_monitor_handler_t handler,
+                         void *userdata, sd_device_monitor **ret)
+{
+        *ret = NULL;
+        return 0;
+}
+
 /* ---- sysfs-pci.h: the driver core ---- */
 
+/* vfio-pci is there once loaded, and while anything is bound to it (a
+ * module with bound devices cannot be gone). */
 static bool registered(const char *driver)
 {
-        return !streq(driver, VFIO_PCI_DRIVER) || vfio_pci_loaded;
+        if (!streq(driver, VFIO_PCI_DRIVER) || vfio_pci_loaded)
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(devices); i++)
+                if (streq_ptr(devices[i].driver, VFIO_PCI_DRIVER))
+                        return true;
+        return false;
 }
 
 /* The override names a driver the fixtures know, or none: the fake keeps
@@ -236,7 +248,7 @@ static const char *known_driver(const char *name)
 
 /* Runs op on the device at address with the machine locked; -ENOENT for
  * an address the machine does not have. */
-static int on_device(const char *address, int (*op)(FakeDevice *d, const void *arg), const void *arg)
+static int on_device(const char *address, int (*op)(FakeDevice *d, void *arg), void *arg)
 {
         FakeDevice *d;
         int r = -ENOENT;
@@ -254,9 +266,9 @@ static int copy_string(const char *value, char **ret)
         return value && !*ret ? -ENOMEM : 0;
 }
 
-static int read_driver(FakeDevice *d, const void *ret)
+static int read_driver(FakeDevice *d, void *ret)
 {
-        return copy_string(d->driver, (char **)ret);
+        return copy_string(d->driver, ret);
 }
 
 bool sysfs_pci_device_exists(const char *address)
@@ -274,28 +286,9 @@ int sysfs_pci_read_driver(const char *address, char **ret)
         return on_device(address, read_driver, ret);
 }
 
-typedef struct DriverQuery {
-        const char *driver;
-        char **ret_current;
-} DriverQuery;
-
-static int driver_is(FakeDevice *d, const void *arg)
+static int read_override(FakeDevice *d, void *ret)
 {
-        const DriverQuery *q = arg;
-
-        if (q->ret_current && copy_string(d->driver, q->ret_current) < 0)
-                return -ENOMEM;
-        return streq_ptr(d->driver, q->driver);
-}
-
-int sysfs_pci_driver_is(const char *address, const char *driver, char **ret_current)
-{
-        return on_device(address, driver_is, &(DriverQuery){ driver, ret_current });
-}
-
-static int read_override(FakeDevice *d, const void *ret)
-{
-        return copy_string(d->override, (char **)ret);
+        return copy_string(d->override, ret);
 }
 
 int sysfs_pci_read_override(const char *address, char **ret)
@@ -303,22 +296,24 @@ int sysfs_pci_read_override(const char *address, char **ret)
         return on_device(address, read_override, ret);
 }
 
-static int write_override(FakeDevice *d, const void *driver)
+static int write_override(FakeDevice *d, void *driver)
 {
+        const char *known = known_driver(driver);
+
         if (faulty(d, FAKE_FAULT_OVERRIDE))
                 return -EIO;
-        if (driver && !known_driver(driver))
+        if (driver && !known)
                 return -EINVAL;
-        d->override = known_driver(driver);
+        d->override = known;
         return 0;
 }
 
 int sysfs_pci_write_override(const char *address, const char *driver)
 {
-        return on_device(address, write_override, driver);
+        return on_device(address, write_override, (void *)driver);
 }
 
-static int unbind(FakeDevice *d, const void *unused)
+static int unbind(FakeDevice *d, void *unused)
 {
         if (faulty(d, FAKE_FAULT_UNBIND))
                 return -EBUSY;
@@ -333,7 +328,7 @@ int sysfs_pci_unbind(const char *address)
 
 /* drivers_probe: the override's driver if loaded, else the device's own;
  * nothing for a device that has a driver. */
-static int probe(FakeDevice *d, const void *unused)
+static int probe(FakeDevice *d, void *unused)
 {
         const char *candidate = d->override ?: d->home_driver;
 
@@ -347,20 +342,22 @@ int sysfs_pci_probe(const char *address)
         return on_device(address, probe, NULL);
 }
 
-static int bind(FakeDevice *d, const void *driver)
+static int bind(FakeDevice *d, void *driver)
 {
+        const char *known = known_driver(driver);
+
         if (d->driver)
                 return -EBUSY;
-        if (!known_driver(driver) || !registered(driver) || (d->override && !streq(d->override, driver)) ||
+        if (!known || !registered(known) || (d->override && !streq(d->override, known)) ||
             faulty(d, FAKE_FAULT_PROBE))
                 return -ENODEV;
-        d->driver = known_driver(driver);
+        d->driver = known;
         return 0;
 }
 
 int sysfs_pci_bind(const char *address, const char *driver)
 {
-        return on_device(address, bind, driver);
+        return on_device(address, bind, (void *)driver);
 }
 
 /* Nothing binds later on its own: whatever is not there now never comes. */
@@ -384,9 +381,10 @@ int sysfs_pci_load_driver(const char *driver)
 {
         int r = 0;
 
+        /* As the real one: modprobe, then the driver directory says. */
         lock_machine();
-        if (streq(driver, VFIO_PCI_DRIVER) && world.fault == FAKE_FAULT_MODULE)
-                r = -ENOENT;
+        if (!registered(driver) && world.fault == FAKE_FAULT_MODULE)
+                r = -ENOPKG;
         else if (streq(driver, VFIO_PCI_DRIVER))
                 vfio_pci_loaded = true;
         unlock_machine();
@@ -421,11 +419,6 @@ int wait_for_udev(const char *subsystem, const char *sysname, uint64_t timeout_u
 }
 
 /* ---- early-mark.h: vfiod-early marked nothing on this machine ---- */
-
-int early_mark_set(const char *address)
-{
-        return -EROFS;
-}
 
 bool early_mark_present(const char *address)
 {
@@ -507,11 +500,6 @@ int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
         }
         unlock_machine();
         return r;
-}
-
-int handover_chown(int group, uid_t uid)
-{
-        return handover_set_owner(group, uid, 0, 0600);
 }
 
 /* ---- vfio-holders.h ---- */

@@ -8,7 +8,8 @@
 
 /* An in-process stand-in for everything the daemon reads or changes of the
  * host (the vfiod-hostio library: sysfs-pci.h, pci-device-sysfs.h,
- * device-use.h, early-mark.h, handover.h, vfio-holders.h). It keeps a small
+ * device-use.h, early-mark.h, handover.h, vfio-holders.h,
+ * uevent-monitor.h). It keeps a small
  * machine in memory: a host bridge and LPC/SMBus functions, a boot GPU, a
  * NIC, an NVMe disk, a GPU with its audio function behind a root port, an
  * unbound device, one already on vfio-pci and one without an IOMMU group.
@@ -19,7 +20,7 @@ typedef enum FakeFault {
         FAKE_FAULT_NONE,
         FAKE_FAULT_OVERRIDE,    /* writing driver_override fails */
         FAKE_FAULT_UNBIND,      /* unbind fails */
-        FAKE_FAULT_PROBE,       /* drivers_probe binds nothing */
+        FAKE_FAULT_PROBE,       /* drivers_probe binds nothing, nor does bind */
         FAKE_FAULT_MODULE,      /* vfio-pci cannot be loaded */
         FAKE_FAULT_NODE,        /* the group node never appears */
         FAKE_FAULT_OPEN,        /* the group node cannot be opened */
@@ -37,7 +38,8 @@ typedef struct FakeWorld {
 /* Makes dir (short: a node's path is at most VFIO_NODE_PATH_MAX) the
  * directory of the group nodes; call once, before the daemon starts. */
 int fake_kernel_init(const char *dir);
-/* Sets the world; vfio-pci is unloaded again at every call. */
+/* Sets the world; vfio-pci is unloaded again at every call, unless a
+ * device is bound to it. */
 void fake_kernel_set_world(const FakeWorld *w);
 /* Whether every device is on the driver and override it started with; if
  * not, *ret_difference names the first device that is not. */
