@@ -20,7 +20,6 @@
 /* The whole daemon (manager_new(), manager_start(), its event loop in a
  * thread of its own) on a bus that this fuzzer plays: the bus driver,
  * polkit and three callers (root, and two users) are answered in-process
-
  * (fuzz-world.c), and the kernel is the fake of fake-kernel.c, so claims,
  * releases, reservations, memlock, lease objects and properties all run
  * and nothing touches this machine's devices.

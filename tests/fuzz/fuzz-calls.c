@@ -207,13 +207,13 @@ static void forget_kept(void)
 }
 
 /* Any answer must be a valid message, which sd-bus checked on receipt; an
- * error must name what failed. */
+ * error must carry a message for people. */
 static void check_answer(sd_bus_message *reply)
 {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-        if (e && (!e->name || !e->message || !e->message[0])) {
-                fprintf(stderr, "Error %s without a message.\n", e->name ?: "(none)");
+        if (e && (!e->message || !e->message[0])) {
+                fprintf(stderr, "Error %s without a message.\n", e->name);
                 abort();
         }
 }
@@ -302,11 +302,10 @@ static int new_properties_call(FuzzWorld *w, Caller c, Op op, FuzzInput *in, sd_
 
         switch (kind % 5) {
         case 0:
+                /* Encoded as vfiod names its objects (bus_device_path()):
+                 * an address it does not have is an unknown object. */
                 address = next_address(in);
-                for (char *p = address; *p; p++)
-                        if (*p == ':' || *p == '.')
-                                *p = '_';
-                r = asprintf(&path, VFIOD_DEVICE_PATH_PREFIX "/%s", address);
+                r = sd_bus_path_encode(VFIOD_DEVICE_PATH_PREFIX, address, &path);
                 break;
         case 1:
                 r = asprintf(&path, VFIOD_GROUP_PATH_PREFIX "/%u", next_group(in));
@@ -390,7 +389,7 @@ static void set_machine(FuzzInput *in)
         FakeWorld machine = {
                 .fault = b % _FAKE_FAULT_MAX,
                 .fault_device = device,
-                .use = (b >> 3) % _DEVICE_USE_MAX,
+                .use = (b >> 3) % DEVICE_USE_PLATFORM, /* platform functions are the class's, not the world's */
                 .held_group = b & 0x80 ? fake_kernel_group(device) : -1,
         };
 
@@ -440,6 +439,7 @@ static sd_bus_message *call_as_root(FuzzWorld *w, const char *method, const char
         return fuzz_world_send(w, call);
 }
 
+/* Once every caller has left, nobody can reserve anything again. */
 static void take_back_reservations(FuzzWorld *w)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *list = call_as_root(w, "ListReservations", NULL);
@@ -452,7 +452,13 @@ static void take_back_reservations(FuzzWorld *w)
                 if (sd_bus_message_read(list, "sssu", &match, &owner, &file, &line) < 0 ||
                     sd_bus_message_skip(list, "as") < 0 || sd_bus_message_exit_container(list) < 0)
                         abort();
-                sd_bus_message_unref(call_as_root(w, "Unreserve", "sa{sv}", match, 0));
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *answer =
+                        call_as_root(w, "Unreserve", "sa{sv}", match, 0);
+                const sd_bus_error *e = sd_bus_message_get_error(answer);
+                if (e) {
+                        fprintf(stderr, "Unreserve %s: %s\n", match, e->message);
+                        abort();
+                }
         }
 }
 
@@ -508,8 +514,8 @@ void fuzz_settle(FuzzWorld *w)
         /* A group held open after its lease is checked again every few
          * seconds, or at once when its node is closed. */
         fake_kernel_touch_nodes();
+        take_back_reservations(w);
         for (int round = 0; !rest && round < 200; round++) {
-                take_back_reservations(w);
                 rest = release_groups(w, &busy) && no_leases(w);
                 if (!rest)
                         fuzz_world_idle(w, 10 * 1000);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "bus-names.h"
 #include "fuzz-world.h"
 #include "macro.h"
+#include "number.h"
 
 #define DRIVER_NAME "org.freedesktop.DBus"
 #define DRIVER_PATH "/org/freedesktop/DBus"
@@ -56,10 +58,9 @@ int fuzz_world_listen(const char *path, char *address, size_t size, int *ret_fd)
 
 static int caller_of(const FuzzWorld *w, const char *name)
 {
-        unsigned n;
-        int end = 0;
+        uint64_t n;
 
-        if (sscanf(name, ":1.%u%n", &n, &end) != 1 || name[end] != '\0')
+        if (strncmp(name, ":1.", 3) != 0 || parse_canonical_u64(name + 3, UINT_MAX, &n) < 0)
                 return -1;
         for (int c = 0; c < _CALLER_MAX; c++)
                 if (w->connection[c] == n)
@@ -67,7 +68,8 @@ static int caller_of(const FuzzWorld *w, const char *name)
         return -1;
 }
 
-/* Every answer of the bus driver comes from the driver's name. */
+/* Every answer comes from the name of whoever answers: the bus driver, or
+ * polkit. */
 static int reply_from(sd_bus_message *call, const char *sender, const char *types, ...)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -216,14 +218,6 @@ void fuzz_world_set_polkit(FuzzWorld *w, PolkitAnswer answer)
 
 /* ---- playing the bus ---- */
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* libFuzzer's timer (-timeout) interrupts the wait every second. */
 static void wait_for_bus(FuzzWorld *w, uint64_t usec)
 {
@@ -241,17 +235,17 @@ static void process_all(FuzzWorld *w)
         while ((r = sd_bus_process(w->bus, NULL)) > 0)
                 ;
         if (r < 0)
-                abort(); /* the daemon hung up: it crashed */
+                abort(); /* the connection to the daemon failed */
 }
 
 /* Runs the connection until *done; aborts when the daemon does not get
  * there in time. */
 static void play_until_answered(FuzzWorld *w, const bool *done)
 {
-        uint64_t deadline = now_usec() + ANSWER_TIMEOUT_USEC, now;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + ANSWER_TIMEOUT_USEC, now;
 
         for (process_all(w); !*done; process_all(w)) {
-                now = now_usec();
+                now = now_usec(CLOCK_MONOTONIC);
                 if (now >= deadline) {
                         fprintf(stderr, "The daemon left a call unanswered for %llu s.\n",
                                 (unsigned long long)(ANSWER_TIMEOUT_USEC / 1000000));
