@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stddef.h>
 
 #include "bus-state.h"
-#include "macro.h"
+#include "number.h"
 
 static const char *const names[_BUS_STATE_MAX] = {
         [BUS_STATE_HOST] = "host",           [BUS_STATE_VFIO] = "vfio",
@@ -20,8 +21,7 @@ const char *bus_state_to_string(BusState s)
 
 BusState bus_state_from_string(const char *s)
 {
-        for (BusState i = 0; s && i < _BUS_STATE_MAX; i++)
-                if (streq(names[i], s))
-                        return i;
-        return _BUS_STATE_INVALID;
+        int i = s ? string_table_lookup(names, _BUS_STATE_MAX, s) : -EINVAL;
+
+        return i < 0 ? _BUS_STATE_INVALID : (BusState)i;
 }

@@ -120,39 +120,45 @@ static const char *iommu_off_option(const HostFacts *f)
         return NULL;
 }
 
-/* AMD-Vi is on whenever the firmware describes it (IVRS) and nothing turns
- * it off: there is no option to add. Intel's VT-d needs intel_iommu=on on
- * kernels not built to turn it on by themselves. */
-static bool iommu_needs_option(const HostFacts *f)
+/* The option to add, if any. AMD-Vi is on whenever the firmware describes
+ * it (IVRS) and nothing turns it off: there is no option to add. Intel's
+ * VT-d needs intel_iommu=on on kernels not built to turn it on by
+ * themselves, unless it is there already. */
+static const char *iommu_on_option(const HostFacts *f)
 {
-        return !(f->cpu_amd && !f->acpi_dmar);
+        if ((f->cpu_amd && !f->acpi_dmar) || cmdline_has(f, "intel_iommu=on"))
+                return NULL;
+        return "intel_iommu=on";
 }
 
 static int check_iommu(const HostFacts *f, Diagnosis *d)
 {
-        const char *off = iommu_off_option(f);
-        char how[256], remedy[512];
+        const char *off = iommu_off_option(f), *on = iommu_on_option(f);
+        char how[256] = "", remedy[512];
 
         if (f->n_groups > 0)
                 return add(d, "iommu-enabled", FINDING_OK, NULL, "The IOMMU is enabled: %zu IOMMU groups.",
                            f->n_groups);
 
-        if (off || iommu_needs_option(f))
-                cmdline_advice(f, off, iommu_needs_option(f) ? "intel_iommu=on" : NULL, how, sizeof(how));
+        if (off || on)
+                cmdline_advice(f, off, on, how, sizeof(how));
         if (!f->acpi_dmar && !f->acpi_ivrs && f->n_iommu_units == 0) {
                 snprintf(remedy, sizeof(remedy), "Enable %s in the firmware setup%s%s, and reboot.",
-                         f->cpu_amd ? "the IOMMU (AMD-Vi)" : "VT-d",
-                         off || iommu_needs_option(f) ? "; " : "", off || iommu_needs_option(f) ? how : "");
+                         f->cpu_amd ? "the IOMMU (AMD-Vi)" : "VT-d", how[0] ? "; " : "", how);
                 return add(d, "iommu-enabled", FINDING_ERROR, remedy,
                            "The IOMMU is disabled: the firmware describes none (no ACPI DMAR or IVRS table) "
                            "and /sys/kernel/iommu_groups is empty.");
         }
-        if (off || iommu_needs_option(f))
+        if (how[0])
                 snprintf(remedy, sizeof(remedy), "To turn it on: %s, and reboot.", how);
-        else
+        else if (f->cpu_amd && !f->acpi_dmar)
                 snprintf(remedy, sizeof(remedy),
                          "AMD-Vi needs no kernel option: 'journalctl -k -b | grep AMD-Vi' says why the kernel left "
                          "it off; set the IOMMU to Enabled (not Auto) in the firmware setup.");
+        else
+                snprintf(remedy, sizeof(remedy),
+                         "intel_iommu=on is there already: 'journalctl -k -b | grep DMAR' says why the kernel left "
+                         "VT-d off; set VT-d to Enabled in the firmware setup.");
         return add(d, "iommu-enabled", FINDING_ERROR, remedy,
                    "The IOMMU is disabled: the firmware has one, but the kernel did not enable it "
                    "(/sys/kernel/iommu_groups is empty).");
@@ -184,7 +190,7 @@ static int check_vfio_pci(const HostFacts *f, Diagnosis *d)
                            "Run 'modprobe vfio-pci' as root: if it loads, 'systemctl restart vfiod' lets vfiod use "
                            "it; if not, install a kernel built with CONFIG_VFIO_PCI (Debian's linux-image-amd64 is).",
                            "The vfio-pci driver is not loaded, and whether this kernel has it cannot be seen from "
-                           "here (vfiod's sandbox hides the kernel's modules).");
+                           "here (/lib/modules is out of sight, as in vfiod's sandbox).");
         return add(d, "vfio-pci", FINDING_ERROR,
                    "Install a kernel built with CONFIG_VFIO_PCI (Debian's linux-image-amd64 is).",
                    "The vfio-pci driver is missing from this kernel.");

@@ -130,9 +130,7 @@ static int vfio_pci_in_kernel(void)
         snprintf(path, sizeof(path), "/lib/modules/%s", u.release);
         if (access(path, R_OK | X_OK) < 0)
                 return -1;
-        snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", u.release);
-        if (file_contains(path, "/vfio-pci.ko"))
-                return 1;
+        /* Built in, it would be loaded: only a module can be missing. */
         snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
         return file_contains(path, "/vfio-pci.ko");
 }
@@ -200,11 +198,8 @@ int host_facts_read(pid_t pid, HostFacts *f)
                 return -ENOMEM;
         f->n_iommu_units = count_entries("/sys/class/iommu");
         f->vfio_pci_loaded = access(SYSFS_PCI_DRIVERS "/" VFIO_PCI_DRIVER, F_OK) == 0;
-        /* /sys/module/vfio_pci: loaded, or built in (it has parameters). */
-        if (f->vfio_pci_loaded || access("/sys/module/vfio_pci", F_OK) == 0)
-                f->vfio_pci_available = 1;
-        else
-                f->vfio_pci_available = b->vfio_pci_in_kernel;
+        /* Loaded or built in, vfio-pci has registered its driver. */
+        f->vfio_pci_available = f->vfio_pci_loaded ? 1 : b->vfio_pci_in_kernel;
         if (stat("/dev/vfio/vfio", &st) == 0) {
                 f->vfio_container_exists = true;
                 f->vfio_container_mode = st.st_mode;

@@ -22,6 +22,5 @@ void log_full(int level, const char *fmt, ...) _printf_(2, 3);
  * "return log_error_errno(r, "Cannot read %s", path);". */
 int log_full_errno(int level, int error, const char *fmt, ...) _printf_(3, 4);
 
-#define log_info_errno(error, ...) log_full_errno(LOG_INFO, error, __VA_ARGS__)
 #define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, error, __VA_ARGS__)
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, error, __VA_ARGS__)

@@ -130,6 +130,14 @@ static void test_iommu_advice_per_host(void)
                                 "replace iommu=off with intel_iommu=on in /etc/kernel/cmdline"));
         diagnosis_free(d);
 
+        /* Intel with intel_iommu=on already: nothing more to add. */
+        f.cmdline_tool = CMDLINE_GRUB_UPDATE;
+        f.cmdline = (char *)"quiet intel_iommu=on";
+        d = evaluate(&f);
+        g_assert_null(strstr(find(d, "iommu-enabled")->remedy, "add intel_iommu=on"));
+        g_assert_nonnull(strstr(find(d, "iommu-enabled")->remedy, "intel_iommu=on is there already"));
+        diagnosis_free(d);
+
         /* AMD with IVRS: nothing to add; an off option to remove, if any. */
         f = healthy();
         f.n_groups = 0;
