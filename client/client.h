@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-event.h>
 
 #include "bus-state.h"
 #include "macro.h"
@@ -19,12 +18,6 @@ typedef enum ClientExit {
         CLIENT_EXIT_BUSY = 4,           /* the device or group is in use, or moving */
         CLIENT_EXIT_NOT_FOUND = 5,      /* no such device, group, claim or reservation */
 } ClientExit;
-
-typedef enum ClaimLifetime {
-        CLAIM_UNTIL_COMMAND_EXITS, /* a guard-fd lease held by COMMAND */
-        CLAIM_UNTIL_INTERRUPTED,   /* --wait: a connection lease */
-        CLAIM_PERSISTENT,          /* --persistent: until released (root) */
-} ClaimLifetime;
 
 /* What every verb gets: the options and, on demand, the bus. */
 typedef struct Client {
@@ -59,9 +52,11 @@ int verb_reservations(Client *c, int argc, char *argv[]);
 
 /* exit-status.c: the exit status for an error vfiod answered. */
 int client_exit_for_error(const sd_bus_error *e);
-/* Says what is wrong with the command line, and that it is a usage error
- * (for the exit status); returns -EINVAL. */
-int client_usage_error(Client *c, const char *fmt, ...) _printf_(2, 3);
+/* Says what failed, on stderr, and why for the exit status; returns the
+ * matching negative errno (-EBUSY for CLIENT_EXIT_BUSY...). */
+int client_fail(Client *c, ClientExit status, const char *fmt, ...) _printf_(3, 4);
+/* The same for a command line that makes no sense: points at --help. */
+#define client_usage_error(c, ...) client_fail(c, CLIENT_EXIT_USAGE, __VA_ARGS__)
 
 /* polkit-agent.c: pkttyagent for a person at a terminal, unless
  * --no-ask-password; 1 when started, and c->bus then allows interactive

@@ -26,15 +26,21 @@ int client_exit_for_error(const sd_bus_error *e)
         return CLIENT_EXIT_FAILURE;
 }
 
-int client_usage_error(Client *c, const char *fmt, ...)
+int client_fail(Client *c, ClientExit status, const char *fmt, ...)
 {
+        static const int errors[] = {
+                [CLIENT_EXIT_FAILURE] = -EIO,   [CLIENT_EXIT_USAGE] = -EINVAL, [CLIENT_EXIT_NOT_AUTHORIZED] = -EPERM,
+                [CLIENT_EXIT_BUSY] = -EBUSY,    [CLIENT_EXIT_NOT_FOUND] = -ENOENT,
+        };
         va_list ap;
 
-        c->failure_exit = CLIENT_EXIT_USAGE;
+        c->failure_exit = status;
         fputs("vfioctl-client: ", stderr);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputs(" See 'vfioctl-client --help'.\n", stderr);
-        return -EINVAL;
+        if (status == CLIENT_EXIT_USAGE)
+                fputs(" See 'vfioctl-client --help'.", stderr);
+        fputc('\n', stderr);
+        return errors[status];
 }

@@ -44,14 +44,14 @@ static const Verb *find_verb(const char *name)
 }
 
 /* argv[0] is the verb. */
-static bool arguments_fit(const Verb *v, int argc)
+static bool arguments_fit(Client *c, const Verb *v, int argc)
 {
         if (argc == (v->argument ? 2 : 1))
                 return true;
         if (v->argument)
-                fprintf(stderr, "vfioctl-client: %s takes %s.\n", v->name, v->argument);
+                client_usage_error(c, "%s takes %s.", v->name, v->argument);
         else
-                fprintf(stderr, "vfioctl-client: %s takes no arguments.\n", v->name);
+                client_usage_error(c, "%s takes no arguments.", v->name);
         return false;
 }
 
@@ -102,15 +102,13 @@ static void help(void)
 
 /* --memlock=SIZE, or --memory=SIZE: guest RAM plus 1 GiB, as libvirt
  * reckons what a VM with a VFIO device locks. */
-static int parse_memlock(const char *arg, bool guest_memory, uint64_t *ret)
+static int parse_memlock(Client *c, const char *arg, bool guest_memory, uint64_t *ret)
 {
         uint64_t bytes;
 
-        if (parse_size(arg, &bytes) < 0 || bytes == 0 || (guest_memory && bytes > UINT64_MAX - (1ULL << 30))) {
-                fprintf(stderr, "vfioctl-client: --%s takes a size such as 256M or 16G, not '%s'.\n",
-                        guest_memory ? "memory" : "memlock", arg);
-                return -EINVAL;
-        }
+        if (parse_size(arg, &bytes) < 0 || bytes == 0 || (guest_memory && bytes > UINT64_MAX - (1ULL << 30)))
+                return client_usage_error(c, "--%s takes a size such as 256M or 16G, not '%s'.",
+                                          guest_memory ? "memory" : "memlock", arg);
         *ret = guest_memory ? bytes + (1ULL << 30) : bytes;
         return 0;
 }
@@ -121,10 +119,8 @@ static int split_command(int argc, char *argv[], Client *c)
 {
         for (int i = 1; i < argc; i++)
                 if (streq(argv[i], "--")) {
-                        if (!argv[i + 1]) {
-                                fprintf(stderr, "vfioctl-client: '--' must be followed by a command.\n");
-                                return -EINVAL;
-                        }
+                        if (!argv[i + 1])
+                                return client_usage_error(c, "'--' must be followed by a command.");
                         c->command = &argv[i + 1];
                         argv[i] = NULL;
                         return i;
@@ -172,7 +168,7 @@ static int parse_argv(int argc, char *argv[], Client *c)
                         break;
                 case ARG_MEMLOCK:
                 case ARG_MEMORY:
-                        if (parse_memlock(optarg, opt == ARG_MEMORY, &c->memlock_bytes) < 0)
+                        if (parse_memlock(c, optarg, opt == ARG_MEMORY, &c->memlock_bytes) < 0)
                                 return -EINVAL;
                         break;
                 case ARG_WAIT:
@@ -206,28 +202,27 @@ static int parse_argv(int argc, char *argv[], Client *c)
 }
 
 /* The command word, checked against the options and arguments given. */
-static const Verb *pick_verb(const Client *c, int argc, char *argv[])
+static const Verb *pick_verb(Client *c, int argc, char *argv[])
 {
         const Verb *verb;
 
         if (optind >= argc) {
-                fprintf(stderr, "vfioctl-client: which command? See vfioctl-client --help.\n");
+                client_usage_error(c, "which command?");
                 return NULL;
         }
         verb = find_verb(argv[optind]);
         if (!verb) {
-                fprintf(stderr, "vfioctl-client: unknown command '%s'. See vfioctl-client --help.\n",
-                        argv[optind]);
+                client_usage_error(c, "unknown command '%s'.", argv[optind]);
                 return NULL;
         }
-        if (!arguments_fit(verb, argc - optind))
+        if (!arguments_fit(c, verb, argc - optind))
                 return NULL;
         if (c->owner && verb->fn != verb_reserve) {
-                fprintf(stderr, "vfioctl-client: --owner is for reserve.\n");
+                client_usage_error(c, "--owner is for reserve.");
                 return NULL;
         }
         if (c->command && verb->fn != verb_claim) {
-                fprintf(stderr, "vfioctl-client: only claim runs a command.\n");
+                client_usage_error(c, "only claim runs a command.");
                 return NULL;
         }
         return verb;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-event.h>
 
 #include "bus-names.h"
 #include "client.h"
@@ -172,24 +172,18 @@ static int wait_for_release(Client *c, uint32_t group)
 {
         for (;;) {
                 _cleanup_free_ char *state = group_property(c, group, "State");
-                if (!state) {
-                        fprintf(stderr, "vfioctl-client: cannot follow IOMMU group %u any more.\n", group);
-                        return -EIO;
-                }
+                if (!state)
+                        return client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow IOMMU group %u any more.", group);
                 BusState s = bus_state_from_string(state);
-                if (s == BUS_STATE_HELD) {
-                        fprintf(stderr,
-                                "vfioctl-client: the command has ended, but a process it left behind still holds "
-                                "IOMMU group %u open: it goes back once that process closes it. "
-                                "'vfioctl-client show %u' names it.\n",
-                                group, group);
-                        return -EBUSY;
-                }
-                if (s == BUS_STATE_STUCK || s == BUS_STATE_FAILED) {
-                        fprintf(stderr, "vfioctl-client: returning IOMMU group %u is %s: see 'vfioctl-client show %u'.\n",
-                                group, state, group);
-                        return -EIO;
-                }
+                if (s == BUS_STATE_HELD)
+                        return client_fail(c, CLIENT_EXIT_BUSY,
+                                           "the command has ended, but a process it left behind still holds IOMMU "
+                                           "group %u open: it goes back once that process closes it. "
+                                           "'vfioctl-client show %u' names it.",
+                                           group, group);
+                if (s == BUS_STATE_STUCK || s == BUS_STATE_FAILED)
+                        return client_fail(c, CLIENT_EXIT_FAILURE, "returning IOMMU group %u is %s: see "
+                                           "'vfioctl-client show %u'.", group, state, group);
                 if (s != BUS_STATE_CLAIMED && s != BUS_STATE_RELEASING && s != BUS_STATE_CLAIMING)
                         return 0;
                 usleep(RELEASE_POLL_USEC);
@@ -309,10 +303,16 @@ static int hold_until_interrupted(Client *c, const Grant *g)
         fflush(stdout);
         r = sd_event_loop(event);
         (void)sd_bus_detach_event(c->bus);
-        if (h.ended) {
-                fprintf(stderr, "vfioctl-client: vfiod ended the lease of IOMMU group %u (%s).\n", g->group, h.ended);
+        if (r < 0) {
                 free(h.ended);
-                return -ECANCELED;
+                fprintf(stderr, "vfioctl-client: cannot follow lease %s: %s\n", g->lease, strerror(-r));
+                return r;
+        }
+        if (h.ended) {
+                r = client_fail(c, CLIENT_EXIT_FAILURE, "vfiod ended the lease of IOMMU group %u (%s).", g->group,
+                                h.ended);
+                free(h.ended);
+                return r;
         }
         r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE, "Release", &error, &reply,
                                "");
@@ -330,42 +330,24 @@ static int check_claim_arguments(Client *c)
         return 0;
 }
 
-/* A person refused a claim learns how to become someone who may claim:
- * the example rule lets the group vfio claim and raise memlock, nothing
- * more (claiming what the host uses stays an administrator's). */
-static void explain_refusal(const Client *c)
-{
-        const struct passwd *pw = getpwuid(getuid());
-
-        if (c->json || c->failure_exit != CLIENT_EXIT_NOT_AUTHORIZED || c->force)
-                return;
-        fprintf(stderr, "Who may claim is polkit's decision. To claim without a password, an administrator adds "
-                        "you to the group 'vfio' (usermod -aG vfio %s) and installs the example rule:\n"
-                        "  cp /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/\n",
-                pw ? pw->pw_name : "USER");
-}
-
 int verb_claim(Client *c, int argc, char *argv[])
 {
         _cleanup_(grant_done) Grant g = { .group_fd = -1, .container_fd = -1, .guard_fd = -1 };
         uint32_t group = 0;
         pid_t agent;
-        int r = client_parse_target(c, argv[1], &group);
+        int target = client_parse_target(c, argv[1], &group), r;
 
-        if (r < 0 || (r = check_claim_arguments(c)) < 0)
-                return r;
-        bool by_group = r > 0 || client_parse_target(c, argv[1], &group) > 0;
-        if ((r = client_bus(c, &c->bus)) < 0)
+        if (target < 0)
+                return target;
+        if ((r = check_claim_arguments(c)) < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
         (void)polkit_agent_open(c, &agent);
         r = raise_memlock(c);
         if (r >= 0)
-                r = call_claim(c, argv[1], by_group, group, &g);
+                r = call_claim(c, argv[1], target > 0, group, &g);
         polkit_agent_close(agent);
-        if (r < 0) {
-                explain_refusal(c);
+        if (r < 0)
                 return r;
-        }
         r = print_group(c, "Claimed", g.group, g.lease);
         if (r < 0)
                 return r;
@@ -393,11 +375,9 @@ int verb_release(Client *c, int argc, char *argv[])
 
         if (r == 0) {
                 r = client_lookup_device(c, argv[1], &devices, &row);
-                if (r >= 0 && row.group < 0) {
-                        fprintf(stderr, "vfioctl-client: %s is in no IOMMU group: vfiod holds nothing of it.\n",
-                                argv[1]);
-                        r = -ENOENT;
-                }
+                if (r >= 0 && row.group < 0)
+                        r = client_fail(c, CLIENT_EXIT_NOT_FOUND, "%s is in no IOMMU group: vfiod holds nothing of it.",
+                                        argv[1]);
                 group = (uint32_t)row.group;
         }
         if (r < 0 || (r = client_bus(c, &c->bus)) < 0)

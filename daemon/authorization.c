@@ -8,6 +8,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "config.h"
 #include "log.h"
 #include "macro.h"
 #include "number.h"
@@ -142,6 +143,17 @@ Authorizer *authorizer_free(Authorizer *a)
         return NULL;
 }
 
+/* What the example rule lets the group vfio do: a refusal of it says how
+ * to become someone who may. */
+#define EXAMPLE_RULE_HINT                                                                                      \
+        ". The example rule " EXAMPLESDIR "/49-vfiod-vfio-group.rules, copied to /etc/polkit-1/rules.d/, lets " \
+        "the members of the group 'vfio' do it without a password (usermod -aG vfio USER)."
+
+static bool example_rule_covers(const char *action)
+{
+        return streq(action, VFIOD_ACTION_CLAIM) || streq(action, VFIOD_ACTION_MEMLOCK);
+}
+
 static void query_decide(Query *q, const sd_bus_error *polkit_error, int authorized, int challenge)
 {
         if (polkit_error) {
@@ -154,11 +166,11 @@ static void query_decide(Query *q, const sd_bus_error *polkit_error, int authori
         } else if (authorized) {
                 q->state = QUERY_ALLOWED;
         } else {
-                sd_bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                  challenge ? "Not authorized for %s without authentication: allow interactive "
-                                              "authorization, or ask an administrator for a polkit rule."
-                                            : "Not authorized for %s: the polkit policy says no.",
-                                  q->action);
+                sd_bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED, "Not authorized for %s%s%s", q->action,
+                                  challenge ? " without authentication: allow interactive authorization, or ask an "
+                                              "administrator for a polkit rule"
+                                            : ": the polkit policy says no",
+                                  example_rule_covers(q->action) ? EXAMPLE_RULE_HINT : ".");
                 q->state = QUERY_DENIED;
         }
 }

@@ -688,11 +688,6 @@ static void test_client(Fixture *f, gconstpointer data)
         g_clear_pointer(&out, g_free);
         g_clear_pointer(&err, g_free);
 
-        g_assert_cmpint(run_client(f, &out, &err, "show", "0000:0g:00.0", NULL), ==, 2);
-        g_assert_nonnull(strstr(err, "'0000:0g:00.0' is not a PCI address"));
-        g_clear_pointer(&out, g_free);
-        g_clear_pointer(&err, g_free);
-
         /* doctor exits 1 exactly when it found an error (this testbed's host
          * kernel decides whether vfio-pci is there). */
         status = run_client(f, &out, &err, "--json", "doctor", NULL);
@@ -717,8 +712,8 @@ static void test_client_exit_status(Fixture *f, gconstpointer data)
                 { { "--memory=lots", "claim", "3" }, 2, "--memory takes a size" },
                 { { "--fd", "claim", "3" }, 2, "--fd hands the fds to a command" },
                 { { "show", "99999999999" }, 2, "99999999999 is not an IOMMU group number" },
-                { { "show", "0000:0g:00.0" }, 2, "is not a PCI address" },
-                { { "show", "0000:07:00.0" }, 5, "0000:07:00.0" },
+                { { "show", "0000:0g:00.0" }, 2, "'0000:0g:00.0' is not a PCI address" },
+                { { "show", "0000:07:00.0" }, 5, "No PCI device at 0000:07:00.0" },
                 { { "release", "3" }, 5, "vfiod holds no claim of IOMMU group 3" },
         };
 

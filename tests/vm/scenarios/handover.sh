@@ -55,7 +55,8 @@ is "$status" 3 "vfioctl-client exits 3: not authorized"
 out=$(as_mallory timeout 30 script -qec "vfioctl-client --no-ask-password claim $edu -- true" /dev/null 2>&1)
 is "$?" 3 "at a terminal, --no-ask-password is refused at once (exit 3)"
 unlike "$out" "AUTHENTICATING|Password:" "and no password is asked for"
-like "$out" "usermod -aG vfio mallory" "the refusal says how to become someone who may claim"
+like "$out" "49-vfiod-vfio-group.rules, copied to /etc/polkit-1/rules.d/, lets the members of the group 'vfio'" \
+    "the refusal says how to become someone who may claim"
 out=$(as_mallory vfioctl-client claim "$edu" -- true 2>&1 </dev/null)
 unlike "$out" "[Aa]gent" "without a terminal no polkit agent is started, nor complains"
 is "$(pci_driver "$edu")" none "edu did not move"
@@ -146,6 +147,8 @@ like "$out" "has ended, but PID $keeper \\(sleep\\) still holds /dev/vfio/$g ope
     "releasing says the lease ended and who still holds the group"
 check "alice's claim --wait ends with its lease" wait_for 10 sh -c "! kill -0 $waiter"
 like "$(cat /tmp/waiter.out)" "vfiod ended the lease of IOMMU group $g \\(released\\)" "and says that vfiod ended it"
+wait $waiter
+is "$?" 1 "and exits 1"
 is "$(group_state "$g")" held "the group shows as held, not stuck"
 like "$(vfioctl-client show "$g")" "held open by PID $keeper \\(sleep\\)" "show names the holder"
 like "$(vfioctl-client leases)" "IOMMU group $g: its lease has ended, but PID $keeper \\(sleep\\) still holds it open" \
