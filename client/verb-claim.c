@@ -166,16 +166,36 @@ static char *group_property(Client *c, uint32_t group, const char *name)
         return value;
 }
 
+/* A group "held" by no process vfiod can name is the kernel letting go of
+ * it after the command's last close: a moment, which vfiod notices within
+ * its recheck (2 s). One that stays so longer is held by something. */
+#define UNNAMED_HOLDER_GRACE_USEC (5 * 1000 * 1000ULL)
+
+/* Whether a held group is held by a process, or has been for too long. */
+static bool really_held(Client *c, uint32_t group, uint64_t *unnamed_since)
+{
+        _cleanup_free_ char *holders = client_group_holders(c, group);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (holders)
+                return true;
+        if (*unnamed_since == 0)
+                *unnamed_since = now;
+        return now - *unnamed_since > UNNAMED_HOLDER_GRACE_USEC;
+}
+
 /* The lease ended (its holder exited): wait until vfiod has the devices
  * back where they were, so the prompt returns to a host that has them. */
 static int wait_for_release(Client *c, uint32_t group)
 {
+        uint64_t unnamed_since = 0;
+
         for (;;) {
                 _cleanup_free_ char *state = group_property(c, group, "State");
                 if (!state)
                         return client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow IOMMU group %u any more.", group);
                 BusState s = bus_state_from_string(state);
-                if (s == BUS_STATE_HELD)
+                if (s == BUS_STATE_HELD && really_held(c, group, &unnamed_since))
                         return client_fail(c, CLIENT_EXIT_BUSY,
                                            "the command has ended, but a process it left behind still holds IOMMU "
                                            "group %u open: it goes back once that process closes it. "
@@ -184,7 +204,8 @@ static int wait_for_release(Client *c, uint32_t group)
                 if (s == BUS_STATE_STUCK || s == BUS_STATE_FAILED)
                         return client_fail(c, CLIENT_EXIT_FAILURE, "returning IOMMU group %u is %s: see "
                                            "'vfioctl-client show %u'.", group, state, group);
-                if (s != BUS_STATE_CLAIMED && s != BUS_STATE_RELEASING && s != BUS_STATE_CLAIMING)
+                if (s != BUS_STATE_CLAIMED && s != BUS_STATE_RELEASING && s != BUS_STATE_CLAIMING &&
+                    s != BUS_STATE_HELD)
                         return 0;
                 usleep(RELEASE_POLL_USEC);
         }

@@ -56,6 +56,14 @@ echo $VM_EDU_ADDR > /sys/bus/pci/devices/$VM_EDU_ADDR/driver/unbind
 # Claims work under the sandbox, and their records outlive the service.
 check "the sandboxed vfiod hands a group's fds over" vfioctl-client claim --fd "$VM_EDU_ADDR" -- true
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver after the command"
+# A process the command leaves behind, holding the group fd alone (not the
+# lease's guard): the lease ends with the command, the group stays held.
+hold='import os, subprocess; subprocess.Popen(["sleep", "3"], pass_fds=[int(os.environ["VFIOD_GROUP_FD"])])'
+out=$(vfioctl-client claim --fd "$VM_EDU_ADDR" -- python3 -c "$hold" 2>&1); status=$?
+is "$status" 4 "a process left holding the group: claim exits 4 (busy)"
+like "$out" "a process it left behind still holds IOMMU group" "and says so"
+edu_unbound() { [ "$(pci_driver "$VM_EDU_ADDR")" = none ]; }
+check "once that process exits, edu goes back" wait_for 15 edu_unbound
 check "claim edu through vfiod.service" vfioctl-client claim "$VM_EDU_ADDR"
 is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "edu is on vfio-pci"
 systemctl restart vfiod.service
