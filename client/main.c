@@ -46,6 +46,12 @@ static const Verb *find_verb(const char *name)
 /* argv[0] is the verb. */
 static bool arguments_fit(Client *c, const Verb *v, int argc)
 {
+        if (c->all) {
+                if (argc == 1)
+                        return true;
+                client_usage_error(c, "%s --all takes no address or group.", v->name);
+                return false;
+        }
         if (argc == (v->argument ? 2 : 1))
                 return true;
         if (v->argument)
@@ -69,6 +75,7 @@ static void help(void)
                "                        and hand it to you; with a command, for as long\n"
                "                        as it runs, then the group goes back\n"
                "  release ADDRESS|GROUP return the group to the drivers it had\n"
+               "  release --all         end every lease you may end (root: all of them)\n"
                "  leases                who holds which group\n"
                "  monitor               follow vfiod's changes as they happen\n"
                "  reserve MATCH         keep devices on vfio-pci from every boot on: an\n"
@@ -129,7 +136,7 @@ static int split_command(int argc, char *argv[], Client *c)
 }
 
 enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD, ARG_MEMLOCK,
-       ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER, ARG_NO_ASK_PASSWORD };
+       ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER, ARG_NO_ASK_PASSWORD, ARG_ALL };
 
 static const struct option options[] = {
         { "json", no_argument, NULL, ARG_JSON },
@@ -141,6 +148,7 @@ static const struct option options[] = {
         { "wait", no_argument, NULL, ARG_WAIT },
         { "persistent", no_argument, NULL, ARG_PERSISTENT },
         { "owner", required_argument, NULL, ARG_OWNER },
+        { "all", no_argument, NULL, ARG_ALL },
         { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
         { "no-color", no_argument, NULL, ARG_NO_COLOR },
         { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
@@ -180,6 +188,9 @@ static int parse_argv(int argc, char *argv[], Client *c)
                 case ARG_OWNER:
                         c->owner = optarg;
                         break;
+                case ARG_ALL:
+                        c->all = true;
+                        break;
                 case ARG_NO_ASK_PASSWORD:
                         c->no_ask_password = true;
                         break;
@@ -213,6 +224,10 @@ static const Verb *pick_verb(Client *c, int argc, char *argv[])
         verb = find_verb(argv[optind]);
         if (!verb) {
                 client_usage_error(c, "unknown command '%s'.", argv[optind]);
+                return NULL;
+        }
+        if (c->all && verb->fn != verb_release) {
+                client_usage_error(c, "--all is for release.");
                 return NULL;
         }
         if (!arguments_fit(c, verb, argc - optind))

@@ -386,14 +386,87 @@ int verb_claim(Client *c, int argc, char *argv[])
         return r < 0 || c->json ? r : print_group(c, "Returned", g.group, NULL);
 }
 
+/* separator: printed before the group's report, once it is released. */
+static int release_group(Client *c, uint32_t group, const char *separator)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        pid_t agent;
+        int r;
+
+        (void)polkit_agent_open(c, &agent);
+        c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
+        r = client_call_manager(c, "ReleaseGroup", &reply, "ua{sv}", group, 0);
+        polkit_agent_close(agent);
+        if (r < 0)
+                return r;
+        fputs(separator, stdout);
+        return print_group(c, "Released", group, NULL);
+}
+
+/* The groups of every lease, read before any is released: each release
+ * changes the list. */
+static int leased_groups(Client *c, uint32_t **ret, size_t *ret_n)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ uint32_t *groups = NULL;
+        size_t n = 0;
+        uint32_t group;
+        int r = client_call_manager(c, "ListLeases", &reply, NULL);
+
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", NULL, &group, NULL, NULL, NULL, NULL, NULL,
+                                                  NULL)) > 0) {
+                uint32_t *grown = reallocarray(groups, n + 1, sizeof(*groups));
+                if (!grown)
+                        return -ENOMEM;
+                groups = grown;
+                groups[n++] = group;
+        }
+        if (r < 0)
+                return report_unreadable_answer(r);
+        *ret = TAKE_PTR(groups);
+        *ret_n = n;
+        return 0;
+}
+
+/* release --all: end every lease, as root does before vfiod is removed.
+ * A group that cannot go back is reported and the rest still go; the exit
+ * status is that of the last failure. */
+static int release_all(Client *c)
+{
+        _cleanup_free_ uint32_t *groups = NULL;
+        size_t n, released = 0;
+        int r = leased_groups(c, &groups, &n), failed = 0;
+
+        if (r < 0)
+                return r;
+        if (c->json)
+                printf("[");
+        for (size_t i = 0; i < n; i++) {
+                r = release_group(c, groups[i], c->json && released > 0 ? "," : "");
+                if (r < 0)
+                        failed = r;
+                else
+                        released++;
+        }
+        if (c->json)
+                printf("]\n");
+        else if (n == 0)
+                printf("(no leases)\n");
+        return failed;
+}
+
 int verb_release(Client *c, int argc, char *argv[])
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *devices = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *devices = NULL;
         uint32_t group;
         DeviceRow row;
-        pid_t agent;
-        int r = client_parse_target(c, argv[1], &group);
+        int r;
 
+        if (c->all)
+                return release_all(c);
+        r = client_parse_target(c, argv[1], &group);
         if (r == 0) {
                 r = client_lookup_device(c, argv[1], &devices, &row);
                 if (r >= 0 && row.group < 0)
@@ -403,11 +476,5 @@ int verb_release(Client *c, int argc, char *argv[])
         }
         if (r < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
-        (void)polkit_agent_open(c, &agent);
-        c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
-        r = client_call_manager(c, "ReleaseGroup", &reply, "ua{sv}", group, 0);
-        polkit_agent_close(agent);
-        if (r < 0)
-                return r;
-        return print_group(c, "Released", group, NULL);
+        return release_group(c, group, "");
 }

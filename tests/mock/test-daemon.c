@@ -695,6 +695,12 @@ static void test_client(Fixture *f, gconstpointer data)
         g_assert_true(g_str_has_prefix(out, "{\"daemon\":true,\"findings\":["));
         g_assert_nonnull(strstr(out, "\"check\":\"iommu-enabled\",\"severity\":\"ok\""));
         g_assert_nonnull(strstr(out, "\"check\":\"boot-vga\""));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        /* Nothing leased: nothing to end, and that is no failure. */
+        g_assert_cmpint(run_client(f, &out, &err, "release", "--all", NULL), ==, 0);
+        g_assert_cmpstr(out, ==, "(no leases)\n");
 }
 
 /* What a failure makes vfioctl-client exit with (vfioctl-client(1)). The
@@ -715,6 +721,8 @@ static void test_client_exit_status(Fixture *f, gconstpointer data)
                 { { "show", "0000:0g:00.0" }, 2, "'0000:0g:00.0' is not a PCI address" },
                 { { "show", "0000:07:00.0" }, 5, "No PCI device at 0000:07:00.0" },
                 { { "release", "3" }, 5, "vfiod holds no claim of IOMMU group 3" },
+                { { "release", "--all", "3" }, 2, "release --all takes no address or group" },
+                { { "--all", "list" }, 2, "--all is for release" },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
