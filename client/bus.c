@@ -16,8 +16,8 @@ int client_bus(Client *c, sd_bus **ret)
         if (!c->bus) {
                 r = bus_open(c->bus_address, &c->bus);
                 if (r < 0) {
-                        fprintf(stderr, "vfioctl-client: cannot connect to the %s bus: %s\n",
-                                c->bus_address ? "given" : "system", strerror(-r));
+                        client_fail(c, CLIENT_EXIT_FAILURE, "cannot connect to the %s bus: %s",
+                                    c->bus_address ? "given" : "system", strerror(-r));
                         return r;
                 }
         }
@@ -38,27 +38,23 @@ int client_new_manager_call(Client *c, const char *method, sd_bus_message **ret)
 
         if (r < 0)
                 return r;
-        return sd_bus_message_new_method_call(bus, ret, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
-                                              method);
+        r = sd_bus_message_new_method_call(bus, ret, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                           method);
+        if (r < 0)
+                client_fail(c, CLIENT_EXIT_FAILURE, "cannot call %s: %s", method, strerror(-r));
+        return r;
 }
 
 static void report_error(Client *c, const sd_bus_error *error, int r)
 {
-        c->failure_exit = client_exit_for_error(error);
-        if (c->json) {
-                /* Scripts branch on the error's name; people read the message. */
-                fputs("{\"error\":", stdout);
-                json_string(stdout, error->name);
-                fputs(",\"message\":", stdout);
-                json_string(stdout, error->message ? error->message : strerror(-r));
-                fputs("}\n", stdout);
-        }
-        if (client_error_is_absent(error))
-                fprintf(stderr, "vfioctl-client: vfiod is not running and cannot be started (%s).\n"
-                                "Start it with 'systemctl start vfiod', or see 'vfioctl-client doctor'.\n",
-                        error->message ? error->message : strerror(-r));
-        else
-                fprintf(stderr, "vfioctl-client: %s\n", error->message ? error->message : strerror(-r));
+        const char *message = error->message ? error->message : strerror(-r);
+        _cleanup_free_ char *absent = NULL;
+
+        if (client_error_is_absent(error) &&
+            asprintf(&absent, "vfiod is not running and cannot be started (%s). Start it with 'systemctl start "
+                              "vfiod', or see 'vfioctl-client doctor'.", message) >= 0)
+                message = absent;
+        client_report(c, client_exit_for_error(error), error->name, message);
 }
 
 int client_call(Client *c, sd_bus_message *msg, sd_bus_message **reply)
@@ -78,13 +74,15 @@ int client_call_manager(Client *c, const char *method, sd_bus_message **reply, c
         int r;
 
         r = client_new_manager_call(c, method, &msg);
-        if (r >= 0 && types) {
+        if (r < 0)
+                return r;
+        if (types) {
                 va_start(ap, types);
                 r = sd_bus_message_appendv(msg, types, ap);
                 va_end(ap);
         }
         if (r < 0) {
-                fprintf(stderr, "vfioctl-client: cannot call %s: %s\n", method, strerror(-r));
+                client_fail(c, CLIENT_EXIT_FAILURE, "cannot call %s: %s", method, strerror(-r));
                 return r;
         }
         return client_call(c, msg, reply);
@@ -114,7 +112,6 @@ int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n)
                 r = sd_bus_message_exit_container(reply);
         if (r < 0) {
                 free(rows);
-                fprintf(stderr, "vfioctl-client: cannot read vfiod's reply: %s\n", strerror(-r));
                 return r;
         }
         *ret = rows;
@@ -125,7 +122,10 @@ int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n)
 int client_list_devices(Client *c, sd_bus_message **reply, DeviceRow **ret, size_t *n)
 {
         int r = client_call_manager(c, "ListDevices", reply, NULL);
-        return r < 0 ? r : client_read_devices(*reply, ret, n);
+
+        if (r >= 0 && (r = client_read_devices(*reply, ret, n)) < 0)
+                return report_unreadable_answer(c, r);
+        return r;
 }
 
 char *client_group_holders(Client *c, uint32_t group)

@@ -24,6 +24,7 @@ typedef struct Client {
         const char *bus_address; /* NULL: the system bus */
         bool json;
         bool color;
+        bool help;            /* --help: the verb's, or all */
         bool no_ask_password; /* no polkit agent, even at a terminal */
         bool force;                 /* claim: even what the host uses */
         const char *mode;           /* claim: "chown" or "fd" */
@@ -35,6 +36,10 @@ typedef struct Client {
         uint64_t call_timeout_usec; /* 0: sd-bus's default */
         int exit_status;            /* claim with a command: the command's */
         ClientExit failure_exit;    /* when a verb failed: why, for the exit status; 0: FAILURE */
+        /* client_report() keeps a failure here instead of printing it,
+         * for a verb that reports it as one row of its JSON. */
+        bool hold_error;
+        char *held_error_name, *held_error_message;
         sd_bus *bus;
 } Client;
 
@@ -53,7 +58,11 @@ int verb_reservations(Client *c, int argc, char *argv[]);
 
 /* exit-status.c: the exit status for an error vfiod answered. */
 int client_exit_for_error(const sd_bus_error *e);
-/* Says what failed, on stderr, and why for the exit status; returns the
+/* Reports a failure: on stderr, or with --json as {"error": name (NULL:
+ * the client's own for status), "message", "exit_status"} on stdout. Sets
+ * the exit status. */
+void client_report(Client *c, ClientExit status, const char *name, const char *message);
+/* Says what failed, as client_report(), and why for the exit status; returns the
  * matching negative errno (-EBUSY for CLIENT_EXIT_BUSY...). */
 int client_fail(Client *c, ClientExit status, const char *fmt, ...) _printf_(3, 4);
 /* The same for a command line that makes no sense: points at --help. */
@@ -65,6 +74,12 @@ int client_fail(Client *c, ClientExit status, const char *fmt, ...) _printf_(3, 
 int polkit_agent_open(const Client *c, pid_t *ret);
 void polkit_agent_close(pid_t pid);
 
+/* qemu-memory.c: a QEMU command's guest memory (-m), 1 when given. */
+int qemu_guest_memory(char **command, uint64_t *ret);
+/* Warns, before the claim, when claim's command is a QEMU whose guest
+ * needs more locked memory than it will have; says which --memory. */
+void qemu_warn_memlock(const Client *c);
+
 /* target.c: a command's ADDRESS|GROUP argument. Returns 1 and sets *group
  * for a group number (all digits), 0 for anything else (an address, which
  * vfiod validates); reports its own error. */
@@ -72,7 +87,7 @@ int client_parse_target(Client *c, const char *arg, uint32_t *group);
 
 /* Connects once; reports its own error. */
 int client_bus(Client *c, sd_bus **ret);
-/* A call of a Manager method, to fill in and pass to client_call(). */
+/* A call of a Manager method, to fill in and pass to client_call(); reports its own error. */
 int client_new_manager_call(Client *c, const char *method, sd_bus_message **ret);
 /* Calls; reports a failure with the daemon's message. */
 int client_call(Client *c, sd_bus_message *msg, sd_bus_message **reply);
@@ -104,16 +119,26 @@ int client_list_devices(Client *c, sd_bus_message **reply, DeviceRow **ret, size
 /* The device at address; its strings live in *reply, which the caller frees. */
 int client_lookup_device(Client *c, const char *address, sd_bus_message **reply, DeviceRow *ret);
 
+/* bus-json.c: "device 0000:01:00.0", "group 5", "lease 3", "vfiod" for
+ * vfiod's object paths, the path itself for others; NULL when out of memory. */
+char *client_object_name(const char *path);
+/* The next value of m, of any type, as JSON: an a{s...} as an object, other
+ * arrays and structs as lists, an fd as null. */
+int json_write_value(FILE *f, sd_bus_message *m);
+
 /* output.c */
 typedef enum Color { COLOR_NONE, COLOR_GREEN, COLOR_YELLOW, COLOR_RED, COLOR_BLUE, COLOR_DIM, COLOR_BOLD } Color;
 const char *color_on(const Client *c, Color color);
 const char *color_off(const Client *c);
 void json_string(FILE *f, const char *s); /* a quoted JSON string, or null for NULL */
-/* Ends a listing of n rows: "]" for JSON, else none_text when n is 0. r is
- * the reading's result, reported when it failed; returned. */
-int print_list_end(const Client *c, size_t n, const char *none_text, int r);
+/* A listing with --json is one object, its rows an array under key:
+ * {"key":[...]}. print_list_start() opens it; print_list_end() closes it,
+ * or says none_text in text when n is 0. r is the reading's result,
+ * reported when it failed; returned. */
+void print_list_start(const Client *c, const char *key);
+int print_list_end(Client *c, size_t n, const char *none_text, int r);
 /* Reports an answer of vfiod's that cannot be read; returns r. */
-int report_unreadable_answer(int r);
+int report_unreadable_answer(Client *c, int r);
 void print_device_json(FILE *f, const DeviceRow *d);
 /* ,"devices":[...] with the rows of one group, closing the group's object. */
 void print_group_devices_json(FILE *f, const DeviceRow *rows, size_t n, int32_t group);

@@ -15,25 +15,65 @@
         "one match: a PCI address (0000:01:00.0), a physical path (0000:00:1c.0/00.0) or an id (10de:1b80, "  \
         "10de:1b80@01:00.0)"
 
-/* Each verb with the one argument it takes, if any: what it must be. */
+/* Each verb with the one argument it takes, if any (what it must be), and
+ * its help: "vfioctl-client VERB --help". */
 typedef struct Verb {
         const char *name;
         VerbFn fn;
         const char *argument; /* NULL: none */
+        const char *help;
 } Verb;
 
 static const Verb verbs[] = {
-        { "list", verb_list, NULL },
-        { "show", verb_show, TARGET_ARGUMENT },
-        { "doctor", verb_doctor, NULL },
-        { "claim", verb_claim, TARGET_ARGUMENT },
-        { "release", verb_release, TARGET_ARGUMENT },
-        { "leases", verb_leases, NULL },
-        { "monitor", verb_monitor, NULL },
-        { "reserve", verb_reserve, MATCH_ARGUMENT },
-        { "unreserve", verb_unreserve, MATCH_ARGUMENT },
-        { "reservations", verb_reservations, NULL },
+        { "list", verb_list, NULL,
+          "list\n\nPCI devices by IOMMU group: address, ids, driver, state, names.\n" },
+        { "show", verb_show, TARGET_ARGUMENT,
+          "show ADDRESS|GROUP\n\nOne device (0000:01:00.0 or 01:00.0) or one IOMMU group, with who holds it.\n" },
+        { "doctor", verb_doctor, NULL,
+          "doctor\n\nIs this host ready for VFIO (IOMMU, interrupt remapping, vfio-pci, memlock), and\n"
+          "what to change. Works without vfiod, from what this client can read. Exits 1\n"
+          "when something must be fixed.\n" },
+        { "claim", verb_claim, TARGET_ARGUMENT,
+          "claim ADDRESS|GROUP [-- COMMAND [ARGS...]]\n\n"
+          "Move the device's whole IOMMU group to vfio-pci and hand it to you: with a\n"
+          "command, for as long as it runs; with --wait until Ctrl-C; as root, until\n"
+          "released.\n\n"
+          "  --chown               own /dev/vfio/GROUP while the lease lasts (default)\n"
+          "  --fd                  pass the group and a container fd to COMMAND\n"
+          "                        (VFIOD_GROUP_FD, VFIOD_CONTAINER_FD)\n"
+          "  --memlock=SIZE        raise the locked-memory limit first (256M, 16G)\n"
+          "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB);\n"
+          "                        a QEMU command's -m says how much it needs\n"
+          "  --wait                without a command: hold until Ctrl-C\n"
+          "  --persistent          without a command: keep it until released (root)\n"
+          "  --force               claim even a group the host uses\n" },
+        { "release", verb_release, TARGET_ARGUMENT,
+          "release ADDRESS|GROUP\n       vfioctl-client [OPTIONS] release --all\n\n"
+          "End the group's lease and return its devices to the drivers they had. With\n"
+          "--all, every lease you may end (root: all of them).\n" },
+        { "leases", verb_leases, NULL,
+          "leases\n\nWho holds which group: lease, group, owner, process, mode, lifetime, since.\n" },
+        { "monitor", verb_monitor, NULL,
+          "monitor\n\nFollow vfiod's changes until Ctrl-C, a line each (--json: the whole change).\n" },
+        { "reserve", verb_reserve, MATCH_ARGUMENT,
+          "reserve MATCH [--owner=USER|@GROUP]\n\n"
+          "Keep the devices MATCH names on vfio-pci from every boot on, and move them now.\n"
+          "MATCH: an address (01:00.0), a physical path (0000:00:1c.0/00.0) or an id\n"
+          "(10de:1b80, 10de:1b80@01:00.0); see vfiod.conf(5).\n\n"
+          "  --owner=USER|@GROUP   who owns /dev/vfio/GROUP while no lease holds it\n" },
+        { "unreserve", verb_unreserve, MATCH_ARGUMENT,
+          "unreserve MATCH\n\nTake the reservation back; says where each of its devices goes.\n" },
+        { "reservations", verb_reservations, NULL,
+          "reservations\n\nWhat is reserved: match, owner, file and line, and the devices it matches.\n" },
 };
+
+static void verb_help(const Verb *v)
+{
+        printf("Usage: vfioctl-client [OPTIONS] %s\n"
+               "Options of every command: --json, --no-ask-password, --no-color, --bus-address=ADDRESS.\n"
+               "See vfioctl-client(1).\n",
+               v->help);
+}
 
 static const Verb *find_verb(const char *name)
 {
@@ -162,7 +202,8 @@ static int parse_argv(int argc, char *argv[], Client *c)
 {
         int opt;
 
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        opterr = 0; /* said below, as JSON too */
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
                 switch (opt) {
                 case ARG_JSON:
                         c->json = true;
@@ -201,13 +242,15 @@ static int parse_argv(int argc, char *argv[], Client *c)
                         c->bus_address = optarg;
                         break;
                 case 'h':
-                        help();
-                        return 0;
+                        c->help = true;
+                        break;
                 case ARG_VERSION:
                         puts("vfioctl-client " PACKAGE_VERSION);
                         return 0;
+                case ':':
+                        return client_usage_error(c, "%s needs a value.", argv[optind - 1]);
                 default:
-                        return -EINVAL;
+                        return client_usage_error(c, "unknown option '%s'.", argv[optind - 1]);
                 }
         return 1;
 }
@@ -243,9 +286,20 @@ static const Verb *pick_verb(Client *c, int argc, char *argv[])
         return verb;
 }
 
+/* Whether --json is among the options: known before they are parsed, so
+ * that a usage error in an option before it is reported as JSON too. */
+static bool wants_json(int argc, char *argv[])
+{
+        for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+                if (streq(argv[i], "--json"))
+                        return true;
+        return false;
+}
+
 int main(int argc, char *argv[])
 {
-        Client c = { .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .mode = "chown" };
+        Client c = { .color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), .mode = "chown",
+                     .json = wants_json(argc, argv) };
         const Verb *verb;
         int r;
 
@@ -255,11 +309,22 @@ int main(int argc, char *argv[])
         r = parse_argv(argc, argv, &c);
         if (r <= 0)
                 return r < 0 ? CLIENT_EXIT_USAGE : EXIT_SUCCESS;
+        if (c.help) {
+                /* "claim --help": the verb's; alone, or with no known verb, all. */
+                verb = optind < argc ? find_verb(argv[optind]) : NULL;
+                if (verb)
+                        verb_help(verb);
+                else
+                        help();
+                return EXIT_SUCCESS;
+        }
         verb = pick_verb(&c, argc, argv);
         if (!verb)
                 return CLIENT_EXIT_USAGE;
         r = verb->fn(&c, argc - optind, argv + optind);
         sd_bus_flush_close_unref(c.bus);
+        free(c.held_error_name);
+        free(c.held_error_message);
         if (r < 0)
                 return c.failure_exit ? c.failure_exit : CLIENT_EXIT_FAILURE;
         return c.exit_status;

@@ -37,19 +37,25 @@ void json_string(FILE *f, const char *s)
         fputc('"', f);
 }
 
-int report_unreadable_answer(int r)
+int report_unreadable_answer(Client *c, int r)
 {
-        fprintf(stderr, "vfioctl-client: cannot read vfiod's answer: %s\n", strerror(-r));
+        client_fail(c, CLIENT_EXIT_FAILURE, "cannot read vfiod's answer: %s", strerror(-r));
         return r;
 }
 
-int print_list_end(const Client *c, size_t n, const char *none_text, int r)
+void print_list_start(const Client *c, const char *key)
 {
         if (c->json)
-                printf("]\n");
+                printf("{\"%s\":[", key);
+}
+
+int print_list_end(Client *c, size_t n, const char *none_text, int r)
+{
+        if (c->json)
+                printf("]}\n");
         else if (n == 0)
                 printf("%s\n", none_text);
-        return r < 0 ? report_unreadable_answer(r) : r;
+        return r < 0 ? report_unreadable_answer(c, r) : r;
 }
 
 static const char *nonempty(const char *s)

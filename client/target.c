@@ -45,6 +45,5 @@ int client_lookup_device(Client *c, const char *address, sd_bus_message **reply,
                         *ret = rows[i];
                         return 0;
                 }
-        fprintf(stderr, "vfioctl-client: %s went away.\n", address);
-        return -ENODEV;
+        return client_fail(c, CLIENT_EXIT_NOT_FOUND, "%s went away.", address);
 }

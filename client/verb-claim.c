@@ -133,7 +133,7 @@ static int call_claim(Client *c, const char *target, bool by_group, uint32_t gro
                 r = read_handles(reply, g);
         if (r >= 0 && !(g->lease = strdup(lease)))
                 r = -ENOMEM;
-        return r < 0 ? report_unreadable_answer(r) : r;
+        return r < 0 ? report_unreadable_answer(c, r) : r;
 }
 
 /* For this process, which the command then becomes: named by a pidfd,
@@ -142,14 +142,16 @@ static int raise_memlock(Client *c)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_close_ int pidfd = -1;
+        int r;
 
         if (c->memlock_bytes == 0)
                 return 0;
         pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
         if (pidfd < 0) {
-                fprintf(stderr, "vfioctl-client: cannot open a pidfd of itself for its memlock limit: %s\n",
-                        strerror(errno));
-                return -errno;
+                r = -errno;
+                client_fail(c, CLIENT_EXIT_FAILURE, "cannot open a pidfd of itself for its memlock limit: %s",
+                            strerror(errno));
+                return r;
         }
         return client_call_manager(c, "RaiseMemlockLimit", &reply, "ht", pidfd, c->memlock_bytes);
 }
@@ -316,7 +318,7 @@ static int hold_until_interrupted(Client *c, const Grant *g)
                 r = sd_bus_match_signal(c->bus, &match, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE, "Released",
                                         on_lease_released, &h);
         if (r < 0) {
-                fprintf(stderr, "vfioctl-client: cannot follow lease %s: %s\n", g->lease, strerror(-r));
+                client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow lease %s: %s", g->lease, strerror(-r));
                 return r;
         }
         if (!c->json)
@@ -326,7 +328,7 @@ static int hold_until_interrupted(Client *c, const Grant *g)
         (void)sd_bus_detach_event(c->bus);
         if (r < 0) {
                 free(h.ended);
-                fprintf(stderr, "vfioctl-client: cannot follow lease %s: %s\n", g->lease, strerror(-r));
+                client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow lease %s: %s", g->lease, strerror(-r));
                 return r;
         }
         if (h.ended) {
@@ -338,7 +340,8 @@ static int hold_until_interrupted(Client *c, const Grant *g)
         r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE, "Release", &error, &reply,
                                "");
         if (r < 0)
-                fprintf(stderr, "vfioctl-client: cannot release lease %s: %s\n", g->lease, error.message ?: strerror(-r));
+                client_fail(c, CLIENT_EXIT_FAILURE, "cannot release lease %s: %s", g->lease,
+                            error.message ?: strerror(-r));
         return r;
 }
 
@@ -362,6 +365,7 @@ int verb_claim(Client *c, int argc, char *argv[])
                 return target;
         if ((r = check_claim_arguments(c)) < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
+        qemu_warn_memlock(c);
         (void)polkit_agent_open(c, &agent);
         r = raise_memlock(c);
         if (r >= 0)
@@ -386,7 +390,8 @@ int verb_claim(Client *c, int argc, char *argv[])
         return r < 0 || c->json ? r : print_group(c, "Returned", g.group, NULL);
 }
 
-/* separator: printed before the group's report, once it is released. */
+/* separator: printed before the group's report (with --json, a failure's
+ * is the caller's to print). */
 static int release_group(Client *c, uint32_t group, const char *separator)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -397,9 +402,9 @@ static int release_group(Client *c, uint32_t group, const char *separator)
         c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
         r = client_call_manager(c, "ReleaseGroup", &reply, "ua{sv}", group, 0);
         polkit_agent_close(agent);
+        fputs(separator, stdout);
         if (r < 0)
                 return r;
-        fputs(separator, stdout);
         return print_group(c, "Released", group, NULL);
 }
 
@@ -424,10 +429,20 @@ static int leased_groups(Client *c, uint32_t **ret, size_t *ret_n)
                 groups[n++] = group;
         }
         if (r < 0)
-                return report_unreadable_answer(r);
+                return report_unreadable_answer(c, r);
         *ret = TAKE_PTR(groups);
         *ret_n = n;
         return 0;
+}
+
+/* With --json, a group that did not go back is a row of its own. */
+static void print_release_failure_json(Client *c, uint32_t group)
+{
+        printf("{\"iommu_group\":%u,\"error\":", group);
+        json_string(stdout, c->held_error_name);
+        printf(",\"message\":");
+        json_string(stdout, c->held_error_message);
+        printf(",\"exit_status\":%d}", c->failure_exit);
 }
 
 /* release --all: end every lease, as root does before vfiod is removed.
@@ -436,24 +451,23 @@ static int leased_groups(Client *c, uint32_t **ret, size_t *ret_n)
 static int release_all(Client *c)
 {
         _cleanup_free_ uint32_t *groups = NULL;
-        size_t n, released = 0;
+        size_t n;
         int r = leased_groups(c, &groups, &n), failed = 0;
 
         if (r < 0)
                 return r;
-        if (c->json)
-                printf("[");
+        print_list_start(c, "released");
+        c->hold_error = c->json;
         for (size_t i = 0; i < n; i++) {
-                r = release_group(c, groups[i], c->json && released > 0 ? "," : "");
-                if (r < 0)
-                        failed = r;
-                else
-                        released++;
+                r = release_group(c, groups[i], c->json && i > 0 ? "," : "");
+                if (r >= 0)
+                        continue;
+                failed = r;
+                if (c->json)
+                        print_release_failure_json(c, groups[i]);
         }
-        if (c->json)
-                printf("]\n");
-        else if (n == 0)
-                printf("(no leases)\n");
+        c->hold_error = false;
+        (void)print_list_end(c, n, "(no leases)", 0);
         return failed;
 }
 

@@ -93,7 +93,7 @@ int verb_doctor(Client *c, int argc, char *argv[])
                                 r == -ESRCH ? "" : " or cannot be reached");
                 r = diagnosis_run(0, &d);
                 if (r < 0) {
-                        fprintf(stderr, "vfioctl-client: cannot examine this host: %s\n", strerror(-r));
+                        client_fail(c, CLIENT_EXIT_FAILURE, "cannot examine this host: %s", strerror(-r));
                         return r;
                 }
         }

@@ -19,9 +19,13 @@ typedef struct LeaseRow {
 
 static void print_lease_json(const LeaseRow *l)
 {
+        const struct passwd *pw = getpwuid(l->uid);
+
         printf("{\"lease\":");
         json_string(stdout, l->path);
-        printf(",\"iommu_group\":%u,\"uid\":%u,\"pid\":%u,\"mode\":", l->group, l->uid, l->pid);
+        printf(",\"iommu_group\":%u,\"uid\":%u,\"user\":", l->group, l->uid);
+        json_string(stdout, pw ? pw->pw_name : NULL);
+        printf(",\"pid\":%u,\"mode\":", l->pid);
         json_string(stdout, l->mode);
         printf(",\"lifetime\":");
         json_string(stdout, l->lifetime);
@@ -74,9 +78,8 @@ int verb_leases(Client *c, int argc, char *argv[])
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
-        if (c->json)
-                printf("[");
-        else
+        print_list_start(c, "leases");
+        if (!c->json)
                 printf("%-6s %5s  %-10s %7s  %-5s  %-10s  %s\n", "LEASE", "GROUP", "OWNER", "PID", "MODE", "LIFETIME",
                        "SINCE");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", &l.path, &l.group, &l.uid, &l.pid, &l.mode,

@@ -79,6 +79,14 @@ group_members() {
     ls "/sys/kernel/iommu_groups/$1/devices" | sort | xargs
 }
 
+# json_shape DEFINITION TEXT DESCRIPTION: TEXT, what vfioctl-client --json
+# printed, has the shape of docs/vfioctl-client.schema.json's DEFINITION.
+json_shape() {
+    local err
+    if err=$(printf '%s' "$2" | "$VM_SRCDIR/tests/check-json.py" "$VM_SRCDIR/docs/vfioctl-client.schema.json" "$1" 2>&1)
+    then ok "$3"; else not_ok "$3"; diag "$err"; fi
+}
+
 # wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
 wait_for() {
     local tries=$(($1 * 10)); shift

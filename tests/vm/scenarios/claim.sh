@@ -24,7 +24,10 @@ out=$(vfioctl-client --json claim "$g" 2>/dev/null); status=$?
 like "$out" '"error":"io.github.vfiod1.Error.GroupBusy".*group '"$g"' is leased to uid 0 \(pid [0-9]+, persistent lease 1\)' \
     "a second claim is refused (GroupBusy)"
 is "$status" 4 "vfioctl-client exits 4: busy"
-check "release edu succeeds" vfioctl-client release "$VM_EDU_ADDR"
+json_shape error "$out" "its --json is one error object"
+out=$(vfioctl-client --json release "$VM_EDU_ADDR")
+is "$?" 0 "release edu succeeds"
+json_shape claim "$out" "release --json: the group, its devices back"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is without a driver again, as it was"
 is "$(cat /sys/bus/pci/devices/$VM_EDU_ADDR/driver_override)" "(null)" "its driver_override is cleared"
 is "$(group_state "$g")" unbound "group $g shows as unbound"
@@ -81,7 +84,9 @@ out=$(vfioctl-client --json claim "$VM_E1000_ADDR" 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.HostCritical"' "the default route's NIC: HostCritical"
 like "$out" "$iface, which carries a default route \\(table main\\)" "the default route's NIC is refused (HostCritical)"
 is "$(pci_driver "$VM_E1000_ADDR")" e1000 "and stays on e1000"
-check "--force claims it anyway (root may)" vfioctl-client --force claim "$VM_E1000_ADDR"
+out=$(vfioctl-client --json --force claim "$VM_E1000_ADDR")
+is "$?" 0 "--force claims it anyway (root may)"
+json_shape claim "$out" "claim --json: the group, its lease and devices"
 is "$(pci_driver "$VM_E1000_ADDR")" vfio-pci "forced: e1000 is on vfio-pci"
 check "and it is released" vfioctl-client release "$VM_E1000_ADDR"
 is "$(pci_driver "$VM_E1000_ADDR")" e1000 "back on e1000"

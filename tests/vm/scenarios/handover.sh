@@ -127,6 +127,7 @@ ms=$(ms_until group_back)
 check "SIGKILL of the connection holder: edu comes back (in $ms ms)" test "$ms" -lt 9999
 
 vfioctl-client monitor > /tmp/monitor.out 2>&1 & monitor=$!
+vfioctl-client --json monitor > /tmp/monitor.json 2>&1 & json_monitor=$!
 spawn_alice vfioctl-client claim "$edu" -- sleep 60 > /tmp/guard.out 2>&1; client=$!
 check "alice holds edu by a guard fd" wait_for 30 group_leased
 kill -9 $(pgrep -u alice -x sleep)
@@ -134,9 +135,14 @@ ms=$(ms_until group_back)
 check "SIGKILL of the guard-fd holder: edu comes back (in $ms ms)" test "$ms" -lt 9999
 check "and vfioctl-client reports it and exits" wait_for 10 sh -c "! kill -0 $client"
 sleep 0.3
-kill $monitor
-like "$(cat /tmp/monitor.out)" "Released /io/github/vfiod1/lease/[0-9]+ reason=guard-closed" \
+kill $monitor $json_monitor
+like "$(cat /tmp/monitor.out)" "^lease [0-9]+ Released reason=guard-closed" \
     "monitor showed the lease end, with its reason"
+like "$(cat /tmp/monitor.out)" "^group $g PropertiesChanged .*State=claimed" "and the group's state, by number"
+like "$(cat /tmp/monitor.out)" "^device $edu PropertiesChanged .*Driver=vfio-pci" "and the device's driver, by address"
+like "$(cat /tmp/monitor.json)" "\"signal\":\"PropertiesChanged\",\"from\":\"group $g\",\"path\":\"/io/github/vfiod1/group/$g\",\"interface\":\"io.github.vfiod1.Group\",\"changed\":\\{[^}]*\"State\":\"claimed\"" \
+    "monitor --json gives the whole change"
+json_shape monitor-event "$(cat /tmp/monitor.json)" "monitor --json: each line a monitor event"
 
 # ---- a lease that ends while a process still holds the group open ----
 spawn_alice vfioctl-client claim "$edu" --wait > /tmp/waiter.out 2>&1; waiter=$!

@@ -52,6 +52,7 @@ if [ "$VM_BOOT" = 1 ]; then
     like "$(journalctl -b -u vfiod --no-pager)" "$conf/10-nic.conf:3: .*skipped" \
         "the broken line is logged with file and line"
     out=$(vfioctl-client --json reservations)
+    json_shape reservations "$out" "reservations --json"
     like "$out" "\"match\":\"$nic\",\"owner\":null,\"file\":\"$conf/10-nic.conf\",\"line\":4,\"devices\":\\[\"$nic\"\\]" \
         "the valid line of that file applies (reservations)"
     like "$out" "\"match\":\"1234:11e8@$edu\",\"owner\":\"alice\".*\"devices\":\\[\"$edu\"\\]" \
@@ -75,10 +76,16 @@ if [ "$VM_BOOT" = 1 ]; then
     out=$(as_mallory vfioctl-client --json reserve "$edu2" 2>/dev/null)
     like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized"' "mallory may not reserve"
     is "$(pci_driver "$edu2")" none "and edu2 did not move"
-    check "root reserves by id alone" vfioctl-client reserve 1234:11e8
+    out=$(vfioctl-client reserve 1234:11e8 2>&1)
+    is "$?" 0 "root reserves by id alone" || diag "$out"
+    like "$out" "$edu is reserved already, as 1234:11e8@$edu \\($conf/20-edu.conf:[0-9]+\\): that reservation stays in force for its group, owner alice" \
+        "and is told that edu's own reservation stays in force"
     is "$(pci_driver "$edu2"),$(pci_driver "$edu")" vfio-pci,vfio-pci "an id alone takes both edu devices"
     check "the reservation is a drop-in" test -s "$conf/vfioctl-1234:11e8.conf"
-    check "unreserve the id" vfioctl-client unreserve 1234:11e8
+    out=$(vfioctl-client unreserve 1234:11e8 2>&1)
+    is "$?" 0 "unreserve the id" || diag "$out"
+    like "$out" "$edu2 back without a driver" "unreserve says edu2 is back without a driver"
+    like "$out" "$edu stays on vfio-pci: another reservation holds its group" "and why edu stays"
     is "$(pci_driver "$edu2"),$(pci_driver "$edu")" none,vfio-pci \
         "edu2 goes back to no driver, edu keeps its own reservation"
     check "and the drop-in is gone" test ! -e "$conf/vfioctl-1234:11e8.conf"
@@ -87,8 +94,12 @@ if [ "$VM_BOOT" = 1 ]; then
     echo vfio-pci > "/sys/bus/pci/devices/$edu2/driver_override"
     echo "$edu2" > /sys/bus/pci/drivers_probe
     is "$(pci_driver "$edu2")" vfio-pci "edu2 is put on vfio-pci by its override, as driverctl does"
-    check "root reserves it" vfioctl-client reserve "$edu2"
-    check "and unreserves it" vfioctl-client unreserve "$edu2"
+    out=$(vfioctl-client --json reserve "$edu2")
+    is "$?" 0 "root reserves it"
+    json_shape reserve "$out" "reserve --json: the match, its file and devices"
+    out=$(vfioctl-client unreserve "$edu2" 2>&1)
+    like "$out" "$edu2 stays on vfio-pci: it was there by its driver_override before vfiod reserved it" \
+        "and unreserves it, told that it stays and why"
     is "$(pci_driver "$edu2"),$(cat "/sys/bus/pci/devices/$edu2/driver_override")" vfio-pci,vfio-pci \
         "it stays on vfio-pci, override and all: vfiod-early did not put it there"
     echo > "/sys/bus/pci/devices/$edu2/driver_override"
@@ -108,7 +119,10 @@ if [ "$VM_BOOT" = 1 ]; then
     is "$(ls $conf)" "10-nic.conf
 20-edu.conf" "nothing else was written"
 
-    check "unreserve the e1000" vfioctl-client unreserve "$nic"
+    out=$(vfioctl-client --json unreserve "$nic")
+    like "$out" "^\\{\"unreserved\":\"$nic\",\"devices\":\\[\\{\"address\":\"$nic\",\"driver\":\"e1000\",\"state\":\"host\",\"outcome\":\"back on e1000\"\\}\\]\\}$" \
+        "unreserve the e1000: --json says it is back on e1000"
+    json_shape unreserve "$out" "unreserve --json: where each device is now"
     is "$(pci_driver "$nic")" e1000 "it is back on e1000 at once"
     check "its network interface comes" wait_for 10 has_netdev "$nic"
     is "$(grep -v '^#' $conf/10-nic.conf)" this-is-not-a-match \
