@@ -55,6 +55,12 @@ int verb_monitor(Client *c, int argc, char *argv[]);
 int verb_reserve(Client *c, int argc, char *argv[]);
 int verb_unreserve(Client *c, int argc, char *argv[]);
 int verb_reservations(Client *c, int argc, char *argv[]);
+int verb_memlock(Client *c, int argc, char *argv[]);
+
+/* verb-memlock.c: RLIMIT_MEMLOCK of process pid (this one, or another of
+ * the caller's) to --memlock's bytes, through vfiod; reports its own
+ * error. *ret_limit (may be NULL): the limit now in force. */
+int client_raise_memlock(Client *c, pid_t pid, uint64_t *ret_limit);
 
 /* exit-status.c: the exit status for an error vfiod answered. */
 int client_exit_for_error(const sd_bus_error *e);

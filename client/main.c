@@ -65,6 +65,10 @@ static const Verb verbs[] = {
           "unreserve MATCH\n\nTake the reservation back; says where each of its devices goes.\n" },
         { "reservations", verb_reservations, NULL,
           "reservations\n\nWhat is reserved: match, owner, file and line, and the devices it matches.\n" },
+        { "memlock", verb_memlock, "a process id",
+          "memlock PID --memlock=SIZE|--memory=SIZE\n\n"
+          "Raise the locked-memory limit of a process of yours, such as a session libvirtd,\n"
+          "whose QEMUs inherit it (polkit: io.github.vfiod1.memlock).\n" },
 };
 
 static void verb_help(const Verb *v)
@@ -123,7 +127,9 @@ static void help(void)
                "                        (0000:00:1c.0/00.0) or an id (10de:1b80,\n"
                "                        10de:1b80@01:00.0); see vfiod.conf(5)\n"
                "  unreserve MATCH       give them back to their host drivers\n"
-               "  reservations          what is reserved, where, and what it matches\n\n"
+               "  reservations          what is reserved, where, and what it matches\n"
+               "  memlock PID           raise the locked-memory limit of a process of yours\n"
+               "                        (--memlock=SIZE or --memory=SIZE)\n\n"
                "Options:\n"
                "  --json                machine-readable output\n"
                "Claim options:\n"

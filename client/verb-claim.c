@@ -136,24 +136,10 @@ static int call_claim(Client *c, const char *target, bool by_group, uint32_t gro
         return r < 0 ? report_unreadable_answer(c, r) : r;
 }
 
-/* For this process, which the command then becomes: named by a pidfd,
- * which vfiod checks is the caller's own. */
+/* For this process, which the command then becomes. */
 static int raise_memlock(Client *c)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_close_ int pidfd = -1;
-        int r;
-
-        if (c->memlock_bytes == 0)
-                return 0;
-        pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-        if (pidfd < 0) {
-                r = -errno;
-                client_fail(c, CLIENT_EXIT_FAILURE, "cannot open a pidfd of itself for its memlock limit: %s",
-                            strerror(errno));
-                return r;
-        }
-        return client_call_manager(c, "RaiseMemlockLimit", &reply, "ht", pidfd, c->memlock_bytes);
+        return c->memlock_bytes == 0 ? 0 : client_raise_memlock(c, getpid(), NULL);
 }
 
 /* ---- holding the lease ---- */
@@ -366,8 +352,8 @@ int verb_claim(Client *c, int argc, char *argv[])
         if ((r = check_claim_arguments(c)) < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
         qemu_warn_memlock(c);
-        (void)polkit_agent_open(c, &agent);
         r = raise_memlock(c);
+        (void)polkit_agent_open(c, &agent);
         if (r >= 0)
                 r = call_claim(c, argv[1], target > 0, group, &g);
         polkit_agent_close(agent);

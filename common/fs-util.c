@@ -99,3 +99,14 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
                 *ret_fd = TAKE_FD(fd);
         return 0;
 }
+
+const char *proc_comm(pid_t pid, char *buf, size_t size)
+{
+        _cleanup_free_ char *comm = NULL;
+        char path[32];
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+        comm = read_full_file(path);
+        snprintf(buf, size, "%.*s", comm ? (int)strcspn(comm, "\n") : 1, comm ? comm : "?");
+        return buf;
+}

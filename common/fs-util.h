@@ -7,6 +7,9 @@
 
 /* The whole file as a string, or NULL (errno set) when it cannot be read. */
 char *read_full_file(const char *path);
+/* The command name of process pid (/proc/PID/comm) in buf, "?" when it
+ * cannot be read; returns buf. */
+const char *proc_comm(pid_t pid, char *buf, size_t size);
 /* The same for an open file, which it closes. */
 char *read_full_fd(int fd);
 

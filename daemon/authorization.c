@@ -219,6 +219,7 @@ static int append_details(sd_bus_message *m, const PolicyDetails *d)
                 { "names", d->names },
                 { "group", d->group },
                 { "match", d->match },
+                { "process", d->process },
         };
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(pairs); i++)

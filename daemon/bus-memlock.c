@@ -7,6 +7,7 @@
 #include "bus-memlock.h"
 #include "bus-names.h"
 #include "bus-sender.h"
+#include "fs-util.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -14,13 +15,15 @@
 #include "number.h"
 #include "size.h"
 
-/* Manager.RaiseMemlockLimit: the caller's own RLIMIT_MEMLOCK, up to the cap
- * of limits.conf. */
+/* Manager.RaiseMemlockLimit: RLIMIT_MEMLOCK of the caller's own process, or
+ * of another of its uid (a session libvirtd, whose QEMUs inherit it), up to
+ * the cap of limits.conf. */
 
-/* The process to raise: the caller's own, as a pidfd it passed. The bus
- * knows which process connected; the pidfd must be of that process and of
- * the caller's uid, and it pins the process from here on. */
-static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, sd_bus_error *error)
+/* The process to raise, as a pidfd the caller passed, which pins it from
+ * here on: of the caller's uid, all of its uids (no set-user-ID program).
+ * *ret_other: "PID (COMMAND)" when it is not the process that called, for
+ * polkit to be told; NULL when it is. */
+static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, char **ret_other, sd_bus_error *error)
 {
         uid_t caller_uid, uid;
         pid_t caller_pid, pid;
@@ -29,22 +32,33 @@ static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, sd_bus_
         r = pidfd_get_pid(pidfd, &pid);
         if (r == -EBADF)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                        "The process must be given as a pidfd (pidfd_open(2)) of the calling process.");
+                                        "The process must be given as a pidfd (pidfd_open(2)).");
         if (r >= 0)
                 r = pidfd_get_uid(pidfd, pid, &uid);
         if (r == -ESRCH)
                 return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
                                         "The process of the pidfd is gone: no limit was changed.");
+        if (r == -EPERM)
+                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                         "The process %d runs with more than one uid (a set-user-ID program): "
+                                         "its limit is not raised.",
+                                         (int)pid);
         if (r < 0)
                 return r;
         r = bus_sender_creds(msg, &caller_uid, &caller_pid);
         if (r < 0)
                 return r;
-        if (pid != caller_pid || uid != caller_uid)
+        if (uid != caller_uid)
                 return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                         "The pidfd is of pid %d (uid %u), not of the calling process (pid %d, uid "
-                                         "%u): only the caller's own limit can be raised.",
-                                         (int)pid, (unsigned)uid, (int)caller_pid, (unsigned)caller_uid);
+                                         "The pidfd is of pid %d (uid %u), not of a process of the caller's (uid "
+                                         "%u): only the caller's own processes' limits can be raised.",
+                                         (int)pid, (unsigned)uid, (unsigned)caller_uid);
+        *ret_other = NULL;
+        if (pid != caller_pid) {
+                char comm[64];
+                if (asprintf(ret_other, "%d (%s)", (int)pid, proc_comm(pid, comm, sizeof(comm))) < 0)
+                        return -ENOMEM;
+        }
         *ret_pid = pid;
         return 0;
 }
@@ -55,6 +69,7 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         char want[SIZE_STRING_MAX], cap[SIZE_STRING_MAX];
         uint64_t bytes, limit;
         _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        _cleanup_free_ char *other = NULL;
         pid_t pid = 0; /* check_process() sets it; gcc -O3 cannot tell */
         uid_t caller;
         int pidfd, r;
@@ -70,17 +85,17 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
                                          "%s/limits.conf).",
                                          format_size(bytes, want), format_size(m->limits.memlock_max, cap),
                                          m->config_dir);
+        r = check_process(msg, pidfd, &pid, &other, error);
+        if (r < 0)
+                return r;
         r = bus_sender_euid(msg, &caller);
         if (r >= 0)
-                r = policy_memlock(caller, &decision);
+                r = policy_memlock(caller, other, &decision);
         if (r >= 0)
                 r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = check_process(msg, pidfd, &pid, error);
-        if (r < 0)
-                return r;
         r = memlock_raise(pidfd, pid, bytes, &limit);
         if (r == -ESRCH)
                 return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
@@ -88,7 +103,7 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot raise the memlock limit: %s.",
                                          strerror(-r));
-        log_info("RLIMIT_MEMLOCK of %s raised to %s.", strna(sd_bus_message_get_sender(msg)),
-                 format_size(limit, want));
+        log_info("RLIMIT_MEMLOCK of %s%s%s raised to %s.", strna(sd_bus_message_get_sender(msg)),
+                 other ? ", for process " : "", strempty(other), format_size(limit, want));
         return sd_bus_reply_method_return(msg, "t", limit);
 }

@@ -201,15 +201,10 @@ static int check_function(UseCheck *c, const char *address, DeviceUseScope scope
 static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
 {
         UseCheck *c = userdata;
-        char path[64];
-        _cleanup_free_ char *comm = NULL;
+        char comm[64];
 
-        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-        comm = read_full_file(path);
-        if (comm)
-                comm[strcspn(comm, "\n")] = '\0';
         use_report_add(&c->report, node->use, "%s of %s is open in PID %d (%s)", node->devname,
-                       node->address, (int)pid, strna(comm));
+                       node->address, (int)pid, proc_comm(pid, comm, sizeof(comm)));
 }
 
 int device_use_check(char *const *addresses, size_t n, DeviceUseScope scope, DeviceUse *ret_use,

@@ -49,18 +49,38 @@ int pidfd_get_pid(int pidfd, pid_t *ret)
         return 0;
 }
 
+/* "Uid:\treal\teffective\tsaved\tfilesystem": one uid when all four are. */
+static int status_uid(const char *path, uid_t *ret)
+{
+        _cleanup_free_ char *text = read_full_file(path);
+        unsigned long uids[4];
+        const char *line;
+
+        if (!text)
+                return -errno;
+        line = strstr(text, "\nUid:");
+        if (!line || sscanf(line + 5, "%lu %lu %lu %lu", &uids[0], &uids[1], &uids[2], &uids[3]) != 4)
+                return -EIO;
+        if (uids[1] != uids[0] || uids[2] != uids[0] || uids[3] != uids[0])
+                return -EPERM;
+        *ret = (uid_t)uids[0];
+        return 0;
+}
+
 int pidfd_get_uid(int pidfd, pid_t pid, uid_t *ret)
 {
         char path[64];
-        long uid;
+        uid_t uid;
         int r;
 
         snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        r = proc_field(path, "Uid", &uid);
+        r = status_uid(path, &uid);
         /* Read while the pidfd says the process lives: the PID was still its. */
-        if (r < 0 || !pidfd_alive(pidfd))
-                return r < 0 && r != -ENOENT ? r : -ESRCH;
-        *ret = (uid_t)uid;
+        if (r == -ENOENT || !pidfd_alive(pidfd))
+                return -ESRCH;
+        if (r < 0)
+                return r;
+        *ret = uid;
         return 0;
 }
 

@@ -14,8 +14,10 @@
  * has exited. */
 int pidfd_get_pid(int pidfd, pid_t *ret);
 
-/* The real uid of the process pidfd refers to, whose PID pidfd_get_pid()
- * gave: read while the pidfd shows it alive, so the PID was still its. */
+/* The uid of the process pidfd refers to, whose PID pidfd_get_pid() gave:
+ * read while the pidfd shows it alive, so the PID was still its. -EPERM
+ * when its uids differ (real, effective, saved, filesystem: a set-user-ID
+ * program), which has no one uid to be judged by. */
 int pidfd_get_uid(int pidfd, pid_t pid, uid_t *ret);
 
 /* Soft and hard limit of the process of pidfd (PID pid, from

@@ -17,6 +17,7 @@ void policy_decision_done(PolicyDecision *d)
         free(d->details.names);
         free(d->details.group);
         free(d->details.match);
+        free(d->details.process);
         *d = (PolicyDecision){};
 }
 
@@ -133,7 +134,11 @@ int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *
         return ret->details.match ? 0 : -ENOMEM;
 }
 
-int policy_memlock(uid_t caller, PolicyDecision *ret)
+int policy_memlock(uid_t caller, const char *process, PolicyDecision *ret)
 {
-        return decide(caller, VFIOD_ACTION_MEMLOCK, ret);
+        decide(caller, VFIOD_ACTION_MEMLOCK, ret);
+        if (ret->verdict != POLICY_ASK || !process)
+                return 0;
+        ret->details.process = strdup(process);
+        return ret->details.process ? 0 : -ENOMEM;
 }

@@ -34,6 +34,7 @@ typedef struct PolicyDetails {
         char *names;  /* each endpoint's name, "; "-separated */
         char *group;  /* IOMMU group number */
         char *match;  /* a reservation's match (reservation.h) */
+        char *process; /* memlock of another process: "PID (COMMAND)" */
 } PolicyDetails;
 
 typedef struct PolicyDecision {
@@ -59,5 +60,6 @@ int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *
 /* Reserve, Unreserve: a boot-time reservation changes what the host gets. */
 int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *ret);
 
-/* RaiseMemlockLimit of the caller's own process. */
-int policy_memlock(uid_t caller, PolicyDecision *ret);
+/* RaiseMemlockLimit of the caller's own process (process NULL) or of
+ * another of the caller's uid ("PID (COMMAND)"), which polkit is told. */
+int policy_memlock(uid_t caller, const char *process, PolicyDecision *ret);

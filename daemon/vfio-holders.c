@@ -38,8 +38,6 @@ typedef struct Found {
 static void on_holder(const WatchedNode *node, pid_t pid, void *userdata)
 {
         Found *f = userdata;
-        char path[32];
-        _cleanup_free_ char *comm = NULL;
         VfioHolder *a = reallocarray(f->holders, f->n + 1, sizeof(*a));
 
         if (!a) {
@@ -48,10 +46,7 @@ static void on_holder(const WatchedNode *node, pid_t pid, void *userdata)
         }
         f->holders = a;
         a[f->n] = (VfioHolder){ .pid = pid };
-        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-        comm = read_full_file(path);
-        snprintf(a[f->n].comm, sizeof(a[f->n].comm), "%.*s", comm ? (int)strcspn(comm, "\n") : 1,
-                 comm ? comm : "?");
+        proc_comm(pid, a[f->n].comm, sizeof(a[f->n].comm));
         f->n++;
 }
 

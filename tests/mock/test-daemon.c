@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <umockdev.h>
@@ -808,6 +809,8 @@ static void test_client_exit_status(Fixture *f, gconstpointer data)
                   "QEMU's guest has 1.5 GiB (-m), so it needs 2.5 GiB of locked memory for its VFIO device, and "
                   "--memlock/--memory gives 256 MiB: add --memory 1536M" },
                 { { "--all", "list" }, 2, "--all is for release" },
+                { { "memlock", "abc", "--memory=1G" }, 2, "'abc' is not a process id" },
+                { { "memlock", "1" }, 2, "memlock needs --memlock=SIZE or --memory=SIZE" },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -928,7 +931,8 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
                 assert_remote_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
                 g_assert_nonnull(strstr(error->message, "must be given as a pidfd"));
                 g_clear_error(&error);
-                /* Another process than the caller: refused, named. */
+                /* Another process of the caller's: raised, as for a
+                 * session libvirtd. */
                 pid_t other = fork();
                 g_assert_cmpint(other, >=, 0);
                 if (other == 0) {
@@ -936,10 +940,29 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
                         _exit(0);
                 }
                 r = raise_memlock(f, other, (guint64)512 << 10, &error);
+                g_assert_no_error(error);
+                g_assert_cmpint(prlimit(other, RLIMIT_MEMLOCK, NULL, &after), ==, 0);
                 kill(other, SIGKILL);
+                waitpid(other, NULL, 0);
+                g_assert_cmpuint(after.rlim_cur, ==, 512 << 10);
+                g_clear_pointer(&r, g_variant_unref);
+                /* Someone else's: refused, named. */
+                other = fork();
+                g_assert_cmpint(other, >=, 0);
+                if (other == 0) {
+                        if (setresuid(65534, 65534, 65534) < 0)
+                                _exit(1);
+                        pause();
+                        _exit(0);
+                }
+                g_usleep(100 * 1000); /* its uid set */
+                r = raise_memlock(f, other, (guint64)512 << 10, &error);
+                kill(other, SIGKILL);
+                waitpid(other, NULL, 0);
                 assert_remote_error(error, VFIOD_ERROR_NOT_AUTHORIZED);
-                g_assert_nonnull(strstr(error->message, "not of the calling process"));
+                g_assert_nonnull(strstr(error->message, "not of a process of the caller's"));
                 g_clear_error(&error);
+                after = (struct rlimit){ .rlim_cur = 64 << 10, .rlim_max = 1 << 20 };
         }
         r = raise_memlock(f, 0, (guint64)512 << 10, &error);
         if (getuid() != 0) {

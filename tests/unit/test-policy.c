@@ -95,13 +95,21 @@ static void test_reserve_and_memlock(void)
         g_assert_cmpstr(d.details.match, ==, "10de:1c82");
         policy_decision_done(&d);
 
-        g_assert_cmpint(policy_memlock(1000, &d), ==, 0);
+        g_assert_cmpint(policy_memlock(1000, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
         g_assert_cmpstr(d.action, ==, VFIOD_ACTION_MEMLOCK);
         g_assert_null(d.details.group);
+        g_assert_null(d.details.process);
         policy_decision_done(&d);
 
-        g_assert_cmpint(policy_memlock(0, &d), ==, 0);
+        /* Another process of the caller's: polkit is told which. */
+        g_assert_cmpint(policy_memlock(1000, "4242 (libvirtd)", &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_MEMLOCK);
+        g_assert_cmpstr(d.details.process, ==, "4242 (libvirtd)");
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_memlock(0, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
         policy_decision_done(&d);
 }
