@@ -20,12 +20,16 @@
  * the cap of limits.conf. */
 
 /* The process to raise, as a pidfd the caller passed, which pins it from
- * here on: of the caller's uid, all of its uids (no set-user-ID program).
+ * here on: the caller's own process, or another of the caller's uid that is
+ * no more than a process of that uid (all its uids and gids the same, no
+ * capabilities, not a lone thread), as a session libvirtd is.
  * *ret_other: "PID (COMMAND)" when it is not the process that called, for
  * polkit to be told; NULL when it is. */
-static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, char **ret_other, sd_bus_error *error)
+static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, ProcessCredentials *ret_creds,
+                         char **ret_other, sd_bus_error *error)
 {
-        uid_t caller_uid, uid;
+        ProcessCredentials creds;
+        uid_t caller_uid;
         pid_t caller_pid, pid;
         int r;
 
@@ -34,32 +38,41 @@ static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, char **
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "The process must be given as a pidfd (pidfd_open(2)).");
         if (r >= 0)
-                r = pidfd_get_uid(pidfd, pid, &uid);
+                r = pidfd_get_credentials(pidfd, pid, &creds);
         if (r == -ESRCH)
                 return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
                                         "The process of the pidfd is gone: no limit was changed.");
-        if (r == -EPERM)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                         "The process %d runs with more than one uid (a set-user-ID program): "
-                                         "its limit is not raised.",
-                                         (int)pid);
         if (r < 0)
                 return r;
         r = bus_sender_creds(msg, &caller_uid, &caller_pid);
         if (r < 0)
                 return r;
-        if (uid != caller_uid)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                         "The pidfd is of pid %d (uid %u), not of a process of the caller's (uid "
-                                         "%u): only the caller's own processes' limits can be raised.",
-                                         (int)pid, (unsigned)uid, (unsigned)caller_uid);
         *ret_other = NULL;
-        if (pid != caller_pid) {
+        if (pid != caller_pid || creds.thread) {
                 char comm[64];
+                if (creds.uid != (long)caller_uid)
+                        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                                 "The pidfd is of pid %d (uid %ld), not of a process of the caller's "
+                                                 "(uid %u): only the caller's own processes' limits can be raised.",
+                                                 (int)pid, creds.uid, (unsigned)caller_uid);
+                if (creds.gid < 0 || creds.capabilities || creds.thread)
+                        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                                 "Process %d is more than a process of uid %u (%s): its limit is "
+                                                 "not raised.",
+                                                 (int)pid, (unsigned)caller_uid,
+                                                 creds.thread       ? "a thread's pidfd"
+                                                 : creds.gid < 0    ? "a set-group-ID program"
+                                                                    : "it holds capabilities");
                 if (asprintf(ret_other, "%d (%s)", (int)pid, proc_comm(pid, comm, sizeof(comm))) < 0)
                         return -ENOMEM;
-        }
+        } else if (creds.uid != (long)caller_uid)
+                /* The caller itself, its uids changed since it connected. */
+                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                         "The calling process %d runs with more than one uid, or another than "
+                                         "it connected with: its limit is not raised.",
+                                         (int)pid);
         *ret_pid = pid;
+        *ret_creds = creds;
         return 0;
 }
 
@@ -70,6 +83,7 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         uint64_t bytes, limit;
         _cleanup_(policy_decision_done) PolicyDecision decision = {};
         _cleanup_free_ char *other = NULL;
+        ProcessCredentials creds = {};
         pid_t pid = 0; /* check_process() sets it; gcc -O3 cannot tell */
         uid_t caller;
         int pidfd, r;
@@ -85,7 +99,7 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
                                          "%s/limits.conf).",
                                          format_size(bytes, want), format_size(m->limits.memlock_max, cap),
                                          m->config_dir);
-        r = check_process(msg, pidfd, &pid, &other, error);
+        r = check_process(msg, pidfd, &pid, &creds, &other, error);
         if (r < 0)
                 return r;
         r = bus_sender_euid(msg, &caller);
@@ -96,10 +110,15 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = memlock_raise(pidfd, pid, bytes, &limit);
+        r = memlock_raise(pidfd, pid, &creds, bytes, &limit);
         if (r == -ESRCH)
                 return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
-                                        "The calling process is gone: no limit was changed.");
+                                        "The process is gone: no limit was changed.");
+        if (r == -ESTALE)
+                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                         "Process %d changed its credentials while its limit was raised (an exec "
+                                         "of a set-user-ID program?): the raise is taken back.",
+                                         (int)pid);
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot raise the memlock limit: %s.",
                                          strerror(-r));

@@ -49,44 +49,62 @@ int pidfd_get_pid(int pidfd, pid_t *ret)
         return 0;
 }
 
-/* "Uid:\treal\teffective\tsaved\tfilesystem": one uid when all four are. */
-static int status_uid(const char *path, uid_t *ret)
+/* The four ids of a "Uid:" or "Gid:" line: one id when all four are (real,
+ * effective, saved, filesystem), else -1. */
+static long uniform_ids(const char *text, const char *key)
 {
-        _cleanup_free_ char *text = read_full_file(path);
-        unsigned long uids[4];
-        const char *line;
+        unsigned long ids[4];
+        const char *line = strstr(text, key);
 
-        if (!text)
-                return -errno;
-        line = strstr(text, "\nUid:");
-        if (!line || sscanf(line + 5, "%lu %lu %lu %lu", &uids[0], &uids[1], &uids[2], &uids[3]) != 4)
-                return -EIO;
-        if (uids[1] != uids[0] || uids[2] != uids[0] || uids[3] != uids[0])
-                return -EPERM;
-        *ret = (uid_t)uids[0];
-        return 0;
+        if (!line || sscanf(line + strlen(key), "%lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
+                return -1;
+        return ids[1] == ids[0] && ids[2] == ids[0] && ids[3] == ids[0] ? (long)ids[0] : -1;
 }
 
-int pidfd_get_uid(int pidfd, pid_t pid, uid_t *ret)
+static int read_credentials(pid_t pid, ProcessCredentials *ret)
 {
+        _cleanup_free_ char *text = NULL;
         char path[64];
-        uid_t uid;
-        int r;
+        long tgid;
+        const char *caps;
 
         snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        r = status_uid(path, &uid);
-        /* Read while the pidfd says the process lives: the PID was still its. */
-        if (r == -ENOENT || !pidfd_alive(pidfd))
-                return -ESRCH;
-        if (r < 0)
-                return r;
-        *ret = uid;
+        text = read_full_file(path);
+        if (!text)
+                return errno == ENOENT ? -ESRCH : -errno;
+        caps = strstr(text, "\nCapPrm:");
+        if (!strstr(text, "\nTgid:") || sscanf(strstr(text, "\nTgid:") + 6, "%ld", &tgid) != 1 || !caps)
+                return -EIO;
+        *ret = (ProcessCredentials){
+                .uid = uniform_ids(text, "\nUid:"),
+                .gid = uniform_ids(text, "\nGid:"),
+                .thread = tgid != pid,
+                /* CapPrm: 0000000000000000 when it holds none. */
+                .capabilities = strspn(caps + 8, "\t 0") < strcspn(caps + 8, "\n"),
+        };
         return 0;
 }
 
-int memlock_raise(int pidfd, pid_t pid, uint64_t bytes, uint64_t *ret_limit)
+int pidfd_get_credentials(int pidfd, pid_t pid, ProcessCredentials *ret)
 {
-        struct rlimit old, want;
+        int r = read_credentials(pid, ret);
+
+        /* Read while the pidfd says the process lives: the PID was still its. */
+        if (r == -ESRCH || !pidfd_alive(pidfd))
+                return -ESRCH;
+        return r;
+}
+
+static bool same_credentials(const ProcessCredentials *a, const ProcessCredentials *b)
+{
+        return a->uid == b->uid && a->gid == b->gid && a->thread == b->thread && a->capabilities == b->capabilities;
+}
+
+int memlock_raise(int pidfd, pid_t pid, const ProcessCredentials *expected, uint64_t bytes, uint64_t *ret_limit)
+{
+        struct rlimit old, want, now;
+        ProcessCredentials after;
+        int r;
 
         if (prlimit(pid, RLIMIT_MEMLOCK, NULL, &old) < 0)
                 return errno == ESRCH ? -ESRCH : -errno;
@@ -97,12 +115,17 @@ int memlock_raise(int pidfd, pid_t pid, uint64_t bytes, uint64_t *ret_limit)
                 want.rlim_cur = bytes;
         if (prlimit(pid, RLIMIT_MEMLOCK, &want, NULL) < 0)
                 return errno == ESRCH ? -ESRCH : -errno;
-        if (!pidfd_alive(pidfd)) {
-                /* It exited meanwhile and its PID may be another's already:
-                 * give whatever holds it now its old limit back. */
-                (void)prlimit(pid, RLIMIT_MEMLOCK, &old, NULL);
-                return -ESRCH;
+        /* Judged before the raise, it may have become another meanwhile: an
+         * exec of a set-user-ID program, an exit and its PID reused. */
+        r = pidfd_get_credentials(pidfd, pid, &after);
+        if (r >= 0 && same_credentials(&after, expected)) {
+                *ret_limit = want.rlim_cur;
+                return 0;
         }
-        *ret_limit = want.rlim_cur;
-        return 0;
+        /* Take back what was set, and only that: whatever holds the PID now
+         * keeps a limit it set itself. */
+        if (prlimit(pid, RLIMIT_MEMLOCK, NULL, &now) == 0 && now.rlim_cur == want.rlim_cur &&
+            now.rlim_max == want.rlim_max)
+                (void)prlimit(pid, RLIMIT_MEMLOCK, &old, NULL);
+        return r < 0 ? r : -ESTALE;
 }

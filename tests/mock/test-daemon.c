@@ -5,6 +5,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/prctl.h>
@@ -932,13 +933,23 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
                 g_assert_nonnull(strstr(error->message, "must be given as a pidfd"));
                 g_clear_error(&error);
                 /* Another process of the caller's: raised, as for a
-                 * session libvirtd. */
+                 * session libvirtd, once it holds no capabilities (root's
+                 * processes do). */
+                int ready[2];
+                char byte;
+                g_assert_cmpint(pipe(ready), ==, 0);
                 pid_t other = fork();
                 g_assert_cmpint(other, >=, 0);
                 if (other == 0) {
+                        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+                        struct __user_cap_data_struct none[2] = {};
+                        if (syscall(SYS_capset, &h, none) < 0)
+                                _exit(1);
+                        (void)!write(ready[1], "x", 1);
                         pause();
                         _exit(0);
                 }
+                g_assert_cmpint(read(ready[0], &byte, 1), ==, 1);
                 r = raise_memlock(f, other, (guint64)512 << 10, &error);
                 g_assert_no_error(error);
                 g_assert_cmpint(prlimit(other, RLIMIT_MEMLOCK, NULL, &after), ==, 0);
@@ -952,10 +963,13 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
                 if (other == 0) {
                         if (setresuid(65534, 65534, 65534) < 0)
                                 _exit(1);
+                        (void)!write(ready[1], "x", 1);
                         pause();
                         _exit(0);
                 }
-                g_usleep(100 * 1000); /* its uid set */
+                g_assert_cmpint(read(ready[0], &byte, 1), ==, 1);
+                close(ready[0]);
+                close(ready[1]);
                 r = raise_memlock(f, other, (guint64)512 << 10, &error);
                 kill(other, SIGKILL);
                 waitpid(other, NULL, 0);
