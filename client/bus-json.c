@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,12 @@ static int write_basic(FILE *f, sd_bus_message *m, char type)
         case 'u': fprintf(f, "%" PRIu32, v.u32); break;
         case 'x': fprintf(f, "%" PRIi64, v.i64); break;
         case 't': fprintf(f, "%" PRIu64, v.u64); break;
-        case 'd': fprintf(f, "%.17g", v.d); break;
+        case 'd': /* JSON has no NaN nor infinity */
+                if (isfinite(v.d))
+                        fprintf(f, "%.17g", v.d);
+                else
+                        fputs("null", f);
+                break;
         case 'h': fputs("null", f); break; /* an fd means nothing in text */
         default: json_string(f, v.s); break; /* s, o, g */
         }

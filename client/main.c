@@ -50,7 +50,7 @@ static const Verb verbs[] = {
         { "release", verb_release, TARGET_ARGUMENT,
           "release ADDRESS|GROUP\n       vfioctl-client [OPTIONS] release --all\n\n"
           "End the group's lease and return its devices to the drivers they had. With\n"
-          "--all, every lease you may end (root: all of them).\n" },
+          "--all, every lease of yours (root: every lease).\n" },
         { "leases", verb_leases, NULL,
           "leases\n\nWho holds which group: lease, group, owner, process, mode, lifetime, since.\n" },
         { "monitor", verb_monitor, NULL,
@@ -119,7 +119,7 @@ static void help(void)
                "                        and hand it to you; with a command, for as long\n"
                "                        as it runs, then the group goes back\n"
                "  release ADDRESS|GROUP return the group to the drivers it had\n"
-               "  release --all         end every lease you may end (root: all of them)\n"
+               "  release --all         end every lease of yours (root: every lease)\n"
                "  leases                who holds which group\n"
                "  monitor               follow vfiod's changes as they happen\n"
                "  reserve MATCH         keep devices on vfio-pci from every boot on: an\n"

@@ -219,6 +219,10 @@ static void exec_command(Client *c, const Grant *g)
                 snprintf(value, sizeof(value), "%d", g->container_fd);
                 setenv("VFIOD_CONTAINER_FD", value, 1);
         }
+        /* With --json, stdout is vfioctl-client's objects alone: what the
+         * command prints goes to stderr. */
+        if (c->json)
+                (void)dup2(STDERR_FILENO, STDOUT_FILENO);
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
         execvp(c->command[0], c->command);
@@ -394,23 +398,27 @@ static int release_group(Client *c, uint32_t group, const char *separator)
         return print_group(c, "Released", group, NULL);
 }
 
-/* The groups of every lease, read before any is released: each release
+/* The groups of the leases the caller may end without asking anyone: all
+ * for root, else its own. Read before any is released: each release
  * changes the list. */
 static int leased_groups(Client *c, uint32_t **ret, size_t *ret_n)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ uint32_t *groups = NULL;
         size_t n = 0;
-        uint32_t group;
+        uint32_t group, uid;
+        uid_t me = geteuid();
         int r = client_call_manager(c, "ListLeases", &reply, NULL);
 
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", NULL, &group, NULL, NULL, NULL, NULL, NULL,
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", NULL, &group, &uid, NULL, NULL, NULL, NULL,
                                                   NULL)) > 0) {
+                if (me != 0 && uid != me)
+                        continue;
                 uint32_t *grown = reallocarray(groups, n + 1, sizeof(*groups));
                 if (!grown)
-                        return -ENOMEM;
+                        return client_fail(c, CLIENT_EXIT_FAILURE, "out of memory");
                 groups = grown;
                 groups[n++] = group;
         }
@@ -431,13 +439,14 @@ static void print_release_failure_json(Client *c, uint32_t group)
         printf(",\"exit_status\":%d}", c->failure_exit);
 }
 
-/* release --all: end every lease, as root does before vfiod is removed.
+/* release --all: end every lease of the caller's (root: every lease), as
+ * the package does before vfiod is removed.
  * A group that cannot go back is reported and the rest still go; the exit
  * status is that of the last failure. */
 static int release_all(Client *c)
 {
         _cleanup_free_ uint32_t *groups = NULL;
-        size_t n;
+        size_t n = 0;
         int r = leased_groups(c, &groups, &n), failed = 0;
 
         if (r < 0)

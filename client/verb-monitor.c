@@ -14,7 +14,7 @@
  * are named as people know them (device 0000:01:00.0, group 5, lease 3). */
 
 /* One property's value as people read it: strings bare, objects by name. */
-static int print_value_text(sd_bus_message *m)
+static int write_value_text(FILE *f, sd_bus_message *m)
 {
         const char *contents, *text;
         int r = sd_bus_message_peek_type(m, NULL, &contents);
@@ -25,36 +25,36 @@ static int print_value_text(sd_bus_message *m)
                 r = sd_bus_message_read(m, "v", contents, &text);
                 if (r >= 0 && contents[0] == 'o') {
                         _cleanup_free_ char *name = client_object_name(text);
-                        fputs(name ? name : text, stdout);
+                        fputs(name ? name : text, f);
                 } else if (r >= 0)
-                        fputs(text[0] ? text : "\"\"", stdout);
+                        fputs(text[0] ? text : "\"\"", f);
                 return r;
         }
-        return json_write_value(stdout, m);
+        return json_write_value(f, m);
 }
 
 /* PropertiesChanged(s interface, a{sv} changed, as invalidated). */
-static int print_properties_changed(const Client *c, sd_bus_message *m)
+static int write_properties_changed(const Client *c, FILE *f, sd_bus_message *m)
 {
         const char *interface, *name;
         size_t n = 0;
         int r = sd_bus_message_read(m, "s", &interface);
 
-        if (c->json) {
-                printf(",\"interface\":");
-                json_string(stdout, interface);
-                printf(",\"changed\":");
-                r = r < 0 ? r : json_write_value(stdout, m);
-                printf(",\"invalidated\":");
-                return r < 0 ? r : json_write_value(stdout, m);
+        if (r >= 0 && c->json) {
+                fputs(",\"interface\":", f);
+                json_string(f, interface);
+                fputs(",\"changed\":", f);
+                r = json_write_value(f, m);
+                fputs(",\"invalidated\":", f);
+                return r < 0 ? r : json_write_value(f, m);
         }
         if (r >= 0)
                 r = sd_bus_message_enter_container(m, 'a', "{sv}");
         while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
                 r = sd_bus_message_read(m, "s", &name);
                 if (r >= 0) {
-                        printf("%s%s=", n++ ? ", " : " ", name);
-                        r = print_value_text(m);
+                        fprintf(f, "%s%s=", n++ ? ", " : " ", name);
+                        r = write_value_text(f, m);
                 }
                 if (r >= 0)
                         r = sd_bus_message_exit_container(m);
@@ -63,7 +63,7 @@ static int print_properties_changed(const Client *c, sd_bus_message *m)
 }
 
 /* InterfacesAdded(o, a{sa{sv}}) and InterfacesRemoved(o, as). */
-static int print_interfaces(const Client *c, sd_bus_message *m, bool added)
+static int write_interfaces(const Client *c, FILE *f, sd_bus_message *m, bool added)
 {
         _cleanup_free_ char *name = NULL;
         const char *object;
@@ -73,45 +73,53 @@ static int print_interfaces(const Client *c, sd_bus_message *m, bool added)
                 return r;
         name = client_object_name(object);
         if (!c->json) {
-                printf(" %s %s", name ? name : object, added ? "appeared" : "went away");
+                fprintf(f, " %s %s", name ? name : object, added ? "appeared" : "went away");
                 return 0;
         }
-        printf(",\"added\":%s,\"object\":", added ? "true" : "false");
-        json_string(stdout, name);
-        printf(",\"object_path\":");
-        json_string(stdout, object);
-        printf(",\"interfaces\":");
-        return json_write_value(stdout, m);
+        fprintf(f, ",\"added\":%s,\"object\":", added ? "true" : "false");
+        json_string(f, name);
+        fputs(",\"object_path\":", f);
+        json_string(f, object);
+        fputs(",\"interfaces\":", f);
+        return json_write_value(f, m);
 }
 
-static int print_signal_body(const Client *c, sd_bus_message *m)
+static int write_signal_body(const Client *c, FILE *f, sd_bus_message *m)
 {
         const char *member = sd_bus_message_get_member(m), *reason;
         int r;
 
         if (streq(member, "PropertiesChanged"))
-                return print_properties_changed(c, m);
+                return write_properties_changed(c, f, m);
         if (streq(member, "InterfacesAdded") || streq(member, "InterfacesRemoved"))
-                return print_interfaces(c, m, streq(member, "InterfacesAdded"));
-        if (streq(member, "Released") && (r = sd_bus_message_read(m, "s", &reason)) >= 0) {
-                if (c->json) {
-                        printf(",\"reason\":");
-                        json_string(stdout, reason);
-                } else
-                        printf(" reason=%s", reason);
-                return 0;
+                return write_interfaces(c, f, m, streq(member, "InterfacesAdded"));
+        if (streq(member, "Released")) {
+                r = sd_bus_message_read(m, "s", &reason);
+                if (r < 0)
+                        return r;
+                fputs(c->json ? ",\"reason\":" : " reason=", f);
+                if (c->json)
+                        json_string(f, reason);
+                else
+                        fputs(reason, f);
         }
         return 0;
 }
 
 /* One line a signal: in text "group 5 PropertiesChanged State=claimed",
- * with --json an object with the whole change. */
+ * with --json an object with the whole change. A signal that cannot be
+ * read is said as such, never printed half. */
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
         const Client *c = userdata;
         const char *member = sd_bus_message_get_member(m), *path = sd_bus_message_get_path(m);
-        _cleanup_free_ char *name = client_object_name(path);
+        _cleanup_free_ char *name = client_object_name(path), *body = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&body, &size);
+        int r = f ? write_signal_body(c, f, m) : -ENOMEM;
 
+        if (f)
+                fclose(f);
         if (c->json) {
                 printf("{\"signal\":");
                 json_string(stdout, member);
@@ -119,11 +127,13 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 json_string(stdout, name);
                 printf(",\"path\":");
                 json_string(stdout, path);
+                if (r >= 0)
+                        fputs(body, stdout);
+                else
+                        printf(",\"unreadable\":true");
+                printf("}\n");
         } else
-                printf("%s %s", name ? name : path, member);
-        if (print_signal_body(c, m) < 0 && !c->json)
-                printf(" (unreadable)");
-        printf(c->json ? "}\n" : "\n");
+                printf("%s %s%s\n", name ? name : path, member, r >= 0 ? body : " (unreadable)");
         fflush(stdout);
         return 0;
 }

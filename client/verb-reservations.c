@@ -165,8 +165,12 @@ static void print_reserved(Client *c, const char *match, const char *file)
         const ReservationRow *mine = NULL;
         size_t overlaps = 0;
 
+        /* Reserved already: what cannot be listed now is left out, the
+         * reservation is not a failure for it. */
+        c->hold_error = true;
         if (list_reservations(c, &l) >= 0)
                 mine = find_row(&l, match);
+        c->hold_error = false;
         if (c->json) {
                 printf("{\"reserved\":");
                 json_string(stdout, mine ? mine->match : match);
@@ -236,8 +240,10 @@ static void print_unreserved(Client *c, const char *match, const ReservationRow 
         size_t n = 0, shown = 0;
         char buf[256];
 
+        c->hold_error = true; /* unreserved already: a listing that fails leaves the devices out */
         if (client_list_devices(c, &reply, &rows, &n) < 0)
                 n = 0;
+        c->hold_error = false;
         if (c->json) {
                 printf("{\"unreserved\":");
                 json_string(stdout, before ? before->match : match);

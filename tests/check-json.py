@@ -14,6 +14,9 @@ schema = json.load(open(sys.argv[1]))
 definition = sys.argv[2]
 text = sys.stdin.read()
 documents = text.splitlines() if definition == "monitor-event" else [text]
+if not documents:
+    print(f"not a {definition}: no output", file=sys.stderr)
+    sys.exit(1)
 whole = jsonschema.Draft202012Validator(schema)
 part_schema = {key: value for key, value in schema.items() if key != "oneOf"}
 part_schema["$ref"] = "#/$defs/" + definition
