@@ -4,10 +4,11 @@
 # run by vfiod's libvirt hook: at "prepare begin", claims through vfiod
 # the IOMMU group of each of the domain's <hostdev mode='subsystem'
 # type='pci' managed='no'> devices, as a persistent lease of root's, and
-# notes them as the domain's in /run/vfiod-libvirt; at "release end",
-# releases the groups noted for the domain, and no other: libvirt also
-# releases a domain that never started, whose groups may be someone
-# else's. A claim vfiod refuses fails the hook, which keeps the domain
+# notes them and their leases as the domain's in /run/vfiod-libvirt; at
+# "release end", releases the groups noted for the domain whose noted lease
+# still holds them, and no other: libvirt also releases a domain that never
+# started, and a lease that ended meanwhile may be someone else's now.
+# Under a session libvirt (not root) it does nothing. A claim vfiod refuses fails the hook, which keeps the domain
 # from starting, with vfiod's reason; the groups claimed before it are
 # released first. managed='yes' devices are libvirt's own to move, and
 # left to it.
@@ -77,47 +78,72 @@ def client(*args):
     return result.returncode, answer
 
 
-def release(targets):
-    for target in targets:
+def root_leases():
+    """The object paths of root's leases now, or None when vfiod cannot say."""
+    status, answer = client("leases")
+    if status != 0:
+        return None
+    return {lease["lease"] for lease in answer.get("leases", []) if lease.get("uid") == 0}
+
+
+def release(entries):
+    """Ends the leases of entries [(target, lease)] that are still the ones
+    claimed: a group whose lease ended meanwhile may be someone else's now.
+    Returns the entries that could not be ended."""
+    if not entries:
+        return []
+    current = root_leases()
+    left = []
+    for target, lease in entries:
+        if current is None:
+            left.append((target, lease))
+            continue
+        if lease not in current:
+            continue
         status, answer = client("release", target)
-        # Not claimed (5): released already, by hand or by vfiod.
+        # Not claimed (5): it ended meanwhile.
         if status not in (0, 5):
             print(f"vfiod: cannot return IOMMU group {target}: {answer.get('message')}", file=sys.stderr)
+            left.append((target, lease))
+    return left
 
 
-def note(key, targets):
-    """The groups claimed for the domain, for its release to find."""
+def note(key, entries):
+    """The groups claimed for the domain and their leases, for its release
+    to find; written after each claim, so that none is lost."""
     os.makedirs(STATE, mode=0o700, exist_ok=True)
     path = os.path.join(STATE, key)
+    if not entries:
+        if os.path.exists(path):
+            os.unlink(path)
+        return
     with open(path + ".new", "w") as f:
-        f.write("".join(target + "\n" for target in targets))
+        f.write("".join(f"{target} {lease}\n" for target, lease in entries))
     os.replace(path + ".new", path)
 
 
 def noted(key):
-    """The groups noted for the domain, forgotten as they are read."""
-    path = os.path.join(STATE, key)
     try:
-        with open(path) as f:
-            targets = f.read().split()
+        with open(os.path.join(STATE, key)) as f:
+            return [tuple(line.split()) for line in f if len(line.split()) == 2]
     except FileNotFoundError:
         return []
-    os.unlink(path)
-    return targets
 
 
 def prepare(domain, key, targets):
-    claimed = []
+    claimed = noted(key)  # a release that failed before: still the domain's
     for target in targets:
+        if any(target == noted_target for noted_target, _ in claimed):
+            continue
         status, answer = client("claim", target, "--persistent")
-        if status != 0:
-            release(claimed)
+        if status != 0 or not answer.get("lease"):
+            note(key, release(claimed))
             print(f"vfiod refuses the device(s) of domain '{domain}' (IOMMU group {target}): "
                   f"{answer.get('message', 'no answer')} [{answer.get('error', 'exit ' + str(status))}]",
                   file=sys.stderr)
             return 1
-        claimed.append(target)
-    note(key, claimed)
+        claimed.append((target, answer["lease"]))
+        note(key, claimed)
     return 0
 
 
@@ -128,13 +154,17 @@ def main(argv):
     domain, operation, suboperation = argv[:3]
     if (operation, suboperation) not in (("prepare", "begin"), ("release", "end")):
         return 0
+    # A session libvirt runs its hooks as the user, who claims for it by
+    # hand (docs/libvirt.md): persistent leases are root's.
+    if os.geteuid() != 0:
+        return 0
     root = parse(sys.stdin.read())
     key = domain_key(root, domain)
     if key is None:
         print(f"vfiod: domain '{domain}' has no UUID nor a name to note its devices by", file=sys.stderr)
         return 1
     if operation == "release":
-        release(noted(key))
+        note(key, release(noted(key)))
         return 0
     targets = groups_of(unmanaged_pci_addresses(root))
     return prepare(domain, key, targets) if targets else 0

@@ -15,19 +15,36 @@ is()  { if [ "$1" = "$2" ]; then ok "$3"; else nok "$3" "got:  $1" "want: $2"; f
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# The stand-in: logs "claim 7" or "release 7"; refuses what REFUSE names.
+# The stand-in: logs "claim 0000:41:00.0" or "release 7", refuses what
+# REFUSE names, and keeps root's leases (one per claimed target) in a file,
+# which "leases" lists.
 cat > "$work/vfioctl-client" <<'STUB'
 #!/bin/sh
-shift 2 # --json --no-ask-password
+[ "$1 $2" = "--json --no-ask-password" ] || { echo "stub: called with $*" >> "$STUB_LOG"; exit 9; }
+shift 2
+case $1 in
+leases)
+    echo leases >> "$STUB_LOG"
+    printf '{"leases":['
+    sed 's|.*|{"lease":"/io/github/vfiod1/lease/&","uid":0}|' "$STUB_LEASES" | paste -sd, -
+    printf ']}\n'
+    exit 0 ;;
+claim)
+    [ "$3" = --persistent ] || { echo "stub: claim without --persistent" >> "$STUB_LOG"; exit 9; } ;;
+esac
 echo "$1 $2" >> "$STUB_LOG"
 if [ "$2" = "${REFUSE:-}" ]; then
     echo '{"error":"io.github.vfiod1.Error.HostCritical","message":"The host needs it.","exit_status":4}'
     exit 4
 fi
-echo '{}'
+case $1 in
+claim) echo "$2" >> "$STUB_LEASES"; echo "{\"lease\":\"/io/github/vfiod1/lease/$2\"}" ;;
+release) sed -i "\|^$2\$|d" "$STUB_LEASES"; echo '{}' ;;
+esac
 STUB
 chmod +x "$work/vfioctl-client"
-export STUB_LOG=$work/log PATH=$work:$PATH VFIOD_HOOK_STATE=$work/state
+export STUB_LOG=$work/log STUB_LEASES=$work/leases PATH=$work:$PATH VFIOD_HOOK_STATE=$work/state
+: > "$STUB_LEASES"
 
 hostdev() { # MANAGED BUS SLOT FUNCTION
     echo "<hostdev mode='subsystem' type='pci' managed='$1'><source><address domain='0x0000' bus='$2' slot='$3' function='$4'/></source></hostdev>"
@@ -43,12 +60,13 @@ hook() { python3 "$src/libvirt/libvirt-hook.py" "$@"; }
 hook vm prepare begin - <<< "$xml"
 is "$?" 0 "prepare succeeds when vfiod claims every group"
 is "$(cat "$STUB_LOG" | xargs)" "claim 0000:41:00.0 claim 0000:43:1f.7" \
-    "it claims the managed='no' devices only, in order"
+    "it claims the managed='no' devices only, in order, as persistent leases"
 
 : > "$STUB_LOG"
 hook vm release end - <<< "$xml"
 is "$?" 0 "release succeeds"
-is "$(cat "$STUB_LOG" | xargs)" "release 0000:41:00.0 release 0000:43:1f.7" "and releases what prepare claimed"
+is "$(cat "$STUB_LOG" | xargs)" "leases release 0000:41:00.0 release 0000:43:1f.7" \
+    "and releases what prepare claimed, its leases still held"
 : > "$STUB_LOG"
 hook vm release end - <<< "$xml"
 is "$(cat "$STUB_LOG")" "" "a second release touches nothing"
@@ -61,13 +79,21 @@ case $err in
     ok "with vfiod's reason and error" ;;
 *) nok "with vfiod's reason and error" "got: $err" ;;
 esac
-is "$(cat "$STUB_LOG" | xargs)" "claim 0000:41:00.0 claim 0000:43:1f.7 release 0000:41:00.0" \
+is "$(cat "$STUB_LOG" | xargs)" "claim 0000:41:00.0 claim 0000:43:1f.7 leases release 0000:41:00.0" \
     "what it claimed before is given back"
 # libvirt then releases the domain that did not start: the refused group
 # may be someone else's lease, which must stay.
 : > "$STUB_LOG"
 hook vm release end - <<< "$xml"
 is "$(cat "$STUB_LOG")" "" "the release of a domain that never started releases nothing"
+
+# A lease of the domain's that ended meanwhile (an administrator's
+# release): its group may be someone else's now, and stays theirs.
+hook vm prepare begin - <<< "$xml"
+sed -i '/0000:41:00.0/d' "$STUB_LEASES"
+: > "$STUB_LOG"
+hook vm release end - <<< "$xml"
+is "$(cat "$STUB_LOG" | xargs)" "leases release 0000:43:1f.7" "a group whose lease changed is left alone"
 
 : > "$STUB_LOG"
 for op in "start begin" "started begin" "stopped end" "reconnect begin"; do
