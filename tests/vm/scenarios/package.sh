@@ -35,6 +35,7 @@ is "$?" 0 "apt-get install ./vfiod.deb succeeds ($((SECONDS - started)) s)" || d
 check "vfioctl-client is installed" command -v vfioctl-client
 check "the package created the vfio group (sysusers.d)" getent group vfio
 is "$(systemctl show -P ActiveState vfiod.service)" inactive "the package starts nothing: vfiod waits for its first caller"
+is "$(systemctl is-enabled vfiod.service 2>&1)" disabled "and enables nothing (an administrator may)"
 check "completion is in place for bash" test -r /usr/share/bash-completion/completions/vfioctl-client
 check "the man pages are installed" test -r /usr/share/man/man1/vfioctl-client.1.gz
 
