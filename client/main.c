@@ -68,7 +68,7 @@ static const Verb verbs[] = {
         { "memlock", verb_memlock, "a process id",
           "memlock PID --memlock=SIZE|--memory=SIZE\n\n"
           "Raise the locked-memory limit of a process of yours, such as a session libvirtd,\n"
-          "whose QEMUs inherit it (polkit: io.github.vfiod1.memlock).\n" },
+          "whose QEMUs inherit it (polkit: io.github.vfiod1.memlock-other).\n" },
 };
 
 static void verb_help(const Verb *v)

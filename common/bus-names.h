@@ -20,6 +20,7 @@
 #define VFIOD_ACTION_RELEASE_ANY "io.github.vfiod1.release-any"
 #define VFIOD_ACTION_RESERVE "io.github.vfiod1.reserve"
 #define VFIOD_ACTION_MEMLOCK "io.github.vfiod1.memlock"
+#define VFIOD_ACTION_MEMLOCK_OTHER "io.github.vfiod1.memlock-other"
 
 /* Bumped when a method, property or signal changes incompatibly. */
 #define VFIOD_API_VERSION 1

@@ -151,7 +151,8 @@ Authorizer *authorizer_free(Authorizer *a)
 
 static bool example_rule_covers(const char *action)
 {
-        return streq(action, VFIOD_ACTION_CLAIM) || streq(action, VFIOD_ACTION_MEMLOCK);
+        return streq(action, VFIOD_ACTION_CLAIM) || streq(action, VFIOD_ACTION_MEMLOCK) ||
+               streq(action, VFIOD_ACTION_MEMLOCK_OTHER);
 }
 
 static void query_decide(Query *q, const sd_bus_error *polkit_error, int authorized, int challenge)

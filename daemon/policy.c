@@ -136,7 +136,7 @@ int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *
 
 int policy_memlock(uid_t caller, const char *process, PolicyDecision *ret)
 {
-        decide(caller, VFIOD_ACTION_MEMLOCK, ret);
+        decide(caller, process ? VFIOD_ACTION_MEMLOCK_OTHER : VFIOD_ACTION_MEMLOCK, ret);
         if (ret->verdict != POLICY_ASK || !process)
                 return 0;
         ret->details.process = strdup(process);

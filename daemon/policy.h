@@ -60,6 +60,7 @@ int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *
 /* Reserve, Unreserve: a boot-time reservation changes what the host gets. */
 int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *ret);
 
-/* RaiseMemlockLimit of the caller's own process (process NULL) or of
- * another of the caller's uid ("PID (COMMAND)"), which polkit is told. */
+/* RaiseMemlockLimit of the caller's own process (process NULL: memlock)
+ * or of another of the caller's uid ("PID (COMMAND)", which polkit is
+ * told: memlock-other, for rules to allow one and not the other). */
 int policy_memlock(uid_t caller, const char *process, PolicyDecision *ret);

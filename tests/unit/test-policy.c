@@ -105,7 +105,7 @@ static void test_reserve_and_memlock(void)
         /* Another process of the caller's: polkit is told which. */
         g_assert_cmpint(policy_memlock(1000, "4242 (libvirtd)", &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
-        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_MEMLOCK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_MEMLOCK_OTHER);
         g_assert_cmpstr(d.details.process, ==, "4242 (libvirtd)");
         policy_decision_done(&d);
 
