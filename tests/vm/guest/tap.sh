@@ -15,26 +15,29 @@ ok()     { tap_count=$((tap_count + 1)); echo "ok $tap_count - $*"; }
 not_ok() { tap_count=$((tap_count + 1)); tap_failures=$((tap_failures + 1)); echo "not ok $tap_count - $*"; }
 diag()   { printf '%s\n' "$@" | sed 's/^/# /'; }
 
+# The checks return 1 when they fail, after saying so, so that
+# "check ... || diag MORE" adds what explains a failure.
+
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
 check() {
     local desc=$1; shift
     local out
-    if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc"; diag "failed: $*" "$out"; fi
+    if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc"; diag "failed: $*" "$out"; return 1; fi
 }
 
 # is GOT WANT DESCRIPTION
 is() {
-    if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; diag "got:  '$1'" "want: '$2'"; fi
+    if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; diag "got:  '$1'" "want: '$2'"; return 1; fi
 }
 
 # like TEXT REGEX DESCRIPTION
 like() {
-    if printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "no match for /$2/ in:" "$1"; fi
+    if printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "no match for /$2/ in:" "$1"; return 1; fi
 }
 
 # unlike TEXT REGEX DESCRIPTION
 unlike() {
-    if ! printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "a match for /$2/ in:" "$1"; fi
+    if ! printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "a match for /$2/ in:" "$1"; return 1; fi
 }
 
 done_testing() {
@@ -84,7 +87,7 @@ group_members() {
 json_shape() {
     local err
     if err=$(printf '%s' "$2" | "$VM_SRCDIR/tests/check-json.py" "$VM_SRCDIR/docs/vfioctl-client.schema.json" "$1" 2>&1)
-    then ok "$3"; else not_ok "$3"; diag "$err"; fi
+    then ok "$3"; else not_ok "$3"; diag "$err"; return 1; fi
 }
 
 # wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
