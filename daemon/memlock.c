@@ -10,18 +10,30 @@
 #include "macro.h"
 #include "memlock.h"
 
-/* The value of the line "key:\tVALUE" of a /proc file. */
+/* The line "key:\tVALUE..." of a /proc file's text: what follows the
+ * colon, or NULL. */
+static const char *text_field(const char *text, const char *key)
+{
+        size_t n = strlen(key);
+
+        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (strncmp(line, key, n) == 0 && line[n] == ':')
+                        return line + n + 1;
+        return NULL;
+}
+
+/* The number of the line "key:\tVALUE" of a /proc file. */
 static int proc_field(const char *path, const char *key, long *ret)
 {
         _cleanup_free_ char *text = read_full_file(path);
-        size_t n = strlen(key);
+        const char *value;
 
         if (!text)
                 return -errno;
-        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-                if (strncmp(line, key, n) == 0 && line[n] == ':')
-                        return sscanf(line + n + 1, "%ld", ret) == 1 ? 0 : -EIO;
-        return -ENOENT;
+        value = text_field(text, key);
+        if (!value)
+                return -ENOENT;
+        return sscanf(value, "%ld", ret) == 1 ? 0 : -EIO;
 }
 
 /* A pidfd polls readable once its process has exited. */
@@ -49,14 +61,14 @@ int pidfd_get_pid(int pidfd, pid_t *ret)
         return 0;
 }
 
-/* The four ids of a "Uid:" or "Gid:" line: one id when all four are (real,
+/* The four ids of a "Uid" or "Gid" line: one id when all four are (real,
  * effective, saved, filesystem), else -1. */
 static long uniform_ids(const char *text, const char *key)
 {
         unsigned long ids[4];
-        const char *line = strstr(text, key);
+        const char *value = text_field(text, key);
 
-        if (!line || sscanf(line + strlen(key), "%lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
+        if (!value || sscanf(value, "%lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
                 return -1;
         return ids[1] == ids[0] && ids[2] == ids[0] && ids[3] == ids[0] ? (long)ids[0] : -1;
 }
@@ -65,22 +77,23 @@ static int read_credentials(pid_t pid, ProcessCredentials *ret)
 {
         _cleanup_free_ char *text = NULL;
         char path[64];
+        const char *tgid_line, *caps;
         long tgid;
-        const char *caps;
 
         snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
         text = read_full_file(path);
         if (!text)
                 return errno == ENOENT ? -ESRCH : -errno;
-        caps = strstr(text, "\nCapPrm:");
-        if (!strstr(text, "\nTgid:") || sscanf(strstr(text, "\nTgid:") + 6, "%ld", &tgid) != 1 || !caps)
+        tgid_line = text_field(text, "Tgid");
+        caps = text_field(text, "CapPrm");
+        if (!tgid_line || !caps || sscanf(tgid_line, "%ld", &tgid) != 1)
                 return -EIO;
         *ret = (ProcessCredentials){
-                .uid = uniform_ids(text, "\nUid:"),
-                .gid = uniform_ids(text, "\nGid:"),
+                .uid = uniform_ids(text, "Uid"),
+                .gid = uniform_ids(text, "Gid"),
                 .thread = tgid != pid,
                 /* CapPrm: 0000000000000000 when it holds none. */
-                .capabilities = strspn(caps + 8, "\t 0") < strcspn(caps + 8, "\n"),
+                .capabilities = strspn(caps, "\t 0") < strcspn(caps, "\n"),
         };
         return 0;
 }
