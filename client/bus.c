@@ -90,7 +90,7 @@ int client_call_manager(Client *c, const char *method, sd_bus_message **reply, c
 
 int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n)
 {
-        DeviceRow *rows = NULL, row;
+        DeviceRow *rows = NULL, row = {};
         size_t count = 0;
         int r;
 

@@ -117,6 +117,7 @@ typedef struct DeviceRow {
         int32_t group;
         int boot_vga, bridge;
         const char *state;
+        char **reset_methods; /* only where show asked for them: NULL otherwise */
 } DeviceRow;
 
 int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n);

@@ -83,6 +83,15 @@ void print_device_json(FILE *f, const DeviceRow *d)
         fprintf(f, ",\"boot_vga\":%s,\"bridge\":%s,\"state\":", d->boot_vga ? "true" : "false",
                 d->bridge ? "true" : "false");
         json_string(f, d->state);
+        if (d->reset_methods) {
+                fputs(",\"reset_methods\":[", f);
+                for (char **m = d->reset_methods; *m; m++) {
+                        if (m != d->reset_methods)
+                                fputc(',', f);
+                        json_string(f, *m);
+                }
+                fputc(']', f);
+        }
         fputs(",\"object\":", f);
         json_string(f, d->path);
         fputc('}', f);

@@ -3,10 +3,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-names.h"
 #include "client.h"
 #include "macro.h"
+#include "strv.h"
 
 /* vfioctl-client show ADDRESS|GROUP: one device, or one IOMMU group. */
+
+/* The device's reset methods: an empty list when it has none, NULL when
+ * they could not be read (an older vfiod). */
+static char **read_reset_methods(Client *c, const DeviceRow *d)
+{
+        char **methods = NULL;
+
+        if (sd_bus_get_property_strv(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE, "ResetMethods", NULL,
+                                     &methods) < 0)
+                return NULL;
+        return methods ?: calloc(1, sizeof(char *)); /* sd-bus reads an empty array as NULL */
+}
+
+static void print_reset_methods(const DeviceRow *d)
+{
+        if (!d->reset_methods || d->bridge)
+                return;
+        if (!d->reset_methods[0]) {
+                printf("  reset:     none: a guest can leave it in a state its host driver cannot recover from\n");
+                return;
+        }
+        printf("  reset:     ");
+        for (char **m = d->reset_methods; *m; m++)
+                printf("%s%s", m == d->reset_methods ? "" : ", ", *m);
+        putchar('\n');
+}
 
 static void print_device(const Client *c, const DeviceRow *d)
 {
@@ -25,6 +53,7 @@ static void print_device(const Client *c, const DeviceRow *d)
                 printf("  group:     %d (/dev/vfio/%d)\n", d->group, d->group);
         else
                 printf("  group:     none (no IOMMU)\n");
+        print_reset_methods(d);
 }
 
 static int show_device(Client *c, const char *address)
@@ -35,11 +64,13 @@ static int show_device(Client *c, const char *address)
 
         if (r < 0)
                 return r;
+        row.reset_methods = read_reset_methods(c, &row);
         if (c->json) {
                 print_device_json(stdout, &row);
                 fputc('\n', stdout);
         } else
                 print_device(c, &row);
+        strv_free(row.reset_methods);
         return 0;
 }
 
@@ -77,20 +108,26 @@ static int show_group(Client *c, uint32_t id)
         r = client_list_devices(c, &reply, &rows, &n);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].group == (int32_t)id)
+                        rows[i].reset_methods = read_reset_methods(c, &rows[i]);
         if (c->json) {
                 printf("{\"iommu_group\":%u,\"viable\":%s,\"state\":", id, viable ? "true" : "false");
                 json_string(stdout, state);
                 printf(",\"node\":\"/dev/vfio/%u\",\"holders\":%s", id, holders ?: "[]");
                 print_group_devices_json(stdout, rows, n, (int32_t)id);
-                return 0;
+        } else {
+                printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c),
+                       state, viable ? "viable" : "not viable (a device is on a host driver)", id);
+                if (holders)
+                        printf("  held open by %s, though its lease ended: it goes back once they close it\n",
+                               holders);
+                for (size_t i = 0; i < n; i++)
+                        if (rows[i].group == (int32_t)id)
+                                print_device(c, &rows[i]);
         }
-        printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c), state,
-               viable ? "viable" : "not viable (a device is on a host driver)", id);
-        if (holders)
-                printf("  held open by %s, though its lease ended: it goes back once they close it\n", holders);
         for (size_t i = 0; i < n; i++)
-                if (rows[i].group == (int32_t)id)
-                        print_device(c, &rows[i]);
+                strv_free(rows[i].reset_methods);
         return 0;
 }
 

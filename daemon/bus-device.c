@@ -110,6 +110,18 @@ static int property_bool(sd_bus *bus, const char *path, const char *interface, c
         return sd_bus_message_append(reply, "b", v);
 }
 
+static int property_reset_methods(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        ResetMethods set = DEVICE(userdata)->pci->reset_methods;
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (unsigned bit = 0; r >= 0 && bit < 8; bit++)
+                if (set & (1u << bit))
+                        r = sd_bus_message_append(reply, "s", reset_method_to_string(1u << bit) ?: "other");
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
 #define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 static const sd_bus_vtable device_vtable[] = {
@@ -128,6 +140,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Group", "o", property_group, 0, CHANGES),
         SD_BUS_PROPERTY("BootVga", "b", property_bool, 0, CONST),
         SD_BUS_PROPERTY("Bridge", "b", property_bool, 0, CONST),
+        SD_BUS_PROPERTY("ResetMethods", "as", property_reset_methods, 0, CONST),
         SD_BUS_VTABLE_END,
 };
 

@@ -109,6 +109,7 @@ int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret)
         if (r < 0)
                 return r;
         p->boot_vga = sd_device_get_sysattr_value(d, "boot_vga", &boot_vga) >= 0 && boot_vga[0] == '1';
+        p->reset_methods = reset_methods_read(syspath);
 
         *ret = TAKE_PTR(p);
         return 0;

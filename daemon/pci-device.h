@@ -6,6 +6,7 @@
 
 #include "pci-address.h"
 #include "reservation.h"
+#include "reset-method.h"
 
 #define PCI_IOMMU_GROUP_NONE (-1)
 
@@ -21,6 +22,7 @@ typedef struct PciDevice {
         char *driver;        /* NULL when no driver is bound */
         int iommu_group;     /* PCI_IOMMU_GROUP_NONE without an IOMMU */
         bool boot_vga;
+        ResetMethods reset_methods; /* 0: the kernel cannot reset it */
 } PciDevice;
 
 

@@ -96,6 +96,31 @@ int sysfs_pci_probe(const char *address)
         return write_attribute(SYSFS_PCI_DRIVERS_PROBE, address);
 }
 
+int sysfs_pci_reset(const char *address, const char *method)
+{
+        char path[PATH_MAX], methods_path[PATH_MAX];
+        _cleanup_free_ char *before = NULL;
+        int r, restored;
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/reset", address);
+        if (access(path, F_OK) < 0)
+                return errno == ENOENT ? -ENOTTY : -errno;
+        if (!method)
+                return write_attribute(path, "1");
+
+        snprintf(methods_path, sizeof(methods_path), SYSFS_PCI_DEVICES "/%s/reset_method", address);
+        before = read_full_file(methods_path);
+        if (!before)
+                return errno == ENOENT ? -ENOTTY : -errno;
+        before[strcspn(before, "\n")] = '\0';
+        r = write_attribute(methods_path, method);
+        if (r < 0)
+                return r; /* EINVAL: the function does not support it */
+        r = write_attribute(path, "1");
+        restored = write_attribute(methods_path, before);
+        return r < 0 ? r : restored;
+}
+
 int sysfs_pci_bind(const char *address, const char *driver)
 {
         char path[PATH_MAX];

@@ -45,6 +45,11 @@ int sysfs_pci_write_override(const char *address, const char *driver);
 int sysfs_pci_unbind(const char *address);
 /* Asks the PCI bus to find a driver for the device (drivers_probe). */
 int sysfs_pci_probe(const char *address);
+/* Resets the function through its reset attribute: the kernel tries its
+ * methods in order until one works. With method, that one alone: it goes
+ * to reset_method for the reset, and the list there before goes back.
+ * -ENOTTY when the function cannot be reset (so). */
+int sysfs_pci_reset(const char *address, const char *method);
 /* Binds the device to this driver explicitly. */
 int sysfs_pci_bind(const char *address, const char *driver);
 /* Waits until the device's driver is driver (NULL: none), which drivers that

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "sysfs-pci.h"
+#include "reset-method.h"
 #include "transaction.h"
 
 /* One execution, in the worker: the transaction and where it went wrong. */
@@ -261,6 +262,30 @@ static int step_commit(Run *run, ClaimedDevice *unused)
 
 /* ---- release steps: back to the recorded driver ---- */
 
+/* A reset before the host driver gets the device back, as libvirt does: a
+ * guest leaves it in any state, and a host driver expects one fresh from a
+ * reset. Only while vfio-pci has it, so nothing else uses it, and never
+ * fatal: the host driver may still cope, and the device must go back. */
+static int step_reset(Run *run, ClaimedDevice *d)
+{
+        const char *method = run->t->reset_method ? run->t->reset_method(d->driver, run->t->userdata) : NULL;
+        const char *to = d->host_choice ? "the host" : d->driver ?: "no driver";
+        int r = sysfs_pci_driver_is(d->address, VFIO_PCI_DRIVER, NULL);
+
+        if (r <= 0 || streq_ptr(d->driver, VFIO_PCI_DRIVER) || streq_ptr(method, RESET_NEVER))
+                return r; /* not ours to reset, or it stays on vfio-pci, or told not to */
+        r = sysfs_pci_reset(d->address, method);
+        if (r == -ENOTTY)
+                log_notice("%s has no reset method: it goes back to %s as the guest left it.", d->address, to);
+        else if (r < 0)
+                log_warning("Resetting %s%s%s before returning it to %s failed (%s); it goes back as it is.",
+                            d->address, method ? " by " : "", strempty(method), to, strerror(-r));
+        else
+                log_info("Reset %s%s%s before returning it to %s.", d->address, method ? " by " : "",
+                         strempty(method), to);
+        return 0;
+}
+
 static int step_restore_override(Run *run, ClaimedDevice *d)
 {
         _cleanup_free_ char *current = NULL;
@@ -344,7 +369,8 @@ static int restore_device(Run *run, ClaimedDevice *d)
                 log_info("%s is gone; nothing to restore.", d->address);
                 return 0;
         }
-        if ((r = run_step(run, "override", d, step_restore_override)) < 0 ||
+        if ((r = run_step(run, "reset", d, step_reset)) < 0 ||
+            (r = run_step(run, "override", d, step_restore_override)) < 0 ||
             (r = run_step(run, "unbind", d, step_unbind_unless_original)) < 0 ||
             (r = run_step(run, "probe", d, step_probe_unless_original)) < 0)
                 return r;

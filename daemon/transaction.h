@@ -35,6 +35,10 @@ struct Transaction {
         bool force;                 /* claim even what the host uses */
         bool settle_node;           /* claim: wait until udev is done with the node */
         uint64_t wait_timeout_usec; /* for a driver or a node to appear */
+        /* The reset method for a device going back to driver (NULL: none),
+         * NULL for the kernel's own order, RESET_NEVER for no reset.
+         * Called in the worker. */
+        const char *(*reset_method)(const char *driver, void *userdata);
         /* Called in the worker as each step starts, with "STEP ADDRESS". */
         void (*on_step)(Transaction *t, const char *step);
         void *userdata;

@@ -360,6 +360,12 @@ int sysfs_pci_bind(const char *address, const char *driver)
         return on_device(address, bind, (void *)driver);
 }
 
+/* The fake functions have no reset method. */
+int sysfs_pci_reset(const char *address, const char *method)
+{
+        return sysfs_pci_device_exists(address) ? -ENOTTY : -ENODEV;
+}
+
 /* Nothing binds later on its own: whatever is not there now never comes. */
 int sysfs_pci_wait_for_driver(const char *address, const char *driver, uint64_t timeout_usec)
 {

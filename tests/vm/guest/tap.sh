@@ -100,3 +100,22 @@ wait_for() {
     done
     return 1
 }
+
+# Kernel functions that reset a PCI function, traced: trace_resets_start
+# before what should reset a device, trace_resets_stop after; the trace
+# lines ("TASK-PID ... pcie_flr <-...") are left in /tmp/resets.trace.
+TRACEFS=/sys/kernel/tracing
+trace_resets_start() {
+    mountpoint -q $TRACEFS || mount -t tracefs tracefs $TRACEFS || return 1
+    echo 0 > $TRACEFS/tracing_on
+    echo nop > $TRACEFS/current_tracer
+    echo "pcie_flr pci_af_flr pci_pm_reset pci_parent_bus_reset pci_dev_specific_reset" > $TRACEFS/set_ftrace_filter
+    echo function > $TRACEFS/current_tracer
+    echo > $TRACEFS/trace
+    echo 1 > $TRACEFS/tracing_on
+}
+trace_resets_stop() {
+    echo 0 > $TRACEFS/tracing_on
+    grep -v '^#' $TRACEFS/trace > /tmp/resets.trace
+    echo nop > $TRACEFS/current_tracer
+}

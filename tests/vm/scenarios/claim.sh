@@ -111,7 +111,14 @@ check "nvme has a block device ($blk)" test -b "/dev/$blk"
 check "claim nvme succeeds" vfioctl-client claim "$VM_NVME_ADDR"
 is "$(pci_driver "$VM_NVME_ADDR")" vfio-pci "nvme is on vfio-pci"
 check "its block device is gone" test ! -e "/sys/class/block/$blk"
+like "$(vfioctl-client show "$VM_NVME_ADDR")" "reset: +flr" "show names nvme's reset method (FLR)"
+like "$(vfioctl-client --json show "$VM_NVME_ADDR")" '"reset_methods":\["flr"\]' "  and so does its --json"
+like "$(vfioctl-client show "$VM_EDU_ADDR")" "reset: +none: a guest can leave it" "show flags edu, which has no reset method"
+check "tracing the kernel's reset functions" trace_resets_start
 check "release nvme succeeds" vfioctl-client release "$VM_NVME_ADDR"
+trace_resets_stop
+like "$(cat /tmp/resets.trace)" "pcie_flr" "release reset nvme (FLR) before nvme took it back" ||
+    diag "$(dmesg | tail -5)"
 is "$(pci_driver "$VM_NVME_ADDR")" nvme "release returned with nvme bound (it waited for the probe)"
 check "the block device comes back" wait_for 10 test -b "/dev/$blk"
 
