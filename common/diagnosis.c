@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "diagnosis.h"
+#include "size.h"
 #include "macro.h"
 #include "pci-class.h"
 
@@ -180,8 +181,13 @@ static int check_interrupt_remapping(const HostFacts *f, Diagnosis *d)
 
 static int check_vfio_pci(const HostFacts *f, Diagnosis *d)
 {
+        if (f->vfio_pci_builtin)
+                return add(d, "vfio-pci", FINDING_OK, NULL,
+                           "The vfio-pci driver is built into the kernel: to hold a device from boot, vfio-pci.ids= "
+                           "goes on the kernel command line (options in /etc/modprobe.d apply to modules only), "
+                           "and it can never be unloaded.");
         if (f->vfio_pci_loaded)
-                return add(d, "vfio-pci", FINDING_OK, NULL, "The vfio-pci driver is loaded.");
+                return add(d, "vfio-pci", FINDING_OK, NULL, "The vfio-pci driver is loaded (a module).");
         if (f->vfio_pci_available > 0)
                 return add(d, "vfio-pci", FINDING_INFO, NULL,
                            "The vfio-pci driver is available, not loaded: vfiod loads it on the first claim.");
@@ -263,6 +269,79 @@ static int check_boot_vga(const HostFacts *f, Diagnosis *d)
                    f->boot_vga, f->boot_vga_driver ? f->boot_vga_driver : "none");
 }
 
+static int check_firmware_fb(const HostFacts *f, Diagnosis *d)
+{
+        const FirmwareFb *fb = &f->firmware_fb;
+
+        if (!f->has_firmware_fb)
+                return 0;
+        if (!fb->gpu[0])
+                return add(d, "firmware-framebuffer", FINDING_INFO, NULL,
+                           "The firmware framebuffer %s (driver %s) is in use; which GPU carries it cannot be "
+                           "seen here.",
+                           fb->device, fb->driver);
+        return add(d, "firmware-framebuffer", FINDING_INFO,
+                   "To pass this GPU through, keep the console on another one; a forced claim unbinds the "
+                   "framebuffer and binds it again after the release, where the kernel keeps it (since Linux "
+                   "5.19, vfio-pci removes the framebuffer of a VGA device for good).",
+                   "%s carries the firmware framebuffer (%s, driver %s), which holds a range of its BAR: no "
+                   "guest can have the GPU while it does.",
+                   fb->gpu, fb->device, fb->driver);
+}
+
+static int check_gpu_reset(const HostFacts *f, Diagnosis *d)
+{
+        for (size_t i = 0; i < f->n_gpus; i++) {
+                int r;
+
+                if (f->gpus[i].reset_methods != 0)
+                        continue;
+                r = add(d, "gpu-reset", FINDING_WARNING,
+                        "Shut guests down cleanly, so that their driver leaves the GPU idle; some AMD GPUs get a "
+                        "reset method from the vendor-reset module.",
+                        "GPU %s has no reset method: after a VM it goes back to its host driver as the guest left "
+                        "it, often a black screen until the next boot.",
+                        f->gpus[i].address);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* What OVMF maps of 64-bit BARs unless told more (X-PciMmio64Mb). */
+#define OVMF_DEFAULT_MMIO64 (UINT64_C(32) << 30)
+#define LARGE_BAR (UINT64_C(256) << 20)
+
+static int check_gpu_bars(const HostFacts *f, Diagnosis *d)
+{
+        for (size_t i = 0; i < f->n_gpus; i++) {
+                const GpuFacts *g = &f->gpus[i];
+                char largest[SIZE_STRING_MAX], total[SIZE_STRING_MAX], offered[64] = "";
+                bool too_big = g->bar_total > OVMF_DEFAULT_MMIO64;
+                int r;
+
+                if (g->largest_bar <= LARGE_BAR && g->largest_bar_offered <= LARGE_BAR)
+                        continue;
+                format_size(g->largest_bar, largest);
+                format_size(g->bar_total, total);
+                if (g->largest_bar_offered > g->largest_bar) {
+                        char size[SIZE_STRING_MAX];
+                        snprintf(offered, sizeof(offered), ", resizable up to %s",
+                                 format_size(g->largest_bar_offered, size));
+                }
+                r = add(d, "gpu-bars", too_big ? FINDING_WARNING : FINDING_INFO,
+                        "Give the guest's firmware a 64-bit MMIO window larger than the BARs, e.g. QEMU "
+                        "-fw_cfg name=opt/ovmf/X-PciMmio64Mb,string=65536 for OVMF; or shrink the BAR "
+                        "(resizable BAR off in the host's firmware, or resourceN_resize).",
+                        "GPU %s has a %s BAR%s, %s of BARs in all: a guest maps them only inside its firmware's "
+                        "64-bit MMIO window, which OVMF makes 32 GiB unless told otherwise.",
+                        g->address, largest, offered, total);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int check_acs_override(const HostFacts *f, Diagnosis *d)
 {
         if (!cmdline_has(f, "pcie_acs_override="))
@@ -273,7 +352,7 @@ static int check_acs_override(const HostFacts *f, Diagnosis *d)
                    "other, so a guest may reach host devices.");
 }
 
-static void format_size(uint64_t v, char *buf, size_t n)
+static void format_limit(uint64_t v, char *buf, size_t n)
 {
         if (v == UINT64_MAX)
                 snprintf(buf, n, "unlimited");
@@ -287,8 +366,8 @@ static int check_memlock(const HostFacts *f, Diagnosis *d)
 
         if (!f->memlock_known)
                 return 0;
-        format_size(f->memlock_soft, soft, sizeof(soft));
-        format_size(f->memlock_hard, hard, sizeof(hard));
+        format_limit(f->memlock_soft, soft, sizeof(soft));
+        format_limit(f->memlock_hard, hard, sizeof(hard));
         if (f->memlock_soft >= MEMLOCK_ENOUGH)
                 return add(d, "memlock", FINDING_OK, NULL, "Your locked-memory limit is %s (hard %s).", soft,
                            hard);
@@ -305,7 +384,8 @@ int diagnosis_evaluate(const HostFacts *f, Diagnosis **ret)
         _cleanup_(diagnosis_freep) Diagnosis *d = calloc(1, sizeof(*d));
         int (*const checks[])(const HostFacts *, Diagnosis *) = {
                 check_iommu,   check_interrupt_remapping, check_vfio_pci,     check_vfio_container,
-                check_group_isolation, check_boot_vga,    check_acs_override, check_memlock,
+                check_group_isolation, check_boot_vga,    check_firmware_fb,  check_gpu_reset,
+                check_gpu_bars,        check_acs_override, check_memlock,
         };
 
         if (!d)

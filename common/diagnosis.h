@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "firmware-fb.h"
 #include "pci-address.h"
+#include "reset-method.h"
 
 /* Is this host ready for VFIO? Facts are read from the machine
  * (host-facts.c), then judged here: the judging is pure, so it is tested
@@ -43,6 +45,15 @@ typedef struct GroupFacts {
         size_t n_members;
 } GroupFacts;
 
+/* A display controller (class 03): what decides how it fares in a VM. */
+typedef struct GpuFacts {
+        char address[PCI_ADDRESS_STRING_MAX];
+        ResetMethods reset_methods;
+        uint64_t largest_bar;     /* bytes, of its memory BARs */
+        uint64_t bar_total;
+        uint64_t largest_bar_offered; /* a resizable BAR's largest size; 0 when none is resizable */
+} GpuFacts;
+
 /* Where this host's kernel command line is kept, so that advice can say
  * how to change it here. */
 typedef enum KernelCmdlineTool {
@@ -60,6 +71,7 @@ typedef struct HostFacts {
         size_t n_iommu_units;      /* /sys/class/iommu */
         int interrupt_remapping;   /* 1, 0, or -1 when unknown */
         bool vfio_pci_loaded;
+        bool vfio_pci_builtin;     /* in the kernel image, not a module */
         int vfio_pci_available;    /* 1, 0, or -1 when the kernel's modules are out of sight */
         bool vfio_container_exists;
         mode_t vfio_container_mode;
@@ -67,6 +79,10 @@ typedef struct HostFacts {
         uint64_t memlock_soft, memlock_hard; /* UINT64_MAX: unlimited */
         char boot_vga[PCI_ADDRESS_STRING_MAX]; /* "" when none */
         char *boot_vga_driver;
+        bool has_firmware_fb;
+        FirmwareFb firmware_fb;
+        GpuFacts *gpus;
+        size_t n_gpus;
         GroupFacts *groups;
         size_t n_groups;
 } HostFacts;

@@ -110,3 +110,17 @@ const char *proc_comm(pid_t pid, char *buf, size_t size)
         snprintf(buf, size, "%.*s", comm ? (int)strcspn(comm, "\n") : 1, comm ? comm : "?");
         return buf;
 }
+
+int write_attribute(const char *path, const char *value)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        size_t len = strlen(value);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = write(fd, value, len);
+        if (n < 0)
+                return -errno;
+        return (size_t)n == len ? 0 : -EIO;
+}

@@ -25,3 +25,7 @@ int open_private_dir(const char *parent, const char *name);
  * the new, never half of either. With ret_fd, *ret_fd is the new file,
  * open for appending. */
 int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mode, int *ret_fd);
+
+/* Writes a sysfs attribute in one write(2) of the whole value: sysfs takes
+ * an attribute in one write and reports the driver's error through it. */
+int write_attribute(const char *path, const char *value);

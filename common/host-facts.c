@@ -100,6 +100,77 @@ static void read_boot_vga(HostFacts *f)
         closedir(d);
 }
 
+/* The memory BARs of a function, from its resource file: one line per
+ * resource, "START END FLAGS", BARs 0 to 5 first. */
+static void read_bars(const char *dir, GpuFacts *g)
+{
+        char path[PATH_MAX + sizeof("/resource5_resize")];
+        _cleanup_(fclosep) FILE *f = NULL;
+        unsigned long long start, end, flags;
+
+        snprintf(path, sizeof(path), "%s/resource", dir);
+        f = fopen(path, "re");
+        for (int bar = 0; f && bar < 6 && fscanf(f, "%llx %llx %llx", &start, &end, &flags) == 3; bar++) {
+                _cleanup_free_ char *resize = NULL;
+                uint64_t size = end > start ? end - start + 1 : 0;
+
+                if (!(flags & 0x200)) /* IORESOURCE_MEM */
+                        continue;
+                g->bar_total += size;
+                if (size > g->largest_bar)
+                        g->largest_bar = size;
+                /* Linux 6.1 and later: the sizes a resizable BAR offers, bit n for 2^n MiB. */
+                snprintf(path, sizeof(path), "%s/resource%d_resize", dir, bar);
+                resize = read_full_file(path);
+                if (resize) {
+                        unsigned long long offered = strtoull(resize, NULL, 16);
+                        for (int bit = 63; bit >= 0; bit--)
+                                if (offered & (1ULL << bit)) {
+                                        uint64_t bytes = bit < 44 ? (1ULL << bit) << 20 : UINT64_MAX;
+                                        if (bytes > g->largest_bar_offered)
+                                                g->largest_bar_offered = bytes;
+                                        break;
+                                }
+                }
+        }
+}
+
+static int read_gpus(HostFacts *f)
+{
+        DIR *d = opendir(SYSFS_PCI_DEVICES);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return 0;
+        while (r >= 0 && (de = readdir(d))) {
+                char dir[sizeof(SYSFS_PCI_DEVICES "/") + PCI_ADDRESS_STRING_MAX];
+                GpuFacts *a, g = {};
+
+                if (pci_address_normalize(de->d_name, g.address) < 0 || read_class(g.address) >> 16 != 0x03)
+                        continue;
+                snprintf(dir, sizeof(dir), SYSFS_PCI_DEVICES "/%s", g.address);
+                g.reset_methods = reset_methods_read(dir);
+                read_bars(dir, &g);
+                a = reallocarray(f->gpus, f->n_gpus + 1, sizeof(*a));
+                if (!a)
+                        r = -ENOMEM;
+                else {
+                        f->gpus = a;
+                        a[f->n_gpus++] = g;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+/* Built in, vfio-pci is in /sys/module (it has parameters) without the
+ * initstate a module has. */
+static bool vfio_pci_builtin(void)
+{
+        return access("/sys/module/vfio_pci", F_OK) == 0 && access("/sys/module/vfio_pci/initstate", F_OK) < 0;
+}
+
 /* "Max locked memory   8388608   8388608   bytes" */
 static void read_memlock(pid_t pid, HostFacts *f)
 {
@@ -185,6 +256,7 @@ int host_facts_read(pid_t pid, HostFacts *f)
 {
         const BootFacts *b = boot_facts();
         struct stat st;
+        int r;
 
         *f = (HostFacts){
                 .cmdline = b->cmdline ? strdup(b->cmdline) : NULL,
@@ -198,6 +270,8 @@ int host_facts_read(pid_t pid, HostFacts *f)
                 return -ENOMEM;
         f->n_iommu_units = count_entries("/sys/class/iommu");
         f->vfio_pci_loaded = access(SYSFS_PCI_DRIVERS "/" VFIO_PCI_DRIVER, F_OK) == 0;
+        f->vfio_pci_builtin = f->vfio_pci_loaded && vfio_pci_builtin();
+        f->has_firmware_fb = firmware_fb_find(&f->firmware_fb) > 0;
         /* Loaded or built in, vfio-pci has registered its driver. */
         f->vfio_pci_available = f->vfio_pci_loaded ? 1 : b->vfio_pci_in_kernel;
         if (stat("/dev/vfio/vfio", &st) == 0) {
@@ -205,7 +279,10 @@ int host_facts_read(pid_t pid, HostFacts *f)
                 f->vfio_container_mode = st.st_mode;
         }
         read_memlock(pid, f);
-        return 0;
+        r = read_gpus(f);
+        if (r < 0)
+                host_facts_done(f);
+        return r;
 }
 
 int host_facts_read_devices(HostFacts *f)
@@ -245,5 +322,6 @@ void host_facts_done(HostFacts *f)
         for (size_t i = 0; i < f->n_groups; i++)
                 free(f->groups[i].members);
         free(f->groups);
+        free(f->gpus);
         *f = (HostFacts){};
 }

@@ -85,7 +85,8 @@ static bool driver_name_is_valid(const char *s)
 {
         size_t n = strlen(s);
 
-        if (n == 0 || n >= CLAIM_RECORD_DRIVER_MAX || streq(s, NONE) || streq(s, HOST_CHOICE))
+        if (n == 0 || n >= CLAIM_RECORD_DRIVER_MAX || streq(s, NONE) || streq(s, HOST_CHOICE) || streq(s, ".") ||
+            streq(s, ".."))
                 return false;
         return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
 }
@@ -123,6 +124,20 @@ int claim_record_add_device(ClaimRecord *r, const char *address, const char *dri
         return 0;
 }
 
+int claim_record_set_firmware_fb(ClaimRecord *r, const char *device, const char *driver)
+{
+        if (!device && !driver) {
+                r->firmware_fb_device[0] = r->firmware_fb_driver[0] = '\0';
+                return 0;
+        }
+        if (!device || !driver || !firmware_fb_device_name_valid(device) || !driver_name_is_valid(driver) ||
+            strlen(driver) >= sizeof(r->firmware_fb_driver))
+                return -EINVAL;
+        strcpy(r->firmware_fb_device, device);
+        strcpy(r->firmware_fb_driver, driver);
+        return 0;
+}
+
 static const char *recorded_driver(const ClaimedDevice *d)
 {
         return d->host_choice ? HOST_CHOICE : d->driver ?: NONE;
@@ -145,6 +160,8 @@ int claim_record_format(const ClaimRecord *r, char **ret)
         for (size_t i = 0; i < r->n_devices; i++)
                 fprintf(f, "device %s %s %s\n", r->devices[i].address, recorded_driver(&r->devices[i]),
                         r->devices[i].driver_override ?: NONE);
+        if (r->firmware_fb_device[0])
+                fprintf(f, "firmware-fb %s %s\n", r->firmware_fb_device, r->firmware_fb_driver);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);
@@ -189,6 +206,16 @@ static int parse_step(ClaimRecord *r, const char *s)
         return 0;
 }
 
+/* "DEVICE DRIVER" */
+static int parse_firmware_fb(ClaimRecord *r, char *s)
+{
+        char *device = strsep(&s, " "), *driver = strsep(&s, " ");
+
+        if (!device || !driver || s)
+                return -EINVAL;
+        return claim_record_set_firmware_fb(r, device, driver);
+}
+
 /* The steps appended since the record was saved whole. */
 static bool is_appended_step(const ClaimRecord *r, size_t lineno, const char *line)
 {
@@ -197,8 +224,8 @@ static bool is_appended_step(const ClaimRecord *r, size_t lineno, const char *li
 
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
  * after the magic line; then at most one lease, then "reserved" or not,
- * then the devices, then the steps appended (*appending once the first
- * has come). */
+ * then the devices, then at most one firmware framebuffer, then the steps
+ * appended (*appending once the first has come). */
 static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending)
 {
         static const char *const keys[] = { "group ", "phase ", "step " };
@@ -211,8 +238,10 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending
                 *appending = true;
                 return parse_step(r, line + 5);
         }
-        if (*appending)
+        if (*appending || r->firmware_fb_device[0])
                 return -EINVAL;
+        if (r->n_devices > 0 && strncmp(line, "firmware-fb ", 12) == 0)
+                return parse_firmware_fb(r, line + 12);
         if (lineno > 3 && !r->lease && !r->reserved && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
                 return claim_record_set_lease(r, line + 6);
         if (lineno > 3 && !r->reserved && r->n_devices == 0 && streq(line, "reserved")) {

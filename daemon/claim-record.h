@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "firmware-fb.h"
 #include "pci-address.h"
 
 /* The journal of one IOMMU group's claim, a small text file in
@@ -42,6 +43,10 @@ typedef struct ClaimRecord {
         bool reserved; /* a reservation holds it too: it stays when the lease ends */
         ClaimedDevice *devices;
         size_t n_devices;
+        /* The firmware framebuffer vfiod unbound from its driver to free a
+         * GPU of the group ("" when none): bound again after the release. */
+        char firmware_fb_device[FIRMWARE_FB_NAME_MAX];
+        char firmware_fb_driver[FIRMWARE_FB_NAME_MAX];
 } ClaimRecord;
 
 int claim_record_new(int group, ClaimRecord **ret);
@@ -53,6 +58,9 @@ static inline void claim_record_freep(ClaimRecord **r)
 /* -EINVAL unless printable ASCII shorter than CLAIM_RECORD_LEASE_MAX. */
 int claim_record_set_lease(ClaimRecord *r, const char *lease);
 int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override);
+/* -EINVAL unless device is a firmware framebuffer's and driver a driver's
+ * name; both NULL forget it. */
+int claim_record_set_firmware_fb(ClaimRecord *r, const char *device, const char *driver);
 
 const char *claim_phase_to_string(ClaimPhase p);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "device-use.h"
+#include "firmware-fb.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "net-use.h"
@@ -24,6 +25,8 @@ typedef struct UseCheck {
         NodeWatch nodes;
         StorageView *storage;
         NetView *net;
+        int has_fb; /* -1 until read: whether a firmware framebuffer is bound */
+        FirmwareFb fb;
 } UseCheck;
 
 /* NULL only without memory, which the caller reports as critical use:
@@ -67,11 +70,12 @@ static void check_platform(UseCheck *c, const char *syspath, const char *address
                                "%s is %s, which the host's own drivers need: it never moves", address, role);
 }
 
-/* ---- the console on the boot VGA ---- */
+/* ---- the console on the boot display ---- */
 
 /* The bound virtual console drivers other than the dummy: the VGA text
- * console or a framebuffer console, both on the boot display. */
-static void check_console(UseCheck *c, const char *address)
+ * console or a framebuffer console, both on the boot display, which is
+ * the boot VGA or the GPU that carries the firmware framebuffer. */
+static void check_console(UseCheck *c, const char *address, const char *what)
 {
         char path[PATH_MAX];
         DIR *dir = opendir("/sys/class/vtconsole");
@@ -91,10 +95,24 @@ static void check_console(UseCheck *c, const char *address)
                         continue;
                 name[strcspn(name, "\n")] = '\0';
                 use_report_add(&c->report, DEVICE_USE_HOST_CRITICAL,
-                               "%s is the boot VGA and shows the console (%s: %s)", address, de->d_name,
-                               name);
+                               "%s is %s and shows the console (%s: %s)", address, what, de->d_name, name);
         }
         closedir(dir);
+}
+
+/* The firmware framebuffer drawn into the function's BAR: the host's boot
+ * display, whether or not the console is on it (a boot splash, a display
+ * server on fbdev). The claim would unbind it. */
+static bool check_firmware_fb(UseCheck *c, const char *address)
+{
+        if (c->has_fb < 0)
+                c->has_fb = firmware_fb_find(&c->fb);
+        if (c->has_fb <= 0 || !streq(c->fb.gpu, address))
+                return false;
+        use_report_add(&c->report, DEVICE_USE_HOST_CRITICAL,
+                       "%s carries the firmware framebuffer (%s, driver %s), the host's boot display", address,
+                       c->fb.device, c->fb.driver);
+        return true;
 }
 
 /* ---- what hangs below a function ---- */
@@ -191,8 +209,8 @@ static int check_function(UseCheck *c, const char *address, DeviceUseScope scope
         snprintf(path, sizeof(path), "%s/boot_vga", syspath);
         boot_vga = read_full_file(path);
         is_boot_vga = boot_vga && boot_vga[0] == '1';
-        if (is_boot_vga)
-                check_console(c, address);
+        if (check_firmware_fb(c, address) || is_boot_vga)
+                check_console(c, address, is_boot_vga ? "the boot VGA" : "the boot display");
         check_children(c, syspath, address, is_boot_vga, 0);
         net_check_hidden_interfaces(&c->report, address, syspath);
         return 0;
@@ -210,7 +228,7 @@ static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
 int device_use_check(char *const *addresses, size_t n, DeviceUseScope scope, DeviceUse *ret_use,
                      char **ret_reason)
 {
-        UseCheck c = {};
+        UseCheck c = {.has_fb = -1};
         int r = use_report_init(&c.report);
 
         for (size_t i = 0; r >= 0 && i < n; i++)

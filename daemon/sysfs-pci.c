@@ -19,22 +19,6 @@
 
 extern char **environ;
 
-/* One write(2) of the whole value: sysfs takes an attribute in one write
- * and reports the driver's error through it. */
-static int write_attribute(const char *path, const char *value)
-{
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-        size_t len = strlen(value);
-        ssize_t n;
-
-        if (fd < 0)
-                return -errno;
-        n = write(fd, value, len);
-        if (n < 0)
-                return -errno;
-        return (size_t)n == len ? 0 : -EIO;
-}
-
 bool sysfs_pci_device_exists(const char *address)
 {
         char path[PATH_MAX];

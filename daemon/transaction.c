@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "sysfs-pci.h"
+#include "sysfs-platform.h"
 #include "reset-method.h"
 #include "transaction.h"
 
@@ -201,6 +202,42 @@ static int step_record(Run *run, ClaimedDevice *unused)
         return r;
 }
 
+static bool record_has_device(const ClaimRecord *rec, const char *address)
+{
+        for (size_t i = 0; i < rec->n_devices; i++)
+                if (streq(rec->devices[i].address, address))
+                        return true;
+        return false;
+}
+
+/* A firmware framebuffer (efifb, simplefb, simpledrm) on a GPU of the group
+ * holds a range of its BAR, which vfio-pci could not reserve for the guest:
+ * it lets go before the GPU moves. (The check refused this unless forced or
+ * unless nothing draws on it.) Recorded first, so that the release, or a
+ * restart after a crash, binds it again. */
+static int step_free_firmware_fb(Run *run, ClaimedDevice *unused)
+{
+        ClaimRecord *rec = run->t->record;
+        FirmwareFb fb;
+        int r;
+
+        if (firmware_fb_find(&fb) <= 0 || !record_has_device(rec, fb.gpu))
+                return 0;
+        r = claim_record_set_firmware_fb(rec, fb.device, fb.driver);
+        if (r >= 0)
+                r = save_record(run);
+        if (r < 0)
+                return r;
+        r = sysfs_platform_unbind(fb.device, fb.driver);
+        if (r < 0)
+                snprintf(run->detail, sizeof(run->detail), "cannot unbind the firmware framebuffer %.40s from its driver",
+                         fb.device);
+        else
+                log_info("Unbound the firmware framebuffer %s from %s: %s's BAR is free.", fb.device, fb.driver,
+                         fb.gpu);
+        return r;
+}
+
 static int step_load_driver(Run *run, ClaimedDevice *unused)
 {
         int r = sysfs_pci_load_driver(VFIO_PCI_DRIVER);
@@ -346,6 +383,33 @@ static int step_verify_original(Run *run, ClaimedDevice *d)
         return r;
 }
 
+/* The firmware framebuffer back on its driver, and with it the console,
+ * where the kernel kept its device: since Linux 5.19 vfio-pci itself
+ * removes the firmware framebuffer of a VGA device it takes, for good.
+ * Never fatal: the GPUs are back already. */
+static int step_restore_firmware_fb(Run *run, ClaimedDevice *unused)
+{
+        ClaimRecord *rec = run->t->record;
+        int r;
+
+        if (!rec->firmware_fb_device[0])
+                return 0;
+        r = sysfs_platform_bind(rec->firmware_fb_device, rec->firmware_fb_driver);
+        if (r == -ENODEV)
+                log_notice("The kernel removed the firmware framebuffer %s while vfio-pci had its GPU: the console "
+                           "comes back only with the GPU's own driver (or at the next boot).",
+                           rec->firmware_fb_device);
+        else if (r < 0)
+                log_warning("Cannot bind the firmware framebuffer %s to %s again (%s): the console may stay dark "
+                            "until the GPU's own driver takes it or the next boot.",
+                            rec->firmware_fb_device, rec->firmware_fb_driver, strerror(-r));
+        else
+                log_info("The firmware framebuffer %s is back on %s, and the console with it.",
+                         rec->firmware_fb_device, rec->firmware_fb_driver);
+        (void)claim_record_set_firmware_fb(rec, NULL, NULL);
+        return 0;
+}
+
 /* ---- the transactions ---- */
 
 static int claim_device(Run *run, ClaimedDevice *d)
@@ -402,6 +466,8 @@ static int restore_devices(Run *run, size_t n, bool undoing)
                                 note_failure(run, r);
                 }
         }
+        if (first == 0)
+                (void)run_step(run, "firmware-fb", NULL, step_restore_firmware_fb);
         return first;
 }
 
@@ -421,6 +487,8 @@ static void execute_claim(Run *run)
         r = run_step(run, "check", NULL, step_check_use);
         if (r >= 0)
                 r = run_step(run, "record", NULL, step_record);
+        if (r >= 0)
+                r = run_step(run, "firmware-fb", NULL, step_free_firmware_fb);
         if (r >= 0 && !sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
                 r = run_step(run, "load-driver", NULL, step_load_driver);
         for (; r >= 0 && moved < t->record->n_devices; moved++) {

@@ -16,6 +16,7 @@
 #include "pci-class.h"
 #include "pci-device-sysfs.h"
 #include "sysfs-pci.h"
+#include "sysfs-platform.h"
 #include "uevent-monitor.h"
 #include "vfio-holders.h"
 
@@ -364,6 +365,17 @@ int sysfs_pci_bind(const char *address, const char *driver)
 int sysfs_pci_reset(const char *address, const char *method)
 {
         return sysfs_pci_device_exists(address) ? -ENOTTY : -ENODEV;
+}
+
+/* The fake machine has no firmware framebuffer to move. */
+int sysfs_platform_unbind(const char *device, const char *driver)
+{
+        return 0;
+}
+
+int sysfs_platform_bind(const char *device, const char *driver)
+{
+        return -ENODEV;
 }
 
 /* Nothing binds later on its own: whatever is not there now never comes. */

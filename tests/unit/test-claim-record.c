@@ -84,6 +84,24 @@ static void test_reserved_round_trip(void)
         g_assert_cmpstr(again, ==, text);
 }
 
+/* A GPU whose firmware framebuffer vfiod unbound: bound again on release. */
+static void test_firmware_fb_round_trip(void)
+{
+        static const char *const text = GOOD_RECORD "firmware-fb efi-framebuffer.0 efi-framebuffer\n"
+                                                    "step probe 0000:00:04.1\n";
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
+        _cleanup_free_ char *again = NULL;
+
+        g_assert_cmpint(claim_record_parse(text, &r), ==, 0);
+        g_assert_cmpstr(r->firmware_fb_device, ==, "efi-framebuffer.0");
+        g_assert_cmpstr(r->firmware_fb_driver, ==, "efi-framebuffer");
+        g_assert_cmpstr(r->step, ==, "probe 0000:00:04.1");
+        g_assert_cmpint(claim_record_format(r, &again), ==, 0);
+        g_assert_true(g_str_has_suffix(again, "firmware-fb efi-framebuffer.0 efi-framebuffer\n"));
+        g_assert_cmpint(claim_record_set_firmware_fb(r, NULL, NULL), ==, 0);
+        g_assert_cmpstr(r->firmware_fb_device, ==, "");
+}
+
 /* Anything vfiod did not write is refused whole: a record decides which
  * driver a device is bound to. */
 static void test_refuses(void)
@@ -113,6 +131,15 @@ static void test_refuses(void)
                 /* only an appended step may be cut short */
                 GOOD_RECORD "device 0000:00:04.2 e10",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nst",
+                /* a firmware framebuffer: after the devices, once, and only a framebuffer's platform device */
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nfirmware-fb efi-framebuffer.0 efifb\n",
+                GOOD_RECORD "firmware-fb efi-framebuffer.0 efifb\nfirmware-fb efi-framebuffer.0 efifb\n",
+                GOOD_RECORD "firmware-fb efi-framebuffer.0 efifb\ndevice 0000:00:04.2 e1000 -\n",
+                GOOD_RECORD "firmware-fb serial8250 serial8250\n",
+                GOOD_RECORD "firmware-fb efi-framebuffer.0 ..\n",
+                GOOD_RECORD "firmware-fb efi-framebuffer.0/../x efifb\n",
+                GOOD_RECORD "firmware-fb efi-framebuffer.0\n",
+                GOOD_RECORD "firmware-fb efi-framebuffer.0 efifb extra\n",
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -178,6 +205,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/claim-record/round-trip", test_round_trip);
         g_test_add_func("/claim-record/appended-steps", test_appended_steps);
         g_test_add_func("/claim-record/reserved-round-trip", test_reserved_round_trip);
+        g_test_add_func("/claim-record/firmware-fb-round-trip", test_firmware_fb_round_trip);
         g_test_add_func("/claim-record/refuses", test_refuses);
         g_test_add_func("/claim-record/save-load-list-remove", test_save_load_list_remove);
         return g_test_run();

@@ -226,6 +226,63 @@ static void test_vfio_pci_unknown(void)
         diagnosis_free(d);
 }
 
+/* A desktop's GPU: what decides whether it comes back from a VM, and
+ * whether a guest can map it. */
+static void test_gpus(void)
+{
+        GpuFacts gpus[] = {
+                { .address = "0000:01:00.0", .reset_methods = RESET_METHOD_BUS, .largest_bar = UINT64_C(16) << 30,
+                  .bar_total = (UINT64_C(16) << 30) + (UINT64_C(32) << 20),
+                  .largest_bar_offered = UINT64_C(32) << 30 },
+                { .address = "0000:02:00.0", .reset_methods = 0, .largest_bar = UINT64_C(256) << 20,
+                  .bar_total = UINT64_C(272) << 20 },
+                { .address = "0000:03:00.0", .reset_methods = RESET_METHOD_FLR, .largest_bar = UINT64_C(32) << 30,
+                  .bar_total = (UINT64_C(32) << 30) + (UINT64_C(32) << 20) },
+        };
+        HostFacts f = healthy();
+        const Finding *x;
+        Diagnosis *d;
+        size_t bars = 0;
+
+        f.gpus = gpus;
+        f.n_gpus = G_N_ELEMENTS(gpus);
+        f.has_firmware_fb = true;
+        f.firmware_fb = (FirmwareFb){ "efi-framebuffer.0", "efi-framebuffer", "0000:02:00.0" };
+        f.vfio_pci_builtin = true;
+        d = evaluate(&f);
+
+        x = find(d, "gpu-reset"); /* only the GPU without a method */
+        g_assert_cmpint(x->severity, ==, FINDING_WARNING);
+        g_assert_nonnull(strstr(x->summary, "GPU 0000:02:00.0 has no reset method"));
+        for (size_t i = 0; i < d->n_findings; i++)
+                if (g_str_equal(d->findings[i].check, "gpu-reset"))
+                        g_assert_null(strstr(d->findings[i].summary, "0000:01:00.0"));
+
+        for (size_t i = 0; i < d->n_findings; i++) {
+                x = &d->findings[i];
+                if (!g_str_equal(x->check, "gpu-bars"))
+                        continue;
+                bars++;
+                if (strstr(x->summary, "0000:01:00.0")) {
+                        g_assert_nonnull(strstr(x->summary, "a 16 GiB BAR, resizable up to 32 GiB"));
+                        g_assert_cmpint(x->severity, ==, FINDING_INFO); /* it fits in OVMF's 32 GiB */
+                } else {
+                        g_assert_nonnull(strstr(x->summary, "GPU 0000:03:00.0 has a 32 GiB BAR, 32.0 GiB of BARs in all"));
+                        g_assert_cmpint(x->severity, ==, FINDING_WARNING); /* it does not */
+                        g_assert_nonnull(strstr(x->remedy, "X-PciMmio64Mb"));
+                }
+        }
+        g_assert_cmpuint(bars, ==, 2); /* 256 MiB is no large BAR */
+
+        x = find(d, "firmware-framebuffer");
+        g_assert_nonnull(strstr(x->summary, "0000:02:00.0 carries the firmware framebuffer (efi-framebuffer.0, "
+                                            "driver efi-framebuffer)"));
+        g_assert_nonnull(strstr(find(d, "vfio-pci")->summary, "built into the kernel"));
+        g_assert_nonnull(strstr(find(d, "vfio-pci")->summary, "vfio-pci.ids="));
+        g_assert_false(diagnosis_has_errors(d));
+        diagnosis_free(d);
+}
+
 static void test_severity_names(void)
 {
         for (int s = FINDING_OK; s <= FINDING_ERROR; s++)
@@ -243,6 +300,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/diagnosis/warnings", test_warnings);
         g_test_add_func("/diagnosis/iommu-advice-per-host", test_iommu_advice_per_host);
         g_test_add_func("/diagnosis/vfio-pci-unknown", test_vfio_pci_unknown);
+        g_test_add_func("/diagnosis/gpus", test_gpus);
         g_test_add_func("/diagnosis/severity-names", test_severity_names);
         return g_test_run();
 }

@@ -21,10 +21,11 @@ VM_EDU2_ADDR=0000:00:08.0       # a second edu, identical to the first
 VM_E1000B_ADDR=0000:00:09.0     # a second e1000, identical to the first
 VM_NVME2_ADDR=0000:00:0a.0      # a second nvme, for a RAID1 over both
 VM_VGA2_ADDR=0000:00:0b.0       # a second std VGA: DRM nodes, not the boot display
+VM_DISPLAY_ADDR=0000:00:0c.0    # bochs-display: a GPU of class "display", not VGA
 
 # The default set, and the twins that only some scenarios need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
-VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -49,6 +50,8 @@ topology_qemu_args() {
         QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=02.0) ;;
     vga2)
         QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=0b.0) ;;
+    display)
+        QEMU_TOPOLOGY_ARGS+=(-device bochs-display,addr=0c.0) ;;
     edu2)
         QEMU_TOPOLOGY_ARGS+=(-device edu,addr=08.0) ;;
     e1000b)
