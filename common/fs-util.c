@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -123,4 +124,29 @@ int write_attribute(const char *path, const char *value)
         if (n < 0)
                 return -errno;
         return (size_t)n == len ? 0 : -EIO;
+}
+
+static int is_conf_file(const struct dirent *de)
+{
+        size_t n = strlen(de->d_name);
+
+        return de->d_name[0] != '.' && n > 5 && streq(de->d_name + n - 5, ".conf");
+}
+
+int list_conf_files(const char *dir, struct dirent ***ret)
+{
+        int n = scandir(dir, ret, is_conf_file, alphasort);
+
+        if (n < 0) {
+                *ret = NULL;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        return n;
+}
+
+void free_dirents(struct dirent **names, int n)
+{
+        for (int i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
 }

@@ -29,3 +29,9 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
 /* Writes a sysfs attribute in one write(2) of the whole value: sysfs takes
  * an attribute in one write and reports the driver's error through it. */
 int write_attribute(const char *path, const char *value);
+
+struct dirent;
+/* The *.conf names in dir, sorted (scandir(3)); 0 names when dir is
+ * missing. Free them with free_dirents(). */
+int list_conf_files(const char *dir, struct dirent ***ret);
+void free_dirents(struct dirent **names, int n);

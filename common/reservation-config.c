@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-file.h"
 #include "fs-util.h"
 #include "log.h"
 #include "macro.h"
@@ -19,32 +20,6 @@
 static void reservations_dir(const char *config_dir, char buf[static PATH_MAX])
 {
         snprintf(buf, PATH_MAX, "%s/" RESERVATIONS_DIR, config_dir);
-}
-
-static int is_conf_file(const struct dirent *de)
-{
-        size_t n = strlen(de->d_name);
-
-        return de->d_name[0] != '.' && n > 5 && streq(de->d_name + n - 5, ".conf");
-}
-
-/* The *.conf names of dir, sorted; 0 names when dir is missing. */
-static int list_files(const char *dir, struct dirent ***ret)
-{
-        int n = scandir(dir, ret, is_conf_file, alphasort);
-
-        if (n < 0) {
-                *ret = NULL;
-                return errno == ENOENT ? 0 : -errno;
-        }
-        return n;
-}
-
-static void free_names(struct dirent **names, int n)
-{
-        for (int i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
 }
 
 static int add_entry(ReservationSet *s, const Reservation *r, const char *file, unsigned line)
@@ -61,33 +36,25 @@ static int add_entry(ReservationSet *s, const Reservation *r, const char *file, 
         return 0;
 }
 
+typedef struct FileLoad {
+        ReservationSet *set;
+        const char *path;
+} FileLoad;
+
+static int parse_reservation_line(const char *line, unsigned lineno, void *userdata, const char **ret_reason)
+{
+        FileLoad *load = userdata;
+        Reservation res;
+        int r = reservation_parse_line(line, &res, ret_reason);
+
+        return r > 0 ? add_entry(load->set, &res, load->path, lineno) : r;
+}
+
 static int load_file(ReservationSet *s, const char *path)
 {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0;
-        unsigned lineno = 0;
-        int r;
-
-        if (!f) {
-                log_warning("Cannot read %s: %s; its reservations are skipped.", path, strerror(errno));
-                return 0;
-        }
-        while (getline(&line, &size, f) >= 0) {
-                const char *reason = "?";
-                Reservation res;
-
-                lineno++;
-                line[strcspn(line, "\n")] = '\0';
-                r = reservation_parse_line(line, &res, &reason);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        log_warning("%s:%u: %s; this reservation is skipped.", path, lineno, reason);
-                else if (r > 0 && (r = add_entry(s, &res, path, lineno)) < 0)
-                        return r;
-        }
-        return 0;
+        FileLoad load = { .set = s, .path = path };
+        int r = config_file_read(path, "this reservation is skipped", parse_reservation_line, &load);
+        return r < 0 ? r : 0;
 }
 
 int reservation_set_load(const char *config_dir, ReservationSet *ret)
@@ -98,14 +65,14 @@ int reservation_set_load(const char *config_dir, ReservationSet *ret)
         int n, r = 0;
 
         reservations_dir(config_dir, dir);
-        n = list_files(dir, &names);
+        n = list_conf_files(dir, &names);
         if (n < 0)
                 log_warning("Cannot read %s: %s; no device is reserved.", dir, strerror(-n));
         for (int i = 0; i < n && r >= 0; i++) {
                 if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) < (int)sizeof(path))
                         r = load_file(&s, path);
         }
-        free_names(names, n);
+        free_dirents(names, n);
         if (r < 0) {
                 reservation_set_clear(&s);
                 return r;
@@ -249,11 +216,11 @@ int reservation_config_remove(const char *config_dir, const ReservationMatch *m,
         if (dir_fd < 0)
                 return dir_fd == -ENOENT ? 0 : dir_fd;
         reservations_dir(config_dir, dir);
-        n = list_files(dir, &names);
+        n = list_conf_files(dir, &names);
         if (n < 0)
                 return n;
         for (int i = 0; i < n && e >= 0; i++)
                 e = remove_from_file(dir_fd, names[i]->d_name, m, ret_removed);
-        free_names(names, n);
+        free_dirents(names, n);
         return e;
 }

@@ -221,6 +221,8 @@ static int append_details(sd_bus_message *m, const PolicyDetails *d)
                 { "group", d->group },
                 { "match", d->match },
                 { "process", d->process },
+                { "stop_units", d->stop_units },
+                { "unload_modules", d->unload_modules },
         };
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(pairs); i++)

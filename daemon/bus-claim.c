@@ -339,7 +339,7 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
                 return group_busy_error(m, g, error);
         r = bus_sender_euid(msg, &caller);
         if (r >= 0)
-                r = policy_claim(caller, g, o->force, o->lifetime, &decision);
+                r = policy_claim(caller, g, o->force, o->lifetime, m->profiles, &decision);
         if (r >= 0)
                 r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)

@@ -11,6 +11,8 @@
 #include "fs-util.h"
 #include "macro.h"
 #include "number.h"
+#include "profile.h"
+#include "strv.h"
 
 #define RECORD_MAGIC "vfiod-claim-record 1"
 #define RECORD_PREFIX "group-"
@@ -49,6 +51,8 @@ ClaimRecord *claim_record_free(ClaimRecord *r)
         }
         free(r->devices);
         free(r->lease);
+        strv_free(r->stopped_units);
+        strv_free(r->unloaded_modules);
         free(r);
         return NULL;
 }
@@ -138,6 +142,34 @@ int claim_record_set_firmware_fb(ClaimRecord *r, const char *device, const char 
         return 0;
 }
 
+static int add_name(char ***l, size_t *n, const char *name, bool (*valid)(const char *))
+{
+        if (!valid(name))
+                return -EINVAL;
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*l)[i], name))
+                        return 0;
+        return strv_push(l, n, strdup(name));
+}
+
+int claim_record_add_stopped_unit(ClaimRecord *r, const char *unit)
+{
+        return add_name(&r->stopped_units, &r->n_stopped_units, unit, profile_unit_name_valid);
+}
+
+int claim_record_add_unloaded_module(ClaimRecord *r, const char *module)
+{
+        return add_name(&r->unloaded_modules, &r->n_unloaded_modules, module, profile_module_name_valid);
+}
+
+void claim_record_drop_last_unloaded_module(ClaimRecord *r)
+{
+        if (r->n_unloaded_modules == 0)
+                return;
+        free(r->unloaded_modules[--r->n_unloaded_modules]);
+        r->unloaded_modules[r->n_unloaded_modules] = NULL;
+}
+
 static const char *recorded_driver(const ClaimedDevice *d)
 {
         return d->host_choice ? HOST_CHOICE : d->driver ?: NONE;
@@ -162,6 +194,10 @@ int claim_record_format(const ClaimRecord *r, char **ret)
                         r->devices[i].driver_override ?: NONE);
         if (r->firmware_fb_device[0])
                 fprintf(f, "firmware-fb %s %s\n", r->firmware_fb_device, r->firmware_fb_driver);
+        for (size_t i = 0; i < r->n_stopped_units; i++)
+                fprintf(f, "stopped-unit %s\n", r->stopped_units[i]);
+        for (size_t i = 0; i < r->n_unloaded_modules; i++)
+                fprintf(f, "unloaded-module %s\n", r->unloaded_modules[i]);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);
@@ -222,10 +258,30 @@ static bool is_appended_step(const ClaimRecord *r, size_t lineno, const char *li
         return lineno > 3 && r->n_devices > 0 && strncmp(line, "step ", 5) == 0;
 }
 
+/* What the claim did beside the devices, after them: at most one
+ * firmware framebuffer, then the units stopped, then the modules unloaded. */
+static int parse_handoff(ClaimRecord *r, char *line)
+{
+        if (strncmp(line, "firmware-fb ", 12) == 0 && !r->firmware_fb_device[0] && r->n_stopped_units == 0 &&
+            r->n_unloaded_modules == 0)
+                return parse_firmware_fb(r, line + 12);
+        if (strncmp(line, "stopped-unit ", 13) == 0 && r->n_unloaded_modules == 0)
+                return claim_record_add_stopped_unit(r, line + 13);
+        if (strncmp(line, "unloaded-module ", 16) == 0)
+                return claim_record_add_unloaded_module(r, line + 16);
+        return -EINVAL;
+}
+
+static bool is_handoff_line(const char *line)
+{
+        return strncmp(line, "firmware-fb ", 12) == 0 || strncmp(line, "stopped-unit ", 13) == 0 ||
+               strncmp(line, "unloaded-module ", 16) == 0;
+}
+
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
  * after the magic line; then at most one lease, then "reserved" or not,
- * then the devices, then at most one firmware framebuffer, then the steps
- * appended (*appending once the first has come). */
+ * then the devices, then what the hand-off did beside them, then the
+ * steps appended (*appending once the first has come). */
 static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending)
 {
         static const char *const keys[] = { "group ", "phase ", "step " };
@@ -238,10 +294,12 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending
                 *appending = true;
                 return parse_step(r, line + 5);
         }
-        if (*appending || r->firmware_fb_device[0])
+        if (*appending)
                 return -EINVAL;
-        if (r->n_devices > 0 && strncmp(line, "firmware-fb ", 12) == 0)
-                return parse_firmware_fb(r, line + 12);
+        if (r->n_devices > 0 && is_handoff_line(line))
+                return parse_handoff(r, line);
+        if (r->firmware_fb_device[0] || r->n_stopped_units > 0 || r->n_unloaded_modules > 0)
+                return -EINVAL; /* nothing else after them */
         if (lineno > 3 && !r->lease && !r->reserved && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
                 return claim_record_set_lease(r, line + 6);
         if (lineno > 3 && !r->reserved && r->n_devices == 0 && streq(line, "reserved")) {

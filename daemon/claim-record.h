@@ -47,6 +47,12 @@ typedef struct ClaimRecord {
          * GPU of the group ("" when none): bound again after the release. */
         char firmware_fb_device[FIRMWARE_FB_NAME_MAX];
         char firmware_fb_driver[FIRMWARE_FB_NAME_MAX];
+        /* What a hand-off profile had vfiod do, to be undone after the
+         * release: units it stopped, modules it unloaded (NULL-terminated). */
+        char **stopped_units;
+        size_t n_stopped_units;
+        char **unloaded_modules;
+        size_t n_unloaded_modules;
 } ClaimRecord;
 
 int claim_record_new(int group, ClaimRecord **ret);
@@ -61,6 +67,12 @@ int claim_record_add_device(ClaimRecord *r, const char *address, const char *dri
 /* -EINVAL unless device is a firmware framebuffer's and driver a driver's
  * name; both NULL forget it. */
 int claim_record_set_firmware_fb(ClaimRecord *r, const char *device, const char *driver);
+
+/* -EINVAL for a name profile.h would not accept. */
+int claim_record_add_stopped_unit(ClaimRecord *r, const char *unit);
+int claim_record_add_unloaded_module(ClaimRecord *r, const char *module);
+/* Forgets the last one added (it turned out not to need undoing). */
+void claim_record_drop_last_unloaded_module(ClaimRecord *r);
 
 const char *claim_phase_to_string(ClaimPhase p);
 

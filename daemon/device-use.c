@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <glob.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-device.h>
 #include <unistd.h>
 
@@ -216,6 +218,33 @@ static int check_function(UseCheck *c, const char *address, DeviceUseScope scope
         return 0;
 }
 
+/* The nodes a profile names, as they exist now: each a character or block
+ * device under /dev (the patterns cannot leave it). */
+static void watch_profile_nodes(UseCheck *c, char **patterns, const char *address)
+{
+        for (char **p = patterns; p && *p; p++) {
+                glob_t g = {};
+
+                if (glob(*p, GLOB_NOSORT, NULL, &g) != 0)
+                        continue;
+                for (size_t i = 0; i < g.gl_pathc; i++) {
+                        WatchedNode node = {.use = DEVICE_USE_BUSY};
+                        struct stat st;
+
+                        if (stat(g.gl_pathv[i], &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+                                continue;
+                        node.devnum = st.st_rdev;
+                        node.block = S_ISBLK(st.st_mode);
+                        snprintf(node.devname, sizeof(node.devname), "%s", g.gl_pathv[i]);
+                        snprintf(node.address, sizeof(node.address), "%s", address);
+                        if (node_watch_add(&c->nodes, &node) < 0)
+                                use_report_add(&c->report, DEVICE_USE_BUSY,
+                                               "%s has more device nodes than vfiod could note", address);
+                }
+                globfree(&g);
+        }
+}
+
 static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
 {
         UseCheck *c = userdata;
@@ -225,14 +254,17 @@ static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
                        node->address, (int)pid, proc_comm(pid, comm, sizeof(comm)));
 }
 
-int device_use_check(char *const *addresses, size_t n, DeviceUseScope scope, DeviceUse *ret_use,
-                     char **ret_reason)
+int device_use_check(char *const *addresses, char **const *node_patterns, size_t n, DeviceUseScope scope,
+                     DeviceUse *ret_use, char **ret_reason)
 {
         UseCheck c = {.has_fb = -1};
         int r = use_report_init(&c.report);
 
-        for (size_t i = 0; r >= 0 && i < n; i++)
+        for (size_t i = 0; r >= 0 && i < n; i++) {
                 r = check_function(&c, addresses[i], scope);
+                if (r >= 0 && node_patterns && scope == DEVICE_USE_SCOPE_ALL)
+                        watch_profile_nodes(&c, node_patterns[i], addresses[i]);
+        }
         if (r >= 0 && node_watch_scan(&c.nodes, getpid(), on_node_holder, &c) < 0)
                 use_report_add(&c.report, DEVICE_USE_BUSY,
                                "vfiod cannot read /proc to see who holds the devices' nodes open");

@@ -19,5 +19,8 @@ typedef enum DeviceUseScope {
 
 /* *ret_reason is a sentence naming each device and what uses it (for busy
  * nodes the PIDs and commands), or NULL when the use is DEVICE_USE_NONE. */
-int device_use_check(char *const *addresses, size_t n, DeviceUseScope scope, DeviceUse *ret_use,
-                     char **ret_reason);
+/* node_patterns, when not NULL, has for each address the device nodes
+ * (glob patterns) that its driver's hand-off profile names beyond the
+ * device's own: a process that holds one makes the device busy. */
+int device_use_check(char *const *addresses, char **const *node_patterns, size_t n, DeviceUseScope scope,
+                     DeviceUse *ret_use, char **ret_reason);

@@ -60,6 +60,7 @@ struct Engine {
         WorkerPool *workers;
         int claims_dir_fd;
         uint64_t step_timeout_usec;
+        const ProfileSet *profiles;
         GroupClaim **claims;
         size_t n_claims;
         EngineChangeFn on_change;
@@ -304,6 +305,16 @@ static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void 
         return 0;
 }
 
+/* The reset before a device goes back to driver: its hand-off profile's
+ * ResetMethod=, or the kernel's choice. Called in the worker; the
+ * profiles do not change while the engine lives. */
+static const char *reset_method_for(const char *driver, void *userdata)
+{
+        Job *job = userdata;
+        const Profile *p = profile_set_find(job->engine->profiles, driver);
+        return p ? p->reset_method : NULL;
+}
+
 /* Starts a worker for the transaction the caller filled in job->t. */
 static int job_start(Engine *e, GroupClaim *c, Job *job)
 {
@@ -314,6 +325,8 @@ static int job_start(Engine *e, GroupClaim *c, Job *job)
         job->group = c->group;
         job->t.claims_dir_fd = e->claims_dir_fd;
         job->t.wait_timeout_usec = e->step_timeout_usec;
+        job->t.profiles = e->profiles;
+        job->t.reset_method = reset_method_for;
         job->t.on_step = worker_on_step;
         job->t.userdata = job;
         if (pipe2(job->pipe, O_CLOEXEC) < 0)
@@ -533,8 +546,8 @@ int engine_recover(Engine *e)
         return 0;
 }
 
-int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, EngineChangeFn on_change,
-               void *userdata, Engine **ret)
+int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, const ProfileSet *profiles,
+               EngineChangeFn on_change, void *userdata, Engine **ret)
 {
         Engine *e = calloc(1, sizeof(*e));
         int r;
@@ -554,6 +567,7 @@ int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_use
                 return r;
         }
         e->event = sd_event_ref(event);
+        e->profiles = profiles;
         e->step_timeout_usec = step_timeout_usec;
         e->on_change = on_change;
         e->userdata = userdata;

@@ -45,8 +45,9 @@ typedef void (*EngineReplyFn)(const EngineResult *result, void *userdata);
  * kernel is done with its devices. */
 typedef void (*EngineChangeFn)(Engine *e, int group, bool ended, void *userdata);
 
-int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, EngineChangeFn on_change,
-               void *userdata, Engine **ret);
+/* profiles (may be NULL) must outlive the engine. */
+int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, const ProfileSet *profiles,
+               EngineChangeFn on_change, void *userdata, Engine **ret);
 Engine *engine_free(Engine *e);
 
 /* Loads the records: keeps the claims, finishes or undoes the rest. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,17 @@ static int new_event_loop(Manager *m)
         return sd_event_source_set_enabled(m->apply_later, SD_EVENT_OFF);
 }
 
+/* The shipped profiles, then the administrator's, which replace them by
+ * name. Read once: a transaction in a worker reads them as it runs. */
+static int load_profiles(Manager *m)
+{
+        char admin[PATH_MAX];
+        const char *dirs[] = { PROFILESDIR, admin };
+
+        snprintf(admin, sizeof(admin), "%s/profiles.d", m->config_dir);
+        return profile_set_load(dirs, ELEMENTSOF(dirs), &m->profiles);
+}
+
 int manager_new(const ManagerOptions *options, Manager **ret)
 {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
@@ -214,7 +227,11 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         r = device_model_new(&m->model);
         if (r < 0)
                 return r;
-        r = engine_new(m->event, options->state_dir, options->step_timeout_usec, on_claim_change, m, &m->engine);
+        r = load_profiles(m);
+        if (r < 0)
+                return r;
+        r = engine_new(m->event, options->state_dir, options->step_timeout_usec, m->profiles, on_claim_change, m,
+                       &m->engine);
         if (r < 0)
                 return log_error_errno(r, "Cannot use the state directory %s", options->state_dir);
         *ret = TAKE_PTR(m);
@@ -232,6 +249,7 @@ Manager *manager_free(Manager *m)
         leases_free(m->leases);
         manager_free_held(m);
         engine_free(m->engine);
+        profile_set_free(m->profiles);
         device_model_free(m->model);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

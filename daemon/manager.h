@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "lease.h"
 #include "limits-config.h"
+#include "profile.h"
 #include "reservation-config.h"
 
 typedef struct ManagerOptions {
@@ -17,7 +18,7 @@ typedef struct ManagerOptions {
         uint64_t idle_timeout_usec; /* 0: never exit when idle */
         const char *state_dir;      /* claim records; survives restarts */
         uint64_t step_timeout_usec; /* a sysfs step longer than this is stuck */
-        const char *config_dir;     /* limits.conf, reservations.d */
+        const char *config_dir;     /* limits.conf, reservations.d, profiles.d */
 } ManagerOptions;
 
 typedef struct Manager Manager;
@@ -46,6 +47,7 @@ struct Manager {
         Leases *leases;
         sd_device_monitor *vfio_monitor; /* group nodes, for chown leases */
         Limits limits;
+        ProfileSet *profiles; /* the hand-off profiles, read at start */
         ReservationSet reservations;
         sd_event_source *apply_later; /* reservations after a hotplug */
         const char *state_dir, *config_dir;

@@ -18,6 +18,8 @@ void policy_decision_done(PolicyDecision *d)
         free(d->details.group);
         free(d->details.match);
         free(d->details.process);
+        free(d->details.stop_units);
+        free(d->details.unload_modules);
         *d = (PolicyDecision){};
 }
 
@@ -81,7 +83,41 @@ static int describe_endpoints(const Group *g, PolicyDetails *ret)
         return r;
 }
 
-int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, PolicyDecision *ret)
+static void drop_if_empty(char **s)
+{
+        if (*s && !(*s)[0]) {
+                free(*s);
+                *s = NULL;
+        }
+}
+
+/* What the endpoints' hand-off profiles do beside the move. */
+static int describe_handoff(const Group *g, const ProfileSet *profiles, PolicyDetails *ret)
+{
+        size_t sizes[2];
+        FILE *f[2] = { open_memstream(&ret->stop_units, &sizes[0]), open_memstream(&ret->unload_modules, &sizes[1]) };
+        int r = f[0] && f[1] ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < g->n_devices; i++) {
+                const Profile *p = device_is_bridge(g->devices[i])
+                                           ? NULL
+                                           : profile_set_find(profiles, g->devices[i]->pci->driver);
+                for (char **u = p ? p->stop_units : NULL; u && *u; u++)
+                        append_once(f[0], ret->stop_units, *u);
+                for (char **m = p ? p->unload_modules : NULL; m && *m; m++)
+                        append_once(f[1], ret->unload_modules, *m);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                if (f[i] && fclose(f[i]) != 0)
+                        r = -ENOMEM;
+        /* Nothing to tell: not given at all, so rules can test for it. */
+        drop_if_empty(&ret->stop_units);
+        drop_if_empty(&ret->unload_modules);
+        return r;
+}
+
+int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, const ProfileSet *profiles,
+                 PolicyDecision *ret)
 {
         int r;
 
@@ -99,6 +135,8 @@ int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetim
         if (ret->verdict != POLICY_ASK)
                 return 0;
         r = describe_endpoints(g, &ret->details);
+        if (r >= 0)
+                r = describe_handoff(g, profiles, &ret->details);
         if (r >= 0)
                 r = group_detail(g->id, ret);
         if (r < 0)

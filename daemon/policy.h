@@ -6,6 +6,7 @@
 
 #include "device-model.h"
 #include "lease-info.h"
+#include "profile.h"
 #include "reservation.h"
 
 /* Who may do what: every authorization rule of vfiod, in one place (bolt's
@@ -35,6 +36,8 @@ typedef struct PolicyDetails {
         char *group;  /* IOMMU group number */
         char *match;  /* a reservation's match (reservation.h) */
         char *process; /* memlock of another process: "PID (COMMAND)" */
+        char *stop_units;     /* what the claim's hand-off profiles stop and unload, */
+        char *unload_modules; /* space-separated; NULL when nothing */
 } PolicyDetails;
 
 typedef struct PolicyDecision {
@@ -49,8 +52,11 @@ void policy_decision_done(PolicyDecision *d);
 
 /* ClaimGroup, ClaimDevice: the group's endpoints to vfio-pci. force asks
  * for what the host uses too (claim-host-critical); a persistent lease,
- * which no connection or fd ends, is for root alone. */
-int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, PolicyDecision *ret);
+ * which no connection or fd ends, is for root alone. The hand-off profiles
+ * of the endpoints' drivers are part of the claim: polkit is told the
+ * units they stop and the modules they unload. */
+int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, const ProfileSet *profiles,
+                 PolicyDecision *ret);
 
 /* ReleaseGroup, Lease.Release: the lease's owner may end it; any other
  * caller, or a group claimed without a lease (owner NULL), needs

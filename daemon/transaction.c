@@ -8,6 +8,7 @@
 #include "config.h"
 #include "device-use.h"
 #include "early-mark.h"
+#include "handoff.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -27,6 +28,8 @@ typedef struct Run {
         char undo_step[CLAIM_RECORD_STEP_MAX];
         int undo_error;
         char *use; /* who uses the group, when the check refused it */
+        HandoffPlan plan; /* what the drivers' hand-off profiles ask for */
+        bool recheck;     /* busy before the plan's units stop: check again after */
 } Run;
 
 /* A step: one write (or one wait) on one device, or on the whole group. */
@@ -153,10 +156,19 @@ static int step_check_use(Run *run, ClaimedDevice *unused)
                 return -ENOMEM;
         for (size_t i = 0; i < t->record->n_devices; i++)
                 addresses[i] = t->record->devices[i].address;
-        r = device_use_check(addresses, t->record->n_devices,
+        r = device_use_check(addresses, run->plan.node_patterns, t->record->n_devices,
                              t->force ? DEVICE_USE_SCOPE_PLATFORM : DEVICE_USE_SCOPE_ALL, &use, &reason);
         if (r < 0 || use == DEVICE_USE_NONE)
                 return r;
+        /* The users may be what the profile stops (a display manager): the
+         * check runs again once they are stopped, and decides then. */
+        if (use == DEVICE_USE_BUSY && run->plan.n_units > 0 && !run->recheck) {
+                log_info("Group %d is in use (%s); checking again after stopping its profile's units.",
+                         t->record->group, reason);
+                free(reason);
+                run->recheck = true;
+                return 0;
+        }
         t->failure = use == DEVICE_USE_PLATFORM       ? FAILURE_PLATFORM
                      : use == DEVICE_USE_HOST_CRITICAL ? FAILURE_HOST_CRITICAL
                                                        : FAILURE_DEVICE_BUSY;
@@ -236,6 +248,31 @@ static int step_free_firmware_fb(Run *run, ClaimedDevice *unused)
                 log_info("Unbound the firmware framebuffer %s from %s: %s's BAR is free.", fb.device, fb.driver,
                          fb.gpu);
         return r;
+}
+
+static int save_record_cb(void *userdata)
+{
+        return save_record(userdata);
+}
+
+static int step_stop_units(Run *run, ClaimedDevice *unused)
+{
+        int r = handoff_stop_units(&run->plan, run->t->record, save_record_cb, run, run->t->wait_timeout_usec);
+        if (r < 0)
+                snprintf(run->detail, sizeof(run->detail), "a unit of the hand-off profile would not stop: "
+                         "'journalctl -u vfiod' names it");
+        return r;
+}
+
+static int step_recheck_use(Run *run, ClaimedDevice *unused)
+{
+        return run->recheck ? step_check_use(run, NULL) : 0;
+}
+
+static int step_unload_modules(Run *run, ClaimedDevice *unused)
+{
+        return handoff_unload_modules(&run->plan, run->t->record, save_record_cb, run,
+                                      run->t->wait_timeout_usec);
 }
 
 static int step_load_driver(Run *run, ClaimedDevice *unused)
@@ -387,6 +424,18 @@ static int step_verify_original(Run *run, ClaimedDevice *d)
  * where the kernel kept its device: since Linux 5.19 vfio-pci itself
  * removes the firmware framebuffer of a VGA device it takes, for good.
  * Never fatal: the GPUs are back already. */
+static int step_load_modules(Run *run, ClaimedDevice *unused)
+{
+        handoff_load_modules(run->t->record, run->t->wait_timeout_usec);
+        return 0;
+}
+
+static int step_start_units(Run *run, ClaimedDevice *unused)
+{
+        handoff_start_units(run->t->record, run->t->wait_timeout_usec);
+        return 0;
+}
+
 static int step_restore_firmware_fb(Run *run, ClaimedDevice *unused)
 {
         ClaimRecord *rec = run->t->record;
@@ -455,6 +504,8 @@ static int restore_devices(Run *run, size_t n, bool undoing)
 {
         int first = 0;
 
+        if (run->t->record->n_unloaded_modules > 0)
+                (void)run_step(run, "load-modules", NULL, step_load_modules);
         for (size_t i = n; i-- > 0;) {
                 int r = restore_device(run, &run->t->record->devices[i]);
                 if (r < 0 && first == 0) {
@@ -468,6 +519,8 @@ static int restore_devices(Run *run, size_t n, bool undoing)
         }
         if (first == 0)
                 (void)run_step(run, "firmware-fb", NULL, step_restore_firmware_fb);
+        if (first == 0 && run->t->record->n_stopped_units > 0)
+                (void)run_step(run, "start-units", NULL, step_start_units);
         return first;
 }
 
@@ -484,9 +537,15 @@ static void execute_claim(Run *run)
         size_t moved = 0;
         int r = 0;
 
-        r = run_step(run, "check", NULL, step_check_use);
+        r = handoff_plan(t->profiles, t->record, &run->plan);
+        if (r >= 0)
+                r = run_step(run, "check", NULL, step_check_use);
         if (r >= 0)
                 r = run_step(run, "record", NULL, step_record);
+        if (r >= 0 && run->plan.n_units > 0)
+                r = run_step(run, "stop-units", NULL, step_stop_units);
+        if (r >= 0 && run->recheck)
+                r = run_step(run, "check", NULL, step_recheck_use);
         if (r >= 0)
                 r = run_step(run, "firmware-fb", NULL, step_free_firmware_fb);
         if (r >= 0 && !sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
@@ -496,6 +555,8 @@ static void execute_claim(Run *run)
                 if (r >= 0 && atomic_load(&t->abandoned))
                         r = -ETIMEDOUT;
         }
+        if (r >= 0 && run->plan.n_modules > 0)
+                r = run_step(run, "unload-modules", NULL, step_unload_modules);
         if (r >= 0)
                 r = run_step(run, "node", NULL, step_wait_for_node);
         if (r >= 0)
@@ -599,6 +660,7 @@ void transaction_execute(Transaction *t)
         describe_outcome(&run);
         closep(&run.journal_fd);
         free(run.use);
+        handoff_plan_done(&run.plan);
         if (t->error < 0)
                 log_warning("%s", t->message ? t->message : "A transaction failed.");
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "claim-record.h"
+#include "profile.h"
 
 /* One IOMMU group moving to vfio-pci or back, as straight-line code that
  * blocks on sysfs: the engine runs it in a worker thread. Every step is
@@ -33,6 +34,7 @@ struct Transaction {
         ClaimRecord *record; /* claim: the endpoints; release, restore: the saved record */
         int claims_dir_fd;
         bool force;                 /* claim even what the host uses */
+        const ProfileSet *profiles; /* the hand-off profiles; may be NULL */
         bool settle_node;           /* claim: wait until udev is done with the node */
         uint64_t wait_timeout_usec; /* for a driver or a node to appear */
         /* The reset method for a device going back to driver (NULL: none),

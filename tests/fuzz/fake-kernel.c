@@ -17,6 +17,7 @@
 #include "pci-device-sysfs.h"
 #include "sysfs-pci.h"
 #include "sysfs-platform.h"
+#include "host-units.h"
 #include "uevent-monitor.h"
 #include "vfio-holders.h"
 
@@ -378,6 +379,38 @@ int sysfs_platform_bind(const char *device, const char *driver)
         return -ENODEV;
 }
 
+/* ---- host-units.h: the fake machine runs no units, loads no modules ---- */
+
+int host_unit_is_active(const char *unit)
+{
+        return 0;
+}
+
+int host_unit_stop(const char *unit, uint64_t timeout_usec)
+{
+        return 0;
+}
+
+int host_unit_start(const char *unit, uint64_t timeout_usec)
+{
+        return -ENOENT;
+}
+
+bool host_module_loaded(const char *module)
+{
+        return false;
+}
+
+int host_module_unload(const char *module, uint64_t timeout_usec)
+{
+        return 0;
+}
+
+int host_module_load(const char *module, uint64_t timeout_usec)
+{
+        return -ENOPKG;
+}
+
 /* Nothing binds later on its own: whatever is not there now never comes. */
 int sysfs_pci_wait_for_driver(const char *address, const char *driver, uint64_t timeout_usec)
 {
@@ -454,8 +487,8 @@ static const char *const use_names[_DEVICE_USE_MAX] = {
 
 /* Platform functions by their class, as the real check; the rest as the
  * world says. */
-int device_use_check(char *const *addresses, size_t n, DeviceUseScope scope, DeviceUse *ret_use,
-                     char **ret_reason)
+int device_use_check(char *const *addresses, char **const *node_patterns, size_t n, DeviceUseScope scope,
+                     DeviceUse *ret_use, char **ret_reason)
 {
         DeviceUse use = DEVICE_USE_NONE;
         const char *what = NULL;

@@ -88,6 +88,9 @@ static void test_reserved_round_trip(void)
 static void test_firmware_fb_round_trip(void)
 {
         static const char *const text = GOOD_RECORD "firmware-fb efi-framebuffer.0 efi-framebuffer\n"
+                                                    "stopped-unit display-manager.service\n"
+                                                    "stopped-unit nvidia-persistenced.service\n"
+                                                    "unloaded-module nvidia_drm\n"
                                                     "step probe 0000:00:04.1\n";
         _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
         _cleanup_free_ char *again = NULL;
@@ -96,8 +99,14 @@ static void test_firmware_fb_round_trip(void)
         g_assert_cmpstr(r->firmware_fb_device, ==, "efi-framebuffer.0");
         g_assert_cmpstr(r->firmware_fb_driver, ==, "efi-framebuffer");
         g_assert_cmpstr(r->step, ==, "probe 0000:00:04.1");
+        g_assert_cmpuint(r->n_stopped_units, ==, 2);
+        g_assert_cmpstr(r->stopped_units[1], ==, "nvidia-persistenced.service");
+        g_assert_cmpstr(r->unloaded_modules[0], ==, "nvidia_drm");
         g_assert_cmpint(claim_record_format(r, &again), ==, 0);
-        g_assert_true(g_str_has_suffix(again, "firmware-fb efi-framebuffer.0 efi-framebuffer\n"));
+        g_assert_true(g_str_has_suffix(again, "firmware-fb efi-framebuffer.0 efi-framebuffer\n"
+                                              "stopped-unit display-manager.service\n"
+                                              "stopped-unit nvidia-persistenced.service\n"
+                                              "unloaded-module nvidia_drm\n"));
         g_assert_cmpint(claim_record_set_firmware_fb(r, NULL, NULL), ==, 0);
         g_assert_cmpstr(r->firmware_fb_device, ==, "");
 }
@@ -140,6 +149,14 @@ static void test_refuses(void)
                 GOOD_RECORD "firmware-fb efi-framebuffer.0/../x efifb\n",
                 GOOD_RECORD "firmware-fb efi-framebuffer.0\n",
                 GOOD_RECORD "firmware-fb efi-framebuffer.0 efifb extra\n",
+                /* what a profile did: names a profile may use, after the devices, in order */
+                GOOD_RECORD "stopped-unit sshd\n",
+                GOOD_RECORD "stopped-unit a;b.service\n",
+                GOOD_RECORD "unloaded-module ../x\n",
+                GOOD_RECORD "unloaded-module nvidia\nstopped-unit gdm.service\n",
+                GOOD_RECORD "stopped-unit gdm.service\nfirmware-fb efi-framebuffer.0 efifb\n",
+                GOOD_RECORD "stopped-unit gdm.service\ndevice 0000:00:04.2 e1000 -\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nstopped-unit gdm.service\n",
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {

@@ -24,7 +24,7 @@ static void test_claim_asks_polkit_with_every_endpoint(void)
 {
         PolicyDecision d;
 
-        g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_CONNECTION, &d), ==, 0);
+        g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_CONNECTION, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
         g_assert_cmpuint(d.caller, ==, 1000); /* polkit's limits count this uid */
         g_assert_cmpstr(d.action, ==, VFIOD_ACTION_CLAIM);
@@ -35,24 +35,56 @@ static void test_claim_asks_polkit_with_every_endpoint(void)
         g_assert_cmpstr(d.details.names, ==, "NVIDIA Corporation GP107; unknown vendor unknown device");
         g_assert_cmpstr(d.details.group, ==, "7");
         g_assert_null(d.details.match);
+        g_assert_null(d.details.stop_units); /* no profile: not given at all */
+        g_assert_null(d.details.unload_modules);
         policy_decision_done(&d);
+}
+
+/* A hand-off profile is part of the claim: polkit is told what it stops
+ * and unloads, each once, and nothing of a profile for the bridge. */
+static void test_claim_names_what_profiles_do(void)
+{
+        static const char *const nvidia[] = {
+                "Drivers=nvidia",
+                "StopUnits=nvidia-persistenced.service display-manager.service",
+                "UnloadModules=nvidia_drm nvidia",
+        };
+        static const char *const port[] = { "Drivers=pcieport", "StopUnits=fwupd.service" };
+        Profile profiles[2] = {};
+        ProfileSet set = { .profiles = profiles, .n = 2 };
+        PolicyDecision d;
+        const char *reason;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(nvidia); i++)
+                g_assert_cmpint(profile_parse_line(&profiles[0], nvidia[i], &reason), ==, 0);
+        for (size_t i = 0; i < G_N_ELEMENTS(port); i++)
+                g_assert_cmpint(profile_parse_line(&profiles[1], port[i], &reason), ==, 0);
+        pci[0].driver = (char *)"pcieport";
+        pci[1].driver = pci[2].driver = (char *)"nvidia";
+        g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_CONNECTION, &set, &d), ==, 0);
+        g_assert_cmpstr(d.details.stop_units, ==, "nvidia-persistenced.service display-manager.service");
+        g_assert_cmpstr(d.details.unload_modules, ==, "nvidia_drm nvidia");
+        policy_decision_done(&d);
+        pci[0].driver = pci[1].driver = pci[2].driver = NULL;
+        profile_done(&profiles[0]);
+        profile_done(&profiles[1]);
 }
 
 static void test_claim_rules(void)
 {
         PolicyDecision d;
 
-        g_assert_cmpint(policy_claim(1000, &gpu, true, LEASE_LIFETIME_GUARD_FD, &d), ==, 0);
+        g_assert_cmpint(policy_claim(1000, &gpu, true, LEASE_LIFETIME_GUARD_FD, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
         g_assert_cmpstr(d.action, ==, VFIOD_ACTION_CLAIM_HOST_CRITICAL);
         policy_decision_done(&d);
 
-        g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_PERSISTENT, &d), ==, 0);
+        g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_PERSISTENT, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_REFUSE);
         g_assert_nonnull(strstr(d.refusal, "Persistent leases are for root"));
         policy_decision_done(&d);
 
-        g_assert_cmpint(policy_claim(0, &gpu, true, LEASE_LIFETIME_PERSISTENT, &d), ==, 0);
+        g_assert_cmpint(policy_claim(0, &gpu, true, LEASE_LIFETIME_PERSISTENT, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
         policy_decision_done(&d);
 }
@@ -119,6 +151,7 @@ int main(int argc, char *argv[])
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/policy/claim/details", test_claim_asks_polkit_with_every_endpoint);
         g_test_add_func("/policy/claim/rules", test_claim_rules);
+        g_test_add_func("/policy/claim/profiles", test_claim_names_what_profiles_do);
         g_test_add_func("/policy/release", test_release_rules);
         g_test_add_func("/policy/reserve-memlock", test_reserve_and_memlock);
         return g_test_run();

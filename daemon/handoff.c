@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff.h"
+#include "host-units.h"
+#include "log.h"
+#include "macro.h"
+#include "strv.h"
+#include "sysfs-pci.h"
+
+static int add_once(const char ***l, size_t *n, const char *s)
+{
+        const char **a;
+
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*l)[i], s))
+                        return 0;
+        a = reallocarray(*l, *n + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        a[(*n)++] = s;
+        *l = a;
+        return 0;
+}
+
+int handoff_plan(const ProfileSet *profiles, const ClaimRecord *rec, HandoffPlan *ret)
+{
+        HandoffPlan p = {};
+        int r = 0;
+
+        p.node_patterns = calloc(rec->n_devices ?: 1, sizeof(char **));
+        if (!p.node_patterns)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < rec->n_devices; i++) {
+                _cleanup_free_ char *driver = NULL;
+                const Profile *profile;
+
+                r = sysfs_pci_read_driver(rec->devices[i].address, &driver);
+                profile = r >= 0 ? profile_set_find(profiles, driver) : NULL;
+                if (!profile)
+                        continue;
+                log_debug("%s is on %s: hand-off profile '%s'.", rec->devices[i].address, driver, profile->name);
+                p.node_patterns[i] = profile->nodes;
+                for (char **u = profile->stop_units; r >= 0 && u && *u; u++)
+                        r = add_once(&p.units, &p.n_units, *u);
+                for (char **m = profile->unload_modules; r >= 0 && m && *m; m++)
+                        r = add_once(&p.modules, &p.n_modules, *m);
+        }
+        if (r < 0) {
+                handoff_plan_done(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+void handoff_plan_done(HandoffPlan *p)
+{
+        free(p->node_patterns);
+        free(p->units);
+        free(p->modules);
+        *p = (HandoffPlan){};
+}
+
+int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
+                       uint64_t timeout_usec)
+{
+        for (size_t i = 0; i < p->n_units; i++) {
+                const char *unit = p->units[i];
+                int r = host_unit_is_active(unit);
+
+                if (r < 0)
+                        return log_warning_errno(r, "Cannot ask systemd about %s", unit);
+                if (r == 0)
+                        continue; /* not running: nothing to stop, nothing to start again */
+                r = claim_record_add_stopped_unit(rec, unit);
+                if (r >= 0)
+                        r = save(userdata);
+                if (r >= 0)
+                        r = host_unit_stop(unit, timeout_usec);
+                if (r < 0)
+                        return log_warning_errno(r, "Cannot stop %s for the claim of group %d", unit, rec->group);
+                log_info("Stopped %s for the claim of group %d.", unit, rec->group);
+        }
+        return 0;
+}
+
+int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
+                           uint64_t timeout_usec)
+{
+        for (size_t i = 0; i < p->n_modules; i++) {
+                const char *module = p->modules[i];
+                int r;
+
+                if (!host_module_loaded(module))
+                        continue;
+                r = claim_record_add_unloaded_module(rec, module);
+                if (r >= 0)
+                        r = save(userdata);
+                if (r < 0)
+                        return r;
+                r = host_module_unload(module, timeout_usec);
+                if (r >= 0) {
+                        log_info("Unloaded %s for the claim of group %d.", module, rec->group);
+                        continue;
+                }
+                if (r == -EBUSY)
+                        log_info("%s stays loaded: something else uses it.", module);
+                else
+                        log_warning_errno(r, "Cannot unload %s", module);
+                if (host_module_loaded(module)) {
+                        claim_record_drop_last_unloaded_module(rec);
+                        (void)save(userdata);
+                }
+        }
+        return 0;
+}
+
+void handoff_load_modules(ClaimRecord *rec, uint64_t timeout_usec)
+{
+        for (size_t i = rec->n_unloaded_modules; i-- > 0;) {
+                const char *module = rec->unloaded_modules[i];
+                int r = host_module_load(module, timeout_usec);
+
+                if (r < 0)
+                        log_warning_errno(r, "Cannot load %s again: 'modprobe %s' as root says why", module,
+                                          module);
+                else
+                        log_info("Loaded %s again.", module);
+        }
+        strv_free(rec->unloaded_modules);
+        rec->unloaded_modules = NULL;
+        rec->n_unloaded_modules = 0;
+}
+
+void handoff_start_units(ClaimRecord *rec, uint64_t timeout_usec)
+{
+        for (size_t i = rec->n_stopped_units; i-- > 0;) {
+                const char *unit = rec->stopped_units[i];
+                int r = host_unit_start(unit, timeout_usec);
+
+                if (r < 0)
+                        log_warning_errno(r, "Cannot start %s again: 'systemctl status %s' says why", unit, unit);
+                else
+                        log_info("Started %s again.", unit);
+        }
+        strv_free(rec->stopped_units);
+        rec->stopped_units = NULL;
+        rec->n_stopped_units = 0;
+}

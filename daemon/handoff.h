@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "claim-record.h"
+#include "profile.h"
+
+/* What the hand-off profiles (profile.h) of a group's host drivers have
+ * vfiod do around a claim, beside moving the devices: stop units before,
+ * unload modules after; and, after the release or a crash, load the
+ * modules before the devices go back and start the units after. Each unit
+ * and module goes into the claim record (saved through save) before it is
+ * touched, so that what a crash interrupts is undone at restart. Blocking:
+ * the transaction's worker calls these. */
+
+typedef struct HandoffPlan {
+        char ***node_patterns; /* for each device of the record: its profile's Nodes=, or NULL */
+        const char **units;    /* every profile's StopUnits=, each once */
+        size_t n_units;
+        const char **modules;  /* every profile's UnloadModules=, each once, in order */
+        size_t n_modules;
+} HandoffPlan;
+
+typedef int (*HandoffSaveFn)(void *userdata);
+
+/* From the drivers the record's devices are on now. The plan borrows the
+ * profiles' strings: they must outlive it. */
+int handoff_plan(const ProfileSet *profiles, const ClaimRecord *rec, HandoffPlan *ret);
+void handoff_plan_done(HandoffPlan *p);
+
+/* Stops the plan's units that are active. -errno when one would not stop
+ * (the caller undoes the claim, which starts the ones stopped). */
+int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
+                       uint64_t timeout_usec);
+/* Unloads the plan's modules that nothing else uses; never fatal: one that
+ * stays loaded simply needs no loading later. */
+int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
+                           uint64_t timeout_usec);
+
+/* The undo, in reverse order: modules before the devices return, units
+ * after. Failures are logged, never fatal; the record forgets them. */
+void handoff_load_modules(ClaimRecord *rec, uint64_t timeout_usec);
+void handoff_start_units(ClaimRecord *rec, uint64_t timeout_usec);

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Hand-off profiles under systemd: the host's only GPU (the std VGA on
+# bochs-drm, with the console and a stand-in display manager on it) goes
+# to vfio-pci and back with a profile that stops the display manager and
+# unloads bochs; a crash in the middle is undone at restart; and a
+# profile's extra nodes make a device busy (e1000, with a stand-in node).
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+gpu=$VM_VGA_ADDR nic=$VM_E1000_ADDR
+dm=vmtest-display-manager.service
+profiles=/etc/vfiod/profiles.d
+record() { cat "/run/vfiod/claims/group-$(pci_group "$gpu")" 2>/dev/null; }
+unit_state() { systemctl show -P ActiveState "$1"; }
+fbcon_bound() { grep -qs 1 $(grep -ls "frame buffer" /sys/class/vtconsole/vtcon*/name | sed 's/name$/bind/') /dev/null; }
+
+# A display manager stand-in: it holds the GPU's DRM node while it runs.
+udevadm settle
+wait_for 20 test -d "/sys/bus/pci/devices/$gpu/drm" || diag "no DRM device on $gpu"
+card=$(ls "/sys/bus/pci/devices/$gpu/drm" | grep -m1 '^card')
+cat > /run/systemd/system/$dm <<UNIT
+[Service]
+ExecStart=/bin/sh -c 'exec sleep infinity < /dev/dri/$card'
+UNIT
+mkdir -p $profiles
+cat > $profiles/bochs.conf <<'PROFILE'
+# The test VM's GPU, as a single-GPU host would write it.
+Drivers=bochs-drm
+StopUnits=vmtest-display-manager.service
+UnloadModules=bochs
+PROFILE
+systemctl daemon-reload
+systemctl start $dm
+dm_holds_card() { [ "$(readlink /proc/$(systemctl show -P MainPID $dm)/fd/0)" = "/dev/dri/$card" ]; }
+check "the stand-in display manager holds /dev/dri/$card" wait_for 5 dm_holds_card
+is "$(pci_driver "$gpu")" bochs-drm "the GPU is on bochs-drm"
+check "the console is on it" fbcon_bound
+
+# ---- a profile's extra node makes its device busy ----
+# /dev/full's numbers: nodes are matched by device number, and nothing
+# here holds /dev/full.
+mknod /dev/vmtest-nic-extra c 1 7
+nic_user=vmtest-nic-user.service
+cat > /run/systemd/system/$nic_user <<'UNIT'
+[Service]
+ExecStart=/bin/sh -c 'exec sleep infinity < /dev/vmtest-nic-extra'
+UNIT
+cat > $profiles/e1000.conf <<'PROFILE'
+Drivers=e1000
+Nodes=/dev/vmtest-nic-extra
+StopUnits=vmtest-nic-user.service
+PROFILE
+systemctl daemon-reload
+systemctl restart vfiod 2>/dev/null || true # profiles are read at start
+ip link set "$(ls /sys/bus/pci/devices/$nic/net)" down
+systemctl start $nic_user
+sleep 300 < /dev/vmtest-nic-extra &
+holder=$!
+out=$(vfioctl-client --json claim "$nic" 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.DeviceBusy"' "a holder of the profile's node makes the NIC busy"
+like "$out" "/dev/vmtest-nic-extra of $nic is open in PID $holder \\(sleep\\)" \
+    "  naming the node and the PID that is not the profile's to stop"
+is "$(unit_state $nic_user)" active "  and the unit the claim stopped to check again runs again"
+is "$(pci_driver "$nic")" e1000 "  and the NIC stayed"
+kill $holder; wait $holder 2>/dev/null
+check "with only the profile's unit holding it, the claim succeeds" vfioctl-client claim "$nic"
+is "$(unit_state $nic_user)" inactive "  after stopping the unit"
+check "the release succeeds" vfioctl-client release "$nic"
+is "$(unit_state $nic_user)" active "  and starts the unit again"
+
+# ---- the only GPU, forced, with the display manager stopped ----
+out=$(vfioctl-client claim --force "$gpu" 2>&1)
+check "a forced claim of the GPU succeeds" test $? = 0 || diag "$out" "$(journalctl -u vfiod --no-pager | tail -8)"
+is "$(pci_driver "$gpu")" vfio-pci "the GPU is on vfio-pci"
+is "$(unit_state $dm)" inactive "the profile stopped the display manager"
+check "and unloaded bochs" test ! -e /sys/module/bochs
+like "$(record)" "stopped-unit $dm" "the claim record names the unit"
+like "$(record)" "unloaded-module bochs" "  and the module"
+check "the release succeeds" vfioctl-client release "$gpu"
+is "$(pci_driver "$gpu")" bochs-drm "the GPU is back on bochs-drm"
+is "$(unit_state $dm)" active "the display manager runs again"
+check "  and holds the GPU's DRM node again" wait_for 5 dm_holds_card
+check "the console is back on the GPU" wait_for 5 fbcon_bound
+like "$(journalctl -u vfiod --no-pager)" "Reset $gpu|$gpu has no reset method" "the release tried a reset first"
+
+# ---- a crash in the middle of the hand-off ----
+systemctl stop vfiod
+VFIOD=/usr/libexec/vfiod
+vfiod_on_bus() {
+    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s io.github.vfiod1 | grep -q true
+}
+VFIOD_FAULT=crash,claim,node "$VFIOD" --idle-timeout=0 > /tmp/vfiod-crash.log 2>&1 &
+crashing=$!
+wait_for 20 vfiod_on_bus || diag "vfiod did not come up: $(tail -5 /tmp/vfiod-crash.log)"
+vfioctl-client claim --force "$gpu" > /dev/null 2>&1
+wait $crashing
+is "$?" 137 "vfiod crashed (SIGKILL) when the claim reached the node step"
+is "$(unit_state $dm) $(pci_driver "$gpu")" "inactive vfio-pci" "  with the display manager stopped and the GPU moved"
+check "  and bochs unloaded" test ! -e /sys/module/bochs
+systemctl start vfiod
+no_record() { test -z "$(record)"; }
+check "vfiod restarts and recovers" wait_for 30 no_record || diag "$(journalctl -u vfiod --no-pager | tail -20)"
+is "$(pci_driver "$gpu")" bochs-drm "after recovery the GPU is on bochs-drm"
+is "$(unit_state $dm)" active "  and the display manager runs"
+check "  and the console is on the GPU" wait_for 5 fbcon_bound
+
+done_testing
