@@ -115,8 +115,17 @@ int profile_parse_line(Profile *p, const char *line, const char **ret_reason)
                                       "or none";
                 return r;
         }
+        if (strncmp(line, "IdleD3cold=", 11) == 0) {
+                bool yes = streq(line + 11, "yes"), no = streq(line + 11, "no");
+                if (!yes && !no) {
+                        *ret_reason = "IdleD3cold= takes yes or no";
+                        return -EINVAL;
+                }
+                p->no_idle_d3cold = no;
+                return 0;
+        }
         *ret_reason = "unknown setting: the known ones are Drivers=, Nodes=, StopUnits=, UnloadModules=, "
-                      "ResetMethod=";
+                      "ResetMethod=, IdleD3cold=";
         return -EINVAL;
 }
 

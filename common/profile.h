@@ -16,6 +16,7 @@
  *   StopUnits=nvidia-persistenced.service
  *   UnloadModules=nvidia_drm nvidia_modeset nvidia_uvm nvidia
  *   ResetMethod=bus
+ *   IdleD3cold=no
  *
  * Drivers= the host drivers it is for; Nodes= device nodes (glob patterns
  * under /dev) whose holders make such a device busy, beyond the device's
@@ -23,7 +24,8 @@
  * after the release; UnloadModules= modules unloaded after the unbind (as
  * far as nothing else uses them) and loaded before the rebind; ResetMethod=
  * the reset before the rebind (a word of the kernel's reset_method, or
- * "none"). Lists are space-separated. A line not understood is logged and
+ * "none"); IdleD3cold=no keeps the device out of D3cold while vfio-pci
+ * holds it (some GPUs do not wake from it). Lists are space-separated. A line not understood is logged and
  * skipped; a profile without Drivers= is skipped whole. */
 
 typedef struct Profile {
@@ -33,6 +35,7 @@ typedef struct Profile {
         char **stop_units;
         char **unload_modules;
         char *reset_method; /* NULL: the kernel's choice */
+        bool no_idle_d3cold; /* IdleD3cold=no */
 } Profile;
 
 typedef struct ProfileSet {

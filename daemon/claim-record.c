@@ -198,6 +198,9 @@ int claim_record_format(const ClaimRecord *r, char **ret)
                 fprintf(f, "stopped-unit %s\n", r->stopped_units[i]);
         for (size_t i = 0; i < r->n_unloaded_modules; i++)
                 fprintf(f, "unloaded-module %s\n", r->unloaded_modules[i]);
+        for (size_t i = 0; i < r->n_devices; i++)
+                if (r->devices[i].d3cold_off)
+                        fprintf(f, "d3cold-off %s\n", r->devices[i].address);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);
@@ -258,10 +261,33 @@ static bool is_appended_step(const ClaimRecord *r, size_t lineno, const char *li
         return lineno > 3 && r->n_devices > 0 && strncmp(line, "step ", 5) == 0;
 }
 
+static int parse_d3cold_off(ClaimRecord *r, const char *address)
+{
+        for (size_t i = 0; i < r->n_devices; i++)
+                if (streq(r->devices[i].address, address) && !r->devices[i].d3cold_off) {
+                        r->devices[i].d3cold_off = true;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+bool claim_record_any_d3cold_off(const ClaimRecord *r)
+{
+        for (size_t i = 0; i < r->n_devices; i++)
+                if (r->devices[i].d3cold_off)
+                        return true;
+        return false;
+}
+
 /* What the claim did beside the devices, after them: at most one
- * firmware framebuffer, then the units stopped, then the modules unloaded. */
+ * firmware framebuffer, then the units stopped, then the modules unloaded,
+ * then the devices kept out of D3cold. */
 static int parse_handoff(ClaimRecord *r, char *line)
 {
+        if (strncmp(line, "d3cold-off ", 11) == 0)
+                return parse_d3cold_off(r, line + 11);
+        if (claim_record_any_d3cold_off(r))
+                return -EINVAL;
         if (strncmp(line, "firmware-fb ", 12) == 0 && !r->firmware_fb_device[0] && r->n_stopped_units == 0 &&
             r->n_unloaded_modules == 0)
                 return parse_firmware_fb(r, line + 12);
@@ -275,7 +301,7 @@ static int parse_handoff(ClaimRecord *r, char *line)
 static bool is_handoff_line(const char *line)
 {
         return strncmp(line, "firmware-fb ", 12) == 0 || strncmp(line, "stopped-unit ", 13) == 0 ||
-               strncmp(line, "unloaded-module ", 16) == 0;
+               strncmp(line, "unloaded-module ", 16) == 0 || strncmp(line, "d3cold-off ", 11) == 0;
 }
 
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
@@ -298,7 +324,7 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending
                 return -EINVAL;
         if (r->n_devices > 0 && is_handoff_line(line))
                 return parse_handoff(r, line);
-        if (r->firmware_fb_device[0] || r->n_stopped_units > 0 || r->n_unloaded_modules > 0)
+        if (r->firmware_fb_device[0] || r->n_stopped_units > 0 || r->n_unloaded_modules > 0 || claim_record_any_d3cold_off(r))
                 return -EINVAL; /* nothing else after them */
         if (lineno > 3 && !r->lease && !r->reserved && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
                 return claim_record_set_lease(r, line + 6);

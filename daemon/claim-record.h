@@ -33,6 +33,9 @@ typedef struct ClaimedDevice {
         /* A reservation put it on vfio-pci before any host driver had it:
          * whichever driver the kernel finds is its own ("*" in the file). */
         bool host_choice;
+        /* vfiod turned its d3cold_allowed off for the claim (a profile's
+         * IdleD3cold=no): on again after the release. */
+        bool d3cold_off;
 } ClaimedDevice;
 
 typedef struct ClaimRecord {
@@ -73,6 +76,7 @@ int claim_record_add_stopped_unit(ClaimRecord *r, const char *unit);
 int claim_record_add_unloaded_module(ClaimRecord *r, const char *module);
 /* Forgets the last one added (it turned out not to need undoing). */
 void claim_record_drop_last_unloaded_module(ClaimRecord *r);
+bool claim_record_any_d3cold_off(const ClaimRecord *r);
 
 const char *claim_phase_to_string(ClaimPhase p);
 

@@ -31,8 +31,11 @@ int handoff_plan(const ProfileSet *profiles, const ClaimRecord *rec, HandoffPlan
         int r = 0;
 
         p.node_patterns = calloc(rec->n_devices ?: 1, sizeof(char **));
-        if (!p.node_patterns)
+        p.no_idle_d3cold = calloc(rec->n_devices ?: 1, sizeof(bool));
+        if (!p.node_patterns || !p.no_idle_d3cold) {
+                handoff_plan_done(&p);
                 return -ENOMEM;
+        }
         for (size_t i = 0; r >= 0 && i < rec->n_devices; i++) {
                 _cleanup_free_ char *driver = NULL;
                 const Profile *profile;
@@ -43,6 +46,7 @@ int handoff_plan(const ProfileSet *profiles, const ClaimRecord *rec, HandoffPlan
                         continue;
                 log_debug("%s is on %s: hand-off profile '%s'.", rec->devices[i].address, driver, profile->name);
                 p.node_patterns[i] = profile->nodes;
+                p.no_idle_d3cold[i] = profile->no_idle_d3cold;
                 for (char **u = profile->stop_units; r >= 0 && u && *u; u++)
                         r = add_once(&p.units, &p.n_units, *u);
                 for (char **m = profile->unload_modules; r >= 0 && m && *m; m++)
@@ -59,6 +63,7 @@ int handoff_plan(const ProfileSet *profiles, const ClaimRecord *rec, HandoffPlan
 void handoff_plan_done(HandoffPlan *p)
 {
         free(p->node_patterns);
+        free(p->no_idle_d3cold);
         free(p->units);
         free(p->modules);
         *p = (HandoffPlan){};
@@ -116,6 +121,44 @@ int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn
                 }
         }
         return 0;
+}
+
+int handoff_keep_out_of_d3cold(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata)
+{
+        for (size_t i = 0; i < rec->n_devices; i++) {
+                ClaimedDevice *d = &rec->devices[i];
+                int r;
+
+                if (!p->no_idle_d3cold[i] || sysfs_pci_read_d3cold_allowed(d->address) <= 0)
+                        continue; /* not asked, or off already (then not ours to turn on) */
+                d->d3cold_off = true;
+                r = save(userdata);
+                if (r < 0)
+                        return r;
+                r = sysfs_pci_write_d3cold_allowed(d->address, false);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot keep %s out of D3cold", d->address);
+                        d->d3cold_off = false;
+                        (void)save(userdata);
+                } else
+                        log_info("%s stays out of D3cold while vfio-pci holds it.", d->address);
+        }
+        return 0;
+}
+
+void handoff_allow_d3cold(ClaimRecord *rec)
+{
+        for (size_t i = 0; i < rec->n_devices; i++) {
+                ClaimedDevice *d = &rec->devices[i];
+                int r;
+
+                if (!d->d3cold_off)
+                        continue;
+                r = sysfs_pci_write_d3cold_allowed(d->address, true);
+                if (r < 0 && r != -ENOENT)
+                        log_warning_errno(r, "Cannot allow %s into D3cold again", d->address);
+                d->d3cold_off = false;
+        }
 }
 
 void handoff_load_modules(ClaimRecord *rec, uint64_t timeout_usec)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "claim-record.h"
@@ -16,6 +17,7 @@
 
 typedef struct HandoffPlan {
         char ***node_patterns; /* for each device of the record: its profile's Nodes=, or NULL */
+        bool *no_idle_d3cold;  /* for each device: its profile's IdleD3cold=no */
         const char **units;    /* every profile's StopUnits=, each once */
         size_t n_units;
         const char **modules;  /* every profile's UnloadModules=, each once, in order */
@@ -38,7 +40,21 @@ int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn sav
 int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
                            uint64_t timeout_usec);
 
+static inline bool handoff_plan_keeps_out_of_d3cold(const HandoffPlan *p, size_t n_devices)
+{
+        for (size_t i = 0; i < n_devices; i++)
+                if (p->no_idle_d3cold[i])
+                        return true;
+        return false;
+}
+
+/* Keeps the plan's devices out of D3cold while vfio-pci holds them (their
+ * profile's IdleD3cold=no); never fatal. */
+int handoff_keep_out_of_d3cold(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata);
+
 /* The undo, in reverse order: modules before the devices return, units
- * after. Failures are logged, never fatal; the record forgets them. */
+ * and D3cold after. Failures are logged, never fatal; the record forgets
+ * them. */
+void handoff_allow_d3cold(ClaimRecord *rec);
 void handoff_load_modules(ClaimRecord *rec, uint64_t timeout_usec);
 void handoff_start_units(ClaimRecord *rec, uint64_t timeout_usec);

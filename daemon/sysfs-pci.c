@@ -105,6 +105,26 @@ int sysfs_pci_reset(const char *address, const char *method)
         return r < 0 ? r : restored;
 }
 
+int sysfs_pci_read_d3cold_allowed(const char *address)
+{
+        char path[PATH_MAX];
+        _cleanup_free_ char *value = NULL;
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/d3cold_allowed", address);
+        value = read_full_file(path);
+        if (!value)
+                return -errno;
+        return value[0] == '1';
+}
+
+int sysfs_pci_write_d3cold_allowed(const char *address, bool allowed)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/d3cold_allowed", address);
+        return write_attribute(path, allowed ? "1" : "0");
+}
+
 int sysfs_pci_bind(const char *address, const char *driver)
 {
         char path[PATH_MAX];

@@ -50,6 +50,10 @@ int sysfs_pci_probe(const char *address);
  * to reset_method for the reset, and the list there before goes back.
  * -ENOTTY when the function cannot be reset (so). */
 int sysfs_pci_reset(const char *address, const char *method);
+/* d3cold_allowed: whether the PCI core may put the idle device into
+ * D3cold. 1, 0, or -errno. */
+int sysfs_pci_read_d3cold_allowed(const char *address);
+int sysfs_pci_write_d3cold_allowed(const char *address, bool allowed);
 /* Binds the device to this driver explicitly. */
 int sysfs_pci_bind(const char *address, const char *driver);
 /* Waits until the device's driver is driver (NULL: none), which drivers that

@@ -269,6 +269,11 @@ static int step_recheck_use(Run *run, ClaimedDevice *unused)
         return run->recheck ? step_check_use(run, NULL) : 0;
 }
 
+static int step_keep_out_of_d3cold(Run *run, ClaimedDevice *unused)
+{
+        return handoff_keep_out_of_d3cold(&run->plan, run->t->record, save_record_cb, run);
+}
+
 static int step_unload_modules(Run *run, ClaimedDevice *unused)
 {
         return handoff_unload_modules(&run->plan, run->t->record, save_record_cb, run,
@@ -436,6 +441,12 @@ static int step_start_units(Run *run, ClaimedDevice *unused)
         return 0;
 }
 
+static int step_allow_d3cold(Run *run, ClaimedDevice *unused)
+{
+        handoff_allow_d3cold(run->t->record);
+        return 0;
+}
+
 static int step_restore_firmware_fb(Run *run, ClaimedDevice *unused)
 {
         ClaimRecord *rec = run->t->record;
@@ -521,6 +532,8 @@ static int restore_devices(Run *run, size_t n, bool undoing)
                 (void)run_step(run, "firmware-fb", NULL, step_restore_firmware_fb);
         if (first == 0 && run->t->record->n_stopped_units > 0)
                 (void)run_step(run, "start-units", NULL, step_start_units);
+        if (first == 0 && claim_record_any_d3cold_off(run->t->record))
+                (void)run_step(run, "d3cold", NULL, step_allow_d3cold);
         return first;
 }
 
@@ -555,6 +568,8 @@ static void execute_claim(Run *run)
                 if (r >= 0 && atomic_load(&t->abandoned))
                         r = -ETIMEDOUT;
         }
+        if (r >= 0 && handoff_plan_keeps_out_of_d3cold(&run->plan, t->record->n_devices))
+                r = run_step(run, "d3cold", NULL, step_keep_out_of_d3cold);
         if (r >= 0 && run->plan.n_modules > 0)
                 r = run_step(run, "unload-modules", NULL, step_unload_modules);
         if (r >= 0)

@@ -379,6 +379,17 @@ int sysfs_platform_bind(const char *device, const char *driver)
         return -ENODEV;
 }
 
+/* The fake functions have no power states to keep. */
+int sysfs_pci_read_d3cold_allowed(const char *address)
+{
+        return -ENOENT;
+}
+
+int sysfs_pci_write_d3cold_allowed(const char *address, bool allowed)
+{
+        return -ENOENT;
+}
+
 /* ---- host-units.h: the fake machine runs no units, loads no modules ---- */
 
 int host_unit_is_active(const char *unit)

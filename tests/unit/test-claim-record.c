@@ -91,6 +91,7 @@ static void test_firmware_fb_round_trip(void)
                                                     "stopped-unit display-manager.service\n"
                                                     "stopped-unit nvidia-persistenced.service\n"
                                                     "unloaded-module nvidia_drm\n"
+                                                    "d3cold-off 0000:00:04.1\n"
                                                     "step probe 0000:00:04.1\n";
         _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
         _cleanup_free_ char *again = NULL;
@@ -102,11 +103,14 @@ static void test_firmware_fb_round_trip(void)
         g_assert_cmpuint(r->n_stopped_units, ==, 2);
         g_assert_cmpstr(r->stopped_units[1], ==, "nvidia-persistenced.service");
         g_assert_cmpstr(r->unloaded_modules[0], ==, "nvidia_drm");
+        g_assert_false(r->devices[0].d3cold_off);
+        g_assert_true(r->devices[1].d3cold_off);
         g_assert_cmpint(claim_record_format(r, &again), ==, 0);
         g_assert_true(g_str_has_suffix(again, "firmware-fb efi-framebuffer.0 efi-framebuffer\n"
                                               "stopped-unit display-manager.service\n"
                                               "stopped-unit nvidia-persistenced.service\n"
-                                              "unloaded-module nvidia_drm\n"));
+                                              "unloaded-module nvidia_drm\n"
+                                              "d3cold-off 0000:00:04.1\n"));
         g_assert_cmpint(claim_record_set_firmware_fb(r, NULL, NULL), ==, 0);
         g_assert_cmpstr(r->firmware_fb_device, ==, "");
 }
@@ -156,6 +160,9 @@ static void test_refuses(void)
                 GOOD_RECORD "unloaded-module nvidia\nstopped-unit gdm.service\n",
                 GOOD_RECORD "stopped-unit gdm.service\nfirmware-fb efi-framebuffer.0 efifb\n",
                 GOOD_RECORD "stopped-unit gdm.service\ndevice 0000:00:04.2 e1000 -\n",
+                GOOD_RECORD "d3cold-off 0000:00:09.0\n", /* not a device of the record */
+                GOOD_RECORD "d3cold-off 0000:00:04.0\nd3cold-off 0000:00:04.0\n",
+                GOOD_RECORD "d3cold-off 0000:00:04.0\nunloaded-module nvidia\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nstopped-unit gdm.service\n",
         };
 

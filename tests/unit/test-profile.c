@@ -28,6 +28,9 @@ static void test_lines(void)
         g_assert_cmpstr(p.reset_method, ==, "bus");
         g_assert_cmpint(profile_parse_line(&p, "ResetMethod=none", &reason), ==, 0);
         g_assert_cmpstr(p.reset_method, ==, "none");
+        g_assert_false(p.no_idle_d3cold);
+        g_assert_cmpint(profile_parse_line(&p, "IdleD3cold=no", &reason), ==, 0);
+        g_assert_true(p.no_idle_d3cold);
         profile_done(&p);
 }
 
@@ -49,6 +52,7 @@ static void test_refuses(void)
                 "ResetMethod=warm",
                 "ResetMethod=",
                 "KillHolders=yes",
+                "IdleD3cold=off",
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {

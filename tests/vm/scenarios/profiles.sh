@@ -3,8 +3,9 @@
 # Hand-off profiles under systemd: the host's only GPU (the std VGA on
 # bochs-drm, with the console and a stand-in display manager on it) goes
 # to vfio-pci and back with a profile that stops the display manager and
-# unloads bochs; a crash in the middle is undone at restart; and a
-# profile's extra nodes make a device busy (e1000, with a stand-in node).
+# unloads bochs; a crash in the middle is undone at restart; a profile's
+# extra nodes make a device busy (e1000, with a stand-in node); and one
+# keeps nvme out of D3cold and skips its reset.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 gpu=$VM_VGA_ADDR nic=$VM_E1000_ADDR
@@ -50,6 +51,11 @@ Drivers=e1000
 Nodes=/dev/vmtest-nic-extra
 StopUnits=vmtest-nic-user.service
 PROFILE
+cat > $profiles/nvme.conf <<'PROFILE'
+Drivers=nvme
+IdleD3cold=no
+ResetMethod=none
+PROFILE
 systemctl daemon-reload
 systemctl restart vfiod 2>/dev/null || true # profiles are read at start
 ip link set "$(ls /sys/bus/pci/devices/$nic/net)" down
@@ -67,6 +73,20 @@ check "with only the profile's unit holding it, the claim succeeds" vfioctl-clie
 is "$(unit_state $nic_user)" inactive "  after stopping the unit"
 check "the release succeeds" vfioctl-client release "$nic"
 is "$(unit_state $nic_user)" active "  and starts the unit again"
+
+# ---- D3cold and the reset, as the profile says ----
+nvme=$VM_NVME_ADDR
+nvme_record() { cat "/run/vfiod/claims/group-$(pci_group "$nvme")" 2>/dev/null; }
+is "$(cat /sys/bus/pci/devices/$nvme/d3cold_allowed)" 1 "nvme may enter D3cold"
+check "claim nvme succeeds" vfioctl-client claim "$nvme"
+is "$(cat /sys/bus/pci/devices/$nvme/d3cold_allowed)" 0 "IdleD3cold=no keeps it out of D3cold while it is claimed"
+like "$(nvme_record)" "d3cold-off $nvme" "  which the record notes"
+check "tracing the kernel's reset functions" trace_resets_start
+check "release nvme succeeds" vfioctl-client release "$nvme"
+trace_resets_stop
+unlike "$(cat /tmp/resets.trace)" "pcie_flr" "ResetMethod=none: no reset on the way back"
+is "$(pci_driver "$nvme") $(cat /sys/bus/pci/devices/$nvme/d3cold_allowed)" "nvme 1" \
+    "nvme is back on its driver and may enter D3cold again"
 
 # ---- the only GPU, forced, with the display manager stopped ----
 out=$(vfioctl-client claim --force "$gpu" 2>&1)
