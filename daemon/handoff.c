@@ -92,8 +92,7 @@ int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn sav
         return 0;
 }
 
-int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
-                           uint64_t timeout_usec)
+int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata)
 {
         for (size_t i = 0; i < p->n_modules; i++) {
                 const char *module = p->modules[i];
@@ -106,19 +105,17 @@ int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn
                         r = save(userdata);
                 if (r < 0)
                         return r;
-                r = host_module_unload(module, timeout_usec);
+                r = host_module_unload_start(module);
                 if (r >= 0) {
-                        log_info("Unloaded %s for the claim of group %d.", module, rec->group);
+                        log_info("Unloading %s for the claim of group %d.", module, rec->group);
                         continue;
                 }
                 if (r == -EBUSY)
-                        log_info("%s stays loaded: something else uses it.", module);
+                        log_info("%s stays loaded: a driver of it still has a device.", module);
                 else
                         log_warning_errno(r, "Cannot unload %s", module);
-                if (host_module_loaded(module)) {
-                        claim_record_drop_last_unloaded_module(rec);
-                        (void)save(userdata);
-                }
+                claim_record_drop_last_unloaded_module(rec);
+                (void)save(userdata);
         }
         return 0;
 }

@@ -35,10 +35,10 @@ void handoff_plan_done(HandoffPlan *p);
  * (the caller undoes the claim, which starts the ones stopped). */
 int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
                        uint64_t timeout_usec);
-/* Unloads the plan's modules that nothing else uses; never fatal: one that
- * stays loaded simply needs no loading later. */
-int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
-                           uint64_t timeout_usec);
+/* Has systemd unload the plan's modules whose drivers have no device left,
+ * without waiting for it; never fatal: one that stays loaded simply needs
+ * no loading later. */
+int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata);
 
 static inline bool handoff_plan_keeps_out_of_d3cold(const HandoffPlan *p, size_t n_devices)
 {

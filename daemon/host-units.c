@@ -16,22 +16,59 @@
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER SYSTEMD_NAME ".Manager"
 #define SYSTEMD_UNIT SYSTEMD_NAME ".Unit"
+#define UNLOAD_TEMPLATE "vfiod-unload-module"
+#define LOAD_TEMPLATE "modprobe"
 
-/* Each call has a connection of its own: a worker thread may not share
- * the event loop's. */
-static int open_systemd(sd_bus **ret)
+/* One connection to systemd per call (a worker may not share the event
+ * loop's), subscribed to JobRemoved, so a job's end is a signal to wait
+ * for. systemd sends it to subscribers, and to whoever made the job. */
+typedef struct Systemd {
+        sd_bus *bus;
+        char *job;    /* the job waited for: its object path */
+        char *result; /* its JobRemoved result: "done", "failed", ... */
+} Systemd;
+
+static void systemd_done(Systemd *s)
 {
-        return sd_bus_open_system(ret);
+        sd_bus_flush_close_unref(s->bus);
+        free(s->job);
+        free(s->result);
+        *s = (Systemd){};
+}
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+        Systemd *s = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0 && s->job && streq(path, s->job) &&
+            !s->result)
+                s->result = strdup(result);
+        return 0;
+}
+
+static int systemd_open(Systemd *s)
+{
+        int r = sd_bus_open_system(&s->bus);
+
+        if (r >= 0)
+                r = sd_bus_match_signal(s->bus, NULL, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+                                        on_job_removed, s);
+        if (r >= 0)
+                r = sd_bus_call_method(s->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL, NULL,
+                                       NULL);
+        return r;
 }
 
 /* The unit's object path, loading the unit if need be. */
-static int unit_path(sd_bus *bus, const char *unit, char **ret)
+static int unit_path(Systemd *s, const char *unit, char **ret)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "LoadUnit", NULL, &reply, "s",
+        r = sd_bus_call_method(s->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, "LoadUnit", NULL, &reply, "s",
                                unit);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &path);
@@ -41,19 +78,71 @@ static int unit_path(sd_bus *bus, const char *unit, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-static int unit_state(sd_bus *bus, const char *path, char **ret_active, uint32_t *ret_job)
+static int unit_active_state(Systemd *s, const char *unit, char **ret)
+{
+        _cleanup_free_ char *path = NULL;
+        int r = unit_path(s, unit, &path);
+
+        if (r >= 0)
+                r = sd_bus_get_property_string(s->bus, SYSTEMD_NAME, path, SYSTEMD_UNIT, "ActiveState", NULL, ret);
+        return r;
+}
+
+/* The unit's pending job into s->job; NULL when it has none. */
+static int unit_pending_job(Systemd *s, const char *unit)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *job_path;
+        _cleanup_free_ char *path = NULL;
+        const char *job;
+        uint32_t id;
+        int r = unit_path(s, unit, &path);
+
+        if (r >= 0)
+                r = sd_bus_get_property(s->bus, SYSTEMD_NAME, path, SYSTEMD_UNIT, "Job", NULL, &reply, "(uo)");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "(uo)", &id, &job);
+        if (r < 0 || id == 0)
+                return r;
+        s->job = strdup(job);
+        return s->job ? 0 : -ENOMEM;
+}
+
+/* StartUnit or StopUnit; the job into s->job. */
+static int start_job(Systemd *s, const char *method, const char *unit)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *job;
         int r;
 
-        r = sd_bus_get_property_string(bus, SYSTEMD_NAME, path, SYSTEMD_UNIT, "ActiveState", NULL, ret_active);
-        if (r < 0 || !ret_job)
-                return r;
-        r = sd_bus_get_property(bus, SYSTEMD_NAME, path, SYSTEMD_UNIT, "Job", NULL, &reply, "(uo)");
+        r = sd_bus_call_method(s->bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, method, NULL, &reply, "ss", unit,
+                               "replace");
         if (r >= 0)
-                r = sd_bus_message_read(reply, "(uo)", ret_job, &job_path);
-        return r;
+                r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0)
+                return r;
+        s->job = strdup(job);
+        return s->job ? 0 : -ENOMEM;
+}
+
+/* Until s->job's JobRemoved, or timeout (none to wait for: at once). */
+static int wait_job(Systemd *s, uint64_t timeout_usec)
+{
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        int r = 0;
+
+        while (s->job && !s->result) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+                r = sd_bus_process(s->bus, NULL);
+                if (r < 0 || r > 0)
+                        continue; /* r > 0: processed one; more may be queued */
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                r = sd_bus_wait(s->bus, deadline - now);
+                if (r < 0)
+                        return r;
+        }
+        return r < 0 ? r : 0;
 }
 
 static bool state_is_active(const char *s)
@@ -63,48 +152,26 @@ static bool state_is_active(const char *s)
 
 int host_unit_is_active(const char *unit)
 {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *path = NULL, *state = NULL;
-        int r = open_systemd(&bus);
+        _cleanup_(systemd_done) Systemd s = {};
+        _cleanup_free_ char *state = NULL;
+        int r = sd_bus_open_system(&s.bus);
 
         if (r >= 0)
-                r = unit_path(bus, unit, &path);
-        if (r >= 0)
-                r = unit_state(bus, path, &state, NULL);
+                r = unit_active_state(&s, unit, &state);
         return r < 0 ? r : state_is_active(state);
 }
 
-/* Runs StartUnit or StopUnit and polls the unit until no job of it is
- * left: systemd's signals would need a subscription and a filter for the
- * one job, and the jobs last long enough that polls every 20 ms cost
- * nothing. The unit's state after the job, in *ret_state. */
+/* Runs the job to its end; the unit's state after it in *ret_state. */
 static int run_job(const char *method, const char *unit, uint64_t timeout_usec, char **ret_state)
 {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *path = NULL;
-        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
-        int r = open_systemd(&bus);
+        _cleanup_(systemd_done) Systemd s = {};
+        int r = systemd_open(&s);
 
         if (r >= 0)
-                r = unit_path(bus, unit, &path);
+                r = start_job(&s, method, unit);
         if (r >= 0)
-                r = sd_bus_call_method(bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER, method, NULL, NULL, "ss",
-                                       unit, "replace");
-        while (r >= 0) {
-                _cleanup_free_ char *state = NULL;
-                uint32_t job = 0;
-
-                r = unit_state(bus, path, &state, &job);
-                if (r >= 0 && job == 0) {
-                        *ret_state = TAKE_PTR(state);
-                        return 0;
-                }
-                if (r >= 0 && now_usec(CLOCK_MONOTONIC) >= deadline)
-                        r = -ETIMEDOUT;
-                if (r >= 0)
-                        usleep(20000);
-        }
-        return r;
+                r = wait_job(&s, timeout_usec);
+        return r < 0 ? r : unit_active_state(&s, unit, ret_state);
 }
 
 int host_unit_stop(const char *unit, uint64_t timeout_usec)
@@ -128,17 +195,6 @@ bool host_module_loaded(const char *module)
         /* Only a loadable module has an initstate. */
         snprintf(path, sizeof(path), "/sys/module/%s/initstate", module);
         return access(path, F_OK) == 0;
-}
-
-/* The oneshot unit that runs modprobe (-r) for module; its own outcome
- * says little (modprobe@ ignores failures): /sys/module says it all. */
-static int run_module_unit(const char *template, const char *module, uint64_t timeout_usec)
-{
-        char unit[256];
-        _cleanup_free_ char *state = NULL;
-
-        snprintf(unit, sizeof(unit), "%s@%s.service", template, module);
-        return run_job("StartUnit", unit, timeout_usec, &state);
 }
 
 /* Whether any driver of the module has a device bound: unloading it would
@@ -174,24 +230,50 @@ static bool module_drives_devices(const char *module)
         return found;
 }
 
-int host_module_unload(const char *module, uint64_t timeout_usec)
+static void module_unit(const char *template, const char *module, char buf[static 256])
 {
+        snprintf(buf, 256, "%s@%s.service", template, module);
+}
+
+int host_module_unload_start(const char *module)
+{
+        _cleanup_(systemd_done) Systemd s = {};
+        char unit[256];
         int r;
 
         if (!host_module_loaded(module))
                 return 0;
         if (module_drives_devices(module))
                 return -EBUSY;
-        r = run_module_unit("vfiod-unload-module", module, timeout_usec);
-        return r < 0 ? r : host_module_loaded(module) ? -EBUSY : 0;
+        module_unit(UNLOAD_TEMPLATE, module, unit);
+        r = sd_bus_open_system(&s.bus);
+        return r < 0 ? r : start_job(&s, "StartUnit", unit);
 }
 
 int host_module_load(const char *module, uint64_t timeout_usec)
 {
-        int r;
+        _cleanup_(systemd_done) Systemd s = {};
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        char unit[256];
+        int r = systemd_open(&s);
 
-        if (host_module_loaded(module))
-                return 0;
-        r = run_module_unit("modprobe", module, timeout_usec);
+        /* An unload that has not run yet would undo the load. */
+        module_unit(UNLOAD_TEMPLATE, module, unit);
+        if (r >= 0)
+                r = unit_pending_job(&s, unit);
+        if (r >= 0)
+                r = wait_job(&s, timeout_usec);
+        if (r < 0 || host_module_loaded(module))
+                return r;
+        free(s.job);
+        free(s.result);
+        s.job = s.result = NULL;
+        /* modprobe@ ignores modprobe's failure: /sys/module says it all. */
+        module_unit(LOAD_TEMPLATE, module, unit);
+        r = start_job(&s, "StartUnit", unit);
+        if (r >= 0) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                r = wait_job(&s, deadline > now ? deadline - now : 0);
+        }
         return r < 0 ? r : host_module_loaded(module) ? 0 : -ENOPKG;
 }

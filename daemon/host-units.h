@@ -10,7 +10,8 @@
  * display manager is its job, and vfiod's own unit may not load modules.
  * Modules load through systemd's modprobe@MODULE.service and unload
  * through vfiod's vfiod-unload-module@MODULE.service. Each call blocks
- * until systemd's job is done, or timeout_usec: call it from a worker. */
+ * until systemd's job is done, or timeout_usec (but the unload, which
+ * only queues its job): call them from a worker. */
 
 /* 1 when the unit is active (or activating, or reloading), 0 when not. */
 int host_unit_is_active(const char *unit);
@@ -21,7 +22,11 @@ int host_unit_start(const char *unit, uint64_t timeout_usec);
 
 /* Whether the module is loaded, and is a module (not built in). */
 bool host_module_loaded(const char *module);
-/* 0 once it is gone; -EBUSY when something still uses it. */
-int host_module_unload(const char *module, uint64_t timeout_usec);
-/* 0 once it is loaded; -ENOPKG when it is not, after modprobe ran. */
+/* Queues the module's unload with systemd, without waiting: nothing waits
+ * for it (the devices are on vfio-pci already), and it takes as long as
+ * a process start. -EBUSY, and nothing queued, while a driver of the
+ * module has a device; 0 when the module is not loaded. */
+int host_module_unload_start(const char *module);
+/* 0 once it is loaded, after any unload queued before has run; -ENOPKG
+ * when it is not, after modprobe ran. */
 int host_module_load(const char *module, uint64_t timeout_usec);

@@ -115,6 +115,7 @@ static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
                         return r;
                 }
         }
+        log_debug("Group %d: step '%s'.", rec->group, rec->step);
         if (t->on_step)
                 t->on_step(t, rec->step);
         r = inject_fault(run, name, d);
@@ -276,8 +277,7 @@ static int step_keep_out_of_d3cold(Run *run, ClaimedDevice *unused)
 
 static int step_unload_modules(Run *run, ClaimedDevice *unused)
 {
-        return handoff_unload_modules(&run->plan, run->t->record, save_record_cb, run,
-                                      run->t->wait_timeout_usec);
+        return handoff_unload_modules(&run->plan, run->t->record, save_record_cb, run);
 }
 
 static int step_load_driver(Run *run, ClaimedDevice *unused)

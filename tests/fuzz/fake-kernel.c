@@ -412,7 +412,7 @@ bool host_module_loaded(const char *module)
         return false;
 }
 
-int host_module_unload(const char *module, uint64_t timeout_usec)
+int host_module_unload_start(const char *module)
 {
         return 0;
 }

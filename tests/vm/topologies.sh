@@ -22,10 +22,11 @@ VM_E1000B_ADDR=0000:00:09.0     # a second e1000, identical to the first
 VM_NVME2_ADDR=0000:00:0a.0      # a second nvme, for a RAID1 over both
 VM_VGA2_ADDR=0000:00:0b.0       # a second std VGA: DRM nodes, not the boot display
 VM_DISPLAY_ADDR=0000:00:0c.0    # bochs-display: a GPU of class "display", not VGA
+VM_GPU_AUDIO_ADDRS="0000:00:0d.0 0000:00:0d.1"  # a std VGA and its HD audio function, one group
 
 # The default set, and the twins that only some scenarios need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
-VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -52,6 +53,10 @@ topology_qemu_args() {
         QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=0b.0) ;;
     display)
         QEMU_TOPOLOGY_ARGS+=(-device bochs-display,addr=0c.0) ;;
+    gpu-audio)
+        QEMU_TOPOLOGY_ARGS+=(-device VGA,addr=0d.0,multifunction=on
+                             -audiodev none,id=vmsound -device intel-hda,id=vmhda,addr=0d.1
+                             -device hda-duplex,bus=vmhda.0,audiodev=vmsound) ;;
     edu2)
         QEMU_TOPOLOGY_ARGS+=(-device edu,addr=08.0) ;;
     e1000b)

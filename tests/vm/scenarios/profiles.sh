@@ -93,7 +93,7 @@ out=$(vfioctl-client claim --force "$gpu" 2>&1)
 check "a forced claim of the GPU succeeds" test $? = 0 || diag "$out" "$(journalctl -u vfiod --no-pager | tail -8)"
 is "$(pci_driver "$gpu")" vfio-pci "the GPU is on vfio-pci"
 is "$(unit_state $dm)" inactive "the profile stopped the display manager"
-check "and unloaded bochs" test ! -e /sys/module/bochs
+check "and had systemd unload bochs" wait_for 10 test ! -e /sys/module/bochs
 like "$(record)" "stopped-unit $dm" "the claim record names the unit"
 like "$(record)" "unloaded-module bochs" "  and the module"
 check "the release succeeds" vfioctl-client release "$gpu"
@@ -117,7 +117,7 @@ vfioctl-client claim --force "$gpu" > /dev/null 2>&1
 wait $crashing
 is "$?" 137 "vfiod crashed (SIGKILL) when the claim reached the node step"
 is "$(unit_state $dm) $(pci_driver "$gpu")" "inactive vfio-pci" "  with the display manager stopped and the GPU moved"
-check "  and bochs unloaded" test ! -e /sys/module/bochs
+check "  and bochs unloaded" wait_for 10 test ! -e /sys/module/bochs
 systemctl start vfiod
 no_record() { test -z "$(record)"; }
 check "vfiod restarts and recovers" wait_for 30 no_record || diag "$(journalctl -u vfiod --no-pager | tail -20)"
