@@ -11,7 +11,7 @@
 rounds=${BENCH_ROUNDS:-5}
 set -- $VM_GPU_AUDIO_ADDRS
 gpu=$1 audio=$2
-dm=vmtest-display-manager.service
+dm=$VMTEST_DM
 
 bound_to() {
     local dev=/sys/bus/pci/devices/$1
@@ -77,20 +77,7 @@ measure() {
 }
 
 # The stand-in display manager and vfiod's profile for the GPU.
-udevadm settle
-card=$(ls /sys/bus/pci/devices/$gpu/drm | grep -m1 '^card')
-cat > /run/systemd/system/$dm <<UNIT
-[Service]
-ExecStart=/bin/sh -c 'exec sleep infinity < /dev/dri/$card'
-UNIT
-mkdir -p /etc/vfiod/profiles.d
-cat > /etc/vfiod/profiles.d/bochs.conf <<'PROFILE'
-Drivers=bochs-drm
-StopUnits=vmtest-display-manager.service
-UnloadModules=bochs
-PROFILE
-systemctl daemon-reload
-systemctl start $dm
+setup_single_gpu_host "$gpu"
 modprobe vfio-pci
 is "$(pci_group $gpu)" "$(pci_group $audio)" "the GPU and its audio function share a group"
 check "the GPU and its audio function are on their drivers, the display manager runs" at_home

@@ -119,3 +119,21 @@ trace_resets_stop() {
     grep -v '^#' $TRACEFS/trace > /tmp/resets.trace
     echo nop > $TRACEFS/current_tracer
 }
+
+# A single-GPU host's GPU, as the hand-off scenarios set it up: a stand-in
+# display manager unit holding the GPU's DRM node, and vfiod's profile for
+# bochs-drm that stops it and unloads bochs. Sets $card.
+VMTEST_DM=vmtest-display-manager.service
+setup_single_gpu_host() {
+    local gpu=$1
+    udevadm settle
+    wait_for 20 test -d "/sys/bus/pci/devices/$gpu/drm" || diag "no DRM device on $gpu"
+    card=$(ls "/sys/bus/pci/devices/$gpu/drm" | grep -m1 '^card')
+    printf '[Service]\nExecStart=/bin/sh -c %s\n' "'exec sleep infinity < /dev/dri/$card'" \
+        > /run/systemd/system/$VMTEST_DM
+    mkdir -p /etc/vfiod/profiles.d
+    printf '%s\n' "# The test VM's GPU, as a single-GPU host would write it." "Drivers=bochs-drm" \
+        "StopUnits=$VMTEST_DM" "UnloadModules=bochs" > /etc/vfiod/profiles.d/bochs.conf
+    systemctl daemon-reload
+    systemctl start $VMTEST_DM
+}

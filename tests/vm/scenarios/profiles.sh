@@ -9,29 +9,14 @@
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 gpu=$VM_VGA_ADDR nic=$VM_E1000_ADDR
-dm=vmtest-display-manager.service
+dm=$VMTEST_DM
 profiles=/etc/vfiod/profiles.d
 record() { cat "/run/vfiod/claims/group-$(pci_group "$gpu")" 2>/dev/null; }
 unit_state() { systemctl show -P ActiveState "$1"; }
 fbcon_bound() { grep -qs 1 $(grep -ls "frame buffer" /sys/class/vtconsole/vtcon*/name | sed 's/name$/bind/') /dev/null; }
 
-# A display manager stand-in: it holds the GPU's DRM node while it runs.
-udevadm settle
-wait_for 20 test -d "/sys/bus/pci/devices/$gpu/drm" || diag "no DRM device on $gpu"
-card=$(ls "/sys/bus/pci/devices/$gpu/drm" | grep -m1 '^card')
-cat > /run/systemd/system/$dm <<UNIT
-[Service]
-ExecStart=/bin/sh -c 'exec sleep infinity < /dev/dri/$card'
-UNIT
-mkdir -p $profiles
-cat > $profiles/bochs.conf <<'PROFILE'
-# The test VM's GPU, as a single-GPU host would write it.
-Drivers=bochs-drm
-StopUnits=vmtest-display-manager.service
-UnloadModules=bochs
-PROFILE
-systemctl daemon-reload
-systemctl start $dm
+# A display manager stand-in holds the GPU's DRM node while it runs.
+setup_single_gpu_host "$gpu"
 dm_holds_card() { [ "$(readlink /proc/$(systemctl show -P MainPID $dm)/fd/0)" = "/dev/dri/$card" ]; }
 check "the stand-in display manager holds /dev/dri/$card" wait_for 5 dm_holds_card
 is "$(pci_driver "$gpu")" bochs-drm "the GPU is on bochs-drm"
