@@ -79,6 +79,17 @@ static int parse_reset_method(const char *value, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+/* "yes" or "no" into *ret, inverted when invert is set. */
+static int parse_yes_no(const char *value, bool *ret, bool invert)
+{
+        bool yes = streq(value, "yes");
+
+        if (!yes && !streq(value, "no"))
+                return -EINVAL;
+        *ret = yes != invert;
+        return 0;
+}
+
 int profile_parse_line(Profile *p, const char *line, const char **ret_reason)
 {
         static const struct {
@@ -116,16 +127,19 @@ int profile_parse_line(Profile *p, const char *line, const char **ret_reason)
                 return r;
         }
         if (strncmp(line, "IdleD3cold=", 11) == 0) {
-                bool yes = streq(line + 11, "yes"), no = streq(line + 11, "no");
-                if (!yes && !no) {
+                r = parse_yes_no(line + 11, &p->no_idle_d3cold, true);
+                if (r < 0)
                         *ret_reason = "IdleD3cold= takes yes or no";
-                        return -EINVAL;
-                }
-                p->no_idle_d3cold = no;
-                return 0;
+                return r;
+        }
+        if (strncmp(line, "AskHolders=", 11) == 0) {
+                r = parse_yes_no(line + 11, &p->ask_holders, false);
+                if (r < 0)
+                        *ret_reason = "AskHolders= takes yes or no";
+                return r;
         }
         *ret_reason = "unknown setting: the known ones are Drivers=, Nodes=, StopUnits=, UnloadModules=, "
-                      "ResetMethod=, IdleD3cold=";
+                      "ResetMethod=, IdleD3cold=, AskHolders=";
         return -EINVAL;
 }
 

@@ -17,6 +17,7 @@
  *   UnloadModules=nvidia_drm nvidia_modeset nvidia_uvm nvidia
  *   ResetMethod=bus
  *   IdleD3cold=no
+ *   AskHolders=yes
  *
  * Drivers= the host drivers it is for; Nodes= device nodes (glob patterns
  * under /dev) whose holders make such a device busy, beyond the device's
@@ -25,7 +26,9 @@
  * far as nothing else uses them) and loaded before the rebind; ResetMethod=
  * the reset before the rebind (a word of the kernel's reset_method, or
  * "none"); IdleD3cold=no keeps the device out of D3cold while vfio-pci
- * holds it (some GPUs do not wake from it). Lists are space-separated. A line not understood is logged and
+ * holds it (some GPUs do not wake from it); AskHolders=yes has the
+ * processes that hold the device's nodes (or Nodes=) asked to close them
+ * (SIGTERM) when they would make the claim busy, never killed. Lists are space-separated. A line not understood is logged and
  * skipped; a profile without Drivers= is skipped whole. */
 
 typedef struct Profile {
@@ -36,6 +39,7 @@ typedef struct Profile {
         char **unload_modules;
         char *reset_method; /* NULL: the kernel's choice */
         bool no_idle_d3cold; /* IdleD3cold=no */
+        bool ask_holders;    /* AskHolders=yes */
 } Profile;
 
 typedef struct ProfileSet {

@@ -223,6 +223,7 @@ static int append_details(sd_bus_message *m, const PolicyDetails *d)
                 { "process", d->process },
                 { "stop_units", d->stop_units },
                 { "unload_modules", d->unload_modules },
+                { "ask_holders", d->ask_holders },
         };
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(pairs); i++)

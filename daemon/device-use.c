@@ -29,6 +29,10 @@ typedef struct UseCheck {
         NetView *net;
         int has_fb; /* -1 until read: whether a firmware framebuffer is bound */
         FirmwareFb fb;
+        /* device_use_busy_holders(): who holds a node that only makes a
+         * device busy, each PID once. */
+        pid_t *busy_holders;
+        size_t n_busy_holders;
 } UseCheck;
 
 /* NULL only without memory, which the caller reports as critical use:
@@ -245,6 +249,22 @@ static void watch_profile_nodes(UseCheck *c, char **patterns, const char *addres
         }
 }
 
+static void note_busy_holder(UseCheck *c, pid_t pid)
+{
+        pid_t *a;
+
+        for (size_t i = 0; i < c->n_busy_holders; i++)
+                if (c->busy_holders[i] == pid)
+                        return;
+        a = reallocarray(c->busy_holders, c->n_busy_holders + 1, sizeof(*a));
+        if (!a) {
+                use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod ran out of memory listing who holds the nodes");
+                return;
+        }
+        c->busy_holders = a;
+        a[c->n_busy_holders++] = pid;
+}
+
 static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
 {
         UseCheck *c = userdata;
@@ -252,25 +272,37 @@ static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
 
         use_report_add(&c->report, node->use, "%s of %s is open in PID %d (%s)", node->devname,
                        node->address, (int)pid, proc_comm(pid, comm, sizeof(comm)));
+        if (node->use == DEVICE_USE_BUSY)
+                note_busy_holder(c, pid);
+}
+
+/* Every check, its report left in c. */
+static int run_checks(UseCheck *c, char *const *addresses, char **const *node_patterns, size_t n,
+                      DeviceUseScope scope)
+{
+        int r = use_report_init(&c->report);
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = check_function(c, addresses[i], scope);
+                if (r >= 0 && node_patterns && scope == DEVICE_USE_SCOPE_ALL)
+                        watch_profile_nodes(c, node_patterns[i], addresses[i]);
+        }
+        if (r >= 0 && node_watch_scan(&c->nodes, getpid(), on_node_holder, c) < 0)
+                use_report_add(&c->report, DEVICE_USE_BUSY,
+                               "vfiod cannot read /proc to see who holds the devices' nodes open");
+        node_watch_done(&c->nodes);
+        storage_view_free(c->storage);
+        net_view_free(c->net);
+        return r;
 }
 
 int device_use_check(char *const *addresses, char **const *node_patterns, size_t n, DeviceUseScope scope,
                      DeviceUse *ret_use, char **ret_reason)
 {
         UseCheck c = {.has_fb = -1};
-        int r = use_report_init(&c.report);
+        int r = run_checks(&c, addresses, node_patterns, n, scope);
 
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = check_function(&c, addresses[i], scope);
-                if (r >= 0 && node_patterns && scope == DEVICE_USE_SCOPE_ALL)
-                        watch_profile_nodes(&c, node_patterns[i], addresses[i]);
-        }
-        if (r >= 0 && node_watch_scan(&c.nodes, getpid(), on_node_holder, &c) < 0)
-                use_report_add(&c.report, DEVICE_USE_BUSY,
-                               "vfiod cannot read /proc to see who holds the devices' nodes open");
-        node_watch_done(&c.nodes);
-        storage_view_free(c.storage);
-        net_view_free(c.net);
+        free(c.busy_holders);
         *ret_use = use_report_finish(&c.report, ret_reason);
         if (r < 0) {
                 free(*ret_reason);
@@ -278,4 +310,22 @@ int device_use_check(char *const *addresses, char **const *node_patterns, size_t
                 *ret_use = DEVICE_USE_NONE;
         }
         return r;
+}
+
+int device_use_busy_holders(char *const *addresses, char **const *node_patterns, size_t n, pid_t **ret,
+                            size_t *ret_n)
+{
+        UseCheck c = {.has_fb = -1};
+        char *reason = NULL;
+        int r = run_checks(&c, addresses, node_patterns, n, DEVICE_USE_SCOPE_ALL);
+
+        (void)use_report_finish(&c.report, &reason);
+        free(reason);
+        if (r < 0) {
+                free(c.busy_holders);
+                return r;
+        }
+        *ret = c.busy_holders;
+        *ret_n = c.n_busy_holders;
+        return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "use-report.h"
 
@@ -24,3 +25,10 @@ typedef enum DeviceUseScope {
  * device's own: a process that holds one makes the device busy. */
 int device_use_check(char *const *addresses, char **const *node_patterns, size_t n, DeviceUseScope scope,
                      DeviceUse *ret_use, char **ret_reason);
+
+/* The processes that device_use_check() would find holding a node that
+ * makes a device busy (not a node the host needs, such as the boot VGA's
+ * display node), each once: those a profile's AskHolders= may ask to close
+ * it. *ret is malloc'ed. */
+int device_use_busy_holders(char *const *addresses, char **const *node_patterns, size_t n, pid_t **ret,
+                            size_t *ret_n);

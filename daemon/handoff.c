@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "device-use.h"
+#include "fs-util.h"
 #include "handoff.h"
 #include "host-units.h"
 #include "log.h"
 #include "macro.h"
+#include "number.h"
 #include "strv.h"
 #include "sysfs-pci.h"
 
@@ -46,6 +54,7 @@ int handoff_plan(const ProfileSet *profiles, const ClaimRecord *rec, HandoffPlan
                         continue;
                 log_debug("%s is on %s: hand-off profile '%s'.", rec->devices[i].address, driver, profile->name);
                 p.node_patterns[i] = profile->nodes;
+                p.ask_holders = p.ask_holders || profile->ask_holders;
                 p.no_idle_d3cold[i] = profile->no_idle_d3cold;
                 for (char **u = profile->stop_units; r >= 0 && u && *u; u++)
                         r = add_once(&p.units, &p.n_units, *u);
@@ -90,6 +99,87 @@ int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn sav
                 log_info("Stopped %s for the claim of group %d.", unit, rec->group);
         }
         return 0;
+}
+
+/* Until every pidfd is readable (its process exited) or the deadline. */
+static void wait_for_exits(struct pollfd *fds, size_t n, uint64_t timeout_usec)
+{
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+
+        for (;;) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                size_t left = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        if (fds[i].fd >= 0 && !(fds[i].revents & POLLIN))
+                                left++;
+                if (left == 0 || now >= deadline)
+                        return;
+                if (poll(fds, n, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
+                        return;
+        }
+}
+
+static bool contains_pid(const pid_t *pids, size_t n, pid_t pid)
+{
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] == pid)
+                        return true;
+        return false;
+}
+
+static bool pidfd_exited(int pidfd)
+{
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        return poll(&p, 1, 0) != 0;
+}
+
+/* A PID from the scan may have been reused by the time it is signalled:
+ * the holders are found twice, around opening their pidfds, and only a
+ * process found the second time whose pidfd shows it still alive is asked
+ * (the PID the second scan saw was then the pidfd's process). */
+int handoff_ask_holders(const HandoffPlan *p, const ClaimRecord *rec, uint64_t timeout_usec)
+{
+        _cleanup_free_ char **addresses = calloc(rec->n_devices ?: 1, sizeof(char *));
+        _cleanup_free_ struct pollfd *fds = NULL;
+        _cleanup_free_ pid_t *pids = NULL, *again = NULL;
+        size_t n = 0, n_again = 0;
+        int r;
+
+        if (!addresses)
+                return -ENOMEM;
+        for (size_t i = 0; i < rec->n_devices; i++)
+                addresses[i] = (char *)rec->devices[i].address;
+        r = device_use_busy_holders(addresses, p->node_patterns, rec->n_devices, &pids, &n);
+        if (r < 0 || n == 0)
+                return r;
+        fds = calloc(n, sizeof(*fds));
+        if (!fds)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                fds[i] = (struct pollfd){ .fd = pidfd_open(pids[i], 0), .events = POLLIN };
+        r = device_use_busy_holders(addresses, p->node_patterns, rec->n_devices, &again, &n_again);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                char comm[64];
+
+                if (fds[i].fd < 0)
+                        continue;
+                (void)proc_comm(pids[i], comm, sizeof(comm));
+                if (contains_pid(again, n_again, pids[i]) && !pidfd_exited(fds[i].fd) &&
+                    pidfd_send_signal(fds[i].fd, SIGTERM, NULL, 0) >= 0) {
+                        log_info("Asked PID %d (%s) to close group %d's nodes (SIGTERM).", (int)pids[i], comm,
+                                 rec->group);
+                        continue;
+                }
+                closep(&fds[i].fd); /* gone, or not to be asked: nothing to wait for */
+                fds[i].fd = -1;
+        }
+        if (r >= 0)
+                wait_for_exits(fds, n, timeout_usec);
+        for (size_t i = 0; i < n; i++)
+                if (fds[i].fd >= 0)
+                        close(fds[i].fd);
+        return r;
 }
 
 int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata)

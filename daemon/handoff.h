@@ -22,6 +22,7 @@ typedef struct HandoffPlan {
         size_t n_units;
         const char **modules;  /* every profile's UnloadModules=, each once, in order */
         size_t n_modules;
+        bool ask_holders;      /* a profile's AskHolders=yes */
 } HandoffPlan;
 
 typedef int (*HandoffSaveFn)(void *userdata);
@@ -35,6 +36,12 @@ void handoff_plan_done(HandoffPlan *p);
  * (the caller undoes the claim, which starts the ones stopped). */
 int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
                        uint64_t timeout_usec);
+/* Asks the processes that hold the devices' nodes (and the profiles'
+ * Nodes=), making the group busy, to close them: SIGTERM through a pidfd,
+ * then waits up to timeout_usec for them to exit. Never more: the check
+ * that follows names those that did not. */
+int handoff_ask_holders(const HandoffPlan *p, const ClaimRecord *rec, uint64_t timeout_usec);
+
 /* Has systemd unload the plan's modules whose drivers have no device left,
  * without waiting for it; never fatal: one that stays loaded simply needs
  * no loading later. */

@@ -20,6 +20,7 @@ void policy_decision_done(PolicyDecision *d)
         free(d->details.process);
         free(d->details.stop_units);
         free(d->details.unload_modules);
+        free(d->details.ask_holders);
         *d = (PolicyDecision){};
 }
 
@@ -106,6 +107,8 @@ static int describe_handoff(const Group *g, const ProfileSet *profiles, PolicyDe
                         append_once(f[0], ret->stop_units, *u);
                 for (char **m = p ? p->unload_modules : NULL; m && *m; m++)
                         append_once(f[1], ret->unload_modules, *m);
+                if (p && p->ask_holders && !ret->ask_holders && !(ret->ask_holders = strdup("yes")))
+                        r = -ENOMEM;
         }
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
                 if (f[i] && fclose(f[i]) != 0)

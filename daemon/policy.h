@@ -38,6 +38,7 @@ typedef struct PolicyDetails {
         char *process; /* memlock of another process: "PID (COMMAND)" */
         char *stop_units;     /* what the claim's hand-off profiles stop and unload, */
         char *unload_modules; /* space-separated; NULL when nothing */
+        char *ask_holders;    /* "yes" when a profile asks holders to close; else NULL */
 } PolicyDetails;
 
 typedef struct PolicyDecision {

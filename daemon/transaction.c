@@ -163,8 +163,9 @@ static int step_check_use(Run *run, ClaimedDevice *unused)
                 return r;
         /* The users may be what the profile stops (a display manager): the
          * check runs again once they are stopped, and decides then. */
-        if (use == DEVICE_USE_BUSY && run->plan.n_units > 0 && !run->recheck) {
-                log_info("Group %d is in use (%s); checking again after stopping its profile's units.",
+        if (use == DEVICE_USE_BUSY && (run->plan.n_units > 0 || run->plan.ask_holders) && !run->recheck) {
+                log_info("Group %d is in use (%s); checking again once its profile's units are stopped and its "
+                         "holders asked to close.",
                          t->record->group, reason);
                 free(reason);
                 run->recheck = true;
@@ -265,9 +266,12 @@ static int step_stop_units(Run *run, ClaimedDevice *unused)
         return r;
 }
 
-static int step_recheck_use(Run *run, ClaimedDevice *unused)
+/* The time holders get to close the nodes once asked. */
+#define ASK_HOLDERS_TIMEOUT_USEC (UINT64_C(5) * 1000000)
+
+static int step_ask_holders(Run *run, ClaimedDevice *unused)
 {
-        return run->recheck ? step_check_use(run, NULL) : 0;
+        return handoff_ask_holders(&run->plan, run->t->record, ASK_HOLDERS_TIMEOUT_USEC);
 }
 
 static int step_keep_out_of_d3cold(Run *run, ClaimedDevice *unused)
@@ -557,8 +561,10 @@ static void execute_claim(Run *run)
                 r = run_step(run, "record", NULL, step_record);
         if (r >= 0 && run->plan.n_units > 0)
                 r = run_step(run, "stop-units", NULL, step_stop_units);
+        if (r >= 0 && run->recheck && run->plan.ask_holders)
+                r = run_step(run, "ask-holders", NULL, step_ask_holders);
         if (r >= 0 && run->recheck)
-                r = run_step(run, "check", NULL, step_recheck_use);
+                r = run_step(run, "check", NULL, step_check_use);
         if (r >= 0)
                 r = run_step(run, "firmware-fb", NULL, step_free_firmware_fb);
         if (r >= 0 && !sysfs_pci_driver_registered(VFIO_PCI_DRIVER))

@@ -37,6 +37,7 @@ static void test_claim_asks_polkit_with_every_endpoint(void)
         g_assert_null(d.details.match);
         g_assert_null(d.details.stop_units); /* no profile: not given at all */
         g_assert_null(d.details.unload_modules);
+        g_assert_null(d.details.ask_holders);
         policy_decision_done(&d);
 }
 
@@ -48,6 +49,7 @@ static void test_claim_names_what_profiles_do(void)
                 "Drivers=nvidia",
                 "StopUnits=nvidia-persistenced.service display-manager.service",
                 "UnloadModules=nvidia_drm nvidia",
+                "AskHolders=yes",
         };
         static const char *const port[] = { "Drivers=pcieport", "StopUnits=fwupd.service" };
         Profile profiles[2] = {};
@@ -64,6 +66,7 @@ static void test_claim_names_what_profiles_do(void)
         g_assert_cmpint(policy_claim(1000, &gpu, false, LEASE_LIFETIME_CONNECTION, &set, &d), ==, 0);
         g_assert_cmpstr(d.details.stop_units, ==, "nvidia-persistenced.service display-manager.service");
         g_assert_cmpstr(d.details.unload_modules, ==, "nvidia_drm nvidia");
+        g_assert_cmpstr(d.details.ask_holders, ==, "yes");
         policy_decision_done(&d);
         pci[0].driver = pci[1].driver = pci[2].driver = NULL;
         profile_done(&profiles[0]);

@@ -31,6 +31,9 @@ static void test_lines(void)
         g_assert_false(p.no_idle_d3cold);
         g_assert_cmpint(profile_parse_line(&p, "IdleD3cold=no", &reason), ==, 0);
         g_assert_true(p.no_idle_d3cold);
+        g_assert_false(p.ask_holders);
+        g_assert_cmpint(profile_parse_line(&p, "AskHolders=yes", &reason), ==, 0);
+        g_assert_true(p.ask_holders);
         profile_done(&p);
 }
 
@@ -53,6 +56,7 @@ static void test_refuses(void)
                 "ResetMethod=",
                 "KillHolders=yes",
                 "IdleD3cold=off",
+                "AskHolders=kill",
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {

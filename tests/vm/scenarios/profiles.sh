@@ -4,7 +4,8 @@
 # bochs-drm, with the console and a stand-in display manager on it) goes
 # to vfio-pci and back with a profile that stops the display manager and
 # unloads bochs; a crash in the middle is undone at restart; a profile's
-# extra nodes make a device busy (e1000, with a stand-in node); and one
+# extra nodes make a device busy and their holders are asked to close
+# them (e1000, with a stand-in node); and one
 # keeps nvme out of D3cold and skips its reset.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
@@ -22,7 +23,7 @@ check "the stand-in display manager holds /dev/dri/$card" wait_for 5 dm_holds_ca
 is "$(pci_driver "$gpu")" bochs-drm "the GPU is on bochs-drm"
 check "the console is on it" fbcon_bound
 
-# ---- a profile's extra node makes its device busy ----
+# ---- a profile's extra node makes its device busy; its holders are asked to close it ----
 # /dev/full's numbers: nodes are matched by device number, and nothing
 # here holds /dev/full.
 mknod /dev/vmtest-nic-extra c 1 7
@@ -35,6 +36,7 @@ cat > $profiles/e1000.conf <<'PROFILE'
 Drivers=e1000
 Nodes=/dev/vmtest-nic-extra
 StopUnits=vmtest-nic-user.service
+AskHolders=yes
 PROFILE
 cat > $profiles/nvme.conf <<'PROFILE'
 Drivers=nvme
@@ -45,17 +47,24 @@ systemctl daemon-reload
 systemctl restart vfiod 2>/dev/null || true # profiles are read at start
 ip link set "$(ls /sys/bus/pci/devices/$nic/net)" down
 systemctl start $nic_user
-sleep 300 < /dev/vmtest-nic-extra &
-holder=$!
+# A holder that ignores SIGTERM: asked, it stays, and is named.
+(trap '' TERM; exec sleep 300) < /dev/vmtest-nic-extra &
+stubborn=$!
 out=$(vfioctl-client --json claim "$nic" 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.DeviceBusy"' "a holder of the profile's node makes the NIC busy"
-like "$out" "/dev/vmtest-nic-extra of $nic is open in PID $holder \\(sleep\\)" \
+like "$out" "/dev/vmtest-nic-extra of $nic is open in PID $stubborn \\(sleep\\)" \
     "  naming the node and the PID that is not the profile's to stop"
+check "  which was asked to close (SIGTERM) and never killed" kill -0 $stubborn
+like "$(journalctl -u vfiod --no-pager)" "Asked PID $stubborn \\(sleep\\) to close group" "  as the journal says"
 is "$(unit_state $nic_user)" active "  and the unit the claim stopped to check again runs again"
 is "$(pci_driver "$nic")" e1000 "  and the NIC stayed"
-kill $holder; wait $holder 2>/dev/null
-check "with only the profile's unit holding it, the claim succeeds" vfioctl-client claim "$nic"
-is "$(unit_state $nic_user)" inactive "  after stopping the unit"
+kill -KILL $stubborn; wait $stubborn 2>/dev/null
+# A holder that closes when asked.
+sleep 300 < /dev/vmtest-nic-extra &
+polite=$!
+check "with the unit stopped and the other holder asked to close, the claim succeeds" vfioctl-client claim "$nic"
+check "  the holder was asked and left" wait_for 5 eval "! kill -0 $polite 2>/dev/null"
+is "$(unit_state $nic_user)" inactive "  and the unit is stopped"
 check "the release succeeds" vfioctl-client release "$nic"
 is "$(unit_state $nic_user)" active "  and starts the unit again"
 
@@ -87,6 +96,32 @@ is "$(unit_state $dm)" active "the display manager runs again"
 check "  and holds the GPU's DRM node again" wait_for 5 dm_holds_card
 check "the console is back on the GPU" wait_for 5 fbcon_bound
 like "$(journalctl -u vfiod --no-pager)" "Reset $gpu|$gpu has no reset method" "the release tried a reset first"
+
+# ---- the same for alice, her VM run from a unit, as vfiod.conf(5) says ----
+# The display manager's stop ends a desktop session, so the claim comes
+# from a unit, outside any session: a polkit rule names alice, the GPU and
+# what its profile stops and unloads.
+cat > /etc/polkit-1/rules.d/40-vmtest-single-gpu.rules <<RULE
+polkit.addRule(function(action, subject) {
+    if (action.id == "io.github.vfiod1.claim-host-critical" && subject.user == "alice" &&
+        action.lookup("device") == "$gpu" && action.lookup("stop_units") == "$dm" &&
+        action.lookup("unload_modules") == "bochs") {
+        return polkit.Result.YES;
+    }
+});
+RULE
+sleep 1 # polkitd reads its rules again when the directory changes
+state=/run/vmtest-alice/vm.state
+mkdir -p /run/vmtest-alice && chown alice /run/vmtest-alice && rm -f $state
+systemd-run --quiet --wait --uid=alice --unit=vmtest-gpu-vm \
+    vfioctl-client claim --force --no-ask-password "$gpu" -- \
+    sh -c "basename \$(readlink /sys/bus/pci/devices/$gpu/driver) > $state; systemctl is-active $dm >> $state"
+is "$(xargs < $state 2>/dev/null)" "vfio-pci inactive" \
+    "alice's VM ran with the GPU on vfio-pci and the display manager stopped" ||
+    diag "$(journalctl -u vmtest-gpu-vm -u vfiod --no-pager | tail -10)"
+check "when it ended, the display manager came back" wait_for 20 eval '[ "$(unit_state $dm)" = active ]'
+is "$(pci_driver "$gpu")" bochs-drm "  and the GPU is on bochs-drm"
+check "  and the console" wait_for 5 fbcon_bound
 
 # ---- a crash in the middle of the hand-off ----
 systemctl stop vfiod
