@@ -39,7 +39,8 @@ static bool driver_name_valid(const char *s)
         return made_of(s, ALNUM "_-.", 64) && !streq(s, ".") && !streq(s, "..");
 }
 
-/* A glob under /dev, never leaving it. */
+/* A glob under /dev. ("/dev/.." gets through, harmlessly: only character
+ * and block devices among its matches are watched.) */
 static bool node_pattern_valid(const char *s)
 {
         return strncmp(s, "/dev/", 5) == 0 && s[5] && !strstr(s, "/../") && !strstr(s, "/./") &&

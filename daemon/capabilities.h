@@ -10,6 +10,9 @@
  *   CAP_SYS_PTRACE,
  *   CAP_DAC_READ_SEARCH          see which processes hold a device open
  *                                (/proc/<pid>/fd of every user)
+ *   CAP_KILL                     SIGTERM, and nothing else, to the holders
+ *                                that a profile's AskHolders=yes asks to
+ *                                close a device's nodes
  *   CAP_SYS_MODULE               load vfio-pci through modprobe (when it has
  *                                it: vfiod.service loads it beforehand)
  * Writing sysfs takes no capability: root owns the files. */

@@ -271,6 +271,20 @@ static int parse_d3cold_off(ClaimRecord *r, const char *address)
         return -EINVAL;
 }
 
+void claim_record_clear_stopped_units(ClaimRecord *r)
+{
+        strv_free(r->stopped_units);
+        r->stopped_units = NULL;
+        r->n_stopped_units = 0;
+}
+
+void claim_record_clear_unloaded_modules(ClaimRecord *r)
+{
+        strv_free(r->unloaded_modules);
+        r->unloaded_modules = NULL;
+        r->n_unloaded_modules = 0;
+}
+
 bool claim_record_any_d3cold_off(const ClaimRecord *r)
 {
         for (size_t i = 0; i < r->n_devices; i++)

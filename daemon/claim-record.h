@@ -76,6 +76,9 @@ int claim_record_add_stopped_unit(ClaimRecord *r, const char *unit);
 int claim_record_add_unloaded_module(ClaimRecord *r, const char *module);
 /* Forgets the last one added (it turned out not to need undoing). */
 void claim_record_drop_last_unloaded_module(ClaimRecord *r);
+/* Forgets them all: undone. */
+void claim_record_clear_stopped_units(ClaimRecord *r);
+void claim_record_clear_unloaded_modules(ClaimRecord *r);
 bool claim_record_any_d3cold_off(const ClaimRecord *r);
 
 const char *claim_phase_to_string(ClaimPhase p);

@@ -311,7 +311,7 @@ static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void 
 static const char *reset_method_for(const char *driver, void *userdata)
 {
         Job *job = userdata;
-        const Profile *p = profile_set_find(job->engine->profiles, driver);
+        const Profile *p = profile_set_find(job->t.profiles, driver);
         return p ? p->reset_method : NULL;
 }
 

@@ -45,7 +45,8 @@ typedef void (*EngineReplyFn)(const EngineResult *result, void *userdata);
  * kernel is done with its devices. */
 typedef void (*EngineChangeFn)(Engine *e, int group, bool ended, void *userdata);
 
-/* profiles (may be NULL) must outlive the engine. */
+/* profiles (may be NULL) must outlive the engine and any worker it leaves
+ * running at engine_free(). */
 int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_usec, const ProfileSet *profiles,
                EngineChangeFn on_change, void *userdata, Engine **ret);
 Engine *engine_free(Engine *e);

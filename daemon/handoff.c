@@ -78,26 +78,23 @@ void handoff_plan_done(HandoffPlan *p)
         *p = (HandoffPlan){};
 }
 
-int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
-                       uint64_t timeout_usec)
+int handoff_stop_unit(ClaimRecord *rec, const char *unit, HandoffSaveFn save, void *userdata,
+                      uint64_t timeout_usec)
 {
-        for (size_t i = 0; i < p->n_units; i++) {
-                const char *unit = p->units[i];
-                int r = host_unit_is_active(unit);
+        int r = host_unit_is_active(unit);
 
-                if (r < 0)
-                        return log_warning_errno(r, "Cannot ask systemd about %s", unit);
-                if (r == 0)
-                        continue; /* not running: nothing to stop, nothing to start again */
-                r = claim_record_add_stopped_unit(rec, unit);
-                if (r >= 0)
-                        r = save(userdata);
-                if (r >= 0)
-                        r = host_unit_stop(unit, timeout_usec);
-                if (r < 0)
-                        return log_warning_errno(r, "Cannot stop %s for the claim of group %d", unit, rec->group);
-                log_info("Stopped %s for the claim of group %d.", unit, rec->group);
-        }
+        if (r < 0)
+                return log_warning_errno(r, "Cannot ask systemd about %s", unit);
+        if (r == 0)
+                return 0; /* not running: nothing to stop, nothing to start again */
+        r = claim_record_add_stopped_unit(rec, unit);
+        if (r >= 0)
+                r = save(userdata);
+        if (r >= 0)
+                r = host_unit_stop(unit, timeout_usec);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot stop %s for the claim of group %d", unit, rec->group);
+        log_info("Stopped %s for the claim of group %d.", unit, rec->group);
         return 0;
 }
 
@@ -126,6 +123,39 @@ static bool contains_pid(const pid_t *pids, size_t n, pid_t pid)
                 if (pids[i] == pid)
                         return true;
         return false;
+}
+
+/* Whether the process belongs to the system itself: PID 1, or a system
+ * service (its cgroup under /system.slice), whose unit goes in *ret_unit.
+ * Those are never asked: a profile names the units to stop instead, and
+ * systemd, logind and the like hold device nodes on everyone's behalf. */
+static bool is_system_process(pid_t pid, char *ret_unit, size_t size)
+{
+        char path[64];
+        _cleanup_free_ char *cgroup = NULL;
+        const char *p;
+
+        snprintf(ret_unit, size, "-");
+        if (pid == 1)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+        cgroup = read_full_file(path);
+        if (!cgroup)
+                return true; /* cannot tell: leave it alone */
+        /* cgroup v2: "0::/system.slice/gdm.service"; v1 keeps systemd's as "name=systemd:". */
+        p = strstr(cgroup, "0::/");
+        if (!p)
+                p = strstr(cgroup, "name=systemd:/");
+        if (!p)
+                return true;
+        p = strchr(p, '/');
+        if (strncmp(p, "/init.scope", 11) == 0)
+                return true;
+        if (strncmp(p, "/system.slice/", 14) != 0)
+                return false;
+        p += 14;
+        snprintf(ret_unit, size, "%.*s", (int)strcspn(p, "/\n"), p);
+        return true;
 }
 
 static bool pidfd_exited(int pidfd)
@@ -160,12 +190,16 @@ int handoff_ask_holders(const HandoffPlan *p, const ClaimRecord *rec, uint64_t t
                 fds[i] = (struct pollfd){ .fd = pidfd_open(pids[i], 0), .events = POLLIN };
         r = device_use_busy_holders(addresses, p->node_patterns, rec->n_devices, &again, &n_again);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                char comm[64];
+                char comm[64], unit[128];
 
                 if (fds[i].fd < 0)
                         continue;
                 (void)proc_comm(pids[i], comm, sizeof(comm));
-                if (contains_pid(again, n_again, pids[i]) && !pidfd_exited(fds[i].fd) &&
+                if (is_system_process(pids[i], unit, sizeof(unit)))
+                        log_info("PID %d (%s) of %s holds group %d's nodes: not asked; a profile's StopUnits= "
+                                 "may stop its unit.",
+                                 (int)pids[i], comm, unit, rec->group);
+                else if (contains_pid(again, n_again, pids[i]) && !pidfd_exited(fds[i].fd) &&
                     pidfd_send_signal(fds[i].fd, SIGTERM, NULL, 0) >= 0) {
                         log_info("Asked PID %d (%s) to close group %d's nodes (SIGTERM).", (int)pids[i], comm,
                                  rec->group);
@@ -182,28 +216,28 @@ int handoff_ask_holders(const HandoffPlan *p, const ClaimRecord *rec, uint64_t t
         return r;
 }
 
-int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata)
+int handoff_unload_module(ClaimRecord *rec, const char *module, bool wait, HandoffSaveFn save, void *userdata,
+                          uint64_t timeout_usec)
 {
-        for (size_t i = 0; i < p->n_modules; i++) {
-                const char *module = p->modules[i];
-                int r;
+        int r;
 
-                if (!host_module_loaded(module))
-                        continue;
-                r = claim_record_add_unloaded_module(rec, module);
-                if (r >= 0)
-                        r = save(userdata);
-                if (r < 0)
-                        return r;
-                r = host_module_unload_start(module);
-                if (r >= 0) {
-                        log_info("Unloading %s for the claim of group %d.", module, rec->group);
-                        continue;
-                }
-                if (r == -EBUSY)
-                        log_info("%s stays loaded: a driver of it still has a device.", module);
-                else
-                        log_warning_errno(r, "Cannot unload %s", module);
+        if (!host_module_loaded(module))
+                return 0;
+        r = claim_record_add_unloaded_module(rec, module);
+        if (r >= 0)
+                r = save(userdata);
+        if (r < 0)
+                return r;
+        r = host_module_unload(module, wait, timeout_usec);
+        if (r >= 0) {
+                log_info("%s %s for the claim of group %d.", wait ? "Unloaded" : "Unloading", module, rec->group);
+                return 0;
+        }
+        if (r == -EBUSY)
+                log_info("%s stays loaded: something else uses it.", module);
+        else
+                log_warning_errno(r, "Cannot unload %s", module);
+        if (host_module_loaded(module)) {
                 claim_record_drop_last_unloaded_module(rec);
                 (void)save(userdata);
         }
@@ -248,35 +282,22 @@ void handoff_allow_d3cold(ClaimRecord *rec)
         }
 }
 
-void handoff_load_modules(ClaimRecord *rec, uint64_t timeout_usec)
+void handoff_load_module(const char *module, uint64_t timeout_usec)
 {
-        for (size_t i = rec->n_unloaded_modules; i-- > 0;) {
-                const char *module = rec->unloaded_modules[i];
-                int r = host_module_load(module, timeout_usec);
+        int r = host_module_load(module, timeout_usec);
 
-                if (r < 0)
-                        log_warning_errno(r, "Cannot load %s again: 'modprobe %s' as root says why", module,
-                                          module);
-                else
-                        log_info("Loaded %s again.", module);
-        }
-        strv_free(rec->unloaded_modules);
-        rec->unloaded_modules = NULL;
-        rec->n_unloaded_modules = 0;
+        if (r < 0)
+                log_warning_errno(r, "Cannot load %s again: 'modprobe %s' as root says why", module, module);
+        else
+                log_info("Loaded %s again.", module);
 }
 
-void handoff_start_units(ClaimRecord *rec, uint64_t timeout_usec)
+void handoff_start_unit(const char *unit, uint64_t timeout_usec)
 {
-        for (size_t i = rec->n_stopped_units; i-- > 0;) {
-                const char *unit = rec->stopped_units[i];
-                int r = host_unit_start(unit, timeout_usec);
+        int r = host_unit_start(unit, timeout_usec);
 
-                if (r < 0)
-                        log_warning_errno(r, "Cannot start %s again: 'systemctl status %s' says why", unit, unit);
-                else
-                        log_info("Started %s again.", unit);
-        }
-        strv_free(rec->stopped_units);
-        rec->stopped_units = NULL;
-        rec->n_stopped_units = 0;
+        if (r < 0)
+                log_warning_errno(r, "Cannot start %s again: 'systemctl status %s' says why", unit, unit);
+        else
+                log_info("Started %s again.", unit);
 }

@@ -32,20 +32,23 @@ typedef int (*HandoffSaveFn)(void *userdata);
 int handoff_plan(const ProfileSet *profiles, const ClaimRecord *rec, HandoffPlan *ret);
 void handoff_plan_done(HandoffPlan *p);
 
-/* Stops the plan's units that are active. -errno when one would not stop
- * (the caller undoes the claim, which starts the ones stopped). */
-int handoff_stop_units(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata,
-                       uint64_t timeout_usec);
+/* Stops the unit when it is active, noted in the record first. -errno
+ * when it would not stop (the caller undoes the claim, which starts the
+ * ones stopped). */
+int handoff_stop_unit(ClaimRecord *rec, const char *unit, HandoffSaveFn save, void *userdata,
+                      uint64_t timeout_usec);
 /* Asks the processes that hold the devices' nodes (and the profiles'
  * Nodes=), making the group busy, to close them: SIGTERM through a pidfd,
  * then waits up to timeout_usec for them to exit. Never more: the check
  * that follows names those that did not. */
 int handoff_ask_holders(const HandoffPlan *p, const ClaimRecord *rec, uint64_t timeout_usec);
 
-/* Has systemd unload the plan's modules whose drivers have no device left,
- * without waiting for it; never fatal: one that stays loaded simply needs
- * no loading later. */
-int handoff_unload_modules(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata);
+/* Has systemd unload the module, noted in the record first, unless a
+ * driver of it still has a device; with wait, until it is done (a module
+ * unloaded before another that uses it must be gone first). Never fatal:
+ * one that stays loaded needs no loading later, and is forgotten. */
+int handoff_unload_module(ClaimRecord *rec, const char *module, bool wait, HandoffSaveFn save, void *userdata,
+                          uint64_t timeout_usec);
 
 static inline bool handoff_plan_keeps_out_of_d3cold(const HandoffPlan *p, size_t n_devices)
 {
@@ -59,9 +62,9 @@ static inline bool handoff_plan_keeps_out_of_d3cold(const HandoffPlan *p, size_t
  * profile's IdleD3cold=no); never fatal. */
 int handoff_keep_out_of_d3cold(const HandoffPlan *p, ClaimRecord *rec, HandoffSaveFn save, void *userdata);
 
-/* The undo, in reverse order: modules before the devices return, units
- * and D3cold after. Failures are logged, never fatal; the record forgets
- * them. */
+/* The undo, one unit or module at a time (the caller keeps the order: the
+ * modules before the devices return, the units and D3cold after).
+ * Failures are logged, never fatal. */
+void handoff_load_module(const char *module, uint64_t timeout_usec);
+void handoff_start_unit(const char *unit, uint64_t timeout_usec);
 void handoff_allow_d3cold(ClaimRecord *rec);
-void handoff_load_modules(ClaimRecord *rec, uint64_t timeout_usec);
-void handoff_start_units(ClaimRecord *rec, uint64_t timeout_usec);

@@ -134,15 +134,17 @@ static int wait_job(Systemd *s, uint64_t timeout_usec)
                 uint64_t now = now_usec(CLOCK_MONOTONIC);
 
                 r = sd_bus_process(s->bus, NULL);
-                if (r < 0 || r > 0)
-                        continue; /* r > 0: processed one; more may be queued */
+                if (r < 0)
+                        return r; /* the connection is gone, say */
+                if (r > 0)
+                        continue; /* processed one; more may be queued */
                 if (now >= deadline)
                         return -ETIMEDOUT;
                 r = sd_bus_wait(s->bus, deadline - now);
                 if (r < 0)
                         return r;
         }
-        return r < 0 ? r : 0;
+        return 0;
 }
 
 static bool state_is_active(const char *s)
@@ -235,7 +237,7 @@ static void module_unit(const char *template, const char *module, char buf[stati
         snprintf(buf, 256, "%s@%s.service", template, module);
 }
 
-int host_module_unload_start(const char *module)
+int host_module_unload(const char *module, bool wait, uint64_t timeout_usec)
 {
         _cleanup_(systemd_done) Systemd s = {};
         char unit[256];
@@ -246,8 +248,13 @@ int host_module_unload_start(const char *module)
         if (module_drives_devices(module))
                 return -EBUSY;
         module_unit(UNLOAD_TEMPLATE, module, unit);
-        r = sd_bus_open_system(&s.bus);
-        return r < 0 ? r : start_job(&s, "StartUnit", unit);
+        r = wait ? systemd_open(&s) : sd_bus_open_system(&s.bus);
+        if (r >= 0)
+                r = start_job(&s, "StartUnit", unit);
+        if (r < 0 || !wait)
+                return r;
+        r = wait_job(&s, timeout_usec);
+        return r < 0 ? r : host_module_loaded(module) ? -EBUSY : 0;
 }
 
 int host_module_load(const char *module, uint64_t timeout_usec)

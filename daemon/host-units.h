@@ -22,11 +22,11 @@ int host_unit_start(const char *unit, uint64_t timeout_usec);
 
 /* Whether the module is loaded, and is a module (not built in). */
 bool host_module_loaded(const char *module);
-/* Queues the module's unload with systemd, without waiting: nothing waits
- * for it (the devices are on vfio-pci already), and it takes as long as
- * a process start. -EBUSY, and nothing queued, while a driver of the
- * module has a device; 0 when the module is not loaded. */
-int host_module_unload_start(const char *module);
+/* Has systemd unload the module; without wait only queues the job (the
+ * devices are on vfio-pci already: nothing waits for the last unload).
+ * -EBUSY, and nothing queued, while a driver of the module has a device,
+ * or when the module stayed; 0 when it is not loaded. */
+int host_module_unload(const char *module, bool wait, uint64_t timeout_usec);
 /* 0 once it is loaded, after any unload queued before has run; -ENOPKG
  * when it is not, after modprobe ran. */
 int host_module_load(const char *module, uint64_t timeout_usec);

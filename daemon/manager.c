@@ -248,8 +248,11 @@ Manager *manager_free(Manager *m)
         sd_device_monitor_unref(m->vfio_monitor);
         leases_free(m->leases);
         manager_free_held(m);
+        /* A worker still moving a group at exit reads the profiles until it
+         * ends: they stay, as its job does (engine_free()). */
+        if (!m->engine || !engine_busy(m->engine))
+                profile_set_free(m->profiles);
         engine_free(m->engine);
-        profile_set_free(m->profiles);
         device_model_free(m->model);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

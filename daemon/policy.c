@@ -37,12 +37,15 @@ static int group_detail(int group, PolicyDecision *d)
         return asprintf(&d->details.group, "%d", group) < 0 ? -ENOMEM : 0;
 }
 
-/* Appends word to the space-separated list in f unless text has it. */
-static void append_once(FILE *f, const char *text, const char *word)
+/* Appends word to the space-separated list that f writes to *buffer (its
+ * open_memstream() buffer, which a flush may move) unless it has it. */
+static void append_once(FILE *f, char *const *buffer, const char *word)
 {
         size_t n = strlen(word);
+        const char *text;
 
         fflush(f);
+        text = *buffer;
         for (const char *p = text; p && (p = strstr(p, word)); p += n)
                 if ((p == text || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
                         return;
@@ -70,9 +73,9 @@ static int describe_endpoints(const Group *g, PolicyDetails *ret)
                         continue;
                 fprintf(f[0], "%s%s", n ? " " : "", d->pci->address);
                 snprintf(id, sizeof(id), "%04x", d->pci->vendor_id);
-                append_once(f[1], ret->vendor, id);
+                append_once(f[1], &ret->vendor, id);
                 snprintf(id, sizeof(id), "%04x", d->pci->device_id);
-                append_once(f[2], ret->model, id);
+                append_once(f[2], &ret->model, id);
                 fprintf(f[3], "%s%04x:%04x", n ? " " : "", d->pci->vendor_id, d->pci->device_id);
                 fprintf(f[4], "%s%s %s", n ? "; " : "", d->vendor_name ?: "unknown vendor",
                         d->model_name ?: "unknown device");
@@ -104,9 +107,9 @@ static int describe_handoff(const Group *g, const ProfileSet *profiles, PolicyDe
                                            ? NULL
                                            : profile_set_find(profiles, g->devices[i]->pci->driver);
                 for (char **u = p ? p->stop_units : NULL; u && *u; u++)
-                        append_once(f[0], ret->stop_units, *u);
+                        append_once(f[0], &ret->stop_units, *u);
                 for (char **m = p ? p->unload_modules : NULL; m && *m; m++)
-                        append_once(f[1], ret->unload_modules, *m);
+                        append_once(f[1], &ret->unload_modules, *m);
                 if (p && p->ask_holders && !ret->ask_holders && !(ret->ask_holders = strdup("yes")))
                         r = -ENOMEM;
         }

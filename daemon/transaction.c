@@ -30,6 +30,8 @@ typedef struct Run {
         char *use; /* who uses the group, when the check refused it */
         HandoffPlan plan; /* what the drivers' hand-off profiles ask for */
         bool recheck;     /* busy before the plan's units stop: check again after */
+        const char *item; /* the unit or module an item step is about */
+        bool item_wait;   /* an unload that the next one depends on */
 } Run;
 
 /* A step: one write (or one wait) on one device, or on the whole group. */
@@ -99,13 +101,14 @@ static int save_record(Run *run)
         return claim_record_save(run->t->claims_dir_fd, run->t->record, &run->journal_fd);
 }
 
-static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
+/* label: what the step is about, for the record and for people. */
+static int run_labelled_step(Run *run, const char *name, const char *label, ClaimedDevice *d, StepFn fn)
 {
         Transaction *t = run->t;
         ClaimRecord *rec = t->record;
         int r;
 
-        snprintf(rec->step, sizeof(rec->step), "%s%s%s", name, d ? " " : "", d ? d->address : "");
+        snprintf(rec->step, sizeof(rec->step), "%s%s%s", name, label ? " " : "", strempty(label));
         run->detail[0] = '\0';
         if (run->journaling) {
                 r = run->journal_fd >= 0 ? claim_record_append_step(run->journal_fd, rec) : save_record(run);
@@ -124,6 +127,19 @@ static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
         if (r < 0)
                 log_debug("Group %d: step '%s' failed: %s", rec->group, rec->step, strerror(-r));
         return r;
+}
+
+static int run_step(Run *run, const char *name, ClaimedDevice *d, StepFn fn)
+{
+        return run_labelled_step(run, name, d ? d->address : NULL, d, fn);
+}
+
+/* A step about one unit or module ("stop-unit gdm.service"): each is a
+ * step of its own, with the step timeout of its own. */
+static int run_item_step(Run *run, const char *name, const char *item, StepFn fn)
+{
+        run->item = item;
+        return run_labelled_step(run, name, item, NULL, fn);
 }
 
 /* Runs op on the device unless it is on driver already: each step is a
@@ -226,9 +242,9 @@ static bool record_has_device(const ClaimRecord *rec, const char *address)
 
 /* A firmware framebuffer (efifb, simplefb, simpledrm) on a GPU of the group
  * holds a range of its BAR, which vfio-pci could not reserve for the guest:
- * it lets go before the GPU moves. (The check refused this unless forced or
- * unless nothing draws on it.) Recorded first, so that the release, or a
- * restart after a crash, binds it again. */
+ * it lets go before the GPU moves. (The check refuses such a GPU: only a
+ * forced claim gets here with one.) Recorded first, so that the release, or
+ * a restart after a crash, binds it again. */
 static int step_free_firmware_fb(Run *run, ClaimedDevice *unused)
 {
         ClaimRecord *rec = run->t->record;
@@ -257,12 +273,12 @@ static int save_record_cb(void *userdata)
         return save_record(userdata);
 }
 
-static int step_stop_units(Run *run, ClaimedDevice *unused)
+static int step_stop_unit(Run *run, ClaimedDevice *unused)
 {
-        int r = handoff_stop_units(&run->plan, run->t->record, save_record_cb, run, run->t->wait_timeout_usec);
+        int r = handoff_stop_unit(run->t->record, run->item, save_record_cb, run, run->t->wait_timeout_usec);
         if (r < 0)
-                snprintf(run->detail, sizeof(run->detail), "a unit of the hand-off profile would not stop: "
-                         "'journalctl -u vfiod' names it");
+                snprintf(run->detail, sizeof(run->detail), "%.50s would not stop: 'systemctl status %.50s' says why",
+                         run->item, run->item);
         return r;
 }
 
@@ -279,9 +295,10 @@ static int step_keep_out_of_d3cold(Run *run, ClaimedDevice *unused)
         return handoff_keep_out_of_d3cold(&run->plan, run->t->record, save_record_cb, run);
 }
 
-static int step_unload_modules(Run *run, ClaimedDevice *unused)
+static int step_unload_module(Run *run, ClaimedDevice *unused)
 {
-        return handoff_unload_modules(&run->plan, run->t->record, save_record_cb, run);
+        return handoff_unload_module(run->t->record, run->item, run->item_wait, save_record_cb, run,
+                                     run->t->wait_timeout_usec);
 }
 
 static int step_load_driver(Run *run, ClaimedDevice *unused)
@@ -356,7 +373,7 @@ static int step_reset(Run *run, ClaimedDevice *d)
         int r = sysfs_pci_driver_is(d->address, VFIO_PCI_DRIVER, NULL);
 
         if (r <= 0 || streq_ptr(d->driver, VFIO_PCI_DRIVER) || streq_ptr(method, RESET_NEVER))
-                return r; /* not ours to reset, or it stays on vfio-pci, or told not to */
+                return 0; /* not ours to reset (or unreadable), it stays on vfio-pci, or told not to */
         r = sysfs_pci_reset(d->address, method);
         if (r == -ENOTTY)
                 log_notice("%s has no reset method: it goes back to %s as the guest left it.", d->address, to);
@@ -429,19 +446,15 @@ static int step_verify_original(Run *run, ClaimedDevice *d)
         return r;
 }
 
-/* The firmware framebuffer back on its driver, and with it the console,
- * where the kernel kept its device: since Linux 5.19 vfio-pci itself
- * removes the firmware framebuffer of a VGA device it takes, for good.
- * Never fatal: the GPUs are back already. */
-static int step_load_modules(Run *run, ClaimedDevice *unused)
+static int step_load_module(Run *run, ClaimedDevice *unused)
 {
-        handoff_load_modules(run->t->record, run->t->wait_timeout_usec);
+        handoff_load_module(run->item, run->t->wait_timeout_usec);
         return 0;
 }
 
-static int step_start_units(Run *run, ClaimedDevice *unused)
+static int step_start_unit(Run *run, ClaimedDevice *unused)
 {
-        handoff_start_units(run->t->record, run->t->wait_timeout_usec);
+        handoff_start_unit(run->item, run->t->wait_timeout_usec);
         return 0;
 }
 
@@ -451,6 +464,10 @@ static int step_allow_d3cold(Run *run, ClaimedDevice *unused)
         return 0;
 }
 
+/* The firmware framebuffer back on its driver, and with it the console,
+ * where the kernel kept its device: since Linux 5.19 vfio-pci itself
+ * removes the firmware framebuffer of a VGA device it takes, for good.
+ * Never fatal: the GPUs are back already. */
 static int step_restore_firmware_fb(Run *run, ClaimedDevice *unused)
 {
         ClaimRecord *rec = run->t->record;
@@ -517,10 +534,12 @@ static void note_failure(Run *run, int r)
  * that one stubborn device does not strand the others. */
 static int restore_devices(Run *run, size_t n, bool undoing)
 {
+        ClaimRecord *rec = run->t->record;
         int first = 0;
 
-        if (run->t->record->n_unloaded_modules > 0)
-                (void)run_step(run, "load-modules", NULL, step_load_modules);
+        for (size_t i = rec->n_unloaded_modules; i-- > 0;)
+                (void)run_item_step(run, "load-module", rec->unloaded_modules[i], step_load_module);
+        claim_record_clear_unloaded_modules(rec);
         for (size_t i = n; i-- > 0;) {
                 int r = restore_device(run, &run->t->record->devices[i]);
                 if (r < 0 && first == 0) {
@@ -534,9 +553,11 @@ static int restore_devices(Run *run, size_t n, bool undoing)
         }
         if (first == 0)
                 (void)run_step(run, "firmware-fb", NULL, step_restore_firmware_fb);
-        if (first == 0 && run->t->record->n_stopped_units > 0)
-                (void)run_step(run, "start-units", NULL, step_start_units);
-        if (first == 0 && claim_record_any_d3cold_off(run->t->record))
+        for (size_t i = rec->n_stopped_units; first == 0 && i-- > 0;)
+                (void)run_item_step(run, "start-unit", rec->stopped_units[i], step_start_unit);
+        if (first == 0)
+                claim_record_clear_stopped_units(rec);
+        if (first == 0 && claim_record_any_d3cold_off(rec))
                 (void)run_step(run, "d3cold", NULL, step_allow_d3cold);
         return first;
 }
@@ -559,14 +580,17 @@ static void execute_claim(Run *run)
                 r = run_step(run, "check", NULL, step_check_use);
         if (r >= 0)
                 r = run_step(run, "record", NULL, step_record);
-        if (r >= 0 && run->plan.n_units > 0)
-                r = run_step(run, "stop-units", NULL, step_stop_units);
+        for (size_t i = 0; r >= 0 && i < run->plan.n_units; i++)
+                r = run_item_step(run, "stop-unit", run->plan.units[i], step_stop_unit);
         if (r >= 0 && run->recheck && run->plan.ask_holders)
                 r = run_step(run, "ask-holders", NULL, step_ask_holders);
         if (r >= 0 && run->recheck)
                 r = run_step(run, "check", NULL, step_check_use);
         if (r >= 0)
                 r = run_step(run, "firmware-fb", NULL, step_free_firmware_fb);
+        /* Before vfio-pci binds: it suspends an idle device at once. */
+        if (r >= 0 && handoff_plan_keeps_out_of_d3cold(&run->plan, t->record->n_devices))
+                r = run_step(run, "d3cold", NULL, step_keep_out_of_d3cold);
         if (r >= 0 && !sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
                 r = run_step(run, "load-driver", NULL, step_load_driver);
         for (; r >= 0 && moved < t->record->n_devices; moved++) {
@@ -574,10 +598,10 @@ static void execute_claim(Run *run)
                 if (r >= 0 && atomic_load(&t->abandoned))
                         r = -ETIMEDOUT;
         }
-        if (r >= 0 && handoff_plan_keeps_out_of_d3cold(&run->plan, t->record->n_devices))
-                r = run_step(run, "d3cold", NULL, step_keep_out_of_d3cold);
-        if (r >= 0 && run->plan.n_modules > 0)
-                r = run_step(run, "unload-modules", NULL, step_unload_modules);
+        for (size_t i = 0; r >= 0 && i < run->plan.n_modules; i++) {
+                run->item_wait = i + 1 < run->plan.n_modules; /* only the last one is left to run */
+                r = run_item_step(run, "unload-module", run->plan.modules[i], step_unload_module);
+        }
         if (r >= 0)
                 r = run_step(run, "node", NULL, step_wait_for_node);
         if (r >= 0)

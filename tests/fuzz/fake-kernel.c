@@ -421,7 +421,7 @@ bool host_module_loaded(const char *module)
         return false;
 }
 
-int host_module_unload_start(const char *module)
+int host_module_unload(const char *module, bool wait, uint64_t timeout_usec)
 {
         return 0;
 }

@@ -39,9 +39,9 @@ like "$(as_mallory vfioctl-client --json list)" "\"address\":\"$edu\"" "anyone m
 pid=$(systemctl show -P MainPID vfiod.service)
 check "vfiod runs under vfiod.service (pid $pid)" test "$pid" -gt 0
 caps=$(sed -n 's/^CapEff:\t//p' /proc/$pid/status)
-# chown, dac_read_search, sys_ptrace, sys_resource
-is "$caps" 0000000001080005 "vfiod's effective capabilities are just what it needs"
-is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 0000000001080005 "and so is its bounding set"
+# chown, dac_read_search, kill, sys_ptrace, sys_resource
+is "$caps" 0000000001080025 "vfiod's effective capabilities are just what it needs"
+is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 0000000001080025 "and so is its bounding set"
 is "$(sed -n 's/^NoNewPrivs:\t//p' /proc/$pid/status)" 1 "it runs with no_new_privs"
 like "$(sed -n 's/^Seccomp:\t//p' /proc/$pid/status)" '^2$' "under a system call filter"
 

@@ -47,9 +47,15 @@ systemctl daemon-reload
 systemctl restart vfiod 2>/dev/null || true # profiles are read at start
 ip link set "$(ls /sys/bus/pci/devices/$nic/net)" down
 systemctl start $nic_user
+# Holders outside system.slice, as a user's programs are: vfiod asks
+# those, and leaves the system's own processes to StopUnits=.
+holder() { # holder NAME COMMAND: a transient unit in user.slice holding the node
+    systemd-run --quiet --slice=user.slice --unit="$1" sh -c "$2 < /dev/vmtest-nic-extra"
+    wait_for 5 eval '[ "$(systemctl show -P MainPID '"$1"')" != 0 ]'
+    systemctl show -P MainPID "$1"
+}
 # A holder that ignores SIGTERM: asked, it stays, and is named.
-(trap '' TERM; exec sleep 300) < /dev/vmtest-nic-extra &
-stubborn=$!
+stubborn=$(holder vmtest-stubborn "trap '' TERM; exec sleep 300")
 out=$(vfioctl-client --json claim "$nic" 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.DeviceBusy"' "a holder of the profile's node makes the NIC busy"
 like "$out" "/dev/vmtest-nic-extra of $nic is open in PID $stubborn \\(sleep\\)" \
@@ -58,10 +64,9 @@ check "  which was asked to close (SIGTERM) and never killed" kill -0 $stubborn
 like "$(journalctl -u vfiod --no-pager)" "Asked PID $stubborn \\(sleep\\) to close group" "  as the journal says"
 is "$(unit_state $nic_user)" active "  and the unit the claim stopped to check again runs again"
 is "$(pci_driver "$nic")" e1000 "  and the NIC stayed"
-kill -KILL $stubborn; wait $stubborn 2>/dev/null
+systemctl kill -s KILL vmtest-stubborn; systemctl stop vmtest-stubborn 2>/dev/null
 # A holder that closes when asked.
-sleep 300 < /dev/vmtest-nic-extra &
-polite=$!
+polite=$(holder vmtest-polite "exec sleep 300")
 check "with the unit stopped and the other holder asked to close, the claim succeeds" vfioctl-client claim "$nic"
 check "  the holder was asked and left" wait_for 5 eval "! kill -0 $polite 2>/dev/null"
 is "$(unit_state $nic_user)" inactive "  and the unit is stopped"
