@@ -72,6 +72,17 @@ check "  the holder was asked and left" wait_for 5 eval "! kill -0 $polite 2>/de
 is "$(unit_state $nic_user)" inactive "  and the unit is stopped"
 check "the release succeeds" vfioctl-client release "$nic"
 is "$(unit_state $nic_user)" active "  and starts the unit again"
+# A system service the profile does not name: never asked, only named.
+systemd-run --quiet --unit=vmtest-system-holder sh -c 'exec sleep 300 < /dev/vmtest-nic-extra'
+wait_for 5 eval '[ "$(systemctl show -P MainPID vmtest-system-holder)" != 0 ]'
+service=$(systemctl show -P MainPID vmtest-system-holder)
+out=$(vfioctl-client --json claim "$nic" 2>/dev/null)
+like "$out" "/dev/vmtest-nic-extra of $nic is open in PID $service \\(sleep\\)" \
+    "a system service's holder the profile does not stop makes the NIC busy"
+check "  and is left alone: not asked" kill -0 $service
+like "$(journalctl -u vfiod --no-pager)" "PID $service \\(sleep\\) of vmtest-system-holder.service holds group [0-9]+'s nodes: not asked" \
+    "  as the journal says"
+systemctl stop vmtest-system-holder
 
 # ---- D3cold and the reset, as the profile says ----
 nvme=$VM_NVME_ADDR
