@@ -261,14 +261,22 @@ static bool is_appended_step(const ClaimRecord *r, size_t lineno, const char *li
         return lineno > 3 && r->n_devices > 0 && strncmp(line, "step ", 5) == 0;
 }
 
-static int parse_d3cold_off(ClaimRecord *r, const char *address)
+ClaimedDevice *claim_record_find_device(const ClaimRecord *r, const char *address)
 {
         for (size_t i = 0; i < r->n_devices; i++)
-                if (streq(r->devices[i].address, address) && !r->devices[i].d3cold_off) {
-                        r->devices[i].d3cold_off = true;
-                        return 0;
-                }
-        return -EINVAL;
+                if (streq(r->devices[i].address, address))
+                        return &r->devices[i];
+        return NULL;
+}
+
+static int parse_d3cold_off(ClaimRecord *r, const char *address)
+{
+        ClaimedDevice *d = claim_record_find_device(r, address);
+
+        if (!d || d->d3cold_off)
+                return -EINVAL;
+        d->d3cold_off = true;
+        return 0;
 }
 
 void claim_record_clear_stopped_units(ClaimRecord *r)

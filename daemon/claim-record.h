@@ -67,6 +67,8 @@ static inline void claim_record_freep(ClaimRecord **r)
 /* -EINVAL unless printable ASCII shorter than CLAIM_RECORD_LEASE_MAX. */
 int claim_record_set_lease(ClaimRecord *r, const char *lease);
 int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override);
+/* The record's device at address, or NULL. */
+ClaimedDevice *claim_record_find_device(const ClaimRecord *r, const char *address);
 /* -EINVAL unless device is a firmware framebuffer's and driver a driver's
  * name; both NULL forget it. */
 int claim_record_set_firmware_fb(ClaimRecord *r, const char *device, const char *driver);

@@ -232,14 +232,6 @@ static int step_record(Run *run, ClaimedDevice *unused)
         return r;
 }
 
-static bool record_has_device(const ClaimRecord *rec, const char *address)
-{
-        for (size_t i = 0; i < rec->n_devices; i++)
-                if (streq(rec->devices[i].address, address))
-                        return true;
-        return false;
-}
-
 /* A firmware framebuffer (efifb, simplefb, simpledrm) on a GPU of the group
  * holds a range of its BAR, which vfio-pci could not reserve for the guest:
  * it lets go before the GPU moves. (The check refuses such a GPU: only a
@@ -251,7 +243,7 @@ static int step_free_firmware_fb(Run *run, ClaimedDevice *unused)
         FirmwareFb fb;
         int r;
 
-        if (firmware_fb_find(&fb) <= 0 || !record_has_device(rec, fb.gpu))
+        if (firmware_fb_find(&fb) <= 0 || !claim_record_find_device(rec, fb.gpu))
                 return 0;
         r = claim_record_set_firmware_fb(rec, fb.device, fb.driver);
         if (r >= 0)
