@@ -215,6 +215,26 @@ static int check_vfio_container(const HostFacts *f, Diagnosis *d)
                    (unsigned)(f->vfio_container_mode & 07777));
 }
 
+/* The per-device interface (Linux 6.6+): only needed for claim --cdev. */
+static int check_vfio_cdev(const HostFacts *f, Diagnosis *d)
+{
+        if (f->vfio_cdev > 0 && f->iommufd > 0)
+                return add(d, "vfio-cdev", FINDING_OK, NULL,
+                           "This kernel has VFIO device cdevs and /dev/iommu: a claim can hand devices over as "
+                           "cdevs with an iommufd (claim --cdev).");
+        if (f->vfio_cdev < 0 || f->iommufd < 0)
+                return add(d, "vfio-cdev", FINDING_INFO, NULL,
+                           "vfio is not loaded yet: whether this kernel has VFIO device cdevs and iommufd shows "
+                           "once it is (after the first claim).");
+        return add(d, "vfio-cdev", FINDING_INFO,
+                   "Nothing to do for --fd or --chown claims. For --cdev, boot a kernel built with "
+                   "CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV (Linux 6.6 or later; Ubuntu 24.04 and RHEL 9 "
+                   "kernels are, Debian's are not).",
+                   "This kernel has no %s%s%s: claims hand groups over (--fd, --chown), not device cdevs (--cdev).",
+                   f->vfio_cdev == 0 ? "VFIO device cdevs" : "", f->vfio_cdev == 0 && f->iommufd == 0 ? " and no " : "",
+                   f->iommufd == 0 ? "iommufd (/dev/iommu)" : "");
+}
+
 /* Devices of different slots in one group can only go together: often a
  * sign of missing ACS on a root port, or of a device one needs on the host. */
 static int check_group_isolation(const HostFacts *f, Diagnosis *d)
@@ -384,7 +404,7 @@ int diagnosis_evaluate(const HostFacts *f, Diagnosis **ret)
         _cleanup_(diagnosis_freep) Diagnosis *d = calloc(1, sizeof(*d));
         int (*const checks[])(const HostFacts *, Diagnosis *) = {
                 check_iommu,   check_interrupt_remapping, check_vfio_pci,     check_vfio_container,
-                check_group_isolation, check_boot_vga,    check_firmware_fb,  check_gpu_reset,
+                check_vfio_cdev,       check_group_isolation, check_boot_vga,    check_firmware_fb,  check_gpu_reset,
                 check_gpu_bars,        check_acs_override, check_memlock,
         };
 

@@ -73,6 +73,8 @@ typedef struct HostFacts {
         bool vfio_pci_loaded;
         bool vfio_pci_builtin;     /* in the kernel image, not a module */
         int vfio_pci_available;    /* 1, 0, or -1 when the kernel's modules are out of sight */
+        int vfio_cdev;             /* device cdevs: 1, 0, or -1 when unknown (vfio-cdev.h) */
+        int iommufd;               /* /dev/iommu: the same */
         bool vfio_container_exists;
         mode_t vfio_container_mode;
         bool memlock_known;

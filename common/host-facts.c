@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "number.h"
 #include "sysfs-paths.h"
+#include "vfio-cdev.h"
 
 /* Reads what diagnosis.c judges from /proc, /sys and /dev. Nothing here
  * needs privileges, so `doctor` runs it without the daemon too. The
@@ -274,6 +275,8 @@ int host_facts_read(pid_t pid, HostFacts *f)
         f->has_firmware_fb = firmware_fb_find(&f->firmware_fb) > 0;
         /* Loaded or built in, vfio-pci has registered its driver. */
         f->vfio_pci_available = f->vfio_pci_loaded ? 1 : b->vfio_pci_in_kernel;
+        f->vfio_cdev = vfio_cdev_supported();
+        f->iommufd = iommufd_supported();
         if (stat("/dev/vfio/vfio", &st) == 0) {
                 f->vfio_container_exists = true;
                 f->vfio_container_mode = st.st_mode;

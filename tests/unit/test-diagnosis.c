@@ -27,6 +27,8 @@ static HostFacts healthy(void)
                 .interrupt_remapping = 1,
                 .vfio_pci_loaded = true,
                 .vfio_pci_available = 1,
+                .vfio_cdev = 1,
+                .iommufd = 1,
                 .vfio_container_exists = true,
                 .vfio_container_mode = 0020666,
                 .memlock_known = true,
@@ -226,6 +228,41 @@ static void test_vfio_pci_unknown(void)
         diagnosis_free(d);
 }
 
+/* Device cdevs are for claim --cdev only: their absence is said, never
+ * an error; before vfio loads nobody can tell. */
+static void test_vfio_cdev(void)
+{
+        HostFacts f = healthy();
+        const Finding *x;
+        Diagnosis *d = evaluate(&f);
+
+        g_assert_cmpint(find(d, "vfio-cdev")->severity, ==, FINDING_OK);
+        diagnosis_free(d);
+
+        f.vfio_cdev = 0;
+        d = evaluate(&f);
+        x = find(d, "vfio-cdev");
+        g_assert_cmpint(x->severity, ==, FINDING_INFO);
+        g_assert_cmpstr(x->summary, ==,
+                        "This kernel has no VFIO device cdevs: claims hand groups over (--fd, --chown), not device "
+                        "cdevs (--cdev).");
+        g_assert_nonnull(strstr(x->remedy, "CONFIG_VFIO_DEVICE_CDEV"));
+        g_assert_false(diagnosis_has_errors(d));
+        diagnosis_free(d);
+
+        f.iommufd = 0;
+        d = evaluate(&f);
+        g_assert_nonnull(strstr(find(d, "vfio-cdev")->summary, "no VFIO device cdevs and no iommufd (/dev/iommu)"));
+        diagnosis_free(d);
+
+        f.vfio_cdev = f.iommufd = -1;
+        d = evaluate(&f);
+        x = find(d, "vfio-cdev");
+        g_assert_cmpint(x->severity, ==, FINDING_INFO);
+        g_assert_nonnull(strstr(x->summary, "vfio is not loaded yet"));
+        diagnosis_free(d);
+}
+
 /* A desktop's GPU: what decides whether it comes back from a VM, and
  * whether a guest can map it. */
 static void test_gpus(void)
@@ -300,6 +337,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/diagnosis/warnings", test_warnings);
         g_test_add_func("/diagnosis/iommu-advice-per-host", test_iommu_advice_per_host);
         g_test_add_func("/diagnosis/vfio-pci-unknown", test_vfio_pci_unknown);
+        g_test_add_func("/diagnosis/vfio-cdev", test_vfio_cdev);
         g_test_add_func("/diagnosis/gpus", test_gpus);
         g_test_add_func("/diagnosis/severity-names", test_severity_names);
         return g_test_run();
