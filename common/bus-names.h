@@ -25,6 +25,10 @@
 /* Bumped when a method, property or signal changes incompatibly. */
 #define VFIOD_API_VERSION 1
 
+/* The handle of an endpoint's cdev in a cdev-mode claim's answer:
+ * "device:0000:01:00.0". */
+#define CDEV_HANDLE_PREFIX "device:"
+
 #define VFIOD_ERROR_INVALID_ADDRESS "io.github.vfiod1.Error.InvalidAddress"
 #define VFIOD_ERROR_NO_SUCH_DEVICE "io.github.vfiod1.Error.NoSuchDevice"
 #define VFIOD_ERROR_NO_SUCH_GROUP "io.github.vfiod1.Error.NoSuchGroup"
@@ -43,3 +47,4 @@
 #define VFIOD_ERROR_INVALID_MATCH "io.github.vfiod1.Error.InvalidMatch"
 #define VFIOD_ERROR_ALREADY_RESERVED "io.github.vfiod1.Error.AlreadyReserved"
 #define VFIOD_ERROR_NO_SUCH_RESERVATION "io.github.vfiod1.Error.NoSuchReservation"
+#define VFIOD_ERROR_NOT_SUPPORTED "io.github.vfiod1.Error.NotSupported"

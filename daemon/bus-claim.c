@@ -21,6 +21,7 @@
 #include "manager.h"
 #include "number.h"
 #include "quote.h"
+#include "vfio-cdev.h"
 
 /* Claim and release of whole IOMMU groups on the bus: the checks at the
  * edge, polkit, then the engine, whose answer comes back asynchronously
@@ -66,7 +67,7 @@ static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd
         if (streq(key, "mode")) {
                 if (sd_bus_message_read(msg, "v", "s", &s) < 0 || lease_mode_from_string(s, &o->mode) < 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                "Option 'mode' is one of 'fd', 'chown' and 'none'.");
+                                                "Option 'mode' is one of 'fd', 'cdev', 'chown' and 'none'.");
                 return 0;
         }
         if (streq(key, "lifetime")) {
@@ -159,13 +160,20 @@ void bus_reply_release(const ReleaseOutcome *o, void *userdata)
                 (void)sd_bus_reply_method_return(msg, "");
 }
 
-/* What the holder gets: the fds of fd mode and the guard fd. */
+/* What the holder gets: the fds of fd or cdev mode and the guard fd. */
 static int append_handles(sd_bus_message *reply, const LeaseHandles *h)
 {
+        char key[sizeof(CDEV_HANDLE_PREFIX) + PCI_ADDRESS_STRING_MAX];
         int r = sd_bus_message_open_container(reply, 'a', "{sh}");
 
         if (r >= 0 && h->group_fd >= 0)
                 r = sd_bus_message_append(reply, "{sh}{sh}", "group", h->group_fd, "container", h->container_fd);
+        if (r >= 0 && h->iommufd >= 0)
+                r = sd_bus_message_append(reply, "{sh}", "iommufd", h->iommufd);
+        for (size_t i = 0; r >= 0 && i < h->n_devices; i++) {
+                snprintf(key, sizeof(key), CDEV_HANDLE_PREFIX "%s", h->devices[i].address);
+                r = sd_bus_message_append(reply, "{sh}", key, h->devices[i].fd);
+        }
         if (r >= 0 && h->guard_fd >= 0)
                 r = sd_bus_message_append(reply, "{sh}", "guard", h->guard_fd);
         return r < 0 ? r : sd_bus_message_close_container(reply);
@@ -202,12 +210,25 @@ static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_
 
         /* The unit's device policy knows /dev/vfio only if the vfio
          * module was loaded when vfiod started. */
+        if (r == -EPERM && failed == GRANT_HAND_OVER && info->mode == LEASE_MODE_CDEV)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Cannot hand IOMMU group %d over: vfiod may not open its devices' cdevs "
+                                         "or /dev/iommu, which happens when the vfio module was loaded after vfiod "
+                                         "started ('systemctl restart vfiod' lets it), or when vfiod.service's "
+                                         "DeviceAllow= lacks char-vfio-dev and /dev/iommu; released.",
+                                         info->group);
         if (r == -EPERM && failed == GRANT_HAND_OVER)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot hand IOMMU group %d over: vfiod may not open /dev/vfio/%d, which "
                                          "happens when the vfio module was loaded after vfiod started: "
                                          "'systemctl restart vfiod' lets it; released.",
                                          info->group, info->group);
+        if (r == -ENOENT && failed == GRANT_HAND_OVER && info->mode == LEASE_MODE_CDEV)
+                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_SUPPORTED,
+                                         "Cannot hand IOMMU group %d over as cdevs: this kernel gave its devices "
+                                         "none, or has no /dev/iommu (CONFIG_VFIO_DEVICE_CDEV, CONFIG_IOMMUFD); "
+                                         "released. Mode 'fd' (vfioctl-client claim --fd) works instead.",
+                                         info->group);
         if (r != LEASE_STARTED && failed == GRANT_FOLLOW)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
@@ -321,6 +342,24 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         return 1;
 }
 
+/* cdev mode needs what only newer kernels have; said before anything
+ * moves. Unknown (vfio is not loaded yet, the claim loads it) is let
+ * through: the hand-over finds out then (grant()). */
+static int check_cdev_support(sd_bus_error *error)
+{
+        bool no_cdev = vfio_cdev_supported() == 0, no_iommufd = iommufd_supported() == 0;
+
+        if (!no_cdev && !no_iommufd)
+                return 0;
+        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_SUPPORTED,
+                                 "This kernel has no %s%s%s: mode 'cdev' needs Linux 6.6 or later built with "
+                                 "CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV. Mode 'fd' (vfioctl-client claim --fd) "
+                                 "hands the group over instead; 'vfioctl-client doctor' says what the kernel has.",
+                                 no_cdev ? "VFIO device cdevs (CONFIG_VFIO_DEVICE_CDEV)" : "",
+                                 no_cdev && no_iommufd ? " and " : "",
+                                 no_iommufd ? "iommufd (CONFIG_IOMMUFD)" : "");
+}
+
 static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const Device *asked, const ClaimOptions *o,
                        sd_bus_error *error)
 {
@@ -333,6 +372,8 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
         if (!asked)
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
                                          "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
+        if (o->mode == LEASE_MODE_CDEV && (r = check_cdev_support(error)) < 0)
+                return r;
         /* A busy group is refused before polkit asks anyone for a password. */
         if (manager_held_group(m, g->id) ||
             (engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_NONE && !manager_group_reserved_and_free(m, g->id)))

@@ -6,7 +6,9 @@
  * starts, can do more:
  *   CAP_CHOWN                    hand /dev/vfio/<group> to a user and back
  *                                (chmod while root owns it: no CAP_FOWNER)
- *   CAP_SYS_RESOURCE             raise another process's RLIMIT_MEMLOCK
+ *   CAP_SYS_RESOURCE             raise another process's RLIMIT_MEMLOCK;
+ *                                set an iommufd to charge its holder's
+ *                                process (IOMMU_OPTION_RLIMIT_MODE)
  *   CAP_SYS_PTRACE,
  *   CAP_DAC_READ_SEARCH          see which processes hold a device open
  *                                (/proc/<pid>/fd of every user)

@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "handover.h"
+#include "iommu-group.h"
+#include "linux-iommufd.h"
 #include "macro.h"
+#include "vfio-cdev.h"
 
 #define VFIO_DIR "/dev/vfio"
 /* The POSIX ACL of a file, as the kernel stores it. */
@@ -36,8 +39,43 @@ int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd)
         return 0;
 }
 
-/* Through an O_PATH fd checked to be a character device: only ever the
- * group node, never what a path might have been swapped for. */
+int handover_open_iommufd(void)
+{
+        struct iommu_option option = {
+                .size = sizeof(option),
+                .option_id = IOMMU_OPTION_RLIMIT_MODE,
+                .op = IOMMU_OPTION_OP_SET,
+                .val64 = 1, /* per process */
+        };
+        _cleanup_close_ int fd = open(IOMMUFD_NODE, O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, IOMMU_OPTION, &option) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+int handover_open_cdev(const char *address)
+{
+        char path[VFIO_CDEV_PATH_MAX];
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        dev_t devnum;
+        int r = vfio_cdev_of_device(address, path, &devnum);
+
+        if (r < 0)
+                return r;
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != devnum)
+                return -ENODEV;
+        return TAKE_FD(fd);
+}
+
 static bool has_access_acl(const char *fdpath)
 {
         return getxattr(fdpath, ACL_XATTR, NULL, 0) >= 0;
@@ -52,13 +90,16 @@ static int hold_group_closed(const char *path)
         return fd >= 0 ? fd : -errno;
 }
 
-int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
+/* One node of the group's, reached through an O_PATH fd checked to be a
+ * character device: never what a path might have been swapped for.
+ * *held: the group node, opened by the first node that needs a change. 1
+ * when that took a change, 0 when it was so already. */
+static int set_node_owner(const char *path, const char *group_path, int *held, uid_t uid, gid_t gid, mode_t mode)
 {
-        char path[VFIO_NODE_PATH_MAX], fdpath[64];
-        _cleanup_close_ int fd = -1, held = -1;
+        char fdpath[64];
+        _cleanup_close_ int fd = -1;
         struct stat st;
 
-        vfio_group_node_path(group, path);
         fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -69,7 +110,8 @@ int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
         if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode && !has_access_acl(fdpath))
                 return 0;
-        held = hold_group_closed(path);
+        if (*held < 0)
+                *held = hold_group_closed(group_path);
         /* Whatever the last holder did to the node (a wider mode, an ACL
          * entry for someone else), it goes. Only the owner may change mode
          * and ACL, and vfiod has no CAP_FOWNER: root takes the node first,
@@ -83,4 +125,49 @@ int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
         if ((uid != 0 || gid != 0) && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
                 return -errno;
         return 1;
+}
+
+typedef struct NodeOwner {
+        const char *group_path;
+        int held;
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+        int changed;
+} NodeOwner;
+
+/* A member's cdev, when it has one (a kernel with cdevs, on VFIO). */
+static int set_cdev_owner(const char *address, void *userdata)
+{
+        NodeOwner *o = userdata;
+        char path[VFIO_CDEV_PATH_MAX];
+        dev_t devnum;
+        int r;
+
+        if (vfio_cdev_of_device(address, path, &devnum) < 0)
+                return 0;
+        r = set_node_owner(path, o->group_path, &o->held, o->uid, o->gid, o->mode);
+        if (r == -ENOENT)
+                return 0; /* gone with its device meanwhile */
+        if (r > 0)
+                o->changed = 1;
+        return r < 0 ? r : 0;
+}
+
+int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
+{
+        char path[VFIO_NODE_PATH_MAX];
+        NodeOwner o = { .group_path = path, .held = -1, .uid = uid, .gid = gid, .mode = mode };
+        int r;
+
+        vfio_group_node_path(group, path);
+        /* The group node first: while vfiod holds it open, nobody can open
+         * a cdev of the group either. */
+        r = set_node_owner(path, path, &o.held, uid, gid, mode);
+        if (r >= 0) {
+                o.changed = r;
+                r = iommu_group_foreach_member(group, set_cdev_owner, &o);
+        }
+        closep(&o.held);
+        return r < 0 ? r : o.changed;
 }

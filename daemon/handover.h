@@ -3,9 +3,10 @@
 
 #include <sys/types.h>
 
-/* Handing a claimed group to its holder: as open fds, or as ownership of
- * its node. The kernel lets one process at a time open /dev/vfio/<group>,
- * so the daemon keeps no copy of an fd it handed over. */
+/* Handing a claimed group to its holder: as open fds (the group's, or its
+ * devices' cdevs with an iommufd), or as ownership of its nodes. The
+ * kernel lets one process at a time open /dev/vfio/<group>, or the cdevs
+ * of its devices, so the daemon keeps no copy of an fd it handed over. */
 
 /* The group's node, /dev/vfio/<group>: the one place that names it. */
 #define VFIO_NODE_PATH_MAX 32
@@ -14,11 +15,22 @@ void vfio_group_node_path(int group, char buf[static VFIO_NODE_PATH_MAX]);
 /* The group's fd and a fresh container fd from /dev/vfio/vfio. */
 int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd);
 
-/* /dev/vfio/<group> with that owner, group and mode, and no ACL: whatever
- * mode or ACL the last holder left goes. 1 when that took a change, 0 when
- * it was so already. */
+/* A fresh iommufd (/dev/iommu) that charges the memory its holder pins
+ * for DMA to the holder's own process (RLIMIT_MEMLOCK, as the group mode
+ * does), not to every process of its uid together. Only CAP_SYS_RESOURCE
+ * may choose that, and only before the iommufd has objects: the holder
+ * could not. */
+int handover_open_iommufd(void);
+/* The cdev of the endpoint at address, made sure to be the device's own
+ * node: -ENOENT when it has none (a kernel without cdevs). */
+int handover_open_cdev(const char *address);
+
+/* /dev/vfio/<group>, and the cdevs of its devices where the kernel has
+ * them, with that owner, group and mode, and no ACL: whatever mode or ACL
+ * the last holder left goes. 1 when that took a change, 0 when all was so
+ * already. */
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode);
-/* A chown lease's node: its holder alone may open it. */
+/* A chown lease's nodes: its holder alone may open them. */
 static inline int handover_chown(int group, uid_t uid)
 {
         return handover_set_owner(group, uid, 0, 0600);

@@ -13,6 +13,7 @@ static const char *const mode_names[_LEASE_MODE_MAX] = {
         [LEASE_MODE_NONE] = "none",
         [LEASE_MODE_FD] = "fd",
         [LEASE_MODE_CHOWN] = "chown",
+        [LEASE_MODE_CDEV] = "cdev",
 };
 
 static const char *const lifetime_names[_LEASE_LIFETIME_MAX] = {

@@ -12,7 +12,8 @@
 typedef enum LeaseMode {
         LEASE_MODE_NONE,  /* nothing handed over: the caller is root */
         LEASE_MODE_FD,    /* the group and a container fd went to the caller */
-        LEASE_MODE_CHOWN, /* /dev/vfio/<group> is the caller's until release */
+        LEASE_MODE_CHOWN, /* /dev/vfio/<group> (and its devices' cdevs) is the caller's until release */
+        LEASE_MODE_CDEV,  /* each endpoint's cdev and an iommufd went to the caller */
         _LEASE_MODE_MAX,
 } LeaseMode;
 

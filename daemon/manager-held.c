@@ -11,13 +11,15 @@
 #include "manager-held.h"
 #include "manager-leases.h"
 #include "manager.h"
+#include "vfio-cdev.h"
 
 /* A group whose lease ended while its holder still has it open: the kernel
  * would block the release until the last fd closes, and the group would
  * show as stuck with nobody named. Instead it shows as "held", with the
  * PIDs, and goes back once the group node's last fd closes (a device fd
- * holds the group open too). inotify tells of a close, but before the
- * kernel has let the group go (fsnotify comes first in __fput): the group
+ * holds the group open too), and the last of its devices' cdevs. inotify,
+ * on the node and on the cdevs' directory, tells of a close, but before
+ * the kernel has let the group go (fsnotify comes first in __fput): the group
  * is asked again shortly after, and every few seconds in case. */
 
 #define AFTER_CLOSE_USEC (20 * 1000ULL)
@@ -28,7 +30,7 @@ struct HeldGroup {
         int group;
         bool release; /* back to the host drivers when free; not for a reserved group */
         bool rescan;  /* a holder closed it: name who is left */
-        sd_event_source *watch, *recheck;
+        sd_event_source *watch, *cdev_watch, *recheck;
         VfioHolder *holders;
         size_t n_holders;
         HeldGroup *next;
@@ -39,6 +41,7 @@ static HeldGroup *held_free(HeldGroup *h)
         if (!h)
                 return NULL;
         sd_event_source_disable_unref(h->watch);
+        sd_event_source_disable_unref(h->cdev_watch);
         sd_event_source_disable_unref(h->recheck);
         free(h->holders);
         free(h);
@@ -154,6 +157,11 @@ int manager_wait_for_holders(Manager *m, int group, bool release)
         if (r == -ENOENT)
                 return 0; /* no node: nobody can hold it */
         if (r < 0)
+                return r;
+        /* A close of any device's cdev there: the group is asked again. */
+        r = sd_event_add_inotify(m->event, &h->cdev_watch, VFIO_CDEV_DIR, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE,
+                                 on_node_closed, h);
+        if (r < 0 && r != -ENOENT)
                 return r;
         /* Soon first: a holder that exits with the lease (a VMM with the
          * guard fd and the group fd) may be letting go right now. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,15 +160,49 @@ void lease_handles_close(LeaseHandles *h)
 {
         closep(&h->group_fd);
         closep(&h->container_fd);
+        closep(&h->iommufd);
+        for (size_t i = 0; i < h->n_devices; i++)
+                closep(&h->devices[i].fd);
+        free(h->devices);
         closep(&h->guard_fd);
         *h = LEASE_HANDLES_NONE;
 }
 
-/* The group to its holder: its fds, or its node. */
-static int hand_over(const LeaseInfo *info, LeaseHandles *h)
+/* cdev mode: every endpoint's cdev, and an iommufd to bind them to. */
+static int hand_over_cdevs(Manager *m, int group, LeaseHandles *h)
+{
+        const Group *g = device_model_find_group(m->model, group);
+        _cleanup_free_ char **addresses = NULL;
+        size_t n;
+        int r;
+
+        if (!g)
+                return -ENOENT;
+        r = group_endpoint_addresses(g, &addresses, &n);
+        if (r < 0)
+                return r;
+        h->devices = calloc(n, sizeof(*h->devices));
+        if (!h->devices)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                HandedDevice *d = &h->devices[h->n_devices];
+                snprintf(d->address, sizeof(d->address), "%s", addresses[i]);
+                d->fd = handover_open_cdev(d->address);
+                if (d->fd < 0)
+                        return d->fd;
+                h->n_devices++;
+        }
+        h->iommufd = handover_open_iommufd();
+        return h->iommufd < 0 ? h->iommufd : 0;
+}
+
+/* The group to its holder: its fds or cdevs, or its nodes. */
+static int hand_over(Manager *m, const LeaseInfo *info, LeaseHandles *h)
 {
         if (info->mode == LEASE_MODE_FD)
                 return handover_open_fds(info->group, &h->group_fd, &h->container_fd);
+        if (info->mode == LEASE_MODE_CDEV)
+                return hand_over_cdevs(m, info->group, h);
         if (info->mode == LEASE_MODE_CHOWN)
                 return handover_chown(info->group, info->uid);
         return 0;
@@ -189,7 +224,7 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
                 return r;
         }
         *ret_failed = GRANT_HAND_OVER;
-        r = hand_over(info, &h);
+        r = hand_over(m, info, &h);
         if (r < 0) {
                 log_error_errno(r, "Cannot hand IOMMU group %d over", info->group);
                 lease_handles_close(&h);
@@ -236,18 +271,37 @@ static void resume_lease(int group, const char *text, void *userdata)
         log_info("Lease %" PRIu64 " of IOMMU group %d taken up again.", info.id, group);
 }
 
-/* A group node made anew (the group left vfio-pci and came back) is root's
- * again: a chown lease's holder gets it back. */
+/* The group of a node that was just added: a group node's name is its
+ * group; a cdev's parent is its PCI function. -1 for none. */
+static int group_of_node(Manager *m, sd_device *device)
+{
+        sd_device_action_t action;
+        const char *sysname, *subsystem;
+        sd_device *parent;
+        const Device *d;
+        int group;
+
+        if (sd_device_get_action(device, &action) < 0 || action != SD_DEVICE_ADD ||
+            sd_device_get_subsystem(device, &subsystem) < 0)
+                return -1;
+        if (streq(subsystem, "vfio"))
+                return sd_device_get_sysname(device, &sysname) >= 0 && parse_group_id(sysname, &group) >= 0 ? group
+                                                                                                           : -1;
+        if (sd_device_get_parent(device, &parent) < 0 || sd_device_get_sysname(parent, &sysname) < 0)
+                return -1;
+        d = device_model_find_device(m->model, sysname);
+        return d ? d->pci->iommu_group : -1;
+}
+
+/* A group node or cdev made anew (the group left vfio-pci and came back)
+ * is root's again: a chown lease's holder gets it back. */
 static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdata)
 {
         Manager *m = userdata;
-        sd_device_action_t action;
-        const char *sysname;
+        int group = group_of_node(m, device), r;
         Lease *l;
-        int group, r;
 
-        if (sd_device_get_action(device, &action) < 0 || action != SD_DEVICE_ADD ||
-            sd_device_get_sysname(device, &sysname) < 0 || parse_group_id(sysname, &group) < 0)
+        if (group < 0)
                 return 0;
         l = leases_find_group(m->leases, group);
         if (!l || l->info.mode != LEASE_MODE_CHOWN)
@@ -257,7 +311,8 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
         if (r < 0)
                 log_error("Cannot give /dev/vfio/%d back to uid %" PRIu32 ": %s", group, l->info.uid, strerror(-r));
         else if (r > 0)
-                log_info("/dev/vfio/%d was made anew: uid %" PRIu32 " owns it again.", group, l->info.uid);
+                log_info("A node of IOMMU group %d was made anew: uid %" PRIu32 " owns it again.", group,
+                         l->info.uid);
         return 0;
 }
 
@@ -268,6 +323,8 @@ int manager_start_leases(Manager *m)
         if (r < 0)
                 return r;
         r = uevent_monitor_start(m->event, "vfio", on_vfio_node, m, &m->vfio_monitor);
+        if (r >= 0)
+                r = uevent_monitor_start(m->event, "vfio-dev", on_vfio_node, m, &m->vfio_cdev_monitor);
         if (r < 0)
                 return r;
         engine_foreach_claimed(m->engine, resume_lease, m);

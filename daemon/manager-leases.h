@@ -22,18 +22,26 @@ typedef enum LeaseClaim {
  * A LeaseClaim, or a negative errno. */
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
+/* cdev mode: an endpoint and its cdev's fd. */
+typedef struct HandedDevice {
+        char address[PCI_ADDRESS_STRING_MAX];
+        int fd;
+} HandedDevice;
 /* What a new lease's holder is sent: fds, -1 for none. */
 typedef struct LeaseHandles {
         int group_fd, container_fd; /* fd mode: the group and a fresh container */
+        int iommufd;                /* cdev mode: an iommufd that charges pinned memory to the process */
+        HandedDevice *devices;      /* cdev mode: every endpoint's cdev */
+        size_t n_devices;
         int guard_fd;               /* guard-fd lifetime: the holder's end of the guard */
 } LeaseHandles;
-#define LEASE_HANDLES_NONE ((LeaseHandles){ -1, -1, -1 })
+#define LEASE_HANDLES_NONE ((LeaseHandles){ .group_fd = -1, .container_fd = -1, .iommufd = -1, .guard_fd = -1 })
 void lease_handles_close(LeaseHandles *h);
 
 /* Which step of a grant failed. */
 typedef enum GrantStep {
         GRANT_FOLLOW,    /* following the holder: it may be gone already */
-        GRANT_HAND_OVER, /* opening the group's fds or giving its node away */
+        GRANT_HAND_OVER, /* opening the group's fds or cdevs, or giving its nodes away */
 } GrantStep;
 
 /* The claim succeeded: starts the lease, following a connection holder

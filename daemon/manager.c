@@ -246,6 +246,7 @@ Manager *manager_free(Manager *m)
         sd_event_source_unref(m->apply_later);
         reservation_set_clear(&m->reservations);
         sd_device_monitor_unref(m->vfio_monitor);
+        sd_device_monitor_unref(m->vfio_cdev_monitor);
         leases_free(m->leases);
         manager_free_held(m);
         /* A worker still moving a group at exit reads the profiles until it

@@ -45,7 +45,8 @@ struct Manager {
         Engine *engine;
         Authorizer *authorizer; /* the bus layer's */
         Leases *leases;
-        sd_device_monitor *vfio_monitor; /* group nodes, for chown leases */
+        sd_device_monitor *vfio_monitor;      /* group nodes, for chown leases */
+        sd_device_monitor *vfio_cdev_monitor; /* the devices' cdevs, for chown leases */
         Limits limits;
         ProfileSet *profiles; /* the hand-off profiles, read at start */
         ReservationSet reservations;

@@ -9,25 +9,13 @@
 
 #include "fs-util.h"
 #include "handover.h"
+#include "iommu-group.h"
 #include "macro.h"
 #include "open-nodes.h"
+#include "vfio-cdev.h"
 #include "vfio-holders.h"
 
 #define VFIO_DEVICE_LINK "anon_inode:[vfio-device]"
-
-int vfio_group_held(int group)
-{
-        char path[VFIO_NODE_PATH_MAX];
-        int fd;
-
-        vfio_group_node_path(group, path);
-        fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd >= 0) {
-                close(fd);
-                return 0;
-        }
-        return errno == EBUSY ? 1 : errno == ENOENT ? 0 : -errno;
-}
 
 typedef struct Found {
         VfioHolder *holders;
@@ -50,15 +38,64 @@ static void on_holder(const WatchedNode *node, pid_t pid, void *userdata)
         f->n++;
 }
 
-static int scan(const WatchedNode *node, Found *f)
+static int scan(const NodeWatch *w, Found *f)
+{
+        int r = node_watch_scan(w, getpid(), on_holder, f);
+
+        return r < 0 ? r : f->error;
+}
+
+static int scan_node(const WatchedNode *node, Found *f)
 {
         NodeWatch w = {};
         int r = node_watch_add(&w, node);
 
         if (r >= 0)
-                r = node_watch_scan(&w, getpid(), on_holder, f);
+                r = scan(&w, f);
         node_watch_done(&w);
-        return r < 0 ? r : f->error;
+        return r;
+}
+
+/* A member's cdev, when it has one, to the watch. */
+static int add_cdev(const char *address, void *userdata)
+{
+        WatchedNode node = { .use = DEVICE_USE_BUSY };
+
+        if (vfio_cdev_of_device(address, node.devname, &node.devnum) < 0)
+                return 0;
+        snprintf(node.address, sizeof(node.address), "%s", address);
+        return node_watch_add(userdata, &node);
+}
+
+/* Who holds the cdev of a member of the group open. */
+static int scan_cdevs(int group, Found *f)
+{
+        NodeWatch w = {};
+        int r = iommu_group_foreach_member(group, add_cdev, &w);
+
+        if (r >= 0 && w.n > 0)
+                r = scan(&w, f);
+        node_watch_done(&w);
+        return r;
+}
+
+int vfio_group_held(int group)
+{
+        char path[VFIO_NODE_PATH_MAX];
+        Found f = {};
+        int fd, r;
+
+        vfio_group_node_path(group, path);
+        fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return errno == EBUSY ? 1 : errno == ENOENT ? 0 : -errno;
+        close(fd);
+        /* A cdev closes the group node only once bound to an iommufd; one
+         * that is merely open keeps the device from leaving vfio-pci all
+         * the same. Only a look at the processes finds it. */
+        r = scan_cdevs(group, &f);
+        free(f.holders);
+        return r < 0 ? r : f.n > 0;
 }
 
 int vfio_group_holders(int group, VfioHolder **ret, size_t *n)
@@ -72,10 +109,12 @@ int vfio_group_holders(int group, VfioHolder **ret, size_t *n)
         if (stat(node.devname, &st) < 0)
                 return -errno;
         node.devnum = st.st_rdev;
-        r = scan(&node, &f);
+        r = scan_node(&node, &f);
+        if (r >= 0 && f.n == 0)
+                r = scan_cdevs(group, &f);
         if (r >= 0 && f.n == 0) {
                 node = (WatchedNode){ .use = DEVICE_USE_BUSY, .link = VFIO_DEVICE_LINK };
-                r = scan(&node, &f);
+                r = scan_node(&node, &f);
         }
         if (r < 0) {
                 free(f.holders);

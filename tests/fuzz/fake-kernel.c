@@ -560,6 +560,22 @@ int handover_open_fds(int group, int *ret_group_fd, int *ret_container_fd)
         return 0;
 }
 
+/* cdev mode: /dev/null stands for the iommufd and every cdev. */
+int handover_open_iommufd(void)
+{
+        int fd;
+
+        if (fault_is(FAKE_FAULT_OPEN))
+                return -EBUSY;
+        fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int handover_open_cdev(const char *address)
+{
+        return handover_open_iommufd();
+}
+
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
 {
         int r = -ENOENT;
