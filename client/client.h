@@ -27,7 +27,7 @@ typedef struct Client {
         bool help;            /* --help: the verb's, or all */
         bool no_ask_password; /* no polkit agent, even at a terminal */
         bool force;                 /* claim: even what the host uses */
-        const char *mode;           /* claim: "chown" or "fd" */
+        const char *mode;           /* claim: "chown", "fd" or "cdev" */
         uint64_t memlock_bytes;     /* claim: raise RLIMIT_MEMLOCK to this; 0: leave */
         bool persistent, wait;      /* claim: the lease's lifetime */
         char **command;             /* claim: what runs after "--", NULL-terminated */

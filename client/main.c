@@ -41,6 +41,8 @@ static const Verb verbs[] = {
           "  --chown               own /dev/vfio/GROUP while the lease lasts (default)\n"
           "  --fd                  pass the group and a container fd to COMMAND\n"
           "                        (VFIOD_GROUP_FD, VFIOD_CONTAINER_FD)\n"
+          "  --cdev                pass each device's cdev and an iommufd to COMMAND\n"
+          "                        (VFIOD_IOMMU_FD, VFIOD_DEVICE_FDS; Linux 6.6+)\n"
           "  --memlock=SIZE        raise the locked-memory limit first (256M, 16G)\n"
           "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB);\n"
           "                        a QEMU command's -m says how much it needs\n"
@@ -136,6 +138,8 @@ static void help(void)
                "  --chown               own /dev/vfio/GROUP while the lease lasts (default)\n"
                "  --fd                  pass the group and a container fd to COMMAND\n"
                "                        (VFIOD_GROUP_FD, VFIOD_CONTAINER_FD)\n"
+               "  --cdev                pass each device's cdev and an iommufd to COMMAND\n"
+               "                        (VFIOD_IOMMU_FD, VFIOD_DEVICE_FDS; Linux 6.6+)\n"
                "  --memlock=SIZE        raise the locked-memory limit first (256M, 16G)\n"
                "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB)\n"
                "  --wait                without a command: hold until Ctrl-C\n"
@@ -181,7 +185,7 @@ static int split_command(int argc, char *argv[], Client *c)
         return argc;
 }
 
-enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD, ARG_MEMLOCK,
+enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD, ARG_CDEV, ARG_MEMLOCK,
        ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER, ARG_NO_ASK_PASSWORD, ARG_ALL };
 
 static const struct option options[] = {
@@ -189,6 +193,7 @@ static const struct option options[] = {
         { "force", no_argument, NULL, ARG_FORCE },
         { "chown", no_argument, NULL, ARG_CHOWN },
         { "fd", no_argument, NULL, ARG_FD },
+        { "cdev", no_argument, NULL, ARG_CDEV },
         { "memlock", required_argument, NULL, ARG_MEMLOCK },
         { "memory", required_argument, NULL, ARG_MEMORY },
         { "wait", no_argument, NULL, ARG_WAIT },
@@ -219,7 +224,8 @@ static int parse_argv(int argc, char *argv[], Client *c)
                         break;
                 case ARG_CHOWN:
                 case ARG_FD:
-                        c->mode = opt == ARG_FD ? "fd" : "chown";
+                case ARG_CDEV:
+                        c->mode = opt == ARG_FD ? "fd" : opt == ARG_CDEV ? "cdev" : "chown";
                         break;
                 case ARG_MEMLOCK:
                 case ARG_MEMORY:

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "macro.h"
 #include "number.h"
+#include "pci-address.h"
 
 /* vfioctl-client claim|release ADDRESS|GROUP: move a whole IOMMU group to
  * vfio-pci under a lease, hand it over, and take it back. */
@@ -24,19 +25,38 @@
 #define CLAIM_CALL_TIMEOUT_USEC (300ULL * 1000000ULL)
 #define RELEASE_POLL_USEC (20 * 1000)
 
+/* cdev mode: an endpoint and its cdev. */
+typedef struct GrantedDevice {
+        char address[PCI_ADDRESS_STRING_MAX];
+        int fd;
+} GrantedDevice;
+
 /* What a claim hands back: the lease and the fds of the handles. */
 typedef struct Grant {
         char *lease;
         uint32_t group;
-        int group_fd, container_fd, guard_fd;
+        int group_fd, container_fd, iommu_fd, guard_fd;
+        GrantedDevice *devices;
+        size_t n_devices;
 } Grant;
+#define GRANT_NONE ((Grant){ .group_fd = -1, .container_fd = -1, .iommu_fd = -1, .guard_fd = -1 })
+
+/* Closes every fd of the grant. */
+static void grant_close_fds(Grant *g)
+{
+        int *fds[] = { &g->group_fd, &g->container_fd, &g->iommu_fd, &g->guard_fd };
+
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                closep(fds[i]);
+        for (size_t i = 0; i < g->n_devices; i++)
+                closep(&g->devices[i].fd);
+}
 
 static void grant_done(Grant *g)
 {
+        grant_close_fds(g);
+        free(g->devices);
         free(g->lease);
-        for (int *fd = &g->group_fd; fd <= &g->guard_fd; fd++)
-                if (*fd >= 0)
-                        close(*fd);
 }
 
 /* vfiod's object path of a group: .../group/N. */
@@ -51,8 +71,39 @@ static int group_of_path(const char *path, uint32_t *ret)
         return 0;
 }
 
-/* The group's devices after the move, for the user to see where they are. */
-static int print_group(Client *c, const char *verb, uint32_t group, const char *lease)
+/* cdev mode: the QEMU options that take the fds as the command gets
+ * them (QEMU 9.0 and later). */
+static void print_qemu_args(FILE *f, const Grant *g)
+{
+        fprintf(f, "-object iommufd,id=iommufd0,fd=%d", g->iommu_fd);
+        for (size_t i = 0; i < g->n_devices; i++)
+                fprintf(f, " -device vfio-pci,iommufd=iommufd0,fd=%d", g->devices[i].fd);
+}
+
+static void print_cdev_fds(Client *c, const Grant *g)
+{
+        if (!c->json) {
+                for (size_t i = 0; i < g->n_devices; i++)
+                        printf("  %s  cdev fd %d\n", g->devices[i].address, g->devices[i].fd);
+                printf("  iommufd fd %d (VFIOD_IOMMU_FD); for QEMU: ", g->iommu_fd);
+                print_qemu_args(stdout, g);
+                putchar('\n');
+                return;
+        }
+        printf(",\"iommu_fd\":%d,\"device_fds\":{", g->iommu_fd);
+        for (size_t i = 0; i < g->n_devices; i++) {
+                fputs(i > 0 ? "," : "", stdout);
+                json_string(stdout, g->devices[i].address);
+                printf(":%d", g->devices[i].fd);
+        }
+        fputs("},\"qemu_args\":\"", stdout);
+        print_qemu_args(stdout, g);
+        putchar('"');
+}
+
+/* The group's devices after the move, for the user to see where they are;
+ * with grant, the fds it handed over too. */
+static int print_group(Client *c, const char *verb, uint32_t group, const char *lease, const Grant *grant)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ DeviceRow *rows = NULL;
@@ -64,6 +115,8 @@ static int print_group(Client *c, const char *verb, uint32_t group, const char *
         if (c->json) {
                 printf("{\"iommu_group\":%u,\"node\":\"/dev/vfio/%u\",\"lease\":", group, group);
                 json_string(stdout, lease);
+                if (grant && grant->iommu_fd >= 0)
+                        print_cdev_fds(c, grant);
                 print_group_devices_json(stdout, rows, n, (int32_t)group);
                 return 0;
         }
@@ -73,6 +126,8 @@ static int print_group(Client *c, const char *verb, uint32_t group, const char *
                 if (rows[i].group == (int32_t)group)
                         printf("  %s  %-10s %s%s\n", rows[i].address, rows[i].driver[0] ? rows[i].driver : "no driver",
                                rows[i].state, rows[i].bridge ? " (bridge, stays)" : "");
+        if (grant && grant->iommu_fd >= 0)
+                print_cdev_fds(c, grant);
         fflush(stdout);
         return 0;
 }
@@ -93,6 +148,25 @@ static int append_claim_options(const Client *c, sd_bus_message *m)
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
+/* cdev mode: "device:ADDRESS" names an endpoint's cdev. */
+static int *device_slot(Grant *g, const char *key)
+{
+        const char *address = key + strlen(CDEV_HANDLE_PREFIX);
+        GrantedDevice *grown;
+
+        if (strncmp(key, CDEV_HANDLE_PREFIX, strlen(CDEV_HANDLE_PREFIX)) != 0 ||
+            strlen(address) >= PCI_ADDRESS_STRING_MAX)
+                return NULL;
+        grown = reallocarray(g->devices, g->n_devices + 1, sizeof(*grown));
+        if (!grown)
+                return NULL;
+        g->devices = grown;
+        grown = &g->devices[g->n_devices++];
+        *grown = (GrantedDevice){ .fd = -1 };
+        snprintf(grown->address, sizeof(grown->address), "%s", address);
+        return &grown->fd;
+}
+
 static int read_handles(sd_bus_message *reply, Grant *g)
 {
         const char *key;
@@ -100,8 +174,11 @@ static int read_handles(sd_bus_message *reply, Grant *g)
 
         r = sd_bus_message_enter_container(reply, 'a', "{sh}");
         while (r >= 0 && (r = sd_bus_message_read(reply, "{sh}", &key, &fd)) > 0) {
-                int *slot = streq(key, "group") ? &g->group_fd : streq(key, "container") ? &g->container_fd
-                          : streq(key, "guard")   ? &g->guard_fd : NULL;
+                int *slot = streq(key, "group")     ? &g->group_fd
+                          : streq(key, "container") ? &g->container_fd
+                          : streq(key, "iommufd")   ? &g->iommu_fd
+                          : streq(key, "guard")     ? &g->guard_fd
+                                                    : device_slot(g, key);
                 /* The message owns its fds: keep copies. */
                 if (slot && *slot < 0 && (*slot = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
                         return -errno;
@@ -199,17 +276,35 @@ static int wait_for_release(Client *c, uint32_t group)
         }
 }
 
+/* cdev mode: VFIOD_DEVICE_FDS="ADDRESS=FD ADDRESS=FD ...". */
+static int set_device_fds_env(const Grant *g)
+{
+        _cleanup_free_ char *value = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&value, &size);
+
+        if (!f)
+                return -errno;
+        for (size_t i = 0; i < g->n_devices; i++)
+                fprintf(f, "%s%s=%d", i > 0 ? " " : "", g->devices[i].address, g->devices[i].fd);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return setenv("VFIOD_DEVICE_FDS", value, 1) < 0 ? -errno : 0;
+}
+
 static void exec_command(Client *c, const Grant *g)
 {
         char value[32];
-        int fds[] = { g->guard_fd, g->group_fd, g->container_fd };
+        int fds[] = { g->guard_fd, g->group_fd, g->container_fd, g->iommu_fd };
 
         /* The command holds the lease by the guard fd, and gets the fds of
-         * fd mode: all without close-on-exec, their numbers in the
+         * fd or cdev mode: all without close-on-exec, their numbers in the
          * environment. */
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 if (fds[i] >= 0)
                         (void)fcntl(fds[i], F_SETFD, 0);
+        for (size_t i = 0; i < g->n_devices; i++)
+                (void)fcntl(g->devices[i].fd, F_SETFD, 0);
         setenv("VFIOD_LEASE", g->lease, 1);
         snprintf(value, sizeof(value), "%u", g->group);
         setenv("VFIOD_GROUP", value, 1);
@@ -218,6 +313,15 @@ static void exec_command(Client *c, const Grant *g)
                 setenv("VFIOD_GROUP_FD", value, 1);
                 snprintf(value, sizeof(value), "%d", g->container_fd);
                 setenv("VFIOD_CONTAINER_FD", value, 1);
+        }
+        if (g->iommu_fd >= 0) {
+                snprintf(value, sizeof(value), "%d", g->iommu_fd);
+                setenv("VFIOD_IOMMU_FD", value, 1);
+                if (set_device_fds_env(g) < 0) {
+                        fprintf(stderr, "vfioctl-client: cannot name the device fds for %s: out of memory\n",
+                                c->command[0]);
+                        _exit(127);
+                }
         }
         /* With --json, stdout is vfioctl-client's objects alone: what the
          * command prints goes to stderr. */
@@ -255,9 +359,7 @@ static int run_command(Client *c, Grant *g)
         if (child_pid == 0)
                 exec_command(c, g);
         /* Only the command holds the lease now. */
-        for (int *fd = &g->group_fd; fd <= &g->guard_fd; fd++)
-                if (*fd >= 0)
-                        *fd = (close(*fd), -1);
+        grant_close_fds(g);
         while (waitpid(child_pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
@@ -337,8 +439,8 @@ static int hold_until_interrupted(Client *c, const Grant *g)
 
 static int check_claim_arguments(Client *c)
 {
-        if (streq(c->mode, "fd") && !c->command)
-                return client_usage_error(c, "--fd hands the fds to a command: add -- COMMAND ARGS...");
+        if ((streq(c->mode, "fd") || streq(c->mode, "cdev")) && !c->command)
+                return client_usage_error(c, "--%s hands the fds to a command: add -- COMMAND ARGS...", c->mode);
         if ((c->command ? 1 : 0) + c->wait + c->persistent > 1)
                 return client_usage_error(c, "a lease lasts for a command, --wait, or --persistent: pick one.");
         return 0;
@@ -346,7 +448,7 @@ static int check_claim_arguments(Client *c)
 
 int verb_claim(Client *c, int argc, char *argv[])
 {
-        _cleanup_(grant_done) Grant g = { .group_fd = -1, .container_fd = -1, .guard_fd = -1 };
+        _cleanup_(grant_done) Grant g = GRANT_NONE;
         uint32_t group = 0;
         pid_t agent;
         int target = client_parse_target(c, argv[1], &group), r;
@@ -363,7 +465,7 @@ int verb_claim(Client *c, int argc, char *argv[])
         polkit_agent_close(agent);
         if (r < 0)
                 return r;
-        r = print_group(c, "Claimed", g.group, g.lease);
+        r = print_group(c, "Claimed", g.group, g.lease, &g);
         if (r < 0)
                 return r;
         if (c->wait)
@@ -373,11 +475,11 @@ int verb_claim(Client *c, int argc, char *argv[])
                 c->exit_status = status < 0 ? 127 : status;
                 r = wait_for_release(c, g.group);
                 if (r >= 0 && !c->json)
-                        r = print_group(c, "Returned", g.group, NULL);
+                        r = print_group(c, "Returned", g.group, NULL, NULL);
                 return r;
         } else
                 return 0;
-        return r < 0 || c->json ? r : print_group(c, "Returned", g.group, NULL);
+        return r < 0 || c->json ? r : print_group(c, "Returned", g.group, NULL, NULL);
 }
 
 /* separator: printed before the group's report (with --json, a failure's
@@ -395,7 +497,7 @@ static int release_group(Client *c, uint32_t group, const char *separator)
         fputs(separator, stdout);
         if (r < 0)
                 return r;
-        return print_group(c, "Released", group, NULL);
+        return print_group(c, "Released", group, NULL, NULL);
 }
 
 /* The groups of the leases the caller may end without asking anyone: all

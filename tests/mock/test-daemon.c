@@ -798,6 +798,7 @@ static void test_client_exit_status(Fixture *f, gconstpointer data)
                 { { "show" }, 2, "show takes" },
                 { { "--memory=lots", "claim", "3" }, 2, "--memory takes a size" },
                 { { "--fd", "claim", "3" }, 2, "--fd hands the fds to a command" },
+                { { "--cdev", "claim", "3" }, 2, "--cdev hands the fds to a command" },
                 { { "show", "99999999999" }, 2, "99999999999 is not an IOMMU group number" },
                 { { "show", "0000:0g:00.0" }, 2, "'0000:0g:00.0' is not a PCI address" },
                 { { "show", "0000:07:00.0" }, 5, "No PCI device at 0000:07:00.0" },
