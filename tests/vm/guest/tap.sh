@@ -101,6 +101,24 @@ wait_for() {
     return 1
 }
 
+# ms_until COMMAND...: milliseconds until COMMAND succeeds (polled for
+# about 5 s), or 9999. The figure is reported, not judged: how fast is for
+# the benchmarks; that it happens at all, unprompted, is for the tests.
+ms_until() {
+    local start=$(date +%s%N) i
+    for i in $(seq 500); do
+        "$@" && { echo $((($(date +%s%N) - start) / 1000000)); return; }
+        sleep 0.01
+    done
+    echo 9999
+}
+
+# The test users (tests/vm/guest/prepare-root): alice may use VFIO,
+# mallory may not. spawn_alice runs in the background, $! its own pid.
+as_alice()    { timeout 120 setpriv --reuid=alice --regid=alice --init-groups "$@"; }
+spawn_alice() { setpriv --reuid=alice --regid=alice --init-groups "$@" & }
+as_mallory()  { timeout 60 setpriv --reuid=mallory --regid=mallory --init-groups "$@"; }
+
 # Kernel functions that reset a PCI function, traced: trace_resets_start
 # before what should reset a device, trace_resets_stop after; the trace
 # lines ("TASK-PID ... pcie_flr <-...") are left in /tmp/resets.trace.

@@ -62,6 +62,14 @@ like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized","message":"Not autho
     "mallory's claim is refused (NotAuthorized)"
 is "$(pci_driver "$VM_EDU_ADDR")" none "and edu did not move"
 
+# ---- Debian's kernel has no device cdevs: --cdev is refused before anything moves ----
+out=$(vfioctl-client --json claim "$VM_EDU_ADDR" --cdev -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotSupported","message":"This kernel has no VFIO device cdevs \(CONFIG_VFIO_DEVICE_CDEV\) and iommufd \(CONFIG_IOMMUFD\)' \
+    "a --cdev claim is refused (NotSupported), naming what the kernel lacks"
+is "$(pci_driver "$VM_EDU_ADDR")" none "and edu did not move"
+like "$(vfioctl-client --json doctor)" '"check":"vfio-cdev","severity":"info","summary":"This kernel has no VFIO device cdevs and no iommufd' \
+    "doctor says this kernel has no device cdevs"
+
 # ---- e1000: a host driver and a network interface ----
 iface=$(net_ifaces "$VM_E1000_ADDR")
 check "e1000 has a network interface ($iface)" test -n "$iface"

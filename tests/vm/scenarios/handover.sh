@@ -9,23 +9,8 @@
 
 edu=$VM_EDU_ADDR
 g=$(pci_group "$edu")
-as_alice()   { timeout 120 setpriv --reuid=alice --regid=alice --init-groups "$@"; }
-# spawn_alice COMMAND...: in the background, $! its own pid.
-spawn_alice() { setpriv --reuid=alice --regid=alice --init-groups "$@" & }
-as_mallory() { timeout 60 setpriv --reuid=mallory --regid=mallory --init-groups "$@"; }
 group_leased() { [ "$(group_state "$g")" = claimed ]; }
 group_back()   { [ "$(group_state "$g")" = unbound ] && [ "$(pci_driver "$edu")" = none ]; }
-# ms_until COMMAND...: milliseconds until COMMAND succeeds (polled for
-# about 5 s), or 9999. The figure is reported, not judged: how fast is for
-# the benchmarks; that it happens at all, unprompted, is for the tests.
-ms_until() {
-    local start=$(date +%s%N) i
-    for i in $(seq 500); do
-        "$@" && { echo $((($(date +%s%N) - start) / 1000000)); return; }
-        sleep 0.01
-    done
-    echo 9999
-}
 
 # The administrator's part: the example rule, a memlock cap.
 install -m 644 /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/

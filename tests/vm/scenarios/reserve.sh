@@ -14,8 +14,6 @@
 
 nic=$VM_E1000_ADDR nic2=$VM_E1000B_ADDR edu=$VM_EDU_ADDR edu2=$VM_EDU2_ADDR
 conf=/etc/vfiod/reservations.d
-as_alice()   { timeout 120 setpriv --reuid=alice --regid=alice --init-groups "$@"; }
-as_mallory() { timeout 60 setpriv --reuid=mallory --regid=mallory --init-groups "$@"; }
 has_netdev() { ls "/sys/bus/pci/devices/$1/net" 2> /dev/null | grep -q .; }
 on_driver()  { [ "$(pci_driver "$1")" = "$2" ]; }
 group_reserved() { [ "$(group_state "$(pci_group "$1")")" = reserved ]; }

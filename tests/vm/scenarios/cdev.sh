@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The cdev hand-over, on the cdev kernel (IOMMUFD, VFIO device cdevs):
+# alice's program gets edu's cdev and an iommufd over the bus and does
+# what a VMM does with them (bind, address space, map, DMA, config space),
+# charged to her own process's memlock; mallory gets nothing; the group
+# stays the unit (busy while held, back when the holder dies, held and
+# named when a process keeps a cdev past the lease); chown leases carry the
+# cdev with the group node; and the group mode still works here.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+edu=$VM_EDU_ADDR
+g=$(pci_group "$edu")
+group_leased() { [ "$(group_state "$g")" = claimed ]; }
+group_back()   { [ "$(group_state "$g")" = unbound ] && [ "$(pci_driver "$edu")" = none ]; }
+vfiod_pid()    { pgrep -x vfiod; }
+edu_cdev()     { ls /sys/bus/pci/devices/$edu/vfio-dev 2>/dev/null | sed 's|^|/dev/vfio/devices/|'; }
+
+install -m 644 /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/
+systemctl restart polkit.service
+
+# ---- the kernel, and the unit ----
+diag "kernel $(uname -r)"
+check "this kernel has VFIO device cdevs (vfio-dev in /proc/devices)" grep -qw vfio-dev /proc/devices
+check "and iommufd (/dev/iommu)" test -c /dev/iommu
+like "$(vfioctl-client --json doctor)" '"check":"vfio-cdev","severity":"ok"' \
+    "doctor says the kernel has device cdevs and /dev/iommu"
+check "vfiod runs hardened, under vfiod.service" test "$(systemctl show -P MainPID vfiod.service)" = "$(vfiod_pid)"
+
+# ---- mallory gets nothing ----
+out=$(as_mallory vfioctl-client --json claim "$edu" --cdev -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized"' "mallory's --cdev claim is refused"
+is "$(pci_driver "$edu")" none "and edu did not move"
+
+# ---- alice's program, with the fds alone ----
+out=$(as_alice vfioctl-client claim "$edu" --cdev --memlock 64M -- sh -c \
+    'echo "env iommu=$VFIOD_IOMMU_FD devices=$VFIOD_DEVICE_FDS"; exec "$0" "$1"' "$VM_IOMMUFD_CLIENT" "$edu" 2>&1)
+status=$?
+diag "$out"
+is "$status" 0 "alice's program ran to the end"
+like "$out" "env iommu=[0-9]+ devices=$edu=[0-9]+" "it finds the iommufd and edu's cdev in VFIOD_IOMMU_FD, VFIOD_DEVICE_FDS"
+like "$out" "for QEMU: -object iommufd,id=iommufd0,fd=[0-9]+ -device vfio-pci,iommufd=iommufd0,fd=[0-9]+" \
+    "vfioctl-client prints the QEMU options that take them"
+like "$out" "bound devid [0-9]+ ioas [0-9]+" "the cdev binds to the iommufd and attaches to a new address space"
+like "$out" "vendor 0x1234" "config space through the cdev: vendor 0x1234"
+like "$out" "dma ok" "edu copies a mapped buffer through the IOMMU and back (DMA)"
+like "$out" "memlock_limit $((64 << 20))" "her process got the 64 MiB of memlock it asked for"
+like "$out" "map_within_limit ok" "a map within her process's limit succeeds"
+like "$out" "vmlck_charged_kib 1024" "and is charged to her process (VmLck + 1 MiB: per-process accounting)"
+like "$out" "map_over_limit Cannot allocate memory" "a map beyond her limit fails (ENOMEM)"
+like "$out" "Returned IOMMU group $g" "the group went back when the program exited"
+is "$(pci_driver "$edu")" none "edu is back with no driver"
+
+# ---- the group stays the unit ----
+spawn_alice vfioctl-client claim "$edu" --cdev -- sleep 600 > /tmp/hold.out 2>&1; client=$!
+check "alice's command holds edu's cdev" wait_for 30 group_leased
+sleep 0.5
+holder=$(pgrep -P "$client" -x sleep)
+check "the command holds the cdev and the iommufd" \
+    sh -c "ls -l /proc/$holder/fd | grep -q /dev/vfio/devices/ && ls -l /proc/$holder/fd | grep -q /dev/iommu"
+is "$(ls -l /proc/$(vfiod_pid)/fd | grep -c '/dev/vfio/devices/\|/dev/iommu')" 0 \
+    "vfiod kept no copy of the fds it handed over"
+out=$(vfioctl-client --json claim "$edu" -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.GroupBusy".*leased to uid' "a second claim of the group is busy"
+kill -9 "$holder"
+ms=$(ms_until group_back)
+check "the holder killed: edu is back (in $ms ms, under 1 s)" test "$ms" -lt 1000
+wait $client 2>/dev/null
+
+# ---- a cdev kept past the lease: held, named, back when closed ----
+# Bound to an iommufd, a cdev keeps the group node closed; merely open, it
+# does not, but the device cannot leave vfio-pci while it is open.
+for how in --leave-holder --leave-unbound-holder; do
+    out=$(as_alice vfioctl-client claim "$edu" --cdev -- "$VM_IOMMUFD_CLIENT" "$edu" $how 2>&1)
+    diag "$out"
+    left=$(sed -n 's/^holder //p' <<< "$out")
+    check "$how: alice's program left a process with edu's cdev open (PID $left)" test -n "$left"
+    like "$out" "still holds IOMMU group $g open" "  vfioctl-client says a process it left behind holds the group"
+    is "$(group_state "$g")" held "  the lease ended, the group shows as held"
+    like "$(vfioctl-client show "$g")" "held open by PID $left \\(iommufd-client\\)" "  show names the process"
+    if [ $how = --leave-holder ]; then
+        out=$(python3 -c "import os; os.open('/dev/vfio/$g', os.O_RDWR)" 2>&1)
+        like "$out" "Device or resource busy" "  (the kernel keeps the group node closed while a cdev of it is bound)"
+    fi
+    kill "$left"
+    ms=$(ms_until group_back)
+    check "  when it closes the cdev, edu goes back (in $ms ms)" test "$ms" -lt 9999
+done
+
+# ---- chown leases carry the cdev ----
+vfioctl-client reserve "$edu" > /dev/null
+check "edu reserved (it stays on vfio-pci between leases)" wait_for 30 test "$(pci_driver "$edu")" = vfio-pci
+cdev=$(edu_cdev)
+out=$(as_alice vfioctl-client claim "$edu" -- sh -c \
+    'stat -c "cdev %U %a" '"$cdev"'; chmod 0666 '"$cdev"'; setfacl -m u:mallory:rw '"$cdev"'; echo tampered' 2>&1)
+diag "$out"
+like "$out" "cdev alice 600" "a chown lease gives alice edu's cdev ($cdev), mode 0600"
+like "$out" "tampered" "she widens its mode and adds an ACL entry for mallory"
+is "$(stat -c '%U %a' "$cdev")" "root 600" "when the lease ends the cdev is root's again, 0600"
+is "$(getfacl -cp "$cdev" 2>/dev/null | grep -c mallory)" 0 "and mallory's ACL entry is gone"
+vfioctl-client unreserve "$edu" > /dev/null
+check "unreserved: edu is back" wait_for 30 group_back
+
+# ---- the group mode still works here ----
+out=$(sleep 3 | as_alice "$VM_FD_CLIENT" device "$edu" 2>&1)
+diag "$out"
+like "$out" "vendor 0x1234" "fd mode on the cdev kernel: the group and container fds reach edu"
+check "and the group went back" wait_for 10 group_back
+
+done_testing
