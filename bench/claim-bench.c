@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bus-names.h"
+#include "linux-iommufd.h"
 #include "macro.h"
 
 /* claim-bench: vfiod's side of bench/rebind-yardstick, run in the test VM.
@@ -19,6 +24,11 @@
  *       another; released between rounds, untimed.
  *   claim-bench list-during GROUP ROUNDS
  *       ListDevices on a second connection while the group is claimed.
+ *   claim-bench usable GROUP ADDRESS ROUNDS
+ *       from the ClaimGroup call to a device fd the caller can use, in
+ *       mode fd (group, container, type1 IOMMU, device fd) and in mode
+ *       cdev (the cdev bound to the iommufd, attached to a new address
+ *       space), the two in turn; released between rounds, untimed.
  *
  * Prints "# result ..." lines for the harness. */
 
@@ -208,6 +218,107 @@ static int list_during(sd_bus **buses, sd_event *event, uint32_t group, int roun
         return r;
 }
 
+/* The handles of a claim's answer, as copies of their own. */
+typedef struct Handles {
+        int group, container, iommufd, device;
+} Handles;
+
+static void handles_close(Handles *h)
+{
+        int *fds[] = { &h->group, &h->container, &h->iommufd, &h->device };
+
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                closep(fds[i]);
+}
+
+static int read_handles(sd_bus_message *reply, Handles *h)
+{
+        const char *key;
+        int fd, r = sd_bus_message_skip(reply, "oo");
+
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sh}");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "{sh}", &key, &fd)) > 0) {
+                int *slot = streq(key, "group")     ? &h->group
+                          : streq(key, "container") ? &h->container
+                          : streq(key, "iommufd")   ? &h->iommufd
+                          : strncmp(key, CDEV_HANDLE_PREFIX, strlen(CDEV_HANDLE_PREFIX)) == 0 ? &h->device
+                                                    : NULL;
+                if (slot && (*slot = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                        return -errno;
+        }
+        return r;
+}
+
+/* What a VMM does before it can use the device. */
+static int make_usable(Handles *h, const char *address, bool cdev)
+{
+        if (cdev) {
+                struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .iommufd = h->iommufd };
+                struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+                struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+
+                if (ioctl(h->device, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0 ||
+                    ioctl(h->iommufd, IOMMU_IOAS_ALLOC, &alloc) < 0)
+                        return -errno;
+                attach.pt_id = alloc.out_ioas_id;
+                return ioctl(h->device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) < 0 ? -errno : 0;
+        }
+        if (ioctl(h->group, VFIO_GROUP_SET_CONTAINER, &h->container) < 0 ||
+            ioctl(h->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0)
+                return -errno;
+        h->device = ioctl(h->group, VFIO_GROUP_GET_DEVICE_FD, address);
+        return h->device < 0 ? -errno : 0;
+}
+
+/* One claim in the mode, timed until vfiod's answer and until the device
+ * is usable; then undone. */
+static int claim_usable(sd_bus *bus, uint32_t group, const char *address, bool cdev, uint64_t *ret_answer_usec,
+                        uint64_t *ret_usec)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Handles h = { -1, -1, -1, -1 };
+        uint64_t start = now_usec();
+        int r = sd_bus_call_method(bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "ClaimGroup",
+                                   &error, &reply, "ua{sv}", group, 1, "mode", "s", cdev ? "cdev" : "fd");
+
+        *ret_answer_usec = now_usec() - start;
+        if (r >= 0)
+                r = read_handles(reply, &h);
+        if (r >= 0)
+                r = make_usable(&h, address, cdev);
+        *ret_usec = now_usec() - start;
+        if (r < 0)
+                fprintf(stderr, "claim-bench: %s claim of %s: %s\n", cdev ? "cdev" : "fd", address,
+                        error.message ?: strerror(-r));
+        /* The answer holds fds of its own: every copy goes before the release. */
+        handles_close(&h);
+        reply = sd_bus_message_unref(reply);
+        return call(bus, "ReleaseGroup", group) < 0 && r >= 0 ? -EIO : r;
+}
+
+static int usable(sd_bus *bus, uint32_t group, const char *address, int rounds)
+{
+        /* [mode][0]: until the answer, [mode][1]: until usable; mode 1 is cdev. */
+        _cleanup_free_ uint64_t *t = calloc(4 * (size_t)rounds, sizeof(*t));
+        int r = t ? 0 : -ENOMEM;
+
+        /* The modes in turn, each first every other round. */
+        for (int i = 0; r >= 0 && i < 2 * rounds; i++) {
+                bool cdev = (i + i / 2) % 2;
+                uint64_t *slot = &t[((cdev ? 2 : 0) * rounds) + i / 2];
+                r = claim_usable(bus, group, address, cdev, slot, slot + 1 * rounds);
+        }
+        if (r < 0)
+                return r;
+        printf("# result usable fd=%" PRIu64 " cdev=%" PRIu64 " fd_answer=%" PRIu64 " cdev_answer=%" PRIu64
+               " rounds=%d\n",
+               median(t + rounds, rounds), median(t + 3 * rounds, rounds), median(t, rounds),
+               median(t + 2 * rounds, rounds), rounds);
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -217,7 +328,7 @@ int main(int argc, char *argv[])
 
         if (argc < 4) {
                 fprintf(stderr, "usage: claim-bench roundtrip NAME GROUP ROUNDS | concurrent ROUNDS GROUP... | "
-                                "list-during GROUP ROUNDS\n");
+                                "list-during GROUP ROUNDS | usable GROUP ADDRESS ROUNDS\n");
                 return 2;
         }
         r = sd_event_default(&event);
@@ -241,7 +352,9 @@ int main(int argc, char *argv[])
                 for (int i = 3; i < argc && n < 16; i++)
                         groups[n++] = (uint32_t)atoi(argv[i]);
                 r = concurrent(buses, event, groups, n, atoi(argv[2]));
-        } else if (streq(argv[1], "list-during") && argc == 4)
+        } else if (streq(argv[1], "usable") && argc == 5)
+                r = usable(buses[0], (uint32_t)atoi(argv[2]), argv[3], atoi(argv[4]));
+        else if (streq(argv[1], "list-during") && argc == 4)
                 r = list_during(buses, event, (uint32_t)atoi(argv[2]), atoi(argv[3]));
         else
                 r = -EINVAL;
