@@ -71,8 +71,8 @@ static int group_of_path(const char *path, uint32_t *ret)
         return 0;
 }
 
-/* cdev mode: the QEMU options that take the fds as the command gets
- * them (QEMU 9.0 and later). */
+/* cdev mode: the options of QEMU (9.0 and later) and of cloud-hypervisor
+ * that take the fds as the command gets them. */
 static void print_qemu_args(FILE *f, const Grant *g)
 {
         fprintf(f, "-object iommufd,id=iommufd0,fd=%d", g->iommu_fd);
@@ -80,13 +80,22 @@ static void print_qemu_args(FILE *f, const Grant *g)
                 fprintf(f, " -device vfio-pci,iommufd=iommufd0,fd=%d", g->devices[i].fd);
 }
 
+static void print_cloud_hypervisor_args(FILE *f, const Grant *g)
+{
+        fprintf(f, "--platform iommufd_fd=%d", g->iommu_fd);
+        for (size_t i = 0; i < g->n_devices; i++)
+                fprintf(f, " --device fd=%d", g->devices[i].fd);
+}
+
 static void print_cdev_fds(Client *c, const Grant *g)
 {
         if (!c->json) {
                 for (size_t i = 0; i < g->n_devices; i++)
                         printf("  %s  cdev fd %d\n", g->devices[i].address, g->devices[i].fd);
-                printf("  iommufd fd %d (VFIOD_IOMMU_FD); for QEMU: ", g->iommu_fd);
+                printf("  iommufd fd %d (VFIOD_IOMMU_FD)\n  for QEMU: ", g->iommu_fd);
                 print_qemu_args(stdout, g);
+                printf("\n  for cloud-hypervisor: ");
+                print_cloud_hypervisor_args(stdout, g);
                 putchar('\n');
                 return;
         }
@@ -98,6 +107,8 @@ static void print_cdev_fds(Client *c, const Grant *g)
         }
         fputs("},\"qemu_args\":\"", stdout);
         print_qemu_args(stdout, g);
+        fputs("\",\"cloud_hypervisor_args\":\"", stdout);
+        print_cloud_hypervisor_args(stdout, g);
         putchar('"');
 }
 

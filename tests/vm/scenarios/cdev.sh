@@ -41,6 +41,11 @@ is "$status" 0 "alice's program ran to the end"
 like "$out" "env iommu=[0-9]+ devices=$edu=[0-9]+" "it finds the iommufd and edu's cdev in VFIOD_IOMMU_FD, VFIOD_DEVICE_FDS"
 like "$out" "for QEMU: -object iommufd,id=iommufd0,fd=[0-9]+ -device vfio-pci,iommufd=iommufd0,fd=[0-9]+" \
     "vfioctl-client prints the QEMU options that take them"
+like "$out" "for cloud-hypervisor: --platform iommufd_fd=[0-9]+ --device fd=[0-9]+" "  and cloud-hypervisor's"
+json=$(as_alice vfioctl-client --json claim "$edu" --cdev -- true)
+json_shape claim "$json" "--json: the claim's object, with the fds and both command lines, as the schema has it"
+like "$json" '"iommu_fd":[0-9]+,"device_fds":\{"'"$edu"'":[0-9]+\},"qemu_args":"-object iommufd' \
+    "  iommu_fd, device_fds by address, qemu_args"
 like "$out" "bound devid [0-9]+ ioas [0-9]+" "the cdev binds to the iommufd and attaches to a new address space"
 like "$out" "vendor 0x1234" "config space through the cdev: vendor 0x1234"
 like "$out" "dma ok" "edu copies a mapped buffer through the IOMMU and back (DMA)"
