@@ -244,7 +244,8 @@ static int read_handles(sd_bus_message *reply, Handles *h)
                           : streq(key, "iommufd")   ? &h->iommufd
                           : strncmp(key, CDEV_HANDLE_PREFIX, strlen(CDEV_HANDLE_PREFIX)) == 0 ? &h->device
                                                     : NULL;
-                if (slot && (*slot = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                /* One device: the first endpoint's. */
+                if (slot && *slot < 0 && (*slot = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
                         return -errno;
         }
         return r;

@@ -47,9 +47,9 @@ static void grant_close_fds(Grant *g)
         int *fds[] = { &g->group_fd, &g->container_fd, &g->iommu_fd, &g->guard_fd };
 
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
-                closep(fds[i]);
+                *fds[i] = (closep(fds[i]), -1);
         for (size_t i = 0; i < g->n_devices; i++)
-                closep(&g->devices[i].fd);
+                g->devices[i].fd = (closep(&g->devices[i].fd), -1);
 }
 
 static void grant_done(Grant *g)

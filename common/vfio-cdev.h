@@ -11,8 +11,9 @@
  * /dev/vfio/devices/vfioN of its own, used through an iommufd, /dev/iommu
  * (CONFIG_IOMMUFD), instead of through its group's node and a container.
  * The group stays the kernel's unit of isolation: while any device of a
- * group is open through its cdev, the group's node cannot be opened, and
- * the other way round. */
+ * group is bound to an iommufd through its cdev, the group's node cannot
+ * be opened, and while the node is open no cdev of the group can be
+ * bound. A cdev itself can be opened any number of times, bound once. */
 
 #define IOMMUFD_NODE "/dev/iommu"
 #define VFIO_CDEV_DIR "/dev/vfio/devices"

@@ -213,9 +213,10 @@ static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_
         if (r == -EPERM && failed == GRANT_HAND_OVER && info->mode == LEASE_MODE_CDEV)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                          "Cannot hand IOMMU group %d over: vfiod may not open its devices' cdevs "
-                                         "or /dev/iommu, which happens when the vfio module was loaded after vfiod "
-                                         "started ('systemctl restart vfiod' lets it), or when vfiod.service's "
-                                         "DeviceAllow= lacks char-vfio-dev and /dev/iommu; released.",
+                                         "or /dev/iommu, or set the iommufd's accounting, which happens when the "
+                                         "vfio module was loaded after vfiod started ('systemctl restart vfiod' "
+                                         "lets it), or when vfiod.service lacks DeviceAllow= char-vfio-dev and "
+                                         "/dev/iommu, or CAP_SYS_RESOURCE; released.",
                                          info->group);
         if (r == -EPERM && failed == GRANT_HAND_OVER)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,

@@ -23,6 +23,7 @@ static const char *const phase_names[_CLAIM_PHASE_MAX] = {
         [CLAIM_PHASE_CLAIMING] = "claiming",
         [CLAIM_PHASE_CLAIMED] = "claimed",
         [CLAIM_PHASE_RELEASING] = "releasing",
+        [CLAIM_PHASE_REFRESHING] = "refreshing",
 };
 
 const char *claim_phase_to_string(ClaimPhase p)

@@ -23,6 +23,7 @@ typedef enum ClaimPhase {
         CLAIM_PHASE_CLAIMING,  /* moving to vfio-pci: undone at restart */
         CLAIM_PHASE_CLAIMED,   /* every endpoint on vfio-pci: kept */
         CLAIM_PHASE_RELEASING, /* returning to the host: finished at restart */
+        CLAIM_PHASE_REFRESHING, /* reserved, through vfio-pci again: redone at restart */
         _CLAIM_PHASE_MAX,
 } ClaimPhase;
 

@@ -134,7 +134,9 @@ ClaimStatus engine_status(const Engine *e, int group, const char **ret_step)
         else if (c->stuck)
                 s = CLAIM_STATUS_STUCK;
         else if (c->job)
-                s = c->job->t.kind == TRANSACTION_CLAIM ? CLAIM_STATUS_CLAIMING : CLAIM_STATUS_RELEASING;
+                s = c->job->t.kind == TRANSACTION_CLAIM || c->job->t.kind == TRANSACTION_REFRESH
+                            ? CLAIM_STATUS_CLAIMING
+                            : CLAIM_STATUS_RELEASING;
         else if (c->record && c->record->phase == CLAIM_PHASE_CLAIMED)
                 s = CLAIM_STATUS_CLAIMED;
         else
@@ -399,8 +401,8 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const E
         return r;
 }
 
-/* Hands the group's record to a release or restore transaction. */
-static int start_release(Engine *e, GroupClaim *c, TransactionKind kind, EngineReplyFn reply, void *userdata)
+/* Hands the group's record to a release, restore or refresh transaction. */
+static int start_with_record(Engine *e, GroupClaim *c, TransactionKind kind, EngineReplyFn reply, void *userdata)
 {
         Job *job = job_new(kind, reply, userdata);
         int r;
@@ -424,7 +426,20 @@ int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata)
                 return ENGINE_NOT_CLAIMED;
         if (c->job)
                 return ENGINE_MOVING;
-        return start_release(e, c, TRANSACTION_RELEASE, reply, userdata);
+        return start_with_record(e, c, TRANSACTION_RELEASE, reply, userdata);
+}
+
+int engine_refresh(Engine *e, int group, EngineReplyFn reply, void *userdata)
+{
+        GroupClaim *c = find_claim(e, group);
+
+        if (!c)
+                return ENGINE_NOT_CLAIMED;
+        if (c->job)
+                return ENGINE_MOVING;
+        if (!c->record || c->record->phase != CLAIM_PHASE_CLAIMED)
+                return ENGINE_NOT_CLAIMED;
+        return start_with_record(e, c, TRANSACTION_REFRESH, reply, userdata);
 }
 
 /* The record of a claimed group at rest, or NULL with *refusal set. */
@@ -521,12 +536,17 @@ static int recover_one(Engine *e, int group)
                 log_info("Group %d stays claimed.", group);
                 return 0;
         }
+        memcpy(c->step, c->record->step, sizeof(c->step));
+        if (c->record->phase == CLAIM_PHASE_REFRESHING) {
+                log_warning("Group %d: putting it through vfio-pci again was interrupted at step '%s'; doing it again.",
+                            group, c->record->step);
+                return start_with_record(e, c, TRANSACTION_REFRESH, NULL, NULL);
+        }
         /* Interrupted: a claim is undone, a release finished; either way
          * every device goes back to its recorded driver. */
         log_warning("Group %d: a %s was interrupted at step '%s'; returning its devices to their drivers.",
                     group, claim_phase_to_string(c->record->phase), c->record->step);
-        memcpy(c->step, c->record->step, sizeof(c->step));
-        return start_release(e, c, TRANSACTION_RESTORE, NULL, NULL);
+        return start_with_record(e, c, TRANSACTION_RESTORE, NULL, NULL);
 }
 
 int engine_recover(Engine *e)

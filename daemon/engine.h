@@ -77,6 +77,11 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const E
  * negative errno. */
 int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata);
 
+/* A reserved group whose lease ended: every endpoint off vfio-pci and on
+ * again (TRANSACTION_REFRESH). 0 once it starts moving, ENGINE_NOT_CLAIMED
+ * or ENGINE_MOVING, or a negative errno. */
+int engine_refresh(Engine *e, int group, EngineReplyFn reply, void *userdata);
+
 /* Calls fn for every group that is claimed and not moving, with the lease
  * its record names (NULL for none). */
 void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *lease, void *userdata),

@@ -91,10 +91,12 @@ static int hold_group_closed(const char *path)
 }
 
 /* One node of the group's, reached through an O_PATH fd checked to be a
- * character device: never what a path might have been swapped for.
- * *held: the group node, opened by the first node that needs a change. 1
- * when that took a change, 0 when it was so already. */
-static int set_node_owner(const char *path, const char *group_path, int *held, uid_t uid, gid_t gid, mode_t mode)
+ * character device (of number devnum, unless 0): never what a path might
+ * have been swapped for. *held: the group node, opened by the first node
+ * that needs a change. 1 when that took a change, 0 when it was so
+ * already. */
+static int set_node_owner(const char *path, dev_t devnum, const char *group_path, int *held, uid_t uid, gid_t gid,
+                          mode_t mode)
 {
         char fdpath[64];
         _cleanup_close_ int fd = -1;
@@ -105,7 +107,7 @@ static int set_node_owner(const char *path, const char *group_path, int *held, u
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISCHR(st.st_mode))
+        if (!S_ISCHR(st.st_mode) || (devnum != 0 && st.st_rdev != devnum))
                 return -ENOTTY;
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
         if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode && !has_access_acl(fdpath))
@@ -146,7 +148,7 @@ static int set_cdev_owner(const char *address, void *userdata)
 
         if (vfio_cdev_of_device(address, path, &devnum) < 0)
                 return 0;
-        r = set_node_owner(path, o->group_path, &o->held, o->uid, o->gid, o->mode);
+        r = set_node_owner(path, devnum, o->group_path, &o->held, o->uid, o->gid, o->mode);
         if (r == -ENOENT)
                 return 0; /* gone with its device meanwhile */
         if (r > 0)
@@ -154,18 +156,19 @@ static int set_cdev_owner(const char *address, void *userdata)
         return r < 0 ? r : 0;
 }
 
-int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
+int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode, bool cdevs)
 {
         char path[VFIO_NODE_PATH_MAX];
-        NodeOwner o = { .group_path = path, .held = -1, .uid = uid, .gid = gid, .mode = mode };
+        NodeOwner o = { .group_path = path, .held = -1, .uid = cdevs ? uid : 0, .gid = cdevs ? gid : 0,
+                        .mode = cdevs ? mode : 0600 };
         int r;
 
         vfio_group_node_path(group, path);
-        /* The group node first: while vfiod holds it open, nobody can open
-         * a cdev of the group either. */
-        r = set_node_owner(path, path, &o.held, uid, gid, mode);
-        if (r >= 0) {
-                o.changed = r;
+        /* The group node first. A kernel may have cdevs and no group
+         * nodes (CONFIG_VFIO_GROUP=n): the cdevs change hands all the same. */
+        r = set_node_owner(path, 0, path, &o.held, uid, gid, mode);
+        if (r >= 0 || r == -ENOENT) {
+                o.changed = r > 0;
                 r = iommu_group_foreach_member(group, set_cdev_owner, &o);
         }
         closep(&o.held);

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Handing a claimed group to its holder: as open fds (the group's, or its
  * devices' cdevs with an iommufd), or as ownership of its nodes. The
- * kernel lets one process at a time open /dev/vfio/<group>, or the cdevs
- * of its devices, so the daemon keeps no copy of an fd it handed over. */
+ * kernel lets one process at a time open /dev/vfio/<group>, and none while
+ * a cdev of the group is bound to an iommufd; the daemon keeps no copy of
+ * an fd it handed over. (A cdev can be opened any number of times; only
+ * one open of it can be bound.) */
 
 /* The group's node, /dev/vfio/<group>: the one place that names it. */
 #define VFIO_NODE_PATH_MAX 32
@@ -25,13 +28,13 @@ int handover_open_iommufd(void);
  * node: -ENOENT when it has none (a kernel without cdevs). */
 int handover_open_cdev(const char *address);
 
-/* /dev/vfio/<group>, and the cdevs of its devices where the kernel has
- * them, with that owner, group and mode, and no ACL: whatever mode or ACL
- * the last holder left goes. 1 when that took a change, 0 when all was so
- * already. */
-int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode);
-/* A chown lease's nodes: its holder alone may open them. */
+/* /dev/vfio/<group> with that owner, group and mode, and no ACL; the
+ * cdevs of its devices, where the kernel has them, the same when cdevs,
+ * else root's with mode 0600: whatever mode or ACL the last holder left
+ * goes. 1 when that took a change, 0 when all was so already. */
+int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode, bool cdevs);
+/* A chown lease's nodes, cdevs too: its holder alone may open them. */
 static inline int handover_chown(int group, uid_t uid)
 {
-        return handover_set_owner(group, uid, 0, 0600);
+        return handover_set_owner(group, uid, 0, 0600, true);
 }

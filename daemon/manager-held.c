@@ -104,7 +104,10 @@ static void check_held(HeldGroup *h, bool rescan)
         int group = h->group, r = vfio_group_held(group);
         bool release = h->release;
 
-        if (r > 0) {
+        /* Not knowing is not free: a release would wait on the kernel. */
+        if (r < 0)
+                log_warning_errno(r, "Cannot tell whether IOMMU group %d is still held open; asking again", group);
+        if (r != 0) {
                 if (rescan) {
                         find_holders(h);
                         manager_tell_claim_changed(m, group);
@@ -118,6 +121,8 @@ static void check_held(HeldGroup *h, bool rescan)
         held_free(h);
         if (release)
                 (void)manager_release_group(m, group, NULL, NULL);
+        else
+                manager_refresh_reserved(m, group);
         manager_tell_claim_changed(m, group);
 }
 
@@ -154,9 +159,7 @@ int manager_wait_for_holders(Manager *m, int group, bool release)
          * is still seen. */
         vfio_group_node_path(group, path);
         r = sd_event_add_inotify(m->event, &h->watch, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE, on_node_closed, h);
-        if (r == -ENOENT)
-                return 0; /* no node: nobody can hold it */
-        if (r < 0)
+        if (r < 0 && r != -ENOENT) /* no node: a kernel without group nodes may have cdevs */
                 return r;
         /* A close of any device's cdev there: the group is asked again. */
         r = sd_event_add_inotify(m->event, &h->cdev_watch, VFIO_CDEV_DIR, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE,
@@ -169,9 +172,13 @@ int manager_wait_for_holders(Manager *m, int group, bool release)
         if (r < 0)
                 return r;
         r = vfio_group_held(group);
-        if (r <= 0)
-                return r;
-        find_holders(h);
+        if (r == 0)
+                return 0;
+        /* Not knowing is not free: it is asked again. */
+        if (r < 0)
+                log_warning_errno(r, "Cannot tell whether IOMMU group %d is still held open; asking again", group);
+        else
+                find_holders(h);
         h->next = m->held;
         m->held = TAKE_PTR(h);
         return 1;

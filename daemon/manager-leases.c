@@ -14,6 +14,8 @@
 #include "manager.h"
 #include "number.h"
 #include "uevent-monitor.h"
+#include "vfio-cdev.h"
+#include "vfio-holders.h"
 
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
@@ -99,31 +101,65 @@ static void reply_now(ReleaseReplyFn reply, void *userdata, const ReleaseOutcome
                 reply(o, userdata);
 }
 
+static void on_refreshed(const EngineResult *result, void *userdata)
+{
+        Manager *m = userdata;
+
+        if (engine_result_failed(result)) {
+                log_error("%s", result->message ?: "Putting a reserved group through vfio-pci again failed.");
+                return;
+        }
+        /* Its node was made anew, root's. */
+        (void)manager_reset_node_owner(m, result->group);
+        log_info("IOMMU group %d went through vfio-pci again: no fd of its last holder is left.", result->group);
+}
+
+void manager_refresh_reserved(Manager *m, int group)
+{
+        int r;
+
+        /* Without cdevs, every fd of a device holds its group node open,
+         * and the kernel's refusal to open it says all. */
+        if (vfio_cdev_supported() <= 0)
+                return;
+        r = engine_refresh(m->engine, group, on_refreshed, m);
+        if (r < 0)
+                log_error_errno(r, "Cannot put reserved IOMMU group %d through vfio-pci again", group);
+        else if (r > 0)
+                log_error("Cannot put reserved IOMMU group %d through vfio-pci again: %s.", group,
+                          r == ENGINE_MOVING ? "it is moving" : "vfiod does not hold it");
+}
+
 /* Nobody leases the group any more. Its node goes back to root, or to the
  * reservation's owner; a reserved group stays on vfio-pci (only the lease
- * leaves its record), any other goes back to the host, once whoever still
- * holds it open has closed it. */
+ * leaves its record; on a kernel with cdevs it goes through vfio-pci
+ * again), any other goes back to the host, once whoever still holds it
+ * open has closed it. */
 static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
 {
         bool reserved = engine_is_reserved(m->engine, group);
         ReleaseOutcome o = { .group = group };
         const HeldGroup *h;
-        int r;
+        int held, r;
 
         (void)manager_reset_node_owner(m, group);
-        r = manager_wait_for_holders(m, group, !reserved);
-        if (r < 0)
-                log_error_errno(r, "Cannot watch IOMMU group %d for its holders", group);
+        held = manager_wait_for_holders(m, group, !reserved);
+        if (held < 0)
+                log_error_errno(held, "Cannot watch IOMMU group %d for its holders", group);
         if (reserved) {
                 r = record_lease(m, group, NULL);
                 if (r != 0)
                         log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
                                   r < 0 ? strerror(-r) : "it is moving");
                 log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
+                /* Held: refreshed once its last holder has closed it; not
+                 * knowing, now (a holder makes it wait, safely). */
+                if (r == 0 && held <= 0)
+                        manager_refresh_reserved(m, group);
                 reply_now(reply, userdata, &o);
                 return;
         }
-        if (r > 0) {
+        if (held > 0) {
                 o.held = true;
                 if ((h = manager_held_group(m, group)))
                         o.holders = held_group_holders(h, &o.n_holders);
@@ -177,7 +213,11 @@ static int hand_over_cdevs(Manager *m, int group, LeaseHandles *h)
         int r;
 
         if (!g)
-                return -ENOENT;
+                return -ENXIO; /* gone meanwhile */
+        /* Nobody may have it bound already: the holder could not bind it. */
+        r = vfio_group_node_busy(group);
+        if (r != 0)
+                return r < 0 ? r : -EBUSY;
         r = group_endpoint_addresses(g, &addresses, &n);
         if (r < 0)
                 return r;

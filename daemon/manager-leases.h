@@ -10,6 +10,12 @@
 
 int manager_start_leases(Manager *m);
 
+/* A reserved group whose lease ended, on a kernel with device cdevs: its
+ * devices go through vfio-pci again (engine_refresh()), so that no cdev a
+ * former holder kept can be bound under the next lease; its nodes are
+ * reset after. Nothing to do on other kernels. */
+void manager_refresh_reserved(Manager *m, int group);
+
 /* What manager_claim_for_lease() answers besides a negative errno. */
 typedef enum LeaseClaim {
         LEASE_CLAIM_MOVING,   /* the group moves; done is called when it is there */

@@ -131,7 +131,9 @@ int manager_reset_node_owner(Manager *m, int group)
         if (e && reservation_owner_resolve(e->reservation.owner, &uid, &gid, &mode) < 0)
                 log_error("%s:%u: no user or group '%s' (a group is written @NAME); /dev/vfio/%d stays root's.",
                           e->file, e->line, e->reservation.owner, group);
-        r = handover_set_owner(group, uid, gid, mode);
+        /* The group node only: a cdev opened between leases could be kept
+         * where no look finds it, and bound under the next lease. */
+        r = handover_set_owner(group, uid, gid, mode, false);
         if (r == -ENOENT)
                 return 0; /* no node: nothing to own */
         if (r < 0)

@@ -28,6 +28,6 @@ int manager_reload_reservations(Manager *m);
  * leased; answers call (NULL: none) when done. */
 void manager_apply_reservations(Manager *m, ReservationCall *call);
 const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g);
-/* The group node's owner at rest: the reservation's owner, or root. 0, or
- * a negative errno (logged). */
+/* The group node's owner at rest: the reservation's owner, or root; its
+ * cdevs root's. 0, or a negative errno (logged). */
 int manager_reset_node_owner(Manager *m, int group);

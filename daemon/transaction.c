@@ -41,6 +41,7 @@ static const char *const kind_names[_TRANSACTION_KIND_MAX] = {
         [TRANSACTION_CLAIM] = "claim",
         [TRANSACTION_RELEASE] = "release",
         [TRANSACTION_RESTORE] = "restore",
+        [TRANSACTION_REFRESH] = "refresh",
 };
 
 const char *transaction_kind_to_string(TransactionKind k)
@@ -148,6 +149,12 @@ static int unless_on(const ClaimedDevice *d, const char *driver, int (*op)(const
 {
         int r = sysfs_pci_driver_is(d->address, driver, NULL);
         return r != 0 ? (r < 0 ? r : 0) : op(d->address);
+}
+
+static int only_on(const ClaimedDevice *d, const char *driver, int (*op)(const char *address))
+{
+        int r = sysfs_pci_driver_is(d->address, driver, NULL);
+        return r <= 0 ? r : op(d->address);
 }
 
 static void describe_wrong_driver(Run *run, const ClaimedDevice *d, const char *want)
@@ -319,6 +326,11 @@ static int step_unbind_unless_vfio(Run *run, ClaimedDevice *d)
 static int step_probe_unless_vfio(Run *run, ClaimedDevice *d)
 {
         return unless_on(d, VFIO_PCI_DRIVER, sysfs_pci_probe);
+}
+
+static int step_unbind_vfio(Run *run, ClaimedDevice *d)
+{
+        return only_on(d, VFIO_PCI_DRIVER, sysfs_pci_unbind);
 }
 
 static int step_verify_vfio(Run *run, ClaimedDevice *d)
@@ -624,6 +636,35 @@ static void execute_release(Run *run)
                 t->record_kept = true;
 }
 
+/* A reserved group whose lease ended, on a kernel with device cdevs: every
+ * endpoint leaves vfio-pci and comes back. A cdev that is open but not
+ * bound keeps neither the group node nor anything else closed, and the fd
+ * can hide where no look at /proc finds it (in flight in a socket, among
+ * io_uring's files); but the kernel lets a device leave its driver only
+ * once every fd of it is closed, which is the one proof that no former
+ * holder can bind it later. Redone from the top after a crash. */
+static void execute_refresh(Run *run)
+{
+        Transaction *t = run->t;
+        int r = 0;
+
+        run->journaling = true; /* saved whole (a new phase) before the first step */
+        t->record->phase = CLAIM_PHASE_REFRESHING;
+        for (size_t i = 0; r >= 0 && i < t->record->n_devices; i++) {
+                ClaimedDevice *d = &t->record->devices[i];
+                if ((r = run_step(run, "unbind", d, step_unbind_vfio)) >= 0 &&
+                    (r = run_step(run, "probe", d, step_probe_unless_vfio)) >= 0)
+                        r = run_step(run, "verify", d, step_verify_vfio);
+        }
+        if (r >= 0)
+                r = run_step(run, "node", NULL, step_wait_for_node);
+        if (r >= 0)
+                r = run_step(run, "commit", NULL, step_commit);
+        if (r < 0)
+                note_failure(run, r);
+        t->record_kept = true;
+}
+
 /* ---- the outcome, in words ---- */
 
 static const char *errno_name(int error)
@@ -640,7 +681,10 @@ static char *describe_aftermath(const Run *run)
         char *text;
         int n;
 
-        if (t->kind != TRANSACTION_CLAIM)
+        if (t->kind == TRANSACTION_REFRESH)
+                n = asprintf(&text, "It stays with vfiod, no lease can take it; 'vfioctl-client release %d' "
+                                    "returns it to the host.", t->record->group);
+        else if (t->kind != TRANSACTION_CLAIM)
                 n = asprintf(&text, "The claim is kept; 'vfioctl-client release %d' tries again.", t->record->group);
         else if (!run->journaling)
                 n = asprintf(&text, "Nothing was changed.");
@@ -676,7 +720,10 @@ static void describe_outcome(Run *run)
                 t->failure = run->error == -ETIMEDOUT ? FAILURE_TIMEOUT : FAILURE_BIND;
                 aftermath = describe_aftermath(run);
                 n = asprintf(&t->message, "Cannot %s IOMMU group %d: step '%s' failed: %s (%s). %s",
-                             t->kind == TRANSACTION_CLAIM ? "claim" : "release", t->record->group, run->failed_step,
+                             t->kind == TRANSACTION_CLAIM     ? "claim"
+                             : t->kind == TRANSACTION_REFRESH ? "put through vfio-pci again the reserved"
+                                                              : "release",
+                             t->record->group, run->failed_step,
                              run->detail[0] ? run->detail : strerror(-run->error), errno_name(run->error),
                              strempty(aftermath));
         }
@@ -692,6 +739,8 @@ void transaction_execute(Transaction *t)
         t->record_kept = false;
         if (t->kind == TRANSACTION_CLAIM)
                 execute_claim(&run);
+        else if (t->kind == TRANSACTION_REFRESH)
+                execute_refresh(&run);
         else
                 execute_release(&run);
         describe_outcome(&run);

@@ -16,6 +16,7 @@ typedef enum TransactionKind {
         TRANSACTION_CLAIM,   /* every endpoint to vfio-pci; undone on failure */
         TRANSACTION_RELEASE, /* every endpoint back to its original driver */
         TRANSACTION_RESTORE, /* the same, for a record left by a crash */
+        TRANSACTION_REFRESH, /* a reserved group's endpoints off vfio-pci and on again */
         _TRANSACTION_KIND_MAX,
 } TransactionKind;
 

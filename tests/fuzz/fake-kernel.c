@@ -576,7 +576,7 @@ int handover_open_cdev(const char *address)
         return handover_open_iommufd();
 }
 
-int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
+int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode, bool cdevs)
 {
         int r = -ENOENT;
 
@@ -590,6 +590,11 @@ int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode)
 }
 
 /* ---- vfio-holders.h ---- */
+
+int vfio_group_node_busy(int group)
+{
+        return vfio_group_held(group);
+}
 
 int vfio_group_held(int group)
 {

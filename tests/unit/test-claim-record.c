@@ -84,6 +84,26 @@ static void test_reserved_round_trip(void)
         g_assert_cmpstr(again, ==, text);
 }
 
+/* A reserved group going through vfio-pci again between leases: the
+ * phase that a restart redoes rather than undoes. */
+static void test_refreshing_round_trip(void)
+{
+        static const char *const text = "vfiod-claim-record 1\n"
+                                        "group 4\n"
+                                        "phase refreshing\n"
+                                        "step unbind 0000:00:04.0\n"
+                                        "reserved\n"
+                                        "device 0000:00:04.0 * -\n";
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
+        _cleanup_free_ char *again = NULL;
+
+        g_assert_cmpint(claim_record_parse(text, &r), ==, 0);
+        g_assert_cmpint(r->phase, ==, CLAIM_PHASE_REFRESHING);
+        g_assert_cmpstr(claim_phase_to_string(r->phase), ==, "refreshing");
+        g_assert_cmpint(claim_record_format(r, &again), ==, 0);
+        g_assert_cmpstr(again, ==, text);
+}
+
 /* A GPU whose firmware framebuffer vfiod unbound: bound again on release. */
 static void test_firmware_fb_round_trip(void)
 {
@@ -229,6 +249,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/claim-record/round-trip", test_round_trip);
         g_test_add_func("/claim-record/appended-steps", test_appended_steps);
         g_test_add_func("/claim-record/reserved-round-trip", test_reserved_round_trip);
+        g_test_add_func("/claim-record/refreshing-round-trip", test_refreshing_round_trip);
         g_test_add_func("/claim-record/firmware-fb-round-trip", test_firmware_fb_round_trip);
         g_test_add_func("/claim-record/refuses", test_refuses);
         g_test_add_func("/claim-record/save-load-list-remove", test_save_load_list_remove);

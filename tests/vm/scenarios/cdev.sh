@@ -93,16 +93,39 @@ for how in --leave-holder --leave-unbound-holder; do
 done
 
 # ---- chown leases carry the cdev ----
+edu_reserved() { [ "$(group_state "$g")" = reserved ]; }
 vfioctl-client reserve "$edu" > /dev/null
-check "edu reserved (it stays on vfio-pci between leases)" wait_for 30 test "$(pci_driver "$edu")" = vfio-pci
+check "edu reserved (it stays on vfio-pci between leases)" wait_for 30 edu_reserved
 cdev=$(edu_cdev)
 out=$(as_alice vfioctl-client claim "$edu" -- sh -c \
     'stat -c "cdev %U %a" '"$cdev"'; chmod 0666 '"$cdev"'; setfacl -m u:mallory:rw '"$cdev"'; echo tampered' 2>&1)
 diag "$out"
 like "$out" "cdev alice 600" "a chown lease gives alice edu's cdev ($cdev), mode 0600"
 like "$out" "tampered" "she widens its mode and adds an ACL entry for mallory"
-is "$(stat -c '%U %a' "$cdev")" "root 600" "when the lease ends the cdev is root's again, 0600"
-is "$(getfacl -cp "$cdev" 2>/dev/null | grep -c mallory)" 0 "and mallory's ACL entry is gone"
+check "the reserved group is back, and free" wait_for 30 edu_reserved
+is "$(stat -c '%U %a' "$(edu_cdev)")" "root 600" "when the lease ends the cdev is root's again, 0600"
+is "$(getfacl -cp "$(edu_cdev)" 2>/dev/null | grep -c mallory)" 0 "and mallory's ACL entry is gone"
+# A cdev hidden where no look at /proc finds it (in flight in a socket):
+# the reserved group goes through vfio-pci again at the lease's end, and
+# the kernel lets it leave vfio-pci only once that fd is closed.
+cdev=$(edu_cdev)
+out=$(as_alice vfioctl-client claim "$edu" -- "$VM_SRCDIR/tests/vm/guest/hide-fd.py" "$cdev" 2>&1)
+diag "$out"
+hider=$(sed -n 's/^holder //p' <<< "$out")
+check "alice's command left a process with edu's cdev in flight in a socket (PID $hider)" test -n "$hider"
+check "  no process shows the cdev among its fds" sh -c "! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q '$cdev\$'"
+like "$out" "returning IOMMU group $g is stuck" "  vfioctl-client says the group could not be returned (stuck)"
+is "$(group_state "$g")" stuck "  the group shows as stuck"
+is "$(group_state "$g" Step)" "unbind $edu" \
+    "  at unbinding edu from vfio-pci, which the kernel allows only once every fd of it is closed"
+out=$(as_alice vfioctl-client --json claim "$edu" -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.GroupBusy"' "  nobody can lease the group meanwhile"
+kill "$hider"
+check "when the hidden fd closes, edu is back on vfio-pci, reserved and free" wait_for 30 edu_reserved
+is "$(stat -c '%U %a' "$(edu_cdev)")" "root 600" "  its new cdev is root's, 0600"
+out=$(as_alice vfioctl-client claim "$edu" -- true 2>&1)
+check "  and alice can lease it again" test $? = 0
+
 vfioctl-client unreserve "$edu" > /dev/null
 check "unreserved: edu is back" wait_for 30 group_back
 
