@@ -122,7 +122,7 @@ static void check_held(HeldGroup *h, bool rescan)
         if (release)
                 (void)manager_release_group(m, group, NULL, NULL);
         else
-                manager_refresh_reserved(m, group);
+                manager_settle_reserved(m, group);
         manager_tell_claim_changed(m, group);
 }
 

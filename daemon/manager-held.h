@@ -11,7 +11,7 @@
 
 typedef struct HeldGroup HeldGroup;
 /* 1: the group is held open, and is released (when release; else, being
- * reserved, refreshed: manager_refresh_reserved()) once its last fd
+ * reserved, settled: manager_settle_reserved()) once its last fd
  * closes; 0: nobody holds it. */
 int manager_wait_for_holders(Manager *m, int group, bool release);
 const HeldGroup *manager_held_group(const Manager *m, int group);

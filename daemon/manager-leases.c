@@ -114,14 +114,16 @@ static void on_refreshed(const EngineResult *result, void *userdata)
         log_info("IOMMU group %d went through vfio-pci again: no fd of its last holder is left.", result->group);
 }
 
-void manager_refresh_reserved(Manager *m, int group)
+void manager_settle_reserved(Manager *m, int group)
 {
         int r;
 
         /* Without cdevs, every fd of a device holds its group node open,
          * and the kernel's refusal to open it says all. */
-        if (vfio_cdev_supported() <= 0)
+        if (vfio_cdev_supported() <= 0) {
+                (void)manager_reset_node_owner(m, group);
                 return;
+        }
         r = engine_refresh(m->engine, group, on_refreshed, m);
         if (r < 0)
                 log_error_errno(r, "Cannot put reserved IOMMU group %d through vfio-pci again", group);
@@ -130,11 +132,11 @@ void manager_refresh_reserved(Manager *m, int group)
                           r == ENGINE_MOVING ? "it is moving" : "vfiod does not hold it");
 }
 
-/* Nobody leases the group any more. Its node goes back to root, or to the
- * reservation's owner; a reserved group stays on vfio-pci (only the lease
- * leaves its record; on a kernel with cdevs it goes through vfio-pci
- * again), any other goes back to the host, once whoever still holds it
- * open has closed it. */
+/* Nobody leases the group any more. Its nodes are root's at once; a
+ * reserved group stays on vfio-pci (only the lease leaves its record; on a
+ * kernel with cdevs it goes through vfio-pci again) and its node goes to
+ * the reservation's owner, any other goes back to the host, once whoever
+ * still holds it open has closed it. */
 static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
 {
         bool reserved = engine_is_reserved(m->engine, group);
@@ -142,7 +144,10 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         const HeldGroup *h;
         int held, r;
 
-        (void)manager_reset_node_owner(m, group);
+        /* Root's while vfiod asks who holds it: without CAP_DAC_OVERRIDE
+         * it could not open a node that the reservation's owner has. */
+        if (handover_set_owner(group, 0, 0, 0600, false) < 0)
+                log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
         held = manager_wait_for_holders(m, group, !reserved);
         if (held < 0)
                 log_error_errno(held, "Cannot watch IOMMU group %d for its holders", group);
@@ -152,10 +157,10 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
                         log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
                                   r < 0 ? strerror(-r) : "it is moving");
                 log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
-                /* Held: refreshed once its last holder has closed it; not
-                 * knowing, now (a holder makes it wait, safely). */
+                /* Held: settled once its last holder has closed it; not
+                 * knowing, now (a holder makes a refresh wait, safely). */
                 if (r == 0 && held <= 0)
-                        manager_refresh_reserved(m, group);
+                        manager_settle_reserved(m, group);
                 reply_now(reply, userdata, &o);
                 return;
         }

@@ -10,11 +10,12 @@
 
 int manager_start_leases(Manager *m);
 
-/* A reserved group whose lease ended, on a kernel with device cdevs: its
- * devices go through vfio-pci again (engine_refresh()), so that no cdev a
- * former holder kept can be bound under the next lease; its nodes are
- * reset after. Nothing to do on other kernels. */
-void manager_refresh_reserved(Manager *m, int group);
+/* A reserved group whose lease ended, once nobody holds it: on a kernel
+ * with device cdevs its devices go through vfio-pci again
+ * (engine_refresh()), so that no cdev a former holder kept can be bound
+ * under the next lease; then, or at once on other kernels, its node goes
+ * to the reservation's owner. */
+void manager_settle_reserved(Manager *m, int group);
 
 /* What manager_claim_for_lease() answers besides a negative errno. */
 typedef enum LeaseClaim {
