@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim-id.h"
 #include "lease-info.h"
 #include "macro.h"
 #include "number.h"
@@ -20,6 +21,7 @@ static const char *const lifetime_names[_LEASE_LIFETIME_MAX] = {
         [LEASE_LIFETIME_CONNECTION] = "connection",
         [LEASE_LIFETIME_GUARD_FD] = "guard-fd",
         [LEASE_LIFETIME_PERSISTENT] = "persistent",
+        [LEASE_LIFETIME_CLAIM_ID] = "claim-id",
 };
 
 const char *lease_mode_to_string(LeaseMode m)
@@ -58,12 +60,21 @@ bool bus_unique_name_is_valid(const char *s)
                strspn(s + 1, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") == n - 1;
 }
 
+/* A connection lease's holder is its bus name, a prepared claim's its claim
+ * id; no other lease has one. */
+static bool holder_is_valid(LeaseLifetime lifetime, const char *holder)
+{
+        if (lifetime == LEASE_LIFETIME_CONNECTION)
+                return bus_unique_name_is_valid(holder);
+        if (lifetime == LEASE_LIFETIME_CLAIM_ID)
+                return claim_id_is_valid(holder);
+        return holder[0] == '\0';
+}
+
 int lease_info_format(const LeaseInfo *l, char **ret)
 {
-        bool connection = l->lifetime == LEASE_LIFETIME_CONNECTION;
-
         if (l->id == 0 || !lease_mode_to_string(l->mode) || !lease_lifetime_to_string(l->lifetime) ||
-            (connection ? !bus_unique_name_is_valid(l->holder) : l->holder[0] != '\0'))
+            !holder_is_valid(l->lifetime, l->holder))
                 return -EINVAL;
         if (asprintf(ret, "%" PRIu64 " %" PRIu32 " %" PRIu32 " %s %s %s %" PRIu64, l->id, l->uid, l->pid,
                      lease_mode_to_string(l->mode), lease_lifetime_to_string(l->lifetime),
@@ -94,12 +105,12 @@ int lease_info_parse(const char *s, LeaseInfo *ret)
                 return -EINVAL;
         l.uid = uid;
         l.pid = pid;
-        /* Only a connection lease has a holder name, and it must have one. */
-        if (l.lifetime == LEASE_LIFETIME_CONNECTION) {
-                if (!bus_unique_name_is_valid(field[5]))
+        if (!streq(field[5], "-")) {
+                if (strlen(field[5]) >= sizeof(l.holder))
                         return -EINVAL;
                 strcpy(l.holder, field[5]);
-        } else if (!streq(field[5], "-"))
+        }
+        if (!holder_is_valid(l.lifetime, l.holder))
                 return -EINVAL;
         *ret = l;
         return 0;

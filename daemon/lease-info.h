@@ -21,6 +21,7 @@ typedef enum LeaseLifetime {
         LEASE_LIFETIME_CONNECTION, /* until the caller's bus connection closes */
         LEASE_LIFETIME_GUARD_FD,   /* until the last copy of a guard fd closes */
         LEASE_LIFETIME_PERSISTENT, /* until released */
+        LEASE_LIFETIME_CLAIM_ID,   /* until its orchestrator's claim is unprepared */
         _LEASE_LIFETIME_MAX,
 } LeaseLifetime;
 
@@ -30,7 +31,7 @@ typedef struct LeaseInfo {
         uint32_t uid, pid;
         LeaseMode mode;
         LeaseLifetime lifetime;
-        char holder[LEASE_HOLDER_MAX]; /* the unique bus name, or "" */
+        char holder[LEASE_HOLDER_MAX]; /* the unique bus name, the claim id, or "" */
         uint64_t since_usec;           /* CLOCK_REALTIME */
 } LeaseInfo;
 

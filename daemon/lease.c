@@ -212,7 +212,7 @@ Lease *leases_find_group(const Leases *ls, int group)
 bool leases_follow_holders(const Leases *ls)
 {
         for (Lease *l = ls->first; l; l = l->next)
-                if (l->info.lifetime != LEASE_LIFETIME_PERSISTENT)
+                if (l->info.lifetime != LEASE_LIFETIME_PERSISTENT && l->info.lifetime != LEASE_LIFETIME_CLAIM_ID)
                         return true;
         return false;
 }
