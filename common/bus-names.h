@@ -21,6 +21,7 @@
 #define VFIOD_ACTION_RESERVE "io.github.vfiod1.reserve"
 #define VFIOD_ACTION_MEMLOCK "io.github.vfiod1.memlock"
 #define VFIOD_ACTION_MEMLOCK_OTHER "io.github.vfiod1.memlock-other"
+#define VFIOD_ACTION_PREPARE "io.github.vfiod1.prepare"
 
 /* Bumped when a method, property or signal changes incompatibly. */
 #define VFIOD_API_VERSION 1
@@ -48,3 +49,5 @@
 #define VFIOD_ERROR_ALREADY_RESERVED "io.github.vfiod1.Error.AlreadyReserved"
 #define VFIOD_ERROR_NO_SUCH_RESERVATION "io.github.vfiod1.Error.NoSuchReservation"
 #define VFIOD_ERROR_NOT_SUPPORTED "io.github.vfiod1.Error.NotSupported"
+#define VFIOD_ERROR_INVALID_CLAIM_ID "io.github.vfiod1.Error.InvalidClaimId"
+#define VFIOD_ERROR_ALREADY_PREPARED "io.github.vfiod1.Error.AlreadyPrepared"

@@ -71,7 +71,9 @@ static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd
                 return 0;
         }
         if (streq(key, "lifetime")) {
-                if (sd_bus_message_read(msg, "v", "s", &s) < 0 || lease_lifetime_from_string(s, &o->lifetime) < 0)
+                /* claim-id leases are Prepare's (bus-prepare.c). */
+                if (sd_bus_message_read(msg, "v", "s", &s) < 0 || lease_lifetime_from_string(s, &o->lifetime) < 0 ||
+                    o->lifetime == LEASE_LIFETIME_CLAIM_ID)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                                 "Option 'lifetime' is one of 'connection', 'guard-fd' and "
                                                 "'persistent'.");
@@ -420,13 +422,18 @@ int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return r;
         g = device_model_find_group(m->model, d->pci->iommu_group);
         if (!g)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NO_IOMMU,
-                                         "%s is in no IOMMU group: VFIO needs the IOMMU on, and vfiod refuses "
-                                         "no-IOMMU mode. 'vfioctl-client doctor' says how to turn it on.",
-                                         d->pci->address);
+                return bus_no_iommu_error(d, error);
         if (device_is_bridge(d))
                 d = NULL; /* the group's endpoints move, not the bridge */
         return claim_group(m, msg, g, d, &o, error);
+}
+
+int bus_no_iommu_error(const Device *d, sd_bus_error *error)
+{
+        return sd_bus_error_setf(error, VFIOD_ERROR_NO_IOMMU,
+                                 "%s is in no IOMMU group: VFIO needs the IOMMU on, and vfiod refuses no-IOMMU mode. "
+                                 "'vfioctl-client doctor' says how to turn it on.",
+                                 d->pci->address);
 }
 
 static int not_claimed_error(uint32_t id, sd_bus_error *error)

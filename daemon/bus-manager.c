@@ -14,6 +14,7 @@
 #include "bus-manager.h"
 #include "bus-memlock.h"
 #include "bus-names.h"
+#include "bus-prepare.h"
 #include "bus-reservation.h"
 #include "bus-util.h"
 #include "bus-sender.h"
@@ -264,6 +265,13 @@ static const sd_bus_vtable manager_vtable[] = {
                                  bus_method_unreserve, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListReservations", "", , "a(sssuas)", SD_BUS_PARAM(reservations),
                                  bus_method_list_reservations, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Prepare", "sasa{sv}", SD_BUS_PARAM(claim_id) SD_BUS_PARAM(devices) SD_BUS_PARAM(options),
+                                 "sauas", SD_BUS_PARAM(cdi_device) SD_BUS_PARAM(groups) SD_BUS_PARAM(nodes),
+                                 bus_method_prepare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Unprepare", "sa{sv}", SD_BUS_PARAM(claim_id) SD_BUS_PARAM(options), "", ,
+                                 bus_method_unprepare, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListPrepared", "", , "a(ssau)", SD_BUS_PARAM(claims), bus_method_list_prepared,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Diagnose", "", , "a(ssss)", SD_BUS_PARAM(findings), method_diagnose, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
@@ -294,6 +302,7 @@ int bus_manager_serve(Manager *m)
         m->events = (ManagerEvents){
                 .model_changed = bus_emit_model_change,
                 .claim_changed = bus_emit_claim_change,
+                .lease_added = bus_emit_lease_added,
                 .lease_released = bus_emit_lease_released,
         };
         if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||

@@ -8,6 +8,7 @@
 
 #include "bus-manager.h"
 #include "capabilities.h"
+#include "cdi-spec.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -31,11 +32,12 @@ static void help(void)
                "  --state-dir=DIR        keep the claim records here (default %s)\n"
                "  --config-dir=DIR       read limits.conf and reservations.d here\n"
                "                         (default %s)\n"
+               "  --cdi-dir=DIR          write prepared claims' CDI specs here (default %s)\n"
                "  --debug                log debug messages\n"
                "  -h --help              show this help\n"
                "  --version              show the version\n\n"
                "See vfiod(8).\n",
-               DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_STEP_TIMEOUT_SEC, DEFAULT_STATE_DIR, DEFAULT_CONFIG_DIR);
+               DEFAULT_IDLE_TIMEOUT_SEC, DEFAULT_STEP_TIMEOUT_SEC, DEFAULT_STATE_DIR, DEFAULT_CONFIG_DIR, CDI_SPEC_DIR);
 }
 
 static int parse_seconds(const char *s, uint64_t *ret)
@@ -64,14 +66,15 @@ static int parse_timeout(const char *name, const char *arg, bool zero_ok, uint64
 
 static int parse_argv(int argc, char *argv[], ManagerOptions *o)
 {
-        enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_STEP_TIMEOUT, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_DEBUG,
-               ARG_VERSION };
+        enum { ARG_BUS_ADDRESS = 0x100, ARG_IDLE_TIMEOUT, ARG_STEP_TIMEOUT, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_CDI_DIR,
+               ARG_DEBUG, ARG_VERSION };
         static const struct option options[] = {
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "step-timeout", required_argument, NULL, ARG_STEP_TIMEOUT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
+                { "cdi-dir", required_argument, NULL, ARG_CDI_DIR },
                 { "debug", no_argument, NULL, ARG_DEBUG },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -102,6 +105,9 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o)
                 case ARG_CONFIG_DIR:
                         o->config_dir = optarg;
                         break;
+                case ARG_CDI_DIR:
+                        o->cdi_dir = optarg;
+                        break;
                 case ARG_DEBUG:
                         log_set_max_level(LOG_DEBUG);
                         break;
@@ -129,6 +135,7 @@ int main(int argc, char *argv[])
                 .step_timeout_usec = DEFAULT_STEP_TIMEOUT_SEC * 1000000ULL,
                 .state_dir = DEFAULT_STATE_DIR,
                 .config_dir = DEFAULT_CONFIG_DIR,
+                .cdi_dir = CDI_SPEC_DIR,
         };
         int r;
 

@@ -10,11 +10,13 @@
 
 #include "bus-names.h"
 #include "bus-util.h"
+#include "cdi-spec.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
+#include "manager-prepared.h"
 #include "manager-reservations.h"
 #include "manager.h"
 
@@ -71,6 +73,12 @@ void manager_tell_claim_changed(Manager *m, int group)
 {
         if (m->events.claim_changed)
                 m->events.claim_changed(m, group);
+}
+
+void manager_tell_lease_added(Manager *m, const Lease *l)
+{
+        if (m->events.lease_added)
+                m->events.lease_added(m, l);
 }
 
 void manager_tell_lease_released(Manager *m, const Lease *l, const char *reason)
@@ -207,6 +215,8 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         m->idle_timeout_usec = options->idle_timeout_usec;
         m->state_dir = options->state_dir;
         m->config_dir = options->config_dir;
+        m->cdi_dir = options->cdi_dir ?: CDI_SPEC_DIR;
+        m->cdi_dir_fd = -1;
         limits_load(m->config_dir, &m->limits);
         m->version = PACKAGE_VERSION;
         m->api_version = VFIOD_API_VERSION;
@@ -249,6 +259,7 @@ Manager *manager_free(Manager *m)
         sd_device_monitor_unref(m->vfio_cdev_monitor);
         leases_free(m->leases);
         manager_free_held(m);
+        closep(&m->cdi_dir_fd);
         /* A worker still moving a group at exit reads the profiles until it
          * ends: they stay, as its job does (engine_free()). */
         if (!m->engine || !engine_busy(m->engine))
@@ -280,6 +291,9 @@ int manager_start(Manager *m)
         r = manager_start_leases(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot take up the leases");
+        /* The prepared claims' specs, true to the leases (not fatal:
+         * Prepare says so). */
+        (void)manager_start_prepared(m);
         /* Then what the reservations say: reserved groups stay or move to
          * vfio-pci, groups reserved no more go back to the host. */
         r = manager_load_reservations(m);

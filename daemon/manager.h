@@ -19,6 +19,7 @@ typedef struct ManagerOptions {
         const char *state_dir;      /* claim records; survives restarts */
         uint64_t step_timeout_usec; /* a sysfs step longer than this is stuck */
         const char *config_dir;     /* limits.conf, reservations.d, profiles.d */
+        const char *cdi_dir;        /* prepared claims' CDI specs (/run/cdi) */
 } ManagerOptions;
 
 typedef struct Manager Manager;
@@ -31,6 +32,7 @@ typedef struct BusChanges BusChanges;
 typedef struct ManagerEvents {
         void (*model_changed)(Manager *m, ModelChange change, void *object);
         void (*claim_changed)(Manager *m, int group); /* a group's state or step */
+        void (*lease_added)(Manager *m, const Lease *l);
         void (*lease_released)(Manager *m, const Lease *l, const char *reason);
 } ManagerEvents;
 
@@ -55,6 +57,9 @@ struct Manager {
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
         struct HeldGroup *held; /* groups whose lease ended while still open */
+        const char *cdi_dir;
+        int cdi_dir_fd;                 /* -1 until opened: no Prepare can succeed */
+        struct Preparation *preparing; /* Prepare calls under way */
         ManagerEvents events;
 };
 
@@ -75,6 +80,7 @@ int manager_note_activity(Manager *m);
 
 /* Tell the layer above (ManagerEvents). */
 void manager_tell_claim_changed(Manager *m, int group);
+void manager_tell_lease_added(Manager *m, const Lease *l);
 void manager_tell_lease_released(Manager *m, const Lease *l, const char *reason);
 
 /* A device's or a group's state: vfiod's claim when it holds or moves the

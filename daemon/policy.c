@@ -37,6 +37,19 @@ static int group_detail(int group, PolicyDecision *d)
         return asprintf(&d->details.group, "%d", group) < 0 ? -ENOMEM : 0;
 }
 
+/* Several groups: their numbers, space-separated. */
+static int groups_detail(const Group *const *groups, size_t n, PolicyDecision *d)
+{
+        size_t size;
+        FILE *f = open_memstream(&d->details.group, &size);
+
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%d", i > 0 ? " " : "", groups[i]->id);
+        return fclose(f) != 0 ? -ENOMEM : 0;
+}
+
 /* Appends word to the space-separated list that f writes to *buffer (its
  * open_memstream() buffer, which a flush may move) unless it has it. */
 static void append_once(FILE *f, char *const *buffer, const char *word)
@@ -52,10 +65,24 @@ static void append_once(FILE *f, char *const *buffer, const char *word)
         fprintf(f, "%s%s", text && text[0] ? " " : "", word);
 }
 
-/* Every endpoint that would move; bridges stay where they are. */
-static int describe_endpoints(const Group *g, PolicyDetails *ret)
+/* One endpoint, the n-th, into the details' streams. */
+static void describe_endpoint(FILE *f[static 5], PolicyDetails *ret, const Device *d, size_t n)
 {
-        size_t sizes[5];
+        char id[8];
+
+        fprintf(f[0], "%s%s", n ? " " : "", d->pci->address);
+        snprintf(id, sizeof(id), "%04x", d->pci->vendor_id);
+        append_once(f[1], &ret->vendor, id);
+        snprintf(id, sizeof(id), "%04x", d->pci->device_id);
+        append_once(f[2], &ret->model, id);
+        fprintf(f[3], "%s%04x:%04x", n ? " " : "", d->pci->vendor_id, d->pci->device_id);
+        fprintf(f[4], "%s%s %s", n ? "; " : "", d->vendor_name ?: "unknown vendor", d->model_name ?: "unknown device");
+}
+
+/* Every endpoint of the groups that would move; bridges stay where they are. */
+static int describe_endpoints(const Group *const *groups, size_t n_groups, PolicyDetails *ret)
+{
+        size_t sizes[5], n = 0;
         FILE *f[5] = {
                 open_memstream(&ret->device, &sizes[0]), open_memstream(&ret->vendor, &sizes[1]),
                 open_memstream(&ret->model, &sizes[2]),  open_memstream(&ret->ids, &sizes[3]),
@@ -66,21 +93,10 @@ static int describe_endpoints(const Group *g, PolicyDetails *ret)
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
                 if (!f[i])
                         r = -ENOMEM;
-        for (size_t i = 0, n = 0; r >= 0 && i < g->n_devices; i++) {
-                const Device *d = g->devices[i];
-                char id[8];
-                if (device_is_bridge(d))
-                        continue;
-                fprintf(f[0], "%s%s", n ? " " : "", d->pci->address);
-                snprintf(id, sizeof(id), "%04x", d->pci->vendor_id);
-                append_once(f[1], &ret->vendor, id);
-                snprintf(id, sizeof(id), "%04x", d->pci->device_id);
-                append_once(f[2], &ret->model, id);
-                fprintf(f[3], "%s%04x:%04x", n ? " " : "", d->pci->vendor_id, d->pci->device_id);
-                fprintf(f[4], "%s%s %s", n ? "; " : "", d->vendor_name ?: "unknown vendor",
-                        d->model_name ?: "unknown device");
-                n++;
-        }
+        for (size_t k = 0; r >= 0 && k < n_groups; k++)
+                for (size_t i = 0; i < groups[k]->n_devices; i++)
+                        if (!device_is_bridge(groups[k]->devices[i]))
+                                describe_endpoint(f, ret, groups[k]->devices[i], n++);
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
                 if (f[i] && fclose(f[i]) != 0)
                         r = -ENOMEM;
@@ -95,24 +111,31 @@ static void drop_if_empty(char **s)
         }
 }
 
+/* What one endpoint's hand-off profile does beside the move. */
+static int describe_device_handoff(FILE *f[static 2], PolicyDetails *ret, const Device *d, const ProfileSet *profiles)
+{
+        const Profile *p = device_is_bridge(d) ? NULL : profile_set_find(profiles, d->pci->driver);
+
+        for (char **u = p ? p->stop_units : NULL; u && *u; u++)
+                append_once(f[0], &ret->stop_units, *u);
+        for (char **m = p ? p->unload_modules : NULL; m && *m; m++)
+                append_once(f[1], &ret->unload_modules, *m);
+        if (p && p->ask_holders && !ret->ask_holders && !(ret->ask_holders = strdup("yes")))
+                return -ENOMEM;
+        return 0;
+}
+
 /* What the endpoints' hand-off profiles do beside the move. */
-static int describe_handoff(const Group *g, const ProfileSet *profiles, PolicyDetails *ret)
+static int describe_handoff(const Group *const *groups, size_t n_groups, const ProfileSet *profiles,
+                            PolicyDetails *ret)
 {
         size_t sizes[2];
         FILE *f[2] = { open_memstream(&ret->stop_units, &sizes[0]), open_memstream(&ret->unload_modules, &sizes[1]) };
         int r = f[0] && f[1] ? 0 : -ENOMEM;
 
-        for (size_t i = 0; r >= 0 && i < g->n_devices; i++) {
-                const Profile *p = device_is_bridge(g->devices[i])
-                                           ? NULL
-                                           : profile_set_find(profiles, g->devices[i]->pci->driver);
-                for (char **u = p ? p->stop_units : NULL; u && *u; u++)
-                        append_once(f[0], &ret->stop_units, *u);
-                for (char **m = p ? p->unload_modules : NULL; m && *m; m++)
-                        append_once(f[1], &ret->unload_modules, *m);
-                if (p && p->ask_holders && !ret->ask_holders && !(ret->ask_holders = strdup("yes")))
-                        r = -ENOMEM;
-        }
+        for (size_t k = 0; r >= 0 && k < n_groups; k++)
+                for (size_t i = 0; r >= 0 && i < groups[k]->n_devices; i++)
+                        r = describe_device_handoff(f, ret, groups[k]->devices[i], profiles);
         for (size_t i = 0; i < ELEMENTSOF(f); i++)
                 if (f[i] && fclose(f[i]) != 0)
                         r = -ENOMEM;
@@ -140,11 +163,29 @@ int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetim
         decide(caller, force ? VFIOD_ACTION_CLAIM_HOST_CRITICAL : VFIOD_ACTION_CLAIM, ret);
         if (ret->verdict != POLICY_ASK)
                 return 0;
-        r = describe_endpoints(g, &ret->details);
+        r = describe_endpoints(&g, 1, &ret->details);
         if (r >= 0)
-                r = describe_handoff(g, profiles, &ret->details);
+                r = describe_handoff(&g, 1, profiles, &ret->details);
         if (r >= 0)
                 r = group_detail(g->id, ret);
+        if (r < 0)
+                policy_decision_done(ret);
+        return r;
+}
+
+int policy_prepare(uid_t caller, const Group *const *groups, size_t n_groups, const ProfileSet *profiles,
+                   PolicyDecision *ret)
+{
+        int r;
+
+        decide(caller, VFIOD_ACTION_PREPARE, ret);
+        if (ret->verdict != POLICY_ASK)
+                return 0;
+        r = describe_endpoints(groups, n_groups, &ret->details);
+        if (r >= 0)
+                r = describe_handoff(groups, n_groups, profiles, &ret->details);
+        if (r >= 0)
+                r = groups_detail(groups, n_groups, ret);
         if (r < 0)
                 policy_decision_done(ret);
         return r;

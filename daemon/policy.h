@@ -59,6 +59,13 @@ void policy_decision_done(PolicyDecision *d);
 int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, const ProfileSet *profiles,
                  PolicyDecision *ret);
 
+/* Prepare: the groups to vfio-pci for an orchestrator's claim, under a
+ * lease no connection ends (prepare); polkit is told every endpoint of
+ * every group, the groups ("group": their numbers, space-separated) and
+ * what their hand-off profiles do, as for a claim. */
+int policy_prepare(uid_t caller, const Group *const *groups, size_t n_groups, const ProfileSet *profiles,
+                   PolicyDecision *ret);
+
 /* ReleaseGroup, Lease.Release: the lease's owner may end it; any other
  * caller, or a group claimed without a lease (owner NULL), needs
  * release-any. */

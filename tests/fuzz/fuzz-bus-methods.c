@@ -50,6 +50,7 @@ static void *run_daemon(void *address)
                 .bus_address = address,
                 .state_dir = work_path("state"),
                 .config_dir = work_path("config"),
+                .cdi_dir = work_path("cdi"),
                 .step_timeout_usec = 10 * 1000 * 1000ULL,
         };
         Manager *m;

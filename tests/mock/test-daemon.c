@@ -194,7 +194,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
         static const DaemonConfig defaults = { 0 };
         const DaemonConfig *config = data ? data : &defaults;
         g_autoptr(GSubprocessLauncher) launcher = NULL;
-        g_autofree char *address_arg = NULL, *idle_arg = NULL, *state_arg = NULL, *config_arg = NULL;
+        g_autofree char *address_arg = NULL, *idle_arg = NULL, *state_arg = NULL, *config_arg = NULL, *cdi_arg = NULL;
         gboolean owned = FALSE;
 
         f->state_dir = g_dir_make_tmp("vfiod-state-XXXXXX", &error);
@@ -235,12 +235,13 @@ static void fixture_setup(Fixture *f, gconstpointer data)
         idle_arg = g_strdup_printf("--idle-timeout=%s", config->idle_timeout ? config->idle_timeout : "0");
         state_arg = g_strdup_printf("--state-dir=%s", f->state_dir);
         config_arg = g_strdup_printf("--config-dir=%s", f->state_dir);
+        cdi_arg = g_strdup_printf("--cdi-dir=%s/cdi", f->state_dir);
         launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
         if (config->notify)
                 listen_for_notifications(f, launcher);
         f->daemon = g_subprocess_launcher_spawn(launcher, &error, VFIOD_PATH, address_arg, idle_arg,
-                                                state_arg, config_arg, NULL);
+                                                state_arg, config_arg, cdi_arg, NULL);
         g_assert_no_error(error);
         f->conn = g_dbus_connection_new_for_address_sync(
                 f->bus_address,
@@ -846,6 +847,13 @@ static void test_claim_input(Fixture *f, gconstpointer data)
                 { "ClaimGroup", "(uint32 3, {'lifetime': <''>})", "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "ClaimDevice", "('00:04.0', {'mode': <'../fd'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "RaiseMemlockLimit", "(uint64 4096,)", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "Prepare", "('../etc', ['00:04.0'], @a{sv} {})", VFIOD_ERROR_INVALID_CLAIM_ID },
+                { "Prepare", "('', ['00:04.0'], @a{sv} {})", VFIOD_ERROR_INVALID_CLAIM_ID },
+                { "Prepare", "('pod-1', @as [], @a{sv} {})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "Prepare", "('pod-1', ['0000:07:00.0'], @a{sv} {})", VFIOD_ERROR_NO_SUCH_DEVICE },
+                { "Prepare", "('pod-1', ['00:04.0', 'nonsense'], @a{sv} {})", VFIOD_ERROR_INVALID_ADDRESS },
+                { "Prepare", "('pod-1', ['00:04.0'], {'force': <true>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "Unprepare", "('a/b', @a{sv} {})", VFIOD_ERROR_INVALID_CLAIM_ID },
         };
         /* All of them fail at the edge, before polkit is asked: the same
          * answer for root and for anyone else. */

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cdi-spec.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-held.h"
+#include "manager-leases.h"
+#include "manager-prepared.h"
+#include "number.h"
+#include "strv.h"
+#include "vfio-cdev.h"
+
+/* A Prepare under way: its groups move one transaction each, at once; the
+ * claim stands when all are there, and none of it does otherwise. */
+struct Preparation {
+        Manager *manager;
+        char claim_id[CLAIM_ID_MAX];
+        LeaseInfo *leases; /* one per group, granted as its group arrives */
+        bool *granted;
+        size_t n, pending;
+        EngineResult failure; /* the first failure, its message a copy */
+        char *failure_message;
+        int error;
+        PrepareReplyFn reply;
+        void *userdata;
+        struct Preparation *next;
+};
+typedef struct Preparation Preparation;
+
+/* One group's part, for the engine's answer. */
+typedef struct PreparationSlot {
+        Preparation *preparation;
+        size_t index;
+} PreparationSlot;
+
+static bool is_claim_lease(const Lease *l, const char *claim_id)
+{
+        return l->info.lifetime == LEASE_LIFETIME_CLAIM_ID && (!claim_id || streq(l->info.holder, claim_id));
+}
+
+int manager_prepared_groups(const Manager *m, const char *claim_id, int **ret, size_t *n)
+{
+        int *groups = NULL;
+        size_t count = 0;
+
+        for (const Lease *l = leases_first(m->leases); l; l = l->next) {
+                int *grown;
+                if (!is_claim_lease(l, claim_id))
+                        continue;
+                grown = reallocarray(groups, count + 1, sizeof(*groups));
+                if (!grown) {
+                        free(groups);
+                        return -ENOMEM;
+                }
+                groups = grown;
+                groups[count++] = l->info.group;
+        }
+        *ret = groups;
+        *n = count;
+        return 0;
+}
+
+int manager_prepared_ids(const Manager *m, char ***ret, size_t *n)
+{
+        char **ids = NULL;
+        size_t count = 0;
+        int r = 0;
+
+        for (const Lease *l = leases_first(m->leases); r >= 0 && l; l = l->next) {
+                bool seen = false;
+                if (!is_claim_lease(l, NULL))
+                        continue;
+                for (size_t i = 0; i < count && !seen; i++)
+                        seen = streq(ids[i], l->info.holder);
+                if (!seen)
+                        r = strv_push(&ids, &count, strdup(l->info.holder));
+        }
+        if (r < 0) {
+                strv_free(ids);
+                return r;
+        }
+        *ret = ids;
+        *n = count;
+        return 0;
+}
+
+/* ---- the CDI spec ---- */
+
+/* The claim's endpoints and their cdevs, where the kernel has them. */
+static int collect_endpoints(Manager *m, const int *groups, size_t n_groups, CdiDevice *d)
+{
+        for (size_t k = 0; k < n_groups; k++) {
+                const Group *g = device_model_find_group(m->model, groups[k]);
+                for (size_t i = 0; g && i < g->n_devices; i++) {
+                        const char *address = g->devices[i]->pci->address;
+                        char cdev[VFIO_CDEV_PATH_MAX];
+                        dev_t devnum;
+                        void *grown;
+                        if (device_is_bridge(g->devices[i]))
+                                continue;
+                        grown = reallocarray(d->addresses, d->n_addresses + 1, sizeof(*d->addresses));
+                        if (!grown)
+                                return -ENOMEM;
+                        d->addresses = grown;
+                        snprintf(d->addresses[d->n_addresses++], PCI_ADDRESS_STRING_MAX, "%s", address);
+                        if (vfio_cdev_of_device(address, cdev, &devnum) < 0)
+                                continue;
+                        if (strv_push(&d->cdevs, &d->n_cdevs, strdup(cdev)) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static int write_spec(Manager *m, const char *claim_id)
+{
+        _cleanup_free_ int *groups = NULL;
+        _cleanup_free_ char *text = NULL;
+        CdiDevice d = { .claim_id = claim_id };
+        size_t n;
+        int r = manager_prepared_groups(m, claim_id, &groups, &n);
+
+        if (r >= 0) {
+                d.groups = groups;
+                d.n_groups = n;
+                r = collect_endpoints(m, groups, n, &d);
+        }
+        if (r >= 0)
+                r = cdi_spec_format(&d, &text);
+        if (r >= 0)
+                r = cdi_spec_write(m->cdi_dir_fd, claim_id, text);
+        free(d.addresses);
+        strv_free(d.cdevs);
+        if (r < 0)
+                log_error_errno(r, "Cannot write the CDI spec of claim %s", claim_id);
+        return r;
+}
+
+/* ---- Prepare ---- */
+
+static void preparation_free(Preparation *p)
+{
+        for (Preparation **q = &p->manager->preparing; *q; q = &(*q)->next)
+                if (*q == p) {
+                        *q = p->next;
+                        break;
+                }
+        free(p->leases);
+        free(p->granted);
+        free(p->failure_message);
+        free(p);
+}
+
+static void note_failure(Preparation *p, const EngineResult *result, int error)
+{
+        if (p->failure_message || p->error < 0)
+                return;
+        if (result) {
+                p->failure = *result;
+                p->failure_message = strdup(result->message ?: "The transaction failed.");
+                p->failure.message = p->failure_message;
+        } else
+                p->error = error;
+}
+
+/* All groups have answered: the claim stands whole, or goes. */
+static void preparation_finish(Preparation *p)
+{
+        Manager *m = p->manager;
+        _cleanup_free_ int *groups = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (!p->failure_message && p->error == 0)
+                r = write_spec(m, p->claim_id);
+        if (r < 0)
+                note_failure(p, NULL, r);
+        if (p->failure_message || p->error < 0) {
+                log_warning("Claim %s: not every group could be prepared; giving the others back.", p->claim_id);
+                (void)manager_unprepare(m, p->claim_id, NULL, NULL);
+        } else {
+                log_info("Claim %s prepared: %zu IOMMU group(s), CDI device " CDI_KIND "=%s.", p->claim_id, p->n,
+                         p->claim_id);
+                r = manager_prepared_groups(m, p->claim_id, &groups, &n);
+                if (r < 0)
+                        note_failure(p, NULL, r);
+        }
+        p->reply(&(PrepareOutcome){ .claim_id = p->claim_id,
+                                    .groups = groups,
+                                    .n_groups = n,
+                                    .failure = p->failure_message ? &p->failure : NULL,
+                                    .error = p->error },
+                 p->userdata);
+        preparation_free(p);
+}
+
+static void grant_group(Preparation *p, size_t i)
+{
+        LeaseHandles h = LEASE_HANDLES_NONE;
+        GrantStep failed;
+        Lease *l;
+        int r = manager_grant_lease(p->manager, &p->leases[i], NULL, &l, &h, &failed);
+
+        lease_handles_close(&h);
+        if (r != LEASE_STARTED) {
+                note_failure(p, NULL, r < 0 ? r : -EIO);
+                return;
+        }
+        p->granted[i] = true;
+        manager_tell_lease_added(p->manager, l);
+        manager_tell_claim_changed(p->manager, p->leases[i].group);
+}
+
+static void on_group_done(const EngineResult *result, void *userdata)
+{
+        _cleanup_free_ PreparationSlot *slot = userdata;
+        Preparation *p = slot->preparation;
+
+        if (engine_result_failed(result))
+                note_failure(p, result, 0);
+        else
+                grant_group(p, slot->index);
+        if (--p->pending == 0)
+                preparation_finish(p);
+}
+
+/* The same groups as requested, in any order. */
+static bool same_groups(const int *a, size_t n_a, const Group *const *b, size_t n_b)
+{
+        if (n_a != n_b)
+                return false;
+        for (size_t i = 0; i < n_b; i++) {
+                bool found = false;
+                for (size_t j = 0; j < n_a && !found; j++)
+                        found = a[j] == b[i]->id;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
+static bool group_busy(Manager *m, int group)
+{
+        return manager_held_group(m, group) ||
+               (engine_status(m->engine, group, NULL) != CLAIM_STATUS_NONE && !manager_group_reserved_and_free(m, group));
+}
+
+/* Starts each group's move; one that fails to start is a failure of the
+ * whole, answered once the others have answered. */
+static int start_groups(Preparation *p, const Group *const *groups, uid_t uid, pid_t pid)
+{
+        Manager *m = p->manager;
+
+        p->pending = p->n + 1; /* held until every group has started */
+        for (size_t i = 0; i < p->n; i++) {
+                PreparationSlot *slot = malloc(sizeof(*slot));
+                LeaseInfo *info = &p->leases[i];
+                int r;
+
+                *info = (LeaseInfo){ .id = leases_next_id(m->leases), .group = groups[i]->id, .uid = uid, .pid = pid,
+                                     .mode = LEASE_MODE_NONE, .lifetime = LEASE_LIFETIME_CLAIM_ID,
+                                     .since_usec = now_usec(CLOCK_REALTIME) };
+                snprintf(info->holder, sizeof(info->holder), "%s", p->claim_id);
+                if (!slot) {
+                        note_failure(p, NULL, -ENOMEM);
+                        p->pending--;
+                        continue;
+                }
+                *slot = (PreparationSlot){ .preparation = p, .index = i };
+                r = manager_claim_for_lease(m, groups[i], info, false, on_group_done, slot);
+                if (r == LEASE_CLAIM_MOVING)
+                        continue; /* on_group_done answers */
+                free(slot);
+                p->pending--;
+                if (r == LEASE_CLAIM_RESERVED)
+                        grant_group(p, i);
+                else
+                        note_failure(p, NULL, r < 0 ? r : -EBUSY);
+        }
+        if (--p->pending == 0) {
+                preparation_finish(p);
+                return PREPARE_DONE;
+        }
+        return PREPARE_MOVING;
+}
+
+int manager_prepare(Manager *m, const char *claim_id, const Group *const *groups, size_t n_groups, uid_t uid,
+                    pid_t pid, PrepareReplyFn reply, void *userdata, int *ret_busy_group)
+{
+        _cleanup_free_ int *prepared = NULL;
+        Preparation *p;
+        size_t n;
+        int r;
+
+        if (!claim_id_is_valid(claim_id) || n_groups == 0)
+                return -EINVAL;
+        for (p = m->preparing; p; p = p->next)
+                if (streq(p->claim_id, claim_id))
+                        return PREPARE_IN_PROGRESS;
+        r = manager_prepared_groups(m, claim_id, &prepared, &n);
+        if (r < 0)
+                return r;
+        if (n > 0) {
+                if (!same_groups(prepared, n, groups, n_groups))
+                        return PREPARE_OTHER_GROUPS;
+                /* Again: the same answer, and a spec made true. */
+                r = write_spec(m, claim_id);
+                reply(&(PrepareOutcome){ .claim_id = claim_id, .groups = prepared, .n_groups = n, .error = r < 0 ? r : 0 },
+                      userdata);
+                return PREPARE_DONE;
+        }
+        for (size_t i = 0; i < n_groups; i++)
+                if (group_busy(m, groups[i]->id)) {
+                        *ret_busy_group = groups[i]->id;
+                        return PREPARE_BUSY;
+                }
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *p = (Preparation){ .manager = m, .n = n_groups, .reply = reply, .userdata = userdata, .next = m->preparing };
+        snprintf(p->claim_id, sizeof(p->claim_id), "%s", claim_id);
+        p->leases = calloc(n_groups, sizeof(*p->leases));
+        p->granted = calloc(n_groups, sizeof(*p->granted));
+        if (!p->leases || !p->granted) {
+                free(p->leases);
+                free(p->granted);
+                free(p);
+                return -ENOMEM;
+        }
+        m->preparing = p;
+        log_info("Preparing claim %s: %zu IOMMU group(s) for uid %" PRIu32 ".", claim_id, n_groups, (uint32_t)uid);
+        return start_groups(p, groups, uid, pid);
+}
+
+/* ---- Unprepare ---- */
+
+typedef struct Unpreparation {
+        char claim_id[CLAIM_ID_MAX];
+        size_t pending;
+        int error;
+        UnprepareReplyFn reply;
+        void *userdata;
+} Unpreparation;
+
+static void unpreparation_done(Unpreparation *u)
+{
+        if (--u->pending > 0)
+                return;
+        if (u->reply)
+                u->reply(u->claim_id, u->error, u->userdata);
+        free(u);
+}
+
+static void on_group_returned(const ReleaseOutcome *o, void *userdata)
+{
+        Unpreparation *u = userdata;
+
+        if ((o->result && engine_result_failed(o->result)) || o->moving || o->error < 0)
+                u->error = o->error < 0 ? o->error : -EIO;
+        unpreparation_done(u);
+}
+
+int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata)
+{
+        Unpreparation *u;
+        Lease *l, *next;
+        int r;
+
+        if (!claim_id_is_valid(claim_id))
+                return -EINVAL;
+        r = cdi_spec_remove(m->cdi_dir_fd, claim_id);
+        if (r < 0)
+                log_error_errno(r, "Cannot remove the CDI spec of claim %s", claim_id);
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        *u = (Unpreparation){ .pending = 1, .reply = reply, .userdata = userdata };
+        snprintf(u->claim_id, sizeof(u->claim_id), "%s", claim_id);
+        for (l = leases_first(m->leases); l; l = next) {
+                next = l->next;
+                if (!is_claim_lease(l, claim_id))
+                        continue;
+                u->pending++;
+                manager_end_lease(m, l, "unprepared", on_group_returned, u);
+        }
+        if (u->pending == 1) {
+                free(u);
+                return 0;
+        }
+        log_info("Claim %s unprepared.", claim_id);
+        unpreparation_done(u);
+        return 1;
+}
+
+/* ---- at start ---- */
+
+int manager_start_prepared(Manager *m)
+{
+        char **specs = NULL, **ids = NULL;
+        size_t n_specs = 0, n_ids = 0;
+        int r;
+
+        /* Runtimes look in /run/cdi; it is made, world-readable, if missing. */
+        if (mkdir(m->cdi_dir, 0755) < 0 && errno != EEXIST)
+                log_warning_errno(-errno, "Cannot make %s", m->cdi_dir);
+        m->cdi_dir_fd = open(m->cdi_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m->cdi_dir_fd < 0)
+                return log_error_errno(-errno, "Cannot open %s: no claim can be prepared", m->cdi_dir);
+        r = cdi_spec_list(m->cdi_dir_fd, &specs, &n_specs);
+        if (r >= 0)
+                r = manager_prepared_ids(m, &ids, &n_ids);
+        /* A spec of no claim is left from a crash: it goes. */
+        for (size_t i = 0; r >= 0 && i < n_specs; i++) {
+                bool claimed = false;
+                for (size_t j = 0; j < n_ids && !claimed; j++)
+                        claimed = streq(specs[i], ids[j]);
+                if (!claimed && cdi_spec_remove(m->cdi_dir_fd, specs[i]) > 0)
+                        log_info("Removed the CDI spec of claim %s, which is prepared no more.", specs[i]);
+        }
+        for (size_t j = 0; r >= 0 && j < n_ids; j++)
+                (void)write_spec(m, ids[j]);
+        strv_free(specs);
+        strv_free(ids);
+        return r;
+}

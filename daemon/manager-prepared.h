@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "claim-id.h"
+#include "engine.h"
+#include "manager.h"
+
+/* Prepared claims (manager-prepared.c): groups held on vfio-pci for an
+ * orchestrator under its claim id (Prepare), one lease of lifetime
+ * "claim-id" per group, and a CDI spec in /run/cdi that names their nodes
+ * for container runtimes, until Unprepare. Both are idempotent. The
+ * leases' lines in the claim records keep a claim across restarts; at
+ * start its spec is written again and every spec of no claim removed. */
+
+/* How a Prepare went, for whoever waits for it. */
+typedef struct PrepareOutcome {
+        const char *claim_id;
+        const int *groups; /* prepared: the claim's groups */
+        size_t n_groups;
+        const EngineResult *failure; /* the first group that could not move; NULL if none */
+        int error;                   /* a negative errno: prepared nothing for another reason */
+} PrepareOutcome;
+typedef void (*PrepareReplyFn)(const PrepareOutcome *o, void *userdata);
+
+/* What manager_prepare() answers besides a negative errno. */
+typedef enum PrepareStart {
+        PREPARE_MOVING,       /* the groups move; reply is called when all are there, or none */
+        PREPARE_DONE,         /* prepared already with these groups, or reserved ones: reply was called */
+        PREPARE_OTHER_GROUPS, /* the id is prepared already, with other groups */
+        PREPARE_IN_PROGRESS,  /* a Prepare of the id is under way */
+        PREPARE_BUSY,         /* *ret_busy_group is leased, held or moving */
+} PrepareStart;
+
+int manager_prepare(Manager *m, const char *claim_id, const Group *const *groups, size_t n_groups, uid_t uid,
+                    pid_t pid, PrepareReplyFn reply, void *userdata, int *ret_busy_group);
+
+/* Ends the claim's leases (their groups go back as any lease's do) and
+ * removes its spec; reply (may be NULL) is called once every group is
+ * back or held. 0 when the id has nothing prepared: done, reply not
+ * called. */
+typedef void (*UnprepareReplyFn)(const char *claim_id, int error, void *userdata);
+int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata);
+
+/* The groups of a prepared claim, in lease order; 0 groups when none. */
+int manager_prepared_groups(const Manager *m, const char *claim_id, int **ret, size_t *n);
+/* Every prepared claim id, once each (strv_free). */
+int manager_prepared_ids(const Manager *m, char ***ret, size_t *n);
+
+/* At start, after the leases: the spec directory, and every spec made true. */
+int manager_start_prepared(Manager *m);
