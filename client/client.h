@@ -56,6 +56,9 @@ int verb_reserve(Client *c, int argc, char *argv[]);
 int verb_unreserve(Client *c, int argc, char *argv[]);
 int verb_reservations(Client *c, int argc, char *argv[]);
 int verb_memlock(Client *c, int argc, char *argv[]);
+int verb_prepare(Client *c, int argc, char *argv[]);
+int verb_unprepare(Client *c, int argc, char *argv[]);
+int verb_prepared(Client *c, int argc, char *argv[]);
 
 /* verb-memlock.c: RLIMIT_MEMLOCK of process pid (this one, or another of
  * the caller's) to --memlock's bytes, through vfiod; reports its own

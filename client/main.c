@@ -67,6 +67,17 @@ static const Verb verbs[] = {
           "unreserve MATCH\n\nTake the reservation back; says where each of its devices goes.\n" },
         { "reservations", verb_reservations, NULL,
           "reservations\n\nWhat is reserved: match, owner, file and line, and the devices it matches.\n" },
+        { "prepare", verb_prepare, "a claim id and one PCI address or more",
+          "prepare CLAIM-ID ADDRESS...\n\n"
+          "For an orchestrator (a Kubernetes node agent): move the devices' IOMMU groups to\n"
+          "vfio-pci and keep them there under CLAIM-ID until unprepared, across restarts,\n"
+          "with a CDI spec in /run/cdi for container runtimes (podman run --device\n"
+          "vfiod.github.io/vfio=CLAIM-ID). The same again answers the same.\n" },
+        { "unprepare", verb_unprepare, "a claim id",
+          "unprepare CLAIM-ID\n\nReturn the claim's groups to their drivers and remove its CDI spec;\n"
+          "nothing to do is no error.\n" },
+        { "prepared", verb_prepared, NULL,
+          "prepared\n\nThe prepared claims: id, CDI device, IOMMU groups.\n" },
         { "memlock", verb_memlock, "a process id",
           "memlock PID --memlock=SIZE|--memory=SIZE\n\n"
           "Raise the locked-memory limit of a process of yours, such as a session libvirtd,\n"
@@ -98,7 +109,8 @@ static bool arguments_fit(Client *c, const Verb *v, int argc)
                 client_usage_error(c, "%s --all takes no address or group.", v->name);
                 return false;
         }
-        if (argc == (v->argument ? 2 : 1))
+        /* prepare: a claim id, then its devices. */
+        if (v->fn == verb_prepare ? argc >= 3 : argc == (v->argument ? 2 : 1))
                 return true;
         if (v->argument)
                 client_usage_error(c, "%s takes %s.", v->name, v->argument);
@@ -131,7 +143,12 @@ static void help(void)
                "  unreserve MATCH       give them back to their host drivers\n"
                "  reservations          what is reserved, where, and what it matches\n"
                "  memlock PID           raise the locked-memory limit of a process of yours\n"
-               "                        (--memlock=SIZE or --memory=SIZE)\n\n"
+               "                        (--memlock=SIZE or --memory=SIZE)\n"
+               "  prepare CLAIM-ID ADDRESS...\n"
+               "                        for an orchestrator: the devices' groups to vfio-pci\n"
+               "                        under CLAIM-ID until unprepared, with a CDI spec\n"
+               "  unprepare CLAIM-ID    give them back, remove the spec\n"
+               "  prepared              the prepared claims\n\n"
                "Options:\n"
                "  --json                machine-readable output\n"
                "Claim options:\n"
