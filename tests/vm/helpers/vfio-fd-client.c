@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
+#include "vfio-vendor.h"
+
 /* A VM manager's side of vfiod, for the vm suite, speaking D-Bus itself:
  *
  *   vfio-fd-client device ADDRESS
@@ -25,39 +27,14 @@
  *       instead; prints "memlock SOFT HARD" as the kernel then sees it for
  *       this process, or the error. */
 
-static int fail(const char *what, int r)
-{
-        fprintf(stderr, "vfio-fd-client: %s: %s\n", what, strerror(r < 0 ? -r : r));
-        return EXIT_FAILURE;
-}
-
+/* Then holds the fds until stdin ends. */
 static int read_vendor(int group_fd, int container_fd, const char *address)
 {
-        struct vfio_group_status status = { .argsz = sizeof(status) };
-        struct vfio_region_info region = { .argsz = sizeof(region), .index = VFIO_PCI_CONFIG_REGION_INDEX };
-        uint16_t vendor;
-        int device_fd;
+        int r = print_vendor(group_fd, container_fd, address);
 
-        if (ioctl(group_fd, VFIO_GROUP_GET_STATUS, &status) < 0)
-                return fail("VFIO_GROUP_GET_STATUS", errno);
-        if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-                return fail("the group is not viable", EINVAL);
-        if (ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd) < 0)
-                return fail("VFIO_GROUP_SET_CONTAINER", errno);
-        if (ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0)
-                return fail("VFIO_SET_IOMMU", errno);
-        device_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, address);
-        if (device_fd < 0)
-                return fail("VFIO_GROUP_GET_DEVICE_FD", errno);
-        if (ioctl(device_fd, VFIO_DEVICE_GET_REGION_INFO, &region) < 0)
-                return fail("VFIO_DEVICE_GET_REGION_INFO", errno);
-        if (pread(device_fd, &vendor, sizeof(vendor), (off_t)region.offset) != sizeof(vendor))
-                return fail("reading config space", errno);
-        printf("vendor 0x%04x\n", vendor);
-        fflush(stdout);
-        while (getchar() != EOF)
+        while (r == EXIT_SUCCESS && getchar() != EOF)
                 ;
-        return EXIT_SUCCESS;
+        return r;
 }
 
 static int claim_device(sd_bus *bus, const char *address)

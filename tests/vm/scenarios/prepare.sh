@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Prepared claims, as a Kubernetes node agent makes them: a group prepared
+# under a claim id, with a CDI spec that podman (Debian's, an image made
+# here from local files, no registry) gives a container, where a program
+# reaches the device through VFIO; idempotent both ways; the same after
+# SIGKILL and a restart of vfiod, a stale spec removed; all or nothing;
+# bad input refused with nothing changed.
+. "$VM_SRCDIR/tests/vm/guest/tap.sh"
+
+edu=$VM_EDU_ADDR nic=$VM_E1000_ADDR
+g=$(pci_group "$edu")
+spec=/run/cdi/vfiod-pod-1.json
+net_ifaces() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | xargs; }
+edu_back() { [ "$(group_state "$g")" = unbound ] && [ "$(pci_driver "$edu")" = none ]; }
+claim_leases() { vfioctl-client --json leases | grep -o '"lifetime":"claim-id"' | wc -l; }
+vfiod_running() { systemctl -q is-active vfiod.service; }
+
+# ---- prepare, and again ----
+out=$(vfioctl-client --json prepare pod-1 "$edu")
+diag "$out"
+json_shape prepare "$out" "prepare answers with the claim's object"
+like "$out" '"cdi_device":"vfiod.github.io/vfio=pod-1","iommu_groups":\['"$g"'\],"nodes":\["/dev/vfio/vfio","/dev/vfio/'"$g"'"\]' \
+    "  its CDI device, group and nodes"
+is "$(pci_driver "$edu")" vfio-pci "edu is on vfio-pci"
+check "the CDI spec is in /run/cdi" test -s "$spec"
+diag "$(cat "$spec")"
+check "  and is JSON of CDI 0.5.0 naming the nodes" python3 - "$spec" "$g" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+assert spec["cdiVersion"] == "0.5.0" and spec["kind"] == "vfiod.github.io/vfio"
+dev, = spec["devices"]
+assert dev["name"] == "pod-1"
+paths = [n["path"] for n in dev["containerEdits"]["deviceNodes"]]
+assert paths == ["/dev/vfio/vfio", "/dev/vfio/" + sys.argv[2]], paths
+PY
+out2=$(vfioctl-client --json prepare pod-1 "$edu")
+is "$out2" "$out" "prepare again with the same id: the same answer"
+is "$(claim_leases)" 1 "  and still one lease"
+out=$(vfioctl-client --json prepare pod-1 "$nic" 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.AlreadyPrepared"' "the same id with another device: AlreadyPrepared"
+is "$(pci_driver "$nic")" e1000 "  and e1000 did not move"
+like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" "prepared lists the claim"
+
+# ---- podman gives a container the nodes ----
+rootfs=$(mktemp -d)
+cp "$VM_GROUP_READ" "$rootfs/vfio-group-read"
+mkdir -p /var/lib/containers
+mount -t tmpfs tmpfs /var/lib/containers
+pod() { timeout 300 podman --storage-driver vfs --events-backend none --cgroup-manager cgroupfs "$@"; }
+check "an image made from local files (podman import)" \
+    sh -c "tar -C '$rootfs' -c . | timeout 300 podman --storage-driver vfs --events-backend none import - vfiod-test"
+out=$(pod run --rm --network none --device vfiod.github.io/vfio=pod-1 vfiod-test /vfio-group-read "$g" "$edu" 2>&1)
+diag "$out"
+like "$out" "vendor 0x1234" "podman run --device vfiod.github.io/vfio=pod-1: the container reaches edu through VFIO"
+out=$(pod run --rm --network none vfiod-test /vfio-group-read "$g" "$edu" 2>&1)
+unlike "$out" "vendor" "  (without the device, the container has no such node)"
+
+# ---- vfiod killed and started again ----
+echo '{}' > /run/cdi/vfiod-stale.json
+pid=$(systemctl show -P MainPID vfiod.service)
+check "vfiod runs (pid $pid)" test "$pid" -gt 0
+[ "$pid" -gt 0 ] && kill -9 "$pid"
+check "vfiod is gone" wait_for 10 sh -c '! systemctl -q is-active vfiod.service'
+like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" "after SIGKILL and a restart, the same claim"
+check "  its spec is there" test -s "$spec"
+check "  a spec of no claim is removed" test ! -e /run/cdi/vfiod-stale.json
+is "$(pci_driver "$edu")" vfio-pci "  and edu stayed on vfio-pci"
+
+# ---- unprepare, and again ----
+out=$(vfioctl-client unprepare pod-1)
+check "unprepare" test $? = 0
+check "  edu is back with no driver" edu_back
+check "  the spec is gone" test ! -e "$spec"
+is "$(claim_leases)" 0 "  no lease is left"
+out=$(vfioctl-client unprepare pod-1)
+check "unprepare again: nothing to do, no error" test $? = 0
+
+# ---- all or nothing ----
+ip link set "$(net_ifaces "$nic")" up
+ip addr add 192.0.2.1/24 dev "$(net_ifaces "$nic")"
+out=$(vfioctl-client --json prepare pod-2 "$edu" "$nic" 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.DeviceBusy"' "a claim with a device in use (e1000, up with an address): DeviceBusy"
+check "  edu, which could move, is back" wait_for 30 edu_back
+is "$(pci_driver "$nic")" e1000 "  e1000 stayed on its driver"
+check "  no spec was written" test ! -e /run/cdi/vfiod-pod-2.json
+is "$(claim_leases)" 0 "  no lease is left"
+
+# ---- bad input ----
+for id in '../etc' '.hidden' 'a b' ''; do
+    out=$(busctl --system call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager Prepare 'sasa{sv}' \
+          "$id" 1 "$edu" 0 2>&1)
+    like "$out" "is not a claim id" "claim id '$id': refused"
+done
+out=$(vfioctl-client --json prepare pod-3 0000:00:1f.7 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NoSuchDevice"' "an unknown address: NoSuchDevice"
+out=$(as_mallory vfioctl-client --json prepare pod-4 "$edu" 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized"' "mallory may not prepare"
+is "$(ls /run/cdi)" "" "nothing of it left a spec"
+is "$(pci_driver "$edu")" none "and edu did not move"
+
+done_testing
