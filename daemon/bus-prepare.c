@@ -152,7 +152,7 @@ int bus_method_prepare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         _cleanup_free_ const Group **groups = NULL;
         Manager *m = userdata;
         const char *id;
-        size_t n;
+        size_t n = 0;
         uid_t uid;
         pid_t pid;
         int busy = -1, r;
