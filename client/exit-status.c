@@ -24,7 +24,7 @@ int client_exit_for_error(const sd_bus_error *e)
                                    VFIOD_ERROR_NO_SUCH_RESERVATION, VFIOD_ERROR_NO_SUCH_PROCESS))
                 return CLIENT_EXIT_NOT_FOUND;
         if (sd_bus_error_has_names(e, VFIOD_ERROR_INVALID_ADDRESS, VFIOD_ERROR_INVALID_MATCH,
-                                   SD_BUS_ERROR_INVALID_ARGS))
+                                   VFIOD_ERROR_INVALID_CLAIM_ID, SD_BUS_ERROR_INVALID_ARGS))
                 return CLIENT_EXIT_USAGE;
         return CLIENT_EXIT_FAILURE;
 }
