@@ -36,7 +36,40 @@ static void print_reset_methods(const DeviceRow *d)
         putchar('\n');
 }
 
-static void print_device(const Client *c, const DeviceRow *d)
+static char *device_string(Client *c, const DeviceRow *d, const char *property)
+{
+        char *v = NULL;
+
+        if (sd_bus_get_property_string(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE, property, NULL, &v) < 0)
+                return NULL;
+        return v;
+}
+
+/* Where it sits, as an orchestrator schedules by it; nothing from an older
+ * vfiod without these properties. */
+static void print_topology(Client *c, const DeviceRow *d)
+{
+        _cleanup_free_ char *path = device_string(c, d, "PhysicalPath"), *root = device_string(c, d, "RootPort"),
+                            *pf = device_string(c, d, "PhysicalFunction"), *cdev = device_string(c, d, "Cdev");
+        int32_t numa = -1;
+
+        if (!path)
+                return;
+        (void)sd_bus_get_property_trivial(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE, "NumaNode", NULL,
+                                          'i', &numa);
+        printf("  where:     %s", path[0] ? path : "?");
+        if (root && root[0])
+                printf(", below root port %s", root);
+        if (numa >= 0)
+                printf(", NUMA node %d", (int)numa);
+        putchar('\n');
+        if (pf && pf[0])
+                printf("  SR-IOV:    a virtual function of %s\n", pf);
+        if (cdev && cdev[0])
+                printf("  cdev:      %s\n", cdev);
+}
+
+static void print_device(Client *c, const DeviceRow *d)
 {
         bool named = d->vendor_name[0] || d->model_name[0];
 
@@ -54,6 +87,7 @@ static void print_device(const Client *c, const DeviceRow *d)
         else
                 printf("  group:     none (no IOMMU)\n");
         print_reset_methods(d);
+        print_topology(c, d);
 }
 
 static int show_device(Client *c, const char *address)

@@ -9,6 +9,8 @@
 #include "bus-util.h"
 #include "macro.h"
 #include "manager.h"
+#include "reservation.h"
+#include "vfio-cdev.h"
 
 /* io.github.vfiod1.Device: one object per PCI function, served from the
  * device model by a fallback vtable (no per-object registration). */
@@ -122,6 +124,35 @@ static int property_reset_methods(sd_bus *bus, const char *path, const char *int
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+static int property_numa_node(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "i", DEVICE(userdata)->pci->numa_node);
+}
+
+/* Where the device sits, for an orchestrator's scheduling: its physical
+ * path (as a reservation names it), the root port it is below (the path's
+ * first element, "" on the root bus), an SR-IOV VF's physical function,
+ * and its VFIO cdev while it has one (on vfio-pci, on a kernel with them). */
+static int property_topology(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        const Device *d = DEVICE(userdata);
+        char buf[RESERVATION_MATCH_STRING_MAX] = "", cdev[VFIO_CDEV_PATH_MAX] = "";
+        const char *v = buf;
+        dev_t devnum;
+
+        if (streq(property, "PhysicalFunction"))
+                v = d->pci->physfn;
+        else if (streq(property, "Cdev"))
+                v = vfio_cdev_of_device(d->pci->address, cdev, &devnum) >= 0 ? cdev : "";
+        else if (reservation_physical_path(d->pci->syspath, buf) < 0)
+                buf[0] = '\0';
+        else if (streq(property, "RootPort"))
+                buf[strchr(buf, '/') ? strcspn(buf, "/") : 0] = '\0';
+        return sd_bus_message_append(reply, "s", strempty(v));
+}
+
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
 #define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 static const sd_bus_vtable device_vtable[] = {
@@ -141,6 +172,11 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("BootVga", "b", property_bool, 0, CONST),
         SD_BUS_PROPERTY("Bridge", "b", property_bool, 0, CONST),
         SD_BUS_PROPERTY("ResetMethods", "as", property_reset_methods, 0, CONST),
+        SD_BUS_PROPERTY("NumaNode", "i", property_numa_node, 0, CONST),
+        SD_BUS_PROPERTY("PhysicalPath", "s", property_topology, 0, CONST),
+        SD_BUS_PROPERTY("RootPort", "s", property_topology, 0, CONST),
+        SD_BUS_PROPERTY("PhysicalFunction", "s", property_topology, 0, CONST),
+        SD_BUS_PROPERTY("Cdev", "s", property_topology, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_VTABLE_END,
 };
 
@@ -208,7 +244,7 @@ void bus_emit_model_change(Manager *m, ModelChange change, void *object)
                 break;
         case MODEL_DEVICE_CHANGED:
                 bus_changes_add(m->changes, path, interface, "Driver", "State", "IommuGroup",
-                                "Group", NULL);
+                                "Group", "Cdev", NULL);
                 break;
         case MODEL_GROUP_CHANGED:
                 bus_changes_add(m->changes, path, interface, "Devices", "Viable", "State", NULL);

@@ -55,6 +55,18 @@ static int read_link_basename(sd_device *d, const char *attr, char **ret)
         return readlink_basename(path, ret);
 }
 
+/* -1 where the kernel says -1 (no NUMA, or the firmware is silent), or
+ * nothing. */
+static int read_numa_node(sd_device *d)
+{
+        const char *v;
+        uint64_t node;
+
+        if (sd_device_get_sysattr_value(d, "numa_node", &v) < 0 || parse_canonical_u64(v, 4095, &node) < 0)
+                return -1;
+        return (int)node;
+}
+
 static int read_iommu_group(sd_device *d, int *ret)
 {
         _cleanup_free_ char *group = NULL;
@@ -110,6 +122,10 @@ int pci_device_new_from_sd_device(sd_device *d, PciDevice **ret)
                 return r;
         p->boot_vga = sd_device_get_sysattr_value(d, "boot_vga", &boot_vga) >= 0 && boot_vga[0] == '1';
         p->reset_methods = reset_methods_read(syspath);
+        p->numa_node = read_numa_node(d);
+        r = read_link_basename(d, "physfn", &p->physfn);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(p);
         return 0;

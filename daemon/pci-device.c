@@ -30,6 +30,7 @@ PciDevice *pci_device_free(PciDevice *p)
                 return NULL;
         free(p->syspath);
         free(p->driver);
+        free(p->physfn);
         free(p);
         return NULL;
 }

@@ -23,6 +23,8 @@ typedef struct PciDevice {
         int iommu_group;     /* PCI_IOMMU_GROUP_NONE without an IOMMU */
         bool boot_vga;
         ResetMethods reset_methods; /* 0: the kernel cannot reset it */
+        int numa_node;              /* -1: none (one node, or the firmware says nothing) */
+        char *physfn;               /* an SR-IOV VF: its physical function's address; else NULL */
 } PciDevice;
 
 

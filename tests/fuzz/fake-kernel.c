@@ -184,6 +184,7 @@ static int new_pci_device(const FakeDevice *f, PciDevice **ret)
         p->class_code = f->class_code;
         p->iommu_group = f->group;
         p->boot_vga = f->boot_vga;
+        p->numa_node = -1;
         *ret = p;
         return 0;
 }

@@ -224,7 +224,12 @@ static void fixture_setup(Fixture *f, gconstpointer data)
                         f->e1000 = devpath;
                 else if (g_str_equal(fixtures[i].address, "0000:00:03.0"))
                         f->edu = devpath;
-                else
+                else if (g_str_equal(fixtures[i].address, "0000:00:05.1")) {
+                        /* An SR-IOV VF of the e1000 beside it, on NUMA node 1. */
+                        umockdev_testbed_set_attribute(f->tb, devpath, "numa_node", "1");
+                        umockdev_testbed_set_attribute_link(f->tb, devpath, "physfn", "../0000:00:05.0");
+                        g_free(devpath);
+                } else
                         g_free(devpath);
         }
 
@@ -878,6 +883,40 @@ static void test_claim_input(Fixture *f, gconstpointer data)
         }
 }
 
+/* Where a device sits, for an orchestrator's scheduling. */
+static void test_topology(Fixture *f, gconstpointer data)
+{
+        static const struct {
+                const char *address, *path, *root_port, *physfn;
+                int numa;
+        } cases[] = {
+                { "0000:00:05.1", "0000:00:05.1", "", "0000:00:05.0", 1 },
+                { "0000:01:01.0", "0000:00:06.0/01.0", "0000:00:06.0", "", -1 },
+                { "0000:00:04.0", "0000:00:04.0", "", "", -1 },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) object = call(f, "GetDevice", g_variant_new("(s)", cases[i].address), &error);
+                g_autoptr(GVariant) numa = NULL, physical = NULL, root = NULL, pf = NULL, cdev = NULL;
+                const char *path;
+
+                g_assert_no_error(error);
+                g_variant_get(object, "(&o)", &path);
+                numa = get_property(f, path, VFIOD_DEVICE_INTERFACE, "NumaNode");
+                physical = get_property(f, path, VFIOD_DEVICE_INTERFACE, "PhysicalPath");
+                root = get_property(f, path, VFIOD_DEVICE_INTERFACE, "RootPort");
+                pf = get_property(f, path, VFIOD_DEVICE_INTERFACE, "PhysicalFunction");
+                cdev = get_property(f, path, VFIOD_DEVICE_INTERFACE, "Cdev");
+                g_test_message("%s", cases[i].address);
+                g_assert_cmpint(g_variant_get_int32(numa), ==, cases[i].numa);
+                g_assert_cmpstr(g_variant_get_string(physical, NULL), ==, cases[i].path);
+                g_assert_cmpstr(g_variant_get_string(root, NULL), ==, cases[i].root_port);
+                g_assert_cmpstr(g_variant_get_string(pf, NULL), ==, cases[i].physfn);
+                g_assert_cmpstr(g_variant_get_string(cdev, NULL), ==, ""); /* no VFIO here */
+        }
+}
+
 /* A claim recorded by an earlier run is kept at start, and shown. */
 static void test_claim_record_kept(Fixture *f, gconstpointer data)
 {
@@ -1036,6 +1075,7 @@ int main(int argc, char *argv[])
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
         ADD("/daemon/list-devices", test_list_devices);
+        ADD("/daemon/topology", test_topology);
         ADD("/daemon/groups", test_groups);
         ADD("/daemon/lookup-errors", test_lookup_errors);
         ADD("/daemon/hotplug", test_hotplug);

@@ -63,6 +63,7 @@ sleep 0.5
 holder=$(pgrep -P "$client" -x sleep)
 check "the command holds the cdev and the iommufd" \
     sh -c "ls -l /proc/$holder/fd | grep -q /dev/vfio/devices/ && ls -l /proc/$holder/fd | grep -q /dev/iommu"
+like "$(vfioctl-client show "$edu")" "cdev: +$(edu_cdev)" "show names edu's cdev (the Device's Cdev)"
 is "$(ls -l /proc/$(vfiod_pid)/fd | grep -c '/dev/vfio/devices/\|/dev/iommu')" 0 \
     "vfiod kept no copy of the fds it handed over"
 out=$(vfioctl-client --json claim "$edu" -- true 2>/dev/null)

@@ -100,6 +100,8 @@ check "and it is released" vfioctl-client release "$VM_E1000_ADDR"
 is "$(pci_driver "$VM_E1000_ADDR")" e1000 "back on e1000"
 
 # ---- behind the bridge: both endpoints move, the bridge stays ----
+like "$(vfioctl-client show "${VM_BRIDGED_ADDRS%% *}")" "where: +${VM_BRIDGE_ADDR}/01.0, below root port ${VM_BRIDGE_ADDR}" \
+    "show says where edu sits: its physical path, and the port it is below"
 set -- $VM_BRIDGED_ADDRS
 bridge_driver=$(pci_driver "$VM_BRIDGE_ADDR")
 g=$(pci_group "$1")
