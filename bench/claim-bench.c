@@ -24,6 +24,11 @@
  *       another; released between rounds, untimed.
  *   claim-bench list-during GROUP ROUNDS
  *       ListDevices on a second connection while the group is claimed.
+ *   claim-bench prepare ROUNDS GROUP ADDRESS...
+ *       Prepare + Unprepare of the first device's group next to ClaimGroup
+ *       + ReleaseGroup of it, in turn; then Prepare + Unprepare of all the
+ *       devices' groups in one claim (vfiod moves them at once) next to
+ *       one claim after another.
  *   claim-bench usable GROUP ADDRESS ROUNDS
  *       from the ClaimGroup call to a device fd the caller can use, in
  *       mode fd (group, container, type1 IOMMU, device fd) and in mode
@@ -320,6 +325,78 @@ static int usable(sd_bus *bus, uint32_t group, const char *address, int rounds)
         return 0;
 }
 
+/* ---- prepared claims ---- */
+
+static int prepare(sd_bus *bus, const char *id, char **addresses)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE,
+                                               "Prepare");
+
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", id);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, addresses);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "a{sv}", 0);
+        if (r >= 0)
+                r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "Unprepare",
+                                       &error, NULL, "sa{sv}", id, 0);
+        if (r < 0)
+                fprintf(stderr, "claim-bench: claim %s: %s\n", id, error.message ?: strerror(-r));
+        return r;
+}
+
+/* One claim of every device, or one claim per device in turn. */
+static int prepare_round(sd_bus *bus, char **addresses, size_t n, bool at_once, uint64_t *ret_usec)
+{
+        uint64_t start = now_usec();
+        char id[32];
+        int r = 0;
+
+        if (at_once)
+                r = prepare(bus, "bench-all", addresses);
+        for (size_t i = 0; !at_once && r >= 0 && i < n; i++) {
+                char *one[] = { addresses[i], NULL };
+                snprintf(id, sizeof(id), "bench-%zu", i);
+                r = prepare(bus, id, one);
+        }
+        *ret_usec = now_usec() - start;
+        return r;
+}
+
+static int prepare_bench(sd_bus *bus, int rounds, uint32_t group, char **addresses, size_t n)
+{
+        /* [0] Prepare one, [1] ClaimGroup one, [2] all at once, [3] one after another */
+        _cleanup_free_ uint64_t *t = calloc(4 * (size_t)rounds, sizeof(*t));
+        char *first[] = { addresses[0], NULL };
+        int r = t ? 0 : -ENOMEM;
+
+        for (int i = 0; r >= 0 && i < rounds; i++) {
+                uint64_t start = now_usec();
+                r = prepare(bus, "bench-one", first);
+                t[i] = now_usec() - start;
+                start = now_usec();
+                if (r >= 0 && (r = call(bus, "ClaimGroup", group)) >= 0)
+                        r = call(bus, "ReleaseGroup", group);
+                t[rounds + i] = now_usec() - start;
+                if (r >= 0)
+                        r = prepare_round(bus, addresses, n, i % 2 == 0, &t[(i % 2 ? 3 : 2) * rounds + i / 2]);
+                if (r >= 0)
+                        r = prepare_round(bus, addresses, n, i % 2 != 0, &t[(i % 2 ? 2 : 3) * rounds + i / 2]);
+        }
+        if (r < 0)
+                return r;
+        printf("# result prepare one=%" PRIu64 " claim=%" PRIu64 " at_once=%" PRIu64 " in_turn=%" PRIu64
+               " groups=%zu rounds=%d\n",
+               median(t, rounds), median(t + rounds, rounds), median(t + 2 * rounds, rounds),
+               median(t + 3 * rounds, rounds), n, rounds);
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -329,7 +406,7 @@ int main(int argc, char *argv[])
 
         if (argc < 4) {
                 fprintf(stderr, "usage: claim-bench roundtrip NAME GROUP ROUNDS | concurrent ROUNDS GROUP... | "
-                                "list-during GROUP ROUNDS | usable GROUP ADDRESS ROUNDS\n");
+                                "list-during GROUP ROUNDS | usable GROUP ADDRESS ROUNDS | prepare ROUNDS GROUP ADDRESS...\n");
                 return 2;
         }
         r = sd_event_default(&event);
@@ -353,7 +430,9 @@ int main(int argc, char *argv[])
                 for (int i = 3; i < argc && n < 16; i++)
                         groups[n++] = (uint32_t)atoi(argv[i]);
                 r = concurrent(buses, event, groups, n, atoi(argv[2]));
-        } else if (streq(argv[1], "usable") && argc == 5)
+        } else if (streq(argv[1], "prepare") && argc >= 5)
+                r = prepare_bench(buses[0], atoi(argv[2]), (uint32_t)atoi(argv[3]), argv + 4, (size_t)(argc - 4));
+        else if (streq(argv[1], "usable") && argc == 5)
                 r = usable(buses[0], (uint32_t)atoi(argv[2]), argv[3], atoi(argv[4]));
         else if (streq(argv[1], "list-during") && argc == 4)
                 r = list_during(buses, event, (uint32_t)atoi(argv[2]), atoi(argv[3]));

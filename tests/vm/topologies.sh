@@ -23,10 +23,11 @@ VM_NVME2_ADDR=0000:00:0a.0      # a second nvme, for a RAID1 over both
 VM_VGA2_ADDR=0000:00:0b.0       # a second std VGA: DRM nodes, not the boot display
 VM_DISPLAY_ADDR=0000:00:0c.0    # bochs-display: a GPU of class "display", not VGA
 VM_GPU_AUDIO_ADDRS="0000:00:0d.0 0000:00:0d.1"  # a std VGA and its HD audio function, one group
+VM_EDU8_ADDRS="0000:00:13.0 0000:00:14.0 0000:00:15.0 0000:00:16.0 0000:00:17.0 0000:00:18.0 0000:00:19.0 0000:00:1a.0"  # eight edus, eight groups
 
 # The default set, and the twins that only some scenarios need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
-VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio edu8"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -66,6 +67,10 @@ topology_qemu_args() {
         truncate -s 16M "$workdir/nvme.img"
         QEMU_TOPOLOGY_ARGS+=(-drive "file=$workdir/nvme.img,if=none,format=raw,id=vmnvme"
                              -device nvme,serial=vfiodtest,drive=vmnvme,addr=07.0) ;;
+    edu8)
+        for a in $VM_EDU8_ADDRS; do
+            QEMU_TOPOLOGY_ARGS+=(-device "edu,addr=${a#0000:00:}")
+        done ;;
     nvme2)
         truncate -s 128M "$workdir/nvme2.img"
         QEMU_TOPOLOGY_ARGS+=(-drive "file=$workdir/nvme2.img,if=none,format=raw,id=vmnvme2"
