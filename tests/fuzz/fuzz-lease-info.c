@@ -7,7 +7,8 @@
 #include "lease-info.h"
 #include "limits-config.h"
 
-/* The lease line of a claim record and a line of limits.conf: a lease line
+/* The lease line of a claim record (with its holder: a bus name, or a
+ * prepared claim's id, claim-id.c) and a line of limits.conf: a lease line
  * either is refused or formats back to the very same text; a limits line
  * either is refused with a reason or sets a value. Neither crashes. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
