@@ -144,6 +144,19 @@ static int write_spec(Manager *m, const char *claim_id)
         return r;
 }
 
+void manager_prepared_lease_ended(Manager *m, const char *claim_id)
+{
+        _cleanup_free_ int *groups = NULL;
+        size_t n = 0;
+
+        if (manager_prepared_groups(m, claim_id, &groups, &n) < 0 || n > 0) {
+                (void)write_spec(m, claim_id);
+                return;
+        }
+        if (cdi_spec_remove(m->cdi_dir_fd, claim_id) > 0)
+                log_info("Claim %s has no group left: its CDI spec is removed.", claim_id);
+}
+
 /* ---- Prepare ---- */
 
 static void preparation_free(Preparation *p)
@@ -376,9 +389,6 @@ int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, 
 
         if (!claim_id_is_valid(claim_id))
                 return -EINVAL;
-        r = cdi_spec_remove(m->cdi_dir_fd, claim_id);
-        if (r < 0)
-                log_error_errno(r, "Cannot remove the CDI spec of claim %s", claim_id);
         u = calloc(1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
@@ -391,6 +401,10 @@ int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, 
                 u->pending++;
                 manager_end_lease(m, l, "unprepared", on_group_returned, u);
         }
+        /* The last lease's end removed it; one left from a crash goes too. */
+        r = cdi_spec_remove(m->cdi_dir_fd, claim_id);
+        if (r < 0)
+                log_error_errno(r, "Cannot remove the CDI spec of claim %s", claim_id);
         if (u->pending == 1) {
                 free(u);
                 return 0;

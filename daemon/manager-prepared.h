@@ -43,6 +43,10 @@ int manager_prepare(Manager *m, const char *claim_id, const Group *const *groups
 typedef void (*UnprepareReplyFn)(const char *claim_id, int error, void *userdata);
 int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata);
 
+/* A lease of the claim has ended (Unprepare, or a ReleaseGroup of one of
+ * its groups): its spec names what is left of it, or goes with the last. */
+void manager_prepared_lease_ended(Manager *m, const char *claim_id);
+
 /* The groups of a prepared claim, in lease order; 0 groups when none. */
 int manager_prepared_groups(const Manager *m, const char *claim_id, int **ret, size_t *n);
 /* Every prepared claim id, once each (strv_free). */

@@ -236,10 +236,13 @@ typedef enum Op {
         OP_WRONG_SIGNATURE,
         OP_LEAVE,
         OP_CLOSE_FDS,
+        OP_PREPARE,
+        OP_UNPREPARE,
         _OP_MAX,
 } Op;
 
-static const char *const list_methods[] = { "ListDevices", "ListGroups", "ListLeases", "ListReservations", "Diagnose" };
+static const char *const list_methods[] = { "ListDevices", "ListGroups", "ListLeases", "ListReservations", "Diagnose",
+                                            "ListPrepared" };
 
 static int new_manager_call(FuzzWorld *w, Caller c, const char *method, sd_bus_message **ret)
 {
@@ -285,6 +288,29 @@ static int new_reservation_call(FuzzWorld *w, Caller c, Op op, FuzzInput *in, sd
 
         if (r >= 0)
                 r = sd_bus_message_append(*ret, "s", match);
+        return r < 0 ? r : append_options(*ret, in);
+}
+
+/* Prepare of up to three devices, or Unprepare, under a few claim ids,
+ * some of them no claim id at all. */
+static int new_prepare_call(FuzzWorld *w, Caller c, Op op, FuzzInput *in, sd_bus_message **ret)
+{
+        static const char *const ids[] = { "pod-1", "pod-2", "7f3c9a2e-5b1d-4c8e-9f00-1a2b3c4d5e6f", "../x", "", ".a",
+                                           "a123456789012345678901234567890123456789012345678901234567890123" };
+        _cleanup_free_ char *id = next_string(in, ids, ELEMENTSOF(ids));
+        uint8_t n = next_byte(in) % 4;
+        int r = new_manager_call(w, c, op == OP_PREPARE ? "Prepare" : "Unprepare", ret);
+
+        if (r >= 0)
+                r = sd_bus_message_append(*ret, "s", id);
+        if (r >= 0 && op == OP_PREPARE)
+                r = sd_bus_message_open_container(*ret, 'a', "s");
+        for (uint8_t i = 0; r >= 0 && op == OP_PREPARE && i < n; i++) {
+                _cleanup_free_ char *address = next_address(in);
+                r = sd_bus_message_append(*ret, "s", address);
+        }
+        if (r >= 0 && op == OP_PREPARE)
+                r = sd_bus_message_close_container(*ret);
         return r < 0 ? r : append_options(*ret, in);
 }
 
@@ -337,7 +363,8 @@ static int new_properties_call(FuzzWorld *w, Caller c, Op op, FuzzInput *in, sd_
 static int new_wrong_call(FuzzWorld *w, Caller c, FuzzInput *in, sd_bus_message **ret)
 {
         static const char *const methods[] = { "ClaimGroup", "ClaimDevice", "ReleaseGroup", "RaiseMemlockLimit",
-                                               "Reserve",    "Unreserve",   "GetDevice",    "GetGroup" };
+                                               "Reserve",    "Unreserve",   "GetDevice",    "GetGroup",
+                                               "Prepare",    "Unprepare" };
         int r = new_manager_call(w, c, methods[next_byte(in) % ELEMENTSOF(methods)], ret);
 
         return r < 0 ? r : sd_bus_message_append(*ret, "us", next_u64(in, 4), "0000:00:02.0");
@@ -375,6 +402,9 @@ static int new_call(FuzzWorld *w, Op op, Caller c, FuzzInput *in, sd_bus_message
         case OP_PROPERTIES:
         case OP_INTROSPECT:
                 return new_properties_call(w, c, op, in, ret);
+        case OP_PREPARE:
+        case OP_UNPREPARE:
+                return new_prepare_call(w, c, op, in, ret);
         default:
                 return new_wrong_call(w, c, in, ret);
         }
@@ -415,7 +445,7 @@ void fuzz_call(FuzzWorld *w, FuzzInput *in)
         }
         if (new_call(w, op, c, in, &call) < 0)
                 return; /* not a valid message (bad UTF-8, bad object path): nothing to send */
-        asked_to_move |= op == OP_CLAIM_GROUP || op == OP_CLAIM_DEVICE || op == OP_RESERVE;
+        asked_to_move |= op == OP_CLAIM_GROUP || op == OP_CLAIM_DEVICE || op == OP_RESERVE || op == OP_PREPARE;
         reply = fuzz_world_send(w, call);
         check_answer(reply);
         if ((op == OP_CLAIM_GROUP || op == OP_CLAIM_DEVICE) && !sd_bus_message_is_method_error(reply, NULL))
