@@ -15,7 +15,8 @@
 /* The lowest version that has what a spec here uses, as the CDI
  * specification asks: readers older than 0.6.0 (Debian 12's podman 4.3,
  * containerd 1.7) reject a 0.6.0 spec outright, device annotations and
- * all. The addresses a 0.6.0 annotation would carry are in ListPrepared. */
+ * all. The devices a 0.6.0 annotation would name are the claim's groups'
+ * (ListPrepared). */
 #define CDI_VERSION "0.5.0"
 
 /* Node paths come from vfiod itself; still, nothing that would need
@@ -34,13 +35,8 @@ static void format_node(FILE *f, bool *first, const char *path)
 
 static int validate(const CdiDevice *d)
 {
-        char normal[PCI_ADDRESS_STRING_MAX];
-
         if (!claim_id_is_valid(d->claim_id) || d->n_groups == 0)
                 return -EINVAL;
-        for (size_t i = 0; i < d->n_addresses; i++)
-                if (pci_address_normalize(d->addresses[i], normal) < 0 || !streq(normal, d->addresses[i]))
-                        return -EINVAL;
         for (size_t i = 0; i < d->n_groups; i++)
                 if (d->groups[i] < 0)
                         return -EINVAL;

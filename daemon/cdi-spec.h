@@ -4,7 +4,6 @@
 #include <stddef.h>
 
 #include "claim-id.h"
-#include "pci-address.h"
 
 /* Container Device Interface specs (CDI 0.5.0) for prepared claims, which
  * container runtimes (podman, containerd, CRI-O) read from /run/cdi: one
@@ -21,14 +20,12 @@ typedef struct CdiDevice {
         const char *claim_id;
         const int *groups; /* their nodes /dev/vfio/N, and /dev/vfio/vfio */
         size_t n_groups;
-        char (*addresses)[PCI_ADDRESS_STRING_MAX]; /* the endpoints: checked, not written (CDI_VERSION) */
-        size_t n_addresses;
         char **cdevs; /* /dev/vfio/devices/vfioN, with /dev/iommu; may be none */
         size_t n_cdevs;
 } CdiDevice;
 
-/* The spec as text; -EINVAL for a claim id, address or node path that has
- * no place in one. */
+/* The spec as text; -EINVAL for a claim id or node path that has no place
+ * in one. */
 int cdi_spec_format(const CdiDevice *d, char **ret);
 
 /* In the directory dir_fd (CDI_SPEC_DIR): written whole or not at all;

@@ -94,28 +94,23 @@ int manager_prepared_ids(const Manager *m, char ***ret, size_t *n)
 
 /* ---- the CDI spec ---- */
 
-/* The claim's endpoints and their cdevs, where the kernel has them. */
-static int collect_endpoints(Manager *m, const int *groups, size_t n_groups, CdiDevice *d)
+/* The cdevs of the claim's endpoints, where the kernel has them. */
+static int collect_cdevs(Manager *m, const int *groups, size_t n_groups, CdiDevice *d)
 {
         for (size_t k = 0; k < n_groups; k++) {
                 const Group *g = device_model_find_group(m->model, groups[k]);
-                for (size_t i = 0; g && i < g->n_devices; i++) {
-                        const char *address = g->devices[i]->pci->address;
+                _cleanup_free_ char **addresses = NULL;
+                size_t n = 0;
+                int r = g ? group_endpoint_addresses(g, &addresses, &n) : 0;
+
+                for (size_t i = 0; r >= 0 && i < n; i++) {
                         char cdev[VFIO_CDEV_PATH_MAX];
                         dev_t devnum;
-                        void *grown;
-                        if (device_is_bridge(g->devices[i]))
-                                continue;
-                        grown = reallocarray(d->addresses, d->n_addresses + 1, sizeof(*d->addresses));
-                        if (!grown)
-                                return -ENOMEM;
-                        d->addresses = grown;
-                        snprintf(d->addresses[d->n_addresses++], PCI_ADDRESS_STRING_MAX, "%s", address);
-                        if (vfio_cdev_of_device(address, cdev, &devnum) < 0)
-                                continue;
-                        if (strv_push(&d->cdevs, &d->n_cdevs, strdup(cdev)) < 0)
-                                return -ENOMEM;
+                        if (vfio_cdev_of_device(addresses[i], cdev, &devnum) >= 0)
+                                r = strv_push(&d->cdevs, &d->n_cdevs, strdup(cdev));
                 }
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -131,13 +126,12 @@ static int write_spec(Manager *m, const char *claim_id)
         if (r >= 0) {
                 d.groups = groups;
                 d.n_groups = n;
-                r = collect_endpoints(m, groups, n, &d);
+                r = collect_cdevs(m, groups, n, &d);
         }
         if (r >= 0)
                 r = cdi_spec_format(&d, &text);
         if (r >= 0)
                 r = cdi_spec_write(m->cdi_dir_fd, claim_id, text);
-        free(d.addresses);
         strv_free(d.cdevs);
         if (r < 0)
                 log_error_errno(r, "Cannot write the CDI spec of claim %s", claim_id);
