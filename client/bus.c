@@ -67,6 +67,18 @@ int client_call(Client *c, sd_bus_message *msg, sd_bus_message **reply)
         return r;
 }
 
+int client_call_authorized(Client *c, sd_bus_message *msg, uint64_t timeout_usec, sd_bus_message **reply)
+{
+        pid_t agent;
+        int r;
+
+        (void)polkit_agent_open(c, &agent);
+        c->call_timeout_usec = timeout_usec;
+        r = client_call(c, msg, reply);
+        polkit_agent_close(agent);
+        return r;
+}
+
 int client_call_manager(Client *c, const char *method, sd_bus_message **reply, const char *types, ...)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;

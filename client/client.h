@@ -100,6 +100,9 @@ int client_bus(Client *c, sd_bus **ret);
 int client_new_manager_call(Client *c, const char *method, sd_bus_message **ret);
 /* Calls; reports a failure with the daemon's message. */
 int client_call(Client *c, sd_bus_message *msg, sd_bus_message **reply);
+/* The same for a call polkit may ask a password for: an agent answers at
+ * the terminal meanwhile, and the call may take timeout_usec. */
+int client_call_authorized(Client *c, sd_bus_message *msg, uint64_t timeout_usec, sd_bus_message **reply);
 /* Calls a Manager method; reports a failure with the daemon's message. */
 int client_call_manager(Client *c, const char *method, sd_bus_message **reply, const char *types, ...);
 /* The next row of ListGroups' "a(uoasbs)", whose array the caller has

@@ -23,16 +23,16 @@ static int check_claim_id(Client *c, const char *id)
                                      "with a letter or digit.", id);
 }
 
-static int call_with_polkit(Client *c, sd_bus_message *msg, sd_bus_message **reply)
+/* A Manager call with the claim id first, checked before it is made. */
+static int new_claim_call(Client *c, const char *method, const char *id, sd_bus_message **ret)
 {
-        pid_t agent;
         int r;
 
-        (void)polkit_agent_open(c, &agent);
-        c->call_timeout_usec = PREPARE_CALL_TIMEOUT_USEC;
-        r = client_call(c, msg, reply);
-        polkit_agent_close(agent);
-        return r;
+        if ((r = check_claim_id(c, id)) < 0 || (r = client_bus(c, &c->bus)) < 0 ||
+            (r = client_new_manager_call(c, method, ret)) < 0)
+                return r;
+        r = sd_bus_message_append(*ret, "s", id);
+        return r < 0 ? client_fail(c, CLIENT_EXIT_FAILURE, "cannot make the call: %s", strerror(-r)) : 0;
 }
 
 static int print_prepared(Client *c, const char *id, sd_bus_message *reply)
@@ -78,34 +78,30 @@ static int print_prepared(Client *c, const char *id, sd_bus_message *reply)
 int verb_prepare(Client *c, int argc, char *argv[])
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
-        int r;
+        int r = new_claim_call(c, "Prepare", argv[1], &msg);
 
-        if ((r = check_claim_id(c, argv[1])) < 0 || (r = client_bus(c, &c->bus)) < 0 ||
-            (r = client_new_manager_call(c, "Prepare", &msg)) < 0)
+        if (r < 0)
                 return r;
-        r = sd_bus_message_append(msg, "s", argv[1]);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(msg, argv + 2);
+        r = sd_bus_message_append_strv(msg, argv + 2);
         if (r >= 0)
                 r = sd_bus_message_append(msg, "a{sv}", 0);
         if (r < 0)
                 return client_fail(c, CLIENT_EXIT_FAILURE, "cannot make the call: %s", strerror(-r));
-        r = call_with_polkit(c, msg, &reply);
+        r = client_call_authorized(c, msg, PREPARE_CALL_TIMEOUT_USEC, &reply);
         return r < 0 ? r : print_prepared(c, argv[1], reply);
 }
 
 int verb_unprepare(Client *c, int argc, char *argv[])
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
-        int r;
+        int r = new_claim_call(c, "Unprepare", argv[1], &msg);
 
-        if ((r = check_claim_id(c, argv[1])) < 0 || (r = client_bus(c, &c->bus)) < 0 ||
-            (r = client_new_manager_call(c, "Unprepare", &msg)) < 0)
+        if (r < 0)
                 return r;
-        r = sd_bus_message_append(msg, "sa{sv}", argv[1], 0);
+        r = sd_bus_message_append(msg, "a{sv}", 0);
         if (r < 0)
                 return client_fail(c, CLIENT_EXIT_FAILURE, "cannot make the call: %s", strerror(-r));
-        r = call_with_polkit(c, msg, &reply);
+        r = client_call_authorized(c, msg, PREPARE_CALL_TIMEOUT_USEC, &reply);
         if (r < 0)
                 return r;
         if (c->json) {

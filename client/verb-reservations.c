@@ -121,7 +121,6 @@ static const ReservationRow *row_in_force(const ReservationList *l, const char *
 static int call_reservation_method(Client *c, const char *method, const char *match, sd_bus_message **reply)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
-        pid_t agent;
         int r;
 
         if ((r = client_bus(c, &c->bus)) < 0 || (r = client_new_manager_call(c, method, &msg)) < 0)
@@ -131,13 +130,7 @@ static int call_reservation_method(Client *c, const char *method, const char *ma
                 r = sd_bus_message_append(msg, "a{sv}", 1, "owner", "s", c->owner);
         else if (r >= 0)
                 r = sd_bus_message_append(msg, "a{sv}", 0);
-        if (r < 0)
-                return r;
-        (void)polkit_agent_open(c, &agent);
-        c->call_timeout_usec = RESERVE_CALL_TIMEOUT_USEC;
-        r = client_call(c, msg, reply);
-        polkit_agent_close(agent);
-        return r;
+        return r < 0 ? r : client_call_authorized(c, msg, RESERVE_CALL_TIMEOUT_USEC, reply);
 }
 
 /* A device the new reservation matches, whose group another one holds:
