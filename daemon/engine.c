@@ -429,19 +429,6 @@ int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata)
         return start_with_record(e, c, TRANSACTION_RELEASE, reply, userdata);
 }
 
-int engine_refresh(Engine *e, int group, EngineReplyFn reply, void *userdata)
-{
-        GroupClaim *c = find_claim(e, group);
-
-        if (!c)
-                return ENGINE_NOT_CLAIMED;
-        if (c->job)
-                return ENGINE_MOVING;
-        if (!c->record || c->record->phase != CLAIM_PHASE_CLAIMED)
-                return ENGINE_NOT_CLAIMED;
-        return start_with_record(e, c, TRANSACTION_REFRESH, reply, userdata);
-}
-
 /* The record of a claimed group at rest, or NULL with *refusal set. */
 static ClaimRecord *idle_record(const Engine *e, int group, EngineRefusal *refusal)
 {
@@ -456,6 +443,15 @@ static ClaimRecord *idle_record(const Engine *e, int group, EngineRefusal *refus
                 return NULL;
         }
         return c->record;
+}
+
+int engine_refresh(Engine *e, int group, EngineReplyFn reply, void *userdata)
+{
+        EngineRefusal refusal;
+
+        if (!idle_record(e, group, &refusal))
+                return refusal;
+        return start_with_record(e, find_claim(e, group), TRANSACTION_REFRESH, reply, userdata);
 }
 
 int engine_set_lease(Engine *e, int group, const char *lease)
