@@ -124,7 +124,17 @@ typedef struct DeviceRow {
         int boot_vga, bridge;
         const char *state;
         char **reset_methods; /* only where show asked for them: NULL otherwise */
+        struct DeviceTopology *topology; /* likewise */
 } DeviceRow;
+
+/* Where a device sits, as an orchestrator schedules by it (show). */
+typedef struct DeviceTopology {
+        char *physical_path, *root_port; /* "" when unknown, on the root bus */
+        int32_t numa_node;               /* -1: none */
+        char *physical_function;         /* a VF's; "" for others */
+        char **virtual_functions;        /* a PF's; none for others */
+        char *cdev;                      /* "" while it has none */
+} DeviceTopology;
 
 int client_read_devices(sd_bus_message *reply, DeviceRow **ret, size_t *n);
 /* ListDevices, read: the rows' strings live in *reply. */

@@ -63,6 +63,35 @@ static const char *nonempty(const char *s)
         return s && s[0] ? s : NULL;
 }
 
+static void print_string_list_json(FILE *f, char **l)
+{
+        fputc('[', f);
+        for (char **s = l; s && *s; s++) {
+                if (s != l)
+                        fputc(',', f);
+                json_string(f, *s);
+        }
+        fputc(']', f);
+}
+
+static void print_topology_json(FILE *f, const DeviceTopology *t)
+{
+        fputs(",\"physical_path\":", f);
+        json_string(f, nonempty(t->physical_path));
+        fputs(",\"root_port\":", f);
+        json_string(f, nonempty(t->root_port));
+        if (t->numa_node >= 0)
+                fprintf(f, ",\"numa_node\":%d", (int)t->numa_node);
+        else
+                fputs(",\"numa_node\":null", f);
+        fputs(",\"physical_function\":", f);
+        json_string(f, nonempty(t->physical_function));
+        fputs(",\"virtual_functions\":", f);
+        print_string_list_json(f, t->virtual_functions);
+        fputs(",\"cdev\":", f);
+        json_string(f, nonempty(t->cdev));
+}
+
 void print_device_json(FILE *f, const DeviceRow *d)
 {
         fputs("{\"address\":", f);
@@ -84,14 +113,11 @@ void print_device_json(FILE *f, const DeviceRow *d)
                 d->bridge ? "true" : "false");
         json_string(f, d->state);
         if (d->reset_methods) {
-                fputs(",\"reset_methods\":[", f);
-                for (char **m = d->reset_methods; *m; m++) {
-                        if (m != d->reset_methods)
-                                fputc(',', f);
-                        json_string(f, *m);
-                }
-                fputc(']', f);
+                fputs(",\"reset_methods\":", f);
+                print_string_list_json(f, d->reset_methods);
         }
+        if (d->topology)
+                print_topology_json(f, d->topology);
         fputs(",\"object\":", f);
         json_string(f, d->path);
         fputc('}', f);

@@ -45,28 +45,59 @@ static char *device_string(Client *c, const DeviceRow *d, const char *property)
         return v;
 }
 
-/* Where it sits, as an orchestrator schedules by it; nothing from an older
- * vfiod without these properties. */
-static void print_topology(Client *c, const DeviceRow *d)
+static void topology_free(DeviceTopology *t)
 {
-        _cleanup_free_ char *path = device_string(c, d, "PhysicalPath"), *root = device_string(c, d, "RootPort"),
-                            *pf = device_string(c, d, "PhysicalFunction"), *cdev = device_string(c, d, "Cdev");
-        int32_t numa = -1;
-
-        if (!path)
+        if (!t)
                 return;
+        free(t->physical_path);
+        free(t->root_port);
+        free(t->physical_function);
+        strv_free(t->virtual_functions);
+        free(t->cdev);
+        free(t);
+}
+
+/* NULL from an older vfiod, without these properties. */
+static DeviceTopology *read_topology(Client *c, const DeviceRow *d)
+{
+        DeviceTopology *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return NULL;
+        t->numa_node = -1;
+        t->physical_path = device_string(c, d, "PhysicalPath");
+        t->root_port = device_string(c, d, "RootPort");
+        t->physical_function = device_string(c, d, "PhysicalFunction");
+        t->cdev = device_string(c, d, "Cdev");
         (void)sd_bus_get_property_trivial(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE, "NumaNode", NULL,
-                                          'i', &numa);
-        printf("  where:     %s", path[0] ? path : "?");
-        if (root && root[0])
-                printf(", below root port %s", root);
-        if (numa >= 0)
-                printf(", NUMA node %d", (int)numa);
+                                          'i', &t->numa_node);
+        (void)sd_bus_get_property_strv(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE, "VirtualFunctions",
+                                       NULL, &t->virtual_functions);
+        if (!t->physical_path || !t->root_port || !t->physical_function || !t->cdev) {
+                topology_free(t);
+                return NULL;
+        }
+        return t;
+}
+
+static void print_topology(const DeviceTopology *t)
+{
+        if (!t)
+                return;
+        printf("  where:     %s", t->physical_path[0] ? t->physical_path : "?");
+        if (t->root_port[0])
+                printf(", below root port %s", t->root_port);
+        if (t->numa_node >= 0)
+                printf(", NUMA node %d", (int)t->numa_node);
         putchar('\n');
-        if (pf && pf[0])
-                printf("  SR-IOV:    a virtual function of %s\n", pf);
-        if (cdev && cdev[0])
-                printf("  cdev:      %s\n", cdev);
+        if (t->physical_function[0])
+                printf("  SR-IOV:    a virtual function of %s\n", t->physical_function);
+        for (char **vf = t->virtual_functions; vf && *vf; vf++)
+                printf("%s%s", vf == t->virtual_functions ? "  SR-IOV:    virtual functions " : ", ", *vf);
+        if (t->virtual_functions && t->virtual_functions[0])
+                putchar('\n');
+        if (t->cdev[0])
+                printf("  cdev:      %s\n", t->cdev);
 }
 
 static void print_device(Client *c, const DeviceRow *d)
@@ -87,7 +118,7 @@ static void print_device(Client *c, const DeviceRow *d)
         else
                 printf("  group:     none (no IOMMU)\n");
         print_reset_methods(d);
-        print_topology(c, d);
+        print_topology(d->topology);
 }
 
 static int show_device(Client *c, const char *address)
@@ -99,12 +130,14 @@ static int show_device(Client *c, const char *address)
         if (r < 0)
                 return r;
         row.reset_methods = read_reset_methods(c, &row);
+        row.topology = read_topology(c, &row);
         if (c->json) {
                 print_device_json(stdout, &row);
                 fputc('\n', stdout);
         } else
                 print_device(c, &row);
         strv_free(row.reset_methods);
+        topology_free(row.topology);
         return 0;
 }
 
@@ -143,8 +176,10 @@ static int show_group(Client *c, uint32_t id)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
-                if (rows[i].group == (int32_t)id)
+                if (rows[i].group == (int32_t)id) {
                         rows[i].reset_methods = read_reset_methods(c, &rows[i]);
+                        rows[i].topology = read_topology(c, &rows[i]);
+                }
         if (c->json) {
                 printf("{\"iommu_group\":%u,\"viable\":%s,\"state\":", id, viable ? "true" : "false");
                 json_string(stdout, state);
@@ -160,8 +195,10 @@ static int show_group(Client *c, uint32_t id)
                         if (rows[i].group == (int32_t)id)
                                 print_device(c, &rows[i]);
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 strv_free(rows[i].reset_methods);
+                topology_free(rows[i].topology);
+        }
         return 0;
 }
 

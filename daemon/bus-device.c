@@ -153,6 +153,24 @@ static int property_topology(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "s", strempty(v));
 }
 
+/* A physical function's SR-IOV virtual functions: the devices that name
+ * it as theirs, while they exist (sriov_numvfs). */
+static int property_virtual_functions(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+        const Device *pf = DEVICE(userdata);
+        Manager *m = bus_current_manager(bus);
+        size_t n = m ? device_model_n_devices(m->model) : 0;
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const Device *vf = device_model_device_at(m->model, i);
+                if (vf->pci->physfn && streq(vf->pci->physfn, pf->pci->address))
+                        r = sd_bus_message_append(reply, "s", vf->pci->address);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
 #define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 static const sd_bus_vtable device_vtable[] = {
@@ -176,6 +194,8 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("PhysicalPath", "s", property_topology, 0, CONST),
         SD_BUS_PROPERTY("RootPort", "s", property_topology, 0, CONST),
         SD_BUS_PROPERTY("PhysicalFunction", "s", property_topology, 0, CONST),
+        /* No signal: a VF comes and goes as a device object (InterfacesAdded, ...Removed). */
+        SD_BUS_PROPERTY("VirtualFunctions", "as", property_virtual_functions, 0, 0),
         SD_BUS_PROPERTY("Cdev", "s", property_topology, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_VTABLE_END,
 };

@@ -887,18 +887,22 @@ static void test_claim_input(Fixture *f, gconstpointer data)
 static void test_topology(Fixture *f, gconstpointer data)
 {
         static const struct {
-                const char *address, *path, *root_port, *physfn;
+                const char *address, *path, *root_port, *physfn, *vfs;
                 int numa;
         } cases[] = {
-                { "0000:00:05.1", "0000:00:05.1", "", "0000:00:05.0", 1 },
-                { "0000:01:01.0", "0000:00:06.0/01.0", "0000:00:06.0", "", -1 },
-                { "0000:00:04.0", "0000:00:04.0", "", "", -1 },
+                { "0000:00:05.1", "0000:00:05.1", "", "0000:00:05.0", "", 1 },
+                { "0000:00:05.0", "0000:00:05.0", "", "", "0000:00:05.1", -1 },
+                { "0000:01:01.0", "0000:00:06.0/01.0", "0000:00:06.0", "", "", -1 },
+                { "0000:00:04.0", "0000:00:04.0", "", "", "", -1 },
         };
+        g_autofree char *out = NULL, *err = NULL;
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(GVariant) object = call(f, "GetDevice", g_variant_new("(s)", cases[i].address), &error);
-                g_autoptr(GVariant) numa = NULL, physical = NULL, root = NULL, pf = NULL, cdev = NULL;
+                g_autoptr(GVariant) numa = NULL, physical = NULL, root = NULL, pf = NULL, vfs = NULL, cdev = NULL;
+                g_autofree char *vf_list = NULL;
+                g_autofree const char **vf_strv = NULL;
                 const char *path;
 
                 g_assert_no_error(error);
@@ -907,14 +911,37 @@ static void test_topology(Fixture *f, gconstpointer data)
                 physical = get_property(f, path, VFIOD_DEVICE_INTERFACE, "PhysicalPath");
                 root = get_property(f, path, VFIOD_DEVICE_INTERFACE, "RootPort");
                 pf = get_property(f, path, VFIOD_DEVICE_INTERFACE, "PhysicalFunction");
+                vfs = get_property(f, path, VFIOD_DEVICE_INTERFACE, "VirtualFunctions");
                 cdev = get_property(f, path, VFIOD_DEVICE_INTERFACE, "Cdev");
                 g_test_message("%s", cases[i].address);
+                vf_strv = g_variant_get_strv(vfs, NULL);
+                vf_list = g_strjoinv(",", (char **)vf_strv);
+                g_assert_cmpstr(vf_list, ==, cases[i].vfs);
                 g_assert_cmpint(g_variant_get_int32(numa), ==, cases[i].numa);
                 g_assert_cmpstr(g_variant_get_string(physical, NULL), ==, cases[i].path);
                 g_assert_cmpstr(g_variant_get_string(root, NULL), ==, cases[i].root_port);
                 g_assert_cmpstr(g_variant_get_string(pf, NULL), ==, cases[i].physfn);
                 g_assert_cmpstr(g_variant_get_string(cdev, NULL), ==, ""); /* no VFIO here */
         }
+
+        /* show tells it, in text and in JSON. */
+        g_assert_cmpint(run_client(f, &out, &err, "show", "00:05.0", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "  SR-IOV:    virtual functions 0000:00:05.1\n"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_client(f, &out, &err, "show", "00:05.1", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "  where:     0000:00:05.1, NUMA node 1\n"));
+        g_assert_nonnull(strstr(out, "  SR-IOV:    a virtual function of 0000:00:05.0\n"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_client(f, &out, &err, "--json", "show", "00:05.1", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, ",\"physical_path\":\"0000:00:05.1\",\"root_port\":null,\"numa_node\":1,"
+                                     "\"physical_function\":\"0000:00:05.0\",\"virtual_functions\":[],\"cdev\":null,"));
+        assert_json_shape("device", out);
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_client(f, &out, &err, "--json", "show", "00:06.0", NULL), ==, 0);
+        assert_json_shape("device", out);
 }
 
 /* A claim recorded by an earlier run is kept at start, and shown. */
