@@ -221,6 +221,7 @@ static int append_details(sd_bus_message *m, const PolicyDetails *d)
                 { "group", d->group },
                 { "match", d->match },
                 { "process", d->process },
+                { "claim", d->claim },
                 { "stop_units", d->stop_units },
                 { "unload_modules", d->unload_modules },
                 { "ask_holders", d->ask_holders },

@@ -165,7 +165,7 @@ int bus_method_prepare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         r = bus_sender_creds(msg, &uid, &pid);
         if (r >= 0)
-                r = policy_prepare(uid, groups, n, m->profiles, &decision);
+                r = policy_prepare(uid, id, groups, n, m->profiles, &decision);
         if (r >= 0)
                 r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)
@@ -190,11 +190,36 @@ static void on_unprepared(const char *claim_id, int error, void *userdata)
                 (void)sd_bus_reply_method_return(msg, "");
 }
 
+/* The groups a claim has now, for polkit to be told what goes back. */
+static int prepared_groups(Manager *m, const char *id, const Group ***ret, size_t *n)
+{
+        _cleanup_free_ int *ids = NULL;
+        const Group **groups;
+        size_t count = 0;
+        int r = manager_prepared_groups(m, id, &ids, n);
+
+        if (r < 0)
+                return r;
+        groups = calloc(*n + 1, sizeof(*groups));
+        if (!groups)
+                return -ENOMEM;
+        for (size_t i = 0; i < *n; i++) {
+                const Group *g = device_model_find_group(m->model, ids[i]);
+                if (g)
+                        groups[count++] = g;
+        }
+        *ret = groups;
+        *n = count;
+        return 0;
+}
+
 int bus_method_unprepare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
         _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        _cleanup_free_ const Group **groups = NULL;
         Manager *m = userdata;
         const char *id;
+        size_t n = 0;
         uid_t uid;
         int r;
 
@@ -204,7 +229,9 @@ int bus_method_unprepare(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return claim_id_error(id, error);
         r = bus_sender_euid(msg, &uid);
         if (r >= 0)
-                r = policy_prepare(uid, NULL, 0, m->profiles, &decision);
+                r = prepared_groups(m, id, &groups, &n);
+        if (r >= 0)
+                r = policy_prepare(uid, id, groups, n, m->profiles, &decision);
         if (r >= 0)
                 r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)

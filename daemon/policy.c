@@ -18,6 +18,7 @@ void policy_decision_done(PolicyDecision *d)
         free(d->details.group);
         free(d->details.match);
         free(d->details.process);
+        free(d->details.claim);
         free(d->details.stop_units);
         free(d->details.unload_modules);
         free(d->details.ask_holders);
@@ -173,15 +174,16 @@ int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetim
         return r;
 }
 
-int policy_prepare(uid_t caller, const Group *const *groups, size_t n_groups, const ProfileSet *profiles,
-                   PolicyDecision *ret)
+int policy_prepare(uid_t caller, const char *claim_id, const Group *const *groups, size_t n_groups,
+                   const ProfileSet *profiles, PolicyDecision *ret)
 {
         int r;
 
         decide(caller, VFIOD_ACTION_PREPARE, ret);
         if (ret->verdict != POLICY_ASK)
                 return 0;
-        r = describe_endpoints(groups, n_groups, &ret->details);
+        ret->details.claim = strdup(claim_id);
+        r = ret->details.claim ? describe_endpoints(groups, n_groups, &ret->details) : -ENOMEM;
         if (r >= 0)
                 r = describe_handoff(groups, n_groups, profiles, &ret->details);
         if (r >= 0)

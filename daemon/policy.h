@@ -36,6 +36,7 @@ typedef struct PolicyDetails {
         char *group;  /* IOMMU group number */
         char *match;  /* a reservation's match (reservation.h) */
         char *process; /* memlock of another process: "PID (COMMAND)" */
+        char *claim;   /* a prepared claim's id */
         char *stop_units;     /* what the claim's hand-off profiles stop and unload, */
         char *unload_modules; /* space-separated; NULL when nothing */
         char *ask_holders;    /* "yes" when a profile asks holders to close; else NULL */
@@ -59,11 +60,13 @@ void policy_decision_done(PolicyDecision *d);
 int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, const ProfileSet *profiles,
                  PolicyDecision *ret);
 
-/* Prepare: the groups to vfio-pci for an orchestrator's claim, under a
- * lease no connection ends (prepare); polkit is told every endpoint of
- * every group, the groups ("group": their numbers, space-separated) and
- * what their hand-off profiles do, as for a claim. */
-int policy_prepare(uid_t caller, const Group *const *groups, size_t n_groups, const ProfileSet *profiles,
+/* Prepare and Unprepare: the groups to vfio-pci for an orchestrator's
+ * claim, under a lease no connection ends, or back (prepare); polkit is
+ * told the claim id ("claim"), every endpoint of every group, the groups
+ * ("group": their numbers, space-separated) and what their hand-off
+ * profiles do, as for a claim. */
+int policy_prepare(uid_t caller, const char *claim_id, const Group *const *groups, size_t n_groups,
+                   const ProfileSet *profiles,
                    PolicyDecision *ret);
 
 /* ReleaseGroup, Lease.Release: the lease's owner may end it; any other

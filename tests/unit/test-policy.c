@@ -149,6 +149,32 @@ static void test_reserve_and_memlock(void)
         policy_decision_done(&d);
 }
 
+/* Prepare and Unprepare: the claim id with the devices, or with none
+ * when the claim has none (an Unprepare of nothing); root is not asked. */
+static void test_prepare(void)
+{
+        const Group *groups[] = { &gpu };
+        PolicyDecision d;
+
+        g_assert_cmpint(policy_prepare(1000, "pod-1", groups, 1, NULL, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_PREPARE);
+        g_assert_cmpstr(d.details.claim, ==, "pod-1");
+        g_assert_cmpstr(d.details.device, ==, "0000:01:00.0 0000:01:00.1");
+        g_assert_cmpstr(d.details.group, ==, "7");
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_prepare(1000, "pod-2", NULL, 0, NULL, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.details.claim, ==, "pod-2");
+        g_assert_cmpstr(d.details.group, ==, "");
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_prepare(0, "pod-1", groups, 1, NULL, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
+        policy_decision_done(&d);
+}
+
 int main(int argc, char *argv[])
 {
         g_test_init(&argc, &argv, NULL);
@@ -157,5 +183,6 @@ int main(int argc, char *argv[])
         g_test_add_func("/policy/claim/profiles", test_claim_names_what_profiles_do);
         g_test_add_func("/policy/release", test_release_rules);
         g_test_add_func("/policy/reserve-memlock", test_reserve_and_memlock);
+        g_test_add_func("/policy/prepare", test_prepare);
         return g_test_run();
 }
