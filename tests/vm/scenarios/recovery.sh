@@ -21,9 +21,11 @@ vfiod_on_bus() {
     busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
         NameHasOwner s io.github.vfiod1 | grep -q true
 }
-# start_vfiod [FAULT]: vfiod in the background, 2 s before a step is stuck.
+# start_vfiod [FAULT [STEP_TIMEOUT]]: vfiod in the background; a step is
+# stuck after STEP_TIMEOUT seconds (default 10: under TCG on a loaded
+# machine, udev may take seconds to settle a new group node).
 start_vfiod() {
-    VFIOD_FAULT=$1 "$VFIOD" --idle-timeout=0 --step-timeout=2 >> /tmp/vfiod.log 2>&1 &
+    VFIOD_FAULT=$1 "$VFIOD" --idle-timeout=0 --step-timeout="${2:-10}" >> /tmp/vfiod.log 2>&1 &
     vfiod_pid=$!
     wait_for 20 vfiod_on_bus || diag "vfiod did not come up: $(tail -5 /tmp/vfiod.log)"
 }
@@ -75,7 +77,7 @@ vfioctl-client claim "$g" > /dev/null 2>&1
 wait "$vfiod_pid"
 # It recovers before it takes its bus name, so it may die before it is on
 # the bus: no waiting for the name here.
-VFIOD_FAULT="crash,restore,probe,$e1000" timeout 60 "$VFIOD" --idle-timeout=0 --step-timeout=2 >> /tmp/vfiod.log 2>&1
+VFIOD_FAULT="crash,restore,probe,$e1000" timeout 60 "$VFIOD" --idle-timeout=0 --step-timeout=10 >> /tmp/vfiod.log 2>&1
 is "$?" 137 "vfiod killed again while restoring"
 start_vfiod ""
 wait_for 30 settled "$g"
@@ -134,7 +136,7 @@ vfioctl-client release "$ge" > /dev/null 2>&1
 wait "$vfiod_pid" 2>/dev/null
 check "vfiod crashed at the release's unbind" grep -q "^phase releasing" "/run/vfiod/claims/group-$ge"
 hold_edu "while vfiod is away"
-start_vfiod ""
+start_vfiod "" 2
 wait_for 10 sh -c "[ \"\$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$ge io.github.vfiod1.Group State)\" = 's \"stuck\"' ]"
 is "$(group_state "$ge")" stuck "the restore's group shows as stuck"
 is "$(group_state "$ge" Step)" "unbind $VM_EDU_ADDR" "at its step: unbind $VM_EDU_ADDR"
