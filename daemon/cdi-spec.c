@@ -10,14 +10,28 @@
 #include "cdi-spec.h"
 #include "fs-util.h"
 #include "macro.h"
+#include "pci-address.h"
 #include "strv.h"
 
-/* The lowest version that has what a spec here uses, as the CDI
- * specification asks: readers older than 0.6.0 (Debian 12's podman 4.3,
- * containerd 1.7) reject a 0.6.0 spec outright, device annotations and
- * all. The devices a 0.6.0 annotation would name are the claim's groups'
- * (ListPrepared). */
-#define CDI_VERSION "0.5.0"
+static const char *const cdi_version_names[_CDI_VERSION_MAX] = {
+        [CDI_VERSION_0_5_0] = "0.5.0",
+        [CDI_VERSION_0_6_0] = "0.6.0",
+};
+
+const char *cdi_version_to_string(CdiVersion v)
+{
+        return v >= 0 && v < _CDI_VERSION_MAX ? cdi_version_names[v] : NULL;
+}
+
+int cdi_version_from_string(const char *s, CdiVersion *ret)
+{
+        for (CdiVersion v = 0; v < _CDI_VERSION_MAX; v++)
+                if (streq(s, cdi_version_names[v])) {
+                        *ret = v;
+                        return 0;
+                }
+        return -EINVAL;
+}
 
 /* Node paths come from vfiod itself; still, nothing that would need
  * escaping in JSON goes into a spec. */
@@ -27,15 +41,11 @@ static bool node_path_is_plain(const char *s)
                strspn(s, "/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(s);
 }
 
-static void format_node(FILE *f, bool *first, const char *path)
-{
-        fprintf(f, "%s\n          { \"path\": \"%s\", \"permissions\": \"rw\" }", *first ? "" : ",", path);
-        *first = false;
-}
-
 static int validate(const CdiDevice *d)
 {
-        if (!claim_id_is_valid(d->claim_id) || d->n_groups == 0)
+        PciAddress a;
+
+        if (!cdi_version_to_string(d->version) || !claim_id_is_valid(d->claim_id) || d->n_groups == 0)
                 return -EINVAL;
         for (size_t i = 0; i < d->n_groups; i++)
                 if (d->groups[i] < 0)
@@ -43,25 +53,23 @@ static int validate(const CdiDevice *d)
         for (size_t i = 0; i < d->n_cdevs; i++)
                 if (!node_path_is_plain(d->cdevs[i]))
                         return -EINVAL;
+        for (size_t i = 0; i < d->n_addresses; i++)
+                if (pci_address_parse(d->addresses[i], &a) < 0)
+                        return -EINVAL;
         return 0;
 }
 
-int cdi_spec_format(const CdiDevice *d, char **ret)
+static void format_node(FILE *f, bool *first, const char *path)
 {
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0;
+        fprintf(f, "%s\n          { \"path\": \"%s\", \"permissions\": \"rw\" }", *first ? "" : ",", path);
+        *first = false;
+}
+
+static void format_node_list(FILE *f, const CdiDevice *d)
+{
         bool first = true;
         char path[32];
-        FILE *f;
-        int r = validate(d);
 
-        if (r < 0)
-                return r;
-        f = open_memstream(&text, &size);
-        if (!f)
-                return -ENOMEM;
-        fprintf(f, "{\n  \"cdiVersion\": \"" CDI_VERSION "\",\n  \"kind\": \"" CDI_KIND "\",\n"
-                   "  \"devices\": [\n    {\n      \"name\": \"%s\",\n", d->claim_id);
         fputs("      \"containerEdits\": {\n        \"deviceNodes\": [", f);
         /* The group interface, which every kernel has; the cdevs and
          * iommufd where the kernel has them too. */
@@ -74,7 +82,40 @@ int cdi_spec_format(const CdiDevice *d, char **ret)
                 format_node(f, &first, "/dev/iommu");
         for (size_t i = 0; i < d->n_cdevs; i++)
                 format_node(f, &first, d->cdevs[i]);
-        fputs("\n        ]\n      }\n    }\n  ]\n}\n", f);
+        fputs("\n        ]\n      }\n", f);
+}
+
+/* For schedulers and people: which devices the CDI device is. */
+static void format_annotations(FILE *f, const CdiDevice *d)
+{
+        fputs("      \"annotations\": {\n        \"" CDI_ANNOTATION_ADDRESSES "\": \"", f);
+        for (size_t i = 0; i < d->n_addresses; i++)
+                fprintf(f, "%s%s", i ? "," : "", d->addresses[i]);
+        fputs("\",\n        \"" CDI_ANNOTATION_GROUPS "\": \"", f);
+        for (size_t i = 0; i < d->n_groups; i++)
+                fprintf(f, "%s%d", i ? "," : "", d->groups[i]);
+        fputs("\"\n      },\n", f);
+}
+
+int cdi_spec_format(const CdiDevice *d, char **ret)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+        int r = validate(d);
+
+        if (r < 0)
+                return r;
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "{\n  \"cdiVersion\": \"%s\",\n  \"kind\": \"" CDI_KIND "\",\n"
+                   "  \"devices\": [\n    {\n      \"name\": \"%s\",\n",
+                cdi_version_to_string(d->version), d->claim_id);
+        if (d->version >= CDI_VERSION_0_6_0)
+                format_annotations(f, d);
+        format_node_list(f, d);
+        fputs("    }\n  ]\n}\n", f);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);

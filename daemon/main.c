@@ -30,7 +30,7 @@ static void help(void)
                "  --step-timeout=SECONDS call a group stuck when one sysfs step of its\n"
                "                         claim or release takes longer (default %d)\n"
                "  --state-dir=DIR        keep the claim records here (default %s)\n"
-               "  --config-dir=DIR       read limits.conf and reservations.d here\n"
+               "  --config-dir=DIR       read limits.conf, cdi.conf and reservations.d here\n"
                "                         (default %s)\n"
                "  --cdi-dir=DIR          write prepared claims' CDI specs here (default %s)\n"
                "  --debug                log debug messages\n"

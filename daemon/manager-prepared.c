@@ -94,8 +94,9 @@ int manager_prepared_ids(const Manager *m, char ***ret, size_t *n)
 
 /* ---- the CDI spec ---- */
 
-/* The cdevs of the claim's endpoints, where the kernel has them. */
-static int collect_cdevs(Manager *m, const int *groups, size_t n_groups, CdiDevice *d)
+/* The claim's endpoints: their addresses, and their cdevs where the
+ * kernel has them. */
+static int collect_endpoints(Manager *m, const int *groups, size_t n_groups, CdiDevice *d)
 {
         for (size_t k = 0; k < n_groups; k++) {
                 const Group *g = device_model_find_group(m->model, groups[k]);
@@ -106,7 +107,8 @@ static int collect_cdevs(Manager *m, const int *groups, size_t n_groups, CdiDevi
                 for (size_t i = 0; r >= 0 && i < n; i++) {
                         char cdev[VFIO_CDEV_PATH_MAX];
                         dev_t devnum;
-                        if (vfio_cdev_of_device(addresses[i], cdev, &devnum) >= 0)
+                        r = strv_push(&d->addresses, &d->n_addresses, strdup(addresses[i]));
+                        if (r >= 0 && vfio_cdev_of_device(addresses[i], cdev, &devnum) >= 0)
                                 r = strv_push(&d->cdevs, &d->n_cdevs, strdup(cdev));
                 }
                 if (r < 0)
@@ -119,20 +121,21 @@ static int write_spec(Manager *m, const char *claim_id)
 {
         _cleanup_free_ int *groups = NULL;
         _cleanup_free_ char *text = NULL;
-        CdiDevice d = { .claim_id = claim_id };
+        CdiDevice d = { .version = m->cdi.spec_version, .claim_id = claim_id };
         size_t n;
         int r = manager_prepared_groups(m, claim_id, &groups, &n);
 
         if (r >= 0) {
                 d.groups = groups;
                 d.n_groups = n;
-                r = collect_cdevs(m, groups, n, &d);
+                r = collect_endpoints(m, groups, n, &d);
         }
         if (r >= 0)
                 r = cdi_spec_format(&d, &text);
         if (r >= 0)
                 r = cdi_spec_write(m->cdi_dir_fd, claim_id, text);
         strv_free(d.cdevs);
+        strv_free(d.addresses);
         if (r < 0)
                 log_error_errno(r, "Cannot write the CDI spec of claim %s", claim_id);
         return r;

@@ -218,6 +218,7 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         m->cdi_dir = options->cdi_dir ?: CDI_SPEC_DIR;
         m->cdi_dir_fd = -1;
         limits_load(m->config_dir, &m->limits);
+        cdi_config_load(m->config_dir, &m->cdi);
         m->version = PACKAGE_VERSION;
         m->api_version = VFIOD_API_VERSION;
 

@@ -9,6 +9,7 @@
 #include "device-model.h"
 #include "engine.h"
 #include "lease.h"
+#include "cdi-config.h"
 #include "limits-config.h"
 #include "profile.h"
 #include "reservation-config.h"
@@ -18,7 +19,7 @@ typedef struct ManagerOptions {
         uint64_t idle_timeout_usec; /* 0: never exit when idle */
         const char *state_dir;      /* claim records; survives restarts */
         uint64_t step_timeout_usec; /* a sysfs step longer than this is stuck */
-        const char *config_dir;     /* limits.conf, reservations.d, profiles.d */
+        const char *config_dir;     /* limits.conf, cdi.conf, reservations.d, profiles.d */
         const char *cdi_dir;        /* prepared claims' CDI specs (/run/cdi) */
 } ManagerOptions;
 
@@ -58,6 +59,7 @@ struct Manager {
         uint64_t idle_timeout_usec;
         struct HeldGroup *held; /* groups whose lease ended while still open */
         const char *cdi_dir;
+        CdiConfig cdi;                  /* read at start */
         int cdi_dir_fd;                 /* -1 until opened: no Prepare can succeed */
         struct Preparation *preparing; /* Prepare calls under way */
         ManagerEvents events;

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Prepared claims, as a Kubernetes node agent makes them: a group prepared
-# under a claim id, with a CDI spec that podman (Debian's, an image made
-# here from local files, no registry) gives a container, where a program
-# reaches the device through VFIO; idempotent both ways; the same after
-# SIGKILL and a restart of vfiod, a stale spec removed; all or nothing;
-# bad input refused with nothing changed.
+# under a claim id, with a CDI spec that podman gives a container (an image
+# made here from local files, no registry), where a program reaches the
+# device through VFIO: Debian 13's podman 5 with the default spec, CDI
+# 0.6.0; Debian 12's podman 4.3, which reads no later than 0.5.0, once
+# cdi.conf asks for it. Idempotent both ways; the same after SIGKILL and a
+# restart of vfiod, a stale spec removed; all or nothing; bad input
+# refused with nothing changed.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 edu=$VM_EDU_ADDR nic=$VM_E1000_ADDR
@@ -25,14 +27,17 @@ like "$out" '"cdi_device":"vfiod.github.io/vfio=pod-1","iommu_groups":\['"$g"'\]
 is "$(pci_driver "$edu")" vfio-pci "edu is on vfio-pci"
 check "the CDI spec is in /run/cdi" test -s "$spec"
 diag "$(cat "$spec")"
-check "  and is JSON of CDI 0.5.0 naming the nodes" python3 - "$spec" "$g" <<'PY'
+check "  and is JSON of CDI 0.6.0 naming the nodes, its annotations the devices" \
+    python3 - "$spec" "$g" "$edu" <<'PY'
 import json, sys
 spec = json.load(open(sys.argv[1]))
-assert spec["cdiVersion"] == "0.5.0" and spec["kind"] == "vfiod.github.io/vfio"
+assert spec["cdiVersion"] == "0.6.0" and spec["kind"] == "vfiod.github.io/vfio"
 dev, = spec["devices"]
 assert dev["name"] == "pod-1"
 paths = [n["path"] for n in dev["containerEdits"]["deviceNodes"]]
 assert paths == ["/dev/vfio/vfio", "/dev/vfio/" + sys.argv[2]], paths
+assert dev["annotations"] == {"vfiod.github.io/pci-addresses": sys.argv[3],
+                              "vfiod.github.io/iommu-groups": sys.argv[2]}, dev["annotations"]
 PY
 out2=$(vfioctl-client --json prepare pod-1 "$edu")
 is "$out2" "$out" "prepare again with the same id: the same answer"
@@ -45,27 +50,62 @@ like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" "prepa
 # ---- podman gives a container the nodes ----
 rootfs=$(mktemp -d)
 cp "$VM_GROUP_READ" "$rootfs/vfio-group-read"
-mkdir -p /var/lib/containers
-mount -t tmpfs tmpfs /var/lib/containers
-pod() { timeout 300 podman --storage-driver vfs --events-backend none --cgroup-manager cgroupfs "$@"; }
-check "an image made from local files (podman import)" \
-    sh -c "tar -C '$rootfs' -c . | timeout 300 podman --storage-driver vfs --events-backend none import - vfiod-test"
-out=$(pod run --rm --network none --device vfiod.github.io/vfio=pod-1 vfiod-test /vfio-group-read "$g" "$edu" 2>&1)
+# Each podman keeps its images on a tmpfs: the guest's root is an overlay.
+# A chrooted podman runs in a mount namespace whose mounts are private: its
+# runtime's pivot_root refuses a root whose parent mount is shared.
+podman_in() {
+    local root=$1; shift
+    timeout 300 unshare --mount --propagation private \
+        chroot "$root" podman --storage-driver vfs --events-backend none --cgroup-manager cgroupfs "$@"
+}
+image_into() {
+    tar -C "$rootfs" -c . | podman_in "$1" import - vfiod-test
+}
+run_group_read() {
+    local root=$1; shift
+    podman_in "$root" run --rm --network none "$@" vfiod-test /vfio-group-read "$g" "$edu" 2>&1
+}
+
+# Debian 13's podman, in a root of its own that sees the guest's kernel
+# interfaces, devices and CDI specs. The root is a mount point, as a
+# container's is: podman remounts it when it unpacks an image.
+newer=$VM_NEWER_PODMAN_ROOT
+mount --bind "$newer" "$newer"
+mount -t proc proc "$newer/proc"
+mount --rbind /sys "$newer/sys"
+mount --rbind /dev "$newer/dev"
+for dir in run tmp var/lib/containers; do mount -t tmpfs tmpfs "$newer/$dir"; done
+mkdir -p "$newer/run/cdi"
+mount --bind /run/cdi "$newer/run/cdi"
+diag "$(podman_in "$newer" --version)"
+check "Debian 13's podman: an image made from local files (podman import)" image_into "$newer"
+out=$(run_group_read "$newer" --device vfiod.github.io/vfio=pod-1)
 diag "$out"
-like "$out" "vendor 0x1234" "podman run --device vfiod.github.io/vfio=pod-1: the container reaches edu through VFIO"
-out=$(pod run --rm --network none vfiod-test /vfio-group-read "$g" "$edu" 2>&1)
+like "$out" "vendor 0x1234" "  podman run --device vfiod.github.io/vfio=pod-1: the container reaches edu through VFIO"
+out=$(run_group_read "$newer")
 like "$out" "/dev/vfio/$g: No such file or directory" "  (without the device, the container has no such node)"
 
-# ---- vfiod killed and started again ----
+# ---- vfiod killed and started again, asked for CDI 0.5.0 ----
 echo '{}' > /run/cdi/vfiod-stale.json
+mkdir -p /etc/vfiod
+echo 'SpecVersion=0.5.0' > /etc/vfiod/cdi.conf
 pid=$(systemctl show -P MainPID vfiod.service)
 check "vfiod runs (pid $pid)" test "$pid" -gt 0
 [ "$pid" -gt 0 ] && kill -9 "$pid"
 check "vfiod is gone" wait_for 10 sh -c '! systemctl -q is-active vfiod.service'
 like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" "after SIGKILL and a restart, the same claim"
 check "  its spec is there" test -s "$spec"
+like "$(cat "$spec")" '"cdiVersion": "0.5.0"' "  written again as CDI 0.5.0 (cdi.conf)"
+check "  without annotations, which 0.5.0 lacks" sh -c "! grep -q annotations $spec"
 check "  a spec of no claim is removed" test ! -e /run/cdi/vfiod-stale.json
 is "$(pci_driver "$edu")" vfio-pci "  and edu stayed on vfio-pci"
+
+mkdir -p /var/lib/containers
+mount -t tmpfs tmpfs /var/lib/containers
+check "Debian 12's podman: an image made from local files" image_into /
+out=$(run_group_read / --device vfiod.github.io/vfio=pod-1)
+diag "$out"
+like "$out" "vendor 0x1234" "  podman run --device vfiod.github.io/vfio=pod-1: the container reaches edu through VFIO"
 
 # ---- unprepare, and again ----
 out=$(vfioctl-client unprepare pod-1)

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cdi-config.h"
+#include "config-file.h"
+
+#define CDI_CONFIG_FILE "cdi.conf"
+#define SPEC_VERSION "SpecVersion="
+
+int cdi_config_parse_line(CdiConfig *c, const char *line, const char **ret_reason)
+{
+        line += strspn(line, " \t");
+        if (*line == '\0' || *line == '#')
+                return 0;
+        if (strncmp(line, SPEC_VERSION, strlen(SPEC_VERSION)) != 0) {
+                *ret_reason = "unknown setting: the one known is " SPEC_VERSION;
+                return -EINVAL;
+        }
+        if (cdi_version_from_string(line + strlen(SPEC_VERSION), &c->spec_version) < 0) {
+                *ret_reason = SPEC_VERSION " takes 0.6.0 or 0.5.0";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_line(const char *line, unsigned lineno, void *userdata, const char **ret_reason)
+{
+        (void)lineno;
+        return cdi_config_parse_line(userdata, line, ret_reason);
+}
+
+void cdi_config_load(const char *config_dir, CdiConfig *ret)
+{
+        char path[PATH_MAX];
+
+        *ret = (CdiConfig){ .spec_version = CDI_VERSION_DEFAULT };
+        snprintf(path, sizeof(path), "%s/" CDI_CONFIG_FILE, config_dir);
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return;
+        (void)config_file_read(path, "line skipped", parse_line, ret);
+}
