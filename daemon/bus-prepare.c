@@ -135,9 +135,6 @@ static int prepare_refused(PrepareStart s, const char *id, int busy_group, sd_bu
                                          "Claim %s is prepared already, with other devices: unprepare it first, or "
                                          "prepare these under another id.",
                                          id);
-        case PREPARE_IN_PROGRESS:
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "Claim %s is being prepared right now: ask again when that is done.", id);
         default:
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                          "IOMMU group %d is claimed, leased, held or moving: 'vfioctl-client show %d' "
@@ -240,6 +237,9 @@ int bus_method_unprepare(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r > 0)
                 return 1; /* on_unprepared answers */
         sd_bus_message_unref(msg);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                         "Claim %s is being prepared right now: ask again when that is done.", id);
         return r < 0 ? r : sd_bus_reply_method_return(msg, ""); /* nothing prepared: done already */
 }
 

@@ -18,8 +18,15 @@
 #include "strv.h"
 #include "vfio-cdev.h"
 
+/* Who waits for a Prepare's answer. */
+typedef struct PrepareWaiter {
+        PrepareReplyFn reply;
+        void *userdata;
+} PrepareWaiter;
+
 /* A Prepare under way: its groups move one transaction each, at once; the
- * claim stands when all are there, and none of it does otherwise. */
+ * claim stands when all are there, and none of it does otherwise. A
+ * Prepare of the same id and groups meanwhile waits for the same answer. */
 struct Preparation {
         Manager *manager;
         char claim_id[CLAIM_ID_MAX];
@@ -29,8 +36,8 @@ struct Preparation {
         EngineResult failure; /* the first failure, its message a copy */
         char *failure_message;
         int error;
-        PrepareReplyFn reply;
-        void *userdata;
+        PrepareWaiter *waiters; /* the first asked; others joined */
+        size_t n_waiters;
         struct Preparation *next;
 };
 typedef struct Preparation Preparation;
@@ -154,6 +161,8 @@ void manager_prepared_lease_ended(Manager *m, const char *claim_id)
                 log_info("Claim %s has no group left: its CDI spec is removed.", claim_id);
 }
 
+static int unprepare_claim(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata);
+
 /* ---- Prepare ---- */
 
 static void preparation_free(Preparation *p)
@@ -166,7 +175,19 @@ static void preparation_free(Preparation *p)
         free(p->leases);
         free(p->granted);
         free(p->failure_message);
+        free(p->waiters);
         free(p);
+}
+
+static int preparation_add_waiter(Preparation *p, PrepareReplyFn reply, void *userdata)
+{
+        PrepareWaiter *grown = reallocarray(p->waiters, p->n_waiters + 1, sizeof(*p->waiters));
+
+        if (!grown)
+                return -ENOMEM;
+        p->waiters = grown;
+        p->waiters[p->n_waiters++] = (PrepareWaiter){ reply, userdata };
+        return 0;
 }
 
 static void note_failure(Preparation *p, const EngineResult *result, int error)
@@ -195,7 +216,7 @@ static void preparation_finish(Preparation *p)
                 note_failure(p, NULL, r);
         if (p->failure_message || p->error < 0) {
                 log_warning("Claim %s: not every group could be prepared; giving the others back.", p->claim_id);
-                (void)manager_unprepare(m, p->claim_id, NULL, NULL);
+                (void)unprepare_claim(m, p->claim_id, NULL, NULL);
         } else {
                 log_info("Claim %s prepared: %zu IOMMU group(s), CDI device " CDI_KIND "=%s.", p->claim_id, p->n,
                          p->claim_id);
@@ -203,12 +224,13 @@ static void preparation_finish(Preparation *p)
                 if (r < 0)
                         note_failure(p, NULL, r);
         }
-        p->reply(&(PrepareOutcome){ .claim_id = p->claim_id,
-                                    .groups = groups,
-                                    .n_groups = n,
-                                    .failure = p->failure_message ? &p->failure : NULL,
-                                    .error = p->error },
-                 p->userdata);
+        for (size_t i = 0; i < p->n_waiters; i++)
+                p->waiters[i].reply(&(PrepareOutcome){ .claim_id = p->claim_id,
+                                                       .groups = groups,
+                                                       .n_groups = n,
+                                                       .failure = p->failure_message ? &p->failure : NULL,
+                                                       .error = p->error },
+                                    p->waiters[i].userdata);
         preparation_free(p);
 }
 
@@ -255,6 +277,27 @@ static bool same_groups(const int *a, size_t n_a, const Group *const *b, size_t 
                         return false;
         }
         return true;
+}
+
+/* The same claim asked for again while it is being prepared: the same
+ * answer, when it comes. */
+static int preparation_join(Preparation *p, const Group *const *groups, size_t n_groups, PrepareReplyFn reply,
+                            void *userdata)
+{
+        _cleanup_free_ int *ids = calloc(p->n, sizeof(int));
+        int r;
+
+        if (!ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n; i++)
+                ids[i] = p->leases[i].group;
+        if (!same_groups(ids, p->n, groups, n_groups))
+                return PREPARE_OTHER_GROUPS;
+        r = preparation_add_waiter(p, reply, userdata);
+        if (r < 0)
+                return r;
+        log_info("Claim %s asked for again while being prepared: the same answer follows.", p->claim_id);
+        return PREPARE_MOVING;
 }
 
 static bool group_busy(Manager *m, int group)
@@ -314,7 +357,7 @@ int manager_prepare(Manager *m, const char *claim_id, const Group *const *groups
                 return -EINVAL;
         for (p = m->preparing; p; p = p->next)
                 if (streq(p->claim_id, claim_id))
-                        return PREPARE_IN_PROGRESS;
+                        return preparation_join(p, groups, n_groups, reply, userdata);
         r = manager_prepared_groups(m, claim_id, &prepared, &n);
         if (r < 0)
                 return r;
@@ -335,13 +378,14 @@ int manager_prepare(Manager *m, const char *claim_id, const Group *const *groups
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        *p = (Preparation){ .manager = m, .n = n_groups, .reply = reply, .userdata = userdata, .next = m->preparing };
+        *p = (Preparation){ .manager = m, .n = n_groups, .next = m->preparing };
         snprintf(p->claim_id, sizeof(p->claim_id), "%s", claim_id);
         p->leases = calloc(n_groups, sizeof(*p->leases));
         p->granted = calloc(n_groups, sizeof(*p->granted));
-        if (!p->leases || !p->granted) {
+        if (!p->leases || !p->granted || preparation_add_waiter(p, reply, userdata) < 0) {
                 free(p->leases);
                 free(p->granted);
+                free(p->waiters);
                 free(p);
                 return -ENOMEM;
         }
@@ -378,14 +422,12 @@ static void on_group_returned(const ReleaseOutcome *o, void *userdata)
         unpreparation_done(u);
 }
 
-int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata)
+static int unprepare_claim(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata)
 {
         Unpreparation *u;
         Lease *l, *next;
         int r;
 
-        if (!claim_id_is_valid(claim_id))
-                return -EINVAL;
         u = calloc(1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
@@ -409,6 +451,16 @@ int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, 
         log_info("Claim %s unprepared.", claim_id);
         unpreparation_done(u);
         return 1;
+}
+
+int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata)
+{
+        if (!claim_id_is_valid(claim_id))
+                return -EINVAL;
+        for (Preparation *p = m->preparing; p; p = p->next)
+                if (streq(p->claim_id, claim_id))
+                        return -EBUSY;
+        return unprepare_claim(m, claim_id, reply, userdata);
 }
 
 /* ---- at start ---- */

@@ -26,10 +26,10 @@ typedef void (*PrepareReplyFn)(const PrepareOutcome *o, void *userdata);
 
 /* What manager_prepare() answers besides a negative errno. */
 typedef enum PrepareStart {
-        PREPARE_MOVING,       /* the groups move; reply is called when all are there, or none */
+        PREPARE_MOVING,       /* the groups move (for this call or one before it with the same id and
+                                 groups); reply is called when all are there, or none */
         PREPARE_DONE,         /* prepared already with these groups, or reserved ones: reply was called */
         PREPARE_OTHER_GROUPS, /* the id is prepared already, with other groups */
-        PREPARE_IN_PROGRESS,  /* a Prepare of the id is under way */
         PREPARE_BUSY,         /* *ret_busy_group is leased, held or moving */
 } PrepareStart;
 
@@ -39,7 +39,7 @@ int manager_prepare(Manager *m, const char *claim_id, const Group *const *groups
 /* Ends the claim's leases (their groups go back as any lease's do) and
  * removes its spec; reply (may be NULL) is called once every group is
  * back or held. 0 when the id has nothing prepared: done, reply not
- * called. */
+ * called; -EBUSY while a Prepare of it is under way. */
 typedef void (*UnprepareReplyFn)(const char *claim_id, int error, void *userdata);
 int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata);
 

@@ -116,6 +116,19 @@ is "$(claim_leases)" 0 "  no lease is left"
 out=$(vfioctl-client unprepare pod-1)
 check "unprepare again: nothing to do, no error" test $? = 0
 
+# ---- the same claim asked for four times at once ----
+for i in 1 2 3 4; do
+    vfioctl-client --json prepare pod-c "$edu" > "/tmp/pod-c.$i" 2>&1 &
+done
+wait
+like "$(cat /tmp/pod-c.1)" '"cdi_device":"vfiod.github.io/vfio=pod-c"' "four Prepares of one claim at once: prepared"
+is "$(cat /tmp/pod-c.[1-4] | sort -u | wc -l)" 1 "  all four have the same answer"
+is "$(claim_leases)" 1 "  with one lease"
+like "$(journalctl -u vfiod --no-pager)" "Claim pod-c asked for again while being prepared" \
+    "  (and some asked while the first moved: they waited for its answer)"
+vfioctl-client unprepare pod-c
+check "  unprepared, edu is back" edu_back
+
 # ---- all or nothing ----
 ip link set "$(net_ifaces "$nic")" up
 ip addr add 192.0.2.1/24 dev "$(net_ifaces "$nic")"
