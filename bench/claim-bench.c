@@ -327,6 +327,38 @@ static int usable(sd_bus *bus, uint32_t group, const char *address, int rounds)
 
 /* ---- prepared claims ---- */
 
+/* The machine's CPU time so far, from /proc/stat: busy (all but idle and
+ * iowait) and in all, in ticks over every CPU. */
+typedef struct CpuTime {
+        uint64_t busy, total;
+} CpuTime;
+
+static CpuTime cpu_time(void)
+{
+        unsigned long long v[8] = { 0 };
+        CpuTime c = { 0 };
+        FILE *f = fopen("/proc/stat", "re");
+
+        if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                        &v[6], &v[7]) == 8) {
+                for (int i = 0; i < 8; i++)
+                        c.total += v[i];
+                c.busy = c.total - v[3] - v[4];
+        }
+        if (f)
+                fclose(f);
+        return c;
+}
+
+/* How busy the CPUs were from start on, in per mille of all of them. */
+static uint64_t cpu_busy_permille(CpuTime start)
+{
+        CpuTime now = cpu_time();
+        uint64_t total = now.total - start.total;
+
+        return total ? 1000 * (now.busy - start.busy) / total : 0;
+}
+
 static int prepare(sd_bus *bus, const char *id, char **addresses)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -351,8 +383,10 @@ static int prepare(sd_bus *bus, const char *id, char **addresses)
 }
 
 /* One claim of every device, or one claim per device in turn. */
-static int prepare_round(sd_bus *bus, char **addresses, size_t n, bool at_once, uint64_t *ret_usec)
+static int prepare_round(sd_bus *bus, char **addresses, size_t n, bool at_once, uint64_t *ret_usec,
+                         uint64_t *ret_busy)
 {
+        CpuTime cpu = cpu_time();
         uint64_t start = now_usec();
         char id[32];
         int r = 0;
@@ -365,13 +399,15 @@ static int prepare_round(sd_bus *bus, char **addresses, size_t n, bool at_once, 
                 r = prepare(bus, id, one);
         }
         *ret_usec = now_usec() - start;
+        *ret_busy = cpu_busy_permille(cpu);
         return r;
 }
 
 static int prepare_bench(sd_bus *bus, int rounds, uint32_t group, char **addresses, size_t n)
 {
-        /* [0] Prepare one, [1] ClaimGroup one, [2] all at once, [3] one after another */
-        _cleanup_free_ uint64_t *t = calloc(4 * (size_t)rounds, sizeof(*t));
+        /* [0] Prepare one, [1] ClaimGroup one, [2] all at once, [3] one after another;
+         * [4] and [5]: how busy the CPUs were in [2] and [3] */
+        _cleanup_free_ uint64_t *t = calloc(6 * (size_t)rounds, sizeof(*t));
         char *first[] = { addresses[0], NULL };
         int r = t ? 0 : -ENOMEM;
 
@@ -383,17 +419,20 @@ static int prepare_bench(sd_bus *bus, int rounds, uint32_t group, char **address
                 if (r >= 0 && (r = call(bus, "ClaimGroup", group)) >= 0)
                         r = call(bus, "ReleaseGroup", group);
                 t[rounds + i] = now_usec() - start;
-                if (r >= 0)
-                        r = prepare_round(bus, addresses, n, i % 2 == 0, &t[(i % 2 ? 3 : 2) * rounds + i / 2]);
-                if (r >= 0)
-                        r = prepare_round(bus, addresses, n, i % 2 != 0, &t[(i % 2 ? 2 : 3) * rounds + i / 2]);
+                /* Which goes first alternates. */
+                for (int k = 0; r >= 0 && k < 2; k++) {
+                        bool at_once = (i + k) % 2 == 0;
+                        size_t slot = (at_once ? 2 : 3) * rounds + i;
+                        r = prepare_round(bus, addresses, n, at_once, &t[slot], &t[slot + 2 * rounds]);
+                }
         }
         if (r < 0)
                 return r;
         printf("# result prepare one=%" PRIu64 " claim=%" PRIu64 " at_once=%" PRIu64 " in_turn=%" PRIu64
-               " groups=%zu rounds=%d\n",
+               " groups=%zu rounds=%d cpu_at_once=%" PRIu64 " cpu_in_turn=%" PRIu64 "\n",
                median(t, rounds), median(t + rounds, rounds), median(t + 2 * rounds, rounds),
-               median(t + 3 * rounds, rounds), n, rounds);
+               median(t + 3 * rounds, rounds), n, rounds, median(t + 4 * rounds, rounds),
+               median(t + 5 * rounds, rounds));
         return 0;
 }
 
