@@ -133,6 +133,7 @@ typedef struct DeviceTopology {
         int32_t numa_node;               /* -1: none */
         char *physical_function;         /* a VF's; "" for others */
         char **virtual_functions;        /* a PF's; none for others */
+        bool virtual_functions_known;    /* false: an older vfiod, without them */
         char *cdev;                      /* "" while it has none */
 } DeviceTopology;
 

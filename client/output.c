@@ -87,7 +87,10 @@ static void print_topology_json(FILE *f, const DeviceTopology *t)
         fputs(",\"physical_function\":", f);
         json_string(f, nonempty(t->physical_function));
         fputs(",\"virtual_functions\":", f);
-        print_string_list_json(f, t->virtual_functions);
+        if (t->virtual_functions_known)
+                print_string_list_json(f, t->virtual_functions);
+        else
+                fputs("null", f);
         fputs(",\"cdev\":", f);
         json_string(f, nonempty(t->cdev));
 }

@@ -71,8 +71,9 @@ static DeviceTopology *read_topology(Client *c, const DeviceRow *d)
         t->cdev = device_string(c, d, "Cdev");
         (void)sd_bus_get_property_trivial(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE, "NumaNode", NULL,
                                           'i', &t->numa_node);
-        (void)sd_bus_get_property_strv(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE, "VirtualFunctions",
-                                       NULL, &t->virtual_functions);
+        /* sd-bus reads an empty array as NULL: known, and none. */
+        t->virtual_functions_known = sd_bus_get_property_strv(c->bus, VFIOD_BUS_NAME, d->path, VFIOD_DEVICE_INTERFACE,
+                                                              "VirtualFunctions", NULL, &t->virtual_functions) >= 0;
         if (!t->physical_path || !t->root_port || !t->physical_function || !t->cdev) {
                 topology_free(t);
                 return NULL;
