@@ -13,6 +13,9 @@
 
 int cdi_config_parse_line(CdiConfig *c, const char *line, const char **ret_reason)
 {
+        char value[16];
+        size_t n;
+
         line += strspn(line, " \t");
         if (*line == '\0' || *line == '#')
                 return 0;
@@ -20,7 +23,14 @@ int cdi_config_parse_line(CdiConfig *c, const char *line, const char **ret_reaso
                 *ret_reason = "unknown setting: the one known is " SPEC_VERSION;
                 return -EINVAL;
         }
-        if (cdi_version_from_string(line + strlen(SPEC_VERSION), &c->spec_version) < 0) {
+        /* Blanks after the value, a CR of a file written elsewhere: not
+         * the value's. */
+        line += strlen(SPEC_VERSION);
+        n = strlen(line);
+        while (n > 0 && strchr(" \t\r", line[n - 1]))
+                n--;
+        snprintf(value, sizeof(value), "%.*s", (int)(n < sizeof(value) ? n : sizeof(value) - 1), line);
+        if (n >= sizeof(value) || cdi_version_from_string(value, &c->spec_version) < 0) {
                 *ret_reason = SPEC_VERSION " takes 0.6.0 or 0.5.0";
                 return -EINVAL;
         }

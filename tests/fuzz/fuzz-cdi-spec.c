@@ -41,9 +41,12 @@ static void check_spec(const CdiDevice *d, const char *text)
                 assert(strstr(text, d->cdevs[i]));
         if (d->version == CDI_VERSION_0_5_0)
                 assert(!strstr(text, "\"annotations\""));
-        else
+        else {
+                snprintf(name, sizeof(name), "\"" CDI_ANNOTATION_GROUPS "\": \"%d\"", d->groups[0]);
+                assert(strstr(text, name));
                 for (size_t i = 0; i < d->n_addresses; i++)
                         assert(strstr(text, d->addresses[i]));
+        }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

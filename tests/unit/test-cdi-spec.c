@@ -141,8 +141,14 @@ static void test_config(void)
         g_assert_cmpstr(reason, ==, "SpecVersion= takes 0.6.0 or 0.5.0");
         g_assert_cmpint(c.spec_version, ==, CDI_VERSION_0_5_0);
         g_assert_cmpint(cdi_config_parse_line(&c, "Version=0.6.0", &reason), ==, -EINVAL);
+        g_assert_cmpstr(reason, ==, "unknown setting: the one known is SpecVersion=");
         g_assert_cmpint(cdi_config_parse_line(&c, "  SpecVersion=0.6.0", &reason), ==, 0);
         g_assert_cmpint(c.spec_version, ==, CDI_VERSION_0_6_0);
+        g_assert_cmpint(cdi_config_parse_line(&c, "SpecVersion=0.5.0 \r", &reason), ==, 0);
+        g_assert_cmpint(c.spec_version, ==, CDI_VERSION_0_5_0);
+        g_assert_cmpint(cdi_config_parse_line(&c, "SpecVersion=0.6.0000000000000000", &reason), ==, -EINVAL);
+        g_assert_cmpint(cdi_config_parse_line(&c, "SpecVersion=", &reason), ==, -EINVAL);
+        g_assert_cmpint(c.spec_version, ==, CDI_VERSION_0_5_0);
 }
 
 int main(int argc, char **argv)
