@@ -43,6 +43,7 @@ typedef struct Query {
         sd_bus_message *call; /* the method call that asked */
         uid_t uid;            /* of its sender */
         char *action;
+        char *asked_about; /* the details polkit was told, as details_text() has them */
         char cancellation_id[32]; /* polkit's name for the question */
         sd_bus_slot *slot; /* the pending CheckAuthorization */
         QueryState state;
@@ -66,6 +67,7 @@ static Query *query_free(Query *q)
         sd_bus_message_unref(q->call);
         sd_bus_error_free(&q->error);
         free(q->action);
+        free(q->asked_about);
         free(q);
         return NULL;
 }
@@ -209,10 +211,12 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-static int append_details(sd_bus_message *m, const PolicyDetails *d)
+#define DETAILS_MAX 12
+
+/* The details polkit is told, as key and value; a NULL value is not told. */
+static void details_pairs(const PolicyDetails *d, const char *pairs[static DETAILS_MAX][2])
 {
-        int r = sd_bus_message_open_container(m, 'a', "{ss}");
-        const char *pairs[][2] = {
+        const char *all[DETAILS_MAX][2] = {
                 { "device", d->device },
                 { "vendor", d->vendor },
                 { "model", d->model },
@@ -227,7 +231,38 @@ static int append_details(sd_bus_message *m, const PolicyDetails *d)
                 { "ask_holders", d->ask_holders },
         };
 
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(pairs); i++)
+        memcpy(pairs, all, sizeof(all));
+}
+
+/* The details as one text, to tell whether a call asks about what polkit
+ * was asked about: "key=value\n" each. NULL when out of memory. */
+static char *details_text(const PolicyDetails *d)
+{
+        const char *pairs[DETAILS_MAX][2];
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return NULL;
+        details_pairs(d, pairs);
+        for (size_t i = 0; i < DETAILS_MAX; i++)
+                if (pairs[i][1])
+                        fprintf(f, "%s=%s\n", pairs[i][0], pairs[i][1]);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+static int append_details(sd_bus_message *m, const PolicyDetails *d)
+{
+        const char *pairs[DETAILS_MAX][2];
+        int r = sd_bus_message_open_container(m, 'a', "{ss}");
+
+        details_pairs(d, pairs);
+        for (size_t i = 0; r >= 0 && i < DETAILS_MAX; i++)
                 if (pairs[i][1])
                         r = sd_bus_message_append(m, "{ss}", pairs[i][0], pairs[i][1]);
         return r < 0 ? r : sd_bus_message_close_container(m);
@@ -331,9 +366,15 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
                 return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED, decision->refusal);
         drop_stale_answers(a);
         asked = find_query(a, msg, action);
-        if (asked && asked->state != QUERY_PENDING)
-                return take_answer(asked, error);
-        if (asked)
+        if (asked && asked->state != QUERY_PENDING) {
+                _cleanup_free_ char *now = details_text(&decision->details);
+                if (now && streq_ptr(now, asked->asked_about))
+                        return take_answer(asked, error);
+                /* What the call would touch changed while polkit was
+                 * asked (a device came, a claim grew): ask again. */
+                query_unlink(asked);
+                query_free(asked);
+        } else if (asked)
                 return 0;
 
         if (!sd_bus_message_get_sender(msg))
@@ -347,8 +388,11 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
         if (!q)
                 return -ENOMEM;
         q->action = strdup(action);
-        if (!q->action)
+        q->asked_about = details_text(&decision->details);
+        if (!q->action || !q->asked_about) {
+                query_free(TAKE_PTR(q));
                 return -ENOMEM;
+        }
         q->authorizer = a;
         q->call = sd_bus_message_ref(msg);
         q->uid = decision->caller;
