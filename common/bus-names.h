@@ -22,6 +22,7 @@
 #define VFIOD_ACTION_MEMLOCK "io.github.vfiod1.memlock"
 #define VFIOD_ACTION_MEMLOCK_OTHER "io.github.vfiod1.memlock-other"
 #define VFIOD_ACTION_PREPARE "io.github.vfiod1.prepare"
+#define VFIOD_ACTION_UNPREPARE "io.github.vfiod1.unprepare"
 
 /* Bumped when a method, property or signal changes incompatibly. */
 #define VFIOD_API_VERSION 1

@@ -132,8 +132,13 @@ static int prepare_refused(PrepareStart s, const char *id, int busy_group, sd_bu
         switch (s) {
         case PREPARE_OTHER_GROUPS:
                 return sd_bus_error_setf(error, VFIOD_ERROR_ALREADY_PREPARED,
-                                         "Claim %s is prepared already, with other devices: unprepare it first, or "
-                                         "prepare these under another id.",
+                                         "Claim %s is prepared, or being prepared, with other devices: unprepare it "
+                                         "first, or prepare these under another id.",
+                                         id);
+        case PREPARE_WAITERS_FULL:
+                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                         "Claim %s is being prepared, and many calls wait for it already: ask again "
+                                         "when that is done.",
                                          id);
         default:
                 return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
@@ -172,6 +177,12 @@ int bus_method_prepare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return 1; /* on_prepared answers, and drops the reference */
         sd_bus_message_unref(msg);
         return r < 0 ? r : prepare_refused(r, id, busy, error);
+}
+
+static int being_prepared_error(const char *id, sd_bus_error *error)
+{
+        return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                 "Claim %s is being prepared right now: ask again when that is done.", id);
 }
 
 static void on_unprepared(const char *claim_id, int error, void *userdata)
@@ -224,11 +235,14 @@ int bus_method_unprepare(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return r;
         if (!claim_id_is_valid(id))
                 return claim_id_error(id, error);
+        /* Not worth a password: it would be refused after it. */
+        if (manager_preparing(m, id))
+                return being_prepared_error(id, error);
         r = bus_sender_euid(msg, &uid);
         if (r >= 0)
                 r = prepared_groups(m, id, &groups, &n);
         if (r >= 0)
-                r = policy_prepare(uid, id, groups, n, m->profiles, &decision);
+                r = policy_unprepare(uid, id, groups, n, &decision);
         if (r >= 0)
                 r = authorize(m->authorizer, msg, &decision, error);
         if (r <= 0)
@@ -238,8 +252,7 @@ int bus_method_unprepare(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                 return 1; /* on_unprepared answers */
         sd_bus_message_unref(msg);
         if (r == -EBUSY)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "Claim %s is being prepared right now: ask again when that is done.", id);
+                return being_prepared_error(id, error);
         return r < 0 ? r : sd_bus_reply_method_return(msg, ""); /* nothing prepared: done already */
 }
 

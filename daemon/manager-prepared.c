@@ -279,6 +279,10 @@ static bool same_groups(const int *a, size_t n_a, const Group *const *b, size_t 
         return true;
 }
 
+/* Calls that may wait for one Prepare: a retry that comes while a group
+ * is stuck must not pile up forever. */
+#define PREPARE_WAITERS_MAX 16
+
 /* The same claim asked for again while it is being prepared: the same
  * answer, when it comes. */
 static int preparation_join(Preparation *p, const Group *const *groups, size_t n_groups, PrepareReplyFn reply,
@@ -293,6 +297,8 @@ static int preparation_join(Preparation *p, const Group *const *groups, size_t n
                 ids[i] = p->leases[i].group;
         if (!same_groups(ids, p->n, groups, n_groups))
                 return PREPARE_OTHER_GROUPS;
+        if (p->n_waiters >= PREPARE_WAITERS_MAX)
+                return PREPARE_WAITERS_FULL;
         r = preparation_add_waiter(p, reply, userdata);
         if (r < 0)
                 return r;
@@ -453,13 +459,20 @@ static int unprepare_claim(Manager *m, const char *claim_id, UnprepareReplyFn re
         return 1;
 }
 
+bool manager_preparing(const Manager *m, const char *claim_id)
+{
+        for (const Preparation *p = m->preparing; p; p = p->next)
+                if (streq(p->claim_id, claim_id))
+                        return true;
+        return false;
+}
+
 int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata)
 {
         if (!claim_id_is_valid(claim_id))
                 return -EINVAL;
-        for (Preparation *p = m->preparing; p; p = p->next)
-                if (streq(p->claim_id, claim_id))
-                        return -EBUSY;
+        if (manager_preparing(m, claim_id))
+                return -EBUSY;
         return unprepare_claim(m, claim_id, reply, userdata);
 }
 

@@ -29,7 +29,8 @@ typedef enum PrepareStart {
         PREPARE_MOVING,       /* the groups move (for this call or one before it with the same id and
                                  groups); reply is called when all are there, or none */
         PREPARE_DONE,         /* prepared already with these groups, or reserved ones: reply was called */
-        PREPARE_OTHER_GROUPS, /* the id is prepared already, with other groups */
+        PREPARE_OTHER_GROUPS, /* the id is prepared already, or being prepared, with other groups */
+        PREPARE_WAITERS_FULL, /* being prepared, and too many calls wait for it already */
         PREPARE_BUSY,         /* *ret_busy_group is leased, held or moving */
 } PrepareStart;
 
@@ -42,6 +43,8 @@ int manager_prepare(Manager *m, const char *claim_id, const Group *const *groups
  * called; -EBUSY while a Prepare of it is under way. */
 typedef void (*UnprepareReplyFn)(const char *claim_id, int error, void *userdata);
 int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, void *userdata);
+/* Whether a Prepare of the claim is under way. */
+bool manager_preparing(const Manager *m, const char *claim_id);
 
 /* A lease of the claim has ended (Unprepare, or a ReleaseGroup of one of
  * its groups): its spec names what is left of it, or goes with the last. */

@@ -174,6 +174,16 @@ int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetim
         return r;
 }
 
+/* A prepared claim: its id, its groups and their endpoints. */
+static int describe_claim(const char *claim_id, const Group *const *groups, size_t n_groups, PolicyDecision *d)
+{
+        int r;
+
+        d->details.claim = strdup(claim_id);
+        r = d->details.claim ? describe_endpoints(groups, n_groups, &d->details) : -ENOMEM;
+        return r < 0 ? r : groups_detail(groups, n_groups, d);
+}
+
 int policy_prepare(uid_t caller, const char *claim_id, const Group *const *groups, size_t n_groups,
                    const ProfileSet *profiles, PolicyDecision *ret)
 {
@@ -182,12 +192,23 @@ int policy_prepare(uid_t caller, const char *claim_id, const Group *const *group
         decide(caller, VFIOD_ACTION_PREPARE, ret);
         if (ret->verdict != POLICY_ASK)
                 return 0;
-        ret->details.claim = strdup(claim_id);
-        r = ret->details.claim ? describe_endpoints(groups, n_groups, &ret->details) : -ENOMEM;
+        r = describe_claim(claim_id, groups, n_groups, ret);
         if (r >= 0)
                 r = describe_handoff(groups, n_groups, profiles, &ret->details);
-        if (r >= 0)
-                r = groups_detail(groups, n_groups, ret);
+        if (r < 0)
+                policy_decision_done(ret);
+        return r;
+}
+
+int policy_unprepare(uid_t caller, const char *claim_id, const Group *const *groups, size_t n_groups,
+                     PolicyDecision *ret)
+{
+        int r;
+
+        decide(caller, VFIOD_ACTION_UNPREPARE, ret);
+        if (ret->verdict != POLICY_ASK)
+                return 0;
+        r = describe_claim(claim_id, groups, n_groups, ret);
         if (r < 0)
                 policy_decision_done(ret);
         return r;

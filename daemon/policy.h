@@ -60,14 +60,16 @@ void policy_decision_done(PolicyDecision *d);
 int policy_claim(uid_t caller, const Group *g, bool force, LeaseLifetime lifetime, const ProfileSet *profiles,
                  PolicyDecision *ret);
 
-/* Prepare and Unprepare: the groups to vfio-pci for an orchestrator's
- * claim, under a lease no connection ends, or back (prepare); polkit is
- * told the claim id ("claim"), every endpoint of every group, the groups
- * ("group": their numbers, space-separated) and what their hand-off
- * profiles do, as for a claim. */
+/* Prepare: the groups to vfio-pci for an orchestrator's claim, under a
+ * lease no connection ends (prepare); polkit is told the claim id
+ * ("claim"), every endpoint of every group, the groups ("group": their
+ * numbers, space-separated) and what their hand-off profiles do, as for a
+ * claim. Unprepare: the claim's groups back (unprepare), with the claim id
+ * and the groups it has, their endpoints described as for Prepare. */
 int policy_prepare(uid_t caller, const char *claim_id, const Group *const *groups, size_t n_groups,
-                   const ProfileSet *profiles,
-                   PolicyDecision *ret);
+                   const ProfileSet *profiles, PolicyDecision *ret);
+int policy_unprepare(uid_t caller, const char *claim_id, const Group *const *groups, size_t n_groups,
+                     PolicyDecision *ret);
 
 /* ReleaseGroup, Lease.Release: the lease's owner may end it; any other
  * caller, or a group claimed without a lease (owner NULL), needs

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +52,16 @@ const char *transaction_kind_to_string(TransactionKind k)
 
 /* ---- fault injection, for the recovery tests ---- */
 
+typedef enum FaultAction {
+        FAULT_CRASH, /* SIGKILL ourselves */
+        FAULT_FAIL,  /* the step fails with EIO */
+        FAULT_STALL, /* the step waits FAULT_STALL_SEC first: a slow kernel */
+} FaultAction;
+#define FAULT_STALL_SEC 10
+
 typedef struct Fault {
         bool armed;
-        bool crash; /* SIGKILL ourselves; otherwise the step fails with EIO */
+        FaultAction action;
         char kind[16], step[32], address[PCI_ADDRESS_STRING_MAX];
 } Fault;
 
@@ -69,9 +77,9 @@ int transaction_fault_setup(void)
         if (!spec || !spec[0])
                 return 0;
         n = sscanf(spec, "%15[^,],%15[^,],%31[^,],%12s", action, fault.kind, fault.step, fault.address);
-        if (n < 3 || !(streq(action, "crash") || streq(action, "fail")))
+        if (n < 3 || !(streq(action, "crash") || streq(action, "fail") || streq(action, "stall")))
                 return -EINVAL;
-        fault.crash = streq(action, "crash");
+        fault.action = streq(action, "crash") ? FAULT_CRASH : streq(action, "fail") ? FAULT_FAIL : FAULT_STALL;
         fault.armed = true;
         log_warning("Fault injection armed: %s at step %s of a %s of %s.", action, fault.step, fault.kind,
                     fault.address[0] ? fault.address : "any device");
@@ -85,10 +93,17 @@ static int inject_fault(Run *run, const char *step, const ClaimedDevice *d)
             !streq(fault.step, step) || (fault.address[0] && (!d || !streq(fault.address, d->address))))
                 return 0;
         fault.armed = false; /* once: the undoing must not fail too */
-        log_warning("Fault injection: %s at step '%s'.", fault.crash ? "crashing" : "failing",
+        log_warning("Fault injection: %s at step '%s'.",
+                    fault.action == FAULT_CRASH  ? "crashing"
+                    : fault.action == FAULT_FAIL ? "failing"
+                                                 : "stalling",
                     run->t->record->step);
-        if (fault.crash)
+        if (fault.action == FAULT_CRASH)
                 raise(SIGKILL);
+        if (fault.action == FAULT_STALL) {
+                sleep(FAULT_STALL_SEC); /* in a worker: the event loop goes on */
+                return 0;
+        }
         return -EIO;
 }
 

@@ -149,8 +149,9 @@ static void test_reserve_and_memlock(void)
         policy_decision_done(&d);
 }
 
-/* Prepare and Unprepare: the claim id with the devices, or with none
- * when the claim has none (an Unprepare of nothing); root is not asked. */
+/* Prepare and Unprepare, actions of their own: the claim id with the
+ * devices, or with none when the claim has none (an Unprepare of
+ * nothing); root is not asked. */
 static void test_prepare(void)
 {
         const Group *groups[] = { &gpu };
@@ -164,13 +165,24 @@ static void test_prepare(void)
         g_assert_cmpstr(d.details.group, ==, "7");
         policy_decision_done(&d);
 
-        g_assert_cmpint(policy_prepare(1000, "pod-2", NULL, 0, NULL, &d), ==, 0);
+        g_assert_cmpint(policy_unprepare(1000, "pod-1", groups, 1, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_UNPREPARE);
+        g_assert_cmpstr(d.details.claim, ==, "pod-1");
+        g_assert_cmpstr(d.details.device, ==, "0000:01:00.0 0000:01:00.1");
+        g_assert_null(d.details.stop_units); /* what Prepare's profiles do is not Unprepare's */
+        policy_decision_done(&d);
+
+        g_assert_cmpint(policy_unprepare(1000, "pod-2", NULL, 0, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
         g_assert_cmpstr(d.details.claim, ==, "pod-2");
         g_assert_cmpstr(d.details.group, ==, "");
         policy_decision_done(&d);
 
         g_assert_cmpint(policy_prepare(0, "pod-1", groups, 1, NULL, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
+        policy_decision_done(&d);
+        g_assert_cmpint(policy_unprepare(0, "pod-1", groups, 1, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
         policy_decision_done(&d);
 }

@@ -5,9 +5,10 @@
 # made here from local files, no registry), where a program reaches the
 # device through VFIO: Debian 13's podman 5 with the default spec, CDI
 # 0.6.0; Debian 12's podman 4.3, which reads no later than 0.5.0, once
-# cdi.conf asks for it. Idempotent both ways; the same after SIGKILL and a
-# restart of vfiod, a stale spec removed; all or nothing; bad input
-# refused with nothing changed.
+# cdi.conf asks for it. Idempotent both ways, and asked again while it
+# moves, the same answer; the same after SIGKILL and a restart of vfiod, a
+# stale spec removed; all or nothing; bad input refused with nothing
+# changed.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 edu=$VM_EDU_ADDR nic=$VM_E1000_ADDR
@@ -116,16 +117,32 @@ is "$(claim_leases)" 0 "  no lease is left"
 out=$(vfioctl-client unprepare pod-1)
 check "unprepare again: nothing to do, no error" test $? = 0
 
-# ---- the same claim asked for four times at once ----
-for i in 1 2 3 4; do
+# ---- the same claim asked for four times while it moves, and unprepared ----
+# The test build's VFIOD_FAULT holds the first Prepare's bind 10 s
+# (stall): the others come while it moves, for certain.
+dropin=/run/systemd/system/vfiod.service.d/stall.conf
+mkdir -p "${dropin%/*}"
+printf '[Service]\nEnvironment=VFIOD_FAULT=stall,claim,probe,%s\n' "$edu" > "$dropin"
+systemctl daemon-reload
+systemctl restart vfiod.service
+vfioctl-client --json prepare pod-c "$edu" > /tmp/pod-c.1 2>&1 &
+claiming() { [ "$(group_state "$g")" = claiming ]; }
+check "a Prepare of pod-c moves its group" wait_for 20 claiming
+rm "$dropin"
+systemctl daemon-reload
+out=$(vfioctl-client --json unprepare pod-c 2>&1)
+like "$out" '"error":"io.github.vfiod1.Error.GroupBusy".*being prepared right now' \
+    "  Unprepare meanwhile: GroupBusy, ask again"
+for i in 2 3 4; do
     vfioctl-client --json prepare pod-c "$edu" > "/tmp/pod-c.$i" 2>&1 &
 done
 wait
-like "$(cat /tmp/pod-c.1)" '"cdi_device":"vfiod.github.io/vfio=pod-c"' "four Prepares of one claim at once: prepared"
-is "$(cat /tmp/pod-c.[1-4] | sort -u | wc -l)" 1 "  all four have the same answer"
-is "$(claim_leases)" 1 "  with one lease"
-like "$(journalctl -u vfiod --no-pager)" "Claim pod-c asked for again while being prepared" \
-    "  (and some asked while the first moved: they waited for its answer)"
+like "$(journalctl -u vfiod --no-pager)" "Fault injection: stalling at step 'probe $edu'" "  (its bind was held)"
+like "$(cat /tmp/pod-c.1)" '"cdi_device":"vfiod.github.io/vfio=pod-c"' "  prepared"
+is "$(cat /tmp/pod-c.[1-4] | sort -u | wc -l)" 1 "  the three asked meanwhile have the same answer"
+is "$(journalctl -u vfiod --no-pager | grep -c 'Claim pod-c asked for again while being prepared')" 3 \
+    "  having waited for it"
+is "$(claim_leases)" 1 "  one lease"
 vfioctl-client unprepare pod-c
 check "  unprepared, edu is back" edu_back
 
@@ -149,6 +166,9 @@ out=$(vfioctl-client --json prepare pod-3 0000:00:1f.7 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.NoSuchDevice"' "an unknown address: NoSuchDevice"
 out=$(as_mallory vfioctl-client --json prepare pod-4 "$edu" 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized"' "mallory may not prepare"
+check "polkit knows the action of Unprepare" pkaction --action-id io.github.vfiod1.unprepare
+out=$(as_mallory vfioctl-client --json unprepare pod-4 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized"' "  and mallory may not unprepare"
 is "$(ls /run/cdi)" "" "nothing of it left a spec"
 is "$(pci_driver "$edu")" none "and edu did not move"
 
