@@ -103,6 +103,9 @@ is "$(pci_driver "$nvme2")" nvme "back on nvme"
 udevadm settle
 iface=$(ls "/sys/bus/pci/devices/$e1000/net" | head -1)
 check "e1000 has an interface ($iface)" test -n "$iface"
+# The routes are the ones each case adds: no router advertisement of QEMU's
+# network may add an IPv6 default route to an interface once it is up.
+sysctl -qw net.ipv6.conf.default.accept_ra=0 "net.ipv6.conf.$iface.accept_ra=0"
 net_reset() {
     ip link del br0 2>/dev/null; ip link del bond0 2>/dev/null; ip link del "$iface.10" 2>/dev/null
     ip route flush table 100 2>/dev/null
