@@ -144,7 +144,7 @@ is "$(cat /tmp/pod-c.[1-4] | sort -u | wc -l)" 1 "  the three asked meanwhile ha
 is "$(journalctl -u vfiod --no-pager | grep -c 'Claim pod-c asked for again while being prepared')" 3 \
     "  having waited for it"
 is "$(claim_leases)" 1 "  one lease"
-vfioctl-client unprepare pod-c
+vfioctl-client unprepare pod-c > /dev/null
 check "  unprepared, edu is back" edu_back
 
 # ---- all or nothing ----
