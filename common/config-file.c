@@ -16,7 +16,8 @@ int config_file_read(const char *path, const char *skipped, ConfigLineFn fn, voi
         unsigned lineno = 0;
 
         if (!f) {
-                log_warning("Cannot read %s: %s; it is skipped.", path, strerror(errno));
+                if (errno != ENOENT)
+                        log_warning("Cannot read %s: %s; it is skipped.", path, strerror(errno));
                 return 0;
         }
         while (getline(&line, &size, f) >= 0) {

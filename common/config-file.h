@@ -7,6 +7,7 @@
 typedef int (*ConfigLineFn)(const char *line, unsigned lineno, void *userdata, const char **ret_reason);
 
 /* Calls fn for each line of path; skipped says what a wrong line costs
- * ("this reservation is skipped"). A file that cannot be read is logged
- * and counts as empty. Returns the number of lines, or -ENOMEM. */
+ * ("this reservation is skipped"). A missing file counts as empty; one
+ * that cannot be read is logged and counts as empty too. Returns the
+ * number of lines, or -ENOMEM. */
 int config_file_read(const char *path, const char *skipped, ConfigLineFn fn, void *userdata);

@@ -3,17 +3,18 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cdi-config.h"
 #include "config-file.h"
 
 #define CDI_CONFIG_FILE "cdi.conf"
 #define SPEC_VERSION "SpecVersion="
+#define BLANKS " \t\r"
 
 int cdi_config_parse_line(CdiConfig *c, const char *line, const char **ret_reason)
 {
         char value[16];
+        bool valid;
         size_t n;
 
         line += strspn(line, " \t");
@@ -26,11 +27,14 @@ int cdi_config_parse_line(CdiConfig *c, const char *line, const char **ret_reaso
         /* Blanks after the value, a CR of a file written elsewhere: not
          * the value's. */
         line += strlen(SPEC_VERSION);
-        n = strlen(line);
-        while (n > 0 && strchr(" \t\r", line[n - 1]))
-                n--;
-        snprintf(value, sizeof(value), "%.*s", (int)(n < sizeof(value) ? n : sizeof(value) - 1), line);
-        if (n >= sizeof(value) || cdi_version_from_string(value, &c->spec_version) < 0) {
+        n = strcspn(line, BLANKS);
+        valid = n < sizeof(value) && line[n + strspn(line + n, BLANKS)] == '\0';
+        if (valid) {
+                memcpy(value, line, n);
+                value[n] = '\0';
+                valid = cdi_version_from_string(value, &c->spec_version) >= 0;
+        }
+        if (!valid) {
                 *ret_reason = SPEC_VERSION " takes 0.6.0 or 0.5.0";
                 return -EINVAL;
         }
@@ -49,7 +53,5 @@ void cdi_config_load(const char *config_dir, CdiConfig *ret)
 
         *ret = (CdiConfig){ .spec_version = CDI_VERSION_DEFAULT };
         snprintf(path, sizeof(path), "%s/" CDI_CONFIG_FILE, config_dir);
-        if (access(path, F_OK) < 0 && errno == ENOENT)
-                return;
         (void)config_file_read(path, "line skipped", parse_line, ret);
 }

@@ -5,9 +5,8 @@
 #include <string.h>
 #include <sys/sysinfo.h>
 
+#include "config-file.h"
 #include "limits-config.h"
-#include "log.h"
-#include "macro.h"
 #include "size.h"
 
 #define LIMITS_FILE "limits.conf"
@@ -40,29 +39,23 @@ int limits_parse_line(Limits *l, const char *line, const char **ret_reason)
         return 0;
 }
 
+/* A wrong line changes nothing: it is parsed into a copy. */
+static int parse_line(const char *line, unsigned lineno, void *userdata, const char **ret_reason)
+{
+        Limits *l = userdata, parsed = *l;
+        int r = limits_parse_line(&parsed, line, ret_reason);
+
+        (void)lineno;
+        if (r >= 0)
+                *l = parsed;
+        return r;
+}
+
 void limits_load(const char *config_dir, Limits *ret)
 {
-        char path[PATH_MAX], line[512];
-        _cleanup_(fclosep) FILE *f = NULL;
-        unsigned lineno = 0;
+        char path[PATH_MAX];
 
         *ret = (Limits){ .memlock_max = total_ram() };
         snprintf(path, sizeof(path), "%s/" LIMITS_FILE, config_dir);
-        f = fopen(path, "re");
-        if (!f) {
-                if (errno != ENOENT)
-                        log_warning("Cannot read %s: %s; using the defaults.", path, strerror(errno));
-                return;
-        }
-        while (fgets(line, sizeof(line), f)) {
-                const char *reason = NULL;
-                Limits parsed = *ret;
-
-                lineno++;
-                line[strcspn(line, "\n")] = '\0';
-                if (limits_parse_line(&parsed, line, &reason) < 0)
-                        log_warning("%s:%u: %s; line skipped.", path, lineno, reason);
-                else
-                        *ret = parsed;
-        }
+        (void)config_file_read(path, "line skipped", parse_line, ret);
 }

@@ -6,10 +6,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cdi-config.h"
 #include "device-model.h"
 #include "engine.h"
 #include "lease.h"
-#include "cdi-config.h"
 #include "limits-config.h"
 #include "profile.h"
 #include "reservation-config.h"
