@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <signal.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "device-use.h"
@@ -56,8 +56,16 @@ typedef enum FaultAction {
         FAULT_CRASH, /* SIGKILL ourselves */
         FAULT_FAIL,  /* the step fails with EIO */
         FAULT_STALL, /* the step waits FAULT_STALL_SEC first: a slow kernel */
+        _FAULT_ACTION_MAX,
 } FaultAction;
 #define FAULT_STALL_SEC 10
+
+/* As VFIOD_FAULT names it, and as the log says it happens. */
+static const char *const fault_action_names[_FAULT_ACTION_MAX][2] = {
+        [FAULT_CRASH] = { "crash", "crashing" },
+        [FAULT_FAIL] = { "fail", "failing" },
+        [FAULT_STALL] = { "stall", "stalling" },
+};
 
 typedef struct Fault {
         bool armed;
@@ -77,9 +85,13 @@ int transaction_fault_setup(void)
         if (!spec || !spec[0])
                 return 0;
         n = sscanf(spec, "%15[^,],%15[^,],%31[^,],%12s", action, fault.kind, fault.step, fault.address);
-        if (n < 3 || !(streq(action, "crash") || streq(action, "fail") || streq(action, "stall")))
+        if (n < 3)
                 return -EINVAL;
-        fault.action = streq(action, "crash") ? FAULT_CRASH : streq(action, "fail") ? FAULT_FAIL : FAULT_STALL;
+        for (fault.action = 0; fault.action < _FAULT_ACTION_MAX; fault.action++)
+                if (streq(action, fault_action_names[fault.action][0]))
+                        break;
+        if (fault.action == _FAULT_ACTION_MAX)
+                return -EINVAL;
         fault.armed = true;
         log_warning("Fault injection armed: %s at step %s of a %s of %s.", action, fault.step, fault.kind,
                     fault.address[0] ? fault.address : "any device");
@@ -93,11 +105,7 @@ static int inject_fault(Run *run, const char *step, const ClaimedDevice *d)
             !streq(fault.step, step) || (fault.address[0] && (!d || !streq(fault.address, d->address))))
                 return 0;
         fault.armed = false; /* once: the undoing must not fail too */
-        log_warning("Fault injection: %s at step '%s'.",
-                    fault.action == FAULT_CRASH  ? "crashing"
-                    : fault.action == FAULT_FAIL ? "failing"
-                                                 : "stalling",
-                    run->t->record->step);
+        log_warning("Fault injection: %s at step '%s'.", fault_action_names[fault.action][1], run->t->record->step);
         if (fault.action == FAULT_CRASH)
                 raise(SIGKILL);
         if (fault.action == FAULT_STALL) {
