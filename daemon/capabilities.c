@@ -10,7 +10,7 @@
 #include "macro.h"
 
 static const cap_value_t kept[] = {
-        CAP_CHOWN, CAP_SYS_RESOURCE, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_KILL, CAP_SYS_MODULE,
+        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_SYS_RESOURCE, CAP_SYS_PTRACE, CAP_KILL, CAP_SYS_MODULE,
 };
 
 static bool is_kept(cap_value_t c)
@@ -53,6 +53,6 @@ int drop_capabilities(void)
         }
         if (cap_set_proc(caps) < 0)
                 return -errno;
-        log_debug("Capabilities dropped to chown, sys_resource, sys_ptrace, dac_read_search, sys_module.");
+        log_debug("Capabilities dropped to chown, dac_override, sys_resource, sys_ptrace, kill, sys_module.");
         return 0;
 }

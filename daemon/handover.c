@@ -98,6 +98,8 @@ static int hold_group_closed(const char *path)
 static int set_node_owner(const char *path, dev_t devnum, const char *group_path, int *held, uid_t uid, gid_t gid,
                           mode_t mode)
 {
+        uid_t self_uid = geteuid();
+        gid_t self_gid = getegid();
         char fdpath[64];
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -116,15 +118,17 @@ static int set_node_owner(const char *path, dev_t devnum, const char *group_path
                 *held = hold_group_closed(group_path);
         /* Whatever the last holder did to the node (a wider mode, an ACL
          * entry for someone else), it goes. Only the owner may change mode
-         * and ACL, and vfiod has no CAP_FOWNER: root takes the node first,
-         * then sets it up, then gives it away. */
-        if ((st.st_uid != 0 || st.st_gid != 0) && fchownat(fd, "", 0, 0, AT_EMPTY_PATH) < 0)
+         * and ACL, and vfiod has no CAP_FOWNER: vfiod takes the node first
+         * (as its own user, or as root), then sets it up, then gives it
+         * away. */
+        if ((st.st_uid != self_uid || st.st_gid != self_gid) &&
+            fchownat(fd, "", self_uid, self_gid, AT_EMPTY_PATH) < 0)
                 return -errno;
         if (removexattr(fdpath, ACL_XATTR) < 0 && errno != ENODATA && errno != EOPNOTSUPP)
                 return -errno;
         if (chmod(fdpath, mode) < 0)
                 return -errno;
-        if ((uid != 0 || gid != 0) && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+        if ((uid != self_uid || gid != self_gid) && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
                 return -errno;
         return 1;
 }

@@ -23,12 +23,27 @@ check "the polkit actions are installed" pkaction --action-id io.github.vfiod1.c
 like "$(as_mallory vfioctl-client --json list)" "\"address\":\"$edu\"" "anyone may list the devices"
 pid=$(systemctl show -P MainPID vfiod.service)
 check "vfiod runs under vfiod.service (pid $pid)" test "$pid" -gt 0
+is "$(ps -o user= -p "$pid")" vfiod "it runs as the user vfiod, not root"
 caps=$(sed -n 's/^CapEff:\t//p' /proc/$pid/status)
-# chown, dac_read_search, kill, sys_ptrace, sys_resource
-is "$caps" 0000000001080025 "vfiod's effective capabilities are just what it needs"
-is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 0000000001080025 "and so is its bounding set"
+# chown, dac_override, kill, sys_ptrace, sys_resource
+is "$caps" 0000000001080023 "vfiod's effective capabilities are just what it needs"
+is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 0000000001080023 "and so is its bounding set"
 is "$(sed -n 's/^NoNewPrivs:\t//p' /proc/$pid/status)" 1 "it runs with no_new_privs"
 like "$(sed -n 's/^Seccomp:\t//p' /proc/$pid/status)" '^2$' "under a system call filter"
+# Not root, it may start and stop units (a profile's StopUnits=) through
+# vfiod's polkit rule, and nothing more; the rule is for its user alone.
+as_vfiod() { timeout 60 setpriv --reuid=vfiod --regid=vfiod --clear-groups "$@"; }
+printf '[Service]\nExecStart=sleep infinity\n' > /run/systemd/system/vmtest-stoppable.service
+systemctl daemon-reload
+systemctl start vmtest-stoppable.service
+check "vfiod's user may stop a unit" as_vfiod systemctl --no-ask-password stop vmtest-stoppable.service
+check "  and start it" as_vfiod systemctl --no-ask-password start vmtest-stoppable.service
+like "$(as_vfiod systemctl --no-ask-password restart vmtest-stoppable.service 2>&1)" "Access denied|Interactive authentication required" \
+    "  but not restart it, a verb vfiod does not use"
+like "$(as_mallory systemctl --no-ask-password stop vmtest-stoppable.service 2>&1)" "Access denied|Interactive authentication required" \
+    "  and mallory may not stop it"
+is "$(systemctl is-active vmtest-stoppable.service)" active "  which still runs"
+systemctl stop vmtest-stoppable.service
 
 # ---- mallory: no rule, no password prompt to answer ----
 out=$(as_mallory vfioctl-client --json claim "$edu" -- true 2>/dev/null); status=$?

@@ -34,6 +34,7 @@ out=$(apt_get install --no-install-recommends "$VM_DEB")
 is "$?" 0 "apt-get install ./vfiod.deb succeeds ($((SECONDS - started)) s)" || diag "$out"
 check "vfioctl-client is installed" command -v vfioctl-client
 check "the package created the vfio group (sysusers.d)" getent group vfio
+check "and the user vfiod, which vfiod.service runs as" getent passwd vfiod
 is "$(systemctl show -P ActiveState vfiod.service)" inactive "the package starts nothing: vfiod waits for its first caller"
 is "$(systemctl is-enabled vfiod.service 2>&1)" disabled "and enables nothing (an administrator may)"
 check "completion is in place for bash" test -r /usr/share/bash-completion/completions/vfioctl-client
