@@ -18,7 +18,7 @@ char *read_full_fd(int fd);
 int readlink_basename(const char *path, char **ret);
 
 /* parent/name, made (with parent) mode 0700 when missing, opened as a
- * directory: vfiod's state is root's alone. */
+ * directory: vfiod's state is its own alone. */
 int open_private_dir(const char *parent, const char *name);
 /* Replaces dir_fd/name with text durably: a temporary file, synced, renamed
  * over the old one, the directory synced; a crash leaves the old content or

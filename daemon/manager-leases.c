@@ -145,8 +145,8 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         const HeldGroup *h;
         int held, r;
 
-        /* Root's while vfiod asks who holds it: without CAP_DAC_OVERRIDE
-         * it could not open a node that the reservation's owner has. */
+        /* Root's, 0600, while vfiod asks who holds it: the lessee opens it
+         * no more, and a reservation's owner gets it back only after. */
         if (handover_set_owner(group, 0, 0, 0600, false) < 0)
                 log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
         held = manager_wait_for_holders(m, group, !reserved);

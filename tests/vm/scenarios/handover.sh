@@ -31,15 +31,21 @@ is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 0000000001080023 "and so is i
 is "$(sed -n 's/^NoNewPrivs:\t//p' /proc/$pid/status)" 1 "it runs with no_new_privs"
 like "$(sed -n 's/^Seccomp:\t//p' /proc/$pid/status)" '^2$' "under a system call filter"
 # Not root, it may start and stop units (a profile's StopUnits=) through
-# vfiod's polkit rule, and nothing more; the rule is for its user alone.
+# vfiod's polkit rule: no other verb, no target, no root shell; and the rule
+# is for its user alone.
 as_vfiod() { timeout 60 setpriv --reuid=vfiod --regid=vfiod --clear-groups "$@"; }
 printf '[Service]\nExecStart=sleep infinity\n' > /run/systemd/system/vmtest-stoppable.service
+printf '[Unit]\nDescription=a harmless target\n' > /run/systemd/system/vmtest-harmless.target
 systemctl daemon-reload
 systemctl start vmtest-stoppable.service
 check "vfiod's user may stop a unit" as_vfiod systemctl --no-ask-password stop vmtest-stoppable.service
 check "  and start it" as_vfiod systemctl --no-ask-password start vmtest-stoppable.service
 like "$(as_vfiod systemctl --no-ask-password restart vmtest-stoppable.service 2>&1)" "Access denied|Interactive authentication required" \
     "  but not restart it, a verb vfiod does not use"
+like "$(as_vfiod systemctl --no-ask-password start vmtest-harmless.target 2>&1)" "Access denied|Interactive authentication required" \
+    "  nor start a target"
+like "$(as_vfiod systemctl --no-ask-password start debug-shell.service 2>&1)" "Access denied|Interactive authentication required" \
+    "  nor open a root shell (debug-shell.service)"
 like "$(as_mallory systemctl --no-ask-password stop vmtest-stoppable.service 2>&1)" "Access denied|Interactive authentication required" \
     "  and mallory may not stop it"
 is "$(systemctl is-active vmtest-stoppable.service)" active "  which still runs"
