@@ -69,8 +69,8 @@ is "$(ls -l /proc/$(vfiod_pid)/fd | grep -c '/dev/vfio/devices/\|/dev/iommu')" 0
 out=$(vfioctl-client --json claim "$edu" -- true 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.GroupBusy".*leased to uid' "a second claim of the group is busy"
 kill -9 "$holder"
-ms=$(ms_until group_back)
-check "the holder killed: edu is back (in $ms ms, under 1 s)" test "$ms" -lt 1000
+# Not timed: how soon depends on how busy the machine is.
+check "the holder killed: edu is back" wait_for 30 group_back
 wait $client 2>/dev/null
 
 # ---- a cdev kept past the lease: held, named, back when closed ----

@@ -90,6 +90,8 @@ like "$out" "/dev/vfio/$g: No such file or directory" "  (without the device, th
 echo '{}' > /run/cdi/vfiod-stale.json
 mkdir -p /etc/vfiod
 echo 'SpecVersion=0.5.0' > /etc/vfiod/cdi.conf
+# A slow podman run above may outlast vfiod's idle timeout: a call starts it.
+vfioctl-client prepared > /dev/null
 pid=$(systemctl show -P MainPID vfiod.service)
 check "vfiod runs (pid $pid)" test "$pid" -gt 0
 [ "$pid" -gt 0 ] && kill -9 "$pid"
@@ -129,8 +131,6 @@ systemctl restart vfiod.service
 vfioctl-client --json prepare pod-c "$edu" > /tmp/pod-c.1 2>&1 &
 claiming() { [ "$(group_state "$g")" = claiming ]; }
 check "a Prepare of pod-c moves its group" wait_for 20 claiming
-rm "$dropin"
-systemctl daemon-reload
 out=$(vfioctl-client --json unprepare pod-c 2>&1)
 like "$out" '"error":"io.github.vfiod1.Error.GroupBusy".*being prepared right now' \
     "  Unprepare meanwhile: GroupBusy, ask again"
@@ -138,6 +138,9 @@ for i in 2 3 4; do
     vfioctl-client --json prepare pod-c "$edu" > "/tmp/pod-c.$i" 2>&1 &
 done
 wait
+# Only now: a daemon-reload can take seconds of the stall on a slow machine.
+rm "$dropin"
+systemctl daemon-reload
 like "$(journalctl -u vfiod --no-pager)" "Fault injection: stalling at step 'probe $edu'" "  (its bind was held)"
 like "$(cat /tmp/pod-c.1)" '"cdi_device":"vfiod.github.io/vfio=pod-c"' "  prepared"
 is "$(cat /tmp/pod-c.[1-4] | sort -u | wc -l)" 1 "  the three asked meanwhile have the same answer"
