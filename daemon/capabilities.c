@@ -27,9 +27,16 @@ static void cap_freep(cap_t *c)
                 cap_free(*c);
 }
 
+static void cap_text_freep(char **t)
+{
+        if (*t)
+                cap_free(*t);
+}
+
 int drop_capabilities(void)
 {
         _cleanup_(cap_freep) cap_t caps = NULL, now = NULL;
+        _cleanup_(cap_text_freep) char *text = NULL;
         cap_flag_value_t has;
 
         if (geteuid() != 0)
@@ -53,6 +60,9 @@ int drop_capabilities(void)
         }
         if (cap_set_proc(caps) < 0)
                 return -errno;
-        log_debug("Capabilities dropped to chown, dac_override, sys_resource, sys_ptrace, kill, sys_module.");
+        /* What it kept, as libcap names it: the list above, less what it
+         * did not have. */
+        text = cap_to_text(caps, NULL);
+        log_debug("Capabilities dropped to %s.", text ? text : "(cannot say)");
         return 0;
 }
