@@ -78,7 +78,12 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
 
         if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
                 return -ENAMETOOLONG;
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | (ret_fd ? O_APPEND : 0),
+        /* A temporary file left by a write cut short (a crash, or a vfiod
+         * that ran as another user) goes: the file written is always a new
+         * one, vfiod's own, whatever was there. */
+        if (unlinkat(dir_fd, tmp, 0) < 0 && errno != ENOENT)
+                return -errno;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | (ret_fd ? O_APPEND : 0),
                     mode);
         if (fd < 0)
                 return -errno;

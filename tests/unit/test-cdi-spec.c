@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cdi-config.h"
@@ -128,6 +129,35 @@ static void test_files(void)
         g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+/* A temporary file left by a write cut short, even a link to another
+ * file, does not stop the next write, and nothing is written through it. */
+static void test_leftover(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("test-cdi-XXXXXX", NULL);
+        g_autofree char *other = g_build_filename(dir, "other", NULL);
+        g_autofree char *tmp = g_build_filename(dir, ".vfiod-pod-1.json.tmp", NULL);
+        g_autofree char *spec = g_build_filename(dir, "vfiod-pod-1.json", NULL);
+        g_autofree char *text = NULL;
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat st;
+
+        g_assert_true(g_file_set_contents(other, "keep", -1, NULL));
+        g_assert_cmpint(symlink(other, tmp), ==, 0);
+        g_assert_cmpint(cdi_spec_write(fd, "pod-1", "{}\n"), ==, 0);
+        g_assert_true(g_file_get_contents(spec, &text, NULL, NULL));
+        g_assert_cmpstr(text, ==, "{}\n");
+        g_assert_cmpint(lstat(spec, &st), ==, 0);
+        g_assert_true(S_ISREG(st.st_mode));
+        g_assert_cmpint(st.st_mode & 07777, ==, 0644);
+        g_clear_pointer(&text, g_free);
+        g_assert_true(g_file_get_contents(other, &text, NULL, NULL));
+        g_assert_cmpstr(text, ==, "keep");
+        g_assert_cmpint(access(tmp, F_OK), ==, -1);
+        g_assert_cmpint(unlink(spec), ==, 0);
+        g_assert_cmpint(unlink(other), ==, 0);
+        g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 static void test_config(void)
 {
         CdiConfig c = { .spec_version = CDI_VERSION_DEFAULT };
@@ -159,6 +189,7 @@ int main(int argc, char **argv)
         g_test_add_func("/cdi-spec/format-cdevs", test_format_cdevs);
         g_test_add_func("/cdi-spec/refused", test_refused);
         g_test_add_func("/cdi-spec/files", test_files);
+        g_test_add_func("/cdi-spec/leftover", test_leftover);
         g_test_add_func("/cdi-spec/config", test_config);
         return g_test_run();
 }
