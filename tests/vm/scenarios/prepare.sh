@@ -75,7 +75,9 @@ mount --bind "$newer" "$newer"
 mount -t proc proc "$newer/proc"
 mount --rbind /sys "$newer/sys"
 mount --rbind /dev "$newer/dev"
-for dir in run tmp var/lib/containers; do mount -t tmpfs tmpfs "$newer/$dir"; done
+for dir in run tmp var/lib/containers; do
+    check "a tmpfs on /$dir of Debian 13's root" mount -t tmpfs tmpfs "$newer/$dir"
+done
 mkdir -p "$newer/run/cdi"
 mount --bind /run/cdi "$newer/run/cdi"
 diag "$(podman_in "$newer" --version)"
