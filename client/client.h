@@ -85,6 +85,9 @@ void polkit_agent_close(pid_t pid);
 
 /* qemu-memory.c: a QEMU command's guest memory (-m), 1 when given. */
 int qemu_guest_memory(char **command, uint64_t *ret);
+/* The locked memory a VM with a VFIO device needs: its RAM plus 1 GiB,
+ * as libvirt reckons it. -ERANGE when that does not fit. */
+int memlock_for_guest(uint64_t guest_memory, uint64_t *ret);
 /* Warns, before the claim, when claim's command is a QEMU whose guest
  * needs more locked memory than it will have; says which --memory. */
 void qemu_warn_memlock(const Client *c);

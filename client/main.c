@@ -174,16 +174,15 @@ static void help(void)
                "See vfioctl-client(1).\n");
 }
 
-/* --memlock=SIZE, or --memory=SIZE: guest RAM plus 1 GiB, as libvirt
- * reckons what a VM with a VFIO device locks. */
+/* --memlock=SIZE, or --memory=SIZE: what a guest of SIZE locks. */
 static int parse_memlock(Client *c, const char *arg, bool guest_memory, uint64_t *ret)
 {
         uint64_t bytes;
 
-        if (parse_size(arg, &bytes) < 0 || bytes == 0 || (guest_memory && bytes > UINT64_MAX - (1ULL << 30)))
+        if (parse_size(arg, &bytes) < 0 || bytes == 0 || (guest_memory && memlock_for_guest(bytes, &bytes) < 0))
                 return client_usage_error(c, "--%s takes a size such as 256M or 16G, not '%s'.",
                                           guest_memory ? "memory" : "memlock", arg);
-        *ret = guest_memory ? bytes + (1ULL << 30) : bytes;
+        *ret = bytes;
         return 0;
 }
 

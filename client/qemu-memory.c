@@ -58,15 +58,24 @@ int qemu_guest_memory(char **command, uint64_t *ret)
         return 0;
 }
 
+int memlock_for_guest(uint64_t guest_memory, uint64_t *ret)
+{
+        const uint64_t beyond_ram = 1ULL << 30;
+
+        if (guest_memory > UINT64_MAX - beyond_ram)
+                return -ERANGE;
+        *ret = guest_memory + beyond_ram;
+        return 0;
+}
+
 void qemu_warn_memlock(const Client *c)
 {
         char guest[SIZE_STRING_MAX], need[SIZE_STRING_MAX], have[SIZE_STRING_MAX], option[32];
         uint64_t memory, needed, limit;
         struct rlimit rl;
 
-        if (c->json || qemu_guest_memory(c->command, &memory) <= 0 || memory > UINT64_MAX - (1ULL << 30))
+        if (c->json || qemu_guest_memory(c->command, &memory) <= 0 || memlock_for_guest(memory, &needed) < 0)
                 return;
-        needed = memory + (1ULL << 30); /* as --memory reckons it */
         if (c->memlock_bytes > 0)
                 limit = c->memlock_bytes;
         else if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0)
