@@ -174,7 +174,8 @@ static void help(void)
                "See vfioctl-client(1).\n");
 }
 
-/* --memlock=SIZE, or --memory=SIZE: what a guest of SIZE locks. */
+/* --memlock=SIZE: the limit itself; --memory=SIZE: what a guest of SIZE
+ * locks (memlock_for_guest()). */
 static int parse_memlock(Client *c, const char *arg, bool guest_memory, uint64_t *ret)
 {
         uint64_t bytes;

@@ -181,19 +181,26 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         }
 }
 
-void manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata)
+void manager_end_lease_leaving_spec(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply,
+                                    void *userdata)
 {
-        char claim_id[LEASE_HOLDER_MAX] = "";
         int group = l->info.group;
 
-        if (l->info.lifetime == LEASE_LIFETIME_CLAIM_ID)
-                snprintf(claim_id, sizeof(claim_id), "%s", l->info.holder);
         /* The devices start moving first: the bus hears of the lease's end
          * while the worker runs. */
         return_group(m, group, reply, userdata);
         manager_tell_lease_released(m, l, reason);
         lease_remove(l);
         manager_tell_claim_changed(m, group);
+}
+
+void manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata)
+{
+        char claim_id[LEASE_HOLDER_MAX] = "";
+
+        if (l->info.lifetime == LEASE_LIFETIME_CLAIM_ID)
+                snprintf(claim_id, sizeof(claim_id), "%s", l->info.holder);
+        manager_end_lease_leaving_spec(m, l, reason, reply, userdata);
         if (claim_id[0])
                 manager_prepared_lease_ended(m, claim_id);
 }

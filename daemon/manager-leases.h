@@ -74,8 +74,13 @@ typedef struct ReleaseOutcome {
 typedef void (*ReleaseReplyFn)(const ReleaseOutcome *o, void *userdata);
 
 /* Ends the lease (ManagerEvents.lease_released), gives the node back and
- * releases the group; reply (if any) is called as ReleaseReplyFn says. */
+ * releases the group; reply (if any) is called as ReleaseReplyFn says.
+ * The CDI spec of a prepared claim that the lease was part of is written
+ * again for the groups it has left, or removed with its last. */
 void manager_end_lease(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply, void *userdata);
+/* The same, the CDI spec left alone: Unprepare, which removes it first. */
+void manager_end_lease_leaving_spec(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply,
+                                    void *userdata);
 
 /* Returns the group to its host drivers; reply (if any) is called when
  * the devices are back. 0, or ENGINE_NOT_CLAIMED or ENGINE_MOVING

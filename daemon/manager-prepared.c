@@ -153,10 +153,6 @@ void manager_prepared_lease_ended(Manager *m, const char *claim_id)
         _cleanup_free_ int *groups = NULL;
         size_t n = 0;
 
-        /* Unprepare removed the spec already: not written again for each
-         * group that leaves. */
-        if (m->unpreparing && streq(m->unpreparing, claim_id))
-                return;
         if (manager_prepared_groups(m, claim_id, &groups, &n) < 0 || n > 0) {
                 (void)write_spec(m, claim_id);
                 return;
@@ -449,15 +445,13 @@ static int unprepare_claim(Manager *m, const char *claim_id, UnprepareReplyFn re
         r = cdi_spec_remove(m->cdi_dir_fd, claim_id);
         if (r < 0)
                 log_error_errno(r, "Cannot remove the CDI spec of claim %s", claim_id);
-        m->unpreparing = u->claim_id;
         for (l = leases_first(m->leases); l; l = next) {
                 next = l->next;
                 if (!is_claim_lease(l, claim_id))
                         continue;
                 u->pending++;
-                manager_end_lease(m, l, "unprepared", on_group_returned, u);
+                manager_end_lease_leaving_spec(m, l, "unprepared", on_group_returned, u);
         }
-        m->unpreparing = NULL;
         if (u->pending == 1) {
                 free(u);
                 return 0;

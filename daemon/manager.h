@@ -62,7 +62,6 @@ struct Manager {
         CdiConfig cdi;                  /* read at start */
         int cdi_dir_fd;                 /* -1 until opened: no Prepare can succeed */
         struct Preparation *preparing; /* Prepare calls under way */
-        const char *unpreparing;        /* the claim whose leases Unprepare is ending, while it does */
         ManagerEvents events;
 };
 
