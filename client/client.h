@@ -166,6 +166,10 @@ void print_list_start(const Client *c, const char *key);
 int print_list_end(Client *c, size_t n, const char *none_text, int r);
 /* Reports an answer of vfiod's that cannot be read; returns r. */
 int report_unreadable_answer(Client *c, int r);
+/* Reports an answer whose signature is not the one given (a vfiod of
+ * another version), before anything of it is printed: with --json, the
+ * error is then the only object. */
+int check_answer_signature(Client *c, sd_bus_message *reply, const char *signature);
 void print_device_json(FILE *f, const DeviceRow *d);
 /* ,"devices":[...] with the rows of one group, closing the group's object. */
 void print_group_devices_json(FILE *f, const DeviceRow *rows, size_t n, int32_t group);

@@ -43,6 +43,16 @@ int report_unreadable_answer(Client *c, int r)
         return r;
 }
 
+int check_answer_signature(Client *c, sd_bus_message *reply, const char *signature)
+{
+        if (sd_bus_message_has_signature(reply, signature))
+                return 0;
+        return client_fail(c, CLIENT_EXIT_FAILURE,
+                           "cannot read vfiod's answer: it is of signature '%s', where this vfioctl-client reads "
+                           "'%s'. Are vfiod and vfioctl-client of the same version?",
+                           strempty(sd_bus_message_get_signature(reply, true)), signature);
+}
+
 void print_list_start(const Client *c, const char *key)
 {
         if (c->json)

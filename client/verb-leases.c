@@ -75,7 +75,7 @@ int verb_leases(Client *c, int argc, char *argv[])
         int r;
 
         r = client_call_manager(c, "ListLeases", &reply, NULL);
-        if (r < 0)
+        if (r < 0 || (r = check_answer_signature(c, reply, "a(ouuussst)")) < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
         print_list_start(c, "leases");

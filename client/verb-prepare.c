@@ -40,8 +40,11 @@ static int print_prepared(Client *c, const char *id, sd_bus_message *reply)
         const char *cdi_device, *node;
         const uint32_t *groups;
         size_t size;
-        int r = sd_bus_message_read(reply, "s", &cdi_device);
+        int r = check_answer_signature(c, reply, "sauas");
 
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "s", &cdi_device);
         if (r >= 0)
                 r = sd_bus_message_read_array(reply, 'u', (const void **)&groups, &size);
         if (r < 0)
@@ -141,7 +144,7 @@ int verb_prepared(Client *c, int argc, char *argv[])
         size_t n = 0, size;
         int r = client_call_manager(c, "ListPrepared", &reply, NULL);
 
-        if (r < 0)
+        if (r < 0 || (r = check_answer_signature(c, reply, "a(ssau)")) < 0)
                 return r;
         print_list_start(c, "prepared");
         r = sd_bus_message_enter_container(reply, 'a', "(ssau)");

@@ -28,6 +28,7 @@ typedef struct {
         char *notify_dir;
         char *e1000, *edu; /* devpaths */
         char *state_dir;   /* the daemon's --state-dir */
+        struct OtherVersion *other_version; /* in place of vfiod, for the tests that want it */
 } Fixture;
 
 /* How a test wants the daemon; NULL test data means the defaults. */
@@ -790,6 +791,122 @@ static void test_json_shapes_leased(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(out, "\"user\":"));
 }
 
+/* A vfiod of another version: its Manager answers the listings with rows
+ * of another shape. It owns vfiod's name from a thread of its own, so that
+ * it answers while the test waits for the client. */
+typedef struct OtherVersion {
+        const char *bus_address;
+        GMainContext *context;
+        GMainLoop *loop;
+        GThread *thread;
+        GMutex lock;
+        GCond cond;
+        gboolean ready;
+} OtherVersion;
+
+static const char other_version_xml[] =
+        "<node><interface name='" VFIOD_MANAGER_INTERFACE "'>"
+        "<method name='ListLeases'><arg type='a(ou)' direction='out'/></method>"
+        "<method name='ListPrepared'><arg type='a(ss)' direction='out'/></method>"
+        "</interface></node>";
+
+static void other_version_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                               const char *method, GVariant *params, GDBusMethodInvocation *invocation,
+                               gpointer data)
+{
+        if (g_str_equal(method, "ListLeases"))
+                g_dbus_method_invocation_return_value(
+                        invocation, g_variant_new_parsed("([(objectpath '/io/github/vfiod1/lease/1', uint32 3)],)"));
+        else
+                g_dbus_method_invocation_return_value(invocation,
+                                                      g_variant_new_parsed("([('claim-1', 'vfiod.io/group=1')],)"));
+}
+
+static gpointer serve_other_version(gpointer data)
+{
+        static const GDBusInterfaceVTable vtable = { .method_call = other_version_call };
+        OtherVersion *o = data;
+        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(other_version_xml, NULL);
+        g_autoptr(GDBusConnection) conn = NULL;
+        g_autoptr(GVariant) owned = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_main_context_push_thread_default(o->context);
+        conn = g_dbus_connection_new_for_address_sync(
+                o->bus_address,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_dbus_connection_register_object(conn, VFIOD_ROOT_PATH, info->interfaces[0], &vtable, NULL, NULL, &error);
+        g_assert_no_error(error);
+        owned = g_dbus_connection_call_sync(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "RequestName",
+                                            g_variant_new("(su)", VFIOD_BUS_NAME, 4 /* DO_NOT_QUEUE */), NULL, 0,
+                                            5000, NULL, &error);
+        g_assert_no_error(error);
+        g_mutex_lock(&o->lock);
+        o->ready = TRUE;
+        g_cond_signal(&o->cond);
+        g_mutex_unlock(&o->lock);
+        g_main_loop_run(o->loop);
+        g_main_context_pop_thread_default(o->context);
+        return NULL;
+}
+
+static void other_version_setup(Fixture *f, gconstpointer data)
+{
+        OtherVersion *o = g_new0(OtherVersion, 1);
+
+        start_private_bus(f);
+        o->bus_address = f->bus_address;
+        o->context = g_main_context_new();
+        o->loop = g_main_loop_new(o->context, FALSE);
+        o->thread = g_thread_new("other-version", serve_other_version, o);
+        g_mutex_lock(&o->lock);
+        while (!o->ready)
+                g_cond_wait(&o->cond, &o->lock);
+        g_mutex_unlock(&o->lock);
+        f->other_version = o;
+}
+
+static void other_version_teardown(Fixture *f, gconstpointer data)
+{
+        OtherVersion *o = f->other_version;
+
+        g_main_loop_quit(o->loop);
+        g_thread_join(o->thread);
+        g_main_loop_unref(o->loop);
+        g_main_context_unref(o->context);
+        g_free(o);
+        g_subprocess_send_signal(f->bus_daemon, SIGTERM);
+        g_subprocess_wait(f->bus_daemon, NULL, NULL);
+        g_clear_object(&f->bus_daemon);
+        g_free(f->bus_address);
+}
+
+/* An answer the client cannot read is reported before any of it is
+ * printed: with --json, the error is the only object. */
+static void test_client_other_version(Fixture *f, gconstpointer data)
+{
+        static const char *const verbs[] = { "leases", "prepared" };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++) {
+                g_autofree char *out = NULL, *err = NULL;
+
+                g_test_message("vfioctl-client --json %s", verbs[i]);
+                g_assert_cmpint(run_client(f, &out, &err, "--json", verbs[i], NULL), ==, 1);
+                assert_json_shape("error", out);
+                g_assert_nonnull(strstr(out, "of the same version?"));
+                g_assert_cmpstr(err, ==, "");
+                g_clear_pointer(&out, g_free);
+                g_clear_pointer(&err, g_free);
+
+                g_assert_cmpint(run_client(f, &out, &err, verbs[i], NULL), ==, 1);
+                g_assert_cmpstr(out, ==, "");
+                g_assert_nonnull(strstr(err, "it is of signature 'a("));
+        }
+}
+
 /* What a failure makes vfioctl-client exit with (vfioctl-client(1)). The
  * exits for "not authorized" and "busy" are checked in the vm suite, where
  * polkit runs and groups move. */
@@ -1125,5 +1242,7 @@ int main(int argc, char *argv[])
         g_test_add("/daemon/memlock-limit", Fixture, &small_memlock_cap, fixture_setup, test_memlock_limit,
                    fixture_teardown);
         ADD("/daemon/capabilities-dropped", test_capabilities_dropped);
+        g_test_add("/client/other-version", Fixture, NULL, other_version_setup, test_client_other_version,
+                   other_version_teardown);
         return g_test_run();
 }
