@@ -343,3 +343,14 @@ void fuzz_world_leave(FuzzWorld *w, Caller caller)
             sd_bus_send(w->bus, m, NULL) < 0)
                 abort();
 }
+
+void fuzz_world_sync(FuzzWorld *w)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+
+        if (fuzz_world_new_call(w, CALLER_ROOT, VFIOD_ROOT_PATH, "org.freedesktop.DBus.Peer", "Ping", &call) < 0)
+                abort();
+        reply = fuzz_world_send(w, call);
+        if (sd_bus_message_is_method_error(reply, NULL))
+                abort();
+}

@@ -47,3 +47,7 @@ void fuzz_world_idle(FuzzWorld *w, uint64_t usec);
 /* The caller's connection closes (NameOwnerChanged); its next call comes
  * from a new connection with a new unique name. */
 void fuzz_world_leave(FuzzWorld *w, Caller caller);
+
+/* Plays the bus until the daemon has handled everything sent to it so far
+ * (a Ping answered comes after whatever was queued before it). */
+void fuzz_world_sync(FuzzWorld *w);
