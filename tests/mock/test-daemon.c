@@ -183,6 +183,14 @@ static void start_private_bus(Fixture *f)
         g_assert_nonnull(f->bus_address);
 }
 
+static void stop_private_bus(Fixture *f)
+{
+        g_subprocess_send_signal(f->bus_daemon, SIGTERM);
+        g_subprocess_wait(f->bus_daemon, NULL, NULL);
+        g_clear_object(&f->bus_daemon);
+        g_clear_pointer(&f->bus_address, g_free);
+}
+
 static void rm_rf(const char *path)
 {
         g_autofree char *command = g_strdup_printf("rm -rf '%s'", path);
@@ -276,10 +284,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
         g_assert_cmpint(g_subprocess_get_exit_status(f->daemon), ==, 0);
         g_clear_object(&f->daemon);
         g_clear_object(&f->conn);
-        g_subprocess_send_signal(f->bus_daemon, SIGTERM);
-        g_subprocess_wait(f->bus_daemon, NULL, NULL);
-        g_clear_object(&f->bus_daemon);
-        g_free(f->bus_address);
+        stop_private_bus(f);
         g_clear_object(&f->tb);
         if (f->notify) {
                 g_autofree char *path = g_build_filename(f->notify_dir, "notify", NULL);
@@ -792,16 +797,14 @@ static void test_json_shapes_leased(Fixture *f, gconstpointer data)
 }
 
 /* A vfiod of another version: its Manager answers the listings with rows
- * of another shape. It owns vfiod's name from a thread of its own, so that
- * it answers while the test waits for the client. */
+ * of another shape. Its calls are dispatched in a main context that a
+ * thread of its own runs, so that it answers while the test waits for the
+ * client. */
 typedef struct OtherVersion {
-        const char *bus_address;
+        GDBusConnection *conn;
         GMainContext *context;
         GMainLoop *loop;
         GThread *thread;
-        GMutex lock;
-        GCond cond;
-        gboolean ready;
 } OtherVersion;
 
 static const char other_version_xml[] =
@@ -822,32 +825,11 @@ static void other_version_call(GDBusConnection *conn, const char *sender, const 
                                                       g_variant_new_parsed("([('claim-1', 'vfiod.io/group=1')],)"));
 }
 
-static gpointer serve_other_version(gpointer data)
+static gpointer run_other_version(gpointer data)
 {
-        static const GDBusInterfaceVTable vtable = { .method_call = other_version_call };
         OtherVersion *o = data;
-        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(other_version_xml, NULL);
-        g_autoptr(GDBusConnection) conn = NULL;
-        g_autoptr(GVariant) owned = NULL;
-        g_autoptr(GError) error = NULL;
 
         g_main_context_push_thread_default(o->context);
-        conn = g_dbus_connection_new_for_address_sync(
-                o->bus_address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                NULL, NULL, &error);
-        g_assert_no_error(error);
-        g_dbus_connection_register_object(conn, VFIOD_ROOT_PATH, info->interfaces[0], &vtable, NULL, NULL, &error);
-        g_assert_no_error(error);
-        owned = g_dbus_connection_call_sync(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "RequestName",
-                                            g_variant_new("(su)", VFIOD_BUS_NAME, 4 /* DO_NOT_QUEUE */), NULL, 0,
-                                            5000, NULL, &error);
-        g_assert_no_error(error);
-        g_mutex_lock(&o->lock);
-        o->ready = TRUE;
-        g_cond_signal(&o->cond);
-        g_mutex_unlock(&o->lock);
         g_main_loop_run(o->loop);
         g_main_context_pop_thread_default(o->context);
         return NULL;
@@ -855,33 +837,54 @@ static gpointer serve_other_version(gpointer data)
 
 static void other_version_setup(Fixture *f, gconstpointer data)
 {
+        static const GDBusInterfaceVTable vtable = { .method_call = other_version_call };
+        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(other_version_xml, NULL);
+        g_autoptr(GVariant) owned = NULL;
+        g_autoptr(GError) error = NULL;
         OtherVersion *o = g_new0(OtherVersion, 1);
 
         start_private_bus(f);
-        o->bus_address = f->bus_address;
         o->context = g_main_context_new();
         o->loop = g_main_loop_new(o->context, FALSE);
-        o->thread = g_thread_new("other-version", serve_other_version, o);
-        g_mutex_lock(&o->lock);
-        while (!o->ready)
-                g_cond_wait(&o->cond, &o->lock);
-        g_mutex_unlock(&o->lock);
+        /* Calls go to the context that is the thread's default where the
+         * object is registered. */
+        g_main_context_push_thread_default(o->context);
+        o->conn = g_dbus_connection_new_for_address_sync(
+                f->bus_address,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_dbus_connection_register_object(o->conn, VFIOD_ROOT_PATH, info->interfaces[0], &vtable, NULL, NULL,
+                                          &error);
+        g_assert_no_error(error);
+        g_main_context_pop_thread_default(o->context);
+        owned = g_dbus_connection_call_sync(o->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "RequestName",
+                                            g_variant_new("(su)", VFIOD_BUS_NAME, 4 /* DO_NOT_QUEUE */),
+                                            G_VARIANT_TYPE("(u)"), 0, 5000, NULL, &error);
+        g_assert_no_error(error);
+        o->thread = g_thread_new("other-version", run_other_version, o);
         f->other_version = o;
+}
+
+static gboolean quit_loop(gpointer loop)
+{
+        g_main_loop_quit(loop);
+        return G_SOURCE_REMOVE;
 }
 
 static void other_version_teardown(Fixture *f, gconstpointer data)
 {
         OtherVersion *o = f->other_version;
 
-        g_main_loop_quit(o->loop);
+        /* From the loop itself: a quit before it runs would be lost. */
+        g_main_context_invoke(o->context, quit_loop, o->loop);
         g_thread_join(o->thread);
+        g_object_unref(o->conn);
         g_main_loop_unref(o->loop);
         g_main_context_unref(o->context);
         g_free(o);
-        g_subprocess_send_signal(f->bus_daemon, SIGTERM);
-        g_subprocess_wait(f->bus_daemon, NULL, NULL);
-        g_clear_object(&f->bus_daemon);
-        g_free(f->bus_address);
+        stop_private_bus(f);
 }
 
 /* An answer the client cannot read is reported before any of it is
