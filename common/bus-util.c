@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "bus-util.h"
 #include "macro.h"
+#include "quote.h"
 
 int bus_open(const char *address, sd_bus **ret)
 {
@@ -40,4 +45,36 @@ int bus_close_and_send(sd_bus_message *reply)
 {
         int r = sd_bus_message_close_container(reply);
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+_printf_(3, 0) static int bus_error_setv(sd_bus_error *error, const char *name, const char *fmt, va_list ap)
+{
+        _cleanup_free_ char *text = NULL, *printable = NULL;
+
+        if (vasprintf(&text, fmt, ap) >= 0)
+                printable = printable_text(text);
+        /* Without its text the error is still sent, and still means what it says. */
+        return sd_bus_error_set(error, name, printable);
+}
+
+int bus_error_setf(sd_bus_error *error, const char *name, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = bus_error_setv(error, name, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int bus_reply_errorf(sd_bus_message *call, const char *name, const char *fmt, ...)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void)bus_error_setv(&error, name, fmt, ap);
+        va_end(ap);
+        return sd_bus_reply_method_error(call, &error);
 }

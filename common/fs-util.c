@@ -11,6 +11,7 @@
 
 #include "fs-util.h"
 #include "macro.h"
+#include "quote.h"
 
 static char *read_full_stream(FILE *f)
 {
@@ -106,14 +107,20 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
         return 0;
 }
 
-const char *proc_comm(pid_t pid, char *buf, size_t size)
+const char *proc_comm(pid_t pid, char buf[static PROC_COMM_SIZE])
 {
-        _cleanup_free_ char *comm = NULL;
+        _cleanup_free_ char *comm = NULL, *printable = NULL;
         char path[32];
+        size_t len;
 
         snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-        comm = read_full_file(path);
-        snprintf(buf, size, "%.*s", comm ? (int)strcspn(comm, "\n") : 1, comm ? comm : "?");
+        if ((comm = read_full_file(path))) {
+                len = strlen(comm);
+                if (len > 0 && comm[len - 1] == '\n')
+                        comm[len - 1] = '\0';
+                printable = printable_text(comm);
+        }
+        snprintf(buf, PROC_COMM_SIZE, "%s", printable ?: "?");
         return buf;
 }
 

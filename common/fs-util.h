@@ -7,9 +7,12 @@
 
 /* The whole file as a string, or NULL (errno set) when it cannot be read. */
 char *read_full_file(const char *path);
-/* The command name of process pid (/proc/PID/comm) in buf, "?" when it
- * cannot be read; returns buf. */
-const char *proc_comm(pid_t pid, char *buf, size_t size);
+/* Holds any command name escaped: at most 15 bytes, each as "\xNN". */
+#define PROC_COMM_SIZE 64
+/* The command name of process pid (/proc/PID/comm) in buf, escaped as
+ * printable_text() does: a process names itself with any bytes it likes.
+ * "?" when it cannot be read; returns buf. */
+const char *proc_comm(pid_t pid, char buf[static PROC_COMM_SIZE]);
 /* The same for an open file, which it closes. */
 char *read_full_fd(int fd);
 

@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "quote.h"
@@ -33,31 +34,54 @@ static size_t utf8_char_length(const unsigned char *s)
         return n;
 }
 
+/* Copies characters of *p into out until the end or max_chars, escaping
+ * what quote_input() escapes; advances *p. Returns the bytes written (at
+ * most 4 per character), without a terminator. */
+static size_t escape_characters(const unsigned char **p, size_t max_chars, char *out)
+{
+        const unsigned char *s = *p;
+        size_t n_out = 0;
+
+        for (size_t chars = 0; *s && chars < max_chars; chars++) {
+                size_t n = utf8_char_length(s);
+                if (n == 1 && *s >= 0x20 && *s != 0x7f)
+                        out[n_out++] = (char)*s;
+                else if (n == 1 && (*s == '\n' || *s == '\t'))
+                        n_out += (size_t)snprintf(out + n_out, 3, "\\%c", *s == '\n' ? 'n' : 't');
+                else if (n <= 1) {
+                        n_out += (size_t)snprintf(out + n_out, 5, "\\x%02x", *s);
+                        n = 1;
+                } else {
+                        memcpy(out + n_out, s, n);
+                        n_out += n;
+                }
+                s += n;
+        }
+        *p = s;
+        return n_out;
+}
+
 const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE])
 {
         const unsigned char *p = (const unsigned char *)(s ? s : "");
-        size_t out = 0, chars = 0;
+        size_t out = escape_characters(&p, QUOTE_INPUT_MAX, buf);
 
-        while (*p && chars < QUOTE_INPUT_MAX) {
-                size_t n = utf8_char_length(p);
-                if (n == 1 && *p >= 0x20 && *p != 0x7f)
-                        buf[out++] = (char)*p;
-                else if (n == 1 && (*p == '\n' || *p == '\t'))
-                        out += (size_t)snprintf(buf + out, 3, "\\%c", *p == '\n' ? 'n' : 't');
-                else if (n <= 1) {
-                        out += (size_t)snprintf(buf + out, 5, "\\x%02x", *p);
-                        n = 1;
-                } else {
-                        memcpy(buf + out, p, n);
-                        out += n;
-                }
-                p += n;
-                chars++;
-        }
         if (*p) {
                 memcpy(buf + out, "...", 3);
                 out += 3;
         }
         buf[out] = '\0';
         return buf;
+}
+
+char *printable_text(const char *text)
+{
+        const unsigned char *p = (const unsigned char *)text;
+        size_t len = strlen(text);
+        char *out;
+
+        if (len > (SIZE_MAX - 1) / 4 || !(out = malloc(len * 4 + 1)))
+                return NULL;
+        out[escape_characters(&p, SIZE_MAX, out)] = '\0';
+        return out;
 }

@@ -16,3 +16,8 @@
  * characters only, control characters and bytes that are not UTF-8
  * escaped as \xNN (\n, \t as such), "..." when cut. Returns buf. */
 const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE]);
+
+/* A copy of text, whatever its length, with what quote_input() escapes
+ * escaped: for text that is not the caller's but may still not be UTF-8 or
+ * printable (a process name, a mount point). NULL when out of memory. */
+char *printable_text(const char *text);

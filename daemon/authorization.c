@@ -8,6 +8,7 @@
 
 #include "authorization.h"
 #include "bus-names.h"
+#include "bus-util.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
@@ -161,19 +162,19 @@ static void query_decide(Query *q, const sd_bus_error *polkit_error, int authori
 {
         if (polkit_error) {
                 /* polkitd missing, or not answering: nobody can say yes. */
-                sd_bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                  "Not authorized for %s: polkit could not be asked (%s). Is polkitd installed "
-                                  "and running?",
-                                  q->action, polkit_error->message ?: polkit_error->name);
+                bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED,
+                               "Not authorized for %s: polkit could not be asked (%s). Is polkitd installed "
+                               "and running?",
+                               q->action, polkit_error->message ?: polkit_error->name);
                 q->state = QUERY_DENIED;
         } else if (authorized) {
                 q->state = QUERY_ALLOWED;
         } else {
-                sd_bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED, "Not authorized for %s%s%s", q->action,
-                                  challenge ? " without authentication: allow interactive authorization, or ask an "
+                bus_error_setf(&q->error, VFIOD_ERROR_NOT_AUTHORIZED, "Not authorized for %s%s%s", q->action,
+                               challenge ? " without authentication: allow interactive authorization, or ask an "
                                               "administrator for a polkit rule"
                                             : ": the polkit policy says no",
-                                  example_rule_covers(q->action) ? EXAMPLE_RULE_HINT : ".");
+                               example_rule_covers(q->action) ? EXAMPLE_RULE_HINT : ".");
                 q->state = QUERY_DENIED;
         }
 }
@@ -319,17 +320,17 @@ static int check_pending_limits(const Authorizer *a, sd_bus_message *msg, uid_t 
                 connection += streq_ptr(sd_bus_message_get_sender(q->call), sender);
         }
         if (connection >= PENDING_PER_CONNECTION)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "This connection already waits for %zu answers from polkit: wait for them.",
-                                         connection);
+                return bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                      "This connection already waits for %zu answers from polkit: wait for them.",
+                                      connection);
         if (user >= PENDING_PER_USER)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "uid %u already waits for %zu answers from polkit: wait for them.",
-                                         (unsigned)uid, user);
+                return bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                      "uid %u already waits for %zu answers from polkit: wait for them.",
+                                      (unsigned)uid, user);
         if (total >= PENDING_TOTAL)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "vfiod already waits for %zu answers from polkit: try again shortly.",
-                                         total);
+                return bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                      "vfiod already waits for %zu answers from polkit: try again shortly.",
+                                      total);
         return 0;
 }
 
@@ -400,9 +401,9 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
         r = ask_polkit(a, q, &decision->details);
         if (r < 0) {
                 query_free(TAKE_PTR(q));
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                         "Not authorized for %s: polkit could not be asked (%s).", action,
-                                         strerror(-r));
+                return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                      "Not authorized for %s: polkit could not be asked (%s).", action,
+                                      strerror(-r));
         }
         q->next = a->queries;
         a->queries = TAKE_PTR(q);

@@ -79,9 +79,9 @@ static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd
                                                 "'persistent'.");
                 return 0;
         }
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                 "Unknown option '%s': the known ones are 'mode', 'lifetime' and 'force'.",
-                                 quote_input(key, quoted));
+        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                              "Unknown option '%s': the known ones are 'mode', 'lifetime' and 'force'.",
+                              quote_input(key, quoted));
 }
 
 /* a{sv}: the known keys with their types; anything else is an error, so a
@@ -124,18 +124,20 @@ static bool engine_failed(const EngineResult *result, sd_bus_message *msg)
         if (!engine_result_failed(result))
                 return false;
         if (msg)
-                (void)sd_bus_reply_method_errorf(msg, bus_failure_error_name(result->failure), "%s",
-                                                 result->message ?: "The transaction failed.");
+                (void)bus_reply_errorf(msg, bus_failure_error_name(result->failure), "%s",
+                                       result->message ?: "The transaction failed.");
         return true;
 }
 
+#define HOLDER_TEXT_SIZE (sizeof("PID 2147483647 ()") + PROC_COMM_SIZE)
+
 /* Who holds a group open after its lease: "PID 12 (qemu)" for the first
  * one named, or "a process". */
-static const char *describe_holder(const VfioHolder *holders, size_t n, char buf[static 64])
+static const char *describe_holder(const VfioHolder *holders, size_t n, char buf[static HOLDER_TEXT_SIZE])
 {
         if (n == 0)
                 return "a process";
-        snprintf(buf, 64, "PID %d (%s)", (int)holders[0].pid, holders[0].comm);
+        snprintf(buf, HOLDER_TEXT_SIZE, "PID %d (%s)", (int)holders[0].pid, holders[0].comm);
         return buf;
 }
 
@@ -143,18 +145,18 @@ static const char *describe_holder(const VfioHolder *holders, size_t n, char buf
 void bus_reply_release(const ReleaseOutcome *o, void *userdata)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
-        char holder[64];
+        char holder[HOLDER_TEXT_SIZE];
 
         if (o->result && engine_failed(o->result, msg))
                 return;
         if (o->held)
-                (void)sd_bus_reply_method_errorf(
+                (void)bus_reply_errorf(
                         msg, VFIOD_ERROR_GROUP_BUSY,
                         "The lease of IOMMU group %d has ended, but %s still holds /dev/vfio/%d open: its devices go "
                         "back to their drivers once that is closed ('vfioctl-client show %d' names who holds it).",
                         o->group, describe_holder(o->holders, o->n_holders, holder), o->group, o->group);
         else if (o->moving || o->error < 0)
-                (void)sd_bus_reply_method_errorf(
+                (void)bus_reply_errorf(
                         msg, VFIOD_ERROR_GROUP_BUSY,
                         "The lease ended, but IOMMU group %d cannot be released now: %s.", o->group,
                         o->moving ? "it is moving" : strerror(-o->error));
@@ -213,36 +215,36 @@ static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_
         /* The unit's device policy knows /dev/vfio only if the vfio
          * module was loaded when vfiod started. */
         if (r == -EPERM && failed == GRANT_HAND_OVER && info->mode == LEASE_MODE_CDEV)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "Cannot hand IOMMU group %d over: vfiod may not open its devices' cdevs "
-                                         "or /dev/iommu, or set the iommufd's accounting, which happens when the "
-                                         "vfio module was loaded after vfiod started ('systemctl restart vfiod' "
-                                         "lets it), or when vfiod.service lacks DeviceAllow= char-vfio-dev and "
-                                         "/dev/iommu, or CAP_SYS_RESOURCE; released.",
-                                         info->group);
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                      "Cannot hand IOMMU group %d over: vfiod may not open its devices' cdevs "
+                                      "or /dev/iommu, or set the iommufd's accounting, which happens when the "
+                                      "vfio module was loaded after vfiod started ('systemctl restart vfiod' "
+                                      "lets it), or when vfiod.service lacks DeviceAllow= char-vfio-dev and "
+                                      "/dev/iommu, or CAP_SYS_RESOURCE; released.",
+                                      info->group);
         if (r == -EPERM && failed == GRANT_HAND_OVER)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "Cannot hand IOMMU group %d over: vfiod may not open /dev/vfio/%d, which "
-                                         "happens when the vfio module was loaded after vfiod started: "
-                                         "'systemctl restart vfiod' lets it; released.",
-                                         info->group, info->group);
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                      "Cannot hand IOMMU group %d over: vfiod may not open /dev/vfio/%d, which "
+                                      "happens when the vfio module was loaded after vfiod started: "
+                                      "'systemctl restart vfiod' lets it; released.",
+                                      info->group, info->group);
         if (r == -ENOENT && failed == GRANT_HAND_OVER && info->mode == LEASE_MODE_CDEV)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_SUPPORTED,
-                                         "Cannot hand IOMMU group %d over as cdevs: this kernel gave its devices "
-                                         "none, or has no /dev/iommu (CONFIG_VFIO_DEVICE_CDEV, CONFIG_IOMMUFD); "
-                                         "released. Mode 'fd' (vfioctl-client claim --fd) works instead.",
-                                         info->group);
+                return bus_error_setf(error, VFIOD_ERROR_NOT_SUPPORTED,
+                                      "Cannot hand IOMMU group %d over as cdevs: this kernel gave its devices "
+                                      "none, or has no /dev/iommu (CONFIG_VFIO_DEVICE_CDEV, CONFIG_IOMMUFD); "
+                                      "released. Mode 'fd' (vfioctl-client claim --fd) works instead.",
+                                      info->group);
         if (r != LEASE_STARTED && failed == GRANT_FOLLOW)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
-                                         r > 0 ? "its holder is gone" : strerror(-r));
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                      "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
+                                      r > 0 ? "its holder is gone" : strerror(-r));
         if (r == LEASE_STARTED && (r = send_grant(msg, l, &h)) < 0) {
                 log_error_errno(r, "Cannot send IOMMU group %d to its holder", info->group);
                 manager_end_lease(m, l, "handover-failed", NULL, NULL);
         }
         if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hand IOMMU group %d over: %s; released.",
-                                         info->group, strerror(-r));
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hand IOMMU group %d over: %s; released.",
+                                      info->group, strerror(-r));
         bus_emit_lease_added(m, l);
         bus_emit_claim_change(m, info->group);
         return 0;
@@ -274,25 +276,25 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
         Lease *l = leases_find_group(m->leases, g->id);
         const HeldGroup *h = manager_held_group(m, g->id);
         const VfioHolder *holders;
-        char holder[64];
+        char holder[HOLDER_TEXT_SIZE];
         size_t n;
 
         if (h) {
                 holders = held_group_holders(h, &n);
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %d is still held open by %s, though its lease ended: it can "
-                                         "be claimed once that is closed ('vfioctl-client show %d' names who holds "
-                                         "it).",
-                                         g->id, describe_holder(holders, n, holder), g->id);
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %d is still held open by %s, though its lease ended: it can "
+                                      "be claimed once that is closed ('vfioctl-client show %d' names who holds "
+                                      "it).",
+                                      g->id, describe_holder(holders, n, holder), g->id);
         }
         if (l)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %d is leased to uid %" PRIu32 " (pid %" PRIu32
-                                         ", %s lease %" PRIu64 "): it must release it first.",
-                                         g->id, l->info.uid, l->info.pid,
-                                         lease_lifetime_to_string(l->info.lifetime), l->info.id);
-        return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY, "IOMMU group %d is %s by vfiod: release it first.",
-                                 g->id, bus_state_to_string(manager_group_state(m, g)));
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %d is leased to uid %" PRIu32 " (pid %" PRIu32
+                                      ", %s lease %" PRIu64 "): it must release it first.",
+                                      g->id, l->info.uid, l->info.pid,
+                                      lease_lifetime_to_string(l->info.lifetime), l->info.id);
+        return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY, "IOMMU group %d is %s by vfiod: release it first.",
+                              g->id, bus_state_to_string(manager_group_state(m, g)));
 }
 
 /* Who asks, for the lease: uid, pid, unique name. */
@@ -354,13 +356,13 @@ static int check_cdev_support(sd_bus_error *error)
 
         if (!no_cdev && !no_iommufd)
                 return 0;
-        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_SUPPORTED,
-                                 "This kernel has no %s%s%s: mode 'cdev' needs Linux 6.6 or later built with "
-                                 "CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV. Mode 'fd' (vfioctl-client claim --fd) "
-                                 "hands the group over instead; 'vfioctl-client doctor' says what the kernel has.",
-                                 no_cdev ? "VFIO device cdevs (CONFIG_VFIO_DEVICE_CDEV)" : "",
-                                 no_cdev && no_iommufd ? " and " : "",
-                                 no_iommufd ? "iommufd (CONFIG_IOMMUFD)" : "");
+        return bus_error_setf(error, VFIOD_ERROR_NOT_SUPPORTED,
+                              "This kernel has no %s%s%s: mode 'cdev' needs Linux 6.6 or later built with "
+                              "CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV. Mode 'fd' (vfioctl-client claim --fd) "
+                              "hands the group over instead; 'vfioctl-client doctor' says what the kernel has.",
+                              no_cdev ? "VFIO device cdevs (CONFIG_VFIO_DEVICE_CDEV)" : "",
+                              no_cdev && no_iommufd ? " and " : "",
+                              no_iommufd ? "iommufd (CONFIG_IOMMUFD)" : "");
 }
 
 static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const Device *asked, const ClaimOptions *o,
@@ -373,8 +375,8 @@ static int claim_group(Manager *m, sd_bus_message *msg, const Group *g, const De
         if (!asked)
                 asked = first_endpoint(g);
         if (!asked)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
-                                         "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
+                                      "IOMMU group %d holds only bridges: there is nothing to claim.", g->id);
         if (o->mode == LEASE_MODE_CDEV && (r = check_cdev_support(error)) < 0)
                 return r;
         /* A busy group is refused before polkit asks anyone for a password. */
@@ -403,8 +405,8 @@ int bus_method_claim_group(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 return r;
         g = id <= INT32_MAX ? device_model_find_group(m->model, (int)id) : NULL;
         if (!g)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_GROUP,
-                                         "No IOMMU group %" PRIu32 ": 'vfioctl-client list' shows the groups.", id);
+                return bus_error_setf(error, VFIOD_ERROR_NO_SUCH_GROUP,
+                                      "No IOMMU group %" PRIu32 ": 'vfioctl-client list' shows the groups.", id);
         return claim_group(m, msg, g, NULL, &o, error);
 }
 
@@ -430,16 +432,16 @@ int bus_method_claim_device(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
 int bus_no_iommu_error(const Device *d, sd_bus_error *error)
 {
-        return sd_bus_error_setf(error, VFIOD_ERROR_NO_IOMMU,
-                                 "%s is in no IOMMU group: VFIO needs the IOMMU on, and vfiod refuses no-IOMMU mode. "
-                                 "'vfioctl-client doctor' says how to turn it on.",
-                                 d->pci->address);
+        return bus_error_setf(error, VFIOD_ERROR_NO_IOMMU,
+                              "%s is in no IOMMU group: VFIO needs the IOMMU on, and vfiod refuses no-IOMMU mode. "
+                              "'vfioctl-client doctor' says how to turn it on.",
+                              d->pci->address);
 }
 
 static int not_claimed_error(uint32_t id, sd_bus_error *error)
 {
-        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
-                                 "vfiod holds no claim of IOMMU group %" PRIu32 ": nothing to release.", id);
+        return bus_error_setf(error, VFIOD_ERROR_NOT_CLAIMED,
+                              "vfiod holds no claim of IOMMU group %" PRIu32 ": nothing to release.", id);
 }
 
 /* A group vfiod holds without a lease (its release failed, or it was
@@ -461,9 +463,9 @@ static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus
         if (r != 0)
                 sd_bus_message_unref(msg);
         if (r == ENGINE_MOVING)
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %" PRIu32 " is moving right now: try again when it is done.",
-                                         id);
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %" PRIu32 " is moving right now: try again when it is done.",
+                                      id);
         if (r == ENGINE_NOT_CLAIMED)
                 return not_claimed_error(id, error);
         return r < 0 ? r : 1;

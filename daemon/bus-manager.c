@@ -33,14 +33,14 @@ int bus_lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error 
         Device *d;
 
         if (pci_address_normalize(input, address) < 0)
-                return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_ADDRESS,
-                                         "'%s' is not a PCI address: use the form 0000:01:00.0 or 01:00.0.",
-                                         quote_input(input, quoted));
+                return bus_error_setf(error, VFIOD_ERROR_INVALID_ADDRESS,
+                                      "'%s' is not a PCI address: use the form 0000:01:00.0 or 01:00.0.",
+                                      quote_input(input, quoted));
         d = device_model_find_device(m->model, address);
         if (!d)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_DEVICE,
-                                         "No PCI device at %s: 'vfioctl-client list' shows the devices.",
-                                         address);
+                return bus_error_setf(error, VFIOD_ERROR_NO_SUCH_DEVICE,
+                                      "No PCI device at %s: 'vfioctl-client list' shows the devices.",
+                                      address);
         *ret = d;
         return 0;
 }
@@ -75,9 +75,9 @@ static int method_get_group(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         if (id > INT32_MAX || !device_model_find_group(m->model, (int)id))
-                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_GROUP,
-                                         "No IOMMU group %" PRIu32 ": 'vfioctl-client list' shows the groups.",
-                                         id);
+                return bus_error_setf(error, VFIOD_ERROR_NO_SUCH_GROUP,
+                                      "No IOMMU group %" PRIu32 ": 'vfioctl-client list' shows the groups.",
+                                      id);
         r = bus_group_path((int)id, &path);
         if (r < 0)
                 return r;

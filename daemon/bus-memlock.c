@@ -7,6 +7,7 @@
 #include "bus-memlock.h"
 #include "bus-names.h"
 #include "bus-sender.h"
+#include "bus-util.h"
 #include "fs-util.h"
 #include "log.h"
 #include "macro.h"
@@ -49,28 +50,28 @@ static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, Process
                 return r;
         *ret_other = NULL;
         if (pid != caller_pid || creds.thread) {
-                char comm[64];
+                char comm[PROC_COMM_SIZE];
                 if (creds.uid != (long)caller_uid)
-                        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                                 "The pidfd is of pid %d (uid %ld), not of a process of the caller's "
-                                                 "(uid %u): only the caller's own processes' limits can be raised.",
-                                                 (int)pid, creds.uid, (unsigned)caller_uid);
+                        return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                              "The pidfd is of pid %d (uid %ld), not of a process of the caller's "
+                                              "(uid %u): only the caller's own processes' limits can be raised.",
+                                              (int)pid, creds.uid, (unsigned)caller_uid);
                 if (creds.gid < 0 || creds.capabilities || creds.thread)
-                        return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                                 "Process %d is more than a process of uid %u (%s): its limit is "
-                                                 "not raised.",
-                                                 (int)pid, (unsigned)caller_uid,
-                                                 creds.thread       ? "a thread's pidfd"
-                                                 : creds.gid < 0    ? "a set-group-ID program"
+                        return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                              "Process %d is more than a process of uid %u (%s): its limit is "
+                                              "not raised.",
+                                              (int)pid, (unsigned)caller_uid,
+                                              creds.thread       ? "a thread's pidfd"
+                                              : creds.gid < 0    ? "a set-group-ID program"
                                                                     : "it holds capabilities");
-                if (asprintf(ret_other, "%d (%s)", (int)pid, proc_comm(pid, comm, sizeof(comm))) < 0)
+                if (asprintf(ret_other, "%d (%s)", (int)pid, proc_comm(pid, comm)) < 0)
                         return -ENOMEM;
         } else if (creds.uid != (long)caller_uid)
                 /* The caller itself, its uids changed since it connected. */
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                         "The calling process %d runs with more than one uid, or another than "
-                                         "it connected with: its limit is not raised.",
-                                         (int)pid);
+                return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                      "The calling process %d runs with more than one uid, or another than "
+                                      "it connected with: its limit is not raised.",
+                                      (int)pid);
         *ret_pid = pid;
         *ret_creds = creds;
         return 0;
@@ -94,11 +95,11 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
         if (bytes == 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "A memlock limit of 0 bytes raises nothing.");
         if (bytes > m->limits.memlock_max)
-                return sd_bus_error_setf(error, VFIOD_ERROR_LIMIT_EXCEEDED,
-                                         "%s of locked memory is more than the %s this host allows (MemlockMax= in "
-                                         "%s/limits.conf).",
-                                         format_size(bytes, want), format_size(m->limits.memlock_max, cap),
-                                         m->config_dir);
+                return bus_error_setf(error, VFIOD_ERROR_LIMIT_EXCEEDED,
+                                      "%s of locked memory is more than the %s this host allows (MemlockMax= in "
+                                      "%s/limits.conf).",
+                                      format_size(bytes, want), format_size(m->limits.memlock_max, cap),
+                                      m->config_dir);
         r = check_process(msg, pidfd, &pid, &creds, &other, error);
         if (r < 0)
                 return r;
@@ -115,13 +116,13 @@ int bus_method_raise_memlock_limit(sd_bus_message *msg, void *userdata, sd_bus_e
                 return sd_bus_error_set(error, VFIOD_ERROR_NO_SUCH_PROCESS,
                                         "The process is gone: no limit was changed.");
         if (r == -ESTALE)
-                return sd_bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                         "Process %d changed its credentials while its limit was raised (an exec "
-                                         "of a set-user-ID program?): the raise is taken back.",
-                                         (int)pid);
+                return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                      "Process %d changed its credentials while its limit was raised (an exec "
+                                      "of a set-user-ID program?): the raise is taken back.",
+                                      (int)pid);
         if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot raise the memlock limit: %s.",
-                                         strerror(-r));
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot raise the memlock limit: %s.",
+                                      strerror(-r));
         log_info("RLIMIT_MEMLOCK of %s%s%s raised to %s.", strna(sd_bus_message_get_sender(msg)),
                  other ? ", for process " : "", strempty(other), format_size(limit, want));
         return sd_bus_reply_method_return(msg, "t", limit);

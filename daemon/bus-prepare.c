@@ -27,10 +27,10 @@ static int claim_id_error(const char *id, sd_bus_error *error)
 {
         char quoted[QUOTE_BUFFER_SIZE];
 
-        return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_CLAIM_ID,
-                                 "'%s' is not a claim id: 1 to 63 letters, digits, '.', '_' and '-', starting with a "
-                                 "letter or digit (it names a file and a CDI device).",
-                                 quote_input(id, quoted));
+        return bus_error_setf(error, VFIOD_ERROR_INVALID_CLAIM_ID,
+                              "'%s' is not a claim id: 1 to 63 letters, digits, '.', '_' and '-', starting with a "
+                              "letter or digit (it names a file and a CDI device).",
+                              quote_input(id, quoted));
 }
 
 /* The groups of the devices asked for, each once, in the order asked. */
@@ -46,8 +46,8 @@ static int read_groups(Manager *m, sd_bus_message *msg, const Group ***ret, size
                 Device *d;
                 bool seen = false;
                 if (++asked > PREPARE_DEVICES_MAX)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "More than %d devices: no claim is that large.", PREPARE_DEVICES_MAX);
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                              "More than %d devices: no claim is that large.", PREPARE_DEVICES_MAX);
                 r = bus_lookup_device(m, input, &d, error);
                 if (r < 0)
                         return r;
@@ -55,9 +55,9 @@ static int read_groups(Manager *m, sd_bus_message *msg, const Group ***ret, size
                 if (!g)
                         return bus_no_iommu_error(d, error);
                 if (device_is_bridge(d))
-                        return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
-                                                 "%s is a bridge: its group's endpoints are what a claim takes.",
-                                                 d->pci->address);
+                        return bus_error_setf(error, VFIOD_ERROR_GROUP_NOT_VIABLE,
+                                              "%s is a bridge: its group's endpoints are what a claim takes.",
+                                              d->pci->address);
                 for (size_t i = 0; i < count && !seen; i++)
                         seen = groups[i] == g;
                 if (seen)
@@ -111,15 +111,15 @@ static void on_prepared(const PrepareOutcome *o, void *userdata)
         int r;
 
         if (o->failure) {
-                (void)sd_bus_reply_method_errorf(msg, bus_failure_error_name(o->failure->failure),
-                                                 "Cannot prepare claim %s: %s Nothing of it is prepared.", o->claim_id,
-                                                 o->failure->message);
+                (void)bus_reply_errorf(msg, bus_failure_error_name(o->failure->failure),
+                                       "Cannot prepare claim %s: %s Nothing of it is prepared.", o->claim_id,
+                                       o->failure->message);
                 return;
         }
         if (o->error < 0) {
-                (void)sd_bus_reply_method_errorf(msg, SD_BUS_ERROR_FAILED,
-                                                 "Cannot prepare claim %s: %s. Nothing of it is prepared.",
-                                                 o->claim_id, strerror(-o->error));
+                (void)bus_reply_errorf(msg, SD_BUS_ERROR_FAILED,
+                                       "Cannot prepare claim %s: %s. Nothing of it is prepared.",
+                                       o->claim_id, strerror(-o->error));
                 return;
         }
         r = send_prepared(msg, o);
@@ -131,20 +131,20 @@ static int prepare_refused(PrepareStart s, const char *id, int busy_group, sd_bu
 {
         switch (s) {
         case PREPARE_OTHER_GROUPS:
-                return sd_bus_error_setf(error, VFIOD_ERROR_ALREADY_PREPARED,
-                                         "Claim %s is prepared, or being prepared, with other devices: unprepare it "
-                                         "first, or prepare these under another id.",
-                                         id);
+                return bus_error_setf(error, VFIOD_ERROR_ALREADY_PREPARED,
+                                      "Claim %s is prepared, or being prepared, with other devices: unprepare it "
+                                      "first, or prepare these under another id.",
+                                      id);
         case PREPARE_WAITERS_FULL:
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "Claim %s is being prepared, and many calls wait for it already: ask again "
-                                         "when that is done.",
-                                         id);
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "Claim %s is being prepared, and many calls wait for it already: ask again "
+                                      "when that is done.",
+                                      id);
         default:
-                return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                         "IOMMU group %d is claimed, leased, held or moving: 'vfioctl-client show %d' "
-                                         "says by whom. Nothing was prepared.",
-                                         busy_group, busy_group);
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %d is claimed, leased, held or moving: 'vfioctl-client show %d' "
+                                      "says by whom. Nothing was prepared.",
+                                      busy_group, busy_group);
         }
 }
 
@@ -181,8 +181,8 @@ int bus_method_prepare(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
 static int being_prepared_error(const char *id, sd_bus_error *error)
 {
-        return sd_bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                 "Claim %s is being prepared right now: ask again when that is done.", id);
+        return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                              "Claim %s is being prepared right now: ask again when that is done.", id);
 }
 
 static void on_unprepared(const char *claim_id, int error, void *userdata)
@@ -190,10 +190,10 @@ static void on_unprepared(const char *claim_id, int error, void *userdata)
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
 
         if (error < 0)
-                (void)sd_bus_reply_method_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
-                                                 "Claim %s is unprepared, but not every group of it could go back "
-                                                 "now: 'vfioctl-client leases' and 'show' say which, and why.",
-                                                 claim_id);
+                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
+                                       "Claim %s is unprepared, but not every group of it could go back "
+                                       "now: 'vfioctl-client leases' and 'show' say which, and why.",
+                                       claim_id);
         else
                 (void)sd_bus_reply_method_return(msg, "");
 }

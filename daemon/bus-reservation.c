@@ -28,8 +28,8 @@ static int read_match(sd_bus_message *msg, ReservationMatch *ret, sd_bus_error *
         if (r < 0)
                 return r;
         if (reservation_match_parse(text, ret, &reason) < 0)
-                return sd_bus_error_setf(error, VFIOD_ERROR_INVALID_MATCH, "Not a reservation match: '%s': %s.",
-                                         quote_input(text, quoted), reason);
+                return bus_error_setf(error, VFIOD_ERROR_INVALID_MATCH, "Not a reservation match: '%s': %s.",
+                                      quote_input(text, quoted), reason);
         return 0;
 }
 
@@ -44,9 +44,9 @@ static int check_owner(const char *owner, sd_bus_error *error)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "Option 'owner' takes a user name, or @ and a group name.");
         if (reservation_owner_resolve(owner, &uid, &gid, &mode) < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
-                                         owner[0] == '@' ? "group" : "user",
-                                         quote_input(owner + (owner[0] == '@'), quoted));
+                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
+                                      owner[0] == '@' ? "group" : "user",
+                                      quote_input(owner + (owner[0] == '@'), quoted));
         return 0;
 }
 
@@ -63,9 +63,9 @@ static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_erro
                 if (e < 0)
                         return e;
                 if (!streq(key, "owner"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option '%s': the one known is 'owner'.",
-                                                 quote_input(key, quoted));
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                              "Unknown option '%s': the one known is 'owner'.",
+                                              quote_input(key, quoted));
                 if (sd_bus_message_read(msg, "v", "s", &owner) < 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' takes a string.");
                 if ((e = check_owner(owner, error)) < 0)
@@ -99,11 +99,11 @@ static void on_reservations_applied(const ReservationOutcome *o, void *userdata)
         const EngineResult *f = o->failed;
 
         if (f && o->taken_back)
-                (void)sd_bus_reply_method_errorf(p->msg, bus_failure_error_name(f->failure), "Not reserved: %s",
-                                                 f->message);
+                (void)bus_reply_errorf(p->msg, bus_failure_error_name(f->failure), "Not reserved: %s",
+                                       f->message);
         else if (f)
-                (void)sd_bus_reply_method_errorf(p->msg, bus_failure_error_name(f->failure),
-                                                 "The reservations are saved, but %s", f->message);
+                (void)bus_reply_errorf(p->msg, bus_failure_error_name(f->failure),
+                                       "The reservations are saved, but %s", f->message);
         else
                 (void)sd_bus_send(NULL, p->answer, NULL);
         sd_bus_message_unref(p->msg);
@@ -137,8 +137,8 @@ static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *ans
 
 static int write_error(const char *what, int r, sd_bus_error *error)
 {
-        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot %s the reservations in " RESERVATIONS_DIR ": %s.",
-                                 what, strerror(-r));
+        return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot %s the reservations in " RESERVATIONS_DIR ": %s.",
+                              what, strerror(-r));
 }
 
 int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)

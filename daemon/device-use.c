@@ -268,10 +268,10 @@ static void note_busy_holder(UseCheck *c, pid_t pid)
 static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
 {
         UseCheck *c = userdata;
-        char comm[64];
+        char comm[PROC_COMM_SIZE];
 
         use_report_add(&c->report, node->use, "%s of %s is open in PID %d (%s)", node->devname,
-                       node->address, (int)pid, proc_comm(pid, comm, sizeof(comm)));
+                       node->address, (int)pid, proc_comm(pid, comm));
         if (node->use == DEVICE_USE_BUSY)
                 note_busy_holder(c, pid);
 }

@@ -190,11 +190,11 @@ int handoff_ask_holders(const HandoffPlan *p, const ClaimRecord *rec, uint64_t t
                 fds[i] = (struct pollfd){ .fd = pidfd_open(pids[i], 0), .events = POLLIN };
         r = device_use_busy_holders(addresses, p->node_patterns, rec->n_devices, &again, &n_again);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                char comm[64], unit[128];
+                char comm[PROC_COMM_SIZE], unit[128];
 
                 if (fds[i].fd < 0)
                         continue;
-                (void)proc_comm(pids[i], comm, sizeof(comm));
+                (void)proc_comm(pids[i], comm);
                 if (is_system_process(pids[i], unit, sizeof(unit)))
                         log_info("PID %d (%s) of %s holds group %d's nodes: not asked; a profile's StopUnits= "
                                  "may stop its unit.",

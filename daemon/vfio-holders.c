@@ -34,7 +34,7 @@ static void on_holder(const WatchedNode *node, pid_t pid, void *userdata)
         }
         f->holders = a;
         a[f->n] = (VfioHolder){ .pid = pid };
-        proc_comm(pid, a[f->n].comm, sizeof(a[f->n].comm));
+        proc_comm(pid, a[f->n].comm);
         f->n++;
 }
 

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fs-util.h"
+
 /* Who still has a VFIO group open: its group fd, a device fd got through
  * it (a device fd holds the group open too), or the cdev of one of its
  * devices. The kernel lets one open of a group at a time, and none while
@@ -20,7 +22,7 @@ int vfio_group_held(int group);
 
 typedef struct VfioHolder {
         pid_t pid;
-        char comm[16];
+        char comm[PROC_COMM_SIZE];
 } VfioHolder;
 
 /* The processes that hold the group node open; when none does, those that

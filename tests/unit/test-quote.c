@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "quote.h"
 
 /* Caller input quoted back: valid UTF-8, printable, bounded. */
@@ -58,11 +60,40 @@ static void test_bounded(void)
         g_assert_true(g_utf8_validate(buf, -1, NULL));
 }
 
+/* Text that is not the caller's: escaped the same way, never cut. */
+static void test_printable_text(void)
+{
+        g_autofree char *long_text = g_strnfill(1000, 'x');
+        g_autofree char *a = printable_text("sl\xff\x1b[2Jp\n"), *b = printable_text(long_text);
+        g_autofree char *c = printable_text("/mnt/日本"), *d = printable_text("");
+
+        g_assert_cmpstr(a, ==, "sl\\xff\\x1b[2Jp\\n");
+        g_assert_cmpstr(b, ==, long_text);
+        g_assert_cmpstr(c, ==, "/mnt/日本");
+        g_assert_cmpstr(d, ==, "");
+}
+
+/* Every error vfiod sends goes through bus_error_setf(): whatever bytes
+ * its text names, the message is one sd-bus can send. */
+static void test_bus_error_text(void)
+{
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED, "held by PID %d (%s)", 12, "sl\xffp");
+
+        g_assert_cmpint(r, ==, -EACCES);
+        g_assert_cmpstr(error.name, ==, SD_BUS_ERROR_ACCESS_DENIED);
+        g_assert_cmpstr(error.message, ==, "held by PID 12 (sl\\xffp)");
+        g_assert_true(g_utf8_validate(error.message, -1, NULL));
+        sd_bus_error_free(&error);
+}
+
 int main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/quote/cut-at-character", test_cut_at_character);
         g_test_add_func("/quote/escapes", test_escapes);
         g_test_add_func("/quote/bounded", test_bounded);
+        g_test_add_func("/quote/printable-text", test_printable_text);
+        g_test_add_func("/quote/bus-error-text", test_bus_error_text);
         return g_test_run();
 }

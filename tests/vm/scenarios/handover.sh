@@ -163,26 +163,34 @@ like "$(cat /tmp/monitor.json)" "\"signal\":\"PropertiesChanged\",\"from\":\"gro
 json_shape monitor-event "$(cat /tmp/monitor.json)" "monitor --json: each line a monitor event"
 
 # ---- a lease that ends while a process still holds the group open ----
+# The process names itself with bytes that are not UTF-8 and a terminal
+# escape (its name is that of the link it runs as): vfiod names it escaped,
+# and every answer that names it is still sent.
 spawn_alice vfioctl-client claim "$edu" --wait > /tmp/waiter.out 2>&1; waiter=$!
 check "alice holds edu by her connection once more" wait_for 30 group_leased
-spawn_alice sh -c "exec sleep 600 3<>/dev/vfio/$g"; keeper=$!
-check "another process of hers opens the group" \
+odd_name=$(printf 'sl\377\033p')
+odd_shown='sl\\+xff\\+x1bp' # escaped: a backslash each, two in JSON
+ln -sf "$(command -v sleep)" "/tmp/$odd_name"
+spawn_alice sh -c 'exec "$0" 600 3<>"$1"' "/tmp/$odd_name" "/dev/vfio/$g"; keeper=$!
+check "another process of hers, named sl\\xff\\x1bp, opens the group" \
     wait_for 10 sh -c "ls -l /proc/$keeper/fd 2>/dev/null | grep -q /dev/vfio/$g"
 out=$(as_alice vfioctl-client release "$edu" 2>&1)
-like "$out" "has ended, but PID $keeper \\(sleep\\) still holds /dev/vfio/$g open" \
-    "releasing says the lease ended and who still holds the group"
+like "$out" "has ended, but PID $keeper \\($odd_shown\\) still holds /dev/vfio/$g open" \
+    "releasing says the lease ended and who still holds the group, the name escaped"
 check "alice's claim --wait ends with its lease" wait_for 10 sh -c "! kill -0 $waiter"
 like "$(cat /tmp/waiter.out)" "vfiod ended the lease of IOMMU group $g \\(released\\)" "and says that vfiod ended it"
 wait $waiter
 is "$?" 1 "and exits 1"
 is "$(group_state "$g")" held "the group shows as held, not stuck"
-like "$(vfioctl-client show "$g")" "held open by PID $keeper \\(sleep\\)" "show names the holder"
-like "$(vfioctl-client leases)" "IOMMU group $g: its lease has ended, but PID $keeper \\(sleep\\) still holds it open" \
+like "$(vfioctl-client show "$g")" "held open by PID $keeper \\($odd_shown\\)" "show names the holder"
+like "$(vfioctl-client leases)" "IOMMU group $g: its lease has ended, but PID $keeper \\($odd_shown\\) still holds it open" \
     "so do the leases"
 like "$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$g io.github.vfiod1.Group Holders)" \
-    "$keeper \"sleep\"" "and so does the group's Holders property"
+    "$keeper \"$odd_shown\"" "and so does the group's Holders property"
+check "and the group's objects are all listed" \
+    busctl --system call io.github.vfiod1 /io/github/vfiod1 org.freedesktop.DBus.ObjectManager GetManagedObjects
 is "$(pci_driver "$edu")" vfio-pci "edu stays on vfio-pci while it is open"
-like "$(vfioctl-client --json claim "$edu" 2>/dev/null)" "GroupBusy.*still held open by PID $keeper \\(sleep\\)" \
+like "$(vfioctl-client --json claim "$edu" 2>/dev/null)" "GroupBusy.*still held open by PID $keeper \\($odd_shown\\)" \
     "a new claim of it is busy, naming the holder"
 kill $keeper; wait $keeper 2>/dev/null
 ms=$(ms_until group_back)
