@@ -171,22 +171,40 @@ static void check_child(UseCheck *c, sd_device *child, const char *address, bool
         watch_node(c, child, subsystem, address, boot_vga);
 }
 
+/* Far below any device tree under a PCI function: a USB disk behind five
+ * hubs lies 13 levels down, a SAS disk behind an expander 9. */
+#define CHILD_DEPTH_MAX 32
+
 /* The devices below a PCI function are the directories under its syspath
  * that have a uevent file: walking them is far cheaper than an enumerator,
- * which reads every device of the system to filter by parent. */
+ * which reads every device of the system to filter by parent. What cannot
+ * be walked may hold a disk, so the function is busy. */
 static void check_children(UseCheck *c, const char *path, const char *address, bool boot_vga, int depth)
 {
-        DIR *dir = depth < 8 ? opendir(path) : NULL;
         struct dirent *de;
+        DIR *dir;
 
-        if (!dir)
+        if (depth >= CHILD_DEPTH_MAX) {
+                use_report_add(&c->report, DEVICE_USE_BUSY, "%s has devices more than %d levels below it (%s)",
+                               address, CHILD_DEPTH_MAX, path);
                 return;
+        }
+        dir = opendir(path);
+        if (!dir) {
+                if (errno != ENOENT) /* ENOENT: the device went away */
+                        use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod cannot look below %s (%s): %s", address,
+                                       path, strerror(errno));
+                return;
+        }
         while ((de = readdir(dir))) {
                 char child[PATH_MAX], uevent[PATH_MAX + sizeof("/uevent")];
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue; /* links (driver, subsystem, iommu_group) lead elsewhere */
-                if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= sizeof(child))
-                        continue; /* no device lies deeper than PATH_MAX */
+                if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= sizeof(child)) {
+                        use_report_add(&c->report, DEVICE_USE_BUSY, "%s has a device whose path is too long (%s)",
+                                       address, path);
+                        continue;
+                }
                 snprintf(uevent, sizeof(uevent), "%s/uevent", child);
                 if (access(uevent, F_OK) == 0) {
                         _cleanup_(sd_device_unrefp) sd_device *d = NULL;
@@ -280,16 +298,16 @@ static void on_node_holder(const WatchedNode *node, pid_t pid, void *userdata)
 static int run_checks(UseCheck *c, char *const *addresses, char **const *node_patterns, size_t n,
                       DeviceUseScope scope)
 {
-        int r = use_report_init(&c->report);
+        int r = use_report_init(&c->report), scan;
 
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 r = check_function(c, addresses[i], scope);
                 if (r >= 0 && node_patterns && scope == DEVICE_USE_SCOPE_ALL)
                         watch_profile_nodes(c, node_patterns[i], addresses[i]);
         }
-        if (r >= 0 && node_watch_scan(&c->nodes, getpid(), on_node_holder, c) < 0)
+        if (r >= 0 && (scan = node_watch_scan(&c->nodes, getpid(), on_node_holder, c)) < 0)
                 use_report_add(&c->report, DEVICE_USE_BUSY,
-                               "vfiod cannot read /proc to see who holds the devices' nodes open");
+                               "vfiod cannot see in /proc who holds the devices' nodes open: %s", strerror(-scan));
         node_watch_done(&c->nodes);
         storage_view_free(c->storage);
         net_view_free(c->net);

@@ -67,48 +67,71 @@ static const WatchedNode *find_link(const NodeWatch *w, const char *target)
         return NULL;
 }
 
+/* What a failed look at a process's fds means: ENOENT and ESRCH that it
+ * (or the fd) is gone; anything else that vfiod cannot see them. */
+static int unless_gone(int error)
+{
+        return error == ENOENT || error == ESRCH ? 0 : -error;
+}
+
 /* One fd: its link says what it is without entering any filesystem;
  * sockets, pipes and anonymous inodes are no device nodes. */
-static const WatchedNode *check_fd(const NodeWatch *w, int fd_dir, const char *fd)
+static int check_fd(const NodeWatch *w, int fd_dir, const char *fd, const WatchedNode **ret)
 {
         char target[PATH_MAX];
         struct statx stx;
         ssize_t n = readlinkat(fd_dir, fd, target, sizeof(target) - 1);
 
-        if (n <= 0)
-                return NULL;
+        *ret = NULL;
+        if (n < 0)
+                return unless_gone(errno);
         target[n] = '\0';
-        if (target[0] != '/')
-                return find_link(w, target);
-        if (!may_be_device_node(target) ||
-            statx(fd_dir, fd, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) < 0)
-                return NULL;
-        return find_node(w, &stx);
+        if (target[0] != '/') {
+                *ret = find_link(w, target);
+                return 0;
+        }
+        if (!may_be_device_node(target))
+                return 0;
+        if (statx(fd_dir, fd, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) < 0)
+                return unless_gone(errno);
+        *ret = find_node(w, &stx);
+        return 0;
 }
 
-static void scan_process(const NodeWatch *w, int proc_fd, pid_t pid, NodeHolderFn fn, void *userdata)
+/* Every fd of pid, not only up to the first node found: a process that
+ * holds nodes of several uses counts with the highest. -errno when its fds
+ * cannot be read (an LSM's denial, a /proc without the permission): then
+ * it cannot be proven not to hold a node. */
+static int scan_process(const NodeWatch *w, int proc_fd, pid_t pid, NodeHolderFn fn, void *userdata)
 {
-        const WatchedNode *node = NULL;
+        const WatchedNode *held = NULL;
         char path[32];
         struct dirent *de;
         DIR *fds;
-        int fd_dir;
+        int fd_dir, r = 0;
 
         snprintf(path, sizeof(path), "%d/fd", (int)pid);
         fd_dir = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd_dir < 0)
-                return; /* gone, or a kernel thread */
+                return unless_gone(errno); /* a kernel thread's is there, and empty */
         fds = fdopendir(fd_dir);
         if (!fds) {
+                r = -errno;
                 close(fd_dir);
-                return;
+                return r;
         }
-        while (!node && (de = readdir(fds)))
-                if (de->d_name[0] != '.')
-                        node = check_fd(w, fd_dir, de->d_name);
+        while (r >= 0 && (de = readdir(fds))) {
+                const WatchedNode *node;
+                if (de->d_name[0] == '.')
+                        continue;
+                r = check_fd(w, fd_dir, de->d_name, &node);
+                if (node && (!held || node->use > held->use))
+                        held = node;
+        }
         closedir(fds);
-        if (node)
-                fn(node, pid, userdata);
+        if (held)
+                fn(held, pid, userdata);
+        return r;
 }
 
 /* The processes are shared out among threads: the scan costs a system
@@ -121,6 +144,7 @@ typedef struct Scan {
         pid_t *pids;
         size_t n_pids;
         atomic_size_t next; /* the next pid to take */
+        atomic_int error;   /* the first process whose fds could not be read */
         pthread_mutex_t lock; /* around fn */
         NodeHolderFn fn;
         void *userdata;
@@ -139,20 +163,29 @@ static void *scan_some(void *userdata)
 {
         Scan *s = userdata;
 
-        for (size_t i; (i = atomic_fetch_add(&s->next, 1)) < s->n_pids;)
-                scan_process(s->watch, s->proc_fd, s->pids[i], on_found, s);
+        for (size_t i; (i = atomic_fetch_add(&s->next, 1)) < s->n_pids;) {
+                int r = scan_process(s->watch, s->proc_fd, s->pids[i], on_found, s), none = 0;
+                if (r < 0)
+                        (void)atomic_compare_exchange_strong(&s->error, &none, r);
+        }
         return NULL;
 }
 
+/* A /proc that hides other users' processes (hidepid=, ProtectProc=)
+ * shows no PID 1, and then nobody can be proven not to hold a node. */
 static int list_pids(DIR *proc, pid_t skip, pid_t **ret, size_t *n)
 {
+        bool init_seen = false;
         struct dirent *de;
 
         while ((de = readdir(proc))) {
                 char *end;
                 long pid = strtol(de->d_name, &end, 10);
                 pid_t *a;
-                if (*end != '\0' || pid <= 0 || pid == skip)
+                if (*end != '\0' || pid <= 0)
+                        continue;
+                init_seen = init_seen || pid == 1;
+                if (pid == skip)
                         continue;
                 a = reallocarray(*ret, *n + 1, sizeof(*a));
                 if (!a)
@@ -160,7 +193,7 @@ static int list_pids(DIR *proc, pid_t skip, pid_t **ret, size_t *n)
                 *ret = a;
                 a[(*n)++] = (pid_t)pid;
         }
-        return 0;
+        return init_seen ? 0 : -EACCES;
 }
 
 int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata)
@@ -189,5 +222,5 @@ int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userd
                 pthread_join(threads[i], NULL);
         closedir(proc);
         free(s.pids);
-        return r;
+        return r < 0 ? r : s.error;
 }

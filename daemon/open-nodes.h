@@ -32,9 +32,10 @@ int node_watch_add(NodeWatch *w, const WatchedNode *node);
 void node_watch_done(NodeWatch *w);
 
 /* Called once for each process that holds a watched node open, with the
- * first such node found in it. */
+ * one of the highest use among those it holds. */
 typedef void (*NodeHolderFn)(const WatchedNode *node, pid_t pid, void *userdata);
 
-/* Every process but skip. -errno when /proc cannot be read: then nobody
- * can be proven not to hold a node. */
+/* Every process but skip. -errno when /proc, or the fds of a process,
+ * cannot be read: then nobody can be proven not to hold a node (the
+ * holders found are still named). */
 int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata);

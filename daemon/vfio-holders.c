@@ -127,7 +127,7 @@ int vfio_group_holders(int group, VfioHolder **ret, size_t *n)
                 node = (WatchedNode){ .use = DEVICE_USE_BUSY, .link = VFIO_DEVICE_LINK };
                 r = scan_node(&node, &f);
         }
-        if (r < 0) {
+        if (r < 0 && f.n == 0) { /* those found are named, whatever else could not be seen */
                 free(f.holders);
                 return r;
         }

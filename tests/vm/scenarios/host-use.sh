@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # What the host needs, as the kernel knows it, under the hardened
-# vfiod.service: storage stacked any way and mounted in any namespace,
+# vfiod.service: storage stacked any way, deep below its controller (USB
+# behind a hub) and mounted in any namespace,
 # interfaces stacked under a default route in any table, platform functions,
 # and the root filesystem as a live system has it (an overlay whose 9p
 # lower layer no mount table shows). Every refusal names the user and
@@ -40,6 +41,22 @@ mkfs.btrfs -q -f "/dev/$blk2" > /dev/null
 mkdir -p /mnt/btrfs && mount "/dev/$blk2" /mnt/btrfs
 refused "$nvme2" DeviceBusy "$blk2, which is in use: mounted at /mnt/btrfs \\(btrfs\\)" "a mounted btrfs: DeviceBusy, named"
 umount /mnt/btrfs
+
+# ---- a USB disk behind a hub: its disk lies 9 levels below the xHCI ----
+usb=$VM_USB_ADDR
+usb_disk() { find "/sys/bus/pci/devices/$usb/" -path '*/block/sd*' -name 'sd[a-z]' -printf '%f\n' 2>/dev/null | head -n1; }
+usb_disk_here() { [ -n "$(usb_disk)" ]; }
+check "the USB disk behind the hub is there" wait_for 30 usb_disk_here
+sdx=$(usb_disk)
+below=$(readlink -f "/sys/class/block/$sdx"); below=${below#*/"$usb"/}
+like "$below" '^usb[0-9]+/[0-9]+-1/[0-9]+-1\.1/.*/block/sd[a-z]$' "  $sdx lies behind the hub: $below"
+mkfs.ext4 -q -F "/dev/$sdx"
+mkdir -p /mnt/usb && mount "/dev/$sdx" /mnt/usb
+refused "$usb" DeviceBusy "$sdx, which is in use: mounted at /mnt/usb \\(ext4\\)" \
+    "a mounted USB disk behind a hub: DeviceBusy, named"
+umount /mnt/usb
+check "unmounted, the xHCI is claimed" vfioctl-client claim "$usb"
+check "and released" vfioctl-client release "$usb"
 
 # ---- mounted only in another mount namespace ----
 mkfs.ext4 -q -F "/dev/$blk2"

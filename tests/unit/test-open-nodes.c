@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "open-nodes.h"
+
+/* Who holds device nodes open, from /proc. Each test runs as PID 1 of a
+ * PID namespace of its own, with its own /proc: only its processes are
+ * scanned, whatever else runs on the machine (whose PID 1 may not let
+ * even root read its fds). /dev/null and /dev/zero stand in for a
+ * device's nodes; they are only opened, never written. */
+
+/* Runs test in a child that is PID 1 of a new PID namespace, and asserts
+ * that it returned. Needs root. */
+static void in_own_pid_namespace(void (*test)(void))
+{
+        pid_t pid;
+        int status;
+
+        if (geteuid() != 0) {
+                g_test_skip("a PID namespace of its own needs root");
+                return;
+        }
+        pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                pid_t init;
+                if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                        _exit(2);
+                init = fork();
+                if (init == 0) {
+                        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                                _exit(3);
+                        test();
+                        _exit(0);
+                }
+                _exit(init > 0 && waitpid(init, &status, 0) == init && WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+        }
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+/* A child that names itself name, opens paths in turn, says so on a pipe
+ * and waits to be killed. */
+static pid_t spawn_holder(const char *name, const char *const *paths)
+{
+        int ready[2];
+        char c;
+        pid_t pid;
+
+        g_assert_cmpint(pipe(ready), ==, 0);
+        pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                close(ready[0]);
+                (void)prctl(PR_SET_NAME, name);
+                for (const char *const *p = paths; *p; p++)
+                        if (open(*p, O_RDONLY | O_CLOEXEC) < 0)
+                                _exit(1);
+                (void)write(ready[1], "r", 1);
+                pause();
+                _exit(0);
+        }
+        close(ready[1]);
+        g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
+        close(ready[0]);
+        return pid;
+}
+
+static void kill_holder(pid_t pid)
+{
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+static WatchedNode node_of(const char *path, DeviceUse use)
+{
+        WatchedNode node = {.use = use};
+        struct stat st;
+
+        g_assert_cmpint(stat(path, &st), ==, 0);
+        node.devnum = st.st_rdev;
+        snprintf(node.devname, sizeof(node.devname), "%s", path);
+        return node;
+}
+
+typedef struct Seen {
+        pid_t pid;
+        int calls;
+        DeviceUse use;
+} Seen;
+
+static void on_holder(const WatchedNode *node, pid_t pid, void *userdata)
+{
+        Seen *seen = userdata;
+
+        if (pid != seen->pid)
+                return; /* the test's own processes hold /dev/null too */
+        seen->calls++;
+        seen->use = node->use;
+}
+
+/* A process that holds a busy node before a host-critical one counts as
+ * holding the host-critical one: the verdict is the highest use. */
+static void highest_use(void)
+{
+        const char *paths[] = {"/dev/null", "/dev/zero", NULL};
+        NodeWatch w = {};
+        Seen seen = {};
+        WatchedNode busy = node_of("/dev/null", DEVICE_USE_BUSY);
+        WatchedNode critical = node_of("/dev/zero", DEVICE_USE_HOST_CRITICAL);
+
+        g_assert_cmpint(node_watch_add(&w, &busy), ==, 0);
+        g_assert_cmpint(node_watch_add(&w, &critical), ==, 0);
+        seen.pid = spawn_holder("holder", paths);
+        g_assert_cmpint(node_watch_scan(&w, getpid(), on_holder, &seen), ==, 0);
+        kill_holder(seen.pid);
+        node_watch_done(&w);
+        g_assert_cmpint(seen.calls, ==, 1);
+        g_assert_cmpint(seen.use, ==, DEVICE_USE_HOST_CRITICAL);
+}
+
+static void test_highest_use(void)
+{
+        in_own_pid_namespace(highest_use);
+}
+
+/* A process whose fds cannot be read may hold the node: the scan fails,
+ * rather than report nobody. The scan runs as an unprivileged user, who
+ * cannot read the fds of PID 1 (root's). */
+static void unreadable_process(void)
+{
+        pid_t pid = fork();
+        int status;
+
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                NodeWatch w = {};
+                WatchedNode node = node_of("/dev/null", DEVICE_USE_BUSY);
+                Seen seen = {};
+                if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+                    setresuid(65534, 65534, 65534) < 0 || node_watch_add(&w, &node) < 0)
+                        _exit(2);
+                _exit(node_watch_scan(&w, getpid(), on_holder, &seen) == -EACCES ? 0 : 1);
+        }
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+static void test_unreadable_process(void)
+{
+        in_own_pid_namespace(unreadable_process);
+}
+
+/* A process names itself with any bytes: its name comes back printable
+ * and valid UTF-8, for a D-Bus message and a terminal. */
+static void test_process_name(void)
+{
+        const char *paths[] = {NULL};
+        char comm[PROC_COMM_SIZE];
+        pid_t pid = spawn_holder("sl\xff\x1b[2Jp", paths);
+
+        g_assert_cmpstr(proc_comm(pid, comm), ==, "sl\\xff\\x1b[2Jp");
+        kill_holder(pid);
+        g_assert_cmpstr(proc_comm(pid, comm), ==, "?");
+}
+
+int main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+        g_test_add_func("/open-nodes/highest-use", test_highest_use);
+        g_test_add_func("/open-nodes/unreadable-process", test_unreadable_process);
+        g_test_add_func("/open-nodes/process-name", test_process_name);
+        return g_test_run();
+}
