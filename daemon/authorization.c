@@ -409,3 +409,11 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
         a->queries = TAKE_PTR(q);
         return 0;
 }
+
+bool authorizer_waiting(const Authorizer *a)
+{
+        for (const Query *q = a ? a->queries : NULL; q; q = q->next)
+                if (q->state == QUERY_PENDING)
+                        return true;
+        return false;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -23,3 +24,6 @@ Authorizer *authorizer_free(Authorizer *a);
  * 1 and will be called again with the same message; <0 with error set:
  * refused by the policy or by polkit, or polkit could not be asked. */
 int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision, sd_bus_error *error);
+
+/* Whether a caller waits for polkit's answer (which may take minutes). */
+bool authorizer_waiting(const Authorizer *a);

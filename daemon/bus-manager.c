@@ -285,10 +285,17 @@ int bus_manager_register(Manager *m)
         return sd_bus_add_object_manager(m->bus, NULL, VFIOD_ROOT_PATH);
 }
 
-/* Every incoming message counts as activity. */
+static bool bus_waiting(Manager *m)
+{
+        return authorizer_waiting(m->authorizer);
+}
+
+/* A call counts as activity; signals do not: vfiod hears every
+ * NameOwnerChanged of the bus, which on a busy bus never falls silent. */
 static int on_bus_message(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
-        (void)manager_note_activity(userdata);
+        if (sd_bus_message_is_method_call(msg, NULL, NULL))
+                (void)manager_note_activity(userdata);
         return 0;
 }
 
@@ -304,6 +311,7 @@ int bus_manager_serve(Manager *m)
                 .claim_changed = bus_emit_claim_change,
                 .lease_added = bus_emit_lease_added,
                 .lease_released = bus_emit_lease_released,
+                .bus_waiting = bus_waiting,
         };
         if ((r = bus_manager_register(m)) < 0 || (r = bus_device_register(m)) < 0 ||
             (r = bus_group_register(m)) < 0 || (r = bus_lease_register(m)) < 0)

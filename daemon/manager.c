@@ -140,8 +140,11 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         Manager *m = userdata;
 
         /* Connection and guard-fd leases need the daemon to see them end;
-         * reservations, to see reserved devices come. */
-        if (engine_busy(m->engine) || leases_follow_holders(m->leases) || m->reservations.n_entries > 0)
+         * reservations, to see reserved devices come; a group held past
+         * its lease, to see its last holder close it; a caller typing a
+         * password for polkit, to get its answer. */
+        if (engine_busy(m->engine) || leases_follow_holders(m->leases) || m->reservations.n_entries > 0 ||
+            m->held || (m->events.bus_waiting && m->events.bus_waiting(m)))
                 return rearm_idle_timer(m);
 
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);

@@ -35,6 +35,7 @@ typedef struct ManagerEvents {
         void (*claim_changed)(Manager *m, int group); /* a group's state or step */
         void (*lease_added)(Manager *m, const Lease *l);
         void (*lease_released)(Manager *m, const Lease *l, const char *reason);
+        bool (*bus_waiting)(Manager *m); /* callers wait on the bus layer (for polkit, say) */
 } ManagerEvents;
 
 /* The daemon: its event loop, its bus connection and what it serves. */

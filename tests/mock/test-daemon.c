@@ -28,7 +28,7 @@ typedef struct {
         char *notify_dir;
         char *e1000, *edu; /* devpaths */
         char *state_dir;   /* the daemon's --state-dir */
-        struct OtherVersion *other_version; /* in place of vfiod, for the tests that want it */
+        struct StandIn *stand_in; /* in place of vfiod or polkit, for the tests that want one */
 } Fixture;
 
 /* How a test wants the daemon; NULL test data means the defaults. */
@@ -39,6 +39,7 @@ typedef struct {
         const char *claim_record; /* a record in the state dir before start */
         int claim_record_group;
         const char *limits; /* limits.conf in the config dir */
+        gboolean any_user;  /* a bus that every user may connect to */
 } DaemonConfig;
 
 static const PciFixture fixtures[] = {
@@ -54,6 +55,7 @@ static const PciFixture fixtures[] = {
 static const DaemonConfig no_iommu = { .no_iommu = TRUE };
 static const DaemonConfig supervised = { .notify = TRUE };
 static const DaemonConfig idle_soon = { .idle_timeout = "1" };
+static const DaemonConfig idle_soon_any_user = { .idle_timeout = "1", .any_user = TRUE };
 /* e1000 of group 3 claimed by an earlier run, under a persistent lease of
  * uid 1000: the record a restart finds. */
 static const DaemonConfig e1000_claimed = {
@@ -167,14 +169,31 @@ static char *next_notification(Fixture *f)
 }
 
 /* A private dbus-daemon (session configuration) that dies with the test. */
-static void start_private_bus(Fixture *f)
+/* A session bus, as the test's user alone may use it; with any_user, one
+ * that other users may connect to too (config_dir holds its config). */
+static const char any_user_bus_config[] =
+        "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+        " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+        "<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>"
+        "<policy context=\"default\"><allow user=\"*\"/><allow send_destination=\"*\" eavesdrop=\"true\"/>"
+        "<allow eavesdrop=\"true\"/><allow own=\"*\"/>"
+        "</policy></busconfig>\n";
+
+static void start_bus(Fixture *f, gboolean any_user, const char *config_dir)
 {
         g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+        g_autofree char *config = NULL, *config_arg = NULL;
         g_autoptr(GDataInputStream) out = NULL;
         g_autoptr(GError) error = NULL;
 
+        if (any_user) {
+                config = g_build_filename(config_dir, "bus.conf", NULL);
+                g_assert_true(g_file_set_contents(config, any_user_bus_config, -1, &error));
+                config_arg = g_strdup_printf("--config-file=%s", config);
+        }
         g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-        f->bus_daemon = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", "--session", "--nofork",
+        f->bus_daemon = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon",
+                                                    config_arg ? config_arg : "--session", "--nofork",
                                                     "--print-address", NULL);
         g_assert_no_error(error);
         out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->bus_daemon));
@@ -183,12 +202,85 @@ static void start_private_bus(Fixture *f)
         g_assert_nonnull(f->bus_address);
 }
 
+static void start_private_bus(Fixture *f)
+{
+        start_bus(f, FALSE, NULL);
+}
+
 static void stop_private_bus(Fixture *f)
 {
         g_subprocess_send_signal(f->bus_daemon, SIGTERM);
         g_subprocess_wait(f->bus_daemon, NULL, NULL);
         g_clear_object(&f->bus_daemon);
         g_clear_pointer(&f->bus_address, g_free);
+}
+
+/* A service in place of vfiod or polkit: an object on the private bus,
+ * under a well-known name, whose calls are dispatched in a main context
+ * that a thread of its own runs, so that it answers while the test waits
+ * for a client. */
+typedef struct StandIn {
+        GDBusConnection *conn;
+        GMainContext *context;
+        GMainLoop *loop;
+        GThread *thread;
+} StandIn;
+
+static gpointer run_stand_in(gpointer data)
+{
+        StandIn *s = data;
+
+        g_main_context_push_thread_default(s->context);
+        g_main_loop_run(s->loop);
+        g_main_context_pop_thread_default(s->context);
+        return NULL;
+}
+
+static StandIn *stand_in_start(const char *bus_address, const char *name, const char *path, const char *xml,
+                               const GDBusInterfaceVTable *vtable)
+{
+        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(xml, NULL);
+        g_autoptr(GVariant) owned = NULL;
+        g_autoptr(GError) error = NULL;
+        StandIn *s = g_new0(StandIn, 1);
+
+        s->context = g_main_context_new();
+        s->loop = g_main_loop_new(s->context, FALSE);
+        /* Calls go to the context that is the thread's default where the
+         * object is registered. */
+        g_main_context_push_thread_default(s->context);
+        s->conn = g_dbus_connection_new_for_address_sync(
+                bus_address,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_dbus_connection_register_object(s->conn, path, info->interfaces[0], vtable, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_main_context_pop_thread_default(s->context);
+        owned = g_dbus_connection_call_sync(s->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "RequestName",
+                                            g_variant_new("(su)", name, 4 /* DO_NOT_QUEUE */), G_VARIANT_TYPE("(u)"),
+                                            0, 5000, NULL, &error);
+        g_assert_no_error(error);
+        s->thread = g_thread_new("stand-in", run_stand_in, s);
+        return s;
+}
+
+static gboolean quit_loop(gpointer loop)
+{
+        g_main_loop_quit(loop);
+        return G_SOURCE_REMOVE;
+}
+
+static void stand_in_stop(StandIn *s)
+{
+        /* From the loop itself: a quit before it runs would be lost. */
+        g_main_context_invoke(s->context, quit_loop, s->loop);
+        g_thread_join(s->thread);
+        g_object_unref(s->conn);
+        g_main_loop_unref(s->loop);
+        g_main_context_unref(s->context);
+        g_free(s);
 }
 
 static void rm_rf(const char *path)
@@ -244,7 +336,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 
         /* Children inherit the testbed through UMOCKDEV_DIR and LD_PRELOAD,
          * and die with us should an assertion end the test early. */
-        start_private_bus(f);
+        start_bus(f, config->any_user, f->state_dir);
         address_arg = g_strdup_printf("--bus-address=%s", f->bus_address);
         idle_arg = g_strdup_printf("--idle-timeout=%s", config->idle_timeout ? config->idle_timeout : "0");
         state_arg = g_strdup_printf("--state-dir=%s", f->state_dir);
@@ -284,6 +376,8 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
         g_assert_cmpint(g_subprocess_get_exit_status(f->daemon), ==, 0);
         g_clear_object(&f->daemon);
         g_clear_object(&f->conn);
+        if (f->stand_in)
+                stand_in_stop(f->stand_in);
         stop_private_bus(f);
         g_clear_object(&f->tb);
         if (f->notify) {
@@ -521,6 +615,70 @@ static void test_idle_exit(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
         g_variant_get(r, "(b)", &owned);
         g_assert_false(owned);
+}
+
+/* A polkit that takes its time, as a person typing a password does: every
+ * question is answered "no" after three seconds. */
+static const char slow_polkit_xml[] =
+        "<node><interface name='org.freedesktop.PolicyKit1.Authority'>"
+        "<method name='CheckAuthorization'><arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='(bba{ss})' direction='out'/></method>"
+        "<method name='CancelCheckAuthorization'><arg type='s' direction='in'/></method>"
+        "</interface></node>";
+
+static gboolean answer_no(gpointer invocation)
+{
+        g_dbus_method_invocation_return_value(invocation, g_variant_new_parsed("((false, false, @a{ss} {}),)"));
+        return G_SOURCE_REMOVE;
+}
+
+static void slow_polkit_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                             const char *method, GVariant *params, GDBusMethodInvocation *invocation, gpointer data)
+{
+        g_autoptr(GSource) later = NULL;
+
+        if (!g_str_equal(method, "CheckAuthorization")) {
+                g_dbus_method_invocation_return_value(invocation, NULL);
+                return;
+        }
+        later = g_timeout_source_new(3000);
+        g_source_set_callback(later, answer_no, invocation, NULL);
+        g_source_attach(later, g_main_context_get_thread_default());
+}
+
+/* A caller waiting for polkit keeps vfiod up past its idle timeout (1 s
+ * here), and gets polkit's answer. The caller is not root (root is never
+ * asked about): nobody, when the test runs as root. */
+static void test_idle_waits_for_polkit(Fixture *f, gconstpointer data)
+{
+        static const GDBusInterfaceVTable vtable = { .method_call = slow_polkit_call };
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autofree char *err = NULL;
+        g_autoptr(GError) error = NULL;
+        int status;
+
+        f->stand_in = stand_in_start(f->bus_address, "org.freedesktop.PolicyKit1",
+                                     "/org/freedesktop/PolicyKit1/Authority", slow_polkit_xml, &vtable);
+        if (getuid() == 0)
+                for (const char *const *a = (const char *const[]){ "setpriv", "--reuid=65534", "--regid=65534",
+                                                                   "--clear-groups", NULL };
+                     *a; a++)
+                        g_ptr_array_add(argv, (gpointer)*a);
+        for (const char *const *a = (const char *const[]){ "gdbus", "call", "--address", f->bus_address, "--timeout",
+                                                           "20", "--dest", VFIOD_BUS_NAME, "--object-path",
+                                                           VFIOD_ROOT_PATH, "--method",
+                                                           VFIOD_MANAGER_INTERFACE ".Reserve", "'0000:00:03.0'", "{}",
+                                                           NULL };
+             *a; a++)
+                g_ptr_array_add(argv, (gpointer)*a);
+        g_ptr_array_add(argv, NULL);
+        g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                   NULL, NULL, NULL, &err, &status, &error));
+        g_assert_no_error(error);
+        g_test_message("the caller: %s", err);
+        g_assert_false(g_spawn_check_wait_status(status, NULL));
+        g_assert_nonnull(strstr(err, VFIOD_ERROR_NOT_AUTHORIZED));
 }
 
 /* The IOMMU state follows the first group that comes and the last that goes. */
@@ -797,16 +955,7 @@ static void test_json_shapes_leased(Fixture *f, gconstpointer data)
 }
 
 /* A vfiod of another version: its Manager answers the listings with rows
- * of another shape. Its calls are dispatched in a main context that a
- * thread of its own runs, so that it answers while the test waits for the
- * client. */
-typedef struct OtherVersion {
-        GDBusConnection *conn;
-        GMainContext *context;
-        GMainLoop *loop;
-        GThread *thread;
-} OtherVersion;
-
+ * of another shape. */
 static const char other_version_xml[] =
         "<node><interface name='" VFIOD_MANAGER_INTERFACE "'>"
         "<method name='ListLeases'><arg type='a(ou)' direction='out'/></method>"
@@ -825,65 +974,17 @@ static void other_version_call(GDBusConnection *conn, const char *sender, const 
                                                       g_variant_new_parsed("([('claim-1', 'vfiod.io/group=1')],)"));
 }
 
-static gpointer run_other_version(gpointer data)
-{
-        OtherVersion *o = data;
-
-        g_main_context_push_thread_default(o->context);
-        g_main_loop_run(o->loop);
-        g_main_context_pop_thread_default(o->context);
-        return NULL;
-}
-
 static void other_version_setup(Fixture *f, gconstpointer data)
 {
         static const GDBusInterfaceVTable vtable = { .method_call = other_version_call };
-        g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(other_version_xml, NULL);
-        g_autoptr(GVariant) owned = NULL;
-        g_autoptr(GError) error = NULL;
-        OtherVersion *o = g_new0(OtherVersion, 1);
 
         start_private_bus(f);
-        o->context = g_main_context_new();
-        o->loop = g_main_loop_new(o->context, FALSE);
-        /* Calls go to the context that is the thread's default where the
-         * object is registered. */
-        g_main_context_push_thread_default(o->context);
-        o->conn = g_dbus_connection_new_for_address_sync(
-                f->bus_address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                NULL, NULL, &error);
-        g_assert_no_error(error);
-        g_dbus_connection_register_object(o->conn, VFIOD_ROOT_PATH, info->interfaces[0], &vtable, NULL, NULL,
-                                          &error);
-        g_assert_no_error(error);
-        g_main_context_pop_thread_default(o->context);
-        owned = g_dbus_connection_call_sync(o->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "RequestName",
-                                            g_variant_new("(su)", VFIOD_BUS_NAME, 4 /* DO_NOT_QUEUE */),
-                                            G_VARIANT_TYPE("(u)"), 0, 5000, NULL, &error);
-        g_assert_no_error(error);
-        o->thread = g_thread_new("other-version", run_other_version, o);
-        f->other_version = o;
-}
-
-static gboolean quit_loop(gpointer loop)
-{
-        g_main_loop_quit(loop);
-        return G_SOURCE_REMOVE;
+        f->stand_in = stand_in_start(f->bus_address, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, other_version_xml, &vtable);
 }
 
 static void other_version_teardown(Fixture *f, gconstpointer data)
 {
-        OtherVersion *o = f->other_version;
-
-        /* From the loop itself: a quit before it runs would be lost. */
-        g_main_context_invoke(o->context, quit_loop, o->loop);
-        g_thread_join(o->thread);
-        g_object_unref(o->conn);
-        g_main_loop_unref(o->loop);
-        g_main_context_unref(o->context);
-        g_free(o);
+        stand_in_stop(f->stand_in);
         stop_private_bus(f);
 }
 
@@ -1231,6 +1332,8 @@ int main(int argc, char *argv[])
         g_test_add("/daemon/tells-systemd", Fixture, &supervised, fixture_setup, test_tells_systemd,
                    fixture_teardown);
         g_test_add("/daemon/idle-exit", Fixture, &idle_soon, fixture_setup, test_idle_exit, fixture_teardown);
+        g_test_add("/daemon/idle-waits-for-polkit", Fixture, &idle_soon_any_user, fixture_setup,
+                   test_idle_waits_for_polkit, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
         ADD("/daemon/client", test_client);
         ADD("/daemon/client-exit-status", test_client_exit_status);

@@ -21,11 +21,12 @@ vfiod_on_bus() {
     busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
         NameHasOwner s io.github.vfiod1 | grep -q true
 }
-# start_vfiod [FAULT [STEP_TIMEOUT]]: vfiod in the background; a step is
-# stuck after STEP_TIMEOUT seconds (default 10: under TCG on a loaded
-# machine, udev may take seconds to settle a new group node).
+# start_vfiod [FAULT [STEP_TIMEOUT [IDLE_TIMEOUT]]]: vfiod in the
+# background; a step is stuck after STEP_TIMEOUT seconds (default 10: under
+# TCG on a loaded machine, udev may take seconds to settle a new group
+# node); it exits when idle for IDLE_TIMEOUT seconds (default 0: never).
 start_vfiod() {
-    VFIOD_FAULT=$1 "$VFIOD" --idle-timeout=0 --step-timeout="${2:-10}" >> /tmp/vfiod.log 2>&1 &
+    VFIOD_FAULT=$1 "$VFIOD" --idle-timeout="${3:-0}" --step-timeout="${2:-10}" >> /tmp/vfiod.log 2>&1 &
     vfiod_pid=$!
     wait_for 20 vfiod_on_bus || diag "vfiod did not come up: $(tail -5 /tmp/vfiod.log)"
 }
@@ -116,15 +117,22 @@ hold_edu() {
 start_vfiod ""
 check "claim edu" vfioctl-client claim "$VM_EDU_ADDR"
 hold_edu "after the claim"
+# Again with a 1 s idle timeout: the claim outlives the restart.
+stop_vfiod
+start_vfiod "" 10 1
 out=$(vfioctl-client --json release "$ge" 2>/dev/null)
 like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*has ended, but PID $holder \\(python3\\) still holds" \
     "release answers at once that the lease ended and who still holds the group"
 is "$(group_state "$ge")" held "the group shows as held, not stuck"
 check "vfiod answers list meanwhile" vfioctl-client list
 is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "edu stays on vfio-pci while it is held"
+sleep 3
+check "vfiod stays up while the group is held, past its idle timeout" vfiod_on_bus
 kill "$holder"; wait "$holder" 2>/dev/null
 check "once the holder is gone the release goes on" wait_for 30 settled "$ge"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
+check "then, idle, vfiod exits" wait_for 10 sh -c "! busctl --system call org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus NameHasOwner s io.github.vfiod1 | grep -q true"
 stop_vfiod
 
 # ---- a step that never returns: stuck, and the bus answers ----
