@@ -212,7 +212,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-#define DETAILS_MAX 12
+#define DETAILS_MAX 13
 
 /* The details polkit is told, as key and value; a NULL value is not told. */
 static void details_pairs(const PolicyDetails *d, const char *pairs[static DETAILS_MAX][2])
@@ -225,6 +225,7 @@ static void details_pairs(const PolicyDetails *d, const char *pairs[static DETAI
                 { "names", d->names },
                 { "group", d->group },
                 { "match", d->match },
+                { "owner", d->owner },
                 { "process", d->process },
                 { "claim", d->claim },
                 { "stop_units", d->stop_units },

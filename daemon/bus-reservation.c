@@ -76,7 +76,7 @@ static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_erro
         return e < 0 ? e : sd_bus_message_exit_container(msg);
 }
 
-static int authorize_reserve(Manager *m, sd_bus_message *msg, const ReservationMatch *match, sd_bus_error *error)
+static int authorize_reserve(Manager *m, sd_bus_message *msg, const Reservation *reservation, sd_bus_error *error)
 {
         _cleanup_(policy_decision_done) PolicyDecision decision = {};
         uid_t caller;
@@ -84,7 +84,7 @@ static int authorize_reserve(Manager *m, sd_bus_message *msg, const ReservationM
 
         r = bus_sender_euid(msg, &caller);
         if (r >= 0)
-                r = policy_reserve(caller, match, &decision);
+                r = policy_reserve(caller, reservation, &decision);
         return r < 0 ? r : authorize(m->authorizer, msg, &decision, error);
 }
 
@@ -154,10 +154,10 @@ int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         existing = reservation_set_find_match(&m->reservations, &res.match);
         if (existing)
-                return sd_bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
-                                         "This is reserved already, in %s:%u; unreserve it first to change it.",
-                                         existing->file, existing->line);
-        r = authorize_reserve(m, msg, &res.match, error);
+                return bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
+                                      "This is reserved already, in %s:%u; unreserve it first to change it.",
+                                      existing->file, existing->line);
+        r = authorize_reserve(m, msg, &res, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = reservation_config_add(m->config_dir, &res, &file);
@@ -174,6 +174,7 @@ int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *answer = NULL;
         Manager *m = userdata;
+        const ReservationEntry *existing;
         ReservationMatch match;
         char text[RESERVATION_MATCH_STRING_MAX];
         size_t removed;
@@ -182,11 +183,12 @@ int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if ((r = read_match(msg, &match, error)) < 0 ||
             (r = bus_read_no_options(msg, "Unreserve", error)) < 0)
                 return r;
-        if (!reservation_set_find_match(&m->reservations, &match))
-                return sd_bus_error_setf(error, VFIOD_ERROR_NO_SUCH_RESERVATION,
-                                         "Nothing is reserved as '%s': 'vfioctl-client reservations' lists them.",
-                                         reservation_match_format(&match, text));
-        r = authorize_reserve(m, msg, &match, error);
+        existing = reservation_set_find_match(&m->reservations, &match);
+        if (!existing)
+                return bus_error_setf(error, VFIOD_ERROR_NO_SUCH_RESERVATION,
+                                      "Nothing is reserved as '%s': 'vfioctl-client reservations' lists them.",
+                                      reservation_match_format(&match, text));
+        r = authorize_reserve(m, msg, &existing->reservation, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = reservation_config_remove(m->config_dir, &match, &removed);

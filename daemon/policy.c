@@ -17,6 +17,7 @@ void policy_decision_done(PolicyDecision *d)
         free(d->details.names);
         free(d->details.group);
         free(d->details.match);
+        free(d->details.owner);
         free(d->details.process);
         free(d->details.claim);
         free(d->details.stop_units);
@@ -231,15 +232,22 @@ int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *
         return r;
 }
 
-int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *ret)
+int policy_reserve(uid_t caller, const Reservation *reservation, PolicyDecision *ret)
 {
         char text[RESERVATION_MATCH_STRING_MAX];
 
         decide(caller, VFIOD_ACTION_RESERVE, ret);
         if (ret->verdict != POLICY_ASK)
                 return 0;
-        ret->details.match = strdup(reservation_match_format(match, text));
-        return ret->details.match ? 0 : -ENOMEM;
+        ret->details.match = strdup(reservation_match_format(&reservation->match, text));
+        /* Whom the group node goes to: a rule that lets one reserve a device
+         * may not mean to let one hand it to anyone. */
+        ret->details.owner = strdup(reservation->owner[0] ? reservation->owner : "root");
+        if (!ret->details.match || !ret->details.owner) {
+                policy_decision_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 int policy_memlock(uid_t caller, const char *process, PolicyDecision *ret)

@@ -35,6 +35,7 @@ typedef struct PolicyDetails {
         char *names;  /* each endpoint's name, "; "-separated */
         char *group;  /* IOMMU group number */
         char *match;  /* a reservation's match (reservation.h) */
+        char *owner;  /* a reservation's owner, who gets the group node: "alice", "@vfio", "root" */
         char *process; /* memlock of another process: "PID (COMMAND)" */
         char *claim;   /* a prepared claim's id */
         char *stop_units;     /* what the claim's hand-off profiles stop and unload, */
@@ -77,7 +78,7 @@ int policy_unprepare(uid_t caller, const char *claim_id, const Group *const *gro
 int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *ret);
 
 /* Reserve, Unreserve: a boot-time reservation changes what the host gets. */
-int policy_reserve(uid_t caller, const ReservationMatch *match, PolicyDecision *ret);
+int policy_reserve(uid_t caller, const Reservation *reservation, PolicyDecision *ret);
 
 /* RaiseMemlockLimit of the caller's own process (process NULL: memlock)
  * or of another of the caller's uid ("PID (COMMAND)", which polkit is

@@ -119,15 +119,21 @@ static void test_release_rules(void)
 
 static void test_reserve_and_memlock(void)
 {
-        ReservationMatch match;
+        Reservation res = { .owner = "@vfio" };
         const char *reason;
         PolicyDecision d;
 
-        g_assert_cmpint(reservation_match_parse("10de:1c82", &match, &reason), ==, 0);
-        g_assert_cmpint(policy_reserve(1000, &match, &d), ==, 0);
+        g_assert_cmpint(reservation_match_parse("10de:1c82", &res.match, &reason), ==, 0);
+        g_assert_cmpint(policy_reserve(1000, &res, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
         g_assert_cmpstr(d.action, ==, VFIOD_ACTION_RESERVE);
         g_assert_cmpstr(d.details.match, ==, "10de:1c82");
+        /* polkit sees whom the group node would go to. */
+        g_assert_cmpstr(d.details.owner, ==, "@vfio");
+        policy_decision_done(&d);
+        res.owner[0] = '\0';
+        g_assert_cmpint(policy_reserve(1000, &res, &d), ==, 0);
+        g_assert_cmpstr(d.details.owner, ==, "root");
         policy_decision_done(&d);
 
         g_assert_cmpint(policy_memlock(1000, NULL, &d), ==, 0);
