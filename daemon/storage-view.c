@@ -169,14 +169,62 @@ static void trace_path(StorageView *v, const char *path, const char *what, const
         trace_mount(v, e, what, depth + 1);
 }
 
+/* What lies at path (below /dev/), found without following any link:
+ * no name leads vfiod out of /dev into a filesystem that can hang. A
+ * loop's backing_file is the path of what it opened, which has none. */
+static int stat_beneath_dev(const char *path, struct stat *ret)
+{
+        _cleanup_close_ int dir = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        char name[PATH_MAX];
+        char *component = name, *slash;
+
+        if (dir < 0)
+                return -errno;
+        snprintf(name, sizeof(name), "%s", path);
+        while ((slash = strchr(component, '/'))) {
+                int next;
+                *slash = '\0';
+                if (streq(component, "..") || streq(component, ".") || !component[0])
+                        return -EINVAL;
+                next = openat(dir, component, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0)
+                        return -errno; /* a link too: ENOTDIR */
+                close(dir);
+                dir = next;
+                component = slash + 1;
+        }
+        return fstatat(dir, component, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+int loop_backing_block(const char *backing, dev_t *ret)
+{
+        struct stat st;
+        int r;
+
+        if (strncmp(backing, "/dev/", 5) != 0)
+                return 0;
+        r = stat_beneath_dev(backing + 5, &st);
+        if (r < 0)
+                return r;
+        if (S_ISREG(st.st_mode))
+                return 0; /* an image in /dev/shm */
+        if (!S_ISBLK(st.st_mode))
+                return -ENOTBLK;
+        *ret = st.st_rdev;
+        return 1;
+}
+
 /* A block device and everything below it: the devices it is made of
- * (slaves: dm, md, bcache) and a loop device's backing file. */
+ * (slaves: dm, md, bcache) and a loop device's backing file, or the
+ * device that backs it. */
 static void trace_block(StorageView *v, dev_t devnum, const char *what, int depth)
 {
         char path[PATH_MAX];
         _cleanup_free_ char *name = NULL, *below_what = NULL, *backing = NULL;
         struct dirent *de;
+        dev_t below;
         DIR *slaves;
+        int r;
 
         if (find_critical(v, devnum, NULL))
                 return;
@@ -200,7 +248,6 @@ static void trace_block(StorageView *v, dev_t devnum, const char *what, int dept
         snprintf(path, sizeof(path), "/sys/class/block/%s/slaves", name);
         if ((slaves = opendir(path))) {
                 while ((de = readdir(slaves))) {
-                        dev_t below;
                         if (de->d_name[0] == '.')
                                 continue;
                         if (block_devnum(de->d_name, &below) < 0)
@@ -213,10 +260,17 @@ static void trace_block(StorageView *v, dev_t devnum, const char *what, int dept
         }
         snprintf(path, sizeof(path), "/sys/class/block/%s/loop/backing_file", name);
         backing = read_full_file(path);
-        if (backing) {
-                backing[strcspn(backing, "\n")] = '\0';
+        if (!backing)
+                return;
+        backing[strcspn(backing, "\n")] = '\0';
+        r = loop_backing_block(backing, &below);
+        if (r > 0)
+                trace_block(v, below, below_what, depth + 1);
+        else if (r < 0)
+                note_untraced(v, "%s rests on %s, a device vfiod cannot see (%s)", below_what, backing,
+                              strerror(-r));
+        else
                 trace_path(v, backing, below_what, NULL, depth);
-        }
 }
 
 /* The btrfs filesystem whose devices include the one named sysname:

@@ -58,5 +58,14 @@ StorageView *storage_view_free(StorageView *v);
  * with that tag, or NULL when the host's critical storage does not. */
 const char *storage_view_critical(const StorageView *v, dev_t devnum, const char *tag);
 
+/* The block device that a loop device's backing file names (its sysfs
+ * backing_file), when that is a node under /dev: the loop holds no
+ * exclusive claim on it. Looked up beneath vfiod's /dev, following no
+ * link, so that no name leads vfiod into a filesystem that can hang (only
+ * root mounts anything under /dev). 1 with *ret; 0: a file (not under
+ * /dev, or a regular file there); -errno: under /dev, but vfiod cannot
+ * tell which block device. */
+int loop_backing_block(const char *backing, dev_t *ret);
+
 /* The device number of block device name, from sysfs. */
 int block_devnum(const char *name, dev_t *ret);

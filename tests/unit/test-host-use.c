@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "mount-table.h"
@@ -108,6 +111,32 @@ static void test_fs_backing(void)
         /* What vfiod does not know, it cannot trace: fail safe. */
         g_assert_cmpint(storage_fs_backing("zfs", makedev(0, 27)), ==, FS_BACKING_UNKNOWN);
         g_assert_cmpint(storage_fs_backing("bcachefs", makedev(0, 28)), ==, FS_BACKING_UNKNOWN);
+}
+
+/* A loop device's backing file, when it names a node under /dev, is
+ * looked up there without following any link. */
+static void test_loop_backing(void)
+{
+        g_autofree char *image = g_strdup("/dev/shm/vfiod-test-XXXXXX");
+        g_autofree char *link = NULL, *through_link = NULL;
+        dev_t devnum = 0;
+        int fd = g_mkstemp(image);
+
+        g_assert_cmpint(fd, >=, 0);
+        close(fd);
+        g_assert_cmpint(loop_backing_block("/var/lib/images/disk.img", &devnum), ==, 0);
+        g_assert_cmpint(loop_backing_block(image, &devnum), ==, 0); /* a file in /dev/shm */
+        g_assert_cmpint(loop_backing_block("/dev/null", &devnum), ==, -ENOTBLK);
+        g_assert_cmpint(loop_backing_block("/dev/../etc/passwd", &devnum), ==, -EINVAL);
+        g_assert_cmpint(loop_backing_block("/dev/vfiod-test-none", &devnum), ==, -ENOENT);
+        /* A link in a directory users write to leads nowhere. */
+        link = g_strdup_printf("%s-link", image);
+        through_link = g_strdup_printf("%s/passwd", link);
+        g_assert_cmpint(symlink("/etc", link), ==, 0);
+        g_assert_cmpint(loop_backing_block(through_link, &devnum), ==, -ENOTDIR);
+        g_assert_cmpuint(devnum, ==, 0);
+        g_unlink(link);
+        g_unlink(image);
 }
 
 static void test_critical_mountpoints(void)
@@ -300,6 +329,7 @@ int main(int argc, char **argv)
         g_test_add_func("/host-use/mount-table/option-value", test_mount_option_value);
         g_test_add_func("/host-use/storage/overlay-layers", test_overlay_layers);
         g_test_add_func("/host-use/storage/fs-backing", test_fs_backing);
+        g_test_add_func("/host-use/storage/loop-backing", test_loop_backing);
         g_test_add_func("/host-use/storage/critical-mountpoints", test_critical_mountpoints);
         g_test_add_func("/host-use/platform-classes", test_platform_classes);
         g_test_add_func("/host-use/net/default-routes", test_default_routes);

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # What the host needs, as the kernel knows it, under the hardened
-# vfiod.service: storage stacked any way, deep below its controller (USB
-# behind a hub) and mounted in any namespace,
-# interfaces stacked under a default route in any table, platform functions,
+# vfiod.service: storage stacked any way (a loop device over the disk
+# too), deep below its controller (USB behind a hub) and mounted in any
+# namespace, interfaces stacked under a default route in any table, platform functions,
 # and the root filesystem as a live system has it (an overlay whose 9p
 # lower layer no mount table shows). Every refusal names the user and
 # changes nothing in sysfs.
@@ -93,6 +93,19 @@ refused "$nvme2" HostCritical "holds $blk2, which carries /var \\(ext4\\) throug
 umount /var
 losetup -d "$loopdev"
 umount /mnt/dm
+
+# ---- a loop device over the NVMe disk itself: no exclusive claim, no fd ----
+loopdev=$(losetup --find --show "/dev/$blk2")
+mkfs.ext4 -q -F "$loopdev"
+mount "$loopdev" /mnt/dm
+refused "$nvme2" DeviceBusy "$blk2, which backs the loop device ${loopdev#/dev/}" \
+    "ext4 on a loop device over the disk: DeviceBusy, naming the loop device"
+umount /mnt/dm
+mount "$loopdev" /var
+refused "$nvme2" HostCritical "holds $blk2, which carries /var \\(ext4\\) through ${loopdev#/dev/}" \
+    "/var on it: HostCritical, through the loop device"
+umount /var
+losetup -d "$loopdev"
 
 # ---- md RAID1 over both NVMe drives ----
 mdadm --create /dev/md/vfiodtest --run --quiet --level=1 --raid-devices=2 --metadata=1.2 \
