@@ -18,15 +18,18 @@
 /* ---- one block device below a function ---- */
 
 /* Whether e is a mount of the block device devnum. A btrfs mount's st_dev
- * is its own; its source names the device. */
+ * is its own; its source names the device. Only btrfs's is looked at:
+ * whoever mounts a FUSE filesystem (fsname=) or, in a namespace of her
+ * own, a tmpfs picks its source, and a path she picks may lead into a
+ * filesystem that hangs, or name a device she does not use. */
 static bool mount_is_of_block(const MountEntry *e, dev_t devnum)
 {
         struct stat st;
 
         if (e->devnum == devnum)
                 return true;
-        return major(e->devnum) == 0 && strncmp(e->source, "/dev/", 5) == 0 && stat(e->source, &st) == 0 &&
-               S_ISBLK(st.st_mode) && st.st_rdev == devnum;
+        return major(e->devnum) == 0 && streq(e->fstype, "btrfs") && strncmp(e->source, "/dev/", 5) == 0 &&
+               stat(e->source, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == devnum;
 }
 
 /* The host's critical storage stacked on name or on anything above it

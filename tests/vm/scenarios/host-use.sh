@@ -59,9 +59,12 @@ check "unmounted, the xHCI is claimed" vfioctl-client claim "$usb"
 check "and released" vfioctl-client release "$usb"
 
 # ---- mounted only in another mount namespace ----
+# Before it there, a tmpfs whose source names the disk (anyone may pick a
+# tmpfs's source in a namespace of her own): it is not what uses the disk.
 mkfs.ext4 -q -F "/dev/$blk2"
-mkdir -p /mnt/private
-unshare --mount --propagation private sh -c "mount /dev/$blk2 /mnt/private && exec sleep 600" &
+mkdir -p /mnt/private /mnt/fake
+unshare --mount --propagation private \
+    sh -c "mount -t tmpfs /dev/$blk2 /mnt/fake && mount /dev/$blk2 /mnt/private && exec sleep 600" &
 ns_holder=$!
 check "the filesystem is mounted in the other namespace only" \
     wait_for 10 sh -c "grep -q ' /mnt/private ' /proc/$ns_holder/mountinfo && ! grep -q ' /mnt/private ' /proc/1/mountinfo"
