@@ -21,7 +21,7 @@
  * the cap of limits.conf. */
 
 /* The process to raise, as a pidfd the caller passed, which pins it from
- * here on: the caller's own process, or another of the caller's uid that is
+ * here on: the caller's own process or another of the caller's uid, either
  * no more than a process of that uid (all its uids and gids the same, no
  * capabilities, not a lone thread), as a session libvirtd is.
  * *ret_other: "PID (COMMAND)" when it is not the process that called, for
@@ -49,29 +49,33 @@ static int check_process(sd_bus_message *msg, int pidfd, pid_t *ret_pid, Process
         if (r < 0)
                 return r;
         *ret_other = NULL;
-        if (pid != caller_pid || creds.thread) {
-                char comm[PROC_COMM_SIZE];
-                if (creds.uid != (long)caller_uid)
-                        return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                              "The pidfd is of pid %d (uid %ld), not of a process of the caller's "
-                                              "(uid %u): only the caller's own processes' limits can be raised.",
-                                              (int)pid, creds.uid, (unsigned)caller_uid);
-                if (creds.gid < 0 || creds.capabilities || creds.thread)
-                        return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
-                                              "Process %d is more than a process of uid %u (%s): its limit is "
-                                              "not raised.",
-                                              (int)pid, (unsigned)caller_uid,
-                                              creds.thread       ? "a thread's pidfd"
-                                              : creds.gid < 0    ? "a set-group-ID program"
-                                                                    : "it holds capabilities");
-                if (asprintf(ret_other, "%d (%s)", (int)pid, proc_comm(pid, comm)) < 0)
-                        return -ENOMEM;
-        } else if (creds.uid != (long)caller_uid)
+        if (creds.uid != (long)caller_uid && pid == caller_pid && !creds.thread)
                 /* The caller itself, its uids changed since it connected. */
                 return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                       "The calling process %d runs with more than one uid, or another than "
                                       "it connected with: its limit is not raised.",
                                       (int)pid);
+        if (creds.uid != (long)caller_uid)
+                return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                      "The pidfd is of pid %d (uid %ld), not of a process of the caller's "
+                                      "(uid %u): only the caller's own processes' limits can be raised.",
+                                      (int)pid, creds.uid, (unsigned)caller_uid);
+        /* Asked of the caller's own PID too, unless the caller is root, who
+         * may raise any limit of its own: the bus gives the PID it connected
+         * from, which by now another process may have. */
+        if ((pid != caller_pid || caller_uid != 0) && (creds.gid < 0 || creds.capabilities || creds.thread))
+                return bus_error_setf(error, VFIOD_ERROR_NOT_AUTHORIZED,
+                                      "Process %d is more than a process of uid %u (%s): its limit is "
+                                      "not raised.",
+                                      (int)pid, (unsigned)caller_uid,
+                                      creds.thread       ? "a thread's pidfd"
+                                      : creds.gid < 0    ? "a set-group-ID program"
+                                                         : "it holds capabilities");
+        if (pid != caller_pid) {
+                char comm[PROC_COMM_SIZE];
+                if (asprintf(ret_other, "%d (%s)", (int)pid, proc_comm(pid, comm)) < 0)
+                        return -ENOMEM;
+        }
         *ret_pid = pid;
         *ret_creds = creds;
         return 0;

@@ -123,6 +123,14 @@ out=$(as_alice vfioctl-client --json memlock "$strangers" --memlock 64M)
 is "$?" 3 "  vfioctl-client memlock exits 3"
 json_shape error "$out" "  with one error object"
 kill $strangers; wait $strangers 2>/dev/null
+# The bus names the PID a caller connected from, which by now another
+# process may have: a set-group-ID program is refused even for itself.
+install -m 2755 -g mallory "$VM_FD_CLIENT" /usr/local/bin/fd-client-sgid
+out=$(as_alice /usr/local/bin/fd-client-sgid memlock $((128 << 20)))
+like "$out" "NotAuthorized.*more than a process of uid $(id -u alice) \\(a set-group-ID program\\)" \
+    "a set-group-ID program of hers is refused, even for its own limit"
+unlike "$out" "memlock $((128 << 20)) " "  and its limit stays the one it inherited"
+rm /usr/local/bin/fd-client-sgid
 out=$(as_alice "$VM_FD_CLIENT" memlock $((2 << 30)))
 like "$out" "LimitExceeded.*2 GiB of locked memory is more than the 1 GiB" "2 GiB, above the 1 GiB cap: refused"
 like "$out" "memlock [0-9]+ " "and the limit did not move"
