@@ -72,6 +72,19 @@ check "  the holder was asked and left" wait_for 5 eval "! kill -0 $polite 2>/de
 is "$(unit_state $nic_user)" inactive "  and the unit is stopped"
 check "the release succeeds" vfioctl-client release "$nic"
 is "$(unit_state $nic_user)" active "  and starts the unit again"
+# The example rule lets the group vfio claim without a password, but not
+# where holders, who may be other users, would be asked to close.
+install -m 644 /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/
+check "polkit has read the example rule: alice raises a memlock limit of hers" \
+    wait_for 10 as_alice sh -c 'vfioctl-client memlock $$ --memlock 64M'
+polite=$(holder vmtest-polite2 "exec sleep 300")
+out=$(as_alice vfioctl-client --json claim "$nic" -- true 2>/dev/null)
+like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized".*io.github.vfiod1.claim' \
+    "alice (group vfio) may not claim it under the example rule: its profile asks holders to close"
+check "  and the holder was not asked" kill -0 $polite
+is "$(pci_driver "$nic")" e1000 "  and the NIC stayed"
+rm /etc/polkit-1/rules.d/49-vfiod-vfio-group.rules
+systemctl stop vmtest-polite2 2>/dev/null
 # A system service the profile does not name: never asked, only named.
 systemd-run --quiet --unit=vmtest-system-holder sh -c 'exec sleep 300 < /dev/vmtest-nic-extra'
 wait_for 5 eval '[ "$(systemctl show -P MainPID vmtest-system-holder)" != 0 ]'
