@@ -206,6 +206,8 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         r = sd_bus_enqueue_for_read(q->authorizer->bus, q->call);
         if (r < 0) {
                 log_error_errno(r, "Cannot requeue a method call after polkit answered");
+                (void)bus_reply_errorf(q->call, SD_BUS_ERROR_FAILED,
+                                       "vfiod cannot go on with the call after polkit answered: %s.", strerror(-r));
                 query_unlink(q);
                 query_free(q);
         }
