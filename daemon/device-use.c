@@ -139,8 +139,28 @@ static void watch_node(UseCheck *c, sd_device *d, const char *subsystem, const c
                                address);
 }
 
+static void check_children(UseCheck *c, const char *path, const char *address, bool boot_vga, int depth);
+
+/* A multipathed NVMe namespace: its head disk is checked, and its nodes
+ * and its partitions' watched, as those of a disk below the function. */
+static void check_nvme_head(UseCheck *c, const char *address, const char *head)
+{
+        _cleanup_(sd_device_unrefp) sd_device *d = NULL;
+        const char *syspath;
+
+        storage_check_block(c->storage, &c->report, address, head);
+        if (sd_device_new_from_subsystem_sysname(&d, "block", head) < 0 || sd_device_get_syspath(d, &syspath) < 0) {
+                use_report_add(&c->report, DEVICE_USE_BUSY, "%s: vfiod cannot look at %s, the disk of its NVMe "
+                               "namespace", address, head);
+                return;
+        }
+        watch_node(c, d, "block", address, false);
+        check_children(c, syspath, address, false, 0);
+}
+
 static void check_child(UseCheck *c, sd_device *child, const char *address, bool boot_vga)
 {
+        char head[NAME_MAX + 1];
         const char *subsystem = NULL, *sysname = NULL, *devtype = NULL, *tag = NULL, *driver = NULL;
         bool block, net, transport;
 
@@ -158,6 +178,8 @@ static void check_child(UseCheck *c, sd_device *child, const char *address, bool
                 use_report_add(&c->report, DEVICE_USE_HOST_CRITICAL, "%s: vfiod ran out of memory", address);
         else if (net && !net_view(c))
                 use_report_add(&c->report, DEVICE_USE_HOST_CRITICAL, "%s: vfiod ran out of memory", address);
+        else if (block && nvme_path_head(sysname, head))
+                check_nvme_head(c, address, head);
         else if (block)
                 storage_check_block(c->storage, &c->report, address, sysname);
         else if (net)

@@ -196,6 +196,17 @@ static int stat_beneath_dev(const char *path, struct stat *ret)
         return fstatat(dir, component, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
+bool nvme_path_head(const char *name, char head[static NAME_MAX + 1])
+{
+        unsigned subsystem, controller, namespace;
+        int end = 0;
+
+        if (sscanf(name, "nvme%uc%un%u%n", &subsystem, &controller, &namespace, &end) != 3 || name[end])
+                return false;
+        snprintf(head, NAME_MAX + 1, "nvme%un%u", subsystem, namespace);
+        return true;
+}
+
 int loop_backing_block(const char *backing, dev_t *ret)
 {
         struct stat st;

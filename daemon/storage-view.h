@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -66,6 +67,13 @@ const char *storage_view_critical(const StorageView *v, dev_t devnum, const char
  * /dev, or a regular file there); -errno: under /dev, but vfiod cannot
  * tell which block device. */
 int loop_backing_block(const char *backing, dev_t *ret);
+
+/* An NVMe namespace that the kernel multipaths (its controller says it may
+ * share the subsystem with others) shows below each controller as a
+ * hidden path, nvme0c1n1, with no device node; the disk that is mounted
+ * and held is its head, nvme0n1, below the subsystem. Whether name is such
+ * a path, and its head's name in head. */
+bool nvme_path_head(const char *name, char head[static NAME_MAX + 1]);
 
 /* The device number of block device name, from sysfs. */
 int block_devnum(const char *name, dev_t *ret);

@@ -139,6 +139,21 @@ static void test_loop_backing(void)
         g_unlink(image);
 }
 
+static void test_nvme_path_head(void)
+{
+        char head[NAME_MAX + 1];
+
+        g_assert_true(nvme_path_head("nvme0c1n1", head));
+        g_assert_cmpstr(head, ==, "nvme0n1");
+        g_assert_true(nvme_path_head("nvme12c3n45", head));
+        g_assert_cmpstr(head, ==, "nvme12n45");
+        g_assert_false(nvme_path_head("nvme0n1", head));
+        g_assert_false(nvme_path_head("nvme0n1p1", head));
+        g_assert_false(nvme_path_head("nvme0c1n1p1", head));
+        g_assert_false(nvme_path_head("nvme0c1n", head));
+        g_assert_false(nvme_path_head("sda", head));
+}
+
 static void test_critical_mountpoints(void)
 {
         const char *critical[] = { "/", "/usr", "/boot", "/var", "/home" };
@@ -330,6 +345,7 @@ int main(int argc, char **argv)
         g_test_add_func("/host-use/storage/overlay-layers", test_overlay_layers);
         g_test_add_func("/host-use/storage/fs-backing", test_fs_backing);
         g_test_add_func("/host-use/storage/loop-backing", test_loop_backing);
+        g_test_add_func("/host-use/storage/nvme-path-head", test_nvme_path_head);
         g_test_add_func("/host-use/storage/critical-mountpoints", test_critical_mountpoints);
         g_test_add_func("/host-use/platform-classes", test_platform_classes);
         g_test_add_func("/host-use/net/default-routes", test_default_routes);

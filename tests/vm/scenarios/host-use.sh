@@ -58,6 +58,23 @@ umount /mnt/usb
 check "unmounted, the xHCI is claimed" vfioctl-client claim "$usb"
 check "and released" vfioctl-client release "$usb"
 
+# ---- a multipathed NVMe namespace: its disk is the head, below the subsystem ----
+mp=$VM_NVME_MPATH_ADDR
+mp_path=$(ls "/sys/bus/pci/devices/$mp/nvme/"*/ | grep -m1 '^nvme[0-9]*c[0-9]*n1$')
+mp_head=$(echo "$mp_path" | sed 's/c[0-9]*n/n/')
+check "the multipath NVMe has a hidden path ($mp_path) and a head disk ($mp_head)" \
+    test -n "$mp_path" -a ! -e "/dev/$mp_path" -a -b "/dev/$mp_head"
+mkfs.ext4 -q -F "/dev/$mp_head"
+mkdir -p /mnt/mpath && mount "/dev/$mp_head" /mnt/mpath
+refused "$mp" DeviceBusy "$mp_head, which is in use: mounted at /mnt/mpath \\(ext4\\)" \
+    "a mounted multipathed namespace: DeviceBusy, naming its head disk"
+umount /mnt/mpath
+exec 3< "/dev/$mp_head"
+refused "$mp" DeviceBusy "/dev/$mp_head of $mp is open in PID $$" "its head disk held open: DeviceBusy, naming the process"
+exec 3<&-
+check "unused, the multipath NVMe is claimed" vfioctl-client claim "$mp"
+check "and released" vfioctl-client release "$mp"
+
 # ---- mounted only in another mount namespace ----
 # Before it there, a tmpfs whose source names the disk (anyone may pick a
 # tmpfs's source in a namespace of her own): it is not what uses the disk.
