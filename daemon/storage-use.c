@@ -288,8 +288,9 @@ void storage_check_block(StorageView *v, UseReport *u, const char *address, cons
                 strv_free(devices);
                 return;
         }
-        for (size_t i = 0; i < n; i++)
-                critical |= check_critical_stack(v, u, address, devices[i], devices[i], 0);
+        /* The first found says it: a disk rests under its partitions' load. */
+        for (size_t i = 0; !critical && i < n; i++)
+                critical = check_critical_stack(v, u, address, devices[i], devices[i], 0);
         for (size_t i = 0; !critical && i < n; i++) {
                 bool is_disk = i == n - 1;
                 int r = probe_exclusive(devices[i]);

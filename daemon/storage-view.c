@@ -225,9 +225,28 @@ int loop_backing_block(const char *backing, dev_t *ret)
         return 1;
 }
 
-/* A block device and everything below it: the devices it is made of
- * (slaves: dm, md, bcache) and a loop device's backing file, or the
- * device that backs it. */
+/* The disk that partition name is of: its parent in sysfs. */
+static int partition_disk(const char *name, dev_t *ret)
+{
+        char path[PATH_MAX], target[PATH_MAX];
+        char *slash, *disk;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/sys/class/block/%s", name);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        if (!(slash = strrchr(target, '/')))
+                return -EINVAL;
+        *slash = '\0';
+        disk = strrchr(target, '/');
+        return block_devnum(disk ? disk + 1 : target, ret);
+}
+
+/* A block device and everything below it: a partition's disk, the devices
+ * it is made of (slaves: dm, md, bcache) and a loop device's backing
+ * file, or the device that backs it. */
 static void trace_block(StorageView *v, dev_t devnum, const char *what, int depth)
 {
         char path[PATH_MAX];
@@ -254,6 +273,15 @@ static void trace_block(StorageView *v, dev_t devnum, const char *what, int dept
         if (asprintf(&below_what, "%s through %s", what, name) < 0) {
                 below_what = NULL;
                 note_untraced(v, "vfiod ran out of memory tracing %s", what);
+                return;
+        }
+        /* md126p2, loop0p1: the disk has the slaves or the backing file. */
+        snprintf(path, sizeof(path), "/sys/class/block/%s/partition", name);
+        if (access(path, F_OK) == 0) {
+                if (partition_disk(name, &below) < 0)
+                        note_untraced(v, "%s rests on %s, whose disk sysfs does not show", what, name);
+                else
+                        trace_block(v, below, below_what, depth + 1);
                 return;
         }
         snprintf(path, sizeof(path), "/sys/class/block/%s/slaves", name);

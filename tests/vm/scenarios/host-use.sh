@@ -137,6 +137,16 @@ mkswap -q "/dev/$md" > /dev/null && swapon "/dev/$md"
 refused "$nvme2" HostCritical "holds $blk2, which carries an active swap \\(/dev/$md\\) through $md" \
     "swap on the RAID1: HostCritical for either drive"
 swapoff "/dev/$md"
+# A partitioned array (Intel RST sets come so): /home on its first partition.
+echo ',,L' | sfdisk -q "/dev/$md" > /dev/null 2>&1
+udevadm settle
+check "the RAID1 is partitioned (${md}p1)" test -b "/dev/${md}p1"
+mkfs.ext4 -q -F "/dev/${md}p1"
+mount "/dev/${md}p1" /home
+refused "$nvme" HostCritical "holds $blk, which carries /home \\(ext4\\) through ${md}p1 through $md" \
+    "/home on a partition of the RAID1: HostCritical, through the partition and the array"
+umount /home
+wipefs -q -a "/dev/$md"
 mdadm --stop "/dev/$md" --quiet
 mdadm --zero-superblock "/dev/$blk" "/dev/$blk2"
 
