@@ -214,8 +214,11 @@ static int loop_backed_by(dev_t devnum, char loop[static NAME_MAX + 1])
                 if (strncmp(de->d_name, "loop", 4) != 0)
                         continue;
                 snprintf(path, sizeof(path), "/sys/class/block/%s/loop/backing_file", de->d_name);
-                if (!(backing = read_full_file(path)))
-                        continue; /* not bound to a file, or a partition of a loop device */
+                if (!(backing = read_full_file(path))) {
+                        if (errno != ENOENT)
+                                r = -errno;
+                        continue; /* ENOENT: not bound to a file, or a partition of a loop device */
+                }
                 backing[strcspn(backing, "\n")] = '\0';
                 q = loop_backing_block(backing, &below);
                 if (q > 0 && below == devnum) {

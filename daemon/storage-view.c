@@ -209,16 +209,28 @@ bool nvme_path_head(const char *name, char head[static NAME_MAX + 1])
 
 int loop_backing_block(const char *backing, dev_t *ret)
 {
+        /* Users write there, and may mount FUSE on a directory of theirs
+         * there; systemd mounts both nodev, so no block device is opened
+         * through them: what a loop opened there is a file. */
+        static const char *const nodev_dirs[] = { "/dev/shm/", "/dev/mqueue/" };
+        const char *deleted = " (deleted)";
+        size_t len = strlen(backing);
         struct stat st;
         int r;
 
         if (strncmp(backing, "/dev/", 5) != 0)
                 return 0;
+        for (size_t i = 0; i < ELEMENTSOF(nodev_dirs); i++)
+                if (strncmp(backing, nodev_dirs[i], strlen(nodev_dirs[i])) == 0)
+                        return 0;
+        /* Its node was removed: a device that is gone, not one present. */
+        if (len > strlen(deleted) && streq(backing + len - strlen(deleted), deleted))
+                return 0;
         r = stat_beneath_dev(backing + 5, &st);
         if (r < 0)
                 return r;
         if (S_ISREG(st.st_mode))
-                return 0; /* an image in /dev/shm */
+                return 0;
         if (!S_ISBLK(st.st_mode))
                 return -ENOTBLK;
         *ret = st.st_rdev;

@@ -62,9 +62,10 @@ const char *storage_view_critical(const StorageView *v, dev_t devnum, const char
 /* The block device that a loop device's backing file names (its sysfs
  * backing_file), when that is a node under /dev: the loop holds no
  * exclusive claim on it. Looked up beneath vfiod's /dev, following no
- * link, so that no name leads vfiod into a filesystem that can hang (only
- * root mounts anything under /dev). 1 with *ret; 0: a file (not under
- * /dev, or a regular file there); -errno: under /dev, but vfiod cannot
+ * link, and never in /dev/shm or /dev/mqueue (nodev, and users write and
+ * may mount FUSE there), so that no name leads vfiod into a filesystem
+ * that can hang. 1 with *ret; 0: a file (not under /dev, in /dev/shm, a
+ * regular file) or a removed node; -errno: under /dev, but vfiod cannot
  * tell which block device. */
 int loop_backing_block(const char *backing, dev_t *ret);
 
