@@ -218,8 +218,15 @@ static void check_children(UseCheck *c, const char *path, const char *address, b
                                        path, strerror(errno));
                 return;
         }
-        while ((de = readdir(dir))) {
+        for (;;) {
                 char child[PATH_MAX], uevent[PATH_MAX + sizeof("/uevent")];
+                errno = 0;
+                if (!(de = readdir(dir))) {
+                        if (errno != 0)
+                                use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod cannot look below %s (%s): %s",
+                                               address, path, strerror(errno));
+                        break;
+                }
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue; /* links (driver, subsystem, iommu_group) lead elsewhere */
                 if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= sizeof(child)) {

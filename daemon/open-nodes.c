@@ -83,6 +83,11 @@ static int check_fd(const NodeWatch *w, int fd_dir, const char *fd, const Watche
         ssize_t n = readlinkat(fd_dir, fd, target, sizeof(target) - 1);
 
         *ret = NULL;
+        /* A path longer than PATH_MAX: any user can hold a file that deep
+         * open, and no node vfiod watches lies there (only root makes
+         * device nodes, and they live in a /dev). */
+        if (n < 0 && errno == ENAMETOOLONG)
+                return 0;
         if (n < 0)
                 return unless_gone(errno);
         target[n] = '\0';
@@ -120,8 +125,13 @@ static int scan_process(const NodeWatch *w, int proc_fd, pid_t pid, NodeHolderFn
                 close(fd_dir);
                 return r;
         }
-        while (r >= 0 && (de = readdir(fds))) {
+        while (r >= 0) {
                 const WatchedNode *node;
+                errno = 0;
+                if (!(de = readdir(fds))) {
+                        r = unless_gone(errno); /* errno 0 at the end */
+                        break;
+                }
                 if (de->d_name[0] == '.')
                         continue;
                 r = check_fd(w, fd_dir, de->d_name, &node);
@@ -178,7 +188,13 @@ static int list_pids(DIR *proc, pid_t skip, pid_t **ret, size_t *n)
         bool init_seen = false;
         struct dirent *de;
 
-        while ((de = readdir(proc))) {
+        for (;;) {
+                errno = 0;
+                if (!(de = readdir(proc))) {
+                        if (errno != 0)
+                                return -errno;
+                        break;
+                }
                 char *end;
                 long pid = strtol(de->d_name, &end, 10);
                 pid_t *a;
