@@ -40,6 +40,7 @@ typedef struct {
         int claim_record_group;
         const char *limits; /* limits.conf in the config dir */
         gboolean any_user;  /* a bus that every user may connect to */
+        gboolean slow_polkit; /* on it before the daemon: a polkit that answers "no" after 4 s */
 } DaemonConfig;
 
 static const PciFixture fixtures[] = {
@@ -55,7 +56,7 @@ static const PciFixture fixtures[] = {
 static const DaemonConfig no_iommu = { .no_iommu = TRUE };
 static const DaemonConfig supervised = { .notify = TRUE };
 static const DaemonConfig idle_soon = { .idle_timeout = "1" };
-static const DaemonConfig idle_soon_any_user = { .idle_timeout = "1", .any_user = TRUE };
+static const DaemonConfig slow_polkit = { .idle_timeout = "2", .any_user = TRUE, .slow_polkit = TRUE };
 /* e1000 of group 3 claimed by an earlier run, under a persistent lease of
  * uid 1000: the record a restart finds. */
 static const DaemonConfig e1000_claimed = {
@@ -283,6 +284,36 @@ static void stand_in_stop(StandIn *s)
         g_free(s);
 }
 
+/* A polkit that takes its time, as a person typing a password does: every
+ * question is answered "no" after four seconds. */
+static const char slow_polkit_xml[] =
+        "<node><interface name='org.freedesktop.PolicyKit1.Authority'>"
+        "<method name='CheckAuthorization'><arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+        "<arg type='(bba{ss})' direction='out'/></method>"
+        "<method name='CancelCheckAuthorization'><arg type='s' direction='in'/></method>"
+        "</interface></node>";
+
+static gboolean answer_no(gpointer invocation)
+{
+        g_dbus_method_invocation_return_value(invocation, g_variant_new_parsed("((false, false, @a{ss} {}),)"));
+        return G_SOURCE_REMOVE;
+}
+
+static void slow_polkit_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                             const char *method, GVariant *params, GDBusMethodInvocation *invocation, gpointer data)
+{
+        g_autoptr(GSource) later = NULL;
+
+        if (!g_str_equal(method, "CheckAuthorization")) {
+                g_dbus_method_invocation_return_value(invocation, NULL);
+                return;
+        }
+        later = g_timeout_source_new(4000);
+        g_source_set_callback(later, answer_no, invocation, NULL);
+        g_source_attach(later, g_main_context_get_thread_default());
+}
+
 static void rm_rf(const char *path)
 {
         g_autofree char *command = g_strdup_printf("rm -rf '%s'", path);
@@ -337,6 +368,11 @@ static void fixture_setup(Fixture *f, gconstpointer data)
         /* Children inherit the testbed through UMOCKDEV_DIR and LD_PRELOAD,
          * and die with us should an assertion end the test early. */
         start_bus(f, config->any_user, f->state_dir);
+        if (config->slow_polkit) {
+                static const GDBusInterfaceVTable vtable = { .method_call = slow_polkit_call };
+                f->stand_in = stand_in_start(f->bus_address, "org.freedesktop.PolicyKit1",
+                                             "/org/freedesktop/PolicyKit1/Authority", slow_polkit_xml, &vtable);
+        }
         address_arg = g_strdup_printf("--bus-address=%s", f->bus_address);
         idle_arg = g_strdup_printf("--idle-timeout=%s", config->idle_timeout ? config->idle_timeout : "0");
         state_arg = g_strdup_printf("--state-dir=%s", f->state_dir);
@@ -617,49 +653,16 @@ static void test_idle_exit(Fixture *f, gconstpointer data)
         g_assert_false(owned);
 }
 
-/* A polkit that takes its time, as a person typing a password does: every
- * question is answered "no" after three seconds. */
-static const char slow_polkit_xml[] =
-        "<node><interface name='org.freedesktop.PolicyKit1.Authority'>"
-        "<method name='CheckAuthorization'><arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
-        "<arg type='(bba{ss})' direction='out'/></method>"
-        "<method name='CancelCheckAuthorization'><arg type='s' direction='in'/></method>"
-        "</interface></node>";
-
-static gboolean answer_no(gpointer invocation)
-{
-        g_dbus_method_invocation_return_value(invocation, g_variant_new_parsed("((false, false, @a{ss} {}),)"));
-        return G_SOURCE_REMOVE;
-}
-
-static void slow_polkit_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-                             const char *method, GVariant *params, GDBusMethodInvocation *invocation, gpointer data)
-{
-        g_autoptr(GSource) later = NULL;
-
-        if (!g_str_equal(method, "CheckAuthorization")) {
-                g_dbus_method_invocation_return_value(invocation, NULL);
-                return;
-        }
-        later = g_timeout_source_new(3000);
-        g_source_set_callback(later, answer_no, invocation, NULL);
-        g_source_attach(later, g_main_context_get_thread_default());
-}
-
-/* A caller waiting for polkit keeps vfiod up past its idle timeout (1 s
- * here), and gets polkit's answer. The caller is not root (root is never
- * asked about): nobody, when the test runs as root. */
+/* A caller waiting for polkit keeps vfiod up past its idle timeout (2 s
+ * here) and gets polkit's answer, which comes after 4 s. The caller is not
+ * root (root is never asked about): nobody, when the test runs as root. */
 static void test_idle_waits_for_polkit(Fixture *f, gconstpointer data)
 {
-        static const GDBusInterfaceVTable vtable = { .method_call = slow_polkit_call };
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_autofree char *err = NULL;
         g_autoptr(GError) error = NULL;
         int status;
 
-        f->stand_in = stand_in_start(f->bus_address, "org.freedesktop.PolicyKit1",
-                                     "/org/freedesktop/PolicyKit1/Authority", slow_polkit_xml, &vtable);
         if (getuid() == 0)
                 for (const char *const *a = (const char *const[]){ "setpriv", "--reuid=65534", "--regid=65534",
                                                                    "--clear-groups", NULL };
@@ -679,6 +682,7 @@ static void test_idle_waits_for_polkit(Fixture *f, gconstpointer data)
         g_test_message("the caller: %s", err);
         g_assert_false(g_spawn_check_wait_status(status, NULL));
         g_assert_nonnull(strstr(err, VFIOD_ERROR_NOT_AUTHORIZED));
+        g_assert_nonnull(strstr(err, "the polkit policy says no")); /* polkit answered: vfiod waited */
 }
 
 /* The IOMMU state follows the first group that comes and the last that goes. */
@@ -1332,7 +1336,7 @@ int main(int argc, char *argv[])
         g_test_add("/daemon/tells-systemd", Fixture, &supervised, fixture_setup, test_tells_systemd,
                    fixture_teardown);
         g_test_add("/daemon/idle-exit", Fixture, &idle_soon, fixture_setup, test_idle_exit, fixture_teardown);
-        g_test_add("/daemon/idle-waits-for-polkit", Fixture, &idle_soon_any_user, fixture_setup,
+        g_test_add("/daemon/idle-waits-for-polkit", Fixture, &slow_polkit, fixture_setup,
                    test_idle_waits_for_polkit, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
         ADD("/daemon/client", test_client);

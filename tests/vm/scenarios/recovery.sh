@@ -117,16 +117,17 @@ hold_edu() {
 start_vfiod ""
 check "claim edu" vfioctl-client claim "$VM_EDU_ADDR"
 hold_edu "after the claim"
-# Again with a 1 s idle timeout: the claim outlives the restart.
+# Again with a 3 s idle timeout (time for the release to reach it under
+# TCG): the claim outlives the restart.
 stop_vfiod
-start_vfiod "" 10 1
+start_vfiod "" 10 3
 out=$(vfioctl-client --json release "$ge" 2>/dev/null)
 like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*has ended, but PID $holder \\(python3\\) still holds" \
     "release answers at once that the lease ended and who still holds the group"
 is "$(group_state "$ge")" held "the group shows as held, not stuck"
 check "vfiod answers list meanwhile" vfioctl-client list
 is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "edu stays on vfio-pci while it is held"
-sleep 3
+sleep 5
 check "vfiod stays up while the group is held, past its idle timeout" vfiod_on_bus
 kill "$holder"; wait "$holder" 2>/dev/null
 check "once the holder is gone the release goes on" wait_for 30 settled "$ge"
