@@ -152,10 +152,13 @@ Authorizer *authorizer_free(Authorizer *a)
         ". The example rule " EXAMPLESDIR "/49-vfiod-vfio-group.rules, copied to /etc/polkit-1/rules.d/, lets " \
         "the members of the group 'vfio' do it without a password (usermod -aG vfio USER)."
 
-static bool example_rule_covers(const char *action)
+static bool example_rule_covers(const Query *q)
 {
-        return streq(action, VFIOD_ACTION_CLAIM) || streq(action, VFIOD_ACTION_MEMLOCK) ||
-               streq(action, VFIOD_ACTION_MEMLOCK_OTHER);
+        /* Not a claim that asks holders to close: they may be other users'. */
+        bool asks_holders = q->asked_about && strstr(q->asked_about, "ask_holders=yes\n");
+
+        return (streq(q->action, VFIOD_ACTION_CLAIM) && !asks_holders) || streq(q->action, VFIOD_ACTION_MEMLOCK) ||
+               streq(q->action, VFIOD_ACTION_MEMLOCK_OTHER);
 }
 
 static void query_decide(Query *q, const sd_bus_error *polkit_error, int authorized, int challenge)
@@ -174,7 +177,7 @@ static void query_decide(Query *q, const sd_bus_error *polkit_error, int authori
                                challenge ? " without authentication: allow interactive authorization, or ask an "
                                               "administrator for a polkit rule"
                                             : ": the polkit policy says no",
-                               example_rule_covers(q->action) ? EXAMPLE_RULE_HINT : ".");
+                               example_rule_covers(q) ? EXAMPLE_RULE_HINT : ".");
                 q->state = QUERY_DENIED;
         }
 }

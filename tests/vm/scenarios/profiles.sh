@@ -81,6 +81,7 @@ polite=$(holder vmtest-polite2 "exec sleep 300")
 out=$(as_alice vfioctl-client --json claim "$nic" -- true 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized".*io.github.vfiod1.claim' \
     "alice (group vfio) may not claim it under the example rule: its profile asks holders to close"
+unlike "$out" "lets the members of the group 'vfio' do it" "  and the refusal does not point her to that rule"
 check "  and the holder was not asked" kill -0 $polite
 is "$(pci_driver "$nic")" e1000 "  and the NIC stayed"
 rm /etc/polkit-1/rules.d/49-vfiod-vfio-group.rules
