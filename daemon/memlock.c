@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "fs-util.h"
 #include "macro.h"
@@ -73,6 +74,19 @@ static long uniform_ids(const char *text, const char *key)
         return ids[1] == ids[0] && ids[2] == ids[0] && ids[3] == ids[0] ? (long)ids[0] : -1;
 }
 
+/* Whether pid lives in a user namespace other than vfiod's: a descendant
+ * of it, where its capabilities stop (rootless podman's root). False when
+ * that cannot be told: its capabilities then count. */
+static bool in_other_user_namespace(pid_t pid)
+{
+        struct stat own, its;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+        return stat("/proc/self/ns/user", &own) == 0 && stat(path, &its) == 0 &&
+               (own.st_ino != its.st_ino || own.st_dev != its.st_dev);
+}
+
 static int read_credentials(pid_t pid, ProcessCredentials *ret)
 {
         _cleanup_free_ char *text = NULL;
@@ -92,8 +106,9 @@ static int read_credentials(pid_t pid, ProcessCredentials *ret)
                 .uid = uniform_ids(text, "Uid"),
                 .gid = uniform_ids(text, "Gid"),
                 .thread = tgid != pid,
-                /* CapPrm: 0000000000000000 when it holds none. */
-                .capabilities = strspn(caps, "\t 0") < strcspn(caps, "\n"),
+                /* CapPrm: 0000000000000000 when it holds none. Those of a
+                 * user namespace of its own give no power over the host. */
+                .capabilities = strspn(caps, "\t 0") < strcspn(caps, "\n") && !in_other_user_namespace(pid),
         };
         return 0;
 }

@@ -19,7 +19,7 @@ int pidfd_get_pid(int pidfd, pid_t *ret);
 typedef struct ProcessCredentials {
         long uid, gid;     /* -1 when its four ids differ (a set-user-ID program) */
         bool thread;       /* a thread, not a process (a PIDFD_THREAD pidfd) */
-        bool capabilities; /* any permitted capability */
+        bool capabilities; /* any permitted capability, but those of a user namespace of its own */
 } ProcessCredentials;
 
 /* The credentials of the process pidfd refers to, whose PID

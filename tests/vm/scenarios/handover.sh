@@ -131,6 +131,16 @@ like "$out" "NotAuthorized.*more than a process of uid $(id -u alice) \\(a set-g
     "a set-group-ID program of hers is refused, even for its own limit"
 unlike "$out" "memlock $((128 << 20)) " "  and its limit stays the one it inherited"
 rm /usr/local/bin/fd-client-sgid
+# Root of a user namespace of its own (a rootless container's VMM): its
+# capabilities stop there, and it is no more than a process of hers.
+spawn_alice unshare --user --map-root-user sleep 60; userns=$!
+check "a process of hers runs in a user namespace, with its capabilities" \
+    wait_for 5 sh -c "grep -q '^CapPrm:.*[1-9a-f]' /proc/$userns/status && [ \"\$(readlink /proc/$userns/ns/user)\" != \"\$(readlink /proc/1/ns/user)\" ]"
+out=$(as_alice vfioctl-client memlock "$userns" --memlock 64M 2>&1)
+check "  alice raises its limit" test $? = 0
+diag "$out"
+like "$(grep 'Max locked memory' /proc/$userns/limits)" "Max locked memory +67108864 +67108864 +bytes" "  to 64 MiB"
+kill $userns; wait $userns 2>/dev/null
 out=$(as_alice "$VM_FD_CLIENT" memlock $((2 << 30)))
 like "$out" "LimitExceeded.*2 GiB of locked memory is more than the 1 GiB" "2 GiB, above the 1 GiB cap: refused"
 like "$out" "memlock [0-9]+ " "and the limit did not move"
