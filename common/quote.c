@@ -36,7 +36,7 @@ static size_t utf8_char_length(const unsigned char *s)
 
 /* Copies characters of *p into out until the end or max_chars, escaping
  * what quote_input() escapes; advances *p. Returns the bytes written (at
- * most 4 per character), without a terminator. */
+ * most 4 per byte read), without a terminator. */
 static size_t escape_characters(const unsigned char **p, size_t max_chars, char *out)
 {
         const unsigned char *s = *p;
@@ -44,7 +44,16 @@ static size_t escape_characters(const unsigned char **p, size_t max_chars, char 
 
         for (size_t chars = 0; *s && chars < max_chars; chars++) {
                 size_t n = utf8_char_length(s);
-                if (n == 1 && *s >= 0x20 && *s != 0x7f)
+                /* C1 controls (U+0080..U+009F; U+009B is CSI to some
+                 * terminals) are escaped byte by byte, as is a backslash,
+                 * so that an escape never reads like another text. */
+                bool c1 = n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+                if (n == 1 && *s == '\\') {
+                        memcpy(out + n_out, "\\\\", 2);
+                        n_out += 2;
+                } else if (c1) {
+                        n_out += (size_t)snprintf(out + n_out, 9, "\\x%02x\\x%02x", s[0], s[1]);
+                } else if (n == 1 && *s >= 0x20 && *s != 0x7f)
                         out[n_out++] = (char)*s;
                 else if (n == 1 && (*s == '\n' || *s == '\t'))
                         n_out += (size_t)snprintf(out + n_out, 3, "\\%c", *s == '\n' ? 'n' : 't');

@@ -42,6 +42,11 @@ static void test_escapes(void)
         assert_quoted("\xc0\xaf", "\\xc0\\xaf");
         assert_quoted("\xed\xa0\x80", "\\xed\\xa0\\x80");
         assert_quoted("日本\xf0\x9f\x98\x80", "日本\xf0\x9f\x98\x80");
+        /* A C1 control (U+009B, CSI to some terminals), and a backslash,
+         * which must not make a text read like an escape. */
+        assert_quoted("a\xc2\x9b" "2Jb", "a\\xc2\\x9b2Jb");
+        assert_quoted("\xc2\xa0", "\xc2\xa0"); /* U+00A0 is printable */
+        assert_quoted("sl\\xffp", "sl\\\\xffp");
 }
 
 static void test_bounded(void)
@@ -51,13 +56,19 @@ static void test_bounded(void)
         g_autofree char *wide = NULL;
         GString *s = g_string_new(NULL);
 
-        /* The longest output: every character escaped, then the cut. */
+        /* Every character escaped, then the cut. */
         g_assert_cmpuint(strlen(quote_input(controls, buf)), ==, QUOTE_INPUT_MAX * 4 + 3);
         for (int i = 0; i < 1000; i++)
                 g_string_append(s, "\xf0\x9f\x98\x80");
         wide = g_string_free(s, FALSE);
         g_assert_cmpuint(strlen(quote_input(wide, buf)), ==, QUOTE_INPUT_MAX * 4 + 3);
         g_assert_true(g_utf8_validate(buf, -1, NULL));
+        /* The longest: C1 controls, eight bytes each, then the cut. */
+        s = g_string_new(NULL);
+        for (int i = 0; i < 1000; i++)
+                g_string_append(s, "\xc2\x85");
+        g_assert_cmpuint(strlen(quote_input(s->str, buf)), ==, QUOTE_INPUT_MAX * 8 + 3);
+        g_string_free(s, TRUE);
 }
 
 /* Text that is not the caller's: escaped the same way, never cut. */
