@@ -146,7 +146,7 @@ mount "/dev/${md}p1" /home
 refused "$nvme" HostCritical "holds $blk, which carries /home \\(ext4\\) through ${md}p1 through $md" \
     "/home on a partition of the RAID1: HostCritical, through the partition and the array"
 umount /home
-wipefs -q -a "/dev/$md"
+wipefs -q -a "/dev/$md" > /dev/null # it says it re-read the partition table
 mdadm --stop "/dev/$md" --quiet
 mdadm --zero-superblock "/dev/$blk" "/dev/$blk2"
 
