@@ -145,6 +145,13 @@ static int is_conf_file(const struct dirent *de)
         return de->d_name[0] != '.' && n > 5 && streq(de->d_name + n - 5, ".conf");
 }
 
+int read_dir_entry(DIR *dir, struct dirent **ret)
+{
+        errno = 0;
+        *ret = readdir(dir);
+        return *ret ? 1 : -errno;
+}
+
 int list_conf_files(const char *dir, struct dirent ***ret)
 {
         int n = scandir(dir, ret, is_conf_file, alphasort);

@@ -3,6 +3,7 @@
 
 /* Small file helpers for sysfs and procfs. */
 
+#include <dirent.h>
 #include <sys/types.h>
 
 /* The whole file as a string, or NULL (errno set) when it cannot be read. */
@@ -33,7 +34,10 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
  * an attribute in one write and reports the driver's error through it. */
 int write_attribute(const char *path, const char *value);
 
-struct dirent;
+/* The next entry of dir: 1 with *ret, 0 at the end, -errno when it cannot
+ * be read (readdir(3) says both with NULL). */
+int read_dir_entry(DIR *dir, struct dirent **ret);
+
 /* The *.conf names in dir, sorted (scandir(3)); 0 names when dir is
  * missing. Free them with free_dirents(). */
 int list_conf_files(const char *dir, struct dirent ***ret);

@@ -205,6 +205,7 @@ static void check_children(UseCheck *c, const char *path, const char *address, b
 {
         struct dirent *de;
         DIR *dir;
+        int r = 0;
 
         if (depth >= CHILD_DEPTH_MAX) {
                 use_report_add(&c->report, DEVICE_USE_BUSY, "%s has devices more than %d levels below it (%s)",
@@ -212,21 +213,10 @@ static void check_children(UseCheck *c, const char *path, const char *address, b
                 return;
         }
         dir = opendir(path);
-        if (!dir) {
-                if (errno != ENOENT) /* ENOENT: the device went away */
-                        use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod cannot look below %s (%s): %s", address,
-                                       path, strerror(errno));
-                return;
-        }
-        for (;;) {
+        if (!dir)
+                r = -errno;
+        while (dir && (r = read_dir_entry(dir, &de)) > 0) {
                 char child[PATH_MAX], uevent[PATH_MAX + sizeof("/uevent")];
-                errno = 0;
-                if (!(de = readdir(dir))) {
-                        if (errno != 0)
-                                use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod cannot look below %s (%s): %s",
-                                               address, path, strerror(errno));
-                        break;
-                }
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue; /* links (driver, subsystem, iommu_group) lead elsewhere */
                 if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= sizeof(child)) {
@@ -242,7 +232,11 @@ static void check_children(UseCheck *c, const char *path, const char *address, b
                 }
                 check_children(c, child, address, boot_vga, depth + 1);
         }
-        closedir(dir);
+        if (dir)
+                closedir(dir);
+        if (r < 0 && r != -ENOENT) /* ENOENT: the device went away */
+                use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod cannot look below %s (%s): %s", address, path,
+                               strerror(-r));
 }
 
 /* Plain paths rather than an sd_device: resolving one costs some thirty

@@ -125,19 +125,18 @@ static int scan_process(const NodeWatch *w, int proc_fd, pid_t pid, NodeHolderFn
                 close(fd_dir);
                 return r;
         }
-        while (r >= 0) {
+        while ((r = read_dir_entry(fds, &de)) > 0) {
                 const WatchedNode *node;
-                errno = 0;
-                if (!(de = readdir(fds))) {
-                        r = unless_gone(errno); /* errno 0 at the end */
-                        break;
-                }
                 if (de->d_name[0] == '.')
                         continue;
                 r = check_fd(w, fd_dir, de->d_name, &node);
                 if (node && (!held || node->use > held->use))
                         held = node;
+                if (r < 0)
+                        break;
         }
+        if (r < 0)
+                r = unless_gone(-r);
         closedir(fds);
         if (held)
                 fn(held, pid, userdata);
@@ -188,13 +187,9 @@ static int list_pids(DIR *proc, pid_t skip, pid_t **ret, size_t *n)
         bool init_seen = false;
         struct dirent *de;
 
-        for (;;) {
-                errno = 0;
-                if (!(de = readdir(proc))) {
-                        if (errno != 0)
-                                return -errno;
-                        break;
-                }
+        int r;
+
+        while ((r = read_dir_entry(proc, &de)) > 0) {
                 char *end;
                 long pid = strtol(de->d_name, &end, 10);
                 pid_t *a;
@@ -209,6 +204,8 @@ static int list_pids(DIR *proc, pid_t skip, pid_t **ret, size_t *n)
                 *ret = a;
                 a[(*n)++] = (pid_t)pid;
         }
+        if (r < 0)
+                return r;
         return init_seen ? 0 : -EACCES;
 }
 
