@@ -195,61 +195,25 @@ static void report_busy(StorageView *v, UseReport *u, const char *address, const
                         address, name);
 }
 
-/* The loop device that the block device devnum backs, in loop; 0 when
- * none does; -errno when the backing device of some loop device cannot be
- * told (it might be this one). */
-static int loop_backed_by(dev_t devnum, char loop[static NAME_MAX + 1])
-{
-        DIR *dir = opendir("/sys/class/block");
-        struct dirent *de;
-        int r = 0;
-
-        if (!dir)
-                return -errno;
-        while (r <= 0 && (de = readdir(dir))) {
-                char path[PATH_MAX];
-                _cleanup_free_ char *backing = NULL;
-                dev_t below;
-                int q;
-                if (strncmp(de->d_name, "loop", 4) != 0)
-                        continue;
-                snprintf(path, sizeof(path), "/sys/class/block/%s/loop/backing_file", de->d_name);
-                if (!(backing = read_full_file(path))) {
-                        if (errno != ENOENT)
-                                r = -errno;
-                        continue; /* ENOENT: not bound to a file, or a partition of a loop device */
-                }
-                backing[strcspn(backing, "\n")] = '\0';
-                q = loop_backing_block(backing, &below);
-                if (q > 0 && below == devnum) {
-                        snprintf(loop, NAME_MAX + 1, "%s", de->d_name);
-                        r = 1;
-                } else if (q < 0)
-                        r = q;
-        }
-        closedir(dir);
-        return r;
-}
-
 /* A loop device set up over a block device holds no exclusive claim on
  * it, and no process holds its fd: only the loop device says so. Returns
  * whether it found one, or could not prove there is none. */
-static bool report_loop_backing(UseReport *u, const char *address, const char *name)
+static bool report_loop_backing(const StorageView *v, UseReport *u, const char *address, const char *name)
 {
-        char loop[NAME_MAX + 1];
+        const char *loop = NULL;
         dev_t devnum;
         int r = block_devnum(name, &devnum);
 
         if (r >= 0)
-                r = loop_backed_by(devnum, loop);
-        if (r > 0)
+                loop = storage_view_loop_on(v, devnum, &r);
+        if (loop)
                 use_report_add(u, DEVICE_USE_BUSY, "%s holds %s, which backs the loop device %s", address, name,
                                loop);
         else if (r < 0)
                 use_report_add(u, DEVICE_USE_BUSY,
                                "%s holds %s, and vfiod cannot tell whether it backs a loop device (%s)", address,
                                name, strerror(-r));
-        return r != 0;
+        return loop || r < 0;
 }
 
 /* The partitions of disk, then the disk: a held partition makes the whole
@@ -300,7 +264,7 @@ void storage_check_block(StorageView *v, UseReport *u, const char *address, cons
                 if (is_disk && busy_part)
                         continue;
                 if (r == 0) {
-                        busy_part = report_loop_backing(u, address, devices[i]) || busy_part;
+                        busy_part = report_loop_backing(v, u, address, devices[i]) || busy_part;
                         continue;
                 }
                 if (r == -EBUSY)

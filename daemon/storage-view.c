@@ -262,11 +262,10 @@ static int partition_disk(const char *name, dev_t *ret)
 static void trace_block(StorageView *v, dev_t devnum, const char *what, int depth)
 {
         char path[PATH_MAX];
-        _cleanup_free_ char *name = NULL, *below_what = NULL, *backing = NULL;
+        _cleanup_free_ char *name = NULL, *below_what = NULL;
         struct dirent *de;
         dev_t below;
         DIR *slaves;
-        int r;
 
         if (find_critical(v, devnum, NULL))
                 return;
@@ -309,19 +308,18 @@ static void trace_block(StorageView *v, dev_t devnum, const char *what, int dept
                 }
                 closedir(slaves);
         }
-        snprintf(path, sizeof(path), "/sys/class/block/%s/loop/backing_file", name);
-        backing = read_full_file(path);
-        if (!backing)
-                return;
-        backing[strcspn(backing, "\n")] = '\0';
-        r = loop_backing_block(backing, &below);
-        if (r > 0)
-                trace_block(v, below, below_what, depth + 1);
-        else if (r < 0)
-                note_untraced(v, "%s rests on %s, a device vfiod cannot see (%s)", below_what, backing,
-                              strerror(-r));
-        else
-                trace_path(v, backing, below_what, NULL, depth);
+        for (size_t i = 0; i < v->n_loops; i++) {
+                const LoopDevice *l = &v->loops[i];
+                if (!streq(l->name, name))
+                        continue;
+                if (l->backing > 0)
+                        trace_block(v, l->devnum, below_what, depth + 1);
+                else if (l->backing < 0)
+                        note_untraced(v, "%s rests on %s, a device vfiod cannot see (%s)", below_what, l->file,
+                                      strerror(-l->backing));
+                else
+                        trace_path(v, l->file, below_what, NULL, depth);
+        }
 }
 
 /* The btrfs filesystem whose devices include the one named sysname:
@@ -446,6 +444,56 @@ static void trace_swaps(StorageView *v)
         }
 }
 
+/* Every loop device bound to a file, read once for the whole check. */
+static void read_loops(StorageView *v)
+{
+        DIR *dir = opendir("/sys/class/block");
+        struct dirent *de;
+        int r;
+
+        if (!dir) {
+                v->loops_error = -errno;
+                return;
+        }
+        while ((r = read_dir_entry(dir, &de)) > 0) {
+                char path[PATH_MAX];
+                LoopDevice l = {}, *a;
+                if (strncmp(de->d_name, "loop", 4) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "/sys/class/block/%s/loop/backing_file", de->d_name);
+                if (!(l.file = read_full_file(path))) {
+                        if (errno != ENOENT) /* ENOENT: bound to nothing, or a partition of a loop device */
+                                v->loops_error = -errno;
+                        continue;
+                }
+                l.file[strcspn(l.file, "\n")] = '\0';
+                snprintf(l.name, sizeof(l.name), "%s", de->d_name);
+                l.backing = loop_backing_block(l.file, &l.devnum);
+                if (!(a = reallocarray(v->loops, v->n_loops + 1, sizeof(*a)))) {
+                        free(l.file);
+                        v->loops_error = -ENOMEM;
+                        break;
+                }
+                v->loops = a;
+                a[v->n_loops++] = l;
+        }
+        if (r < 0)
+                v->loops_error = r;
+        closedir(dir);
+}
+
+const char *storage_view_loop_on(const StorageView *v, dev_t devnum, int *ret_error)
+{
+        *ret_error = v->loops_error;
+        for (size_t i = 0; i < v->n_loops; i++) {
+                if (v->loops[i].backing > 0 && v->loops[i].devnum == devnum)
+                        return v->loops[i].name;
+                if (v->loops[i].backing < 0 && *ret_error == 0)
+                        *ret_error = v->loops[i].backing;
+        }
+        return NULL;
+}
+
 int storage_view_new(StorageView **ret)
 {
         StorageView *v = calloc(1, sizeof(*v));
@@ -455,6 +503,7 @@ int storage_view_new(StorageView **ret)
                 return -ENOMEM;
         /* PID 1's table, not vfiod's: the unit gives vfiod mounts of its
          * own (ProtectHome= hides /home behind an empty tmpfs). */
+        read_loops(v);
         r = mount_table_read("/proc/1/mountinfo", &v->host);
         if (r < 0)
                 note_untraced(v, "the host's mount table cannot be read (%s)", strerror(-r));
@@ -481,6 +530,9 @@ StorageView *storage_view_free(StorageView *v)
                 free(v->items[i].what);
         }
         free(v->items);
+        for (size_t i = 0; i < v->n_loops; i++)
+                free(v->loops[i].file);
+        free(v->loops);
         first_reason_done(&v->untraced);
         free(v);
         return NULL;

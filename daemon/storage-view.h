@@ -44,14 +44,26 @@ typedef struct CriticalItem {
         char *what;   /* what rests on it: "/ (ext4)", "an active swap (/dev/dm-1)" */
 } CriticalItem;
 
+/* A loop device bound to a file: what it rests on. */
+typedef struct LoopDevice {
+        char name[NAME_MAX + 1]; /* "loop0" */
+        char *file;              /* its backing_file */
+        int backing;             /* loop_backing_block() of file: 1 a block device, 0 a file, -errno */
+        dev_t devnum;            /* backing 1: that block device */
+} LoopDevice;
+
 typedef struct StorageView {
         MountTable host; /* PID 1's: the host's own mounts */
         CriticalItem *items;
         size_t n_items;
         FirstReason untraced; /* why some critical storage could not be traced */
+        LoopDevice *loops;
+        size_t n_loops;
+        int loops_error; /* -errno when the loop devices could not all be read */
 } StorageView;
 
-/* Reads PID 1's mount table and /proc/swaps, and traces them. */
+/* Reads PID 1's mount table, /proc/swaps and the loop devices, and traces
+ * them. */
 int storage_view_new(StorageView **ret);
 StorageView *storage_view_free(StorageView *v);
 
@@ -75,6 +87,11 @@ int loop_backing_block(const char *backing, dev_t *ret);
  * and held is its head, nvme0n1, below the subsystem. Whether name is such
  * a path, and its head's name in head. */
 bool nvme_path_head(const char *name, char head[static NAME_MAX + 1]);
+
+/* The loop device that block device devnum backs ("loop0"), or NULL; then
+ * *ret_error is -errno when what some loop device rests on cannot be
+ * told (it may be this device), else 0. */
+const char *storage_view_loop_on(const StorageView *v, dev_t devnum, int *ret_error);
 
 /* The device number of block device name, from sysfs. */
 int block_devnum(const char *name, dev_t *ret);
