@@ -145,6 +145,21 @@ static int is_conf_file(const struct dirent *de)
         return de->d_name[0] != '.' && n > 5 && streq(de->d_name + n - 5, ".conf");
 }
 
+int open_dir_at(int dir_fd, const char *path, DIR **ret)
+{
+        int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        *ret = fdopendir(fd);
+        if (!*ret) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return 0;
+}
+
 int read_dir_entry(DIR *dir, struct dirent **ret)
 {
         errno = 0;

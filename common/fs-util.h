@@ -34,6 +34,10 @@ int write_file_atomic(int dir_fd, const char *name, const char *text, mode_t mod
  * an attribute in one write and reports the driver's error through it. */
 int write_attribute(const char *path, const char *value);
 
+/* path below dir_fd (an fd of a directory, or AT_FDCWD) opened for
+ * reading its entries from the start; "." for dir_fd's own. */
+int open_dir_at(int dir_fd, const char *path, DIR **ret);
+
 /* The next entry of dir: 1 with *ret, 0 at the end, -errno when it cannot
  * be read (readdir(3) says both with NULL). */
 int read_dir_entry(DIR *dir, struct dirent **ret);

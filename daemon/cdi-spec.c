@@ -168,24 +168,18 @@ static char *claim_id_of_file(const char *name)
 
 int cdi_spec_list(int dir_fd, char ***ret, size_t *n)
 {
-        _cleanup_close_ int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
         char **ids = NULL;
         size_t count = 0;
         struct dirent *de;
         DIR *d;
-        int r = 0;
+        int r = open_dir_at(dir_fd, ".", &d);
 
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        TAKE_FD(fd);
-        rewinddir(d);
-        while (r >= 0 && (de = readdir(d))) {
+        if (r < 0)
+                return r;
+        while ((r = read_dir_entry(d, &de)) > 0) {
                 char *id = claim_id_of_file(de->d_name);
-                if (id)
-                        r = strv_push(&ids, &count, id);
+                if (id && (r = strv_push(&ids, &count, id)) < 0)
+                        break;
         }
         closedir(d);
         if (r < 0) {

@@ -473,18 +473,12 @@ int claim_record_list(int dir_fd, int **ret, size_t *n)
         _cleanup_free_ int *ids = NULL;
         size_t count = 0;
         struct dirent *de;
-        int fd = dup(dir_fd), id;
         DIR *dir;
+        int id, r = open_dir_at(dir_fd, ".", &dir);
 
-        if (fd < 0)
-                return -errno;
-        dir = fdopendir(fd);
-        if (!dir) {
-                close(fd);
-                return -errno;
-        }
-        rewinddir(dir);
-        while ((de = readdir(dir))) {
+        if (r < 0)
+                return r;
+        while ((r = read_dir_entry(dir, &de)) > 0) {
                 int *a;
                 if (strncmp(de->d_name, RECORD_PREFIX, strlen(RECORD_PREFIX)) != 0 ||
                     parse_group_id(de->d_name + strlen(RECORD_PREFIX), &id) < 0)
@@ -498,6 +492,8 @@ int claim_record_list(int dir_fd, int **ret, size_t *n)
                 ids[count++] = id;
         }
         closedir(dir);
+        if (r < 0)
+                return r;
         if (count > 0)
                 qsort(ids, count, sizeof(*ids), compare_ints);
         *ret = TAKE_PTR(ids);
