@@ -15,7 +15,8 @@
  *                                set an iommufd to charge its holder's
  *                                process (IOMMU_OPTION_RLIMIT_MODE)
  *   CAP_SYS_PTRACE               read where the fds of /proc/<pid>/fd lead,
- *                                for other users' processes too
+ *                                for other users' processes too, and tell
+ *                                their threads' fd tables apart (kcmp)
  *   CAP_KILL                     SIGTERM, and nothing else, to the holders
  *                                that a profile's AskHolders=yes asks to
  *                                close a device's nodes

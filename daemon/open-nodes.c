@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/kcmp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -103,41 +105,82 @@ static int check_fd(const NodeWatch *w, int fd_dir, const char *fd, const Watche
         return 0;
 }
 
-/* Every fd of pid, not only up to the first node found: a process that
- * holds nodes of several uses counts with the highest. -errno when its fds
- * cannot be read (an LSM's denial, a /proc without the permission): then
- * it cannot be proven not to hold a node. */
-static int scan_process(const NodeWatch *w, int proc_fd, pid_t pid, NodeHolderFn fn, void *userdata)
+/* Every fd of one fd table (a /proc/.../fd below dir_fd), not only up to
+ * the first node found: a process that holds nodes of several uses counts
+ * with the highest, kept in *held. -errno when the fds cannot be read (an
+ * LSM's denial, a /proc without the permission): then the process cannot
+ * be proven not to hold a node. */
+static int scan_fd_table(const NodeWatch *w, int dir_fd, const char *path, const WatchedNode **held)
 {
-        const WatchedNode *held = NULL;
-        char path[32];
         struct dirent *de;
         DIR *fds;
-        int fd_dir, r = 0;
+        int r = open_dir_at(dir_fd, path, &fds);
 
-        snprintf(path, sizeof(path), "%d/fd", (int)pid);
-        fd_dir = openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd_dir < 0)
-                return unless_gone(errno); /* a kernel thread's is there, and empty */
-        fds = fdopendir(fd_dir);
-        if (!fds) {
-                r = -errno;
-                close(fd_dir);
-                return r;
-        }
+        if (r < 0)
+                return unless_gone(-r); /* a kernel thread's is there, and empty */
         while ((r = read_dir_entry(fds, &de)) > 0) {
                 const WatchedNode *node;
                 if (de->d_name[0] == '.')
                         continue;
-                r = check_fd(w, fd_dir, de->d_name, &node);
-                if (node && (!held || node->use > held->use))
-                        held = node;
+                r = check_fd(w, dirfd(fds), de->d_name, &node);
+                if (node && (!*held || node->use > (*held)->use))
+                        *held = node;
                 if (r < 0)
                         break;
         }
-        if (r < 0)
-                r = unless_gone(-r);
         closedir(fds);
+        return r < 0 ? unless_gone(-r) : 0;
+}
+
+/* Whether thread tid of process pid has an fd table of its own, which
+ * /proc/PID/fd does not show. Where kcmp() cannot tell (a kernel without
+ * it), it has: its table is read once more rather than missed. */
+static bool own_fd_table(pid_t pid, pid_t tid)
+{
+        return syscall(SYS_kcmp, pid, tid, KCMP_FILES, 0, 0) != 0;
+}
+
+/* The fd tables of pid's threads that are not the one /proc/PID/fd shows:
+ * a thread may have unshared its table (unshare(CLONE_FILES)), and once
+ * the main thread has exited /proc/PID/fd shows nothing while the others
+ * go on with theirs. */
+static int scan_thread_fd_tables(const NodeWatch *w, int proc_fd, pid_t pid, const WatchedNode **held)
+{
+        char path[32];
+        struct dirent *de;
+        DIR *tasks;
+        int r;
+
+        snprintf(path, sizeof(path), "%d/task", (int)pid);
+        r = open_dir_at(proc_fd, path, &tasks);
+        if (r < 0)
+                return unless_gone(-r);
+        while ((r = read_dir_entry(tasks, &de)) > 0) {
+                char *end;
+                long tid = strtol(de->d_name, &end, 10);
+                if (*end != '\0' || tid <= 0 || tid == pid || !own_fd_table(pid, (pid_t)tid))
+                        continue;
+                snprintf(path, sizeof(path), "%ld/fd", tid);
+                r = scan_fd_table(w, dirfd(tasks), path, held);
+                if (r < 0)
+                        break;
+        }
+        closedir(tasks);
+        return r < 0 ? unless_gone(-r) : 0;
+}
+
+/* Every fd table of pid; fn is called once, with the node of the highest
+ * use among all it holds. */
+static int scan_process(const NodeWatch *w, int proc_fd, pid_t pid, NodeHolderFn fn, void *userdata)
+{
+        const WatchedNode *held = NULL;
+        char path[32];
+        int r;
+
+        snprintf(path, sizeof(path), "%d/fd", (int)pid);
+        r = scan_fd_table(w, proc_fd, path, &held);
+        if (r >= 0)
+                r = scan_thread_fd_tables(w, proc_fd, pid, &held);
         if (held)
                 fn(held, pid, userdata);
         return r;

@@ -7,7 +7,8 @@
 #include "pci-address.h"
 #include "use-report.h"
 
-/* Which processes hold device nodes open, found from /proc/PID/fd. The scan
+/* Which processes hold device nodes open, found from /proc/PID/fd and the
+ * fd tables of its threads that differ from that one (kcmp()). The scan
  * reads each fd's link, which never enters the filesystem the file is on,
  * and looks at the file itself (statx, cached attributes only) only under
  * /dev, where device nodes live in any mount namespace and a look never

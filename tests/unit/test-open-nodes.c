@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,107 @@ static void test_deep_path(void)
         in_own_pid_namespace(deep_path);
 }
 
+/* A process whose node is held by a thread of it, in an fd table that
+ * /proc/PID/fd does not show: one the thread unshared, or the one shared
+ * with a main thread that has exited. */
+typedef enum ThreadHolder {
+        THREAD_OWN_TABLE,
+        THREAD_AFTER_MAIN_EXITED,
+} ThreadHolder;
+
+static int thread_ready[2];
+
+static void *hold_in_thread(void *userdata)
+{
+        ThreadHolder kind = GPOINTER_TO_INT(userdata);
+
+        if ((kind == THREAD_OWN_TABLE && unshare(CLONE_FILES) < 0) || open("/dev/zero", O_RDONLY) < 0)
+                _exit(1);
+        (void)write(thread_ready[1], "r", 1);
+        pause();
+        return NULL;
+}
+
+static char process_state(pid_t pid)
+{
+        char path[64], buf[256], *paren;
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        g_assert_cmpint(n, >, 0);
+        buf[n] = '\0';
+        paren = strrchr(buf, ')');
+        g_assert_nonnull(paren);
+        return paren[2];
+}
+
+static pid_t spawn_thread_holder(ThreadHolder kind)
+{
+        pthread_t thread;
+        pid_t pid;
+        char c;
+
+        g_assert_cmpint(pipe(thread_ready), ==, 0);
+        pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                if (pthread_create(&thread, NULL, hold_in_thread, GINT_TO_POINTER(kind)) != 0)
+                        _exit(1);
+                if (kind == THREAD_AFTER_MAIN_EXITED)
+                        pthread_exit(NULL);
+                pause();
+                _exit(0);
+        }
+        close(thread_ready[1]);
+        g_assert_cmpint(read(thread_ready[0], &c, 1), ==, 1);
+        close(thread_ready[0]);
+        /* The main thread has exited once the process shows as a zombie. */
+        for (int i = 0; kind == THREAD_AFTER_MAIN_EXITED && process_state(pid) != 'Z'; i++) {
+                g_assert_cmpint(i, <, 5000);
+                g_usleep(1000);
+        }
+        return pid;
+}
+
+static void thread_holder(ThreadHolder kind)
+{
+        NodeWatch w = {};
+        WatchedNode node = node_of("/dev/zero", DEVICE_USE_BUSY);
+        Seen seen = {};
+
+        g_assert_cmpint(node_watch_add(&w, &node), ==, 0);
+        seen.pid = spawn_thread_holder(kind);
+        g_assert_cmpint(node_watch_scan(&w, getpid(), on_holder, &seen), ==, 0);
+        kill_holder(seen.pid);
+        node_watch_done(&w);
+        g_assert_cmpint(seen.calls, ==, 1);
+}
+
+static void thread_own_table(void)
+{
+        thread_holder(THREAD_OWN_TABLE);
+}
+
+static void thread_after_main_exited(void)
+{
+        thread_holder(THREAD_AFTER_MAIN_EXITED);
+}
+
+static void test_thread_own_table(void)
+{
+        in_own_pid_namespace(thread_own_table);
+}
+
+static void test_thread_after_main_exited(void)
+{
+        in_own_pid_namespace(thread_after_main_exited);
+}
+
 /* A process names itself with any bytes: its name comes back printable
  * and valid UTF-8, for a D-Bus message and a terminal. */
 static void test_process_name(void)
@@ -244,6 +346,8 @@ int main(int argc, char **argv)
         g_test_add_func("/open-nodes/highest-use", test_highest_use);
         g_test_add_func("/open-nodes/unreadable-process", test_unreadable_process);
         g_test_add_func("/open-nodes/deep-path", test_deep_path);
+        g_test_add_func("/open-nodes/thread-own-table", test_thread_own_table);
+        g_test_add_func("/open-nodes/thread-after-main-exited", test_thread_after_main_exited);
         g_test_add_func("/open-nodes/process-name", test_process_name);
         return g_test_run();
 }

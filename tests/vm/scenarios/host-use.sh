@@ -72,6 +72,16 @@ umount /mnt/mpath
 exec 3< "/dev/$mp_head"
 refused "$mp" DeviceBusy "/dev/$mp_head of $mp is open in PID $$" "its head disk held open: DeviceBusy, naming the process"
 exec 3<&-
+# Held by a thread, in an fd table that /proc/PID/fd does not show: one
+# the thread unshared, or the one whose main thread has exited.
+for kind in own-table main-exits; do
+    "$VM_THREAD_HOLDER" "$kind" "/dev/$mp_head" > /tmp/thread-holder.out &
+    holder=$!
+    check "a thread holds /dev/$mp_head ($kind)" wait_for 10 grep -qx "holder $holder" /tmp/thread-holder.out
+    refused "$mp" DeviceBusy "/dev/$mp_head of $mp is open in PID $holder" \
+        "so held: DeviceBusy, naming the process"
+    kill $holder; wait $holder 2>/dev/null
+done
 check "unused, the multipath NVMe is claimed" vfioctl-client claim "$mp"
 check "and released" vfioctl-client release "$mp"
 
