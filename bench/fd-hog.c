@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* fd-hog PROCESSES FDS FILE: the load of bench/open-fds, a desktop with
- * browsers. PROCESSES children each hold FDS open fds, of the kinds such
- * programs hold: pipes, sockets, eventfds, /dev/null, and regular files
- * (FILE, opened again and again). Prints "ready" once all of them hold
- * theirs, then waits until its stdin ends, and takes the children along. */
+/* fd-hog PROCESSES FDS THREADS FILE: the load of bench/open-fds, a desktop
+ * with browsers. PROCESSES children each hold FDS open fds, of the kinds
+ * such programs hold: pipes, sockets, eventfds, /dev/null, and regular
+ * files (FILE, opened again and again), and run THREADS threads that share
+ * them. Prints "ready" once all of them hold theirs, then waits until its
+ * stdin ends, and takes the children along. */
 
 static void hold(int fds, const char *file)
 {
@@ -47,13 +49,21 @@ static void hold(int fds, const char *file)
         }
 }
 
+static void *idle(void *unused)
+{
+        for (;;)
+                pause();
+        return NULL;
+}
+
 int main(int argc, char *argv[])
 {
-        int processes, fds, ready[2];
+        int processes, fds, threads, ready[2];
         char c;
 
-        if (argc != 4 || (processes = atoi(argv[1])) <= 0 || (fds = atoi(argv[2])) <= 0) {
-                fprintf(stderr, "usage: fd-hog PROCESSES FDS FILE\n");
+        if (argc != 5 || (processes = atoi(argv[1])) <= 0 || (fds = atoi(argv[2])) <= 0 ||
+            (threads = atoi(argv[3])) <= 0) {
+                fprintf(stderr, "usage: fd-hog PROCESSES FDS THREADS FILE\n");
                 return EXIT_FAILURE;
         }
         if (pipe(ready) < 0)
@@ -64,8 +74,12 @@ int main(int argc, char *argv[])
                 if (pid < 0)
                         return EXIT_FAILURE;
                 if (pid == 0) {
+                        pthread_t thread;
                         close(ready[0]);
-                        hold(fds, argv[3]);
+                        hold(fds, argv[4]);
+                        for (int t = 1; t < threads; t++)
+                                if (pthread_create(&thread, NULL, idle, NULL) != 0)
+                                        _exit(1);
                         (void)write(ready[1], "x", 1);
                         close(ready[1]);
                         pause();

@@ -4,11 +4,12 @@
 # bochs-drm (DRM nodes, so vfiod looks for them in every process) is
 # claimed and released by vfiod ROUNDS times with no load, then under
 # loads of LOADS processes (each holding FDS fds of the kinds a desktop's
-# programs hold); and fuser is asked about the card's node over the same
+# programs hold, and running THREADS threads); and fuser is asked about the card's node over the same
 # processes. Prints TAP, with one "# result" line a measurement.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 rounds=${BENCH_ROUNDS:-10}
 fds=${BENCH_FDS:-250}
+threads=${BENCH_THREADS:-8}
 loads=${BENCH_LOADS:-100 200 400}
 vga=$VM_VGA2_ADDR
 g=$(pci_group "$vga")
@@ -46,13 +47,13 @@ claim_median "no load"
 echo "# result none processes=0 fds=0 claim_us=$claim_us fuser_us=$(fuser_median /dev/dri/$card)"
 touch /tmp/fd-hog.file
 for n in $loads; do
-    coproc hog { "$BENCH_FD_HOG" "$n" "$fds" /tmp/fd-hog.file; }
+    coproc hog { "$BENCH_FD_HOG" "$n" "$fds" "$threads" /tmp/fd-hog.file; }
     read -r line <&"${hog[0]}"
-    is "$line" ready "$n processes hold $fds fds each"
+    is "$line" ready "$n processes hold $fds fds each, in $threads threads"
     total=$(ls /proc/[0-9]*/fd 2>/dev/null | wc -l)
     claim_median "$n processes"
     fuser_us=$(fuser_median "/dev/dri/$card")
-    echo "# result load processes=$n fds=$((n * fds)) claim_us=$claim_us fuser_us=$fuser_us all_fds=$total"
+    echo "# result load processes=$n fds=$((n * fds)) claim_us=$claim_us fuser_us=$fuser_us all_fds=$total threads=$((n * threads))"
     eval "exec ${hog[1]}>&-"
     wait "$hog_PID" 2>/dev/null
 done
