@@ -3,6 +3,7 @@
 #include <glob.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "macro.h"
 #include "net-use.h"
 #include "open-nodes.h"
+#include "pci-address.h"
 #include "pci-class.h"
 #include "storage-use.h"
 #include "sysfs-paths.h"
@@ -239,6 +241,67 @@ static void check_children(UseCheck *c, const char *path, const char *address, b
                                strerror(-r));
 }
 
+static int check_function(UseCheck *c, const char *address, DeviceUseScope scope);
+
+/* How many SR-IOV virtual functions the function at syspath has enabled:
+ * 0 without the capability. -errno when that cannot be read. */
+static int read_numvfs(const char *syspath, unsigned *ret)
+{
+        char path[PATH_MAX + sizeof("/sriov_numvfs")];
+        _cleanup_free_ char *text = NULL;
+        unsigned long n;
+        char *end;
+
+        snprintf(path, sizeof(path), "%s/sriov_numvfs", syspath);
+        text = read_full_file(path);
+        if (!text && errno == ENOENT) {
+                *ret = 0;
+                return 0;
+        }
+        if (!text)
+                return -errno;
+        errno = 0;
+        n = strtoul(text, &end, 10);
+        if (errno != 0 || end == text || (*end != '\n' && *end != '\0') || n > UINT16_MAX)
+                return -EINVAL;
+        *ret = (unsigned)n;
+        return 0;
+}
+
+/* A physical function's virtual functions do not outlive its move: most
+ * drivers disable SR-IOV when they let the PF go, vfio-pci does when it
+ * lets go at release, and a reset of the PF in the VM resets every VF.
+ * Whatever VM, container or interface uses them loses them. So enabled VFs
+ * make the PF busy, and each VF's own use counts for the PF too (a VF that
+ * carries the default route makes it host-critical). */
+static void check_virtual_functions(UseCheck *c, const char *syspath, const char *address)
+{
+        unsigned numvfs = 0;
+        int r = read_numvfs(syspath, &numvfs);
+
+        if (r < 0) {
+                use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod cannot read how many virtual functions %s has: %s",
+                               address, strerror(-r));
+                return;
+        }
+        if (numvfs == 0)
+                return;
+        use_report_add(&c->report, DEVICE_USE_BUSY,
+                       "%s has %u SR-IOV virtual functions enabled, which its move would take from whatever "
+                       "uses them: stop that, then disable them (echo 0 > " SYSFS_PCI_DEVICES "/%s/sriov_numvfs)",
+                       address, numvfs, address);
+        for (unsigned i = 0; i < numvfs; i++) {
+                char path[PATH_MAX + sizeof("/virtfn65535")], vf[PCI_ADDRESS_STRING_MAX];
+                _cleanup_free_ char *name = NULL;
+
+                snprintf(path, sizeof(path), "%s/virtfn%u", syspath, i);
+                (void)readlink_basename(path, &name);
+                if (!name || pci_address_normalize(name, vf) < 0 || check_function(c, vf, DEVICE_USE_SCOPE_ALL) < 0)
+                        use_report_add(&c->report, DEVICE_USE_BUSY, "vfiod cannot check virtual function %u of %s",
+                                       i, address);
+        }
+}
+
 /* Plain paths rather than an sd_device: resolving one costs some thirty
  * system calls, and this runs before every claim. */
 static int check_function(UseCheck *c, const char *address, DeviceUseScope scope)
@@ -260,6 +323,7 @@ static int check_function(UseCheck *c, const char *address, DeviceUseScope scope
                 check_console(c, address, is_boot_vga ? "the boot VGA" : "the boot display");
         check_children(c, syspath, address, is_boot_vga, 0);
         net_check_hidden_interfaces(&c->report, address, syspath);
+        check_virtual_functions(c, syspath, address);
         return 0;
 }
 

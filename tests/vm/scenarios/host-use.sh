@@ -2,11 +2,12 @@
 #
 # What the host needs, as the kernel knows it, under the hardened
 # vfiod.service: storage stacked any way (a loop device over the disk
-# too), deep below its controller (USB behind a hub) and mounted in any
-# namespace, interfaces stacked under a default route in any table, platform functions,
-# and the root filesystem as a live system has it (an overlay whose 9p
-# lower layer no mount table shows). Every refusal names the user and
-# changes nothing in sysfs.
+# too), deep below its controller (USB behind a hub), mounted in any
+# namespace or held from a thread's own fd table; SR-IOV virtual
+# functions; interfaces stacked under a default route in any table;
+# platform functions; and the root filesystem as a live system has it (an
+# overlay whose 9p lower layer no mount table shows). Every refusal names
+# the user and changes nothing in sysfs.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 nvme=$VM_NVME_ADDR
@@ -84,6 +85,22 @@ for kind in own-table main-exits; do
 done
 check "unused, the multipath NVMe is claimed" vfioctl-client claim "$mp"
 check "and released" vfioctl-client release "$mp"
+
+# ---- a physical function whose SR-IOV virtual functions are enabled ----
+# They do not outlive its move (nvme leaves them enabled when it lets go,
+# but vfio-pci disables them at release, and a reset of the PF resets them).
+pf=$VM_NVME_SRIOV_ADDR
+echo 2 > "/sys/bus/pci/devices/$pf/sriov_numvfs"
+udevadm settle
+vfs=$(for v in /sys/bus/pci/devices/$pf/virtfn*; do basename "$(readlink -f "$v")"; done | tr '\n' ' ')
+check "the SR-IOV NVMe has two virtual functions ($vfs)" test -e "/sys/bus/pci/devices/$pf/virtfn1"
+refused "$pf" DeviceBusy "$pf has 2 SR-IOV virtual functions enabled, which its move would take" \
+    "a PF with virtual functions enabled: DeviceBusy, saying why"
+check "  and both virtual functions are still there" test -e "/sys/bus/pci/devices/$pf/virtfn1"
+echo 0 > "/sys/bus/pci/devices/$pf/sriov_numvfs"
+check "with them disabled, the PF is claimed" vfioctl-client claim "$pf"
+check "and released" vfioctl-client release "$pf"
+is "$(pci_driver "$pf")" nvme "  back on nvme"
 
 # ---- mounted only in another mount namespace ----
 # Before it there, a tmpfs whose source names the disk (anyone may pick a
