@@ -631,6 +631,10 @@ static void execute_claim(Run *run)
         }
         if (r >= 0)
                 r = run_step(run, "node", NULL, step_wait_for_node);
+        /* A caller whose step outlasted its timeout was told that the
+         * claim is undone: the last point to keep that word. */
+        if (r >= 0 && atomic_load(&t->abandoned))
+                r = -ETIMEDOUT;
         if (r >= 0)
                 r = run_step(run, "commit", NULL, step_commit);
         if (r >= 0) {

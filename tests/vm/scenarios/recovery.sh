@@ -5,7 +5,7 @@
 # it starts again; a step that fails midway rolls back the devices already
 # moved; a lease that ends while a VMM still holds the device leaves the
 # group "held", naming it; a step that blocks in the kernel leaves the
-# group "stuck"; the bus keeps answering. vfiod runs by hand here, built with
+# group "stuck", and a claim so abandoned is undone; the bus keeps answering. vfiod runs by hand here, built with
 # -Dfault_injection=true so that VFIOD_FAULT can stop it at a named step.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
@@ -153,6 +153,15 @@ check "vfiod answers list meanwhile" vfioctl-client list
 kill "$holder"; wait "$holder" 2>/dev/null
 check "once the holder is gone the restore goes on" wait_for 30 settled "$ge"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
+stop_vfiod
+
+# ---- a claim's last step outlasts the step timeout: undone, as its caller is told ----
+start_vfiod "stall,claim,node" 2
+like "$(vfioctl-client claim "$VM_EDU_ADDR" 2>&1)" "Step 'node' .* has not returned.*then the claim is undone" \
+    "a claim stalled at its node step: the caller hears that it will be undone"
+edu_undone() { settled "$ge" && [ "$(pci_driver "$VM_EDU_ADDR")" = none ] && [ ! -e "/run/vfiod/claims/group-$ge" ]; }
+check "and it is, once the step returns: edu without a driver, no record" wait_for 30 edu_undone
+is "$(group_state "$ge")" unbound "  the group shows as unbound"
 stop_vfiod
 
 done_testing
