@@ -679,7 +679,11 @@ static void execute_refresh(Run *run)
         t->record->phase = CLAIM_PHASE_REFRESHING;
         for (size_t i = 0; r >= 0 && i < t->record->n_devices; i++) {
                 ClaimedDevice *d = &t->record->devices[i];
-                if ((r = run_step(run, "unbind", d, step_unbind_vfio)) >= 0 &&
+                /* The override again first: someone (driverctl, a human)
+                 * may have cleared it during the lease, and the probe
+                 * would then hand the device to its host driver. */
+                if ((r = run_step(run, "override", d, step_override_vfio)) >= 0 &&
+                    (r = run_step(run, "unbind", d, step_unbind_vfio)) >= 0 &&
                     (r = run_step(run, "probe", d, step_probe_unless_vfio)) >= 0)
                         r = run_step(run, "verify", d, step_verify_vfio);
         }

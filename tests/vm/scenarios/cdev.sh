@@ -126,6 +126,12 @@ check "when the hidden fd closes, edu is back on vfio-pci, reserved and free" wa
 is "$(stat -c '%U %a' "$(edu_cdev)")" "root 600" "  its new cdev is root's, 0600"
 out=$(as_alice vfioctl-client claim "$edu" -- true 2>&1)
 check "  and alice can lease it again" test $? = 0
+# An administrator clears the override (driverctl unset-override) while
+# the group is reserved: the lease's end puts it back before the probe.
+echo > "/sys/bus/pci/devices/$edu/driver_override"
+out=$(as_alice vfioctl-client claim "$edu" -- true 2>&1)
+check "with its override cleared, edu is leased and back on vfio-pci, reserved" wait_for 30 edu_reserved
+is "$(cat "/sys/bus/pci/devices/$edu/driver_override")" vfio-pci "  its override is vfio-pci again"
 
 vfioctl-client unreserve "$edu" > /dev/null
 check "unreserved: edu is back" wait_for 30 group_back
