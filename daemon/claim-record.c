@@ -129,6 +129,17 @@ int claim_record_add_device(ClaimRecord *r, const char *address, const char *dri
         return 0;
 }
 
+int claimed_device_set_original(ClaimedDevice *d, char *driver, char *driver_override)
+{
+        free(d->driver);
+        free(d->driver_override);
+        d->driver = driver;
+        d->driver_override = driver_override;
+        if ((driver && !driver_name_is_valid(driver)) || (driver_override && !driver_name_is_valid(driver_override)))
+                return -EINVAL;
+        return 0;
+}
+
 int claim_record_set_firmware_fb(ClaimRecord *r, const char *device, const char *driver)
 {
         if (!device && !driver) {

@@ -68,6 +68,11 @@ static inline void claim_record_freep(ClaimRecord **r)
 /* -EINVAL unless printable ASCII shorter than CLAIM_RECORD_LEASE_MAX. */
 int claim_record_set_lease(ClaimRecord *r, const char *lease);
 int claim_record_add_device(ClaimRecord *r, const char *address, const char *driver, const char *driver_override);
+/* Sets what d had before the claim (NULL for none), taking both over, on
+ * failure too: -EINVAL for a name that is no driver's, which the record
+ * could not be read back with (root may write any text to
+ * driver_override). */
+int claimed_device_set_original(ClaimedDevice *d, char *driver, char *driver_override);
 /* The record's device at address, or NULL. */
 ClaimedDevice *claim_record_find_device(const ClaimRecord *r, const char *address);
 /* -EINVAL unless device is a firmware framebuffer's and driver a driver's

@@ -13,6 +13,7 @@
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
+#include "quote.h"
 #include "sysfs-pci.h"
 #include "sysfs-platform.h"
 #include "reset-method.h"
@@ -247,12 +248,20 @@ static int step_record(Run *run, ClaimedDevice *unused)
 
         for (size_t i = 0; i < rec->n_devices; i++) {
                 ClaimedDevice *d = &rec->devices[i];
-                free(d->driver);
-                free(d->driver_override);
-                d->driver = d->driver_override = NULL;
-                if ((r = sysfs_pci_read_driver(d->address, &d->driver)) < 0 ||
-                    (r = sysfs_pci_read_override(d->address, &d->driver_override)) < 0)
+                _cleanup_free_ char *driver = NULL, *override = NULL;
+                if ((r = sysfs_pci_read_driver(d->address, &driver)) < 0 ||
+                    (r = sysfs_pci_read_override(d->address, &override)) < 0)
                         return r;
+                r = claimed_device_set_original(d, TAKE_PTR(driver), TAKE_PTR(override));
+                if (r < 0) {
+                        char quoted[QUOTE_BUFFER_SIZE];
+                        /* Only root writes driver_override: its text is
+                         * not the caller's, but it may be anything. */
+                        snprintf(run->detail, sizeof(run->detail),
+                                 "%s has driver_override '%.40s', which is no driver's name: clear it first",
+                                 d->address, quote_input(strempty(d->driver_override), quoted));
+                        return r;
+                }
                 if (rec->reserved)
                         note_host_choice(d);
         }

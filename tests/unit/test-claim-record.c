@@ -194,6 +194,30 @@ static void test_refuses(void)
         }
 }
 
+/* What the kernel may show as a device's driver_override (root writes any
+ * text there): refused unless the record can be read back with it. */
+static void test_original_drivers(void)
+{
+        static const char *const refused[] = {"foo bar", "vfio-pci\tx", "../x", "*", "-",
+                                              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL, *back = NULL;
+        _cleanup_free_ char *text = NULL;
+
+        g_assert_cmpint(claim_record_new(1, &r), ==, 0);
+        g_assert_cmpint(claim_record_add_device(r, "0000:00:04.0", NULL, NULL), ==, 0);
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+                g_test_message("case '%s'", refused[i]);
+                g_assert_cmpint(claimed_device_set_original(&r->devices[0], g_strdup("e1000"), g_strdup(refused[i])), ==,
+                                -EINVAL);
+                g_assert_cmpint(claimed_device_set_original(&r->devices[0], g_strdup(refused[i]), NULL), ==, -EINVAL);
+        }
+        g_assert_cmpint(claimed_device_set_original(&r->devices[0], g_strdup("e1000"), g_strdup("vfio-pci")), ==, 0);
+        g_assert_cmpint(claim_record_format(r, &text), ==, 0);
+        g_assert_cmpint(claim_record_parse(text, &back), ==, 0);
+        g_assert_cmpstr(back->devices[0].driver, ==, "e1000");
+        g_assert_cmpstr(back->devices[0].driver_override, ==, "vfio-pci");
+}
+
 static void test_save_load_list_remove(void)
 {
         g_autoptr(GError) error = NULL;
@@ -252,6 +276,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/claim-record/refreshing-round-trip", test_refreshing_round_trip);
         g_test_add_func("/claim-record/firmware-fb-round-trip", test_firmware_fb_round_trip);
         g_test_add_func("/claim-record/refuses", test_refuses);
+        g_test_add_func("/claim-record/original-drivers", test_original_drivers);
         g_test_add_func("/claim-record/save-load-list-remove", test_save_load_list_remove);
         return g_test_run();
 }

@@ -66,6 +66,18 @@ like "$out" '"error":"io.github.vfiod1.Error.NotAuthorized","message":"Not autho
     "mallory's claim is refused (NotAuthorized)"
 is "$(pci_driver "$VM_EDU_ADDR")" none "and edu did not move"
 
+# ---- a driver_override the claim record could not be read back with ----
+# Root may write any text there; a record that a restart cannot read would
+# leave the group untracked, so the claim is refused before anything moves.
+echo "foo bar" > "/sys/bus/pci/devices/$VM_EDU_ADDR/driver_override"
+out=$(vfioctl-client --json claim "$VM_EDU_ADDR" 2>/dev/null)
+like "$out" "has driver_override 'foo bar', which is no driver's name: clear it first" \
+    "edu with driver_override 'foo bar': refused, saying so"
+is "$(pci_driver "$VM_EDU_ADDR") $(cat "/sys/bus/pci/devices/$VM_EDU_ADDR/driver_override")" "none foo bar" \
+    "  and edu did not move, its override untouched"
+check "  and no claim record is left" test ! -e "/run/vfiod/claims/group-$g"
+echo > "/sys/bus/pci/devices/$VM_EDU_ADDR/driver_override"
+
 # ---- Debian's kernel has no device cdevs: --cdev is refused before anything moves ----
 out=$(vfioctl-client --json claim "$VM_EDU_ADDR" --cdev -- true 2>/dev/null)
 like "$out" '"error":"io.github.vfiod1.Error.NotSupported","message":"This kernel has no VFIO device cdevs \(CONFIG_VFIO_DEVICE_CDEV\) and iommufd \(CONFIG_IOMMUFD\)' \
