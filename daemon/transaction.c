@@ -24,8 +24,11 @@ typedef struct Run {
         Transaction *t;
         bool journaling;  /* the record exists: save it before every step */
         int journal_fd;   /* the record saved whole last, where steps are appended */
+        bool saved;       /* the record has been saved whole in this run: it names its phase */
+        bool restoring;   /* devices go back: steps to be taken whatever the record says */
         char detail[160]; /* a step's own words for its failure */
         char failed_step[CLAIM_RECORD_STEP_MAX];
+        char failed_detail[160]; /* the failed step's detail, kept past the undo's steps */
         int error;
         char undo_step[CLAIM_RECORD_STEP_MAX];
         int undo_error;
@@ -121,9 +124,37 @@ static int inject_fault(Run *run, const char *step, const ClaimedDevice *d)
 /* The whole record; the steps that follow are appended to it. */
 static int save_record(Run *run)
 {
+        int r;
+
         closep(&run->journal_fd);
         run->journal_fd = -1;
-        return claim_record_save(run->t->claims_dir_fd, run->t->record, &run->journal_fd);
+        r = claim_record_save(run->t->claims_dir_fd, run->t->record, &run->journal_fd);
+        run->saved = run->saved || r >= 0;
+        return r;
+}
+
+/* Notes the step about to run in the record. What a restart does follows
+ * from the phase and what the record lists, not from this line, which is
+ * for people: once the phase is on disk, devices going back go on without
+ * it (a full /run must not keep them on vfio-pci); a claim stops. */
+static int journal_step(Run *run)
+{
+        ClaimRecord *rec = run->t->record;
+        int r = run->journal_fd >= 0 ? claim_record_append_step(run->journal_fd, rec) : save_record(run);
+
+        if (r >= 0)
+                return 0;
+        /* An append cut short leaves half a line: write the whole record
+         * next time, never after it. */
+        closep(&run->journal_fd);
+        run->journal_fd = -1;
+        if (run->restoring && run->saved) {
+                log_warning("Group %d: cannot note step '%s' in the claim record (%s); going on.", rec->group,
+                            rec->step, strerror(-r));
+                return 0;
+        }
+        snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s", strerror(-r));
+        return r;
 }
 
 /* label: what the step is about, for the record and for people. */
@@ -135,14 +166,8 @@ static int run_labelled_step(Run *run, const char *name, const char *label, Clai
 
         snprintf(rec->step, sizeof(rec->step), "%s%s%s", name, label ? " " : "", strempty(label));
         run->detail[0] = '\0';
-        if (run->journaling) {
-                r = run->journal_fd >= 0 ? claim_record_append_step(run->journal_fd, rec) : save_record(run);
-                if (r < 0) {
-                        snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s",
-                                 strerror(-r));
-                        return r;
-                }
-        }
+        if (run->journaling && (r = journal_step(run)) < 0)
+                return r;
         log_debug("Group %d: step '%s'.", rec->group, rec->step);
         if (t->on_step)
                 t->on_step(t, rec->step);
@@ -391,9 +416,22 @@ static int step_wait_for_node(Run *run, ClaimedDevice *unused)
 
 static int step_commit(Run *run, ClaimedDevice *unused)
 {
-        run->t->record->phase = CLAIM_PHASE_CLAIMED;
-        run->t->record->step[0] = '\0';
-        return save_record(run);
+        ClaimRecord *rec = run->t->record;
+        char step[sizeof(rec->step)];
+        int r;
+
+        memcpy(step, rec->step, sizeof(step));
+        rec->phase = CLAIM_PHASE_CLAIMED;
+        rec->step[0] = '\0';
+        r = save_record(run);
+        if (r < 0) {
+                /* Still claiming, on disk (the save replaces the file
+                 * whole or not at all) and here: the undo saves it so. */
+                rec->phase = CLAIM_PHASE_CLAIMING;
+                memcpy(rec->step, step, sizeof(step));
+                snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s", strerror(-r));
+        }
+        return r;
 }
 
 /* ---- release steps: back to the recorded driver ---- */
@@ -563,6 +601,7 @@ static void note_failure(Run *run, int r)
         if (run->error == 0) {
                 run->error = r;
                 memcpy(run->failed_step, run->t->record->step, sizeof(run->failed_step));
+                memcpy(run->failed_detail, run->detail, sizeof(run->failed_detail));
         }
 }
 
@@ -573,6 +612,7 @@ static int restore_devices(Run *run, size_t n, bool undoing)
         ClaimRecord *rec = run->t->record;
         int first = 0;
 
+        run->restoring = true;
         for (size_t i = rec->n_unloaded_modules; i-- > 0;)
                 (void)run_item_step(run, "load-module", rec->unloaded_modules[i], step_load_module);
         claim_record_clear_unloaded_modules(rec);
@@ -764,7 +804,8 @@ static void describe_outcome(Run *run)
                              : t->kind == TRANSACTION_REFRESH ? "put through vfio-pci again the reserved"
                                                               : "release",
                              t->record->group, run->failed_step,
-                             run->detail[0] ? run->detail : strerror(-run->error), errno_name(run->error),
+                             run->failed_detail[0] ? run->failed_detail : strerror(-run->error),
+                             errno_name(run->error),
                              strempty(aftermath));
         }
         if (n < 0)

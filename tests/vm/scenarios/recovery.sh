@@ -155,6 +155,25 @@ check "once the holder is gone the restore goes on" wait_for 30 settled "$ge"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
 stop_vfiod
 
+# ---- /run full when the claim commits: the claim is undone all the same ----
+# Only the record's phase decides what a restart does; the steps that put
+# devices back go on without noting themselves in it.
+mkdir -p /run/vfiod/claims
+mount -t tmpfs -o size=8k,mode=0700 vfiod-full /run/vfiod/claims
+start_vfiod "stall,claim,node" 60
+vfioctl-client claim "$g" > /tmp/claim-full.out 2>&1 &
+claimer=$!
+at_node() { [ "$(group_state "$g" Step)" = node ]; }
+check "a claim of the bridged group waits at its node step" wait_for 20 at_node
+dd if=/dev/zero of=/run/vfiod/claims/fill bs=4k 2> /dev/null
+wait "$claimer"
+like "$(cat /tmp/claim-full.out)" "step 'commit' failed: cannot write the claim record: No space left on device" \
+    "/run filled meanwhile: the claim fails at commit, saying why"
+is "$(drivers)" "$originals" "  and every device is back on its original driver"
+check "  and the record is gone" test ! -e "$record"
+stop_vfiod
+umount /run/vfiod/claims
+
 # ---- a claim's last step outlasts the step timeout: undone, as its caller is told ----
 start_vfiod "stall,claim,node" 2
 like "$(vfioctl-client claim "$VM_EDU_ADDR" 2>&1)" "Step 'node' .* has not returned.*then the claim is undone" \
