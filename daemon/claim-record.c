@@ -464,6 +464,16 @@ int claim_record_load(int dir_fd, int group, ClaimRecord **ret)
         return claim_record_parse(text, ret);
 }
 
+int claim_record_exists(int dir_fd, int group)
+{
+        char name[32];
+
+        record_name(group, name, sizeof(name));
+        if (faccessat(dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                return 1;
+        return errno == ENOENT ? 0 : -errno;
+}
+
 int claim_record_remove(int dir_fd, int group)
 {
         char name[32];

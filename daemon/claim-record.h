@@ -105,6 +105,9 @@ int claim_record_save(int dir_fd, const ClaimRecord *r, int *ret_fd);
  * line cut short, and parsing drops it. */
 int claim_record_append_step(int fd, const ClaimRecord *r);
 int claim_record_load(int dir_fd, int group, ClaimRecord **ret);
+/* 1 when group has a record in dir_fd, 0 when not, -errno when that
+ * cannot be told. */
+int claim_record_exists(int dir_fd, int group);
 int claim_record_remove(int dir_fd, int group);
 /* The group ids with a record, sorted; *ret is malloc'ed. */
 int claim_record_list(int dir_fd, int **ret, size_t *n);

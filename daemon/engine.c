@@ -521,7 +521,9 @@ static int recover_one(Engine *e, int group)
 
         r = claim_record_load(e->claims_dir_fd, group, &rec);
         if (r < 0) {
-                log_error("Cannot read the claim record of group %d: %s; left alone.", group, strerror(-r));
+                log_error("Cannot read the claim record of group %d: %s. Its devices are left as they are, and "
+                          "nobody can claim it until claims/group-%d is removed from the state directory.",
+                          group, strerror(-r), group);
                 return 0;
         }
         c = add_claim(e, group);

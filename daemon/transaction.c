@@ -290,6 +290,17 @@ static int step_record(Run *run, ClaimedDevice *unused)
                 if (rec->reserved)
                         note_host_choice(d);
         }
+        /* A record already there is one vfiod could not read at start (it
+         * took up every other): still the only word on where that group's
+         * devices belong, so never written over. */
+        r = claim_record_exists(run->t->claims_dir_fd, rec->group);
+        if (r != 0) {
+                snprintf(run->detail, sizeof(run->detail),
+                         "a claim record vfiod cannot read is in the way: remove claims/group-%d in its state "
+                         "directory once the devices are back",
+                         rec->group);
+                return r < 0 ? r : -EEXIST;
+        }
         rec->phase = CLAIM_PHASE_CLAIMING;
         r = save_record(run);
         run->journaling = r >= 0;

@@ -155,6 +155,18 @@ check "once the holder is gone the restore goes on" wait_for 30 settled "$ge"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
 stop_vfiod
 
+# ---- a record vfiod cannot read: never written over ----
+printf 'vfiod-claim-record 1\ngroup %s\nphase claimed\nstep -\ndevice garbled\n' "$g" > "$record"
+cp "$record" /tmp/garbled-record
+start_vfiod ""
+like "$(vfioctl-client claim "$g" 2>&1)" "a claim record vfiod cannot read is in the way: remove claims/group-$g" \
+    "a claim of a group whose record vfiod could not read at start is refused, saying so"
+is "$(drivers)" "$originals" "  nothing moved"
+check "  and the record is as it was" cmp -s "$record" /tmp/garbled-record
+check "  the log says why" grep -q "Cannot read the claim record of group $g" /tmp/vfiod.log
+stop_vfiod
+rm "$record"
+
 # ---- /run full when the claim commits: the claim is undone all the same ----
 # Only the record's phase decides what a restart does; the steps that put
 # devices back go on without noting themselves in it.
