@@ -119,7 +119,8 @@ int claim_record_add_device(ClaimRecord *r, const char *address, const char *dri
         r->devices = a;
         d = &a[r->n_devices];
         *d = (ClaimedDevice){};
-        if (pci_address_normalize(address, d->address) < 0 || !streq(address, d->address))
+        if (pci_address_normalize(address, d->address) < 0 || !streq(address, d->address) ||
+            claim_record_find_device(r, d->address))
                 return -EINVAL;
         if (dup_driver(driver, &d->driver) < 0 || dup_driver(driver_override, &d->driver_override) < 0) {
                 free(d->driver);
@@ -449,9 +450,10 @@ int claim_record_append_step(int fd, const ClaimRecord *r)
 
 int claim_record_load(int dir_fd, int group, ClaimRecord **ret)
 {
+        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
         _cleanup_free_ char *text = NULL;
         char name[32];
-        int fd;
+        int fd, e;
 
         record_name(group, name, sizeof(name));
         fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -461,7 +463,15 @@ int claim_record_load(int dir_fd, int group, ClaimRecord **ret)
         text = read_full_fd(fd);
         if (!text)
                 return errno > 0 ? -errno : -EIO;
-        return claim_record_parse(text, ret);
+        e = claim_record_parse(text, &r);
+        if (e < 0)
+                return e;
+        /* The name says which group the engine takes it up for; the
+         * record, which group its steps save. They must agree. */
+        if (r->group != group)
+                return -EINVAL;
+        *ret = TAKE_PTR(r);
+        return 0;
 }
 
 int claim_record_exists(int dir_fd, int group)

@@ -154,6 +154,8 @@ static void test_refuses(void)
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nreserved\nreserved\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nreserved\nlease 1 0 1 none persistent - 1\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 - extra\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 -\n"
+                "device 0000:00:04.0 e1000 -\n", /* twice */
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000  -\n", /* found by fuzzing */
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep \x01\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nbogus line\n",
@@ -257,6 +259,13 @@ static void test_save_load_list_remove(void)
         g_assert_cmpuint(n, ==, 2);
         g_assert_cmpint(groups[0], ==, 3);
         g_assert_cmpint(groups[1], ==, 7);
+
+        /* A record under another group's name is refused. */
+        g_assert_cmpint(renameat(fd, "group-3", fd, "group-4"), ==, 0);
+        loaded = claim_record_free(loaded);
+        g_assert_cmpint(claim_record_load(fd, 4, &loaded), ==, -EINVAL);
+        g_assert_null(loaded);
+        g_assert_cmpint(renameat(fd, "group-4", fd, "group-3"), ==, 0);
 
         g_assert_cmpint(claim_record_remove(fd, 7), ==, 0);
         g_assert_cmpint(claim_record_remove(fd, 7), ==, 0); /* gone already: fine */
