@@ -656,6 +656,24 @@ static int forget_record(Run *run)
         return r;
 }
 
+/* A reserved claim undone (it failed, or a restart found it under way)
+ * goes back to where it started: what vfiod-early held off the host stays
+ * held so, on vfio-pci. Only the end of the reservation hands it to the
+ * host, whose driver would otherwise bind (and its udev rules activate) a
+ * disk or NIC that the reservation keeps for a guest. */
+static void hold_host_choices(ClaimRecord *rec)
+{
+        for (size_t i = 0; i < rec->n_devices; i++) {
+                ClaimedDevice *d = &rec->devices[i];
+                if (!d->host_choice)
+                        continue;
+                d->host_choice = false;
+                /* Out of memory: no driver, but still the override, which
+                 * keeps host drivers off it all the same. */
+                (void)claimed_device_set_original(d, strdup(VFIO_PCI_DRIVER), strdup(VFIO_PCI_DRIVER));
+        }
+}
+
 static void execute_claim(Run *run)
 {
         Transaction *t = run->t;
@@ -704,6 +722,7 @@ static void execute_claim(Run *run)
         note_failure(run, r);
         if (!run->journaling)
                 return; /* nothing was written */
+        hold_host_choices(t->record);
         /* moved counts the device that failed, which may be half moved. */
         if (restore_devices(run, moved, true) >= 0)
                 (void)forget_record(run);
@@ -716,6 +735,8 @@ static void execute_release(Run *run)
         Transaction *t = run->t;
 
         run->journaling = true; /* saved whole (a new phase) before the first step */
+        if (t->kind == TRANSACTION_RESTORE && t->record->phase == CLAIM_PHASE_CLAIMING)
+                hold_host_choices(t->record);
         t->record->phase = CLAIM_PHASE_RELEASING;
         if (restore_devices(run, t->record->n_devices, false) >= 0)
                 (void)forget_record(run);

@@ -5,7 +5,8 @@
 # --etc-vfiod): the first e1000 reserved by address (in a file with a broken
 # line), the first of two identical edu devices by id narrowed to its
 # address, owned by alice. Boot 1: both came up on vfio-pci before any host
-# driver; reserve and unreserve through vfiod. Boot 2: what boot 1
+# driver; reserve and unreserve through vfiod; a reservation's claim cut
+# short gives back vfiod-early's hold, not the host driver. Boot 2: what boot 1
 # unreserved boots on its driver; a driver that took a reserved device anyway
 # loses it when vfiod starts; a reserved device hotplugged lands on vfio-pci;
 # initramfs-tools and dracut images built with vfiod's hooks hold what they
@@ -128,6 +129,44 @@ if [ "$VM_BOOT" = 1 ]; then
     out=$(vfioctl-client --json unreserve "$nic" 2>/dev/null)
     like "$out" '"error":"io.github.vfiod1.Error.NoSuchReservation"' "unreserving it twice says so"
     is "$(systemctl show -P NRestarts vfiod.service)" 0 "vfiod never restarted"
+
+    # ---- a reserved claim cut short: what vfiod-early held stays off the host ----
+    # The second e1000 added while reserved and before its driver is loaded,
+    # as at boot: vfiod-early holds it on vfio-pci (udev then loads e1000,
+    # which the override keeps off it). vfiod is killed as it claims the
+    # reservation; started again, it undoes the claim back to that hold,
+    # not to e1000 (whose interface would come up on the host).
+    systemctl stop vfiod.service
+    echo "$nic2" > "$conf/30-cut.conf"
+    echo 1 > "/sys/bus/pci/devices/$nic2/remove"
+    modprobe -r e1000
+    echo 1 > /sys/bus/pci/rescan
+    check "the second e1000, added while reserved, lands on vfio-pci" wait_for 20 on_driver "$nic2" vfio-pci
+    check "  held there by vfiod-early" test -e "/run/vfiod-early/$nic2"
+    dropin=/run/systemd/system/vfiod.service.d
+    mkdir -p "$dropin"
+    printf '[Service]\nEnvironment=VFIOD_FAULT=crash,claim,probe,%s\n' "$nic2" > "$dropin/fault.conf"
+    systemctl daemon-reload
+    systemctl start vfiod.service 2> /dev/null
+    check "vfiod is killed as it claims the reservation" \
+        wait_for 30 sh -c '! systemctl is-active -q vfiod.service'
+    rm "$dropin/fault.conf"
+    systemctl daemon-reload
+    systemctl reset-failed vfiod.service
+    systemctl start vfiod.service
+    check "started again, vfiod undoes the claim" \
+        wait_for 30 test ! -e "/run/vfiod/claims/group-$(pci_group "$nic2")"
+    is "$(pci_driver "$nic2")" vfio-pci "  and the e1000 stays held off the host"
+    check "  with no network interface" test ! -e "/sys/bus/pci/devices/$nic2/net"
+    # Back as the next boot expects it.
+    systemctl stop vfiod.service
+    rm "$conf/30-cut.conf"
+    echo > "/sys/bus/pci/devices/$nic2/driver_override"
+    echo "$nic2" > /sys/bus/pci/drivers/vfio-pci/unbind
+    echo "$nic2" > /sys/bus/pci/drivers_probe
+    modprobe e1000
+    check "put back on e1000 by hand" wait_for 20 on_driver "$nic2" e1000
+    systemctl start vfiod.service
 fi
 
 if [ "$VM_BOOT" = 2 ]; then
