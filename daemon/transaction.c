@@ -279,12 +279,15 @@ static int step_record(Run *run, ClaimedDevice *unused)
                         return r;
                 r = claimed_device_set_original(d, TAKE_PTR(driver), TAKE_PTR(override));
                 if (r < 0) {
-                        char quoted[QUOTE_BUFFER_SIZE];
-                        /* Only root writes driver_override: its text is
-                         * not the caller's, but it may be anything. */
+                        char quoted_driver[QUOTE_BUFFER_SIZE], quoted_override[QUOTE_BUFFER_SIZE];
+                        /* Only root writes driver_override (and only the
+                         * kernel names drivers): not the caller's text,
+                         * but it may be anything. */
                         snprintf(run->detail, sizeof(run->detail),
-                                 "%s has driver_override '%.40s', which is no driver's name: clear it first",
-                                 d->address, quote_input(strempty(d->driver_override), quoted));
+                                 "%s: driver '%.20s', driver_override '%.40s': not drivers' names; clear the "
+                                 "override",
+                                 d->address, quote_input(d->driver ?: "none", quoted_driver),
+                                 quote_input(d->driver_override ?: "none", quoted_override));
                         return r;
                 }
                 if (rec->reserved)
@@ -428,6 +431,7 @@ static int step_wait_for_node(Run *run, ClaimedDevice *unused)
 static int step_commit(Run *run, ClaimedDevice *unused)
 {
         ClaimRecord *rec = run->t->record;
+        ClaimPhase phase = rec->phase;
         char step[sizeof(rec->step)];
         int r;
 
@@ -436,9 +440,10 @@ static int step_commit(Run *run, ClaimedDevice *unused)
         rec->step[0] = '\0';
         r = save_record(run);
         if (r < 0) {
-                /* Still claiming, on disk (the save replaces the file
-                 * whole or not at all) and here: the undo saves it so. */
-                rec->phase = CLAIM_PHASE_CLAIMING;
+                /* The phase it had (claiming, or refreshing), as on disk
+                 * unless only the directory's sync failed: the undo, or a
+                 * restart, goes on from there. */
+                rec->phase = phase;
                 memcpy(rec->step, step, sizeof(step));
                 snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s", strerror(-r));
         }
@@ -621,12 +626,17 @@ static void note_failure(Run *run, int r)
 static int restore_devices(Run *run, size_t n, bool undoing)
 {
         ClaimRecord *rec = run->t->record;
+        bool modules_loaded = true;
         int first = 0;
 
         run->restoring = true;
         for (size_t i = rec->n_unloaded_modules; i-- > 0;)
-                (void)run_item_step(run, "load-module", rec->unloaded_modules[i], step_load_module);
-        claim_record_clear_unloaded_modules(rec);
+                if (run_item_step(run, "load-module", rec->unloaded_modules[i], step_load_module) < 0)
+                        modules_loaded = false;
+        /* Only once they were asked for: a step skipped (the record could
+         * not be saved) leaves them for the next try to load. */
+        if (modules_loaded)
+                claim_record_clear_unloaded_modules(rec);
         for (size_t i = n; i-- > 0;) {
                 int r = restore_device(run, &run->t->record->devices[i]);
                 if (r < 0 && first == 0) {
@@ -735,6 +745,9 @@ static void execute_release(Run *run)
         Transaction *t = run->t;
 
         run->journaling = true; /* saved whole (a new phase) before the first step */
+        /* A restart's record leads to this restore whatever its phase: the
+         * devices go back even if the new phase cannot be saved. */
+        run->saved = t->kind == TRANSACTION_RESTORE;
         if (t->kind == TRANSACTION_RESTORE && t->record->phase == CLAIM_PHASE_CLAIMING)
                 hold_host_choices(t->record);
         t->record->phase = CLAIM_PHASE_RELEASING;

@@ -71,7 +71,7 @@ is "$(pci_driver "$VM_EDU_ADDR")" none "and edu did not move"
 # leave the group untracked, so the claim is refused before anything moves.
 echo "foo bar" > "/sys/bus/pci/devices/$VM_EDU_ADDR/driver_override"
 out=$(vfioctl-client --json claim "$VM_EDU_ADDR" 2>/dev/null)
-like "$out" "has driver_override 'foo bar', which is no driver's name: clear it first" \
+like "$out" "$VM_EDU_ADDR: driver 'none', driver_override 'foo bar': not drivers' names; clear the override" \
     "edu with driver_override 'foo bar': refused, saying so"
 is "$(pci_driver "$VM_EDU_ADDR") $(cat "/sys/bus/pci/devices/$VM_EDU_ADDR/driver_override")" "none foo bar" \
     "  and edu did not move, its override untouched"
