@@ -16,6 +16,7 @@
 #include "fs-util.h"
 #include "macro.h"
 #include "net-use.h"
+#include "number.h"
 #include "open-nodes.h"
 #include "pci-address.h"
 #include "pci-class.h"
@@ -249,8 +250,8 @@ static int read_numvfs(const char *syspath, unsigned *ret)
 {
         char path[PATH_MAX + sizeof("/sriov_numvfs")];
         _cleanup_free_ char *text = NULL;
-        unsigned long n;
-        char *end;
+        uint64_t n;
+        int r;
 
         snprintf(path, sizeof(path), "%s/sriov_numvfs", syspath);
         text = read_full_file(path);
@@ -260,10 +261,10 @@ static int read_numvfs(const char *syspath, unsigned *ret)
         }
         if (!text)
                 return -errno;
-        errno = 0;
-        n = strtoul(text, &end, 10);
-        if (errno != 0 || end == text || (*end != '\n' && *end != '\0') || n > UINT16_MAX)
-                return -EINVAL;
+        text[strcspn(text, "\n")] = '\0';
+        r = parse_canonical_u64(text, UINT16_MAX, &n);
+        if (r < 0)
+                return r;
         *ret = (unsigned)n;
         return 0;
 }
@@ -291,7 +292,7 @@ static void check_virtual_functions(UseCheck *c, const char *syspath, const char
                        "uses them: stop that, then disable them (echo 0 > " SYSFS_PCI_DEVICES "/%s/sriov_numvfs)",
                        address, numvfs, address);
         for (unsigned i = 0; i < numvfs; i++) {
-                char path[PATH_MAX + sizeof("/virtfn65535")], vf[PCI_ADDRESS_STRING_MAX];
+                char path[PATH_MAX + sizeof("/virtfn4294967295")], vf[PCI_ADDRESS_STRING_MAX];
                 _cleanup_free_ char *name = NULL;
 
                 snprintf(path, sizeof(path), "%s/virtfn%u", syspath, i);

@@ -121,6 +121,13 @@ static int inject_fault(Run *run, const char *step, const ClaimedDevice *d)
 
 /* ---- running steps ---- */
 
+/* The step's failure, in words, when the record could not be written. */
+static int record_write_error(Run *run, int r)
+{
+        snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s", strerror(-r));
+        return r;
+}
+
 /* The whole record; the steps that follow are appended to it. */
 static int save_record(Run *run)
 {
@@ -129,8 +136,10 @@ static int save_record(Run *run)
         closep(&run->journal_fd);
         run->journal_fd = -1;
         r = claim_record_save(run->t->claims_dir_fd, run->t->record, &run->journal_fd);
-        run->saved = run->saved || r >= 0;
-        return r;
+        if (r < 0)
+                return record_write_error(run, r);
+        run->saved = true;
+        return 0;
 }
 
 /* Notes the step about to run in the record. What a restart does follows
@@ -151,10 +160,10 @@ static int journal_step(Run *run)
         if (run->restoring && run->saved) {
                 log_warning("Group %d: cannot note step '%s' in the claim record (%s); going on.", rec->group,
                             rec->step, strerror(-r));
+                run->detail[0] = '\0'; /* not the step's failure, should it fail */
                 return 0;
         }
-        snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s", strerror(-r));
-        return r;
+        return record_write_error(run, r);
 }
 
 /* label: what the step is about, for the record and for people. */
@@ -346,7 +355,7 @@ static int save_record_cb(void *userdata)
 static int step_stop_unit(Run *run, ClaimedDevice *unused)
 {
         int r = handoff_stop_unit(run->t->record, run->item, save_record_cb, run, run->t->wait_timeout_usec);
-        if (r < 0)
+        if (r < 0 && !run->detail[0]) /* a failed save has said why */
                 snprintf(run->detail, sizeof(run->detail), "%.50s would not stop: 'systemctl status %.50s' says why",
                          run->item, run->item);
         return r;
@@ -445,7 +454,6 @@ static int step_commit(Run *run, ClaimedDevice *unused)
                  * restart, goes on from there. */
                 rec->phase = phase;
                 memcpy(rec->step, step, sizeof(step));
-                snprintf(run->detail, sizeof(run->detail), "cannot write the claim record: %s", strerror(-r));
         }
         return r;
 }
