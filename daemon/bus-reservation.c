@@ -88,6 +88,28 @@ static int authorize_reserve(Manager *m, sd_bus_message *msg, const Reservation 
         return r < 0 ? r : authorize(m->authorizer, msg, &decision, error);
 }
 
+/* Every line of the files with this match goes: polkit hears of each
+ * one's owner. */
+static int authorize_unreserve(Manager *m, sd_bus_message *msg, const ReservationSet *files,
+                               const ReservationMatch *match, sd_bus_error *error)
+{
+        _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        _cleanup_free_ const Reservation **lines = calloc(files->n_entries ?: 1, sizeof(*lines));
+        size_t n = 0;
+        uid_t caller;
+        int r;
+
+        if (!lines)
+                return -ENOMEM;
+        for (size_t i = 0; i < files->n_entries; i++)
+                if (reservation_match_equal(&files->entries[i].reservation.match, match))
+                        lines[n++] = &files->entries[i].reservation;
+        r = bus_sender_euid(msg, &caller);
+        if (r >= 0)
+                r = policy_unreserve(caller, lines, n, &decision);
+        return r < 0 ? r : authorize(m->authorizer, msg, &decision, error);
+}
+
 /* A method call and its success reply, ready to send. */
 typedef struct PendingAnswer {
         sd_bus_message *msg, *answer;
@@ -135,7 +157,7 @@ static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *ans
         return 1;
 }
 
-static int write_error(const char *what, int r, sd_bus_error *error)
+static int config_error(const char *what, int r, sd_bus_error *error)
 {
         return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot %s the reservations in " RESERVATIONS_DIR ": %s.",
                               what, strerror(-r));
@@ -162,7 +184,7 @@ int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r < 0 ? r : 1;
         r = reservation_config_add(m->config_dir, &res, &file);
         if (r < 0)
-                return write_error("write", r, error);
+                return config_error("write", r, error);
         log_info("Reserved: %s.", file);
         r = sd_bus_message_new_method_return(msg, &answer);
         if (r >= 0)
@@ -173,8 +195,8 @@ int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *answer = NULL;
+        _cleanup_(reservation_set_clear) ReservationSet files = {};
         Manager *m = userdata;
-        const ReservationEntry *existing;
         ReservationMatch match;
         char text[RESERVATION_MATCH_STRING_MAX];
         size_t removed;
@@ -183,17 +205,22 @@ int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if ((r = read_match(msg, &match, error)) < 0 ||
             (r = bus_read_no_options(msg, "Unreserve", error)) < 0)
                 return r;
-        existing = reservation_set_find_match(&m->reservations, &match);
-        if (!existing)
+        /* The files as they are now, not as vfiod last read them: an
+         * administrator may have edited them since, and every line with
+         * the match goes. */
+        r = reservation_set_load(m->config_dir, &files);
+        if (r < 0)
+                return config_error("read", r, error);
+        if (!reservation_set_find_match(&files, &match))
                 return bus_error_setf(error, VFIOD_ERROR_NO_SUCH_RESERVATION,
                                       "Nothing is reserved as '%s': 'vfioctl-client reservations' lists them.",
                                       reservation_match_format(&match, text));
-        r = authorize_reserve(m, msg, &existing->reservation, error);
+        r = authorize_unreserve(m, msg, &files, &match, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = reservation_config_remove(m->config_dir, &match, &removed);
         if (r < 0)
-                return write_error("change", r, error);
+                return config_error("change", r, error);
         log_info("Unreserved %s (%zu line%s).", reservation_match_format(&match, text), removed,
                  removed == 1 ? "" : "s");
         r = sd_bus_message_new_method_return(msg, &answer);

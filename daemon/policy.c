@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,22 +233,60 @@ int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *
         return r;
 }
 
-int policy_reserve(uid_t caller, const Reservation *reservation, PolicyDecision *ret)
+/* Whom the group node goes to: a rule that lets one reserve a device may
+ * not mean to let one hand it to anyone. */
+static const char *owner_name(const Reservation *r)
+{
+        return r->owner[0] ? r->owner : "root";
+}
+
+/* "alice @vfio root": each owner once, in the order the lines come. */
+static char *join_owners(const Reservation *const *lines, size_t n)
+{
+        size_t size = 1;
+        char *text;
+
+        for (size_t i = 0; i < n; i++)
+                size += strlen(owner_name(lines[i])) + 1;
+        text = calloc(size, 1);
+        if (!text)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = streq(owner_name(lines[i]), owner_name(lines[j]));
+                if (!seen)
+                        sprintf(text + strlen(text), "%s%s", text[0] ? " " : "", owner_name(lines[i]));
+        }
+        return text;
+}
+
+/* lines: one match, each line that has it. */
+static int decide_reservation(uid_t caller, const Reservation *const *lines, size_t n, PolicyDecision *ret)
 {
         char text[RESERVATION_MATCH_STRING_MAX];
 
+        assert(n > 0);
         decide(caller, VFIOD_ACTION_RESERVE, ret);
         if (ret->verdict != POLICY_ASK)
                 return 0;
-        ret->details.match = strdup(reservation_match_format(&reservation->match, text));
-        /* Whom the group node goes to: a rule that lets one reserve a device
-         * may not mean to let one hand it to anyone. */
-        ret->details.owner = strdup(reservation->owner[0] ? reservation->owner : "root");
+        ret->details.match = strdup(reservation_match_format(&lines[0]->match, text));
+        ret->details.owner = join_owners(lines, n);
         if (!ret->details.match || !ret->details.owner) {
                 policy_decision_done(ret);
                 return -ENOMEM;
         }
         return 0;
+}
+
+int policy_reserve(uid_t caller, const Reservation *reservation, PolicyDecision *ret)
+{
+        return decide_reservation(caller, &reservation, 1, ret);
+}
+
+int policy_unreserve(uid_t caller, const Reservation *const *lines, size_t n, PolicyDecision *ret)
+{
+        return decide_reservation(caller, lines, n, ret);
 }
 
 int policy_memlock(uid_t caller, const char *process, PolicyDecision *ret)

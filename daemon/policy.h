@@ -77,8 +77,14 @@ int policy_unprepare(uid_t caller, const char *claim_id, const Group *const *gro
  * release-any. */
 int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *ret);
 
-/* Reserve, Unreserve: a boot-time reservation changes what the host gets. */
+/* Reserve, Unreserve: a boot-time reservation changes what the host gets
+ * (reserve). polkit is told the match and whom the group node goes to
+ * ("owner": "alice", "@vfio" or "root"); for Unreserve, every line that
+ * goes (one match, n >= 1 lines, hand-written ones may repeat it) and each
+ * of their owners once, space-separated, so that a rule that lets users
+ * drop their own reservations cannot drop another's line with it. */
 int policy_reserve(uid_t caller, const Reservation *reservation, PolicyDecision *ret);
+int policy_unreserve(uid_t caller, const Reservation *const *lines, size_t n, PolicyDecision *ret);
 
 /* RaiseMemlockLimit of the caller's own process (process NULL: memlock)
  * or of another of the caller's uid ("PID (COMMAND)", which polkit is

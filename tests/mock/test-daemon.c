@@ -41,6 +41,7 @@ typedef struct {
         const char *limits; /* limits.conf in the config dir */
         gboolean any_user;  /* a bus that every user may connect to */
         gboolean slow_polkit; /* on it before the daemon: a polkit that answers "no" after 4 s */
+        gboolean quick_polkit; /* one that answers "no" at once, keeping what it was asked */
 } DaemonConfig;
 
 static const PciFixture fixtures[] = {
@@ -57,6 +58,7 @@ static const DaemonConfig no_iommu = { .no_iommu = TRUE };
 static const DaemonConfig supervised = { .notify = TRUE };
 static const DaemonConfig idle_soon = { .idle_timeout = "1" };
 static const DaemonConfig slow_polkit = { .idle_timeout = "2", .any_user = TRUE, .slow_polkit = TRUE };
+static const DaemonConfig quick_polkit = { .any_user = TRUE, .quick_polkit = TRUE };
 /* e1000 of group 3 claimed by an earlier run, under a persistent lease of
  * uid 1000: the record a restart finds. */
 static const DaemonConfig e1000_claimed = {
@@ -284,9 +286,7 @@ static void stand_in_stop(StandIn *s)
         g_free(s);
 }
 
-/* A polkit that takes its time, as a person typing a password does: every
- * question is answered "no" after four seconds. */
-static const char slow_polkit_xml[] =
+static const char polkit_xml[] =
         "<node><interface name='org.freedesktop.PolicyKit1.Authority'>"
         "<method name='CheckAuthorization'><arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
         "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
@@ -312,6 +312,35 @@ static void slow_polkit_call(GDBusConnection *conn, const char *sender, const ch
         later = g_timeout_source_new(4000);
         g_source_set_callback(later, answer_no, invocation, NULL);
         g_source_attach(later, g_main_context_get_thread_default());
+}
+
+/* The quick polkit's last question: its details (a{ss}). */
+static GVariant *polkit_asked;
+G_LOCK_DEFINE_STATIC(polkit_asked);
+
+static void quick_polkit_call(GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+                              const char *method, GVariant *params, GDBusMethodInvocation *invocation, gpointer data)
+{
+        if (g_str_equal(method, "CheckAuthorization")) {
+                G_LOCK(polkit_asked);
+                g_clear_pointer(&polkit_asked, g_variant_unref);
+                polkit_asked = g_variant_get_child_value(params, 2);
+                G_UNLOCK(polkit_asked);
+                answer_no(invocation);
+        } else
+                g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+/* A detail of the quick polkit's last question, or NULL. */
+static char *polkit_detail(const char *key)
+{
+        char *value = NULL;
+
+        G_LOCK(polkit_asked);
+        if (polkit_asked)
+                (void)g_variant_lookup(polkit_asked, key, "s", &value);
+        G_UNLOCK(polkit_asked);
+        return value;
 }
 
 static void rm_rf(const char *path)
@@ -368,10 +397,12 @@ static void fixture_setup(Fixture *f, gconstpointer data)
         /* Children inherit the testbed through UMOCKDEV_DIR and LD_PRELOAD,
          * and die with us should an assertion end the test early. */
         start_bus(f, config->any_user, f->state_dir);
-        if (config->slow_polkit) {
-                static const GDBusInterfaceVTable vtable = { .method_call = slow_polkit_call };
+        if (config->slow_polkit || config->quick_polkit) {
+                static const GDBusInterfaceVTable slow = { .method_call = slow_polkit_call },
+                                                  quick = { .method_call = quick_polkit_call };
                 f->stand_in = stand_in_start(f->bus_address, "org.freedesktop.PolicyKit1",
-                                             "/org/freedesktop/PolicyKit1/Authority", slow_polkit_xml, &vtable);
+                                             "/org/freedesktop/PolicyKit1/Authority", polkit_xml,
+                                             config->slow_polkit ? &slow : &quick);
         }
         address_arg = g_strdup_printf("--bus-address=%s", f->bus_address);
         idle_arg = g_strdup_printf("--idle-timeout=%s", config->idle_timeout ? config->idle_timeout : "0");
@@ -653,13 +684,13 @@ static void test_idle_exit(Fixture *f, gconstpointer data)
         g_assert_false(owned);
 }
 
-/* A caller waiting for polkit keeps vfiod up past its idle timeout (2 s
- * here) and gets polkit's answer, which comes after 4 s. The caller is not
- * root (root is never asked about): nobody, when the test runs as root. */
-static void test_idle_waits_for_polkit(Fixture *f, gconstpointer data)
+/* A Manager method called by a caller that is not root (root is never
+ * asked about): nobody, when the test runs as root. Whether it succeeded;
+ * *err: what the caller printed. */
+static gboolean call_as_nobody(Fixture *f, const char *method, const char *const *args, char **err)
 {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_autofree char *err = NULL;
+        g_autofree char *manager_method = g_strdup_printf(VFIOD_MANAGER_INTERFACE ".%s", method);
         g_autoptr(GError) error = NULL;
         int status;
 
@@ -670,19 +701,53 @@ static void test_idle_waits_for_polkit(Fixture *f, gconstpointer data)
                         g_ptr_array_add(argv, (gpointer)*a);
         for (const char *const *a = (const char *const[]){ "gdbus", "call", "--address", f->bus_address, "--timeout",
                                                            "20", "--dest", VFIOD_BUS_NAME, "--object-path",
-                                                           VFIOD_ROOT_PATH, "--method",
-                                                           VFIOD_MANAGER_INTERFACE ".Reserve", "'0000:00:03.0'", "{}",
-                                                           NULL };
+                                                           VFIOD_ROOT_PATH, "--method", manager_method, NULL };
              *a; a++)
                 g_ptr_array_add(argv, (gpointer)*a);
+        for (; *args; args++)
+                g_ptr_array_add(argv, (gpointer)*args);
         g_ptr_array_add(argv, NULL);
         g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                                   NULL, NULL, NULL, &err, &status, &error));
+                                   NULL, NULL, NULL, err, &status, &error));
         g_assert_no_error(error);
-        g_test_message("the caller: %s", err);
-        g_assert_false(g_spawn_check_wait_status(status, NULL));
+        g_test_message("the caller: %s", *err);
+        return g_spawn_check_wait_status(status, NULL);
+}
+
+/* A caller waiting for polkit keeps vfiod up past its idle timeout (2 s
+ * here) and gets polkit's answer, which comes after 4 s. */
+static void test_idle_waits_for_polkit(Fixture *f, gconstpointer data)
+{
+        g_autofree char *err = NULL;
+
+        g_assert_false(call_as_nobody(f, "Reserve", (const char *const[]){ "'0000:00:03.0'", "{}", NULL }, &err));
         g_assert_nonnull(strstr(err, VFIOD_ERROR_NOT_AUTHORIZED));
         g_assert_nonnull(strstr(err, "the polkit policy says no")); /* polkit answered: vfiod waited */
+}
+
+/* Unreserve drops every line with its match, as the files are now (lines
+ * written after vfiod read them too), so polkit is told each line's owner:
+ * a rule that lets users drop their own reservations must not let them
+ * drop another's with it. */
+static void test_unreserve_asks_about_every_owner(Fixture *f, gconstpointer data)
+{
+        g_autofree char *dir = g_build_filename(f->state_dir, "reservations.d", NULL);
+        g_autofree char *a = g_build_filename(dir, "10-a.conf", NULL), *b = g_build_filename(dir, "20-b.conf", NULL);
+        g_autofree char *err = NULL, *match = NULL, *owner = NULL, *text = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        g_assert_true(g_file_set_contents(a, "0000:00:03.0 owner=nobody\n", -1, &error));
+        g_assert_true(g_file_set_contents(b, "0000:00:03.0 owner=@root\n00:03.0\n", -1, &error));
+        g_assert_false(call_as_nobody(f, "Unreserve", (const char *const[]){ "'0000:00:03.0'", "{}", NULL }, &err));
+        g_assert_nonnull(strstr(err, VFIOD_ERROR_NOT_AUTHORIZED));
+        match = polkit_detail("match");
+        owner = polkit_detail("owner");
+        g_assert_cmpstr(match, ==, "0000:00:03.0");
+        g_assert_cmpstr(owner, ==, "nobody @root root");
+        /* Refused: every line stays. */
+        g_assert_true(g_file_get_contents(b, &text, NULL, &error));
+        g_assert_cmpstr(text, ==, "0000:00:03.0 owner=@root\n00:03.0\n");
 }
 
 /* The IOMMU state follows the first group that comes and the last that goes. */
@@ -1338,6 +1403,8 @@ int main(int argc, char *argv[])
         g_test_add("/daemon/idle-exit", Fixture, &idle_soon, fixture_setup, test_idle_exit, fixture_teardown);
         g_test_add("/daemon/idle-waits-for-polkit", Fixture, &slow_polkit, fixture_setup,
                    test_idle_waits_for_polkit, fixture_teardown);
+        g_test_add("/daemon/unreserve-asks-about-every-owner", Fixture, &quick_polkit, fixture_setup,
+                   test_unreserve_asks_about_every_owner, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
         ADD("/daemon/client", test_client);
         ADD("/daemon/client-exit-status", test_client_exit_status);

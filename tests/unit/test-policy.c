@@ -117,7 +117,7 @@ static void test_release_rules(void)
         policy_decision_done(&d);
 }
 
-static void test_reserve_and_memlock(void)
+static void test_reserve(void)
 {
         Reservation res = { .owner = "@vfio" };
         const char *reason;
@@ -135,6 +135,37 @@ static void test_reserve_and_memlock(void)
         g_assert_cmpint(policy_reserve(1000, &res, &d), ==, 0);
         g_assert_cmpstr(d.details.owner, ==, "root");
         policy_decision_done(&d);
+}
+
+/* Hand-written files may hold a match on several lines, for several
+ * owners: an unreserve drops them all, and polkit hears of each owner, so
+ * that a rule letting alice drop hers does not let her drop bob's. */
+static void test_unreserve_tells_every_owner(void)
+{
+        Reservation alice = { .owner = "alice" }, bob = { .owner = "bob" }, root = {}, alice_again = { .owner = "alice" };
+        const Reservation *lines[] = { &alice, &bob, &alice_again, &root };
+        const char *reason;
+        PolicyDecision d;
+
+        g_assert_cmpint(reservation_match_parse("0000:01:00.0", &alice.match, &reason), ==, 0);
+        bob.match = root.match = alice_again.match = alice.match;
+        g_assert_cmpint(policy_unreserve(1000, lines, 1, &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_cmpstr(d.action, ==, VFIOD_ACTION_RESERVE);
+        g_assert_cmpstr(d.details.match, ==, "0000:01:00.0");
+        g_assert_cmpstr(d.details.owner, ==, "alice");
+        policy_decision_done(&d);
+        g_assert_cmpint(policy_unreserve(1000, lines, G_N_ELEMENTS(lines), &d), ==, 0);
+        g_assert_cmpstr(d.details.owner, ==, "alice bob root");
+        policy_decision_done(&d);
+        g_assert_cmpint(policy_unreserve(0, lines, G_N_ELEMENTS(lines), &d), ==, 0);
+        g_assert_cmpint(d.verdict, ==, POLICY_ALLOW);
+        policy_decision_done(&d);
+}
+
+static void test_memlock(void)
+{
+        PolicyDecision d;
 
         g_assert_cmpint(policy_memlock(1000, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
@@ -199,7 +230,9 @@ int main(int argc, char *argv[])
         g_test_add_func("/policy/claim/rules", test_claim_rules);
         g_test_add_func("/policy/claim/profiles", test_claim_names_what_profiles_do);
         g_test_add_func("/policy/release", test_release_rules);
-        g_test_add_func("/policy/reserve-memlock", test_reserve_and_memlock);
+        g_test_add_func("/policy/reserve", test_reserve);
+        g_test_add_func("/policy/unreserve", test_unreserve_tells_every_owner);
+        g_test_add_func("/policy/memlock", test_memlock);
         g_test_add_func("/policy/prepare", test_prepare);
         return g_test_run();
 }
