@@ -36,6 +36,7 @@ struct Job {
         sd_event_source *io, *timer;
         EngineReplyFn reply; /* NULL once answered */
         void *reply_userdata;
+        bool recovery; /* started by engine_recover() */
         /* The step the worker is at, written by the worker, read by the
          * loop when it needs it: waking the loop at every step would cost
          * more than most steps. */
@@ -65,6 +66,8 @@ struct Engine {
         size_t n_claims;
         EngineChangeFn on_change;
         void *userdata;
+        EngineRecoveredFn on_recovered;
+        void *recovered_userdata;
 };
 
 /* Worker to event loop, through a pipe: a step began while the group was
@@ -267,6 +270,8 @@ static void job_finish(Job *job)
         Engine *e = job->engine;
         GroupClaim *c = job->claim;
         Transaction *t = &job->t;
+        bool recovered = job->recovery;
+        int group = job->group;
 
         (void)job_read_step(job, c->step);
         c->job = NULL;
@@ -283,6 +288,9 @@ static void job_finish(Job *job)
         changed(e, job->group, true);
         job_answer(job, t->failure, t->error, t->message);
         job_free(job);
+        /* Last: the callback may start the group's next move. */
+        if (recovered && e->on_recovered)
+                e->on_recovered(e, group, e->recovered_userdata);
 }
 
 static int on_worker_message(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -513,6 +521,16 @@ void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *l
 
 /* ---- start and recovery ---- */
 
+/* The transaction a record found at start needs, started. */
+static int start_recovery(Engine *e, GroupClaim *c, TransactionKind kind)
+{
+        int r = start_with_record(e, c, kind, NULL, NULL);
+
+        if (r >= 0) /* read by this loop at the job's end, never by the worker */
+                c->job->recovery = true;
+        return r;
+}
+
 static int recover_one(Engine *e, int group)
 {
         _cleanup_(claim_record_freep) ClaimRecord *rec = NULL;
@@ -522,7 +540,8 @@ static int recover_one(Engine *e, int group)
         r = claim_record_load(e->claims_dir_fd, group, &rec);
         if (r < 0) {
                 log_error("Cannot read the claim record of group %d: %s. Its devices are left as they are, and "
-                          "nobody can claim it until claims/group-%d is removed from the state directory.",
+                          "nobody can claim it until claims/group-%d is removed from the state directory: put "
+                          "them back on the drivers the file names, then remove it.",
                           group, strerror(-r), group);
                 return 0;
         }
@@ -538,21 +557,23 @@ static int recover_one(Engine *e, int group)
         if (c->record->phase == CLAIM_PHASE_REFRESHING) {
                 log_warning("Group %d: putting it through vfio-pci again was interrupted at step '%s'; doing it again.",
                             group, c->record->step);
-                return start_with_record(e, c, TRANSACTION_REFRESH, NULL, NULL);
+                return start_recovery(e, c, TRANSACTION_REFRESH);
         }
         /* Interrupted: a claim is undone, a release finished; either way
          * every device goes back to its recorded driver. */
         log_warning("Group %d: a %s was interrupted at step '%s'; returning its devices to their drivers.",
                     group, claim_phase_to_string(c->record->phase), c->record->step);
-        return start_with_record(e, c, TRANSACTION_RESTORE, NULL, NULL);
+        return start_recovery(e, c, TRANSACTION_RESTORE);
 }
 
-int engine_recover(Engine *e)
+int engine_recover(Engine *e, EngineRecoveredFn on_recovered, void *userdata)
 {
         _cleanup_free_ int *groups = NULL;
         size_t n;
         int r;
 
+        e->on_recovered = on_recovered;
+        e->recovered_userdata = userdata;
         r = claim_record_list(e->claims_dir_fd, &groups, &n);
         if (r < 0)
                 return r;

@@ -51,8 +51,13 @@ int engine_new(sd_event *event, const char *state_dir, uint64_t step_timeout_use
                EngineChangeFn on_change, void *userdata, Engine **ret);
 Engine *engine_free(Engine *e);
 
-/* Loads the records: keeps the claims, finishes or undoes the rest. */
-int engine_recover(Engine *e);
+/* A transaction that engine_recover() started has ended (also one whose
+ * step timed out, when it finally returns); the group is at rest. */
+typedef void (*EngineRecoveredFn)(Engine *e, int group, void *userdata);
+
+/* Loads the records: keeps the claims, finishes or undoes the rest, and
+ * calls on_recovered (may be NULL) as each of those ends. */
+int engine_recover(Engine *e, EngineRecoveredFn on_recovered, void *userdata);
 
 typedef struct EngineClaimOptions {
         bool force;        /* past the safety checks */

@@ -253,6 +253,15 @@ void manager_apply_reservations(Manager *m, ReservationCall *call)
         call_unref(call);
 }
 
+void manager_apply_group_reservation(Manager *m, int group)
+{
+        ApplyContext ctx = { .manager = m };
+        Group *g = device_model_find_group(m->model, group);
+
+        if (g)
+                apply_to_group(g, &ctx);
+}
+
 int manager_reload_reservations(Manager *m)
 {
         int r = manager_load_reservations(m);

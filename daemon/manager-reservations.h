@@ -27,6 +27,8 @@ int manager_reload_reservations(Manager *m);
 /* Reserved groups to vfio-pci, unreserved ones back to the host unless
  * leased; answers call (NULL: none) when done. */
 void manager_apply_reservations(Manager *m, ReservationCall *call);
+/* The same, for one group only. */
+void manager_apply_group_reservation(Manager *m, int group);
 const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g);
 /* The group node's owner at rest: the reservation's owner, or root; its
  * cdevs root's. 0, or a negative errno (logged). */

@@ -37,6 +37,14 @@ static void on_model_change(DeviceModel *model, ModelChange change, void *object
                 (void)sd_event_source_set_enabled(m->apply_later, SD_EVENT_ONESHOT);
 }
 
+/* A group that a restart found moving is at rest again: its reservation,
+ * if it has one, holds it again, as at boot. Only this group, and only
+ * now: a reserved claim that fails is not tried over and over. */
+static void on_recovered(Engine *e, int group, void *userdata)
+{
+        manager_apply_group_reservation(userdata, group);
+}
+
 static bool is_group_moving(int group, void *userdata)
 {
         Manager *m = userdata;
@@ -288,7 +296,7 @@ int manager_start(Manager *m)
         if (r < 0)
                 return log_error_errno(r, "Cannot monitor PCI devices");
         /* Finish or undo what a crash interrupted, before anyone can ask. */
-        r = engine_recover(m->engine);
+        r = engine_recover(m->engine, on_recovered, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot recover the claims");
         /* Then take up the leases of the claims that are kept. */

@@ -135,7 +135,8 @@ if [ "$VM_BOOT" = 1 ]; then
     # as at boot: vfiod-early holds it on vfio-pci (udev then loads e1000,
     # which the override keeps off it). vfiod is killed as it claims the
     # reservation; started again, it undoes the claim back to that hold,
-    # not to e1000 (whose interface would come up on the host).
+    # not to e1000 (whose interface would come up on the host), and then
+    # takes the reservation up again; unreserving hands it to the host.
     systemctl stop vfiod.service
     echo "$nic2" > "$conf/30-cut.conf"
     echo 1 > "/sys/bus/pci/devices/$nic2/remove"
@@ -153,20 +154,21 @@ if [ "$VM_BOOT" = 1 ]; then
     rm "$dropin/fault.conf"
     systemctl daemon-reload
     systemctl reset-failed vfiod.service
+    binds=$(e1000_lines "$nic2")
+    since=$(date '+%Y-%m-%d %H:%M:%S')
     systemctl start vfiod.service
-    check "started again, vfiod undoes the claim" \
-        wait_for 30 test ! -e "/run/vfiod/claims/group-$(pci_group "$nic2")"
-    is "$(pci_driver "$nic2")" vfio-pci "  and the e1000 stays held off the host"
+    check "started again, vfiod takes the reservation up again" wait_for 30 group_reserved "$nic2"
+    log=$(journalctl -u vfiod --no-pager --since "$since")
+    like "$log" "a claiming was interrupted at step 'probe $nic2'; returning its devices" \
+        "  after undoing the claim it found cut short"
+    is "$(pci_driver "$nic2")" vfio-pci "  the e1000 stayed held off the host"
+    is "$(e1000_lines "$nic2")" "$binds" "  the e1000 driver never bound it (kernel log)"
     check "  with no network interface" test ! -e "/sys/bus/pci/devices/$nic2/net"
-    # Back as the next boot expects it.
-    systemctl stop vfiod.service
-    rm "$conf/30-cut.conf"
-    echo > "/sys/bus/pci/devices/$nic2/driver_override"
-    echo "$nic2" > /sys/bus/pci/drivers/vfio-pci/unbind
-    echo "$nic2" > /sys/bus/pci/drivers_probe
-    modprobe e1000
-    check "put back on e1000 by hand" wait_for 20 on_driver "$nic2" e1000
-    systemctl start vfiod.service
+    out=$(vfioctl-client unreserve "$nic2" 2>&1)
+    like "$out" "$nic2 back on e1000" "unreserving it hands it to the host's choice, e1000" || diag "$out"
+    check "  with its network interface" wait_for 10 has_netdev "$nic2"
+    check "  and the drop-in that held its one line is gone" test ! -e "$conf/30-cut.conf"
+    rm -f "$conf/30-cut.conf" # as the next boot expects, should the unreserve have failed
 fi
 
 if [ "$VM_BOOT" = 2 ]; then
