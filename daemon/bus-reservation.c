@@ -133,8 +133,10 @@ static void on_reservations_applied(const ReservationOutcome *o, void *userdata)
         free(p);
 }
 
-/* The answer goes when the groups have moved. */
-static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *answer, const ReservationMatch *undo)
+/* The answer goes when the groups have moved. undo: a new reservation,
+ * taken out again if a move fails; unreserved: the match just taken out. */
+static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *answer, const ReservationMatch *undo,
+                            const ReservationMatch *unreserved)
 {
         ReservationCall *call;
         PendingAnswer *p;
@@ -153,7 +155,7 @@ static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *ans
         *p = (PendingAnswer){ sd_bus_message_ref(msg), sd_bus_message_ref(answer) };
         if (undo)
                 reservation_call_undo_on_failure(call, m, undo);
-        manager_apply_reservations(m, call);
+        manager_apply_reservations(m, call, unreserved);
         return 1;
 }
 
@@ -189,7 +191,7 @@ int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = sd_bus_message_new_method_return(msg, &answer);
         if (r >= 0)
                 r = sd_bus_message_append(answer, "s", file);
-        return r < 0 ? r : apply_and_answer(m, msg, answer, &res.match);
+        return r < 0 ? r : apply_and_answer(m, msg, answer, &res.match, NULL);
 }
 
 int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -224,7 +226,7 @@ int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         log_info("Unreserved %s (%zu line%s).", reservation_match_format(&match, text), removed,
                  removed == 1 ? "" : "s");
         r = sd_bus_message_new_method_return(msg, &answer);
-        return r < 0 ? r : apply_and_answer(m, msg, answer, NULL);
+        return r < 0 ? r : apply_and_answer(m, msg, answer, NULL, &match);
 }
 
 /* The present devices a reservation matches. */

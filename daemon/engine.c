@@ -375,8 +375,10 @@ static Job *job_new(TransactionKind kind, EngineReplyFn reply, void *userdata)
 
 /* ---- the operations ---- */
 
-int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const EngineClaimOptions *o,
-                 EngineReplyFn reply, void *userdata)
+/* A transaction with a new record of the group's endpoints: a claim, or
+ * an unhold. */
+static int start_new(Engine *e, TransactionKind kind, int group, char *const *addresses, size_t n,
+                     const EngineClaimOptions *o, EngineReplyFn reply, void *userdata)
 {
         GroupClaim *c = find_claim(e, group);
         Job *job;
@@ -384,7 +386,7 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const E
 
         if (c)
                 return c->job ? ENGINE_MOVING : ENGINE_ALREADY_CLAIMED;
-        job = job_new(TRANSACTION_CLAIM, reply, userdata);
+        job = job_new(kind, reply, userdata);
         if (!job)
                 return -ENOMEM;
         job->t.force = o->force;
@@ -407,6 +409,17 @@ int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const E
                 job_free(job);
         }
         return r;
+}
+
+int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const EngineClaimOptions *o,
+                 EngineReplyFn reply, void *userdata)
+{
+        return start_new(e, TRANSACTION_CLAIM, group, addresses, n, o, reply, userdata);
+}
+
+int engine_unhold(Engine *e, int group, char *const *addresses, size_t n, EngineReplyFn reply, void *userdata)
+{
+        return start_new(e, TRANSACTION_UNHOLD, group, addresses, n, &(EngineClaimOptions){}, reply, userdata);
 }
 
 /* Hands the group's record to a release, restore or refresh transaction. */

@@ -78,6 +78,12 @@ typedef enum EngineRefusal {
  * addresses: its endpoints. */
 int engine_claim(Engine *e, int group, char *const *addresses, size_t n, const EngineClaimOptions *o,
                  EngineReplyFn reply, void *userdata);
+/* Endpoints that vfiod-early holds on vfio-pci for a reservation that is
+ * gone, in a group vfiod holds nothing of, to the host (TRANSACTION_UNHOLD):
+ * addresses are those the caller found there; the worker looks again,
+ * and moves only what is held so and what no process has open. 0 once it
+ * starts, ENGINE_MOVING or ENGINE_ALREADY_CLAIMED, or a negative errno. */
+int engine_unhold(Engine *e, int group, char *const *addresses, size_t n, EngineReplyFn reply, void *userdata);
 /* 0 once it starts moving, ENGINE_NOT_CLAIMED or ENGINE_MOVING, or a
  * negative errno. */
 int engine_release(Engine *e, int group, EngineReplyFn reply, void *userdata);

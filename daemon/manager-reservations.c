@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "early-mark.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
 #include "manager-reservations.h"
 #include "manager.h"
+#include "sysfs-paths.h"
 
 /* Reservations (vfiod.conf(5)): the groups vfiod keeps on vfio-pci without
  * a lease, and who owns their nodes meanwhile. vfiod-early puts reserved
@@ -43,7 +45,7 @@ int reservation_call_new(ReservationDoneFn done, void *userdata, ReservationCall
                 return -ENOMEM;
         call->done = done;
         call->userdata = userdata;
-        call->pending = 1; /* until manager_apply_reservations has started every move */
+        call->pending = 1; /* until manager_apply_reservations() has started every move */
         *ret = call;
         return 0;
 }
@@ -216,9 +218,72 @@ static int unreserve(Manager *m, const Group *g, ReservationCall *call)
         return 0;
 }
 
+/* The endpoints that vfiod-early holds on vfio-pci (by the model, and its
+ * marks: a look that waits for no device lock); *ret is malloc'ed. */
+static int early_held_addresses(const Group *g, char ***ret, size_t *ret_n)
+{
+        char **addresses = calloc(g->n_devices ?: 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!addresses)
+                return -ENOMEM;
+        for (size_t i = 0; i < g->n_devices; i++) {
+                PciDevice *pci = g->devices[i]->pci;
+                if (!device_is_bridge(g->devices[i]) && streq_ptr(pci->driver, VFIO_PCI_DRIVER) &&
+                    early_mark_present(pci->address))
+                        addresses[n++] = pci->address;
+        }
+        *ret = addresses;
+        *ret_n = n;
+        return 0;
+}
+
+/* Whether match names a device of the group. */
+static bool group_matches(const Group *g, const ReservationMatch *match)
+{
+        for (size_t i = 0; i < g->n_devices; i++) {
+                char path[RESERVATION_MATCH_STRING_MAX];
+                PciIdentity id;
+
+                pci_device_identity(g->devices[i]->pci, path, &id);
+                if (!device_is_bridge(g->devices[i]) && reservation_matches(match, &id))
+                        return true;
+        }
+        return false;
+}
+
+/* A group just unreserved that vfiod holds nothing of, while vfiod-early
+ * still holds some of it on vfio-pci (its reservation's claim was refused
+ * or failed): those go to the host, as at the end of a reservation. Only
+ * then: a mark of vfiod-early's outlives the hold it was for, and a device
+ * that someone else (driverctl) put on vfio-pci since must stay there. */
+static int unhold(Manager *m, const Group *g, ReservationCall *call)
+{
+        _cleanup_free_ char **addresses = NULL;
+        ReservationMove *move;
+        size_t n;
+        int r;
+
+        r = early_held_addresses(g, &addresses, &n);
+        if (r < 0 || n == 0)
+                return r;
+        move = move_new(m, call);
+        if (!move)
+                return -ENOMEM;
+        r = engine_unhold(m->engine, g->id, addresses, n, on_move_done, move);
+        if (r != 0) {
+                move_cancel(move);
+                return r;
+        }
+        log_info("IOMMU group %d is reserved no more, but vfiod-early holds it on vfio-pci: returning it to the "
+                 "host.", g->id);
+        return 0;
+}
+
 typedef struct ApplyContext {
         Manager *manager;
         ReservationCall *call;
+        const ReservationMatch *unreserved; /* by the call, just now; NULL: none */
 } ApplyContext;
 
 static void apply_to_group(Group *g, void *userdata)
@@ -238,6 +303,8 @@ static void apply_to_group(Group *g, void *userdata)
                 r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
         else if (!e && held && status == CLAIM_STATUS_CLAIMED)
                 r = unreserve(m, g, ctx->call);
+        else if (!e && status == CLAIM_STATUS_NONE && ctx->unreserved && group_matches(g, ctx->unreserved))
+                r = unhold(m, g, ctx->call);
         /* The engine refuses only a group that moves or that it does not
          * hold: the statuses above rule both out. */
         assert(r <= 0);
@@ -245,9 +312,9 @@ static void apply_to_group(Group *g, void *userdata)
                 log_error_errno(r, "Cannot apply the reservations to IOMMU group %d", g->id);
 }
 
-void manager_apply_reservations(Manager *m, ReservationCall *call)
+void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationMatch *unreserved)
 {
-        ApplyContext ctx = { .manager = m, .call = call };
+        ApplyContext ctx = { .manager = m, .call = call, .unreserved = unreserved };
 
         device_model_foreach_group(m->model, apply_to_group, &ctx);
         call_unref(call);
@@ -269,6 +336,6 @@ int manager_reload_reservations(Manager *m)
         if (r < 0)
                 return log_error_errno(r, "Cannot read the reservations");
         log_info("%zu reservation%s.", m->reservations.n_entries, m->reservations.n_entries == 1 ? "" : "s");
-        manager_apply_reservations(m, NULL);
+        manager_apply_reservations(m, NULL, NULL);
         return 0;
 }

@@ -25,9 +25,12 @@ int manager_load_reservations(Manager *m);
 /* Reads the files again and applies them: SIGHUP, and at start. */
 int manager_reload_reservations(Manager *m);
 /* Reserved groups to vfio-pci, unreserved ones back to the host unless
- * leased; answers call (NULL: none) when done. */
-void manager_apply_reservations(Manager *m, ReservationCall *call);
-/* The same, for one group only. */
+ * leased; answers call (NULL: none) when done. unreserved: the match an
+ * Unreserve just took out (NULL: none), whose groups that vfiod has no
+ * claim of give back what vfiod-early still holds of them. */
+void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationMatch *unreserved);
+/* The same, for one group only: for a group that a restart found moving,
+ * once it is at rest. */
 void manager_apply_group_reservation(Manager *m, int group);
 const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g);
 /* The group node's owner at rest: the reservation's owner, or root; its

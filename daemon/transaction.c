@@ -18,6 +18,7 @@
 #include "sysfs-platform.h"
 #include "reset-method.h"
 #include "transaction.h"
+#include "vfio-holders.h"
 
 /* One execution, in the worker: the transaction and where it went wrong. */
 typedef struct Run {
@@ -47,6 +48,7 @@ static const char *const kind_names[_TRANSACTION_KIND_MAX] = {
         [TRANSACTION_RELEASE] = "release",
         [TRANSACTION_RESTORE] = "restore",
         [TRANSACTION_REFRESH] = "refresh",
+        [TRANSACTION_UNHOLD] = "unhold",
 };
 
 const char *transaction_kind_to_string(TransactionKind k)
@@ -274,45 +276,61 @@ static void note_host_choice(ClaimedDevice *d)
         d->host_choice = true;
 }
 
+/* What d has now, as its original; for a reservation, whether that is
+ * vfiod-early's hold. */
+static int record_original(Run *run, ClaimedDevice *d, bool reserved)
+{
+        _cleanup_free_ char *driver = NULL, *override = NULL;
+        int r;
+
+        if ((r = sysfs_pci_read_driver(d->address, &driver)) < 0 ||
+            (r = sysfs_pci_read_override(d->address, &override)) < 0)
+                return r;
+        r = claimed_device_set_original(d, TAKE_PTR(driver), TAKE_PTR(override));
+        if (r < 0) {
+                char quoted_driver[QUOTE_BUFFER_SIZE], quoted_override[QUOTE_BUFFER_SIZE];
+                /* Only root writes driver_override (and only the kernel
+                 * names drivers): not the caller's text, but it may be
+                 * anything. */
+                snprintf(run->detail, sizeof(run->detail),
+                         "%s: driver '%.20s', driver_override '%.40s': not drivers' names; clear the override",
+                         d->address, quote_input(d->driver ?: "none", quoted_driver),
+                         quote_input(d->driver_override ?: "none", quoted_override));
+                return r;
+        }
+        if (reserved)
+                note_host_choice(d);
+        return 0;
+}
+
+/* A record already there is one vfiod could not read at start (it took up
+ * every other): still the only word on where that group's devices belong,
+ * so never written over. */
+static int refuse_unreadable_record(Run *run)
+{
+        int r = claim_record_exists(run->t->claims_dir_fd, run->t->record->group);
+
+        if (r == 0)
+                return 0;
+        snprintf(run->detail, sizeof(run->detail),
+                 "a claim record vfiod cannot read is in the way: remove claims/group-%d in its state directory "
+                 "once the devices are back",
+                 run->t->record->group);
+        return r < 0 ? r : -EEXIST;
+}
+
 /* Records what each endpoint has now, before the first write. */
 static int step_record(Run *run, ClaimedDevice *unused)
 {
         ClaimRecord *rec = run->t->record;
         int r;
 
-        for (size_t i = 0; i < rec->n_devices; i++) {
-                ClaimedDevice *d = &rec->devices[i];
-                _cleanup_free_ char *driver = NULL, *override = NULL;
-                if ((r = sysfs_pci_read_driver(d->address, &driver)) < 0 ||
-                    (r = sysfs_pci_read_override(d->address, &override)) < 0)
+        for (size_t i = 0; i < rec->n_devices; i++)
+                if ((r = record_original(run, &rec->devices[i], rec->reserved)) < 0)
                         return r;
-                r = claimed_device_set_original(d, TAKE_PTR(driver), TAKE_PTR(override));
-                if (r < 0) {
-                        char quoted_driver[QUOTE_BUFFER_SIZE], quoted_override[QUOTE_BUFFER_SIZE];
-                        /* Only root writes driver_override (and only the
-                         * kernel names drivers): not the caller's text,
-                         * but it may be anything. */
-                        snprintf(run->detail, sizeof(run->detail),
-                                 "%s: driver '%.20s', driver_override '%.40s': not drivers' names; clear the "
-                                 "override",
-                                 d->address, quote_input(d->driver ?: "none", quoted_driver),
-                                 quote_input(d->driver_override ?: "none", quoted_override));
-                        return r;
-                }
-                if (rec->reserved)
-                        note_host_choice(d);
-        }
-        /* A record already there is one vfiod could not read at start (it
-         * took up every other): still the only word on where that group's
-         * devices belong, so never written over. */
-        r = claim_record_exists(run->t->claims_dir_fd, rec->group);
-        if (r != 0) {
-                snprintf(run->detail, sizeof(run->detail),
-                         "a claim record vfiod cannot read is in the way: remove claims/group-%d in its state "
-                         "directory once the devices are back",
-                         rec->group);
-                return r < 0 ? r : -EEXIST;
-        }
+        r = refuse_unreadable_record(run);
+        if (r < 0)
+                return r;
         rec->phase = CLAIM_PHASE_CLAIMING;
         r = save_record(run);
         run->journaling = r >= 0;
@@ -798,6 +816,69 @@ static void execute_refresh(Run *run)
         t->record_kept = true;
 }
 
+/* Which endpoints vfiod-early holds (note_host_choice()'s rule) go to the
+ * host; any other (the caller's look was stale) is recorded as it is now,
+ * which its release then leaves it. */
+static int step_record_holds(Run *run, ClaimedDevice *unused)
+{
+        ClaimRecord *rec = run->t->record;
+        int r;
+
+        for (size_t i = 0; i < rec->n_devices; i++)
+                if ((r = record_original(run, &rec->devices[i], true)) < 0)
+                        return r;
+        return refuse_unreadable_record(run);
+}
+
+/* vfio-pci's devices may be in use through vfio (a VM started by hand with
+ * the group): what vfiod cannot prove closed stays. */
+static int step_check_closed(Run *run, ClaimedDevice *unused)
+{
+        int group = run->t->record->group, r = vfio_group_held(group);
+
+        if (r == 0)
+                return 0;
+        if (r > 0)
+                snprintf(run->detail, sizeof(run->detail), "a process has IOMMU group %d open", group);
+        else
+                snprintf(run->detail, sizeof(run->detail), "cannot tell whether a process has IOMMU group %d open",
+                         group);
+        return r < 0 ? r : -EBUSY;
+}
+
+static bool any_host_choice(const ClaimRecord *rec)
+{
+        for (size_t i = 0; i < rec->n_devices; i++)
+                if (rec->devices[i].host_choice)
+                        return true;
+        return false;
+}
+
+/* Devices that vfiod-early holds on vfio-pci for a reservation just taken
+ * out, in a group vfiod holds nothing of (the reservation's claim was
+ * refused or failed): to whichever driver the kernel finds, as the end of
+ * a reservation hands them; nothing else of the group moves. */
+static void execute_unhold(Run *run)
+{
+        Transaction *t = run->t;
+        int r = run_step(run, "record", NULL, step_record_holds);
+
+        if (r >= 0 && !any_host_choice(t->record))
+                return; /* none held any more: nothing to do */
+        if (r >= 0)
+                r = run_step(run, "check", NULL, step_check_closed);
+        if (r < 0) {
+                note_failure(run, r);
+                return; /* nothing was written */
+        }
+        run->journaling = true; /* saved whole (a new phase) before the first step */
+        t->record->phase = CLAIM_PHASE_RELEASING;
+        if (restore_devices(run, t->record->n_devices, false) >= 0)
+                (void)forget_record(run);
+        else
+                t->record_kept = true;
+}
+
 /* ---- the outcome, in words ---- */
 
 static const char *errno_name(int error)
@@ -817,10 +898,13 @@ static char *describe_aftermath(const Run *run)
         if (t->kind == TRANSACTION_REFRESH)
                 n = asprintf(&text, "It stays with vfiod, no lease can take it; 'vfioctl-client release %d' "
                                     "returns it to the host.", t->record->group);
+        else if (!run->journaling) /* a claim or an unhold that wrote nothing */
+                n = asprintf(&text, "Nothing was changed.");
+        else if (t->kind == TRANSACTION_UNHOLD)
+                n = asprintf(&text, "vfiod keeps a record of where they belong; 'vfioctl-client release %d' "
+                                    "tries again.", t->record->group);
         else if (t->kind != TRANSACTION_CLAIM)
                 n = asprintf(&text, "The claim is kept; 'vfioctl-client release %d' tries again.", t->record->group);
-        else if (!run->journaling)
-                n = asprintf(&text, "Nothing was changed.");
         else if (run->undo_error == 0)
                 n = asprintf(&text, "Every device is back on its original driver.");
         else
@@ -855,6 +939,7 @@ static void describe_outcome(Run *run)
                 n = asprintf(&t->message, "Cannot %s IOMMU group %d: step '%s' failed: %s (%s). %s",
                              t->kind == TRANSACTION_CLAIM     ? "claim"
                              : t->kind == TRANSACTION_REFRESH ? "put through vfio-pci again the reserved"
+                             : t->kind == TRANSACTION_UNHOLD  ? "hand to the host what vfiod-early holds of"
                                                               : "release",
                              t->record->group, run->failed_step,
                              run->failed_detail[0] ? run->failed_detail : strerror(-run->error),
@@ -875,6 +960,8 @@ void transaction_execute(Transaction *t)
                 execute_claim(&run);
         else if (t->kind == TRANSACTION_REFRESH)
                 execute_refresh(&run);
+        else if (t->kind == TRANSACTION_UNHOLD)
+                execute_unhold(&run);
         else
                 execute_release(&run);
         describe_outcome(&run);

@@ -17,6 +17,7 @@ typedef enum TransactionKind {
         TRANSACTION_RELEASE, /* every endpoint back to its original driver */
         TRANSACTION_RESTORE, /* the same, for a record left by a crash */
         TRANSACTION_REFRESH, /* a reserved group's endpoints off vfio-pci and on again */
+        TRANSACTION_UNHOLD,  /* endpoints vfiod-early holds for a reservation that is gone, to the host */
         _TRANSACTION_KIND_MAX,
 } TransactionKind;
 

@@ -6,7 +6,8 @@
 # line), the first of two identical edu devices by id narrowed to its
 # address, owned by alice. Boot 1: both came up on vfio-pci before any host
 # driver; reserve and unreserve through vfiod; a reservation's claim cut
-# short gives back vfiod-early's hold, not the host driver. Boot 2: what boot 1
+# short gives back vfiod-early's hold, not the host driver, and one refused
+# leaves it to the unreserve to give back. Boot 2: what boot 1
 # unreserved boots on its driver; a driver that took a reserved device anyway
 # loses it when vfiod starts; a reserved device hotplugged lands on vfio-pci;
 # initramfs-tools and dracut images built with vfiod's hooks hold what they
@@ -14,11 +15,13 @@
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 nic=$VM_E1000_ADDR nic2=$VM_E1000B_ADDR edu=$VM_EDU_ADDR edu2=$VM_EDU2_ADDR
+mf_nic=${VM_MF_ADDRS% *} mf_edu=${VM_MF_ADDRS#* } # an e1000 and an edu, one group
 conf=/etc/vfiod/reservations.d
 has_netdev() { ls "/sys/bus/pci/devices/$1/net" 2> /dev/null | grep -q .; }
 on_driver()  { [ "$(pci_driver "$1")" = "$2" ]; }
 group_reserved() { [ "$(group_state "$(pci_group "$1")")" = reserved ]; }
 node_owner() { stat -c %U "/dev/vfio/$(pci_group "$1")"; }
+device_is() { [ "$(device_state "$1")" = "$2" ]; }
 # Kernel log lines of the e1000 driver about one device: it prints one as it
 # binds a device and registers its interface.
 e1000_lines() { dmesg | grep -c "e1000 $1" || true; }
@@ -80,6 +83,8 @@ if [ "$VM_BOOT" = 1 ]; then
     like "$out" "$edu is reserved already, as 1234:11e8@$edu \\($conf/20-edu.conf:[0-9]+\\): that reservation stays in force for its group, owner alice" \
         "and is told that edu's own reservation stays in force"
     is "$(pci_driver "$edu2"),$(pci_driver "$edu")" vfio-pci,vfio-pci "an id alone takes both edu devices"
+    is "$(pci_driver "$mf_edu"),$(pci_driver "$mf_nic")" vfio-pci,vfio-pci \
+        "and the third edu, with the e1000 of its group (down: not in use)"
     check "the reservation is a drop-in" test -s "$conf/vfioctl-1234:11e8.conf"
     out=$(vfioctl-client unreserve 1234:11e8 2>&1)
     is "$?" 0 "unreserve the id" || diag "$out"
@@ -87,6 +92,7 @@ if [ "$VM_BOOT" = 1 ]; then
     like "$out" "$edu stays on vfio-pci: another reservation holds its group" "and why edu stays"
     is "$(pci_driver "$edu2"),$(pci_driver "$edu")" none,vfio-pci \
         "edu2 goes back to no driver, edu keeps its own reservation"
+    is "$(pci_driver "$mf_edu"),$(pci_driver "$mf_nic")" none,e1000 "the third edu and its e1000 go back too"
     check "and the drop-in is gone" test ! -e "$conf/vfioctl-1234:11e8.conf"
 
     # ---- what someone else put on vfio-pci stays there ----
@@ -169,6 +175,39 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  with its network interface" wait_for 10 has_netdev "$nic2"
     check "  and the drop-in that held its one line is gone" test ! -e "$conf/30-cut.conf"
     rm -f "$conf/30-cut.conf" # as the next boot expects, should the unreserve have failed
+
+    # ---- a reservation's claim refused: what vfiod-early holds goes back with it ----
+    # The edu at 05.1 shares its group with an e1000 that the host uses (up,
+    # with an address). Reserved while vfiod is stopped, and announced again
+    # (an add uevent: a function removed and added would get a group of its
+    # own) so that vfiod-early holds it; vfiod refuses the claim, and the
+    # edu sits on vfio-pci by vfiod-early's override, with no claim.
+    # Unreserving it hands it back, as the end of a reservation does.
+    iface=$(ls "/sys/bus/pci/devices/$mf_nic/net")
+    is "$(pci_group "$mf_edu")" "$(pci_group "$mf_nic")" "an edu and an e1000 share a group"
+    ip link set "$iface" up
+    ip addr add 192.0.2.5/24 dev "$iface"
+    systemctl stop vfiod.service
+    echo "$mf_edu" > "$conf/50-refused.conf"
+    udevadm trigger --action=add --settle "/sys/bus/pci/devices/$mf_edu"
+    check "the edu beside a busy e1000, announced while reserved, lands on vfio-pci" \
+        wait_for 20 on_driver "$mf_edu" vfio-pci
+    check "  held there by vfiod-early" test -e "/run/vfiod-early/$mf_edu"
+    since=$(date '+%Y-%m-%d %H:%M:%S')
+    systemctl start vfiod.service
+    check "vfiod refuses the reservation's claim: the e1000 in its group is in use" wait_for 30 \
+        sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot claim IOMMU group $(pci_group "$mf_edu"): .*$iface'"
+    check "  the refused claim ends" wait_for 10 device_is "$mf_edu" vfio
+    is "$(pci_driver "$mf_edu")" vfio-pci "  the edu stays held, with no claim"
+    out=$(vfioctl-client unreserve "$mf_edu" 2>&1)
+    like "$out" "$mf_edu back without a driver" "unreserving it hands it back, to no driver as before" || diag "$out"
+    is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
+    is "$(pci_driver "$mf_nic")" e1000 "  the e1000 beside it untouched"
+    check "  with its address" sh -c "ip -4 addr show dev $iface | grep -q 192.0.2.5"
+    check "  the drop-in is gone" test ! -e "$conf/50-refused.conf"
+    check "  and no claim record is left" test ! -e "/run/vfiod/claims/group-$(pci_group "$mf_edu")"
+    ip addr del 192.0.2.5/24 dev "$iface"
+    ip link set "$iface" down
 fi
 
 if [ "$VM_BOOT" = 2 ]; then
