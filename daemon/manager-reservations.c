@@ -104,7 +104,8 @@ int manager_load_reservations(Manager *m)
         return 0;
 }
 
-const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g)
+/* The first entry of s that names an endpoint of the group, or NULL. */
+static const ReservationEntry *group_find(const ReservationSet *s, const Group *g)
 {
         for (size_t i = 0; i < g->n_devices; i++) {
                 char path[RESERVATION_MATCH_STRING_MAX];
@@ -114,11 +115,16 @@ const ReservationEntry *manager_group_reservation(const Manager *m, const Group 
                 if (device_is_bridge(g->devices[i]))
                         continue;
                 pci_device_identity(g->devices[i]->pci, path, &id);
-                e = reservation_set_find(&m->reservations, &id);
+                e = reservation_set_find(s, &id);
                 if (e)
                         return e;
         }
         return NULL;
+}
+
+const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g)
+{
+        return group_find(&m->reservations, g);
 }
 
 int manager_reset_node_owner(Manager *m, int group)
@@ -238,18 +244,12 @@ static int early_held_addresses(const Group *g, char ***ret, size_t *ret_n)
         return 0;
 }
 
-/* Whether match names a device of the group. */
+/* Whether match names an endpoint of the group. */
 static bool group_matches(const Group *g, const ReservationMatch *match)
 {
-        for (size_t i = 0; i < g->n_devices; i++) {
-                char path[RESERVATION_MATCH_STRING_MAX];
-                PciIdentity id;
+        ReservationEntry entry = { .reservation.match = *match };
 
-                pci_device_identity(g->devices[i]->pci, path, &id);
-                if (!device_is_bridge(g->devices[i]) && reservation_matches(match, &id))
-                        return true;
-        }
-        return false;
+        return group_find(&(ReservationSet){ .entries = &entry, .n_entries = 1 }, g);
 }
 
 /* A group just unreserved that vfiod holds nothing of, while vfiod-early
