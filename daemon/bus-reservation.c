@@ -133,10 +133,9 @@ static void on_reservations_applied(const ReservationOutcome *o, void *userdata)
         free(p);
 }
 
-/* The answer goes when the groups have moved. undo: a new reservation,
- * taken out again if a move fails; unreserved: the match just taken out. */
-static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *answer, const ReservationMatch *undo,
-                            const ReservationMatch *unreserved)
+/* The answer goes when the groups that match names have moved. */
+static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *answer, ReservationChange change,
+                            const ReservationMatch *match)
 {
         ReservationCall *call;
         PendingAnswer *p;
@@ -147,15 +146,13 @@ static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *ans
         p = malloc(sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        r = reservation_call_new(on_reservations_applied, p, &call);
+        r = reservation_call_new(m, change, match, on_reservations_applied, p, &call);
         if (r < 0) {
                 free(p);
                 return r;
         }
         *p = (PendingAnswer){ sd_bus_message_ref(msg), sd_bus_message_ref(answer) };
-        if (undo)
-                reservation_call_undo_on_failure(call, m, undo);
-        manager_apply_reservations(m, call, unreserved);
+        manager_apply_reservations(m, call);
         return 1;
 }
 
@@ -191,7 +188,7 @@ int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = sd_bus_message_new_method_return(msg, &answer);
         if (r >= 0)
                 r = sd_bus_message_append(answer, "s", file);
-        return r < 0 ? r : apply_and_answer(m, msg, answer, &res.match, NULL);
+        return r < 0 ? r : apply_and_answer(m, msg, answer, RESERVATION_ADDED, &res.match);
 }
 
 int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -226,7 +223,7 @@ int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         log_info("Unreserved %s (%zu line%s).", reservation_match_format(&match, text), removed,
                  removed == 1 ? "" : "s");
         r = sd_bus_message_new_method_return(msg, &answer);
-        return r < 0 ? r : apply_and_answer(m, msg, answer, NULL, &match);
+        return r < 0 ? r : apply_and_answer(m, msg, answer, RESERVATION_REMOVED, &match);
 }
 
 /* The present devices a reservation matches. */

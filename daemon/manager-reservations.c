@@ -18,17 +18,17 @@
  * devices on vfio-pci at boot; here the daemon takes them over, moves what
  * a host driver took anyway, and gives back what is reserved no more. */
 
-/* Someone who waits for the moves a change of reservations started. */
+/* Someone who waits for the moves of the groups that a change of
+ * reservations names. */
 struct ReservationCall {
+        Manager *manager;
+        ReservationChange change;
+        ReservationMatch match;
         ReservationDoneFn done;
         void *userdata;
         unsigned pending;
         EngineResult failed; /* the first failure, if any (message set) */
         char failure[1024];  /* its message: nothing to lose to a failed allocation */
-        /* A new reservation that could not be applied is taken back: a
-         * device the host needs must not be taken from it at the next boot. */
-        Manager *undo_manager;
-        ReservationMatch undo_match;
 };
 
 /* What the reply to one move needs. */
@@ -37,12 +37,16 @@ typedef struct ReservationMove {
         ReservationCall *call;
 } ReservationMove;
 
-int reservation_call_new(ReservationDoneFn done, void *userdata, ReservationCall **ret)
+int reservation_call_new(Manager *m, ReservationChange change, const ReservationMatch *match,
+                         ReservationDoneFn done, void *userdata, ReservationCall **ret)
 {
         ReservationCall *call = calloc(1, sizeof(*call));
 
         if (!call)
                 return -ENOMEM;
+        call->manager = m;
+        call->change = change;
+        call->match = *match;
         call->done = done;
         call->userdata = userdata;
         call->pending = 1; /* until manager_apply_reservations() has started every move */
@@ -59,18 +63,14 @@ static void call_note_failure(ReservationCall *call, const EngineResult *result)
         call->failed.message = call->failure;
 }
 
-void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match)
-{
-        call->undo_manager = m;
-        call->undo_match = *match;
-}
-
-/* Takes the new reservation out again and gives back what it moved. */
+/* A new reservation that could not be applied is taken out again, and
+ * what it moved goes back: a device the host needs must not be taken from
+ * it at the next boot. */
 static int undo_reservation(ReservationCall *call)
 {
-        Manager *m = call->undo_manager;
+        Manager *m = call->manager;
         size_t removed;
-        int r = reservation_config_remove(m->config_dir, &call->undo_match, &removed);
+        int r = reservation_config_remove(m->config_dir, &call->match, &removed);
 
         if (r < 0)
                 log_error_errno(r, "Cannot take back the reservation that failed");
@@ -86,7 +86,7 @@ static void call_unref(ReservationCall *call)
                 return;
         if (call->failed.message) {
                 o.failed = &call->failed;
-                o.taken_back = call->undo_manager && undo_reservation(call) >= 0;
+                o.taken_back = call->change == RESERVATION_ADDED && undo_reservation(call) >= 0;
         }
         call->done(&o, call->userdata);
         free(call);
@@ -282,8 +282,7 @@ static int unhold(Manager *m, const Group *g, ReservationCall *call)
 
 typedef struct ApplyContext {
         Manager *manager;
-        ReservationCall *call;
-        const ReservationMatch *unreserved; /* by the call, just now; NULL: none */
+        ReservationCall *call; /* NULL: none */
 } ApplyContext;
 
 static void apply_to_group(Group *g, void *userdata)
@@ -293,18 +292,23 @@ static void apply_to_group(Group *g, void *userdata)
         const ReservationEntry *e = manager_group_reservation(m, g);
         ClaimStatus status = engine_status(m->engine, g->id, NULL);
         bool held = engine_is_reserved(m->engine, g->id);
+        /* A move is the call's only when its match names the group: the
+         * files are applied whole, and another reservation whose claim
+         * keeps failing (a busy device) must neither fail the call nor
+         * have its reservation taken out. */
+        ReservationCall *call = ctx->call && group_matches(g, &ctx->call->match) ? ctx->call : NULL;
         int r = 0;
 
         if (e && status == CLAIM_STATUS_NONE)
-                r = claim_reserved(m, g, e, ctx->call);
+                r = claim_reserved(m, g, e, call);
         else if (e && status == CLAIM_STATUS_CLAIMED && !held)
                 r = engine_set_reserved(m->engine, g->id, true);
         else if (e && status == CLAIM_STATUS_CLAIMED && !leases_find_group(m->leases, g->id))
                 r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
         else if (!e && held && status == CLAIM_STATUS_CLAIMED)
-                r = unreserve(m, g, ctx->call);
-        else if (!e && status == CLAIM_STATUS_NONE && ctx->unreserved && group_matches(g, ctx->unreserved))
-                r = unhold(m, g, ctx->call);
+                r = unreserve(m, g, call);
+        else if (!e && status == CLAIM_STATUS_NONE && call && call->change == RESERVATION_REMOVED)
+                r = unhold(m, g, call);
         /* The engine refuses only a group that moves or that it does not
          * hold: the statuses above rule both out. */
         assert(r <= 0);
@@ -312,9 +316,9 @@ static void apply_to_group(Group *g, void *userdata)
                 log_error_errno(r, "Cannot apply the reservations to IOMMU group %d", g->id);
 }
 
-void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationMatch *unreserved)
+void manager_apply_reservations(Manager *m, ReservationCall *call)
 {
-        ApplyContext ctx = { .manager = m, .call = call, .unreserved = unreserved };
+        ApplyContext ctx = { .manager = m, .call = call };
 
         device_model_foreach_group(m->model, apply_to_group, &ctx);
         call_unref(call);
@@ -336,6 +340,6 @@ int manager_reload_reservations(Manager *m)
         if (r < 0)
                 return log_error_errno(r, "Cannot read the reservations");
         log_info("%zu reservation%s.", m->reservations.n_entries, m->reservations.n_entries == 1 ? "" : "s");
-        manager_apply_reservations(m, NULL, NULL);
+        manager_apply_reservations(m, NULL);
         return 0;
 }

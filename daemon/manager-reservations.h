@@ -14,21 +14,27 @@ typedef struct ReservationOutcome {
 } ReservationOutcome;
 typedef void (*ReservationDoneFn)(const ReservationOutcome *o, void *userdata);
 
-/* Someone who waits for the moves of a change of reservations: done is
- * called once every move that manager_apply_reservations(m, call) starts
- * has ended. */
+/* What a call changed: the reservation of a match added, or taken out. */
+typedef enum ReservationChange {
+        RESERVATION_ADDED,
+        RESERVATION_REMOVED,
+} ReservationChange;
+
+/* Someone who waits for the moves of the groups that match names: done is
+ * called once each of those that manager_apply_reservations(m, call)
+ * starts has ended (other groups move too, but not for the call). When one
+ * fails, an added reservation is taken out again. */
 typedef struct ReservationCall ReservationCall;
-int reservation_call_new(ReservationDoneFn done, void *userdata, ReservationCall **ret);
-/* When a move fails, the reservation of match is taken out again. */
-void reservation_call_undo_on_failure(ReservationCall *call, Manager *m, const ReservationMatch *match);
+int reservation_call_new(Manager *m, ReservationChange change, const ReservationMatch *match,
+                         ReservationDoneFn done, void *userdata, ReservationCall **ret);
 int manager_load_reservations(Manager *m);
 /* Reads the files again and applies them: SIGHUP, and at start. */
 int manager_reload_reservations(Manager *m);
 /* Reserved groups to vfio-pci, unreserved ones back to the host unless
- * leased; answers call (NULL: none) when done. unreserved: the match an
- * Unreserve just took out (NULL: none), whose groups that vfiod has no
- * claim of give back what vfiod-early still holds of them. */
-void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationMatch *unreserved);
+ * leased; answers call (NULL: none) when done. A call that took a
+ * reservation out also gives back what vfiod-early still holds of its
+ * groups that vfiod has no claim of. */
+void manager_apply_reservations(Manager *m, ReservationCall *call);
 /* The same, for one group only: for a group that a restart found moving,
  * once it is at rest. */
 void manager_apply_group_reservation(Manager *m, int group);

@@ -22,7 +22,7 @@
 
 static int on_apply_later(sd_event_source *s, void *userdata)
 {
-        manager_apply_reservations(userdata, NULL, NULL);
+        manager_apply_reservations(userdata, NULL);
         return 0;
 }
 
@@ -311,7 +311,7 @@ int manager_start(Manager *m)
         r = manager_load_reservations(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the reservations");
-        manager_apply_reservations(m, NULL, NULL);
+        manager_apply_reservations(m, NULL);
         return rearm_idle_timer(m);
 }
 

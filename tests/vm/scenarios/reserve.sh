@@ -7,7 +7,8 @@
 # address, owned by alice. Boot 1: both came up on vfio-pci before any host
 # driver; reserve and unreserve through vfiod; a reservation's claim cut
 # short gives back vfiod-early's hold, not the host driver, and one refused
-# leaves it to the unreserve to give back. Boot 2: what boot 1
+# leaves it to the unreserve to give back, and fails no other reservation
+# made meanwhile. Boot 2: what boot 1
 # unreserved boots on its driver; a driver that took a reserved device anyway
 # loses it when vfiod starts; a reserved device hotplugged lands on vfio-pci;
 # initramfs-tools and dracut images built with vfiod's hooks hold what they
@@ -199,6 +200,15 @@ if [ "$VM_BOOT" = 1 ]; then
         sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot claim IOMMU group $(pci_group "$mf_edu"): .*$iface'"
     check "  the refused claim ends" wait_for 10 device_is "$mf_edu" vfio
     is "$(pci_driver "$mf_edu")" vfio-pci "  the edu stays held, with no claim"
+    # Each change of reservations applies the files whole, and so tries
+    # that claim again; a call is answered by the moves of its own groups.
+    out=$(vfioctl-client reserve "$edu2" 2>&1)
+    is "$?" 0 "meanwhile, reserving edu2 succeeds: the refused claim is not its own" || diag "$out"
+    is "$(pci_driver "$edu2")" vfio-pci "  edu2 is on vfio-pci"
+    check "  its drop-in stays" test -s "$conf/vfioctl-$edu2.conf"
+    out=$(vfioctl-client unreserve "$edu2" 2>&1)
+    is "$?" 0 "  and unreserving it succeeds" || diag "$out"
+    is "$(pci_driver "$edu2")" none "  edu2 is back without a driver"
     out=$(vfioctl-client unreserve "$mf_edu" 2>&1)
     like "$out" "$mf_edu back without a driver" "unreserving it hands it back, to no driver as before" || diag "$out"
     is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
