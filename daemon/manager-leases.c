@@ -71,8 +71,7 @@ static void on_released(const EngineResult *result, void *userdata)
 {
         _cleanup_free_ ReleaseWait *w = userdata;
 
-        if (engine_result_failed(result))
-                log_error("%s", result->message ?: "Releasing a group failed.");
+        /* A failure is in the log already (transaction.c, engine.c). */
         if (w->reply)
                 w->reply(&(ReleaseOutcome){ .group = w->group, .result = result }, w->userdata);
 }
@@ -106,10 +105,8 @@ static void on_refreshed(const EngineResult *result, void *userdata)
 {
         Manager *m = userdata;
 
-        if (engine_result_failed(result)) {
-                log_error("%s", result->message ?: "Putting a reserved group through vfio-pci again failed.");
-                return;
-        }
+        if (engine_result_failed(result))
+                return; /* in the log already */
         /* Its node was made anew, root's. */
         (void)manager_reset_node_owner(m, result->group);
         log_info("IOMMU group %d went through vfio-pci again: no fd of its last holder is left.", result->group);

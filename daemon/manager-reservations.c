@@ -153,9 +153,8 @@ static void on_move_done(const EngineResult *result, void *userdata)
 {
         _cleanup_free_ ReservationMove *move = userdata;
 
-        if (engine_result_failed(result))
-                log_error("%s", result->message ?: "Moving a reserved group failed.");
-        else if (result->kind == TRANSACTION_CLAIM)
+        /* A failure is in the log already (transaction.c, engine.c). */
+        if (!engine_result_failed(result) && result->kind == TRANSACTION_CLAIM)
                 (void)manager_reset_node_owner(move->manager, result->group);
         call_note_failure(move->call, result);
         call_unref(move->call);

@@ -950,6 +950,11 @@ static void describe_outcome(Run *run)
                 t->message = NULL;
 }
 
+static bool is_refusal(TransactionFailure failure)
+{
+        return failure == FAILURE_PLATFORM || failure == FAILURE_HOST_CRITICAL || failure == FAILURE_DEVICE_BUSY;
+}
+
 void transaction_execute(Transaction *t)
 {
         Run run = { .t = t, .journal_fd = -1 };
@@ -968,6 +973,10 @@ void transaction_execute(Transaction *t)
         closep(&run.journal_fd);
         free(run.use);
         handoff_plan_done(&run.plan);
+        /* The one log line of every outcome that failed, whoever waits
+         * for it: a refusal (the group is in use or needed) is the rules
+         * at work, anything else a move that did not happen. */
         if (t->error < 0)
-                log_warning("%s", t->message ? t->message : "A transaction failed.");
+                log_full(is_refusal(t->failure) ? LOG_WARNING : LOG_ERR, "%s",
+                         t->message ? t->message : "A transaction failed.");
 }

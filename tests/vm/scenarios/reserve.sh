@@ -199,6 +199,8 @@ if [ "$VM_BOOT" = 1 ]; then
     check "vfiod refuses the reservation's claim: the e1000 in its group is in use" wait_for 30 \
         sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot claim IOMMU group $(pci_group "$mf_edu"): .*$iface'"
     check "  the refused claim ends" wait_for 10 device_is "$mf_edu" vfio
+    is "$(journalctl -u vfiod --no-pager --since "$since" | grep -c 'Cannot claim IOMMU group')" 1 \
+        "  and the refusal is logged once"
     is "$(pci_driver "$mf_edu")" vfio-pci "  the edu stays held, with no claim"
     # Each change of reservations applies the files whole, and so tries
     # that claim again; a call is answered by the moves of its own groups.
