@@ -137,9 +137,10 @@ static void on_reservations_applied(const ReservationOutcome *o, void *userdata)
 static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *answer, ReservationChange change,
                             const ReservationMatch *match)
 {
+        _cleanup_(reservation_set_clear) ReservationSet before = {};
         ReservationCall *call;
         PendingAnswer *p;
-        int r = manager_load_reservations(m);
+        int r = manager_load_reservations(m, &before);
 
         if (r < 0)
                 return r;
@@ -152,7 +153,7 @@ static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *ans
                 return r;
         }
         *p = (PendingAnswer){ sd_bus_message_ref(msg), sd_bus_message_ref(answer) };
-        manager_apply_reservations(m, call);
+        manager_apply_reservations(m, call, &before);
         return 1;
 }
 

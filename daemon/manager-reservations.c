@@ -92,14 +92,17 @@ static void call_unref(ReservationCall *call)
         free(call);
 }
 
-int manager_load_reservations(Manager *m)
+int manager_load_reservations(Manager *m, ReservationSet *ret_before)
 {
         ReservationSet set;
         int r = reservation_set_load(m->config_dir, &set);
 
         if (r < 0)
                 return r;
-        reservation_set_clear(&m->reservations);
+        if (ret_before)
+                *ret_before = m->reservations;
+        else
+                reservation_set_clear(&m->reservations);
         m->reservations = set;
         return 0;
 }
@@ -281,8 +284,17 @@ static int unhold(Manager *m, const Group *g, ReservationCall *call)
 
 typedef struct ApplyContext {
         Manager *manager;
-        ReservationCall *call; /* NULL: none */
+        ReservationCall *call;        /* NULL: none */
+        const ReservationSet *before; /* the reservations before this change; NULL: none went */
 } ApplyContext;
+
+/* Whether this change took the group's reservation away: a line that
+ * named it went, or the call took out a match that names it (one written
+ * since the files were last read). */
+static bool reservation_lost(const ApplyContext *ctx, const Group *g, const ReservationCall *call)
+{
+        return (ctx->before && group_find(ctx->before, g)) || (call && call->change == RESERVATION_REMOVED);
+}
 
 static void apply_to_group(Group *g, void *userdata)
 {
@@ -306,7 +318,7 @@ static void apply_to_group(Group *g, void *userdata)
                 r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
         else if (!e && held && status == CLAIM_STATUS_CLAIMED)
                 r = unreserve(m, g, call);
-        else if (!e && status == CLAIM_STATUS_NONE && call && call->change == RESERVATION_REMOVED)
+        else if (!e && status == CLAIM_STATUS_NONE && reservation_lost(ctx, g, call))
                 r = unhold(m, g, call);
         /* The engine refuses only a group that moves or that it does not
          * hold: the statuses above rule both out. */
@@ -315,9 +327,9 @@ static void apply_to_group(Group *g, void *userdata)
                 log_error_errno(r, "Cannot apply the reservations to IOMMU group %d", g->id);
 }
 
-void manager_apply_reservations(Manager *m, ReservationCall *call)
+void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationSet *before)
 {
-        ApplyContext ctx = { .manager = m, .call = call };
+        ApplyContext ctx = { .manager = m, .call = call, .before = before };
 
         device_model_foreach_group(m->model, apply_to_group, &ctx);
         call_unref(call);
@@ -334,11 +346,12 @@ void manager_apply_group_reservation(Manager *m, int group)
 
 int manager_reload_reservations(Manager *m)
 {
-        int r = manager_load_reservations(m);
+        _cleanup_(reservation_set_clear) ReservationSet before = {};
+        int r = manager_load_reservations(m, &before);
 
         if (r < 0)
                 return log_error_errno(r, "Cannot read the reservations");
         log_info("%zu reservation%s.", m->reservations.n_entries, m->reservations.n_entries == 1 ? "" : "s");
-        manager_apply_reservations(m, NULL);
+        manager_apply_reservations(m, NULL, &before);
         return 0;
 }

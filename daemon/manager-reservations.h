@@ -27,14 +27,17 @@ typedef enum ReservationChange {
 typedef struct ReservationCall ReservationCall;
 int reservation_call_new(Manager *m, ReservationChange change, const ReservationMatch *match,
                          ReservationDoneFn done, void *userdata, ReservationCall **ret);
-int manager_load_reservations(Manager *m);
+/* Reads the files into m->reservations; the set read before goes to
+ * *ret_before (NULL: freed). */
+int manager_load_reservations(Manager *m, ReservationSet *ret_before);
 /* Reads the files again and applies them: SIGHUP, and at start. */
 int manager_reload_reservations(Manager *m);
 /* Reserved groups to vfio-pci, unreserved ones back to the host unless
- * leased; answers call (NULL: none) when done. A call that took a
- * reservation out also gives back what vfiod-early still holds of its
- * groups that vfiod has no claim of. */
-void manager_apply_reservations(Manager *m, ReservationCall *call);
+ * leased; answers call (NULL: none) when done. A group whose reservation
+ * this change took away (by call, or by a line of before, the set in force
+ * until now, that is gone) also gets back what vfiod-early still holds of
+ * it, when vfiod has no claim of it. */
+void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationSet *before);
 /* The same, for one group only: for a group that a restart found moving,
  * once it is at rest. */
 void manager_apply_group_reservation(Manager *m, int group);

@@ -22,7 +22,7 @@
 
 static int on_apply_later(sd_event_source *s, void *userdata)
 {
-        manager_apply_reservations(userdata, NULL);
+        manager_apply_reservations(userdata, NULL, NULL);
         return 0;
 }
 
@@ -308,10 +308,10 @@ int manager_start(Manager *m)
         (void)manager_start_prepared(m);
         /* Then what the reservations say: reserved groups stay or move to
          * vfio-pci, groups reserved no more go back to the host. */
-        r = manager_load_reservations(m);
+        r = manager_load_reservations(m, NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the reservations");
-        manager_apply_reservations(m, NULL);
+        manager_apply_reservations(m, NULL, NULL);
         return rearm_idle_timer(m);
 }
 

@@ -7,8 +7,8 @@
 # address, owned by alice. Boot 1: both came up on vfio-pci before any host
 # driver; reserve and unreserve through vfiod; a reservation's claim cut
 # short gives back vfiod-early's hold, not the host driver, and one refused
-# leaves it to the unreserve to give back, and fails no other reservation
-# made meanwhile. Boot 2: what boot 1
+# leaves it to the unreserve (or a reload after a hand edit) to give back,
+# and fails no other reservation made meanwhile. Boot 2: what boot 1
 # unreserved boots on its driver; a driver that took a reserved device anyway
 # loses it when vfiod starts; a reserved device hotplugged lands on vfio-pci;
 # initramfs-tools and dracut images built with vfiod's hooks hold what they
@@ -218,6 +218,21 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  with its address" sh -c "ip -4 addr show dev $iface | grep -q 192.0.2.5"
     check "  the drop-in is gone" test ! -e "$conf/50-refused.conf"
     check "  and no claim record is left" test ! -e "/run/vfiod/claims/group-$(pci_group "$mf_edu")"
+    # The same, with the reservation taken out of the files by hand: the
+    # reload that reads them gives the hold back.
+    echo "$mf_edu" > "$conf/50-refused.conf"
+    udevadm trigger --action=add --settle "/sys/bus/pci/devices/$mf_edu"
+    check "reserved again by hand and announced, the edu is held again" wait_for 20 on_driver "$mf_edu" vfio-pci
+    since=$(date '+%Y-%m-%d %H:%M:%S')
+    systemctl reload vfiod.service
+    check "  and once vfiod reads the files, its claim is refused again" wait_for 30 \
+        sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot claim IOMMU group $(pci_group "$mf_edu"):'"
+    check "  the refused claim ends" wait_for 10 device_is "$mf_edu" vfio
+    rm "$conf/50-refused.conf"
+    systemctl reload vfiod.service
+    check "taken out of the file by hand, the reload hands it back, to no driver" wait_for 20 on_driver "$mf_edu" none
+    is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
+    is "$(pci_driver "$mf_nic")" e1000 "  the e1000 beside it untouched"
     ip addr del 192.0.2.5/24 dev "$iface"
     ip link set "$iface" down
 fi
