@@ -838,9 +838,10 @@ static int step_check_closed(Run *run, ClaimedDevice *unused)
 
         if (r == 0)
                 return 0;
-        if (r > 0)
+        if (r > 0) {
+                run->t->failure = FAILURE_DEVICE_BUSY;
                 snprintf(run->detail, sizeof(run->detail), "a process has IOMMU group %d open", group);
-        else
+        } else
                 snprintf(run->detail, sizeof(run->detail), "cannot tell whether a process has IOMMU group %d open",
                          group);
         return r < 0 ? r : -EBUSY;
@@ -916,6 +917,12 @@ static char *describe_aftermath(const Run *run)
         return n < 0 ? NULL : text;
 }
 
+/* The group is in use or needed: the rules at work, not a move that failed. */
+static bool is_refusal(TransactionFailure failure)
+{
+        return failure == FAILURE_PLATFORM || failure == FAILURE_HOST_CRITICAL || failure == FAILURE_DEVICE_BUSY;
+}
+
 /* Sets t's failure and its message: every error the caller sees is worded here. */
 static void describe_outcome(Run *run)
 {
@@ -926,15 +933,15 @@ static void describe_outcome(Run *run)
         t->error = run->error;
         if (run->error == 0)
                 return;
-        if (t->failure == FAILURE_PLATFORM || t->failure == FAILURE_HOST_CRITICAL ||
-            t->failure == FAILURE_DEVICE_BUSY) {
+        if (is_refusal(t->failure) && t->kind == TRANSACTION_CLAIM) {
                 n = asprintf(&t->message, "Cannot claim IOMMU group %d: %s. %s", t->record->group, strna(run->use),
                              t->failure == FAILURE_PLATFORM ? "Nothing in this group can be passed to a VM."
                              : t->failure == FAILURE_HOST_CRITICAL
                                      ? "Claim it with force only if the host can do without it."
                                      : "Stop what uses it, or claim with force.");
         } else {
-                t->failure = run->error == -ETIMEDOUT ? FAILURE_TIMEOUT : FAILURE_BIND;
+                if (!is_refusal(t->failure))
+                        t->failure = run->error == -ETIMEDOUT ? FAILURE_TIMEOUT : FAILURE_BIND;
                 aftermath = describe_aftermath(run);
                 n = asprintf(&t->message, "Cannot %s IOMMU group %d: step '%s' failed: %s (%s). %s",
                              t->kind == TRANSACTION_CLAIM     ? "claim"
@@ -948,11 +955,6 @@ static void describe_outcome(Run *run)
         }
         if (n < 0)
                 t->message = NULL;
-}
-
-static bool is_refusal(TransactionFailure failure)
-{
-        return failure == FAILURE_PLATFORM || failure == FAILURE_HOST_CRITICAL || failure == FAILURE_DEVICE_BUSY;
 }
 
 void transaction_execute(Transaction *t)
@@ -974,8 +976,7 @@ void transaction_execute(Transaction *t)
         free(run.use);
         handoff_plan_done(&run.plan);
         /* The one log line of every outcome that failed, whoever waits
-         * for it: a refusal (the group is in use or needed) is the rules
-         * at work, anything else a move that did not happen. */
+         * for it. */
         if (t->error < 0)
                 log_full(is_refusal(t->failure) ? LOG_WARNING : LOG_ERR, "%s",
                          t->message ? t->message : "A transaction failed.");
