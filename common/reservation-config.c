@@ -89,6 +89,19 @@ void reservation_set_clear(ReservationSet *s)
         *s = (ReservationSet){};
 }
 
+void reservation_set_drop_match(ReservationSet *s, const ReservationMatch *m)
+{
+        size_t kept = 0;
+
+        for (size_t i = 0; i < s->n_entries; i++) {
+                if (reservation_match_equal(&s->entries[i].reservation.match, m))
+                        free(s->entries[i].file);
+                else
+                        s->entries[kept++] = s->entries[i];
+        }
+        s->n_entries = kept;
+}
+
 const ReservationEntry *reservation_set_find(const ReservationSet *s, const PciIdentity *device)
 {
         for (size_t i = 0; i < s->n_entries; i++)

@@ -28,6 +28,8 @@ void reservation_set_clear(ReservationSet *s);
 /* The first entry matching the device, or NULL. */
 const ReservationEntry *reservation_set_find(const ReservationSet *s, const PciIdentity *device);
 const ReservationEntry *reservation_set_find_match(const ReservationSet *s, const ReservationMatch *m);
+/* Takes every entry with this match out of s. */
+void reservation_set_drop_match(ReservationSet *s, const ReservationMatch *m);
 
 /* Writes a drop-in holding r alone; *ret_path (malloc'ed) names it. */
 int reservation_config_add(const char *config_dir, const Reservation *r, char **ret_path);

@@ -145,11 +145,11 @@ static int apply_and_answer(Manager *m, sd_bus_message *msg, sd_bus_message *ans
         if (r < 0)
                 return r;
         p = malloc(sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        r = reservation_call_new(m, change, match, on_reservations_applied, p, &call);
+        r = p ? reservation_call_new(m, change, match, on_reservations_applied, p, &call) : -ENOMEM;
         if (r < 0) {
+                /* The files are read: they apply, with nobody to answer. */
                 free(p);
+                manager_apply_reservations(m, NULL, &before);
                 return r;
         }
         *p = (PendingAnswer){ sd_bus_message_ref(msg), sd_bus_message_ref(answer) };

@@ -63,6 +63,8 @@ static void call_note_failure(ReservationCall *call, const EngineResult *result)
         call->failed.message = call->failure;
 }
 
+static int reload_reservations(Manager *m, const ReservationMatch *undone);
+
 /* A new reservation that could not be applied is taken out again, and
  * what it moved goes back: a device the host needs must not be taken from
  * it at the next boot. */
@@ -74,7 +76,7 @@ static int undo_reservation(ReservationCall *call)
 
         if (r < 0)
                 log_error_errno(r, "Cannot take back the reservation that failed");
-        (void)manager_reload_reservations(m);
+        (void)reload_reservations(m, &call->match);
         return r;
 }
 
@@ -291,9 +293,22 @@ typedef struct ApplyContext {
 /* Whether this change took the group's reservation away: a line that
  * named it went, or the call took out a match that names it (one written
  * since the files were last read). */
-static bool reservation_lost(const ApplyContext *ctx, const Group *g, const ReservationCall *call)
+static bool reservation_lost(const ApplyContext *ctx, const Group *g, const ReservationCall *removing)
 {
-        return (ctx->before && group_find(ctx->before, g)) || (call && call->change == RESERVATION_REMOVED);
+        return (ctx->before && group_find(ctx->before, g)) || removing;
+}
+
+/* A move that could not even start (no memory, no worker) fails the call
+ * it is for as a failed move would. */
+static void note_start_failure(ReservationCall *call, int group, int error)
+{
+        char message[128];
+
+        snprintf(message, sizeof(message), "Cannot apply the reservations to IOMMU group %d: %s.", group,
+                 strerror(-error));
+        log_error("%s", message);
+        call_note_failure(call, &(EngineResult){ .group = group, .failure = FAILURE_BIND, .error = error,
+                                                 .message = message });
 }
 
 static void apply_to_group(Group *g, void *userdata)
@@ -303,28 +318,30 @@ static void apply_to_group(Group *g, void *userdata)
         const ReservationEntry *e = manager_group_reservation(m, g);
         ClaimStatus status = engine_status(m->engine, g->id, NULL);
         bool held = engine_is_reserved(m->engine, g->id);
-        /* A move is the call's only when its match names the group: the
-         * files are applied whole, and another reservation whose claim
-         * keeps failing (a busy device) must neither fail the call nor
-         * have its reservation taken out. */
+        /* A move is the call's only when its match names the group and it
+         * is what the call asked for: the files are applied whole, and
+         * another reservation whose claim keeps failing (a busy device)
+         * must neither fail the call nor have its reservation taken out. */
         ReservationCall *call = ctx->call && group_matches(g, &ctx->call->match) ? ctx->call : NULL;
+        ReservationCall *adding = call && call->change == RESERVATION_ADDED ? call : NULL;
+        ReservationCall *removing = call && call->change == RESERVATION_REMOVED ? call : NULL;
         int r = 0;
 
         if (e && status == CLAIM_STATUS_NONE)
-                r = claim_reserved(m, g, e, call);
+                r = claim_reserved(m, g, e, adding);
         else if (e && status == CLAIM_STATUS_CLAIMED && !held)
                 r = engine_set_reserved(m->engine, g->id, true);
         else if (e && status == CLAIM_STATUS_CLAIMED && !leases_find_group(m->leases, g->id))
                 r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
         else if (!e && held && status == CLAIM_STATUS_CLAIMED)
-                r = unreserve(m, g, call);
-        else if (!e && status == CLAIM_STATUS_NONE && reservation_lost(ctx, g, call))
-                r = unhold(m, g, call);
+                r = unreserve(m, g, removing);
+        else if (!e && status == CLAIM_STATUS_NONE && reservation_lost(ctx, g, removing))
+                r = unhold(m, g, removing);
         /* The engine refuses only a group that moves or that it does not
          * hold: the statuses above rule both out. */
         assert(r <= 0);
         if (r < 0)
-                log_error_errno(r, "Cannot apply the reservations to IOMMU group %d", g->id);
+                note_start_failure(call, g->id, r);
 }
 
 void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationSet *before)
@@ -344,14 +361,24 @@ void manager_apply_group_reservation(Manager *m, int group)
                 apply_to_group(g, &ctx);
 }
 
-int manager_reload_reservations(Manager *m)
+/* undone: a match whose lines this reading takes out because the call
+ * that added them failed; vfiod-early never held anything for them, and
+ * so nothing is given back for their going (NULL: none). */
+static int reload_reservations(Manager *m, const ReservationMatch *undone)
 {
         _cleanup_(reservation_set_clear) ReservationSet before = {};
         int r = manager_load_reservations(m, &before);
 
         if (r < 0)
                 return log_error_errno(r, "Cannot read the reservations");
+        if (undone)
+                reservation_set_drop_match(&before, undone);
         log_info("%zu reservation%s.", m->reservations.n_entries, m->reservations.n_entries == 1 ? "" : "s");
         manager_apply_reservations(m, NULL, &before);
         return 0;
+}
+
+int manager_reload_reservations(Manager *m)
+{
+        return reload_reservations(m, NULL);
 }

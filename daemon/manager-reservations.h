@@ -20,17 +20,20 @@ typedef enum ReservationChange {
         RESERVATION_REMOVED,
 } ReservationChange;
 
-/* Someone who waits for the moves of the groups that match names: done is
- * called once each of those that manager_apply_reservations(m, call)
- * starts has ended (other groups move too, but not for the call). When one
- * fails, an added reservation is taken out again. */
+/* Someone who waits for the moves of the groups that match names, those
+ * it asked for (an added reservation's claims; a removed one's releases
+ * and unholds): done is called once each of them that
+ * manager_apply_reservations() starts has ended. Other moves go on too,
+ * but not for the call. When one of its own fails (or cannot start), an
+ * added reservation is taken out again. */
 typedef struct ReservationCall ReservationCall;
 int reservation_call_new(Manager *m, ReservationChange change, const ReservationMatch *match,
                          ReservationDoneFn done, void *userdata, ReservationCall **ret);
 /* Reads the files into m->reservations; the set read before goes to
  * *ret_before (NULL: freed). */
 int manager_load_reservations(Manager *m, ReservationSet *ret_before);
-/* Reads the files again and applies them: SIGHUP, and at start. */
+/* Reads the files again and applies them (SIGHUP), with what they no
+ * longer hold as the change's before. */
 int manager_reload_reservations(Manager *m);
 /* Reserved groups to vfio-pci, unreserved ones back to the host unless
  * leased; answers call (NULL: none) when done. A group whose reservation

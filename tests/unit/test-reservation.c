@@ -151,6 +151,14 @@ static void test_config_files(void)
         g_assert_cmpint(reservation_set_load(dir, &set), ==, 0);
         g_assert_cmpuint(set.n_entries, ==, 4);
         g_assert_nonnull(reservation_set_find_match(&set, &r.match));
+        /* Dropping a match takes every line of it out of the set (the NIC
+         * twice, in two spellings); the others stay, in order. */
+        g_assert_cmpint(reservation_match_parse("0000:00:04.0", &m, NULL), ==, 0);
+        reservation_set_drop_match(&set, &m);
+        g_assert_cmpuint(set.n_entries, ==, 2);
+        g_assert_null(reservation_set_find_match(&set, &m));
+        g_assert_cmpuint(set.entries[0].line, ==, 4);
+        g_assert_nonnull(reservation_set_find_match(&set, &r.match));
         reservation_set_clear(&set);
 
         /* The NIC is in two files: both lose it; b, left empty, goes; a

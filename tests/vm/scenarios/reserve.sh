@@ -211,6 +211,7 @@ if [ "$VM_BOOT" = 1 ]; then
     out=$(vfioctl-client unreserve "$edu2" 2>&1)
     is "$?" 0 "  and unreserving it succeeds" || diag "$out"
     is "$(pci_driver "$edu2")" none "  edu2 is back without a driver"
+    check "  the refused claim, tried again meanwhile, ends" wait_for 10 device_is "$mf_edu" vfio
     out=$(vfioctl-client unreserve "$mf_edu" 2>&1)
     like "$out" "$mf_edu back without a driver" "unreserving it hands it back, to no driver as before" || diag "$out"
     is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
