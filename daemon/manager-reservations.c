@@ -154,6 +154,8 @@ int manager_reset_node_owner(Manager *m, int group)
         return 0; /* whether it took a change, nobody asks */
 }
 
+static void apply_if_unreserved(Manager *m, int group);
+
 static void on_move_done(const EngineResult *result, void *userdata)
 {
         _cleanup_free_ ReservationMove *move = userdata;
@@ -161,6 +163,10 @@ static void on_move_done(const EngineResult *result, void *userdata)
         /* A failure is in the log already (transaction.c, engine.c). */
         if (!engine_result_failed(result) && result->kind == TRANSACTION_CLAIM)
                 (void)manager_reset_node_owner(move->manager, result->group);
+        /* Before the call is answered, which may take a failed Reserve
+         * out again: that is no reservation lost while its claim ran. */
+        if (result->kind == TRANSACTION_CLAIM)
+                apply_if_unreserved(move->manager, result->group);
         call_note_failure(move->call, result);
         call_unref(move->call);
 }
@@ -288,14 +294,15 @@ typedef struct ApplyContext {
         Manager *manager;
         ReservationCall *call;        /* NULL: none */
         const ReservationSet *before; /* the reservations before this change; NULL: none went */
+        bool lost;                    /* the group's reservation went while its claim ran */
 } ApplyContext;
 
 /* Whether this change took the group's reservation away: a line that
  * named it went, or the call took out a match that names it (one written
- * since the files were last read). */
+ * since the files were last read), or it went while the group moved. */
 static bool reservation_lost(const ApplyContext *ctx, const Group *g, const ReservationCall *removing)
 {
-        return (ctx->before && group_find(ctx->before, g)) || removing;
+        return ctx->lost || (ctx->before && group_find(ctx->before, g)) || removing;
 }
 
 /* A move that could not even start (no memory, no worker) fails the call
@@ -350,6 +357,18 @@ void manager_apply_reservations(Manager *m, ReservationCall *call, const Reserva
 
         device_model_foreach_group(m->model, apply_to_group, &ctx);
         call_unref(call);
+}
+
+/* A reserved claim that ended after its reservation went (an Unreserve or
+ * a reload found the group moving, and left it): the group is released,
+ * or what vfiod-early holds of it given back, now. */
+static void apply_if_unreserved(Manager *m, int group)
+{
+        ApplyContext ctx = { .manager = m, .lost = true };
+        Group *g = device_model_find_group(m->model, group);
+
+        if (g && !manager_group_reservation(m, g))
+                apply_to_group(g, &ctx);
 }
 
 void manager_apply_group_reservation(Manager *m, int group)

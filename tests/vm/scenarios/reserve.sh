@@ -6,7 +6,8 @@
 # line), the first of two identical edu devices by id narrowed to its
 # address, owned by alice. Boot 1: both came up on vfio-pci before any host
 # driver; reserve and unreserve through vfiod; a reservation's claim cut
-# short gives back vfiod-early's hold, not the host driver, and one refused
+# short gives back vfiod-early's hold, not the host driver; one unreserved
+# while its claim runs goes back once the claim is done; and one refused
 # leaves it to the unreserve (or a reload after a hand edit) to give back,
 # and fails no other reservation made meanwhile. Boot 2: what boot 1
 # unreserved boots on its driver; a driver that took a reserved device anyway
@@ -176,6 +177,25 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  with its network interface" wait_for 10 has_netdev "$nic2"
     check "  and the drop-in that held its one line is gone" test ! -e "$conf/30-cut.conf"
     rm -f "$conf/30-cut.conf" # as the next boot expects, should the unreserve have failed
+
+    # ---- unreserved while its claim runs ----
+    # The test build's VFIOD_FAULT holds the reservation's bind 10 s; an
+    # Unreserve meanwhile finds the group moving and leaves it. Once the
+    # claim is done, the group goes back: nothing reserves it any more.
+    printf '[Service]\nEnvironment=VFIOD_FAULT=stall,claim,probe,%s\n' "$edu2" > "$dropin/stall.conf"
+    systemctl daemon-reload
+    systemctl restart vfiod.service
+    edu2_claiming() { [ "$(group_state "$(pci_group "$edu2")")" = claiming ]; }
+    vfioctl-client reserve "$edu2" > /tmp/reserve-edu2 2>&1 &
+    check "a reservation of edu2 starts its claim" wait_for 20 edu2_claiming
+    out=$(vfioctl-client unreserve "$edu2" 2>&1)
+    is "$?" 0 "  unreserved while the claim runs" || diag "$out"
+    wait
+    rm "$dropin/stall.conf"
+    systemctl daemon-reload
+    check "once the claim is done, edu2 goes back without a driver" wait_for 30 on_driver "$edu2" none
+    check "  and vfiod keeps no claim of it" \
+        wait_for 10 test ! -e "/run/vfiod/claims/group-$(pci_group "$edu2")"
 
     # ---- a reservation's claim refused: what vfiod-early holds goes back with it ----
     # The edu at 05.1 shares its group with an e1000 that the host uses (up,
