@@ -216,8 +216,13 @@ static const char *whereabouts(const DeviceRow *d, char *buf, size_t size)
         case BUS_STATE_VFIO:
                 return "stays on vfio-pci: it was there by its driver_override before vfiod reserved it";
         case BUS_STATE_CLAIMING:
-        case BUS_STATE_CLAIMED:
         case BUS_STATE_RELEASING:
+                /* A lease's move, or the reservation's own claim, which
+                 * vfiod follows up once it ends. */
+                snprintf(buf, size, "is moving right now: 'vfioctl-client show %s' says where it ends up",
+                         d->address);
+                return buf;
+        case BUS_STATE_CLAIMED:
         case BUS_STATE_HELD:
                 return "stays on vfio-pci while its lease lasts, then goes back to its host driver";
         default:

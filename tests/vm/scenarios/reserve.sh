@@ -190,6 +190,8 @@ if [ "$VM_BOOT" = 1 ]; then
     check "a reservation of edu2 starts its claim" wait_for 20 edu2_claiming
     out=$(vfioctl-client unreserve "$edu2" 2>&1)
     is "$?" 0 "  unreserved while the claim runs" || diag "$out"
+    like "$out" "$edu2 is moving right now: 'vfioctl-client show $edu2' says where it ends up" \
+        "  and told that edu2 is moving"
     wait
     rm "$dropin/stall.conf"
     systemctl daemon-reload
