@@ -183,16 +183,22 @@ static ReservationMove *move_new(Manager *m, ReservationCall *call)
         return move;
 }
 
-static void move_cancel(ReservationMove *move)
+/* r: what the engine said to the move that was to answer move; one
+ * that did not start is no longer waited for. */
+static int move_started(ReservationMove *move, int r)
 {
-        if (move && move->call)
-                move->call->pending--;
-        free(move);
+        if (r != 0) {
+                if (move->call)
+                        move->call->pending--;
+                free(move);
+        }
+        return r;
 }
 
 static int claim_reserved(Manager *m, const Group *g, const ReservationEntry *e, ReservationCall *call)
 {
         _cleanup_free_ char **addresses = NULL;
+        EngineClaimOptions o;
         ReservationMove *move;
         size_t n;
         int r;
@@ -203,13 +209,10 @@ static int claim_reserved(Manager *m, const Group *g, const ReservationEntry *e,
         move = move_new(m, call);
         if (!move)
                 return -ENOMEM;
-        r = engine_claim(m->engine, g->id, addresses, n,
-                         &(EngineClaimOptions){ .reserved = true, .settle_node = e->reservation.owner[0] != '\0' },
-                         on_move_done, move);
-        if (r != 0) {
-                move_cancel(move);
+        o = (EngineClaimOptions){ .reserved = true, .settle_node = e->reservation.owner[0] != '\0' };
+        r = move_started(move, engine_claim(m->engine, g->id, addresses, n, &o, on_move_done, move));
+        if (r != 0)
                 return r;
-        }
         log_info("IOMMU group %d is reserved (%s:%u): taking it.", g->id, e->file, e->line);
         return 0;
 }
@@ -225,11 +228,9 @@ static int unreserve(Manager *m, const Group *g, ReservationCall *call)
         move = move_new(m, call);
         if (!move)
                 return -ENOMEM;
-        r = engine_release(m->engine, g->id, on_move_done, move);
-        if (r != 0) {
-                move_cancel(move);
+        r = move_started(move, engine_release(m->engine, g->id, on_move_done, move));
+        if (r != 0)
                 return r;
-        }
         log_info("IOMMU group %d is reserved no more: returning it to the host.", g->id);
         return 0;
 }
@@ -280,11 +281,9 @@ static int unhold(Manager *m, const Group *g, ReservationCall *call)
         move = move_new(m, call);
         if (!move)
                 return -ENOMEM;
-        r = engine_unhold(m->engine, g->id, addresses, n, on_move_done, move);
-        if (r != 0) {
-                move_cancel(move);
+        r = move_started(move, engine_unhold(m->engine, g->id, addresses, n, on_move_done, move));
+        if (r != 0)
                 return r;
-        }
         log_info("IOMMU group %d is reserved no more, but vfiod-early holds it on vfio-pci: returning it to the "
                  "host.", g->id);
         return 0;
