@@ -47,8 +47,9 @@ static void print_lease_line(const LeaseRow *l)
                pw ? pw->pw_name : "?", l->pid, l->mode, l->lifetime, since);
 }
 
-/* Groups whose lease has ended while a process still holds them open:
- * not leases any more, but not back either. */
+/* Groups that a process holds open while nothing leases them (the lease
+ * ended, or the reservation that vfiod-early held them for went): not
+ * leases any more, but not back either. */
 static void print_held_groups(Client *c)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -63,7 +64,7 @@ static void print_held_groups(Client *c)
         while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0) {
                 _cleanup_free_ char *holders = NULL;
                 if (bus_state_from_string(state) == BUS_STATE_HELD && (holders = client_group_holders(c, group)))
-                        printf("IOMMU group %u: its lease has ended, but %s still holds it open\n", group, holders);
+                        printf("IOMMU group %u: no lease, but %s still holds it open\n", group, holders);
         }
 }
 

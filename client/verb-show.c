@@ -190,8 +190,7 @@ static int show_group(Client *c, uint32_t id)
                 printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c),
                        state, viable ? "viable" : "not viable (a device is on a host driver)", id);
                 if (holders)
-                        printf("  held open by %s, though its lease ended: it goes back once they close it\n",
-                               holders);
+                        printf("  held open by %s: it goes back once they close it\n", holders);
                 for (size_t i = 0; i < n; i++)
                         if (rows[i].group == (int32_t)id)
                                 print_device(c, &rows[i]);

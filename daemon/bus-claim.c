@@ -282,9 +282,8 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
         if (h) {
                 holders = held_group_holders(h, &n);
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                      "IOMMU group %d is still held open by %s, though its lease ended: it can "
-                                      "be claimed once that is closed ('vfioctl-client show %d' names who holds "
-                                      "it).",
+                                      "IOMMU group %d is held open by %s: it can be claimed once that is "
+                                      "closed ('vfioctl-client show %d' names who holds it).",
                                       g->id, describe_holder(holders, n, holder), g->id);
         }
         if (l)

@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
+#include "manager-reservations.h"
 #include "manager.h"
 #include "vfio-cdev.h"
 
@@ -17,7 +18,9 @@
  * would block the release until the last fd closes, and the group would
  * show as stuck with nobody named. Instead it shows as "held", with the
  * PIDs, and goes back once the group node's last fd closes (a device fd
- * holds the group open too), and the last of its devices' cdevs. inotify,
+ * holds the group open too), and the last of its devices' cdevs. So does
+ * a group that vfiod-early holds for a reservation that went, when a
+ * process (a VM started by hand) has it open. inotify,
  * on the node and on the cdevs' directory, tells of a close, but before
  * the kernel has let the group go (fsnotify comes first in __fput): the group
  * is asked again shortly after, and every few seconds in case. */
@@ -28,7 +31,7 @@
 struct HeldGroup {
         Manager *manager;
         int group;
-        bool release; /* back to the host drivers when free; not for a reserved group */
+        HeldThen then;
         bool rescan;  /* a holder closed it: name who is left */
         sd_event_source *watch, *cdev_watch, *recheck;
         VfioHolder *holders;
@@ -90,10 +93,15 @@ static void find_holders(HeldGroup *h)
         h->holders = holders;
         h->n_holders = n;
         for (size_t i = 0; i < n; i++)
-                log_warning("IOMMU group %d: its lease ended, but PID %d (%s) still holds it open; it %s when "
-                            "every such fd is closed.",
-                            h->group, (int)holders[i].pid, holders[i].comm,
-                            h->release ? "goes back to its drivers" : "is free");
+                log_warning("IOMMU group %d: %s, but PID %d (%s) still holds it open; it %s when every such fd "
+                            "is closed.",
+                            h->group,
+                            h->then == HELD_THEN_UNHOLD ? "vfiod-early holds it for a reservation that went"
+                                                        : "its lease ended",
+                            (int)holders[i].pid, holders[i].comm,
+                            h->then == HELD_THEN_RELEASE  ? "goes back to its drivers"
+                            : h->then == HELD_THEN_UNHOLD ? "goes to the host"
+                                                          : "is free");
 }
 
 /* Asks the kernel whether the group is still held; releases it if not.
@@ -102,7 +110,7 @@ static void check_held(HeldGroup *h, bool rescan)
 {
         Manager *m = h->manager;
         int group = h->group, r = vfio_group_held(group);
-        bool release = h->release;
+        HeldThen then = h->then;
 
         /* Not knowing is not free: a release would wait on the kernel. */
         if (r < 0)
@@ -119,10 +127,12 @@ static void check_held(HeldGroup *h, bool rescan)
         log_info("IOMMU group %d: its last holder closed it.", group);
         held_unlink(h);
         held_free(h);
-        if (release)
+        if (then == HELD_THEN_RELEASE)
                 (void)manager_release_group(m, group, NULL, NULL);
-        else
+        else if (then == HELD_THEN_SETTLE)
                 manager_settle_reserved(m, group);
+        else
+                manager_apply_lost_reservation(m, group);
         manager_tell_claim_changed(m, group);
 }
 
@@ -146,7 +156,7 @@ static int on_node_closed(sd_event_source *s, const struct inotify_event *event,
         return 0;
 }
 
-int manager_wait_for_holders(Manager *m, int group, bool release)
+int manager_wait_for_holders(Manager *m, int group, HeldThen then)
 {
         _cleanup_(held_freep) HeldGroup *h = calloc(1, sizeof(*h));
         char path[VFIO_NODE_PATH_MAX];
@@ -154,7 +164,7 @@ int manager_wait_for_holders(Manager *m, int group, bool release)
 
         if (!h)
                 return -ENOMEM;
-        *h = (HeldGroup){ .manager = m, .group = group, .release = release };
+        *h = (HeldGroup){ .manager = m, .group = group, .then = then };
         /* Watching first: a holder that closes right after the look below
          * is still seen. */
         vfio_group_node_path(group, path);

@@ -146,7 +146,7 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
          * no more, and a reservation's owner gets it back only after. */
         if (handover_set_owner(group, 0, 0, 0600, false) < 0)
                 log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
-        held = manager_wait_for_holders(m, group, !reserved);
+        held = manager_wait_for_holders(m, group, reserved ? HELD_THEN_SETTLE : HELD_THEN_RELEASE);
         if (held < 0)
                 log_error_errno(held, "Cannot watch IOMMU group %d for its holders", group);
         if (reserved) {

@@ -9,6 +9,7 @@
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-held.h"
 #include "manager-reservations.h"
 #include "manager.h"
 #include "sysfs-paths.h"
@@ -154,7 +155,23 @@ int manager_reset_node_owner(Manager *m, int group)
         return 0; /* whether it took a change, nobody asks */
 }
 
-static void apply_if_unreserved(Manager *m, int group);
+/* An unhold refused because a process (a VM started by hand) has the
+ * group open: it is tried again once the last fd closes. */
+static void unhold_when_closed(Manager *m, int group)
+{
+        int r;
+
+        if (manager_held_group(m, group))
+                return; /* waited for already */
+        r = manager_wait_for_holders(m, group, HELD_THEN_UNHOLD);
+        if (r < 0)
+                log_error_errno(r, "Cannot watch IOMMU group %d for its holders; what vfiod-early holds of it stays "
+                                   "until the next boot", group);
+        else if (r == 0) /* closed meanwhile */
+                manager_apply_lost_reservation(m, group);
+        else
+                manager_tell_claim_changed(m, group); /* state "held" */
+}
 
 static void on_move_done(const EngineResult *result, void *userdata)
 {
@@ -166,7 +183,9 @@ static void on_move_done(const EngineResult *result, void *userdata)
         /* Before the call is answered, which may take a failed Reserve
          * out again: that is no reservation lost while its claim ran. */
         if (result->kind == TRANSACTION_CLAIM)
-                apply_if_unreserved(move->manager, result->group);
+                manager_apply_lost_reservation(move->manager, result->group);
+        if (result->kind == TRANSACTION_UNHOLD && result->failure == FAILURE_DEVICE_BUSY)
+                unhold_when_closed(move->manager, result->group);
         call_note_failure(move->call, result);
         call_unref(move->call);
 }
@@ -358,10 +377,10 @@ void manager_apply_reservations(Manager *m, ReservationCall *call, const Reserva
         call_unref(call);
 }
 
-/* A reserved claim that ended after its reservation went (an Unreserve or
- * a reload found the group moving, and left it): the group is released,
- * or what vfiod-early holds of it given back, now. */
-static void apply_if_unreserved(Manager *m, int group)
+/* The group's reservation went while its claim ran (an Unreserve or a
+ * reload found the group moving, and left it), or while a process had it
+ * open (unhold_when_closed()). */
+void manager_apply_lost_reservation(Manager *m, int group)
 {
         ApplyContext ctx = { .manager = m, .lost = true };
         Group *g = device_model_find_group(m->model, group);

@@ -44,6 +44,10 @@ void manager_apply_reservations(Manager *m, ReservationCall *call, const Reserva
 /* The same, for one group only: for a group that a restart found moving,
  * once it is at rest. */
 void manager_apply_group_reservation(Manager *m, int group);
+/* A group whose reservation went while something kept it (its claim ran,
+ * a process had it open): if it is still reserved no more, it is released,
+ * or what vfiod-early holds of it goes to the host, now. */
+void manager_apply_lost_reservation(Manager *m, int group);
 const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g);
 /* The group node's owner at rest: the reservation's owner, or root; its
  * cdevs root's. 0, or a negative errno (logged). */

@@ -899,6 +899,9 @@ static char *describe_aftermath(const Run *run)
         if (t->kind == TRANSACTION_REFRESH)
                 n = asprintf(&text, "It stays with vfiod, no lease can take it; 'vfioctl-client release %d' "
                                     "returns it to the host.", t->record->group);
+        else if (t->kind == TRANSACTION_UNHOLD && t->failure == FAILURE_DEVICE_BUSY) /* manager-reservations.c */
+                n = asprintf(&text, "It goes to the host once every process has closed it ('vfioctl-client show "
+                                    "%d' names them).", t->record->group);
         else if (!run->journaling) /* a claim or an unhold that wrote nothing */
                 n = asprintf(&text, "Nothing was changed.");
         else if (t->kind == TRANSACTION_UNHOLD)

@@ -201,14 +201,14 @@ wait $waiter
 is "$?" 1 "and exits 1"
 is "$(group_state "$g")" held "the group shows as held, not stuck"
 like "$(vfioctl-client show "$g")" "held open by PID $keeper \\($odd_shown\\)" "show names the holder"
-like "$(vfioctl-client leases)" "IOMMU group $g: its lease has ended, but PID $keeper \\($odd_shown\\) still holds it open" \
+like "$(vfioctl-client leases)" "IOMMU group $g: no lease, but PID $keeper \\($odd_shown\\) still holds it open" \
     "so do the leases"
 like "$(busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$g io.github.vfiod1.Group Holders)" \
     "$keeper \"$odd_shown\"" "and so does the group's Holders property"
 check "and the group's objects are all listed" \
     busctl --system call io.github.vfiod1 /io/github/vfiod1 org.freedesktop.DBus.ObjectManager GetManagedObjects
 is "$(pci_driver "$edu")" vfio-pci "edu stays on vfio-pci while it is open"
-like "$(vfioctl-client --json claim "$edu" 2>/dev/null)" "GroupBusy.*still held open by PID $keeper \\($odd_shown\\)" \
+like "$(vfioctl-client --json claim "$edu" 2>/dev/null)" "GroupBusy.*is held open by PID $keeper \\($odd_shown\\)" \
     "a new claim of it is busy, naming the holder"
 kill $keeper; wait $keeper 2>/dev/null
 ms=$(ms_until group_back)

@@ -24,6 +24,7 @@ on_driver()  { [ "$(pci_driver "$1")" = "$2" ]; }
 group_reserved() { [ "$(group_state "$(pci_group "$1")")" = reserved ]; }
 node_owner() { stat -c %U "/dev/vfio/$(pci_group "$1")"; }
 device_is() { [ "$(device_state "$1")" = "$2" ]; }
+group_is() { [ "$(group_state "$1")" = "$2" ]; }
 # Kernel log lines of the e1000 driver about one device: it prints one as it
 # binds a device and registers its interface.
 e1000_lines() { dmesg | grep -c "e1000 $1" || true; }
@@ -251,9 +252,23 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  and once vfiod reads the files, its claim is refused again" wait_for 30 \
         sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot claim IOMMU group $(pci_group "$mf_edu"):'"
     check "  the refused claim ends" wait_for 10 device_is "$mf_edu" vfio
+    # A process (a VM started by hand, as root) has the group open: the
+    # hold goes back once that process has closed it.
+    g=$(pci_group "$mf_edu")
+    sleep 600 9<>"/dev/vfio/$g" &
+    keeper=$!
+    since=$(date '+%Y-%m-%d %H:%M:%S')
     rm "$conf/50-refused.conf"
     systemctl reload vfiod.service
-    check "taken out of the file by hand, the reload hands it back, to no driver" wait_for 20 on_driver "$mf_edu" none
+    check "taken out of the file by hand while a process has the group open, the reload leaves it held" \
+        wait_for 20 sh -c "journalctl -u vfiod --no-pager --since '$since' |
+            grep -q 'a process has IOMMU group $g open (EBUSY). It goes to the host once every process has closed it'"
+    check "  the group shows as held" wait_for 10 group_is "$g" held
+    like "$(vfioctl-client show "$g")" "held open by PID $keeper \\(sleep\\)" "  by that process"
+    is "$(pci_driver "$mf_edu")" vfio-pci "  the edu stays on vfio-pci meanwhile"
+    kill "$keeper"
+    wait "$keeper" 2>/dev/null
+    check "once it closes the group, the edu goes back, to no driver" wait_for 20 on_driver "$mf_edu" none
     is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
     is "$(pci_driver "$mf_nic")" e1000 "  the e1000 beside it untouched"
     ip addr del 192.0.2.5/24 dev "$iface"
