@@ -214,6 +214,9 @@ int claim_record_format(const ClaimRecord *r, char **ret)
         for (size_t i = 0; i < r->n_devices; i++)
                 if (r->devices[i].d3cold_off)
                         fprintf(f, "d3cold-off %s\n", r->devices[i].address);
+        for (size_t i = 0; i < r->n_devices; i++)
+                if (r->devices[i].reset_methods[0])
+                        fprintf(f, "reset-methods %s %s\n", r->devices[i].address, r->devices[i].reset_methods);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);
@@ -292,6 +295,41 @@ static int parse_d3cold_off(ClaimRecord *r, const char *address)
         return 0;
 }
 
+static bool is_reset_methods(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= CLAIM_RECORD_RESET_METHODS_MAX || s[0] == ' ' || s[n - 1] == ' ' || strstr(s, "  "))
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyz_ ") == n;
+}
+
+int claimed_device_set_reset_methods(ClaimedDevice *d, const char *methods)
+{
+        if (methods[0] && !is_reset_methods(methods))
+                return -EINVAL;
+        strcpy(d->reset_methods, methods);
+        return 0;
+}
+
+static bool any_reset_methods(const ClaimRecord *r)
+{
+        for (size_t i = 0; i < r->n_devices; i++)
+                if (r->devices[i].reset_methods[0])
+                        return true;
+        return false;
+}
+
+/* "ADDRESS METHOD..." */
+static int parse_reset_methods(ClaimRecord *r, char *s)
+{
+        ClaimedDevice *d = claim_record_find_device(r, strsep(&s, " "));
+
+        if (!d || d->reset_methods[0] || !s || !*s)
+                return -EINVAL;
+        return claimed_device_set_reset_methods(d, s);
+}
+
 void claim_record_clear_stopped_units(ClaimRecord *r)
 {
         strv_free(r->stopped_units);
@@ -316,9 +354,14 @@ bool claim_record_any_d3cold_off(const ClaimRecord *r)
 
 /* What the claim did beside the devices, after them: at most one
  * firmware framebuffer, then the units stopped, then the modules unloaded,
- * then the devices kept out of D3cold. */
+ * then the devices kept out of D3cold, then the reset methods a release
+ * narrowed. */
 static int parse_handoff(ClaimRecord *r, char *line)
 {
+        if (strncmp(line, "reset-methods ", 14) == 0)
+                return parse_reset_methods(r, line + 14);
+        if (any_reset_methods(r))
+                return -EINVAL;
         if (strncmp(line, "d3cold-off ", 11) == 0)
                 return parse_d3cold_off(r, line + 11);
         if (claim_record_any_d3cold_off(r))
@@ -336,7 +379,8 @@ static int parse_handoff(ClaimRecord *r, char *line)
 static bool is_handoff_line(const char *line)
 {
         return strncmp(line, "firmware-fb ", 12) == 0 || strncmp(line, "stopped-unit ", 13) == 0 ||
-               strncmp(line, "unloaded-module ", 16) == 0 || strncmp(line, "d3cold-off ", 11) == 0;
+               strncmp(line, "unloaded-module ", 16) == 0 || strncmp(line, "d3cold-off ", 11) == 0 ||
+               strncmp(line, "reset-methods ", 14) == 0;
 }
 
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
@@ -359,7 +403,8 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending
                 return -EINVAL;
         if (r->n_devices > 0 && is_handoff_line(line))
                 return parse_handoff(r, line);
-        if (r->firmware_fb_device[0] || r->n_stopped_units > 0 || r->n_unloaded_modules > 0 || claim_record_any_d3cold_off(r))
+        if (r->firmware_fb_device[0] || r->n_stopped_units > 0 || r->n_unloaded_modules > 0 ||
+            claim_record_any_d3cold_off(r) || any_reset_methods(r))
                 return -EINVAL; /* nothing else after them */
         if (lineno > 3 && !r->lease && !r->reserved && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
                 return claim_record_set_lease(r, line + 6);

@@ -18,6 +18,7 @@
 #define CLAIM_RECORD_STEP_MAX 64
 #define CLAIM_RECORD_DRIVER_MAX 64
 #define CLAIM_RECORD_LEASE_MAX 256
+#define CLAIM_RECORD_RESET_METHODS_MAX 128
 
 typedef enum ClaimPhase {
         CLAIM_PHASE_CLAIMING,  /* moving to vfio-pci: undone at restart */
@@ -37,6 +38,10 @@ typedef struct ClaimedDevice {
         /* vfiod turned its d3cold_allowed off for the claim (a profile's
          * IdleD3cold=no): on again after the release. */
         bool d3cold_off;
+        /* Its reset_method before vfiod narrowed it to a profile's
+         * ResetMethod= for the reset at a release ("" when untouched):
+         * written back after that reset, and after a crash during it. */
+        char reset_methods[CLAIM_RECORD_RESET_METHODS_MAX];
 } ClaimedDevice;
 
 typedef struct ClaimRecord {
@@ -73,6 +78,10 @@ int claim_record_add_device(ClaimRecord *r, const char *address, const char *dri
  * could not be read back with (root may write any text to
  * driver_override). */
 int claimed_device_set_original(ClaimedDevice *d, char *driver, char *driver_override);
+/* -EINVAL unless methods are the kernel's words (lower case and _), one
+ * space apart, shorter than CLAIM_RECORD_RESET_METHODS_MAX; "" forgets
+ * them. */
+int claimed_device_set_reset_methods(ClaimedDevice *d, const char *methods);
 /* The record's device at address, or NULL. */
 ClaimedDevice *claim_record_find_device(const ClaimRecord *r, const char *address);
 /* -EINVAL unless device is a firmware framebuffer's and driver a driver's

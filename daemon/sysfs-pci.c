@@ -80,29 +80,40 @@ int sysfs_pci_probe(const char *address)
         return write_attribute(SYSFS_PCI_DRIVERS_PROBE, address);
 }
 
-int sysfs_pci_reset(const char *address, const char *method)
+int sysfs_pci_reset(const char *address)
 {
-        char path[PATH_MAX], methods_path[PATH_MAX];
-        _cleanup_free_ char *before = NULL;
-        int r, restored;
+        char path[PATH_MAX];
 
         snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/reset", address);
         if (access(path, F_OK) < 0)
                 return errno == ENOENT ? -ENOTTY : -errno;
-        if (!method)
-                return write_attribute(path, "1");
+        return write_attribute(path, "1");
+}
 
-        snprintf(methods_path, sizeof(methods_path), SYSFS_PCI_DEVICES "/%s/reset_method", address);
-        before = read_full_file(methods_path);
-        if (!before)
+int sysfs_pci_read_reset_methods(const char *address, char **ret)
+{
+        char path[PATH_MAX];
+        char *text;
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/reset_method", address);
+        text = read_full_file(path);
+        if (!text)
                 return errno == ENOENT ? -ENOTTY : -errno;
-        before[strcspn(before, "\n")] = '\0';
-        r = write_attribute(methods_path, method);
-        if (r < 0)
-                return r; /* EINVAL: the function does not support it */
-        r = write_attribute(path, "1");
-        restored = write_attribute(methods_path, before);
-        return r < 0 ? r : restored;
+        text[strcspn(text, "\n")] = '\0';
+        if (!text[0]) { /* every method turned off by hand */
+                free(text);
+                return -ENOTTY;
+        }
+        *ret = text;
+        return 0;
+}
+
+int sysfs_pci_write_reset_methods(const char *address, const char *methods)
+{
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s/reset_method", address);
+        return write_attribute(path, methods);
 }
 
 int sysfs_pci_read_d3cold_allowed(const char *address)

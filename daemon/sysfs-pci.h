@@ -45,11 +45,15 @@ int sysfs_pci_write_override(const char *address, const char *driver);
 int sysfs_pci_unbind(const char *address);
 /* Asks the PCI bus to find a driver for the device (drivers_probe). */
 int sysfs_pci_probe(const char *address);
-/* Resets the function through its reset attribute: the kernel tries its
- * methods in order until one works. With method, that one alone: it goes
- * to reset_method for the reset, and the list there before goes back.
- * -ENOTTY when the function cannot be reset (so). */
-int sysfs_pci_reset(const char *address, const char *method);
+/* Resets the function through its reset attribute: the kernel tries the
+ * methods of reset_method in order until one works. -ENOTTY when the
+ * function cannot be reset (so). */
+int sysfs_pci_reset(const char *address);
+/* reset_method: the methods the kernel tries, in order ("flr bus"), without
+ * the newline; -ENOTTY when the function has none. */
+int sysfs_pci_read_reset_methods(const char *address, char **ret);
+/* -EINVAL for a method the function does not support. */
+int sysfs_pci_write_reset_methods(const char *address, const char *methods);
 /* d3cold_allowed: whether the PCI core may put the idle device into
  * D3cold. 1, 0, or -errno. */
 int sysfs_pci_read_d3cold_allowed(const char *address);

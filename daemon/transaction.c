@@ -478,6 +478,32 @@ static int step_commit(Run *run, ClaimedDevice *unused)
 
 /* ---- release steps: back to the recorded driver ---- */
 
+/* A profile's ResetMethod= goes to reset_method for the reset, and the
+ * kernel's list there goes into the record first: a crash before
+ * step_restore_reset_methods() must not leave the device with one method
+ * for good. The list is recorded once: after a crash, reset_method holds
+ * the narrowed one. */
+static int narrow_reset_methods(Run *run, ClaimedDevice *d, const char *method)
+{
+        _cleanup_free_ char *methods = NULL;
+        int r;
+
+        if (!d->reset_methods[0]) {
+                r = sysfs_pci_read_reset_methods(d->address, &methods);
+                if (r < 0)
+                        return r;
+                r = claimed_device_set_reset_methods(d, methods);
+                if (r < 0)
+                        return r;
+                r = save_record(run);
+                if (r < 0) {
+                        (void)claimed_device_set_reset_methods(d, "");
+                        return r;
+                }
+        }
+        return sysfs_pci_write_reset_methods(d->address, method); /* EINVAL: the function does not support it */
+}
+
 /* A reset before the host driver gets the device back, as libvirt does: a
  * guest leaves it in any state, and a host driver expects one fresh from a
  * reset. Only while vfio-pci has it, so nothing else uses it, and never
@@ -490,7 +516,9 @@ static int step_reset(Run *run, ClaimedDevice *d)
 
         if (r <= 0 || streq_ptr(d->driver, VFIO_PCI_DRIVER) || streq_ptr(method, RESET_NEVER))
                 return 0; /* not ours to reset (or unreadable), it stays on vfio-pci, or told not to */
-        r = sysfs_pci_reset(d->address, method);
+        r = method ? narrow_reset_methods(run, d, method) : 0;
+        if (r >= 0)
+                r = sysfs_pci_reset(d->address);
         if (r == -ENOTTY)
                 log_notice("%s has no reset method: it goes back to %s as the guest left it.", d->address, to);
         else if (r < 0)
@@ -499,6 +527,20 @@ static int step_reset(Run *run, ClaimedDevice *d)
         else
                 log_info("Reset %s%s%s before returning it to %s.", d->address, method ? " by " : "",
                          strempty(method), to);
+        return 0;
+}
+
+/* What narrow_reset_methods() recorded goes back, whether or not the
+ * reset ran; never fatal, as the reset is not. */
+static int step_restore_reset_methods(Run *run, ClaimedDevice *d)
+{
+        int r = sysfs_pci_write_reset_methods(d->address, d->reset_methods);
+
+        if (r < 0)
+                log_warning("Cannot write back the reset methods of %s ('%s'): %s. 'echo default > "
+                            "/sys/bus/pci/devices/%s/reset_method' gives it the kernel's own.",
+                            d->address, d->reset_methods, strerror(-r), d->address);
+        (void)claimed_device_set_reset_methods(d, "");
         return 0;
 }
 
@@ -631,6 +673,7 @@ static int restore_device(Run *run, ClaimedDevice *d)
                 return 0;
         }
         if ((r = run_step(run, "reset", d, step_reset)) < 0 ||
+            (d->reset_methods[0] && (r = run_step(run, "reset-methods", d, step_restore_reset_methods)) < 0) ||
             (r = run_step(run, "override", d, step_restore_override)) < 0 ||
             (r = run_step(run, "unbind", d, step_unbind_unless_original)) < 0 ||
             (r = run_step(run, "probe", d, step_probe_unless_original)) < 0)

@@ -364,9 +364,19 @@ int sysfs_pci_bind(const char *address, const char *driver)
 }
 
 /* The fake functions have no reset method. */
-int sysfs_pci_reset(const char *address, const char *method)
+int sysfs_pci_reset(const char *address)
 {
         return sysfs_pci_device_exists(address) ? -ENOTTY : -ENODEV;
+}
+
+int sysfs_pci_read_reset_methods(const char *address, char **ret)
+{
+        return sysfs_pci_device_exists(address) ? -ENOTTY : -ENODEV;
+}
+
+int sysfs_pci_write_reset_methods(const char *address, const char *methods)
+{
+        return sysfs_pci_device_exists(address) ? -EINVAL : -ENODEV;
 }
 
 /* The fake machine has no firmware framebuffer to move. */

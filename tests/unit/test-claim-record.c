@@ -112,6 +112,7 @@ static void test_firmware_fb_round_trip(void)
                                                     "stopped-unit nvidia-persistenced.service\n"
                                                     "unloaded-module nvidia_drm\n"
                                                     "d3cold-off 0000:00:04.1\n"
+                                                    "reset-methods 0000:00:04.0 flr bus\n"
                                                     "step probe 0000:00:04.1\n";
         _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
         _cleanup_free_ char *again = NULL;
@@ -125,12 +126,19 @@ static void test_firmware_fb_round_trip(void)
         g_assert_cmpstr(r->unloaded_modules[0], ==, "nvidia_drm");
         g_assert_false(r->devices[0].d3cold_off);
         g_assert_true(r->devices[1].d3cold_off);
+        g_assert_cmpstr(r->devices[0].reset_methods, ==, "flr bus");
+        g_assert_cmpstr(r->devices[1].reset_methods, ==, "");
         g_assert_cmpint(claim_record_format(r, &again), ==, 0);
         g_assert_true(g_str_has_suffix(again, "firmware-fb efi-framebuffer.0 efi-framebuffer\n"
                                               "stopped-unit display-manager.service\n"
                                               "stopped-unit nvidia-persistenced.service\n"
                                               "unloaded-module nvidia_drm\n"
-                                              "d3cold-off 0000:00:04.1\n"));
+                                              "d3cold-off 0000:00:04.1\n"
+                                              "reset-methods 0000:00:04.0 flr bus\n"));
+        g_assert_cmpint(claimed_device_set_reset_methods(&r->devices[0], "flr; bus"), ==, -EINVAL);
+        g_assert_cmpstr(r->devices[0].reset_methods, ==, "flr bus");
+        g_assert_cmpint(claimed_device_set_reset_methods(&r->devices[0], ""), ==, 0);
+        g_assert_cmpstr(r->devices[0].reset_methods, ==, "");
         g_assert_cmpint(claim_record_set_firmware_fb(r, NULL, NULL), ==, 0);
         g_assert_cmpstr(r->firmware_fb_device, ==, "");
 }
@@ -185,6 +193,15 @@ static void test_refuses(void)
                 GOOD_RECORD "d3cold-off 0000:00:09.0\n", /* not a device of the record */
                 GOOD_RECORD "d3cold-off 0000:00:04.0\nd3cold-off 0000:00:04.0\n",
                 GOOD_RECORD "d3cold-off 0000:00:04.0\nunloaded-module nvidia\n",
+                /* reset methods: the kernel's words, once per device of the record, last */
+                GOOD_RECORD "reset-methods 0000:00:09.0 flr\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 \n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 flr  bus\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 flr\x01\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 ../x\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 flr\nreset-methods 0000:00:04.0 bus\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 flr\nd3cold-off 0000:00:04.0\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nstopped-unit gdm.service\n",
         };
 

@@ -25,12 +25,16 @@ VM_DISPLAY_ADDR=0000:00:0c.0    # bochs-display: a GPU of class "display", not V
 VM_USB_ADDR=0000:00:0e.0        # xHCI, a hub on it and a USB disk behind the hub
 VM_NVME_MPATH_ADDR=0000:00:0f.0 # nvme in a subsystem: its namespace multipathed
 VM_NVME_SRIOV_ADDR=0000:00:1b.0 # nvme with SR-IOV: its virtual functions at 1b.1 and 1b.2
+# A conventional PCI bridge with one nvme behind it, which the kernel can
+# reset by FLR and by a reset of the bridge's bus; the nvme's bus number
+# depends on the bridges before it: the child of this address.
+VM_NVME_BRIDGE_ADDR=0000:00:1c.0
 VM_GPU_AUDIO_ADDRS="0000:00:0d.0 0000:00:0d.1"  # a std VGA and its HD audio function, one group
 VM_EDU8_ADDRS="0000:00:13.0 0000:00:14.0 0000:00:15.0 0000:00:16.0 0000:00:17.0 0000:00:18.0 0000:00:19.0 0000:00:1a.0"  # eight edus, eight groups
 
 # The default set, and the twins that only some scenarios need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
-VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio edu8 usb-disk nvme-mpath nvme-sriov"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio edu8 usb-disk nvme-mpath nvme-sriov nvme-bridged"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -90,6 +94,11 @@ topology_qemu_args() {
                              -device nvme,id=vmnvmempath,serial=vfiodtest3,subsys=vmsubsys,addr=0f.0
                              -drive "file=$workdir/nvme-mpath.img,if=none,format=raw,id=vmnvmempathns"
                              -device nvme-ns,drive=vmnvmempathns,bus=vmnvmempath,nsid=1) ;;
+    nvme-bridged)
+        truncate -s 16M "$workdir/nvme-bridged.img"
+        QEMU_TOPOLOGY_ARGS+=(-device pci-bridge,id=vmbridge3,chassis_nr=3,shpc=off,addr=1c.0
+                             -drive "file=$workdir/nvme-bridged.img,if=none,format=raw,id=vmnvmebridged"
+                             -device nvme,serial=vfiodtest5,drive=vmnvmebridged,bus=vmbridge3,addr=01.0) ;;
     nvme-sriov)
         QEMU_TOPOLOGY_ARGS+=(-device nvme-subsys,id=vmsubsyssriov,nqn=vfiodtest-sriov
                              -device nvme,serial=vfiodtest4,subsys=vmsubsyssriov,addr=1b.0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2) ;;

@@ -195,4 +195,36 @@ check "and it is, once the step returns: edu without a driver, no record" wait_f
 is "$(group_state "$ge")" unbound "  the group shows as unbound"
 stop_vfiod
 
+# ---- a profile's reset method, and a crash while it is in force ----
+# The nvme alone behind its bridge can be reset by FLR and by the bridge's
+# bus reset. A profile's ResetMethod=bus goes to its reset_method for the
+# reset at the release, and the kernel's list comes back after it; killed
+# in between, vfiod gives it back at the restart, from the record.
+nvme=$(basename "$(ls -d /sys/bus/pci/devices/$VM_NVME_BRIDGE_ADDR/0000:*)")
+gn=$(pci_group "$nvme")
+methods() { cat "/sys/bus/pci/devices/$nvme/reset_method"; }
+is "$(methods)" "flr bus" "the nvme behind its own bridge can be reset by flr and bus"
+mkdir -p /etc/vfiod/profiles.d
+printf 'Drivers=nvme\nResetMethod=bus\n' > /etc/vfiod/profiles.d/nvme-bus.conf
+start_vfiod ""
+check "claim the bridged nvme" vfioctl-client claim "$nvme"
+check "  and release it" vfioctl-client release "$nvme"
+is "$(pci_driver "$nvme") $(methods)" "nvme flr bus" "  back on nvme, with every reset method the kernel gave it"
+like "$(cat /tmp/vfiod.log)" "Reset $nvme by bus before returning it to nvme" "  reset by the profile's method"
+stop_vfiod
+start_vfiod "crash,release,reset-methods,$nvme"
+check "claim it again" vfioctl-client claim "$nvme"
+vfioctl-client release "$nvme" > /dev/null 2>&1
+vfiod_gone() { ! kill -0 "$vfiod_pid" 2> /dev/null; }
+if wait_for 30 vfiod_gone; then wait "$vfiod_pid"; status=$?; else stop_vfiod; status="still running"; fi
+is "$status" 137 "vfiod killed after the reset, before the methods go back"
+is "$(methods)" bus "  which leaves reset_method narrowed to the profile's"
+like "$(cat "/run/vfiod/claims/group-$gn")" "reset-methods $nvme flr bus" "  and the kernel's list in the record"
+start_vfiod ""
+wait_for 30 settled "$gn"
+is "$(pci_driver "$nvme") $(methods)" "nvme flr bus" "restarted, vfiod finishes the release and gives the methods back"
+check "  and drops the record" test ! -e "/run/vfiod/claims/group-$gn"
+stop_vfiod
+rm /etc/vfiod/profiles.d/nvme-bus.conf
+
 done_testing
