@@ -180,10 +180,6 @@ static void on_move_done(const EngineResult *result, void *userdata)
         /* A failure is in the log already (transaction.c, engine.c). */
         if (!engine_result_failed(result) && result->kind == TRANSACTION_CLAIM)
                 (void)manager_reset_node_owner(move->manager, result->group);
-        /* Before the call is answered, which may take a failed Reserve
-         * out again: that is no reservation lost while its claim ran. */
-        if (result->kind == TRANSACTION_CLAIM)
-                manager_apply_lost_reservation(move->manager, result->group);
         if (result->kind == TRANSACTION_UNHOLD && result->failure == FAILURE_DEVICE_BUSY)
                 unhold_when_closed(move->manager, result->group);
         call_note_failure(move->call, result);
@@ -312,8 +308,76 @@ typedef struct ApplyContext {
         Manager *manager;
         ReservationCall *call;        /* NULL: none */
         const ReservationSet *before; /* the reservations before this change; NULL: none went */
-        bool lost;                    /* the group's reservation went while its claim ran */
+        bool lost;                    /* the group's reservation went while it moved, or was open */
 } ApplyContext;
+
+/* A group that a change of reservations found moving, and so left; the
+ * change applies to it once it is at rest. lost: a change took its
+ * reservation away meanwhile. */
+typedef struct AwaitedGroup {
+        int group;
+        bool lost;
+} AwaitedGroup;
+
+static void apply_at_rest(Manager *m, int group, bool lost);
+
+static int on_apply_awaited(sd_event_source *s, void *userdata)
+{
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_awaited;) {
+                AwaitedGroup a = m->awaited[i];
+
+                if (engine_is_moving(m->engine, a.group)) {
+                        i++;
+                        continue;
+                }
+                m->awaited[i] = m->awaited[--m->n_awaited];
+                apply_at_rest(m, a.group, a.lost);
+        }
+        return 0;
+}
+
+static int await_rest(Manager *m, int group, bool lost)
+{
+        AwaitedGroup *awaited;
+        int r;
+
+        for (size_t i = 0; i < m->n_awaited; i++)
+                if (m->awaited[i].group == group) {
+                        m->awaited[i].lost |= lost;
+                        return 0;
+                }
+        if (!m->apply_awaited) {
+                r = sd_event_add_defer(m->event, &m->apply_awaited, on_apply_awaited, m);
+                if (r < 0)
+                        return r;
+                (void)sd_event_source_set_enabled(m->apply_awaited, SD_EVENT_OFF);
+        }
+        awaited = reallocarray(m->awaited, m->n_awaited + 1, sizeof(*awaited));
+        if (!awaited)
+                return -ENOMEM;
+        m->awaited = awaited;
+        m->awaited[m->n_awaited++] = (AwaitedGroup){ .group = group, .lost = lost };
+        return 0;
+}
+
+void manager_reservations_group_at_rest(Manager *m, int group)
+{
+        for (size_t i = 0; i < m->n_awaited; i++)
+                if (m->awaited[i].group == group) {
+                        (void)sd_event_source_set_enabled(m->apply_awaited, SD_EVENT_ONESHOT);
+                        return;
+                }
+}
+
+void manager_free_awaited(Manager *m)
+{
+        m->apply_awaited = sd_event_source_disable_unref(m->apply_awaited);
+        free(m->awaited);
+        m->awaited = NULL;
+        m->n_awaited = 0;
+}
 
 /* Whether this change took the group's reservation away: a line that
  * named it went, or the call took out a match that names it (one written
@@ -350,8 +414,18 @@ static void apply_to_group(Group *g, void *userdata)
         ReservationCall *call = ctx->call && group_matches(g, &ctx->call->match) ? ctx->call : NULL;
         ReservationCall *adding = call && call->change == RESERVATION_ADDED ? call : NULL;
         ReservationCall *removing = call && call->change == RESERVATION_REMOVED ? call : NULL;
+        bool lost = !e && reservation_lost(ctx, g, removing);
         int r = 0;
 
+        /* A move decides nothing of the reservations: if this change wants
+         * the group otherwise than the move leaves it, it applies once the
+         * move is over. The call is answered now. */
+        if (engine_is_moving(m->engine, g->id)) {
+                if (((e != NULL) != held || lost) && (r = await_rest(m, g->id, lost)) < 0)
+                        log_error_errno(r, "Cannot note that IOMMU group %d is to be applied the reservations once it "
+                                           "is at rest; the next reading of them does", g->id);
+                return;
+        }
         if (e && status == CLAIM_STATUS_NONE)
                 r = claim_reserved(m, g, e, adding);
         else if (e && status == CLAIM_STATUS_CLAIMED && !held)
@@ -360,7 +434,7 @@ static void apply_to_group(Group *g, void *userdata)
                 r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
         else if (!e && held && status == CLAIM_STATUS_CLAIMED)
                 r = unreserve(m, g, removing);
-        else if (!e && status == CLAIM_STATUS_NONE && reservation_lost(ctx, g, removing))
+        else if (!e && status == CLAIM_STATUS_NONE && lost)
                 r = unhold(m, g, removing);
         /* The engine refuses only a group that moves or that it does not
          * hold: the statuses above rule both out. */
@@ -377,16 +451,18 @@ void manager_apply_reservations(Manager *m, ReservationCall *call, const Reserva
         call_unref(call);
 }
 
-/* The group's reservation went while its claim ran (an Unreserve or a
- * reload found the group moving, and left it), or while a process had it
- * open (unhold_when_closed()). */
-void manager_apply_lost_reservation(Manager *m, int group)
+static void apply_at_rest(Manager *m, int group, bool lost)
 {
-        ApplyContext ctx = { .manager = m, .lost = true };
+        ApplyContext ctx = { .manager = m, .lost = lost };
         Group *g = device_model_find_group(m->model, group);
 
-        if (g && !manager_group_reservation(m, g))
+        if (g)
                 apply_to_group(g, &ctx);
+}
+
+void manager_apply_lost_reservation(Manager *m, int group)
+{
+        apply_at_rest(m, group, true);
 }
 
 void manager_apply_group_reservation(Manager *m, int group)

@@ -39,15 +39,22 @@ int manager_reload_reservations(Manager *m);
  * leased; answers call (NULL: none) when done. A group whose reservation
  * this change took away (by call, or by a line of before, the set in force
  * until now, that is gone) also gets back what vfiod-early still holds of
- * it, when vfiod has no claim of it. */
+ * it, when vfiod has no claim of it. A group that moves (a claim, a
+ * release) is left until the move ends, and call is not kept waiting
+ * for it. */
 void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationSet *before);
 /* The same, for one group only: for a group that a restart found moving,
  * once it is at rest. */
 void manager_apply_group_reservation(Manager *m, int group);
-/* A group whose reservation went while something kept it (its claim ran,
- * a process had it open): if it is still reserved no more, it is released,
- * or what vfiod-early holds of it goes to the host, now. */
+/* A group whose reservation went while a process had it open: if it is
+ * still reserved no more, what vfiod-early holds of it goes to the host,
+ * now. */
 void manager_apply_lost_reservation(Manager *m, int group);
+/* A move of the group ended (a claim, a release, ...): a change of
+ * reservations that found it moving applies to it, once this dispatch is
+ * over (its caller answered first). */
+void manager_reservations_group_at_rest(Manager *m, int group);
+void manager_free_awaited(Manager *m);
 const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g);
 /* The group node's owner at rest: the reservation's owner, or root; its
  * cdevs root's. 0, or a negative errno (logged). */

@@ -75,6 +75,8 @@ static void on_claim_change(Engine *e, int group, bool ended, void *userdata)
         for (size_t i = 0; addresses && i < n; i++)
                 (void)device_model_reread_binding(m->model, addresses[i]);
         manager_tell_claim_changed(m, group);
+        if (ended)
+                manager_reservations_group_at_rest(m, group);
 }
 
 void manager_tell_claim_changed(Manager *m, int group)
@@ -266,6 +268,7 @@ Manager *manager_free(Manager *m)
                 return NULL;
         sd_event_source_unref(m->idle_timer);
         sd_event_source_unref(m->apply_later);
+        manager_free_awaited(m);
         reservation_set_clear(&m->reservations);
         sd_device_monitor_unref(m->vfio_monitor);
         sd_device_monitor_unref(m->vfio_cdev_monitor);

@@ -55,6 +55,9 @@ struct Manager {
         ProfileSet *profiles; /* the hand-off profiles, read at start */
         ReservationSet reservations;
         sd_event_source *apply_later; /* reservations after a hotplug */
+        struct AwaitedGroup *awaited;   /* groups a change of reservations found moving */
+        size_t n_awaited;
+        sd_event_source *apply_awaited; /* to them, once at rest */
         const char *state_dir, *config_dir;
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;

@@ -194,11 +194,32 @@ if [ "$VM_BOOT" = 1 ]; then
     like "$out" "$edu2 is moving right now: 'vfioctl-client show $edu2' says where it ends up" \
         "  and told that edu2 is moving"
     wait
-    rm "$dropin/stall.conf"
-    systemctl daemon-reload
     check "once the claim is done, edu2 goes back without a driver" wait_for 30 on_driver "$edu2" none
     check "  and vfiod keeps no claim of it" \
         wait_for 10 test ! -e "/run/vfiod/claims/group-$(pci_group "$edu2")"
+
+    # ---- reserved while a lease's claim runs ----
+    # The same stall, under a claim of root's: a Reserve meanwhile is
+    # answered at once and taken up once the claim is done, so that edu2
+    # stays on vfio-pci when the lease ends.
+    systemctl restart vfiod.service # the fault fires once per start
+    vfioctl-client claim "$edu2" > /tmp/claim-edu2 2>&1 &
+    check "a claim of edu2 runs" wait_for 20 edu2_claiming
+    out=$(vfioctl-client reserve "$edu2" 2>&1)
+    is "$?" 0 "  reserved meanwhile" || diag "$out"
+    wait
+    rm "$dropin/stall.conf"
+    systemctl daemon-reload
+    is "$(pci_driver "$edu2")" vfio-pci "once the claim is done, edu2 is on vfio-pci"
+    check "  and its claim is held for the reservation too" \
+        wait_for 10 grep -qx reserved "/run/vfiod/claims/group-$(pci_group "$edu2")"
+    out=$(vfioctl-client release "$edu2" 2>&1)
+    is "$?" 0 "the lease is released" || diag "$out"
+    is "$(pci_driver "$edu2")" vfio-pci "  and edu2 stays on vfio-pci"
+    check "  its group reserved" wait_for 10 group_reserved "$edu2"
+    out=$(vfioctl-client unreserve "$edu2" 2>&1)
+    is "$?" 0 "unreserving it succeeds" || diag "$out"
+    is "$(pci_driver "$edu2")" none "  edu2 is back without a driver"
 
     # ---- a reservation's claim refused: what vfiod-early holds goes back with it ----
     # The edu at 05.1 shares its group with an e1000 that the host uses (up,
