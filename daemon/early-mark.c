@@ -28,6 +28,14 @@ int early_mark_set(const char *address)
         return 0;
 }
 
+int early_mark_clear(const char *address)
+{
+        char path[sizeof(EARLY_MARK_DIR) + PCI_ADDRESS_STRING_MAX];
+
+        mark_path(address, path);
+        return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 bool early_mark_present(const char *address)
 {
         char path[sizeof(EARLY_MARK_DIR) + PCI_ADDRESS_STRING_MAX];

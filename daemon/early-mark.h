@@ -13,3 +13,6 @@
 
 int early_mark_set(const char *address);
 bool early_mark_present(const char *address);
+/* The hold is over: vfiod handed the device to the host. 0 also when
+ * there was no mark. */
+int early_mark_clear(const char *address);

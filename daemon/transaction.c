@@ -551,9 +551,18 @@ static int step_restore_override(Run *run, ClaimedDevice *d)
 
         if (r < 0)
                 return r;
-        if (streq_ptr(current, d->driver_override))
-                return 0;
-        return sysfs_pci_write_override(d->address, d->driver_override);
+        if (!streq_ptr(current, d->driver_override) &&
+            (r = sysfs_pci_write_override(d->address, d->driver_override)) < 0)
+                return r;
+        /* vfiod-early's hold ends with its override: a mark left behind
+         * would make an override of someone else's (driverctl) later in
+         * this boot look like vfiod-early's, and a reservation's end would
+         * then hand that device to the host. */
+        if (d->host_choice && (r = early_mark_clear(d->address)) < 0)
+                log_warning("Cannot remove the mark of %s in " EARLY_MARK_DIR " (%s): should it be put on vfio-pci "
+                            "by hand in this boot, vfiod takes it for a hold of vfiod-early's.",
+                            d->address, strerror(-r));
+        return 0;
 }
 
 static int step_unbind_unless_original(Run *run, ClaimedDevice *d)

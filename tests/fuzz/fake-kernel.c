@@ -507,6 +507,11 @@ bool early_mark_present(const char *address)
         return false;
 }
 
+int early_mark_clear(const char *address)
+{
+        return 0;
+}
+
 /* ---- device-use.h ---- */
 
 static const char *const use_names[_DEVICE_USE_MAX] = {

@@ -178,6 +178,23 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  with its network interface" wait_for 10 has_netdev "$nic2"
     check "  and the drop-in that held its one line is gone" test ! -e "$conf/30-cut.conf"
     rm -f "$conf/30-cut.conf" # as the next boot expects, should the unreserve have failed
+    check "  and vfiod-early's mark of it is gone with its hold" test ! -e "/run/vfiod-early/$nic2"
+    # Later in this boot the administrator puts it on vfio-pci herself
+    # (as driverctl does), then reserves and unreserves it: it is hers
+    # to keep there, not vfiod-early's hold to hand to the host.
+    echo vfio-pci > "/sys/bus/pci/devices/$nic2/driver_override"
+    echo "$nic2" > "/sys/bus/pci/devices/$nic2/driver/unbind"
+    echo "$nic2" > /sys/bus/pci/drivers_probe
+    is "$(pci_driver "$nic2")" vfio-pci "put on vfio-pci by its override, by hand"
+    out=$(vfioctl-client reserve "$nic2" 2>&1)
+    is "$?" 0 "  reserved" || diag "$out"
+    out=$(vfioctl-client unreserve "$nic2" 2>&1)
+    like "$out" "$nic2 stays on vfio-pci: it was there by its driver_override" "  and unreserved, it stays on vfio-pci" || diag "$out"
+    is "$(cat "/sys/bus/pci/devices/$nic2/driver_override")" vfio-pci "  with the override she wrote"
+    echo > "/sys/bus/pci/devices/$nic2/driver_override"
+    echo "$nic2" > "/sys/bus/pci/devices/$nic2/driver/unbind"
+    echo "$nic2" > /sys/bus/pci/drivers_probe
+    is "$(pci_driver "$nic2")" e1000 "  (back on e1000 by hand)"
 
     # ---- unreserved while its claim runs ----
     # The test build's VFIOD_FAULT holds the reservation's bind 10 s; an
@@ -258,6 +275,7 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  the refused claim, tried again meanwhile, ends" wait_for 10 device_is "$mf_edu" vfio
     out=$(vfioctl-client unreserve "$mf_edu" 2>&1)
     like "$out" "$mf_edu back without a driver" "unreserving it hands it back, to no driver as before" || diag "$out"
+    check "  vfiod-early's mark of it gone" test ! -e "/run/vfiod-early/$mf_edu"
     is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
     is "$(pci_driver "$mf_nic")" e1000 "  the e1000 beside it untouched"
     check "  with its address" sh -c "ip -4 addr show dev $iface | grep -q 192.0.2.5"
