@@ -189,7 +189,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Group", "o", property_group, 0, CHANGES),
         SD_BUS_PROPERTY("BootVga", "b", property_bool, 0, CONST),
         SD_BUS_PROPERTY("Bridge", "b", property_bool, 0, CONST),
-        SD_BUS_PROPERTY("ResetMethods", "as", property_reset_methods, 0, CONST),
+        SD_BUS_PROPERTY("ResetMethods", "as", property_reset_methods, 0, CHANGES),
         SD_BUS_PROPERTY("NumaNode", "i", property_numa_node, 0, CONST),
         SD_BUS_PROPERTY("PhysicalPath", "s", property_topology, 0, CONST),
         SD_BUS_PROPERTY("RootPort", "s", property_topology, 0, CONST),
@@ -264,7 +264,7 @@ void bus_emit_model_change(Manager *m, ModelChange change, void *object)
                 break;
         case MODEL_DEVICE_CHANGED:
                 bus_changes_add(m->changes, path, interface, "Driver", "State", "IommuGroup",
-                                "Group", "Cdev", NULL);
+                                "Group", "Cdev", "ResetMethods", NULL);
                 break;
         case MODEL_GROUP_CHANGED:
                 bus_changes_add(m->changes, path, interface, "Devices", "Viable", "State", NULL);

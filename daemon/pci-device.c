@@ -12,6 +12,7 @@
 int pci_device_reread_binding(PciDevice *p)
 {
         _cleanup_free_ char *driver = NULL;
+        ResetMethods methods;
         bool changed;
         int r;
 
@@ -21,6 +22,11 @@ int pci_device_reread_binding(PciDevice *p)
         changed = !streq_ptr(driver, p->driver);
         free(p->driver);
         p->driver = TAKE_PTR(driver);
+        /* A release puts a profile's narrowed list back (after a crash,
+         * the restart's restore does, after the model was read). */
+        methods = reset_methods_read(p->syspath);
+        changed |= methods != p->reset_methods;
+        p->reset_methods = methods;
         return changed;
 }
 

@@ -28,10 +28,10 @@ typedef struct PciDevice {
 } PciDevice;
 
 
-/* Reads again what a bind or an unbind changes, the driver: 1 when it
- * changed. (driver_override is not kept: reading it waits for the device
- * lock, which a stuck unbind holds, and the model is read on the event
- * loop.) */
+/* Reads again what a move changes, the driver and the reset methods (a
+ * release puts a profile's narrowed list back): 1 when either changed.
+ * (driver_override is not kept: reading it waits for the device lock,
+ * which a stuck unbind holds, and the model is read on the event loop.) */
 int pci_device_reread_binding(PciDevice *p);
 PciDevice *pci_device_free(PciDevice *p);
 static inline void pci_device_freep(PciDevice **p)

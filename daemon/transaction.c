@@ -531,7 +531,8 @@ static int step_reset(Run *run, ClaimedDevice *d)
 }
 
 /* What narrow_reset_methods() recorded goes back, whether or not the
- * reset ran; never fatal, as the reset is not. */
+ * reset ran, and out of the record (a restart would write it again, over
+ * a list changed since); never fatal, as the reset is not. */
 static int step_restore_reset_methods(Run *run, ClaimedDevice *d)
 {
         int r = sysfs_pci_write_reset_methods(d->address, d->reset_methods);
@@ -541,6 +542,7 @@ static int step_restore_reset_methods(Run *run, ClaimedDevice *d)
                             "/sys/bus/pci/devices/%s/reset_method' gives it the kernel's own.",
                             d->address, d->reset_methods, strerror(-r), d->address);
         (void)claimed_device_set_reset_methods(d, "");
+        (void)save_record(run);
         return 0;
 }
 

@@ -198,6 +198,11 @@ static void test_refuses(void)
                 GOOD_RECORD "reset-methods 0000:00:04.0\n",
                 GOOD_RECORD "reset-methods 0000:00:04.0 \n",
                 GOOD_RECORD "reset-methods 0000:00:04.0 flr  bus\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 flr bus \n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 FLR\n",
+                GOOD_RECORD "reset-methods 0000:00:04.0 "
+                            "flr bus flr bus flr bus flr bus flr bus flr bus flr bus flr bus flr bus flr bus flr bus "
+                            "flr bus flr bus flr bus flr bus flr bus_\n", /* 128 characters: no room for its NUL */
                 GOOD_RECORD "reset-methods 0000:00:04.0 flr\x01\n",
                 GOOD_RECORD "reset-methods 0000:00:04.0 ../x\n",
                 GOOD_RECORD "reset-methods 0000:00:04.0 flr\nreset-methods 0000:00:04.0 bus\n",
