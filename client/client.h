@@ -111,7 +111,7 @@ int client_call_manager(Client *c, const char *method, sd_bus_message **reply, c
 /* The next row of ListGroups' "a(uoasbs)", whose array the caller has
  * entered: 1, or 0 at its end. */
 int client_read_group_row(sd_bus_message *reply, uint32_t *ret_id, int *ret_viable, const char **ret_state);
-/* Who still holds group open after its lease ended: "PID 12 (qemu), ..."
+/* Who holds group open while nothing leases it: "PID 12 (qemu), ..."
  * or, with --json, [{"pid":12,"command":"qemu"},...]; NULL when nobody. */
 char *client_group_holders(Client *c, uint32_t group);
 /* Whether the error means "vfiod is not there" rather than "vfiod said no". */

@@ -223,8 +223,11 @@ static const char *whereabouts(const DeviceRow *d, char *buf, size_t size)
                          d->address);
                 return buf;
         case BUS_STATE_CLAIMED:
-        case BUS_STATE_HELD:
                 return "stays on vfio-pci while its lease lasts, then goes back to its host driver";
+        case BUS_STATE_HELD:
+                snprintf(buf, size, "stays on vfio-pci while a process has its group open ('vfioctl-client show %s' "
+                                    "names it), then goes back to its host driver", d->address);
+                return buf;
         default:
                 snprintf(buf, size, "did not go back (%s): see 'vfioctl-client show %s'", d->state, d->address);
                 return buf;

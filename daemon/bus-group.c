@@ -160,7 +160,7 @@ static int property_reservation(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "s", text);
 }
 
-/* Who still holds the group open after its lease ended (state "held"). */
+/* Who holds the group open while nothing leases it (state "held"). */
 static int property_holders(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {

@@ -99,9 +99,9 @@ static void find_holders(HeldGroup *h)
                             h->then == HELD_THEN_UNHOLD ? "vfiod-early holds it for a reservation that went"
                                                         : "its lease ended",
                             (int)holders[i].pid, holders[i].comm,
-                            h->then == HELD_THEN_RELEASE  ? "goes back to its drivers"
-                            : h->then == HELD_THEN_UNHOLD ? "goes to the host"
-                                                          : "is free");
+                            h->then == HELD_THEN_UNHOLD                      ? "goes to the host"
+                            : engine_is_reserved(h->manager->engine, h->group) ? "is free"
+                                                                               : "goes back to its drivers");
 }
 
 /* Asks the kernel whether the group is still held; releases it if not.
@@ -127,12 +127,13 @@ static void check_held(HeldGroup *h, bool rescan)
         log_info("IOMMU group %d: its last holder closed it.", group);
         held_unlink(h);
         held_free(h);
-        if (then == HELD_THEN_RELEASE)
-                (void)manager_release_group(m, group, NULL, NULL);
-        else if (then == HELD_THEN_SETTLE)
-                manager_settle_reserved(m, group);
-        else
+        /* As things are now: the reservations may have changed meanwhile. */
+        if (then == HELD_THEN_UNHOLD)
                 manager_apply_lost_reservation(m, group);
+        else if (engine_is_reserved(m->engine, group))
+                manager_keep_reserved(m, group, false);
+        else
+                (void)manager_release_group(m, group, NULL, NULL);
         manager_tell_claim_changed(m, group);
 }
 

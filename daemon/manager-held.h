@@ -4,17 +4,19 @@
 #include "manager.h"
 #include "vfio-holders.h"
 
-/* A group whose lease ended while its holder still has it open
+/* A group that a process holds open while nothing leases it: its lease
+ * ended, or the reservation that vfiod-early held it for went
  * (manager-held.c). */
 
 typedef struct HeldGroup HeldGroup;
 
 /* What becomes of a held group once its last fd closes. */
 typedef enum HeldThen {
-        HELD_THEN_RELEASE, /* its lease ended: back to the host drivers */
-        HELD_THEN_SETTLE,  /* its lease ended, and it is reserved: manager_settle_reserved() */
-        HELD_THEN_UNHOLD,  /* reserved no more, and vfiod has no claim of it: what
-                            * vfiod-early holds goes to the host */
+        HELD_THEN_RETURN, /* its lease ended: back to the host drivers, or, if a
+                           * reservation holds it by then, manager_keep_reserved() */
+        HELD_THEN_UNHOLD, /* reserved no more, and vfiod has no claim of it: the
+                           * reservations apply (what vfiod-early holds goes to
+                           * the host, unless it is reserved again by then) */
 } HeldThen;
 
 /* 1: the group is held open, and then does what then says once its last

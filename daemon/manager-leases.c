@@ -130,6 +130,18 @@ void manager_settle_reserved(Manager *m, int group)
                           r == ENGINE_MOVING ? "it is moving" : "vfiod does not hold it");
 }
 
+void manager_keep_reserved(Manager *m, int group, bool held)
+{
+        int r = record_lease(m, group, NULL);
+
+        if (r != 0)
+                log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
+                          r < 0 ? strerror(-r) : "it is moving");
+        log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
+        if (r == 0 && !held)
+                manager_settle_reserved(m, group);
+}
+
 /* Nobody leases the group any more. Its nodes are root's at once; a
  * reserved group stays on vfio-pci (only the lease leaves its record; on a
  * kernel with cdevs it goes through vfio-pci again) and its node goes to
@@ -146,19 +158,13 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
          * no more, and a reservation's owner gets it back only after. */
         if (handover_set_owner(group, 0, 0, 0600, false) < 0)
                 log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
-        held = manager_wait_for_holders(m, group, reserved ? HELD_THEN_SETTLE : HELD_THEN_RELEASE);
+        held = manager_wait_for_holders(m, group, HELD_THEN_RETURN);
         if (held < 0)
                 log_error_errno(held, "Cannot watch IOMMU group %d for its holders", group);
         if (reserved) {
-                r = record_lease(m, group, NULL);
-                if (r != 0)
-                        log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
-                                  r < 0 ? strerror(-r) : "it is moving");
-                log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
                 /* Held: settled once its last holder has closed it; not
                  * knowing, now (a holder makes a refresh wait, safely). */
-                if (r == 0 && held <= 0)
-                        manager_settle_reserved(m, group);
+                manager_keep_reserved(m, group, held > 0);
                 reply_now(reply, userdata, &o);
                 return;
         }

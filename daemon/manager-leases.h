@@ -16,6 +16,9 @@ int manager_start_leases(Manager *m);
  * under the next lease; then, or at once on other kernels, its node goes
  * to the reservation's owner. */
 void manager_settle_reserved(Manager *m, int group);
+/* A reserved group that nobody leases any more: the lease leaves its
+ * record, and it is settled (not while held: a process has it open). */
+void manager_keep_reserved(Manager *m, int group, bool held);
 
 /* What manager_claim_for_lease() answers besides a negative errno. */
 typedef enum LeaseClaim {

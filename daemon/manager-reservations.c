@@ -362,6 +362,20 @@ static int await_rest(Manager *m, int group, bool lost)
         return 0;
 }
 
+/* Whether a change noted the group while it moved, and that it lost its
+ * reservation then; the note is gone after: the decision being made now
+ * is the one it waited for. */
+static bool take_awaited(Manager *m, int group, bool *ret_lost)
+{
+        for (size_t i = 0; i < m->n_awaited; i++)
+                if (m->awaited[i].group == group) {
+                        *ret_lost = m->awaited[i].lost;
+                        m->awaited[i] = m->awaited[--m->n_awaited];
+                        return true;
+                }
+        return false;
+}
+
 void manager_reservations_group_at_rest(Manager *m, int group)
 {
         for (size_t i = 0; i < m->n_awaited; i++)
@@ -414,19 +428,28 @@ static void apply_to_group(Group *g, void *userdata)
         ReservationCall *call = ctx->call && group_matches(g, &ctx->call->match) ? ctx->call : NULL;
         ReservationCall *adding = call && call->change == RESERVATION_ADDED ? call : NULL;
         ReservationCall *removing = call && call->change == RESERVATION_REMOVED ? call : NULL;
-        bool lost = !e && reservation_lost(ctx, g, removing);
+        bool lost = !e && reservation_lost(ctx, g, removing), lost_meanwhile = false;
         int r = 0;
 
-        /* A move decides nothing of the reservations: if this change wants
-         * the group otherwise than the move leaves it, it applies once the
-         * move is over. The call is answered now. */
+        /* A move decides nothing of the reservations: the group is applied
+         * them again once the move is over (where a release of a reserved
+         * group leaves it is known only then). The call is answered now. */
         if (engine_is_moving(m->engine, g->id)) {
-                if (((e != NULL) != held || lost) && (r = await_rest(m, g->id, lost)) < 0)
+                if ((e || lost) && (r = await_rest(m, g->id, lost)) < 0)
                         log_error_errno(r, "Cannot note that IOMMU group %d is to be applied the reservations once it "
                                            "is at rest; the next reading of them does", g->id);
                 return;
         }
-        if (e && status == CLAIM_STATUS_NONE)
+        if (take_awaited(m, g->id, &lost_meanwhile))
+                lost = lost || (!e && lost_meanwhile);
+        if (manager_held_group(m, g->id)) {
+                /* Open while nothing leases it: once the last fd closes,
+                 * manager-held.c returns or settles it as the claim's mark
+                 * says then, or gives back vfiod-early's hold as the
+                 * reservations say then. Only the mark changes now. */
+                if (status == CLAIM_STATUS_CLAIMED && (e != NULL) != held)
+                        r = engine_set_reserved(m->engine, g->id, e != NULL);
+        } else if (e && status == CLAIM_STATUS_NONE)
                 r = claim_reserved(m, g, e, adding);
         else if (e && status == CLAIM_STATUS_CLAIMED && !held)
                 r = engine_set_reserved(m->engine, g->id, true);

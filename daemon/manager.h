@@ -61,7 +61,7 @@ struct Manager {
         const char *state_dir, *config_dir;
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
-        struct HeldGroup *held; /* groups whose lease ended while still open */
+        struct HeldGroup *held; /* groups open while nothing leases them (manager-held.c) */
         const char *cdi_dir;
         CdiConfig cdi;                  /* read at start */
         int cdi_dir_fd;                 /* -1 until opened: no Prepare can succeed */

@@ -238,6 +238,43 @@ if [ "$VM_BOOT" = 1 ]; then
     is "$?" 0 "unreserving it succeeds" || diag "$out"
     is "$(pci_driver "$edu2")" none "  edu2 is back without a driver"
 
+    # ---- reserved while a process has it open after its lease ----
+    # The lease ends, the group is held until the process closes it; a
+    # Reserve meanwhile decides where it goes then: it stays, reserved.
+    g2=$(pci_group "$edu2")
+    check "claim edu2" vfioctl-client claim "$edu2"
+    sleep 600 9<>"/dev/vfio/$g2" &
+    keeper=$!
+    vfioctl-client release "$edu2" > /dev/null 2>&1
+    check "released while a process has its group open, edu2's group is held" wait_for 10 group_is "$g2" held
+    out=$(vfioctl-client reserve "$edu2" 2>&1)
+    is "$?" 0 "  reserved meanwhile" || diag "$out"
+    kill "$keeper"
+    wait "$keeper" 2> /dev/null
+    check "  once the process has closed it, edu2's group stays, reserved" wait_for 20 group_reserved "$edu2"
+    is "$(pci_driver "$edu2")" vfio-pci "  on vfio-pci"
+    check "  and the ended lease is out of its record" eval "! grep -q '^lease ' /run/vfiod/claims/group-$g2"
+
+    # ---- reserved again while its release runs ----
+    # VFIOD_FAULT holds the release's probe 10 s: the Reserve meanwhile is
+    # answered at once, and applies once the release is done.
+    printf '[Service]\nEnvironment=VFIOD_FAULT=stall,release,probe,%s\n' "$edu2" > "$dropin/stall.conf"
+    systemctl daemon-reload
+    systemctl restart vfiod.service
+    vfioctl-client unreserve "$edu2" > /tmp/unreserve-edu2 2>&1 &
+    check "unreserving edu2 starts its release" wait_for 20 group_is "$g2" releasing ||
+        diag "$(cat /tmp/unreserve-edu2)" "$(group_state "$g2")" "$(journalctl -u vfiod --no-pager | tail -25)"
+    out=$(vfioctl-client reserve "$edu2" 2>&1)
+    is "$?" 0 "  reserved again meanwhile" || diag "$out"
+    wait
+    rm "$dropin/stall.conf"
+    systemctl daemon-reload
+    check "once the release is done, edu2 is taken again, reserved" wait_for 30 group_reserved "$edu2"
+    is "$(pci_driver "$edu2")" vfio-pci "  on vfio-pci"
+    out=$(vfioctl-client unreserve "$edu2" 2>&1)
+    is "$?" 0 "  and unreserving it succeeds" || diag "$out"
+    is "$(pci_driver "$edu2")" none "  edu2 is back without a driver"
+
     # ---- a reservation's claim refused: what vfiod-early holds goes back with it ----
     # The edu at 05.1 shares its group with an e1000 that the host uses (up,
     # with an address). Reserved while vfiod is stopped, and announced again
