@@ -223,6 +223,7 @@ like "$(cat "/run/vfiod/claims/group-$gn")" "reset-methods $nvme flr bus" "  and
 start_vfiod ""
 wait_for 30 settled "$gn"
 is "$(pci_driver "$nvme") $(methods)" "nvme flr bus" "restarted, vfiod finishes the release and gives the methods back"
+like "$(vfioctl-client --json show "$nvme")" '"reset_methods":\["flr","bus"\]' "  and says so, though it read them narrowed"
 check "  and drops the record" test ! -e "/run/vfiod/claims/group-$gn"
 stop_vfiod
 rm /etc/vfiod/profiles.d/nvme-bus.conf
