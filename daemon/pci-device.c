@@ -24,7 +24,7 @@ int pci_device_reread_binding(PciDevice *p)
         p->driver = TAKE_PTR(driver);
         /* A release puts a profile's narrowed list back (after a crash,
          * the restart's restore does, after the model was read). */
-        methods = reset_methods_read(p->syspath);
+        methods = sysfs_pci_read_reset_method_set(p->address);
         changed |= methods != p->reset_methods;
         p->reset_methods = methods;
         return changed;

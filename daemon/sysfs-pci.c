@@ -108,6 +108,14 @@ int sysfs_pci_read_reset_methods(const char *address, char **ret)
         return 0;
 }
 
+ResetMethods sysfs_pci_read_reset_method_set(const char *address)
+{
+        char dir[PATH_MAX];
+
+        snprintf(dir, sizeof(dir), SYSFS_PCI_DEVICES "/%s", address);
+        return reset_methods_read(dir);
+}
+
 int sysfs_pci_write_reset_methods(const char *address, const char *methods)
 {
         char path[PATH_MAX];

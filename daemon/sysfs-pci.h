@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "macro.h"
+#include "reset-method.h"
 #include "sysfs-paths.h"
 
 /* The kernel's driver binding interface for one PCI function. Errors are
@@ -54,6 +55,9 @@ int sysfs_pci_reset(const char *address);
 int sysfs_pci_read_reset_methods(const char *address, char **ret);
 /* -EINVAL for a method the function does not support. */
 int sysfs_pci_write_reset_methods(const char *address, const char *methods);
+/* reset_method as a set: 0 when the function cannot be reset (or it
+ * cannot be read). */
+ResetMethods sysfs_pci_read_reset_method_set(const char *address);
 /* d3cold_allowed: whether the PCI core may put the idle device into
  * D3cold. 1, 0, or -errno. */
 int sysfs_pci_read_d3cold_allowed(const char *address);

@@ -531,16 +531,18 @@ static int step_reset(Run *run, ClaimedDevice *d)
 }
 
 /* What narrow_reset_methods() recorded goes back, whether or not the
- * reset ran, and out of the record (a restart would write it again, over
- * a list changed since); never fatal, as the reset is not. */
+ * reset ran, and then out of the record (a restart would write it again,
+ * over a list changed since); never fatal, as the reset is not. */
 static int step_restore_reset_methods(Run *run, ClaimedDevice *d)
 {
         int r = sysfs_pci_write_reset_methods(d->address, d->reset_methods);
 
-        if (r < 0)
+        if (r < 0) { /* kept: a later try must not take the narrowed list for the kernel's */
                 log_warning("Cannot write back the reset methods of %s ('%s'): %s. 'echo default > "
                             "/sys/bus/pci/devices/%s/reset_method' gives it the kernel's own.",
                             d->address, d->reset_methods, strerror(-r), d->address);
+                return 0;
+        }
         (void)claimed_device_set_reset_methods(d, "");
         (void)save_record(run);
         return 0;

@@ -379,6 +379,11 @@ int sysfs_pci_write_reset_methods(const char *address, const char *methods)
         return sysfs_pci_device_exists(address) ? -EINVAL : -ENODEV;
 }
 
+ResetMethods sysfs_pci_read_reset_method_set(const char *address)
+{
+        return 0;
+}
+
 /* The fake machine has no firmware framebuffer to move. */
 int sysfs_platform_unbind(const char *device, const char *driver)
 {
