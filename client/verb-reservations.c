@@ -226,7 +226,7 @@ static const char *whereabouts(const DeviceRow *d, char *buf, size_t size)
                 return "stays on vfio-pci while its lease lasts, then goes back to its host driver";
         case BUS_STATE_HELD:
                 snprintf(buf, size, "stays on vfio-pci while a process has its group open ('vfioctl-client show %s' "
-                                    "names it), then goes back to its host driver", d->address);
+                                    "names it), then goes back to the host", d->address);
                 return buf;
         default:
                 snprintf(buf, size, "did not go back (%s): see 'vfioctl-client show %s'", d->state, d->address);

@@ -153,7 +153,8 @@ void bus_reply_release(const ReleaseOutcome *o, void *userdata)
                 (void)bus_reply_errorf(
                         msg, VFIOD_ERROR_GROUP_BUSY,
                         "The lease of IOMMU group %d has ended, but %s still holds /dev/vfio/%d open: its devices go "
-                        "back to their drivers once that is closed ('vfioctl-client show %d' names who holds it).",
+                        "back to their drivers (or stay, if it is reserved by then) once that is closed "
+                        "('vfioctl-client show %d' names who holds it).",
                         o->group, describe_holder(o->holders, o->n_holders, holder), o->group, o->group);
         else if (o->moving || o->error < 0)
                 (void)bus_reply_errorf(

@@ -169,6 +169,12 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
                 return;
         }
         if (held > 0) {
+                /* The ended lease leaves the record now: a restart before
+                 * the close must not take it up again, but find the group
+                 * claimed by nobody and wait for its holders anew. */
+                if ((r = record_lease(m, group, NULL)) != 0)
+                        log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
+                                  r < 0 ? strerror(-r) : "it is moving");
                 o.held = true;
                 if ((h = manager_held_group(m, group)))
                         o.holders = held_group_holders(h, &o.n_holders);

@@ -41,14 +41,16 @@ int manager_reload_reservations(Manager *m);
  * until now, that is gone) also gets back what vfiod-early still holds of
  * it, when vfiod has no claim of it. A group that moves (a claim, a
  * release) is left until the move ends, and call is not kept waiting
- * for it. */
+ * for it; of a group held open while nothing leases it only the claim's
+ * reserved mark changes (manager-held.c decides at its close). */
 void manager_apply_reservations(Manager *m, ReservationCall *call, const ReservationSet *before);
 /* The same, for one group only: for a group that a restart found moving,
  * once it is at rest. */
 void manager_apply_group_reservation(Manager *m, int group);
-/* A group whose reservation went while a process had it open: if it is
- * still reserved no more, what vfiod-early holds of it goes to the host,
- * now. */
+/* A group whose reservation went while a process had it open, now closed:
+ * the reservations apply to it as to one that lost its reservation (what
+ * vfiod-early holds of it goes to the host; reserved again meanwhile, it
+ * is claimed). */
 void manager_apply_lost_reservation(Manager *m, int group);
 /* A move of the group ended (a claim, a release, ...): a change of
  * reservations that found it moving applies to it, once this dispatch is

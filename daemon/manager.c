@@ -135,7 +135,8 @@ BusState manager_device_state(const Manager *m, const Device *d)
 
         /* Bridges never move with their group. */
         if (!device_is_bridge(d) && d->pci->iommu_group >= 0)
-                s = claim_state(m, d->pci->iommu_group);
+                s = m && manager_held_group(m, d->pci->iommu_group) ? BUS_STATE_HELD
+                                                                    : claim_state(m, d->pci->iommu_group);
         return s != _BUS_STATE_INVALID ? s : device_state(d);
 }
 

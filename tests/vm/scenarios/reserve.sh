@@ -247,13 +247,33 @@ if [ "$VM_BOOT" = 1 ]; then
     keeper=$!
     vfioctl-client release "$edu2" > /dev/null 2>&1
     check "released while a process has its group open, edu2's group is held" wait_for 10 group_is "$g2" held
+    is "$(device_state "$edu2")" held "  and so is edu2"
+    check "  the ended lease is out of its record at once" \
+        eval "test -s /run/vfiod/claims/group-$g2 && ! grep -q '^lease ' /run/vfiod/claims/group-$g2"
     out=$(vfioctl-client reserve "$edu2" 2>&1)
     is "$?" 0 "  reserved meanwhile" || diag "$out"
     kill "$keeper"
     wait "$keeper" 2> /dev/null
     check "  once the process has closed it, edu2's group stays, reserved" wait_for 20 group_reserved "$edu2"
     is "$(pci_driver "$edu2")" vfio-pci "  on vfio-pci"
-    check "  and the ended lease is out of its record" eval "! grep -q '^lease ' /run/vfiod/claims/group-$g2"
+    check "  and the lease is not back in its record" \
+        eval "test -s /run/vfiod/claims/group-$g2 && ! grep -q '^lease ' /run/vfiod/claims/group-$g2"
+    # And the other way: a reserved lease ends while the group is open;
+    # unreserved meanwhile, it goes back at the close.
+    check "claim reserved edu2" vfioctl-client claim "$edu2"
+    sleep 600 9<>"/dev/vfio/$g2" &
+    keeper=$!
+    vfioctl-client release "$edu2" > /dev/null 2>&1
+    check "released while a process has its group open, edu2's group is held" wait_for 10 group_is "$g2" held
+    out=$(vfioctl-client unreserve "$edu2" 2>&1)
+    like "$out" "$edu2 stays on vfio-pci while a process has its group open" "  unreserved meanwhile, it waits" ||
+        diag "$out"
+    kill "$keeper"
+    wait "$keeper" 2> /dev/null
+    check "  once the process has closed it, edu2 goes back without a driver" wait_for 20 on_driver "$edu2" none
+    check "  and vfiod keeps no claim of it" wait_for 10 test ! -e "/run/vfiod/claims/group-$g2"
+    out=$(vfioctl-client reserve "$edu2" 2>&1)
+    is "$?" 0 "reserved again" || diag "$out"
 
     # ---- reserved again while its release runs ----
     # VFIOD_FAULT holds the release's probe 10 s: the Reserve meanwhile is
@@ -262,11 +282,13 @@ if [ "$VM_BOOT" = 1 ]; then
     systemctl daemon-reload
     systemctl restart vfiod.service
     vfioctl-client unreserve "$edu2" > /tmp/unreserve-edu2 2>&1 &
+    unreserver=$!
     check "unreserving edu2 starts its release" wait_for 20 group_is "$g2" releasing ||
         diag "$(cat /tmp/unreserve-edu2)" "$(group_state "$g2")" "$(journalctl -u vfiod --no-pager | tail -25)"
     out=$(vfioctl-client reserve "$edu2" 2>&1)
     is "$?" 0 "  reserved again meanwhile" || diag "$out"
-    wait
+    wait "$unreserver"
+    is "$?" 0 "  the Unreserve succeeds once its release is done" || diag "$(cat /tmp/unreserve-edu2)"
     rm "$dropin/stall.conf"
     systemctl daemon-reload
     check "once the release is done, edu2 is taken again, reserved" wait_for 30 group_reserved "$edu2"
