@@ -338,16 +338,24 @@ static int on_apply_awaited(sd_event_source *s, void *userdata)
         return 0;
 }
 
+/* The group's note, or NULL. */
+static AwaitedGroup *find_awaited(Manager *m, int group)
+{
+        for (size_t i = 0; i < m->n_awaited; i++)
+                if (m->awaited[i].group == group)
+                        return &m->awaited[i];
+        return NULL;
+}
+
 static int await_rest(Manager *m, int group, bool lost)
 {
-        AwaitedGroup *awaited;
+        AwaitedGroup *awaited = find_awaited(m, group);
         int r;
 
-        for (size_t i = 0; i < m->n_awaited; i++)
-                if (m->awaited[i].group == group) {
-                        m->awaited[i].lost |= lost;
-                        return 0;
-                }
+        if (awaited) {
+                awaited->lost |= lost;
+                return 0;
+        }
         if (!m->apply_awaited) {
                 r = sd_event_add_defer(m->event, &m->apply_awaited, on_apply_awaited, m);
                 if (r < 0)
@@ -367,22 +375,19 @@ static int await_rest(Manager *m, int group, bool lost)
  * is the one it waited for. */
 static bool take_awaited(Manager *m, int group, bool *ret_lost)
 {
-        for (size_t i = 0; i < m->n_awaited; i++)
-                if (m->awaited[i].group == group) {
-                        *ret_lost = m->awaited[i].lost;
-                        m->awaited[i] = m->awaited[--m->n_awaited];
-                        return true;
-                }
-        return false;
+        AwaitedGroup *a = find_awaited(m, group);
+
+        if (!a)
+                return false;
+        *ret_lost = a->lost;
+        *a = m->awaited[--m->n_awaited];
+        return true;
 }
 
 void manager_reservations_group_at_rest(Manager *m, int group)
 {
-        for (size_t i = 0; i < m->n_awaited; i++)
-                if (m->awaited[i].group == group) {
-                        (void)sd_event_source_set_enabled(m->apply_awaited, SD_EVENT_ONESHOT);
-                        return;
-                }
+        if (find_awaited(m, group))
+                (void)sd_event_source_set_enabled(m->apply_awaited, SD_EVENT_ONESHOT);
 }
 
 void manager_free_awaited(Manager *m)
@@ -490,11 +495,7 @@ void manager_apply_lost_reservation(Manager *m, int group)
 
 void manager_apply_group_reservation(Manager *m, int group)
 {
-        ApplyContext ctx = { .manager = m };
-        Group *g = device_model_find_group(m->model, group);
-
-        if (g)
-                apply_to_group(g, &ctx);
+        apply_at_rest(m, group, false);
 }
 
 /* undone: a match whose lines this reading takes out because the call
