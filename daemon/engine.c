@@ -485,6 +485,8 @@ int engine_set_lease(Engine *e, int group, const char *lease)
         rec = idle_record(e, group, &refusal);
         if (!rec)
                 return refusal;
+        if (streq_ptr(rec->lease, lease))
+                return 0; /* nothing to save, nobody to tell */
         old = rec->lease ? strdup(rec->lease) : NULL;
         if (rec->lease && !old)
                 return -ENOMEM;

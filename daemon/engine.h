@@ -99,8 +99,8 @@ void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *l
                             void *userdata);
 
 /* Who holds a claimed group, changed without moving it: the lease (NULL:
- * none) or the reservation. 0, ENGINE_NOT_CLAIMED or ENGINE_MOVING, or a
- * negative errno. */
+ * none; the same lease again changes nothing) or the reservation. 0,
+ * ENGINE_NOT_CLAIMED or ENGINE_MOVING, or a negative errno. */
 int engine_set_lease(Engine *e, int group, const char *lease);
 int engine_set_reserved(Engine *e, int group, bool reserved);
 /* Whether a reservation holds the group (claimed, or moving for one). */

@@ -130,15 +130,28 @@ void manager_settle_reserved(Manager *m, int group)
                           r == ENGINE_MOVING ? "it is moving" : "vfiod does not hold it");
 }
 
-void manager_keep_reserved(Manager *m, int group, bool held)
+/* The ended lease leaves the record at once, also while a process holds
+ * the group open: a restart before the close must not take it up again,
+ * but find the group claimed by nobody. Done again at the close, it
+ * changes nothing. */
+static int drop_ended_lease(Manager *m, int group)
 {
         int r = record_lease(m, group, NULL);
 
         if (r != 0)
                 log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
                           r < 0 ? strerror(-r) : "it is moving");
+        return r;
+}
+
+void manager_keep_reserved(Manager *m, int group, bool held)
+{
+        int r = drop_ended_lease(m, group);
+
+        if (held)
+                return; /* settled at the last close, which manager-held.c logs */
         log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
-        if (r == 0 && !held)
+        if (r == 0)
                 manager_settle_reserved(m, group);
 }
 
@@ -169,12 +182,7 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
                 return;
         }
         if (held > 0) {
-                /* The ended lease leaves the record now: a restart before
-                 * the close must not take it up again, but find the group
-                 * claimed by nobody and wait for its holders anew. */
-                if ((r = record_lease(m, group, NULL)) != 0)
-                        log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
-                                  r < 0 ? strerror(-r) : "it is moving");
+                (void)drop_ended_lease(m, group);
                 o.held = true;
                 if ((h = manager_held_group(m, group)))
                         o.holders = held_group_holders(h, &o.n_holders);
