@@ -157,6 +157,22 @@ static int on_node_closed(sd_event_source *s, const struct inotify_event *event,
         return 0;
 }
 
+/* No node at path is nothing to watch (a kernel without group nodes may
+ * have cdevs, one without cdevs has no such directory). A watch that
+ * cannot be had (inotify's limits, fs.inotify.max_user_*, set low, or
+ * used up by another process of vfiod's user) is only slower: the group
+ * is asked every few seconds all the same. */
+static void watch_closes(HeldGroup *h, const char *path, sd_event_source **ret)
+{
+        int r = sd_event_add_inotify(h->manager->event, ret, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE,
+                                     on_node_closed, h);
+
+        if (r < 0 && r != -ENOENT)
+                log_warning("Cannot watch %s for closes: %s. IOMMU group %d is asked every %llu s instead whether "
+                            "it is still held open.",
+                            path, strerror(-r), h->group, (unsigned long long)(RECHECK_USEC / 1000000));
+}
+
 int manager_wait_for_holders(Manager *m, int group, HeldThen then)
 {
         _cleanup_(held_freep) HeldGroup *h = calloc(1, sizeof(*h));
@@ -167,16 +183,11 @@ int manager_wait_for_holders(Manager *m, int group, HeldThen then)
                 return -ENOMEM;
         *h = (HeldGroup){ .manager = m, .group = group, .then = then };
         /* Watching first: a holder that closes right after the look below
-         * is still seen. */
+         * is still seen. The node, and any device's cdev: a close of one of
+         * them has the group asked again. */
         vfio_group_node_path(group, path);
-        r = sd_event_add_inotify(m->event, &h->watch, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE, on_node_closed, h);
-        if (r < 0 && r != -ENOENT) /* no node: a kernel without group nodes may have cdevs */
-                return r;
-        /* A close of any device's cdev there: the group is asked again. */
-        r = sd_event_add_inotify(m->event, &h->cdev_watch, VFIO_CDEV_DIR, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE,
-                                 on_node_closed, h);
-        if (r < 0 && r != -ENOENT)
-                return r;
+        watch_closes(h, path, &h->watch);
+        watch_closes(h, VFIO_CDEV_DIR, &h->cdev_watch);
         /* Soon first: a holder that exits with the lease (a VMM with the
          * guard fd and the group fd) may be letting go right now. */
         r = sd_event_add_time_relative(m->event, &h->recheck, CLOCK_MONOTONIC, 100 * 1000ULL, 0, on_recheck, h);

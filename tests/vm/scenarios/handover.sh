@@ -215,6 +215,27 @@ ms=$(ms_until group_back)
 check "once the holder closes it, edu goes back (in $ms ms)" test "$ms" -lt 9999
 kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
 
+# ---- the same when inotify's limits leave vfiod no watch ----
+# (an administrator's sysctl; the watches of every process of vfiod's
+# user count against it): vfiod asks every few seconds instead.
+spawn_alice vfioctl-client claim "$edu" --wait > /dev/null 2>&1; waiter=$!
+check "alice holds edu again" wait_for 30 group_leased
+spawn_alice sh -c 'exec sleep 600 3<>"$0"' "/dev/vfio/$g"; keeper=$!
+check "and a process of hers opens the group" \
+    wait_for 10 sh -c "ls -l /proc/$keeper/fd 2>/dev/null | grep -q /dev/vfio/$g"
+watches=$(sysctl -n fs.inotify.max_user_watches)
+sysctl -qw fs.inotify.max_user_watches=0
+out=$(as_alice vfioctl-client release "$edu" 2>&1)
+sysctl -qw fs.inotify.max_user_watches="$watches"
+like "$out" "still holds /dev/vfio/$g open" "with no inotify watch to be had, releasing still names the holder"
+is "$(group_state "$g")" held "the group shows as held"
+like "$(journalctl -u vfiod --no-pager | grep 'Cannot watch')" \
+    "Cannot watch /dev/vfio/$g for closes: No space left on device. IOMMU group $g is asked every 2 s" \
+    "the journal says why it is asked instead"
+kill $keeper; wait $keeper 2>/dev/null
+check "once the holder closes it, edu goes back all the same" wait_for 15 group_back
+kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
+
 # ---- leases outlive a restart of vfiod ----
 spawn_alice vfioctl-client claim "$edu" -- sleep 60 > /tmp/guard2.out 2>&1
 check "alice holds edu by a guard fd again" wait_for 30 group_leased
