@@ -33,6 +33,9 @@ struct HeldGroup {
         int group;
         HeldThen then;
         bool rescan;  /* a holder closed it: name who is left */
+        bool polled;  /* a watch could not be had: every ask names them again */
+        bool unknown; /* the last ask could not tell: said once, not at every ask */
+        bool holders_unknown; /* the last look could not name them: the same */
         sd_event_source *watch, *cdev_watch, *recheck;
         VfioHolder *holders;
         size_t n_holders;
@@ -79,15 +82,40 @@ const VfioHolder *held_group_holders(const HeldGroup *h, size_t *n)
         return h->holders;
 }
 
-static void find_holders(HeldGroup *h)
+static bool has_holder(const HeldGroup *h, pid_t pid)
+{
+        for (size_t i = 0; i < h->n_holders; i++)
+                if (h->holders[i].pid == pid)
+                        return true;
+        return false;
+}
+
+/* The same PIDs, in whichever order the scan's threads found them. */
+static bool same_holders(const HeldGroup *h, const VfioHolder *holders, size_t n)
+{
+        if (n != h->n_holders)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!has_holder(h, holders[i].pid))
+                        return false;
+        return true;
+}
+
+/* Names who holds the group open, in the log too; true when that changed. */
+static bool find_holders(HeldGroup *h)
 {
         VfioHolder *holders = NULL;
         size_t n = 0;
         int r = vfio_group_holders(h->group, &holders, &n);
 
-        if (r < 0) {
+        if (r < 0 && !h->holders_unknown)
                 log_warning_errno(r, "Cannot tell who holds IOMMU group %d open", h->group);
-                return;
+        h->holders_unknown = r < 0;
+        if (r < 0)
+                return false;
+        if (same_holders(h, holders, n)) {
+                free(holders);
+                return false;
         }
         free(h->holders);
         h->holders = holders;
@@ -102,6 +130,17 @@ static void find_holders(HeldGroup *h)
                             h->then == HELD_THEN_UNHOLD                      ? "goes to the host"
                             : engine_is_reserved(h->manager->engine, h->group) ? "is free"
                                                                                : "goes back to its drivers");
+        return true;
+}
+
+/* Not knowing is not free (a release would wait on the kernel): the group
+ * is asked again, and the log says so once, not at every ask. */
+static void note_not_knowing(HeldGroup *h, int held)
+{
+        if (held < 0 && !h->unknown)
+                log_warning_errno(held, "Cannot tell whether IOMMU group %d is still held open; asking every %llu s",
+                                  h->group, (unsigned long long)(RECHECK_USEC / 1000000));
+        h->unknown = held < 0;
 }
 
 /* Asks the kernel whether the group is still held; releases it if not.
@@ -112,14 +151,12 @@ static void check_held(HeldGroup *h, bool rescan)
         int group = h->group, r = vfio_group_held(group);
         HeldThen then = h->then;
 
-        /* Not knowing is not free: a release would wait on the kernel. */
-        if (r < 0)
-                log_warning_errno(r, "Cannot tell whether IOMMU group %d is still held open; asking again", group);
+        /* After a spell of not knowing, who holds it is looked up anew. */
+        rescan = rescan || h->unknown;
+        note_not_knowing(h, r);
         if (r != 0) {
-                if (rescan) {
-                        find_holders(h);
+                if (rescan && find_holders(h))
                         manager_tell_claim_changed(m, group);
-                }
                 (void)sd_event_source_set_time_relative(h->recheck, RECHECK_USEC);
                 (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
                 return;
@@ -140,7 +177,7 @@ static void check_held(HeldGroup *h, bool rescan)
 static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
 {
         HeldGroup *h = userdata;
-        bool rescan = h->rescan;
+        bool rescan = h->rescan || h->polled;
 
         h->rescan = false;
         check_held(h, rescan); /* may free h */
@@ -167,10 +204,14 @@ static void watch_closes(HeldGroup *h, const char *path, sd_event_source **ret)
         int r = sd_event_add_inotify(h->manager->event, ret, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE,
                                      on_node_closed, h);
 
-        if (r < 0 && r != -ENOENT)
-                log_warning("Cannot watch %s for closes: %s. IOMMU group %d is asked every %llu s instead whether "
-                            "it is still held open.",
+        if (r == -ENOENT)
+                return;
+        if (r < 0) {
+                log_warning("Cannot watch %s for closes (inotify: %s). IOMMU group %d is asked every %llu s "
+                            "whether it is still held open, and by whom.",
                             path, strerror(-r), h->group, (unsigned long long)(RECHECK_USEC / 1000000));
+                h->polled = true;
+        }
 }
 
 int manager_wait_for_holders(Manager *m, int group, HeldThen then)
@@ -196,11 +237,9 @@ int manager_wait_for_holders(Manager *m, int group, HeldThen then)
         r = vfio_group_held(group);
         if (r == 0)
                 return 0;
-        /* Not knowing is not free: it is asked again. */
-        if (r < 0)
-                log_warning_errno(r, "Cannot tell whether IOMMU group %d is still held open; asking again", group);
-        else
-                find_holders(h);
+        note_not_knowing(h, r);
+        if (r > 0)
+                (void)find_holders(h);
         h->next = m->held;
         m->held = TAKE_PTR(h);
         return 1;

@@ -21,7 +21,7 @@ typedef enum HeldThen {
 
 /* 1: the group is held open, and then does what then says once its last
  * fd closes; 0: nobody holds it; a negative errno when it cannot be
- * waited for (no memory). */
+ * waited for (no memory, no timer). */
 int manager_wait_for_holders(Manager *m, int group, HeldThen then);
 const HeldGroup *manager_held_group(const Manager *m, int group);
 const VfioHolder *held_group_holders(const HeldGroup *h, size_t *n);

@@ -140,7 +140,9 @@ static int drop_ended_lease(Manager *m, int group)
 
         if (r != 0)
                 log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
-                          r < 0 ? strerror(-r) : "it is moving");
+                          r < 0                ? strerror(-r)
+                          : r == ENGINE_MOVING ? "it is moving"
+                                               : "vfiod does not hold it");
         return r;
 }
 
@@ -173,7 +175,7 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
                 log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
         held = manager_wait_for_holders(m, group, HELD_THEN_RETURN);
         if (held < 0)
-                log_error_errno(held, "Cannot watch IOMMU group %d for its holders", group);
+                log_error_errno(held, "Cannot wait for the holders of IOMMU group %d", group);
         if (reserved) {
                 /* Held: settled once its last holder has closed it; not
                  * knowing, now (a holder makes a refresh wait, safely). */

@@ -165,7 +165,7 @@ static void unhold_when_closed(Manager *m, int group)
                 return; /* waited for already */
         r = manager_wait_for_holders(m, group, HELD_THEN_UNHOLD);
         if (r < 0)
-                log_error_errno(r, "Cannot watch IOMMU group %d for its holders; what vfiod-early holds of it stays "
+                log_error_errno(r, "Cannot wait for the holders of IOMMU group %d; what vfiod-early holds of it stays "
                                    "until the next boot", group);
         else if (r == 0) /* closed meanwhile */
                 manager_apply_lost_reservation(m, group);

@@ -887,17 +887,17 @@ static int step_record_holds(Run *run, ClaimedDevice *unused)
 }
 
 /* vfio-pci's devices may be in use through vfio (a VM started by hand with
- * the group): what vfiod cannot prove closed stays. */
+ * the group): what vfiod cannot prove closed is busy, and stays. */
 static int step_check_closed(Run *run, ClaimedDevice *unused)
 {
         int group = run->t->record->group, r = vfio_group_held(group);
 
         if (r == 0)
                 return 0;
-        if (r > 0) {
-                run->t->failure = FAILURE_DEVICE_BUSY;
+        run->t->failure = FAILURE_DEVICE_BUSY;
+        if (r > 0)
                 snprintf(run->detail, sizeof(run->detail), "a process has IOMMU group %d open", group);
-        } else
+        else
                 snprintf(run->detail, sizeof(run->detail), "cannot tell whether a process has IOMMU group %d open",
                          group);
         return r < 0 ? r : -EBUSY;

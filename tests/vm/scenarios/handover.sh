@@ -220,18 +220,27 @@ kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
 # user count against it): vfiod asks every few seconds instead.
 spawn_alice vfioctl-client claim "$edu" --wait > /dev/null 2>&1; waiter=$!
 check "alice holds edu again" wait_for 30 group_leased
-spawn_alice sh -c 'exec sleep 600 3<>"$0"' "/dev/vfio/$g"; keeper=$!
-check "and a process of hers opens the group" \
-    wait_for 10 sh -c "ls -l /proc/$keeper/fd 2>/dev/null | grep -q /dev/vfio/$g"
+# Two processes of hers share the group's fd: a shell's child and the
+# shell itself, which then becomes another sleep.
+spawn_alice sh -c 'exec 3<>"$0"; sleep 600 & exec sleep 601' "/dev/vfio/$g"; keeper=$!
+child() { pgrep -P "$keeper" -x sleep; }
+check "and two processes of hers have the group open" \
+    wait_for 10 sh -c "child=\$(pgrep -P $keeper -x sleep) && ls -l /proc/\$child/fd | grep -q /dev/vfio/$g"
+keeper2=$(child)
 watches=$(sysctl -n fs.inotify.max_user_watches)
 sysctl -qw fs.inotify.max_user_watches=0
 out=$(as_alice vfioctl-client release "$edu" 2>&1)
 sysctl -qw fs.inotify.max_user_watches="$watches"
-like "$out" "still holds /dev/vfio/$g open" "with no inotify watch to be had, releasing still names the holder"
+like "$out" "still holds /dev/vfio/$g open" "with no inotify watch to be had, releasing still names the holders"
 is "$(group_state "$g")" held "the group shows as held"
-like "$(journalctl -u vfiod --no-pager | grep 'Cannot watch')" \
-    "Cannot watch /dev/vfio/$g for closes: No space left on device. IOMMU group $g is asked every 2 s" \
-    "the journal says why it is asked instead"
+check "the journal says why it is asked every 2 s" wait_for 10 sh -c "journalctl -u vfiod --no-pager |
+    grep -q 'Cannot watch /dev/vfio/$g for closes (inotify: No space left on device). IOMMU group $g is asked every 2 s'"
+like "$(vfioctl-client show "$g")" "PID $keeper2 " "show names the one holder"
+like "$(vfioctl-client show "$g")" "PID $keeper " "  and the other"
+kill $keeper2
+names_one() { vfioctl-client show "$g" | grep -q "PID $keeper " && ! vfioctl-client show "$g" | grep -q "PID $keeper2 "; }
+check "once one has closed it, show names only the other" wait_for 10 names_one
+is "$(group_state "$g")" held "  the group is still held"
 kill $keeper; wait $keeper 2>/dev/null
 check "once the holder closes it, edu goes back all the same" wait_for 15 group_back
 kill $waiter 2>/dev/null; wait $waiter 2>/dev/null

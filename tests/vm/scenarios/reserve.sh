@@ -341,27 +341,40 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  the drop-in is gone" test ! -e "$conf/50-refused.conf"
     check "  and no claim record is left" test ! -e "/run/vfiod/claims/group-$(pci_group "$mf_edu")"
     # The same, with the reservation taken out of the files by hand: the
-    # reload that reads them gives the hold back.
-    echo "$mf_edu" > "$conf/50-refused.conf"
-    udevadm trigger --action=add --settle "/sys/bus/pci/devices/$mf_edu"
-    check "reserved again by hand and announced, the edu is held again" wait_for 20 on_driver "$mf_edu" vfio-pci
-    since=$(date '+%Y-%m-%d %H:%M:%S')
-    systemctl reload vfiod.service
-    check "  and once vfiod reads the files, its claim is refused again" wait_for 30 \
-        sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot claim IOMMU group $(pci_group "$mf_edu"):'"
-    check "  the refused claim ends" wait_for 10 device_is "$mf_edu" vfio
+    # reload that reads them gives the hold back. Each time, it is first
+    # written by hand and announced: vfiod-early holds the edu, and the
+    # claim that vfiod makes once it reads the files is refused (the
+    # e1000 beside it is in use) and ends.
+    reserve_refused_by_hand() {
+        local since
+        echo "$mf_edu" > "$conf/50-refused.conf"
+        udevadm trigger --action=add --settle "/sys/bus/pci/devices/$mf_edu"
+        check "reserved again by hand and announced, the edu is held again" wait_for 20 on_driver "$mf_edu" vfio-pci
+        since=$(date '+%Y-%m-%d %H:%M:%S')
+        systemctl reload vfiod.service
+        check "  and once vfiod reads the files, its claim is refused again" wait_for 30 \
+            sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot claim IOMMU group $(pci_group "$mf_edu"):'"
+        check "  the refused claim ends" wait_for 10 device_is "$mf_edu" vfio
+    }
+    reserve_refused_by_hand
     # A process (a VM started by hand, as root) has the group open: the
     # hold goes back once that process has closed it.
     g=$(pci_group "$mf_edu")
     sleep 600 9<>"/dev/vfio/$g" &
     keeper=$!
-    since=$(date '+%Y-%m-%d %H:%M:%S')
-    rm "$conf/50-refused.conf"
-    systemctl reload vfiod.service
-    check "taken out of the file by hand while a process has the group open, the reload leaves it held" \
-        wait_for 20 sh -c "journalctl -u vfiod --no-pager --since '$since' |
-            grep -q 'a process has IOMMU group $g open (EBUSY). It goes to the host once every process has closed it'"
-    check "  the group shows as held" wait_for 10 group_is "$g" held
+    # unreserve_by_hand_leaves_held WHILE WHY: the reservation taken out of
+    # the file by hand, the reload leaves the group held, and the journal
+    # says WHY; since is when the reload began.
+    unreserve_by_hand_leaves_held() {
+        since=$(date '+%Y-%m-%d %H:%M:%S')
+        rm "$conf/50-refused.conf"
+        systemctl reload vfiod.service
+        check "taken out of the file by hand while $1, the reload leaves it held" \
+            wait_for 20 sh -c "journalctl -u vfiod --no-pager --since '$since' | grep -q '$2'"
+        check "  the group shows as held" wait_for 10 group_is "$g" held
+    }
+    unreserve_by_hand_leaves_held "a process has the group open" \
+        "a process has IOMMU group $g open (EBUSY). It goes to the host once every process has closed it"
     like "$(vfioctl-client show "$g")" "held open by PID $keeper \\(sleep\\)" "  by that process"
     is "$(pci_driver "$mf_edu")" vfio-pci "  the edu stays on vfio-pci meanwhile"
     kill "$keeper"
@@ -369,6 +382,24 @@ if [ "$VM_BOOT" = 1 ]; then
     check "once it closes the group, the edu goes back, to no driver" wait_for 20 on_driver "$mf_edu" none
     is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
     is "$(pci_driver "$mf_nic")" e1000 "  the e1000 beside it untouched"
+    # A group node that vfiod cannot open (here another device's node in
+    # its place, which vfiod.service's DevicePolicy denies; an LSM's denial
+    # is the same to vfiod): not knowing whether a process has the group
+    # open, it keeps the hold until it can tell.
+    reserve_refused_by_hand
+    mv "/dev/vfio/$g" "/dev/vfio-$g.real"
+    mknod "/dev/vfio/$g" c 1 250
+    unreserve_by_hand_leaves_held "vfiod cannot tell whether the group is open" \
+        "cannot tell whether a process has IOMMU group $g open (E[A-Z]*). It goes to the host once"
+    sleep 5
+    is "$(journalctl -u vfiod --no-pager --since "$since" | grep -c "Cannot tell whether IOMMU group $g is still held")" 1 \
+        "  asked every 2 s meanwhile, the journal says so once"
+    is "$(pci_driver "$mf_edu")" vfio-pci "  the edu stays on vfio-pci"
+    rm "/dev/vfio/$g"
+    mv "/dev/vfio-$g.real" "/dev/vfio/$g"
+    check "once vfiod can tell that nobody has it open, the edu goes back, to no driver" \
+        wait_for 20 on_driver "$mf_edu" none
+    is "$(cat "/sys/bus/pci/devices/$mf_edu/driver_override")" "(null)" "  its override cleared"
     ip addr del 192.0.2.5/24 dev "$iface"
     ip link set "$iface" down
 fi
