@@ -125,7 +125,7 @@ static bool find_holders(HeldGroup *h)
                             "is closed.",
                             h->group,
                             h->then == HELD_THEN_UNHOLD ? "vfiod-early holds it for a reservation that went"
-                                                        : "its lease ended",
+                                                        : "nobody leases it",
                             (int)holders[i].pid, holders[i].comm,
                             h->then == HELD_THEN_UNHOLD                      ? "goes to the host"
                             : engine_is_reserved(h->manager->engine, h->group) ? "is free"

@@ -5,14 +5,14 @@
 #include "vfio-holders.h"
 
 /* A group that a process holds open while nothing leases it: its lease
- * ended, or the reservation that vfiod-early held it for went
- * (manager-held.c). */
+ * ended (also before a restart: a reserved group found so at start), or
+ * the reservation that vfiod-early held it for went (manager-held.c). */
 
 typedef struct HeldGroup HeldGroup;
 
 /* What becomes of a held group once its last fd closes. */
 typedef enum HeldThen {
-        HELD_THEN_RETURN, /* its lease ended: back to the host drivers, or, if a
+        HELD_THEN_RETURN, /* nobody leases it: back to the host drivers, or, if a
                            * reservation holds it by then, manager_keep_reserved() */
         HELD_THEN_UNHOLD, /* reserved no more, and vfiod has no claim of it: the
                            * reservations apply (what vfiod-early holds goes to

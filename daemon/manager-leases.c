@@ -131,8 +131,9 @@ void manager_settle_reserved(Manager *m, int group)
 }
 
 /* The ended lease leaves the record at once, also while a process holds
- * the group open: a restart before the close must not take it up again,
- * but find the group claimed by nobody. Done again at the close, it
+ * the group open: a restart before the close must not take it up again.
+ * It then finds the group claimed by nobody, or reserved and leased by
+ * nobody, and waits for its holders again. Done again at the close, it
  * changes nothing. */
 static int drop_ended_lease(Manager *m, int group)
 {
@@ -318,6 +319,21 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
 
 /* ---- after a restart ---- */
 
+/* A reserved group that nobody leases may still be open: a lease that
+ * ended while a process had it open is out of the record at once. Then
+ * it waits for that process again, as at the lease's end: held, its node
+ * root's, and settled at the last close (which the start-up's reading of
+ * the reservations leaves to manager-held.c). */
+static void wait_if_held(Manager *m, int group)
+{
+        int held = manager_wait_for_holders(m, group, HELD_THEN_RETURN);
+
+        if (held < 0)
+                log_error_errno(held, "Cannot wait for the holders of IOMMU group %d", group);
+        else if (held > 0 && handover_set_owner(group, 0, 0, 0600, false) < 0)
+                log_error("Cannot take /dev/vfio/%d back from its former lessee.", group);
+}
+
 static void resume_lease(int group, const char *text, void *userdata)
 {
         Manager *m = userdata;
@@ -325,8 +341,10 @@ static void resume_lease(int group, const char *text, void *userdata)
         Lease *l;
         int r;
 
-        if (!text && engine_is_reserved(m->engine, group))
-                return; /* a reservation holds it, nobody leases it */
+        if (!text && engine_is_reserved(m->engine, group)) {
+                wait_if_held(m, group); /* a reservation holds it, nobody leases it */
+                return;
+        }
         if (!text || lease_info_parse(text, &info) < 0) {
                 log_warning("IOMMU group %d is claimed %s: releasing it.", group,
                             text ? "under a lease that cannot be read" : "by nobody");

@@ -252,6 +252,9 @@ if [ "$VM_BOOT" = 1 ]; then
         eval "test -s /run/vfiod/claims/group-$g2 && ! grep -q '^lease ' /run/vfiod/claims/group-$g2"
     out=$(vfioctl-client reserve "$edu2" 2>&1)
     is "$?" 0 "  reserved meanwhile" || diag "$out"
+    systemctl restart vfiod.service
+    check "  restarted, vfiod finds the reserved group held again" wait_for 10 group_is "$g2" held
+    like "$(vfioctl-client show "$g2")" "held open by PID $keeper \\(sleep\\)" "  by the same process"
     kill "$keeper"
     wait "$keeper" 2> /dev/null
     check "  once the process has closed it, edu2's group stays, reserved" wait_for 20 group_reserved "$edu2"
