@@ -202,6 +202,8 @@ int claim_record_format(const ClaimRecord *r, char **ret)
                 fprintf(f, "lease %s\n", r->lease);
         if (r->reserved)
                 fprintf(f, "reserved\n");
+        if (r->lease_ended_open)
+                fprintf(f, "lease-ended-open\n");
         for (size_t i = 0; i < r->n_devices; i++)
                 fprintf(f, "device %s %s %s\n", r->devices[i].address, recorded_driver(&r->devices[i]),
                         r->devices[i].driver_override ?: NONE);
@@ -385,7 +387,7 @@ static bool is_handoff_line(const char *line)
 
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
  * after the magic line; then at most one lease, then "reserved" or not,
- * then the devices, then what the hand-off did beside them, then the
+ * then "lease-ended-open" or not, then the devices, then what the hand-off did beside them, then the
  * steps appended (*appending once the first has come). */
 static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending)
 {
@@ -406,10 +408,15 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending
         if (r->firmware_fb_device[0] || r->n_stopped_units > 0 || r->n_unloaded_modules > 0 ||
             claim_record_any_d3cold_off(r) || any_reset_methods(r))
                 return -EINVAL; /* nothing else after them */
-        if (lineno > 3 && !r->lease && !r->reserved && r->n_devices == 0 && strncmp(line, "lease ", 6) == 0)
+        if (lineno > 3 && !r->lease && !r->reserved && !r->lease_ended_open && r->n_devices == 0 &&
+            strncmp(line, "lease ", 6) == 0)
                 return claim_record_set_lease(r, line + 6);
-        if (lineno > 3 && !r->reserved && r->n_devices == 0 && streq(line, "reserved")) {
+        if (lineno > 3 && !r->reserved && !r->lease_ended_open && r->n_devices == 0 && streq(line, "reserved")) {
                 r->reserved = true;
+                return 0;
+        }
+        if (lineno > 3 && !r->lease_ended_open && r->n_devices == 0 && streq(line, "lease-ended-open")) {
+                r->lease_ended_open = true;
                 return 0;
         }
         want = lineno <= 3 ? keys[lineno - 1] : "device ";

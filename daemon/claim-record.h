@@ -50,6 +50,9 @@ typedef struct ClaimRecord {
         char step[CLAIM_RECORD_STEP_MAX]; /* the step about to run, for people */
         char *lease; /* who holds the claim (lease-info.h), NULL for nobody */
         bool reserved; /* a reservation holds it too: it stays when the lease ends */
+        /* Its lease ended while a process still had the group open: a
+         * restart waits for that process again (manager-leases.c). */
+        bool lease_ended_open;
         ClaimedDevice *devices;
         size_t n_devices;
         /* The firmware framebuffer vfiod unbound from its driver to free a

@@ -475,27 +475,53 @@ int engine_refresh(Engine *e, int group, EngineReplyFn reply, void *userdata)
         return start_with_record(e, find_claim(e, group), TRANSACTION_REFRESH, reply, userdata);
 }
 
-int engine_set_lease(Engine *e, int group, const char *lease)
+/* Who leases the group, and whether a lease ended while it was open. */
+static int set_lease(Engine *e, int group, const char *lease, bool ended_open)
 {
         _cleanup_free_ char *old = NULL;
         EngineRefusal refusal;
         ClaimRecord *rec;
+        bool was_open;
         int r;
 
         rec = idle_record(e, group, &refusal);
         if (!rec)
                 return refusal;
-        if (streq_ptr(rec->lease, lease))
+        if (streq_ptr(rec->lease, lease) && rec->lease_ended_open == ended_open)
                 return 0; /* nothing to save, nobody to tell */
         old = rec->lease ? strdup(rec->lease) : NULL;
         if (rec->lease && !old)
                 return -ENOMEM;
+        was_open = rec->lease_ended_open;
         r = claim_record_set_lease(rec, lease);
-        if (r >= 0 && (r = claim_record_save(e->claims_dir_fd, rec, NULL)) < 0)
+        if (r < 0)
+                return r;
+        rec->lease_ended_open = ended_open;
+        r = claim_record_save(e->claims_dir_fd, rec, NULL);
+        if (r < 0) { /* as it was: the record on disk still says so */
                 (void)claim_record_set_lease(rec, old);
-        if (r >= 0)
-                changed(e, group, false);
-        return r;
+                rec->lease_ended_open = was_open;
+                return r;
+        }
+        changed(e, group, false);
+        return 0;
+}
+
+int engine_set_lease(Engine *e, int group, const char *lease)
+{
+        return set_lease(e, group, lease, false);
+}
+
+int engine_end_lease(Engine *e, int group, bool still_open)
+{
+        return set_lease(e, group, NULL, still_open);
+}
+
+bool engine_lease_ended_open(const Engine *e, int group)
+{
+        const GroupClaim *c = find_claim(e, group);
+
+        return c && !c->job && c->record->lease_ended_open;
 }
 
 int engine_set_reserved(Engine *e, int group, bool reserved)

@@ -131,13 +131,14 @@ void manager_settle_reserved(Manager *m, int group)
 }
 
 /* The ended lease leaves the record at once, also while a process holds
- * the group open: a restart before the close must not take it up again.
- * It then finds the group claimed by nobody, or reserved and leased by
- * nobody, and waits for its holders again. Done again at the close, it
- * changes nothing. */
-static int drop_ended_lease(Manager *m, int group)
+ * the group open (still_open): a restart before the close must not take
+ * it up again, but wait for that process again. A group that nobody
+ * reserves it finds claimed by nobody anyway; a reserved one, by the
+ * record's note of it (only then: a reservation's owner may have the node
+ * open with no lease). The close takes the note out. */
+static int drop_ended_lease(Manager *m, int group, bool still_open)
 {
-        int r = record_lease(m, group, NULL);
+        int r = engine_end_lease(m->engine, group, still_open);
 
         if (r != 0)
                 log_error("Cannot drop the lease from the record of IOMMU group %d: %s", group,
@@ -149,7 +150,7 @@ static int drop_ended_lease(Manager *m, int group)
 
 void manager_keep_reserved(Manager *m, int group, bool held)
 {
-        int r = drop_ended_lease(m, group);
+        int r = drop_ended_lease(m, group, held);
 
         if (held)
                 return; /* settled at the last close, which manager-held.c logs */
@@ -185,7 +186,7 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
                 return;
         }
         if (held > 0) {
-                (void)drop_ended_lease(m, group);
+                (void)drop_ended_lease(m, group, true);
                 o.held = true;
                 if ((h = manager_held_group(m, group)))
                         o.holders = held_group_holders(h, &o.n_holders);
@@ -319,18 +320,20 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
 
 /* ---- after a restart ---- */
 
-/* A reserved group that nobody leases may still be open: a lease that
- * ended while a process had it open is out of the record at once. Then
- * it waits for that process again, as at the lease's end: held, its node
- * root's, and settled at the last close (which the start-up's reading of
- * the reservations leaves to manager-held.c). */
-static void wait_if_held(Manager *m, int group)
+/* A reserved group whose lease ended while a process had it open: it
+ * waits for that process again, as at the lease's end (held, its node
+ * root's, settled at the last close, which the start-up's reading of the
+ * reservations leaves to manager-held.c); closed while vfiod was away, it
+ * is settled now. */
+static void wait_again(Manager *m, int group)
 {
         int held = manager_wait_for_holders(m, group, HELD_THEN_RETURN);
 
         if (held < 0)
                 log_error_errno(held, "Cannot wait for the holders of IOMMU group %d", group);
-        else if (held > 0 && handover_set_owner(group, 0, 0, 0600, false) < 0)
+        else if (held == 0)
+                manager_keep_reserved(m, group, false);
+        else if (handover_set_owner(group, 0, 0, 0600, false) < 0)
                 log_error("Cannot take /dev/vfio/%d back from its former lessee.", group);
 }
 
@@ -341,8 +344,9 @@ static void resume_lease(int group, const char *text, void *userdata)
         Lease *l;
         int r;
 
-        if (!text && engine_is_reserved(m->engine, group)) {
-                wait_if_held(m, group); /* a reservation holds it, nobody leases it */
+        if (!text && engine_is_reserved(m->engine, group)) { /* a reservation holds it, nobody leases it */
+                if (engine_lease_ended_open(m->engine, group))
+                        wait_again(m, group);
                 return;
         }
         if (!text || lease_info_parse(text, &info) < 0) {

@@ -60,6 +60,18 @@ static void test_appended_steps(void)
         }
 }
 
+/* text parsed, and formatted again unchanged. */
+static ClaimRecord *parse_round_trip(const char *text)
+{
+        ClaimRecord *r = NULL;
+        _cleanup_free_ char *again = NULL;
+
+        g_assert_cmpint(claim_record_parse(text, &r), ==, 0);
+        g_assert_cmpint(claim_record_format(r, &again), ==, 0);
+        g_assert_cmpstr(again, ==, text);
+        return r;
+}
+
 /* A reserved group: held by the reservation as well as a lease; the device
  * a reservation put on vfio-pci before any driver goes to the host's choice. */
 static void test_reserved_round_trip(void)
@@ -72,16 +84,30 @@ static void test_reserved_round_trip(void)
                                         "reserved\n"
                                         "device 0000:00:04.0 * -\n"
                                         "device 0000:00:04.1 e1000 -\n";
-        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
-        _cleanup_free_ char *again = NULL;
+        _cleanup_(claim_record_freep) ClaimRecord *r = parse_round_trip(text);
 
-        g_assert_cmpint(claim_record_parse(text, &r), ==, 0);
         g_assert_true(r->reserved);
         g_assert_true(r->devices[0].host_choice);
         g_assert_null(r->devices[0].driver);
         g_assert_false(r->devices[1].host_choice);
-        g_assert_cmpint(claim_record_format(r, &again), ==, 0);
-        g_assert_cmpstr(again, ==, text);
+}
+
+/* A reserved group whose lease ended while a process had it open: a
+ * restart waits for that process again. */
+static void test_lease_ended_open_round_trip(void)
+{
+        static const char *const text = "vfiod-claim-record 1\n"
+                                        "group 4\n"
+                                        "phase claimed\n"
+                                        "step -\n"
+                                        "reserved\n"
+                                        "lease-ended-open\n"
+                                        "device 0000:00:04.0 * -\n";
+        _cleanup_(claim_record_freep) ClaimRecord *r = parse_round_trip(text);
+
+        g_assert_true(r->reserved);
+        g_assert_true(r->lease_ended_open);
+        g_assert_null(r->lease);
 }
 
 /* A reserved group going through vfio-pci again between leases: the
@@ -94,14 +120,10 @@ static void test_refreshing_round_trip(void)
                                         "step unbind 0000:00:04.0\n"
                                         "reserved\n"
                                         "device 0000:00:04.0 * -\n";
-        _cleanup_(claim_record_freep) ClaimRecord *r = NULL;
-        _cleanup_free_ char *again = NULL;
+        _cleanup_(claim_record_freep) ClaimRecord *r = parse_round_trip(text);
 
-        g_assert_cmpint(claim_record_parse(text, &r), ==, 0);
         g_assert_cmpint(r->phase, ==, CLAIM_PHASE_REFRESHING);
         g_assert_cmpstr(claim_phase_to_string(r->phase), ==, "refreshing");
-        g_assert_cmpint(claim_record_format(r, &again), ==, 0);
-        g_assert_cmpstr(again, ==, text);
 }
 
 /* A GPU whose firmware framebuffer vfiod unbound: bound again on release. */
@@ -161,6 +183,9 @@ static void test_refuses(void)
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 * vfio-pci\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nreserved\nreserved\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nreserved\nlease 1 0 1 none persistent - 1\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nlease-ended-open\nlease-ended-open\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nlease-ended-open\nreserved\n",
+                GOOD_RECORD "lease-ended-open\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 - extra\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 -\n"
                 "device 0000:00:04.0 e1000 -\n", /* twice */
@@ -304,6 +329,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/claim-record/round-trip", test_round_trip);
         g_test_add_func("/claim-record/appended-steps", test_appended_steps);
         g_test_add_func("/claim-record/reserved-round-trip", test_reserved_round_trip);
+        g_test_add_func("/claim-record/lease-ended-open-round-trip", test_lease_ended_open_round_trip);
         g_test_add_func("/claim-record/refreshing-round-trip", test_refreshing_round_trip);
         g_test_add_func("/claim-record/firmware-fb-round-trip", test_firmware_fb_round_trip);
         g_test_add_func("/claim-record/refuses", test_refuses);

@@ -54,6 +54,15 @@ if [ "$VM_BOOT" = 1 ]; then
     check "the e1000's group is reserved" wait_for 10 group_reserved "$nic"
     is "$(group_state "$(pci_group "$nic")" Reservation)" "$nic" "and says by what"
     is "$(node_owner "$edu")" alice "edu's group node is alice's, as reserved"
+    # Her VM has the node open with no lease, as a reservation's owner may:
+    # a restart of vfiod leaves the group reserved and the node hers.
+    spawn_alice sh -c 'exec sleep 600 3<>"$0"' "/dev/vfio/$(pci_group "$edu")"; owner_vm=$!
+    check "alice opens her reserved group's node" \
+        wait_for 10 sh -c "ls -l /proc/$owner_vm/fd 2>/dev/null | grep -q /dev/vfio/"
+    systemctl restart vfiod.service
+    check "  restarted meanwhile, vfiod finds the group reserved, not held" wait_for 10 group_reserved "$edu"
+    is "$(node_owner "$edu")" alice "  the node still hers"
+    kill "$owner_vm"; wait "$owner_vm" 2>/dev/null
     like "$(journalctl -b -u vfiod --no-pager)" "$conf/10-nic.conf:3: .*skipped" \
         "the broken line is logged with file and line"
     out=$(vfioctl-client --json reservations)
