@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,13 @@
  * PIDs, and goes back once the group node's last fd closes (a device fd
  * holds the group open too), and the last of its devices' cdevs. So does
  * a group that vfiod-early holds for a reservation that went, when a
- * process (a VM started by hand) has it open. inotify,
- * on the node and on the cdevs' directory, tells of a close, but before
- * the kernel has let the group go (fsnotify comes first in __fput): the group
- * is asked again shortly after, and every few seconds in case. */
+ * process (a VM started by hand) has it open. inotify, on the node and on
+ * the cdevs' directory, tells of the last close of an open file, but before
+ * the kernel has let the group go (fsnotify comes first in __fput): the
+ * group is asked again shortly after, and every few seconds in case. A
+ * holder that shares its open file with another (forked, or passed over a
+ * socket) closes nothing when it exits: a named holder gone has the
+ * holders named anew at the next ask. */
 
 #define AFTER_CLOSE_USEC (20 * 1000ULL)
 #define RECHECK_USEC (2 * 1000000ULL)
@@ -133,6 +137,14 @@ static bool find_holders(HeldGroup *h)
         return true;
 }
 
+static bool any_holder_gone(const HeldGroup *h)
+{
+        for (size_t i = 0; i < h->n_holders; i++)
+                if (kill(h->holders[i].pid, 0) < 0 && errno == ESRCH)
+                        return true;
+        return false;
+}
+
 /* Not knowing is not free (a release would wait on the kernel): the group
  * is asked again, and the log says so once, not at every ask. */
 static void note_not_knowing(HeldGroup *h, int held)
@@ -151,9 +163,11 @@ static void check_held(HeldGroup *h, bool rescan)
         int group = h->group, r = vfio_group_held(group);
         HeldThen then = h->then;
 
-        /* After a spell of not knowing, who holds it is looked up anew. */
-        rescan = rescan || h->unknown;
+        bool was_unknown = h->unknown;
+
         note_not_knowing(h, r);
+        /* After a spell of not knowing, who holds it is looked up anew. */
+        rescan = rescan || (was_unknown && r > 0) || any_holder_gone(h);
         if (r != 0) {
                 if (rescan && find_holders(h))
                         manager_tell_claim_changed(m, group);

@@ -19,9 +19,9 @@ typedef enum HeldThen {
                            * the host, unless it is reserved again by then) */
 } HeldThen;
 
-/* 1: the group is held open, and then does what then says once its last
- * fd closes; 0: nobody holds it; a negative errno when it cannot be
- * waited for (no memory, no timer). */
+/* 1: the group is held open (or vfiod cannot tell whether it is), and then
+ * does what then says once its last fd closes; 0: nobody holds it; a
+ * negative errno when it cannot be waited for (no memory, no timer). */
 int manager_wait_for_holders(Manager *m, int group, HeldThen then);
 const HeldGroup *manager_held_group(const Manager *m, int group);
 const VfioHolder *held_group_holders(const HeldGroup *h, size_t *n);

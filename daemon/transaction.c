@@ -955,9 +955,14 @@ static char *describe_aftermath(const Run *run)
         if (t->kind == TRANSACTION_REFRESH)
                 n = asprintf(&text, "It stays with vfiod, no lease can take it; 'vfioctl-client release %d' "
                                     "returns it to the host.", t->record->group);
-        else if (t->kind == TRANSACTION_UNHOLD && t->failure == FAILURE_DEVICE_BUSY) /* manager-reservations.c */
+        else if (t->kind == TRANSACTION_UNHOLD && t->failure == FAILURE_DEVICE_BUSY && run->error == -EBUSY)
                 n = asprintf(&text, "It goes to the host once every process has closed it ('vfioctl-client show "
-                                    "%d' names them).", t->record->group);
+                                    "%d' names them).", t->record->group); /* manager-reservations.c waits */
+        else if (t->kind == TRANSACTION_UNHOLD && t->failure == FAILURE_DEVICE_BUSY)
+                n = asprintf(&text, "vfiod asks again every 2 s, and hands it to the host once it can tell that "
+                                    "nobody has it open: see why it cannot in vfiod's journal (the permissions of "
+                                    "/dev/vfio/%d, an LSM's denial, a /proc that hides processes).",
+                             t->record->group);
         else if (!run->journaling) /* a claim or an unhold that wrote nothing */
                 n = asprintf(&text, "Nothing was changed.");
         else if (t->kind == TRANSACTION_UNHOLD)

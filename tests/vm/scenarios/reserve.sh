@@ -402,7 +402,7 @@ if [ "$VM_BOOT" = 1 ]; then
     mv "/dev/vfio/$g" "/dev/vfio-$g.real"
     mknod "/dev/vfio/$g" c 1 250
     unreserve_by_hand_leaves_held "vfiod cannot tell whether the group is open" \
-        "cannot tell whether a process has IOMMU group $g open (E[A-Z]*). It goes to the host once"
+        "cannot tell whether a process has IOMMU group $g open (E[A-Z]*). vfiod asks again every 2 s, and hands it to the host once it can tell"
     sleep 5
     is "$(journalctl -u vfiod --no-pager --since "$since" | grep -c "Cannot tell whether IOMMU group $g is still held")" 1 \
         "  asked every 2 s meanwhile, the journal says so once"
