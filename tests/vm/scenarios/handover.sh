@@ -245,6 +245,26 @@ kill $keeper; wait $keeper 2>/dev/null
 check "once the holder closes it, edu goes back all the same" wait_for 15 group_back
 kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
 
+# ---- holders that share the group's open file, watched ----
+# inotify tells only of the file's last close: a holder that exits while
+# others keep the file is noticed by its PID being gone.
+spawn_alice vfioctl-client claim "$edu" --wait > /dev/null 2>&1; waiter=$!
+check "alice holds edu once more" wait_for 30 group_leased
+spawn_alice sh -c 'exec 3<>"$0"; sleep 600 & sleep 601 & wait' "/dev/vfio/$g"; keeper=$!
+check "three processes of hers share the group's fd" \
+    wait_for 10 sh -c "[ \$(pgrep -P $keeper -x sleep | wc -l) = 2 ]"
+child=$(pgrep -P "$keeper" -x sleep -n)
+out=$(as_alice vfioctl-client release "$edu" 2>&1)
+like "$out" "still holds /dev/vfio/$g open" "released while they hold it"
+like "$(vfioctl-client show "$g")" "PID $child " "  show names each, a child of the shell too"
+kill "$child"
+names_rest() { ! vfioctl-client show "$g" | grep -q "PID $child " && vfioctl-client show "$g" | grep -q "PID $keeper "; }
+check "once that child has exited (the shell reaps it), show names only the rest" wait_for 10 names_rest
+is "$(group_state "$g")" held "  the group is still held"
+kill $(pgrep -P "$keeper" -x sleep) "$keeper"; wait $keeper 2>/dev/null
+check "once all have exited, edu goes back" wait_for 15 group_back
+kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
+
 # ---- leases outlive a restart of vfiod ----
 spawn_alice vfioctl-client claim "$edu" -- sleep 60 > /tmp/guard2.out 2>&1
 check "alice holds edu by a guard fd again" wait_for 30 group_leased
