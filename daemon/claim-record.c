@@ -387,8 +387,9 @@ static bool is_handoff_line(const char *line)
 
 /* Each line is "KEY VALUE"; group, phase and step come once, in that order,
  * after the magic line; then at most one lease, then "reserved" or not,
- * then "lease-ended-open" or not, then the devices, then what the hand-off did beside them, then the
- * steps appended (*appending once the first has come). */
+ * then "lease-ended-open" (never with a lease) or not, then the devices,
+ * then what the hand-off did beside them, then the steps appended
+ * (*appending once the first has come). */
 static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending)
 {
         static const char *const keys[] = { "group ", "phase ", "step " };
@@ -415,7 +416,8 @@ static int parse_line(ClaimRecord *r, size_t lineno, char *line, bool *appending
                 r->reserved = true;
                 return 0;
         }
-        if (lineno > 3 && !r->lease_ended_open && r->n_devices == 0 && streq(line, "lease-ended-open")) {
+        if (lineno > 3 && !r->lease && !r->lease_ended_open && r->n_devices == 0 &&
+            streq(line, "lease-ended-open")) {
                 r->lease_ended_open = true;
                 return 0;
         }

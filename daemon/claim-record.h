@@ -51,7 +51,8 @@ typedef struct ClaimRecord {
         char *lease; /* who holds the claim (lease-info.h), NULL for nobody */
         bool reserved; /* a reservation holds it too: it stays when the lease ends */
         /* Its lease ended while a process still had the group open: a
-         * restart waits for that process again (manager-leases.c). */
+         * restart waits for that process again (manager-leases.c; a group
+         * that nobody reserves it waits for anyway, as leased by nobody). */
         bool lease_ended_open;
         ClaimedDevice *devices;
         size_t n_devices;

@@ -489,17 +489,16 @@ static int set_lease(Engine *e, int group, const char *lease, bool ended_open)
                 return refusal;
         if (streq_ptr(rec->lease, lease) && rec->lease_ended_open == ended_open)
                 return 0; /* nothing to save, nobody to tell */
-        old = rec->lease ? strdup(rec->lease) : NULL;
-        if (rec->lease && !old)
-                return -ENOMEM;
+        old = TAKE_PTR(rec->lease);
         was_open = rec->lease_ended_open;
         r = claim_record_set_lease(rec, lease);
-        if (r < 0)
-                return r;
-        rec->lease_ended_open = ended_open;
-        r = claim_record_save(e->claims_dir_fd, rec, NULL);
+        if (r >= 0) {
+                rec->lease_ended_open = ended_open;
+                r = claim_record_save(e->claims_dir_fd, rec, NULL);
+        }
         if (r < 0) { /* as it was: the record on disk still says so */
-                (void)claim_record_set_lease(rec, old);
+                free(rec->lease);
+                rec->lease = TAKE_PTR(old);
                 rec->lease_ended_open = was_open;
                 return r;
         }
@@ -521,7 +520,7 @@ bool engine_lease_ended_open(const Engine *e, int group)
 {
         const GroupClaim *c = find_claim(e, group);
 
-        return c && !c->job && c->record->lease_ended_open;
+        return c && !c->job && c->record && c->record->lease_ended_open;
 }
 
 int engine_set_reserved(Engine *e, int group, bool reserved)

@@ -99,16 +99,16 @@ void engine_foreach_claimed(const Engine *e, void (*fn)(int group, const char *l
                             void *userdata);
 
 /* Who holds a claimed group, changed without moving it: the lease (NULL:
- * none; the same lease again changes nothing) or the reservation. 0,
+ * none) or the reservation; what is so already changes nothing. 0,
  * ENGINE_NOT_CLAIMED or ENGINE_MOVING, or a negative errno. */
 int engine_set_lease(Engine *e, int group, const char *lease);
+int engine_set_reserved(Engine *e, int group, bool reserved);
 /* The lease leaves the record, noting whether a process still has the
  * group open (engine_lease_ended_open() then says so, across restarts,
  * until the next engine_end_lease() or engine_set_lease()). Returns as
  * engine_set_lease(). */
 int engine_end_lease(Engine *e, int group, bool still_open);
 bool engine_lease_ended_open(const Engine *e, int group);
-int engine_set_reserved(Engine *e, int group, bool reserved);
 /* Whether a reservation holds the group (claimed, or moving for one). */
 bool engine_is_reserved(const Engine *e, int group);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 
+#include "fs-util.h"
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
@@ -137,10 +138,27 @@ static bool find_holders(HeldGroup *h)
         return true;
 }
 
+/* Gone, or dead and not yet reaped (a zombie has closed its fds). */
+static bool holder_gone(pid_t pid)
+{
+        _cleanup_free_ char *stat = NULL;
+        const char *state;
+        char path[32];
+
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        stat = read_full_file(path);
+        if (!stat)
+                return errno == ENOENT || errno == ESRCH; /* otherwise named until the next look */
+        state = strrchr(stat, ')'); /* after the command, which may hold anything */
+        return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+}
+
 static bool any_holder_gone(const HeldGroup *h)
 {
         for (size_t i = 0; i < h->n_holders; i++)
-                if (kill(h->holders[i].pid, 0) < 0 && errno == ESRCH)
+                if (holder_gone(h->holders[i].pid))
                         return true;
         return false;
 }

@@ -22,12 +22,12 @@
  * the holder goes or releases it, and taking leases up after a restart. */
 
 /* The lease's line in the group's claim record (lease-info.h), the copy a
- * restart reads back (resume_lease()); NULL: the group has no lease.
+ * restart reads back (resume_lease()); its end is drop_ended_lease()'s.
  * Answers as engine_set_lease() does. */
 static int record_lease(Manager *m, int group, const LeaseInfo *info)
 {
         _cleanup_free_ char *text = NULL;
-        int r = info ? lease_info_format(info, &text) : 0;
+        int r = lease_info_format(info, &text);
 
         return r < 0 ? r : engine_set_lease(m->engine, group, text);
 }

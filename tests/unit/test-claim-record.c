@@ -185,6 +185,8 @@ static void test_refuses(void)
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nreserved\nlease 1 0 1 none persistent - 1\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nlease-ended-open\nlease-ended-open\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nlease-ended-open\nreserved\n",
+                "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\nlease 1 0 1 none persistent - 1\n"
+                "lease-ended-open\n",
                 GOOD_RECORD "lease-ended-open\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 - extra\n",
                 "vfiod-claim-record 1\ngroup 1\nphase claimed\nstep -\ndevice 0000:00:04.0 e1000 -\n"

@@ -247,21 +247,27 @@ kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
 
 # ---- holders that share the group's open file, watched ----
 # inotify tells only of the file's last close: a holder that exits while
-# others keep the file is noticed by its PID being gone.
+# others keep the file is noticed by its PID being gone, or a zombie.
 spawn_alice vfioctl-client claim "$edu" --wait > /dev/null 2>&1; waiter=$!
 check "alice holds edu once more" wait_for 30 group_leased
-spawn_alice sh -c 'exec 3<>"$0"; sleep 600 & sleep 601 & wait' "/dev/vfio/$g"; keeper=$!
-check "three processes of hers share the group's fd" \
-    wait_for 10 sh -c "[ \$(pgrep -P $keeper -x sleep | wc -l) = 2 ]"
-child=$(pgrep -P "$keeper" -x sleep -n)
+since=$(date '+%Y-%m-%d %H:%M:%S')
+# The shell reaps sleep 600; sleep 603 never reaps sleep 602.
+spawn_alice sh -c 'exec 3<>"$0"; sleep 600 & (sleep 602 & exec sleep 603) & wait' "/dev/vfio/$g"; keeper=$!
+sleeper() { pgrep -u alice -f "^sleep $1\$"; }
+check "four processes of hers share the group's fd" \
+    wait_for 10 sh -c "pgrep -u alice -f '^sleep 60[023]\$' | wc -l | grep -qx 3"
+reaped=$(sleeper 600) zombie=$(sleeper 602)
 out=$(as_alice vfioctl-client release "$edu" 2>&1)
 like "$out" "still holds /dev/vfio/$g open" "released while they hold it"
-like "$(vfioctl-client show "$g")" "PID $child " "  show names each, a child of the shell too"
-kill "$child"
-names_rest() { ! vfioctl-client show "$g" | grep -q "PID $child " && vfioctl-client show "$g" | grep -q "PID $keeper "; }
-check "once that child has exited (the shell reaps it), show names only the rest" wait_for 10 names_rest
+like "$(vfioctl-client show "$g")" "PID $reaped .*PID $zombie |PID $zombie .*PID $reaped " "  show names each"
+names_not() { ! vfioctl-client show "$g" | grep -q "PID $1 " && vfioctl-client show "$g" | grep -q "PID $keeper "; }
+kill "$reaped"
+check "once one has exited (its parent reaps it), show no longer names it" wait_for 10 names_not "$reaped"
+kill "$zombie"
+check "nor one that has exited unreaped (a zombie)" wait_for 10 names_not "$zombie"
 is "$(group_state "$g")" held "  the group is still held"
-kill $(pgrep -P "$keeper" -x sleep) "$keeper"; wait $keeper 2>/dev/null
+check "  watched all along" sh -c "! journalctl -u vfiod --no-pager --since '$since' | grep -q 'Cannot watch'"
+kill $(sleeper 603) "$keeper"; wait $keeper 2>/dev/null
 check "once all have exited, edu goes back" wait_for 15 group_back
 kill $waiter 2>/dev/null; wait $waiter 2>/dev/null
 

@@ -259,6 +259,7 @@ if [ "$VM_BOOT" = 1 ]; then
     is "$(device_state "$edu2")" held "  and so is edu2"
     check "  the ended lease is out of its record at once" \
         eval "test -s /run/vfiod/claims/group-$g2 && ! grep -q '^lease ' /run/vfiod/claims/group-$g2"
+    check "  which notes that it ended while open" grep -qx lease-ended-open "/run/vfiod/claims/group-$g2"
     out=$(vfioctl-client reserve "$edu2" 2>&1)
     is "$?" 0 "  reserved meanwhile" || diag "$out"
     systemctl restart vfiod.service
@@ -270,6 +271,7 @@ if [ "$VM_BOOT" = 1 ]; then
     is "$(pci_driver "$edu2")" vfio-pci "  on vfio-pci"
     check "  and the lease is not back in its record" \
         eval "test -s /run/vfiod/claims/group-$g2 && ! grep -q '^lease ' /run/vfiod/claims/group-$g2"
+    check "  nor the note" eval "! grep -q lease-ended-open /run/vfiod/claims/group-$g2"
     # And the other way: a reserved lease ends while the group is open;
     # unreserved meanwhile, it goes back at the close.
     check "claim reserved edu2" vfioctl-client claim "$edu2"
