@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +38,9 @@ struct HeldGroup {
         HeldThen then;
         bool rescan;  /* a holder closed it: name who is left */
         bool polled;  /* a watch could not be had: every ask names them again */
-        bool unknown; /* the last ask could not tell: said once, not at every ask */
-        bool holders_unknown; /* the last look could not name them: the same */
+        /* The last ask could not tell whether it is held, or the last look
+         * who holds it: each said once a spell, not at every ask. */
+        bool unknown, holders_unknown;
         sd_event_source *watch, *cdev_watch, *recheck;
         VfioHolder *holders;
         size_t n_holders;
@@ -106,6 +106,16 @@ static bool same_holders(const HeldGroup *h, const VfioHolder *holders, size_t n
         return true;
 }
 
+/* Whether error (< 0 for one) begins a spell of not knowing, which is
+ * logged once; *unknown says whether one is under way. */
+static bool first_not_knowing(bool *unknown, int error)
+{
+        bool first = error < 0 && !*unknown;
+
+        *unknown = error < 0;
+        return first;
+}
+
 /* Names who holds the group open, in the log too; true when that changed. */
 static bool find_holders(HeldGroup *h)
 {
@@ -113,9 +123,8 @@ static bool find_holders(HeldGroup *h)
         size_t n = 0;
         int r = vfio_group_holders(h->group, &holders, &n);
 
-        if (r < 0 && !h->holders_unknown)
+        if (first_not_knowing(&h->holders_unknown, r))
                 log_warning_errno(r, "Cannot tell who holds IOMMU group %d open", h->group);
-        h->holders_unknown = r < 0;
         if (r < 0)
                 return false;
         if (same_holders(h, holders, n)) {
@@ -145,8 +154,6 @@ static bool holder_gone(pid_t pid)
         const char *state;
         char path[32];
 
-        if (kill(pid, 0) < 0 && errno == ESRCH)
-                return true;
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
         stat = read_full_file(path);
         if (!stat)
@@ -167,10 +174,9 @@ static bool any_holder_gone(const HeldGroup *h)
  * is asked again, and the log says so once, not at every ask. */
 static void note_not_knowing(HeldGroup *h, int held)
 {
-        if (held < 0 && !h->unknown)
+        if (first_not_knowing(&h->unknown, held))
                 log_warning_errno(held, "Cannot tell whether IOMMU group %d is still held open; asking every %llu s",
                                   h->group, (unsigned long long)(RECHECK_USEC / 1000000));
-        h->unknown = held < 0;
 }
 
 /* Asks the kernel whether the group is still held; releases it if not.
@@ -180,7 +186,6 @@ static void check_held(HeldGroup *h, bool rescan)
         Manager *m = h->manager;
         int group = h->group, r = vfio_group_held(group);
         HeldThen then = h->then;
-
         bool was_unknown = h->unknown;
 
         note_not_knowing(h, r);

@@ -159,6 +159,14 @@ void manager_keep_reserved(Manager *m, int group, bool held)
                 manager_settle_reserved(m, group);
 }
 
+/* Root's, 0600, while vfiod waits for whoever holds it: the lessee opens
+ * it no more, and a reservation's owner gets it back only after. */
+static void take_node_back(int group)
+{
+        if (handover_set_owner(group, 0, 0, 0600, false) < 0)
+                log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
+}
+
 /* Nobody leases the group any more. Its nodes are root's at once; a
  * reserved group stays on vfio-pci (only the lease leaves its record; on a
  * kernel with cdevs it goes through vfio-pci again) and its node goes to
@@ -171,10 +179,7 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         const HeldGroup *h;
         int held, r;
 
-        /* Root's, 0600, while vfiod asks who holds it: the lessee opens it
-         * no more, and a reservation's owner gets it back only after. */
-        if (handover_set_owner(group, 0, 0, 0600, false) < 0)
-                log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
+        take_node_back(group);
         held = manager_wait_for_holders(m, group, HELD_THEN_RETURN);
         if (held < 0)
                 log_error_errno(held, "Cannot wait for the holders of IOMMU group %d", group);
@@ -333,8 +338,8 @@ static void wait_again(Manager *m, int group)
                 log_error_errno(held, "Cannot wait for the holders of IOMMU group %d", group);
         else if (held == 0)
                 manager_keep_reserved(m, group, false);
-        else if (handover_set_owner(group, 0, 0, 0600, false) < 0)
-                log_error("Cannot take /dev/vfio/%d back from its former lessee.", group);
+        else
+                take_node_back(group);
 }
 
 static void resume_lease(int group, const char *text, void *userdata)
