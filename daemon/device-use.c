@@ -30,6 +30,7 @@ typedef struct UseCheck {
         NodeWatch nodes;
         StorageView *storage;
         NetView *net;
+        DiskHolds *holds; /* the free disks' exclusive opens, when kept */
         int has_fb; /* -1 until read: whether a firmware framebuffer is bound */
         FirmwareFb fb;
         /* device_use_busy_holders(): who holds a node that only makes a
@@ -151,7 +152,7 @@ static void check_nvme_head(UseCheck *c, const char *address, const char *head)
         _cleanup_(sd_device_unrefp) sd_device *d = NULL;
         const char *syspath;
 
-        storage_check_block(c->storage, &c->report, address, head);
+        storage_check_block(c->storage, &c->report, c->holds, address, head);
         if (sd_device_new_from_subsystem_sysname(&d, "block", head) < 0 || sd_device_get_syspath(d, &syspath) < 0) {
                 use_report_add(&c->report, DEVICE_USE_BUSY, "%s: vfiod cannot look at %s, the disk of its NVMe "
                                "namespace", address, head);
@@ -184,7 +185,7 @@ static void check_child(UseCheck *c, sd_device *child, const char *address, bool
         else if (block && nvme_path_head(sysname, head))
                 check_nvme_head(c, address, head);
         else if (block)
-                storage_check_block(c->storage, &c->report, address, sysname);
+                storage_check_block(c->storage, &c->report, c->holds, address, sysname);
         else if (net)
                 net_check_interface(c->net, &c->report, address, sysname);
         else if (transport) {
@@ -403,9 +404,9 @@ static int run_checks(UseCheck *c, char *const *addresses, char **const *node_pa
 }
 
 int device_use_check(char *const *addresses, char **const *node_patterns, size_t n, DeviceUseScope scope,
-                     DeviceUse *ret_use, char **ret_reason)
+                     DiskHolds *ret_holds, DeviceUse *ret_use, char **ret_reason)
 {
-        UseCheck c = {.has_fb = -1};
+        UseCheck c = {.has_fb = -1, .holds = ret_holds};
         int r = run_checks(&c, addresses, node_patterns, n, scope);
 
         free(c.busy_holders);
@@ -415,6 +416,9 @@ int device_use_check(char *const *addresses, char **const *node_patterns, size_t
                 *ret_reason = NULL;
                 *ret_use = DEVICE_USE_NONE;
         }
+        /* Held only for a move that goes ahead. */
+        if (ret_holds && (r < 0 || *ret_use != DEVICE_USE_NONE))
+                disk_holds_release(ret_holds);
         return r;
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "storage-use.h"
 #include "use-report.h"
 
 /* Who on the host uses the PCI functions of a group about to move: the one
@@ -19,12 +20,15 @@ typedef enum DeviceUseScope {
 } DeviceUseScope;
 
 /* *ret_reason is a sentence naming each device and what uses it (for busy
- * nodes the PIDs and commands), or NULL when the use is DEVICE_USE_NONE. */
+ * nodes the PIDs and commands), or NULL when the use is DEVICE_USE_NONE.
+ * ret_holds, when not NULL and the use is DEVICE_USE_NONE, gets the disks
+ * below the functions held exclusively (storage-use.h): the caller
+ * releases them once the functions have left their drivers. */
 /* node_patterns, when not NULL, has for each address the device nodes
  * (glob patterns) that its driver's hand-off profile names beyond the
  * device's own: a process that holds one makes the device busy. */
 int device_use_check(char *const *addresses, char **const *node_patterns, size_t n, DeviceUseScope scope,
-                     DeviceUse *ret_use, char **ret_reason);
+                     DiskHolds *ret_holds, DeviceUse *ret_use, char **ret_reason);
 
 /* The processes that device_use_check() would find holding a node that
  * makes a device busy (not a node the host needs, such as the boot VGA's

@@ -68,8 +68,9 @@ static bool check_critical_stack(StorageView *v, UseReport *u, const char *addre
 
 /* The kernel's answer: an exclusive open fails with EBUSY while anything
  * holds the device — a mounted filesystem in any mount namespace, swap,
- * dm, md, bcache, btrfs, ZFS. 0: free; -EBUSY; another -errno: no answer. */
-static int probe_exclusive(const char *name)
+ * dm, md, bcache, btrfs, ZFS. The open fd: free; -EBUSY; another -errno:
+ * no answer. */
+static int open_exclusive(const char *name)
 {
         char path[PATH_MAX], node[PATH_MAX];
         _cleanup_free_ char *uevent = NULL;
@@ -92,7 +93,29 @@ static int probe_exclusive(const char *name)
                 return -errno;
         if (!S_ISBLK(st.st_mode) || st.st_rdev != devnum)
                 return -ESTALE; /* not the node of this device */
-        return 0;
+        return TAKE_FD(fd);
+}
+
+void disk_holds_release(DiskHolds *h)
+{
+        for (size_t i = 0; i < h->n; i++)
+                close(h->fds[i]);
+        free(h->fds);
+        *h = (DiskHolds){};
+}
+
+/* Without memory the disk goes unheld, as it would without holds: the
+ * check's answer still stands, only the window until the unbind opens. */
+static void disk_holds_add(DiskHolds *h, int fd)
+{
+        int *fds = h ? reallocarray(h->fds, h->n + 1, sizeof(*fds)) : NULL;
+
+        if (!fds) {
+                close(fd);
+                return;
+        }
+        fds[h->n++] = fd;
+        h->fds = fds;
 }
 
 /* The mount namespaces of other processes, each read once, for a mount
@@ -217,7 +240,9 @@ static bool report_loop_backing(const StorageView *v, UseReport *u, const char *
 }
 
 /* The partitions of disk, then the disk: a held partition makes the whole
- * disk refuse an exclusive open too, and saying so twice helps no one. */
+ * disk refuse an exclusive open too, and saying so twice helps no one.
+ * Held last, the disk keeps every partition from being claimed after its
+ * own look. */
 static int list_partitions(const char *disk, char ***ret, size_t *n)
 {
         char path[PATH_MAX];
@@ -244,7 +269,7 @@ static int list_partitions(const char *disk, char ***ret, size_t *n)
         return strv_push(ret, n, strdup(disk));
 }
 
-void storage_check_block(StorageView *v, UseReport *u, const char *address, const char *name)
+void storage_check_block(StorageView *v, UseReport *u, DiskHolds *holds, const char *address, const char *name)
 {
         char **devices = NULL;
         size_t n = 0;
@@ -260,19 +285,24 @@ void storage_check_block(StorageView *v, UseReport *u, const char *address, cons
                 critical = check_critical_stack(v, u, address, devices[i], devices[i], 0);
         for (size_t i = 0; !critical && i < n; i++) {
                 bool is_disk = i == n - 1;
-                int r = probe_exclusive(devices[i]);
+                int fd;
                 if (is_disk && busy_part)
                         continue;
-                if (r == 0) {
+                fd = open_exclusive(devices[i]);
+                if (fd >= 0) {
                         busy_part = report_loop_backing(v, u, address, devices[i]) || busy_part;
+                        if (is_disk && !busy_part)
+                                disk_holds_add(holds, fd);
+                        else
+                                close(fd);
                         continue;
                 }
-                if (r == -EBUSY)
+                if (fd == -EBUSY)
                         report_busy(v, u, address, devices[i]);
                 else
                         use_report_add(u, DEVICE_USE_BUSY,
                                        "%s holds %s, which vfiod cannot open to prove it unused (%s)",
-                                       address, devices[i], strerror(-r));
+                                       address, devices[i], strerror(-fd));
                 busy_part = true;
         }
         strv_free(devices);

@@ -35,6 +35,7 @@ typedef struct Run {
         int undo_error;
         char *use; /* who uses the group, when the check refused it */
         HandoffPlan plan; /* what the drivers' hand-off profiles ask for */
+        DiskHolds disk_holds; /* from the last check until the unbinds: nothing claims the disks */
         bool recheck;     /* busy before the plan's units stop: check again after */
         const char *item; /* the unit or module an item step is about */
         bool item_wait;   /* an unload that the next one depends on */
@@ -240,8 +241,10 @@ static int step_check_use(Run *run, ClaimedDevice *unused)
                 return -ENOMEM;
         for (size_t i = 0; i < t->record->n_devices; i++)
                 addresses[i] = t->record->devices[i].address;
+        disk_holds_release(&run->disk_holds); /* a check again: its own answer counts */
         r = device_use_check(addresses, run->plan.node_patterns, t->record->n_devices,
-                             t->force ? DEVICE_USE_SCOPE_PLATFORM : DEVICE_USE_SCOPE_ALL, &use, &reason);
+                             t->force ? DEVICE_USE_SCOPE_PLATFORM : DEVICE_USE_SCOPE_ALL, &run->disk_holds, &use,
+                             &reason);
         if (r < 0 || use == DEVICE_USE_NONE)
                 return r;
         /* The users may be what the profile stops (a display manager): the
@@ -795,6 +798,8 @@ static void execute_claim(Run *run)
                 if (r >= 0 && atomic_load(&t->abandoned))
                         r = -ETIMEDOUT;
         }
+        /* Unbound, the disks are gone; failed before, they are the host's. */
+        disk_holds_release(&run->disk_holds);
         for (size_t i = 0; r >= 0 && i < run->plan.n_modules; i++) {
                 run->item_wait = i + 1 < run->plan.n_modules; /* only the last one is left to run */
                 r = run_item_step(run, "unload-module", run->plan.modules[i], step_unload_module);

@@ -228,4 +228,32 @@ check "  and drops the record" test ! -e "/run/vfiod/claims/group-$gn"
 stop_vfiod
 rm /etc/vfiod/profiles.d/nvme-bus.conf
 
+# ---- the disk stays vfiod's from its check to its unbind ----
+# The check found the nvme's disk free; a mount in the time before the
+# unbind (here 10 s, stalled at the override) would leave a filesystem on
+# a disk about to go. vfiod holds the disk open exclusively meanwhile, so
+# the mount is refused, and the claim goes on.
+nvme_disk() { ls "/sys/bus/pci/devices/$nvme/nvme/"*/ 2>/dev/null | grep -m1 '^nvme[0-9]*n1$'; }
+check "the bridged nvme has its disk" wait_for 20 nvme_disk
+disk=$(nvme_disk)
+mkfs.ext4 -q -F "/dev/$disk"
+mkdir -p /mnt/hold
+start_vfiod "stall,claim,override,$nvme" 30
+vfioctl-client claim "$nvme" > /tmp/claim-held.out 2>&1 &
+claim_pid=$!
+stalled() { grep -q "Fault injection: stalling at step 'override $nvme'" /tmp/vfiod.log; }
+check "a claim of the nvme stalls after its check" wait_for 20 stalled
+check "  a mount of its disk meanwhile is refused" sh -c "! mount -t ext4 /dev/$disk /mnt/hold 2>/dev/null"
+umount /mnt/hold 2>/dev/null
+wait "$claim_pid"
+is "$?" 0 "  and the claim goes on"
+diag "$(cat /tmp/claim-held.out)"
+is "$(pci_driver "$nvme")" vfio-pci "  the nvme is on vfio-pci"
+check "release it" vfioctl-client release "$nvme"
+is "$(pci_driver "$nvme")" nvme "  back on nvme"
+disk_mounts() { [ -n "$(nvme_disk)" ] && mount -t ext4 "/dev/$(nvme_disk)" /mnt/hold 2>/dev/null; }
+check "  where its disk mounts again" wait_for 20 disk_mounts
+umount /mnt/hold
+stop_vfiod
+
 done_testing
