@@ -24,13 +24,15 @@
 /* An answer its call never came back for (the handler refused it before
  * asking again, say a group turned busy) is dropped after this long. */
 #define STALE_ANSWER_USEC (60 * 1000000ULL)
-/* Questions waiting for polkit, which may wait minutes for a password: a
- * connection, a user (who may open many connections) and everyone
- * together may have this many. The per-user cap is well below the total, so
- * no one user can make vfiod turn away the others. */
-#define PENDING_PER_CONNECTION 8
-#define PENDING_PER_USER 16
-#define PENDING_TOTAL 128
+/* Questions to polkit, each holding its method call (and any fd in it)
+ * from the question until the handler takes the answer, or for up to
+ * STALE_ANSWER_USEC when it never does: a connection, a user (who may
+ * open many connections) and everyone together may have this many. The
+ * per-user cap is well below the total, so no one user can make vfiod turn
+ * away the others. */
+#define QUESTIONS_PER_CONNECTION 8
+#define QUESTIONS_PER_USER 16
+#define QUESTIONS_TOTAL 128
 
 typedef enum QueryState {
         QUERY_PENDING,
@@ -312,31 +314,33 @@ static void drop_stale_answers(Authorizer *a)
 }
 
 /* Refuses a new question when its connection, its user or everyone
- * together already wait for as many answers as they may. */
-static int check_pending_limits(const Authorizer *a, sd_bus_message *msg, uid_t uid, sd_bus_error *error)
+ * together already have as many open as they may. An answer that its
+ * call has not taken counts too: a handler that refuses before it asks
+ * again (the caller's process died, a group turned busy) leaves its call
+ * with vfiod until the answer goes stale, and a caller must not pile those
+ * up without limit. */
+static int check_open_limits(const Authorizer *a, sd_bus_message *msg, uid_t uid, sd_bus_error *error)
 {
         const char *sender = sd_bus_message_get_sender(msg);
         size_t connection = 0, user = 0, total = 0;
 
         for (const Query *q = a->queries; q; q = q->next) {
-                if (q->state != QUERY_PENDING)
-                        continue;
                 total++;
                 user += q->uid == uid;
                 connection += streq_ptr(sd_bus_message_get_sender(q->call), sender);
         }
-        if (connection >= PENDING_PER_CONNECTION)
+        if (connection >= QUESTIONS_PER_CONNECTION)
                 return bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                      "This connection already waits for %zu answers from polkit: wait for them.",
+                                      "This connection already has %zu questions to polkit open: wait for their "
+                                      "answers.",
                                       connection);
-        if (user >= PENDING_PER_USER)
+        if (user >= QUESTIONS_PER_USER)
                 return bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                      "uid %u already waits for %zu answers from polkit: wait for them.",
+                                      "uid %u already has %zu questions to polkit open: wait for their answers.",
                                       (unsigned)uid, user);
-        if (total >= PENDING_TOTAL)
+        if (total >= QUESTIONS_TOTAL)
                 return bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                      "vfiod already waits for %zu answers from polkit: try again shortly.",
-                                      total);
+                                      "vfiod already has %zu questions to polkit open: try again shortly.", total);
         return 0;
 }
 
@@ -387,7 +391,7 @@ int authorize(Authorizer *a, sd_bus_message *msg, const PolicyDecision *decision
         if (!sd_bus_message_get_sender(msg))
                 return sd_bus_error_set(error, VFIOD_ERROR_NOT_AUTHORIZED,
                                         "Not authorized: a caller without a bus name cannot be asked about.");
-        r = check_pending_limits(a, msg, decision->caller, error);
+        r = check_open_limits(a, msg, decision->caller, error);
         if (r < 0)
                 return r;
 

@@ -725,6 +725,39 @@ static void test_idle_waits_for_polkit(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(err, "the polkit policy says no")); /* polkit answered: vfiod waited */
 }
 
+/* A call that fails before it takes polkit's answer (here: the process
+ * whose limit it raises died meanwhile) leaves the answer, and the call
+ * with its fds, with vfiod for a while: those count against the caller's
+ * limits, so that one connection cannot pile them up. */
+static void test_unused_answers_count(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *out = NULL, *err = NULL;
+        g_auto(GStrv) lines = NULL;
+        int status;
+
+        if (getuid() == 0)
+                for (const char *const *a = (const char *const[]){ "setpriv", "--reuid=65534", "--regid=65534",
+                                                                   "--clear-groups", NULL };
+                     *a; a++)
+                        g_ptr_array_add(argv, (gpointer)*a);
+        g_ptr_array_add(argv, (gpointer)UNUSED_ANSWERS);
+        g_ptr_array_add(argv, f->bus_address);
+        g_ptr_array_add(argv, (gpointer) "8"); /* the limit of one connection */
+        g_ptr_array_add(argv, NULL);
+        g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                                   &status, &error));
+        g_assert_no_error(error);
+        g_test_message("the caller: %s", err);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        lines = g_strsplit(out, "\n", 0);
+        g_assert_cmpstr(lines[0], ==, VFIOD_ERROR_NO_SUCH_PROCESS);
+        g_assert_nonnull(lines[1]);
+        g_assert_cmpstr(lines[1], ==, "org.freedesktop.DBus.Error.LimitsExceeded");
+        g_assert_nonnull(strstr(err, "This connection already has 8 questions to polkit open"));
+}
+
 /* Unreserve drops every line with its match, as the files are now (lines
  * written after vfiod read them too), so polkit is told each line's owner:
  * a rule that lets users drop their own reservations must not let them
@@ -1401,6 +1434,8 @@ int main(int argc, char *argv[])
         g_test_add("/daemon/tells-systemd", Fixture, &supervised, fixture_setup, test_tells_systemd,
                    fixture_teardown);
         g_test_add("/daemon/idle-exit", Fixture, &idle_soon, fixture_setup, test_idle_exit, fixture_teardown);
+        g_test_add("/daemon/unused-answers-count", Fixture, &slow_polkit, fixture_setup, test_unused_answers_count,
+                   fixture_teardown);
         g_test_add("/daemon/idle-waits-for-polkit", Fixture, &slow_polkit, fixture_setup,
                    test_idle_waits_for_polkit, fixture_teardown);
         g_test_add("/daemon/unreserve-asks-about-every-owner", Fixture, &quick_polkit, fixture_setup,

@@ -364,11 +364,11 @@ for i in $(seq 20); do
     as_mallory busctl --system --timeout=120 call io.github.vfiod1 /io/github/vfiod1 io.github.vfiod1.Manager \
         ClaimDevice 'sa{sv}' "$edu" 0 > "$flood/$i" 2>&1 &
 done
-limited() { grep -l "answers from polkit" "$flood"/[0-9]* 2>/dev/null | wc -l; }
+limited() { grep -l "questions to polkit open" "$flood"/[0-9]* 2>/dev/null | wc -l; }
 at_least_limited() { [ "$(limited)" -ge "$1" ]; }
 check "mallory's questions beyond 16 are turned away at once" wait_for 30 at_least_limited 4
 is "$(limited)" 4 "  exactly those beyond 16"
-like "$(cat "$flood"/[0-9]*)" "uid $(id -u mallory) already waits for 16 answers from polkit" "  saying why"
+like "$(cat "$flood"/[0-9]*)" "uid $(id -u mallory) already has 16 questions to polkit open" "  saying why"
 as_alice vfioctl-client claim "$edu" -- true > "$flood/alice" 2>&1 &
 alice_claim=$!
 pkill -u mallory -x busctl
