@@ -687,6 +687,16 @@ static void test_idle_exit(Fixture *f, gconstpointer data)
 /* A Manager method called by a caller that is not root (root is never
  * asked about): nobody, when the test runs as root. Whether it succeeded;
  * *err: what the caller printed. */
+/* As root, the command that argv gets next runs as nobody. */
+static void run_as_nobody(GPtrArray *argv)
+{
+        if (getuid() == 0)
+                for (const char *const *a = (const char *const[]){ "setpriv", "--reuid=65534", "--regid=65534",
+                                                                   "--clear-groups", NULL };
+                     *a; a++)
+                        g_ptr_array_add(argv, (gpointer)*a);
+}
+
 static gboolean call_as_nobody(Fixture *f, const char *method, const char *const *args, char **err)
 {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -694,11 +704,7 @@ static gboolean call_as_nobody(Fixture *f, const char *method, const char *const
         g_autoptr(GError) error = NULL;
         int status;
 
-        if (getuid() == 0)
-                for (const char *const *a = (const char *const[]){ "setpriv", "--reuid=65534", "--regid=65534",
-                                                                   "--clear-groups", NULL };
-                     *a; a++)
-                        g_ptr_array_add(argv, (gpointer)*a);
+        run_as_nobody(argv);
         for (const char *const *a = (const char *const[]){ "gdbus", "call", "--address", f->bus_address, "--timeout",
                                                            "20", "--dest", VFIOD_BUS_NAME, "--object-path",
                                                            VFIOD_ROOT_PATH, "--method", manager_method, NULL };
@@ -737,11 +743,7 @@ static void test_unused_answers_count(Fixture *f, gconstpointer data)
         g_auto(GStrv) lines = NULL;
         int status;
 
-        if (getuid() == 0)
-                for (const char *const *a = (const char *const[]){ "setpriv", "--reuid=65534", "--regid=65534",
-                                                                   "--clear-groups", NULL };
-                     *a; a++)
-                        g_ptr_array_add(argv, (gpointer)*a);
+        run_as_nobody(argv);
         g_ptr_array_add(argv, (gpointer)UNUSED_ANSWERS);
         g_ptr_array_add(argv, f->bus_address);
         g_ptr_array_add(argv, (gpointer) "8"); /* the limit of one connection */
