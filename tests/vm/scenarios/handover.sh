@@ -162,6 +162,28 @@ kill -9 $holder
 ms=$(ms_until group_back)
 check "SIGKILL of the connection holder: edu comes back (in $ms ms)" test "$ms" -lt 9999
 
+# ---- what the guard's holder writes into it stays unread ----
+# Reading it would let the holder keep vfiod's loop busy: the FIFO fills
+# (its write end is non-blocking: the write fails), and 2 s later it is
+# full still. The lease goes on.
+spawn_alice vfioctl-client claim "$edu" -- sh -c '
+    for f in /proc/$$/fd/*; do case $(readlink "$f") in */guards/lease-*) guard=${f##*/} ;; esac; done
+    timeout -s INT 5 dd if=/dev/zero bs=4096 count=64 2> /tmp/guard-dd.err >&"$guard"
+    sleep 2
+    timeout -s INT 5 dd if=/dev/zero bs=4096 count=64 2> /tmp/guard-dd2.err >&"$guard"
+    exec sleep 60' > /tmp/guard-writes.out 2>&1
+client=$!
+check "alice holds edu by a guard fd, and writes into it" wait_for 30 group_leased
+check "  her writes stop when the FIFO is full" wait_for 20 grep -q '^16+0 records out' /tmp/guard-dd.err
+check "  and 2 s later it is full still: vfiod read none of it" \
+    wait_for 20 grep -q '^0+0 records out' /tmp/guard-dd2.err
+diag "$(cat /tmp/guard-dd.err /tmp/guard-dd2.err)"
+check "  and the lease goes on" group_leased
+kill -9 $(pgrep -u alice -x sleep)
+ms=$(ms_until group_back)
+check "  until her command dies, unread bytes and all: edu comes back (in $ms ms)" test "$ms" -lt 9999
+wait "$client"
+
 vfioctl-client monitor > /tmp/monitor.out 2>&1 & monitor=$!
 vfioctl-client --json monitor > /tmp/monitor.json 2>&1 & json_monitor=$!
 spawn_alice vfioctl-client claim "$edu" -- sleep 60 > /tmp/guard.out 2>&1; client=$!
