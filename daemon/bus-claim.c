@@ -445,13 +445,26 @@ static int not_claimed_error(uint32_t id, sd_bus_error *error)
 }
 
 /* A group vfiod holds without a lease (its release failed, or it was
- * claimed before leases existed) is for root or release-any. */
+ * claimed before leases existed) is for root or release-any. One that a
+ * process still holds open after its lease goes back at the last close,
+ * and not before: vfio-pci would not let its devices go until then, and
+ * the unbind would hang. */
 static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
 {
         _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        const HeldGroup *h = manager_held_group(m, (int)id);
+        char holder[HOLDER_TEXT_SIZE];
         uid_t caller;
+        size_t n;
         int r;
 
+        if (h) {
+                const VfioHolder *holders = held_group_holders(h, &n);
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %" PRIu32 " is held open by %s: vfiod moves it once that is "
+                                      "closed ('vfioctl-client show %" PRIu32 "' names who holds it).",
+                                      id, describe_holder(holders, n, holder), id);
+        }
         r = bus_sender_euid(msg, &caller);
         if (r >= 0)
                 r = policy_release(caller, (int)id, NULL, &decision);

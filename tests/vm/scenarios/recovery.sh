@@ -125,6 +125,10 @@ out=$(vfioctl-client --json release "$ge" 2>/dev/null)
 like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*has ended, but PID $holder \\(python3\\) still holds" \
     "release answers at once that the lease ended and who still holds the group"
 is "$(group_state "$ge")" held "the group shows as held, not stuck"
+out=$(vfioctl-client --json release "$ge" 2>/dev/null)
+like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*is held open by PID $holder \\(python3\\): vfiod moves it once" \
+    "a release again while it is held: GroupBusy, naming the holder"
+is "$(group_state "$ge")" held "  and it stays held, not stuck"
 check "vfiod answers list meanwhile" vfioctl-client list
 is "$(pci_driver "$VM_EDU_ADDR")" vfio-pci "edu stays on vfio-pci while it is held"
 sleep 5
