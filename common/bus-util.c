@@ -52,7 +52,7 @@ _printf_(3, 0) static int bus_error_setv(sd_bus_error *error, const char *name, 
         _cleanup_free_ char *text = NULL, *printable = NULL;
 
         if (vasprintf(&text, fmt, ap) >= 0)
-                printable = printable_text(text);
+                printable = sendable_text(text);
         /* Without its text the error is still sent, and still means what it says. */
         return sd_bus_error_set(error, name, printable);
 }

@@ -22,8 +22,9 @@ int bus_close_and_send(sd_bus_message *reply);
 int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *error);
 
 /* sd_bus_error_setf() and sd_bus_reply_method_errorf() for every error vfiod
- * sends: the text made printable and valid UTF-8 (printable_text()), for it
+ * sends: the text made printable and valid UTF-8 (sendable_text()), for it
  * may name what the host or a caller chose (a process, a mount point), and a
- * message that is not UTF-8 is never sent, leaving its caller waiting. */
+ * message that is not UTF-8 is never sent, leaving its caller waiting. A
+ * part already quoted (quote_input()) is not escaped twice. */
 int bus_error_setf(sd_bus_error *error, const char *name, const char *fmt, ...) _printf_(3, 4);
 int bus_reply_errorf(sd_bus_message *call, const char *name, const char *fmt, ...) _printf_(3, 4);

@@ -35,9 +35,10 @@ static size_t utf8_char_length(const unsigned char *s)
 }
 
 /* Copies characters of *p into out until the end or max_chars, escaping
- * what quote_input() escapes; advances *p. Returns the bytes written (at
- * most 4 per byte read), without a terminator. */
-static size_t escape_characters(const unsigned char **p, size_t max_chars, char *out)
+ * what quote_input() escapes (a backslash only when backslash is true);
+ * advances *p. Returns the bytes written (at most 4 per byte read),
+ * without a terminator. */
+static size_t escape_characters(const unsigned char **p, size_t max_chars, bool backslash, char *out)
 {
         const unsigned char *s = *p;
         size_t n_out = 0;
@@ -48,7 +49,7 @@ static size_t escape_characters(const unsigned char **p, size_t max_chars, char 
                  * terminals) are escaped byte by byte, as is a backslash,
                  * so that an escape never reads like another text. */
                 bool c1 = n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
-                if (n == 1 && *s == '\\') {
+                if (n == 1 && *s == '\\' && backslash) {
                         memcpy(out + n_out, "\\\\", 2);
                         n_out += 2;
                 } else if (c1) {
@@ -73,7 +74,7 @@ static size_t escape_characters(const unsigned char **p, size_t max_chars, char 
 const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE])
 {
         const unsigned char *p = (const unsigned char *)(s ? s : "");
-        size_t out = escape_characters(&p, QUOTE_INPUT_MAX, buf);
+        size_t out = escape_characters(&p, QUOTE_INPUT_MAX, true, buf);
 
         if (*p) {
                 memcpy(buf + out, "...", 3);
@@ -83,7 +84,7 @@ const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE])
         return buf;
 }
 
-char *printable_text(const char *text)
+static char *escape_text(const char *text, bool backslash)
 {
         const unsigned char *p = (const unsigned char *)text;
         size_t len = strlen(text);
@@ -91,6 +92,16 @@ char *printable_text(const char *text)
 
         if (len > (SIZE_MAX - 1) / 4 || !(out = malloc(len * 4 + 1)))
                 return NULL;
-        out[escape_characters(&p, SIZE_MAX, out)] = '\0';
+        out[escape_characters(&p, SIZE_MAX, backslash, out)] = '\0';
         return out;
+}
+
+char *printable_text(const char *text)
+{
+        return escape_text(text, true);
+}
+
+char *sendable_text(const char *text)
+{
+        return escape_text(text, false);
 }

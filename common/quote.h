@@ -23,3 +23,8 @@ const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE]);
  * escaped: for text that is not the caller's but may still not be UTF-8 or
  * printable (a process name, a mount point). NULL when out of memory. */
 char *printable_text(const char *text);
+
+/* The same, but a backslash is left as it is: for a whole message whose
+ * parts may have been quoted already, so that what was escaped once is not
+ * escaped again, while whatever was not is made printable all the same. */
+char *sendable_text(const char *text);

@@ -98,6 +98,22 @@ static void test_bus_error_text(void)
         sd_bus_error_free(&error);
 }
 
+/* A caller's input, quoted in an error, is escaped once: the caller reads
+ * back what quote_input() wrote. */
+static void test_bus_error_quotes_once(void)
+{
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char buf[QUOTE_BUFFER_SIZE];
+
+        (void)bus_error_setf(&error, SD_BUS_ERROR_INVALID_ARGS, "'%s' is no address", quote_input("a\x1b\\b", buf));
+        g_assert_cmpstr(error.message, ==, "'a\\x1b\\\\b' is no address");
+        sd_bus_error_free(&error);
+        /* Text quoted nowhere is made printable all the same. */
+        (void)bus_error_setf(&error, SD_BUS_ERROR_INVALID_ARGS, "%s", "a\x1b\xc2\x9b");
+        g_assert_cmpstr(error.message, ==, "a\\x1b\\xc2\\x9b");
+        sd_bus_error_free(&error);
+}
+
 int main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
@@ -106,5 +122,6 @@ int main(int argc, char **argv)
         g_test_add_func("/quote/bounded", test_bounded);
         g_test_add_func("/quote/printable-text", test_printable_text);
         g_test_add_func("/quote/bus-error-text", test_bus_error_text);
+        g_test_add_func("/quote/bus-error-quotes-once", test_bus_error_quotes_once);
         return g_test_run();
 }
