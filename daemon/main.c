@@ -30,8 +30,8 @@ static void help(void)
                "  --step-timeout=SECONDS call a group stuck when one sysfs step of its\n"
                "                         claim or release takes longer (default %d)\n"
                "  --state-dir=DIR        keep the claim records here (default %s)\n"
-               "  --config-dir=DIR       read limits.conf, cdi.conf and reservations.d here\n"
-               "                         (default %s)\n"
+               "  --config-dir=DIR       read limits.conf, cdi.conf, profiles.d and\n"
+               "                         reservations.d here (default %s)\n"
                "  --cdi-dir=DIR          write prepared claims' CDI specs here (default %s)\n"
                "  --debug                log debug messages\n"
                "  -h --help              show this help\n"
@@ -155,7 +155,7 @@ int main(int argc, char *argv[])
         }
         r = transaction_fault_setup();
         if (r < 0) {
-                log_error("VFIOD_FAULT must be 'crash|fail,claim|release|restore,STEP[,ADDRESS]'.");
+                log_error("VFIOD_FAULT must be 'crash|fail|stall,claim|release|restore|refresh|unhold,STEP[,ADDRESS]'.");
                 return EXIT_FAILURE;
         }
         r = manager_new(&options, &m);

@@ -39,6 +39,8 @@ is "$(systemctl show -P ActiveState vfiod.service)" inactive "the package starts
 is "$(systemctl is-enabled vfiod.service 2>&1)" disabled "and enables nothing (an administrator may)"
 check "completion is in place for bash" test -r /usr/share/bash-completion/completions/vfioctl-client
 check "the man pages are installed" test -r /usr/share/man/man1/vfioctl-client.1.gz
+check "and the docs they name, by those names" \
+    test -r /usr/share/doc/vfiod/safety.md -a -r /usr/share/doc/vfiod/kubernetes.md -a -r /usr/share/doc/vfiod/libvirt.md
 
 # What README tells an administrator to do, and nothing else.
 usermod -aG vfio alice
