@@ -7,13 +7,15 @@
 
 #include "quote.h"
 
-/* The length of the valid UTF-8 character at s, or 0 when there is none
- * (a stray continuation byte, an overlong form, a surrogate, a cut). */
-static size_t utf8_char_length(const unsigned char *s)
+/* The length of the valid UTF-8 character at s, its code point in *ret,
+ * or 0 when there is none (a stray continuation byte, an overlong form, a
+ * surrogate, a cut). */
+static size_t utf8_decode(const unsigned char *s, uint32_t *ret)
 {
         size_t n;
         uint32_t c;
 
+        *ret = s[0];
         if (s[0] < 0x80)
                 return 1;
         if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -31,29 +33,41 @@ static size_t utf8_char_length(const unsigned char *s)
         }
         if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
                 return 0;
+        *ret = c;
         return n;
+}
+
+/* Characters that change how the text around them reads rather than
+ * showing: C1 controls (U+009B is CSI to some terminals), the
+ * bidirectional marks, embeddings, overrides and isolates, and the line
+ * and paragraph separators. */
+static bool is_invisible_control(uint32_t c)
+{
+        return (c >= 0x80 && c < 0xa0) || c == 0x61c || c == 0x200e || c == 0x200f ||
+               (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
 /* Copies characters of *p into out until the end or max_chars, escaping
  * what quote_input() escapes (a backslash only when backslash is true);
- * advances *p. Returns the bytes written (at most 4 per byte read),
- * without a terminator. */
+ * advances *p. Returns the bytes written (at most 4 per byte read, 12 per
+ * character), without a terminator. */
 static size_t escape_characters(const unsigned char **p, size_t max_chars, bool backslash, char *out)
 {
         const unsigned char *s = *p;
         size_t n_out = 0;
 
         for (size_t chars = 0; *s && chars < max_chars; chars++) {
-                size_t n = utf8_char_length(s);
-                /* C1 controls (U+0080..U+009F; U+009B is CSI to some
-                 * terminals) are escaped byte by byte, as is a backslash,
-                 * so that an escape never reads like another text. */
-                bool c1 = n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+                uint32_t c;
+                size_t n = utf8_decode(s, &c);
+                /* Invisible controls are escaped byte by byte, and a
+                 * backslash too, so that an escape never reads like
+                 * another text. */
                 if (n == 1 && *s == '\\' && backslash) {
                         memcpy(out + n_out, "\\\\", 2);
                         n_out += 2;
-                } else if (c1) {
-                        n_out += (size_t)snprintf(out + n_out, 9, "\\x%02x\\x%02x", s[0], s[1]);
+                } else if (n > 1 && is_invisible_control(c)) {
+                        for (size_t i = 0; i < n; i++)
+                                n_out += (size_t)snprintf(out + n_out, 5, "\\x%02x", s[i]);
                 } else if (n == 1 && *s >= 0x20 && *s != 0x7f)
                         out[n_out++] = (char)*s;
                 else if (n == 1 && (*s == '\n' || *s == '\t'))

@@ -8,15 +8,16 @@
  * message that is not valid UTF-8 cannot be sent, and its caller would
  * wait for an answer that never comes. */
 
-/* Enough for QUOTE_INPUT_MAX characters, each escaped (a C1 control, two
- * bytes, takes eight), and "...". */
+/* Enough for QUOTE_INPUT_MAX characters, each escaped (a bidirectional
+ * override, three bytes, takes twelve), and "...". */
 #define QUOTE_INPUT_MAX 64
-#define QUOTE_BUFFER_SIZE (QUOTE_INPUT_MAX * 8 + 4)
+#define QUOTE_BUFFER_SIZE (QUOTE_INPUT_MAX * 12 + 4)
 
 /* Copies at most QUOTE_INPUT_MAX characters of s into buf: whole UTF-8
- * characters only, control characters (C0 and C1) and bytes that are not
- * UTF-8 escaped as \xNN (\n, \t as such), a backslash as \\, "..." when
- * cut. Returns buf. */
+ * characters only, control characters (C0, C1, the bidirectional ones and
+ * the line and paragraph separators) and bytes that are not UTF-8 escaped
+ * as \xNN (\n, \t as such), a backslash as \\, "..." when cut. Returns
+ * buf. */
 const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE]);
 
 /* A copy of text, whatever its length, with what quote_input() escapes

@@ -46,6 +46,11 @@ static void test_escapes(void)
          * which must not make a text read like an escape. */
         assert_quoted("a\xc2\x9b" "2Jb", "a\\xc2\\x9b2Jb");
         assert_quoted("\xc2\xa0", "\xc2\xa0"); /* U+00A0 is printable */
+        /* A right-to-left override would make "cod.exe" read as
+         * "exe.doc"; a line separator would start a line of its own. */
+        assert_quoted("a\xe2\x80\xaegnp.exe", "a\\xe2\\x80\\xaegnp.exe");
+        assert_quoted("a\xe2\x80\xa8" "b\xe2\x81\xa6" "c\xd8\x9c" "d", "a\\xe2\\x80\\xa8b\\xe2\\x81\\xa6c\\xd8\\x9cd");
+        assert_quoted("\xe2\x80\x94", "\xe2\x80\x94"); /* an em dash shows */
         assert_quoted("sl\\xffp", "sl\\\\xffp");
 }
 
@@ -63,11 +68,12 @@ static void test_bounded(void)
         wide = g_string_free(s, FALSE);
         g_assert_cmpuint(strlen(quote_input(wide, buf)), ==, QUOTE_INPUT_MAX * 4 + 3);
         g_assert_true(g_utf8_validate(buf, -1, NULL));
-        /* The longest: C1 controls, eight bytes each, then the cut. */
+        /* The longest: right-to-left overrides, twelve bytes each, then
+         * the cut. */
         s = g_string_new(NULL);
         for (int i = 0; i < 1000; i++)
-                g_string_append(s, "\xc2\x85");
-        g_assert_cmpuint(strlen(quote_input(s->str, buf)), ==, QUOTE_INPUT_MAX * 8 + 3);
+                g_string_append(s, "\xe2\x80\xae");
+        g_assert_cmpuint(strlen(quote_input(s->str, buf)), ==, QUOTE_INPUT_MAX * 12 + 3);
         g_string_free(s, TRUE);
 }
 
