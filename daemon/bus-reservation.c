@@ -33,17 +33,18 @@ static int read_match(sd_bus_message *msg, ReservationMatch *ret, sd_bus_error *
         return 0;
 }
 
-static int check_owner(const char *owner, sd_bus_error *error)
+/* Whether the owner exists: asked of the user database (NSS), which may
+ * be a directory server that takes its time. So only once polkit has
+ * said yes: a caller who may not reserve can neither hold up vfiod with it
+ * nor learn from it which users exist. */
+static int check_owner_exists(const char *owner, sd_bus_error *error)
 {
         char quoted[QUOTE_BUFFER_SIZE];
         uid_t uid;
         gid_t gid;
         mode_t mode;
 
-        if (!reservation_owner_is_valid(owner))
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                        "Option 'owner' takes a user name, or @ and a group name.");
-        if (reservation_owner_resolve(owner, &uid, &gid, &mode) < 0)
+        if (owner[0] && reservation_owner_resolve(owner, &uid, &gid, &mode) < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
                                       owner[0] == '@' ? "group" : "user",
                                       quote_input(owner + (owner[0] == '@'), quoted));
@@ -68,8 +69,9 @@ static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_erro
                                               quote_input(key, quoted));
                 if (sd_bus_message_read(msg, "v", "s", &owner) < 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' takes a string.");
-                if ((e = check_owner(owner, error)) < 0)
-                        return e;
+                if (!reservation_owner_is_valid(owner))
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "Option 'owner' takes a user name, or @ and a group name.");
                 snprintf(r->owner, sizeof(r->owner), "%s", owner);
                 e = sd_bus_message_exit_container(msg);
         }
@@ -182,6 +184,9 @@ int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = authorize_reserve(m, msg, &res, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        r = check_owner_exists(res.owner, error);
+        if (r < 0)
+                return r;
         r = reservation_config_add(m->config_dir, &res, &file);
         if (r < 0)
                 return config_error("write", r, error);

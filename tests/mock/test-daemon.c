@@ -760,6 +760,26 @@ static void test_unused_answers_count(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(err, "This connection already has 8 questions to polkit open"));
 }
 
+/* Whether a reservation's owner exists is asked of the user database
+ * (which may be a slow directory server) only for a caller polkit lets
+ * reserve: anyone else hears no more than that. */
+static void test_reserve_owner_looked_up_after_polkit(Fixture *f, gconstpointer data)
+{
+        g_autofree char *err = NULL;
+
+        g_assert_false(call_as_nobody(f, "Reserve",
+                                      (const char *const[]){ "'0000:00:03.0'", "{'owner': <'nosuchuser'>}", NULL },
+                                      &err));
+        g_assert_nonnull(strstr(err, VFIOD_ERROR_NOT_AUTHORIZED));
+        g_assert_null(strstr(err, "nosuchuser"));
+        g_free(err);
+        err = NULL;
+        /* A name that cannot be one is refused at the edge. */
+        g_assert_false(call_as_nobody(f, "Reserve",
+                                      (const char *const[]){ "'0000:00:03.0'", "{'owner': <'-x'>}", NULL }, &err));
+        g_assert_nonnull(strstr(err, "Option 'owner' takes a user name"));
+}
+
 /* Unreserve drops every line with its match, as the files are now (lines
  * written after vfiod read them too), so polkit is told each line's owner:
  * a rule that lets users drop their own reservations must not let them
@@ -1440,6 +1460,8 @@ int main(int argc, char *argv[])
                    fixture_teardown);
         g_test_add("/daemon/idle-waits-for-polkit", Fixture, &slow_polkit, fixture_setup,
                    test_idle_waits_for_polkit, fixture_teardown);
+        g_test_add("/daemon/reserve-owner-looked-up-after-polkit", Fixture, &quick_polkit, fixture_setup,
+                   test_reserve_owner_looked_up_after_polkit, fixture_teardown);
         g_test_add("/daemon/unreserve-asks-about-every-owner", Fixture, &quick_polkit, fixture_setup,
                    test_unreserve_asks_about_every_owner, fixture_teardown);
         ADD("/daemon/xml-matches-introspection", test_xml_matches);
