@@ -219,7 +219,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-#define DETAILS_MAX 13
+#define DETAILS_MAX 14
 
 /* The details polkit is told, as key and value; a NULL value is not told. */
 static void details_pairs(const PolicyDetails *d, const char *pairs[static DETAILS_MAX][2])
@@ -233,6 +233,7 @@ static void details_pairs(const PolicyDetails *d, const char *pairs[static DETAI
                 { "group", d->group },
                 { "match", d->match },
                 { "owner", d->owner },
+                { "lease_owner", d->lease_owner },
                 { "process", d->process },
                 { "claim", d->claim },
                 { "stop_units", d->stop_units },

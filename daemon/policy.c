@@ -19,6 +19,7 @@ void policy_decision_done(PolicyDecision *d)
         free(d->details.group);
         free(d->details.match);
         free(d->details.owner);
+        free(d->details.lease_owner);
         free(d->details.process);
         free(d->details.claim);
         free(d->details.stop_units);
@@ -228,6 +229,8 @@ int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *
         if (ret->verdict != POLICY_ASK)
                 return 0;
         r = group_detail(group, ret);
+        if (r >= 0 && owner && asprintf(&ret->details.lease_owner, "%u", (unsigned)*owner) < 0)
+                r = -ENOMEM;
         if (r < 0)
                 policy_decision_done(ret);
         return r;

@@ -36,6 +36,7 @@ typedef struct PolicyDetails {
         char *group;  /* IOMMU group number */
         char *match;  /* a reservation's match (reservation.h) */
         char *owner;  /* a reservation's owner, who gets the group node: "alice", "@vfio", "root" */
+        char *lease_owner; /* release-any of a lease: its owner's uid, "1000" */
         char *process; /* memlock of another process: "PID (COMMAND)" */
         char *claim;   /* a prepared claim's id */
         char *stop_units;     /* what the claim's hand-off profiles stop and unload, */
@@ -74,7 +75,9 @@ int policy_unprepare(uid_t caller, const char *claim_id, const Group *const *gro
 
 /* ReleaseGroup, Lease.Release: the lease's owner may end it; any other
  * caller, or a group claimed without a lease (owner NULL), needs
- * release-any. */
+ * release-any. polkit is told the group and the lease's owner (a uid: a
+ * name would be asked of NSS, which may block), so that an answer about
+ * one holder's lease is never used on another's. */
 int policy_release(uid_t caller, int group, const uid_t *owner, PolicyDecision *ret);
 
 /* Reserve, Unreserve: a boot-time reservation changes what the host gets

@@ -105,11 +105,14 @@ static void test_release_rules(void)
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
         g_assert_cmpstr(d.action, ==, VFIOD_ACTION_RELEASE_ANY);
         g_assert_cmpstr(d.details.group, ==, "7");
+        /* Whose lease: an answer about alice's is not one about bob's. */
+        g_assert_cmpstr(d.details.lease_owner, ==, "1000");
         policy_decision_done(&d);
 
         /* A group claimed without a lease has no owner to let go of it. */
         g_assert_cmpint(policy_release(1000, 7, NULL, &d), ==, 0);
         g_assert_cmpint(d.verdict, ==, POLICY_ASK);
+        g_assert_null(d.details.lease_owner);
         policy_decision_done(&d);
 
         g_assert_cmpint(policy_release(0, 7, NULL, &d), ==, 0);
