@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
+#include "manager-reservations.h"
 #include "manager.h"
 #include "number.h"
 #include "quote.h"
@@ -448,12 +449,16 @@ static int not_claimed_error(uint32_t id, sd_bus_error *error)
  * claimed before leases existed) is for root or release-any. One that a
  * process still holds open after its lease goes back at the last close,
  * and not before: vfio-pci would not let its devices go until then, and
- * the unbind would hang. */
+ * the unbind would hang. One that a reservation holds goes back when the
+ * reservation goes: released, it would be reserved again at the next
+ * reload, hotplug or boot. */
 static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
 {
         _cleanup_(policy_decision_done) PolicyDecision decision = {};
         const HeldGroup *h = manager_held_group(m, (int)id);
-        char holder[HOLDER_TEXT_SIZE];
+        const Group *g = device_model_find_group(m->model, (int)id);
+        const ReservationEntry *reserved = g ? manager_group_reservation(m, g) : NULL;
+        char holder[HOLDER_TEXT_SIZE], match[RESERVATION_MATCH_STRING_MAX];
         uid_t caller;
         size_t n;
         int r;
@@ -465,6 +470,12 @@ static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus
                                       "closed ('vfioctl-client show %" PRIu32 "' names who holds it).",
                                       id, describe_holder(holders, n, holder), id);
         }
+        if (reserved)
+                return bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
+                                      "IOMMU group %" PRIu32 " is reserved (%s, in %s:%u): 'vfioctl-client "
+                                      "unreserve %s' gives it back to the host.",
+                                      id, reservation_match_format(&reserved->reservation.match, match),
+                                      reserved->file, reserved->line, match);
         r = bus_sender_euid(msg, &caller);
         if (r >= 0)
                 r = policy_release(caller, (int)id, NULL, &decision);

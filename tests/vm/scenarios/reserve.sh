@@ -243,6 +243,10 @@ if [ "$VM_BOOT" = 1 ]; then
     is "$?" 0 "the lease is released" || diag "$out"
     is "$(pci_driver "$edu2")" vfio-pci "  and edu2 stays on vfio-pci"
     check "  its group reserved" wait_for 10 group_reserved "$edu2"
+    out=$(vfioctl-client --json release "$edu2" 2>/dev/null)
+    like "$out" "\"error\":\"io.github.vfiod1.Error.AlreadyReserved\".*is reserved \\($edu2, in .*\\): 'vfioctl-client unreserve $edu2' gives it back" \
+        "  a release of the reserved group without its lease is refused, pointing to unreserve"
+    is "$(pci_driver "$edu2")" vfio-pci "  and edu2 stays on vfio-pci"
     out=$(vfioctl-client unreserve "$edu2" 2>&1)
     is "$?" 0 "unreserving it succeeds" || diag "$out"
     is "$(pci_driver "$edu2")" none "  edu2 is back without a driver"
