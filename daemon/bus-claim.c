@@ -85,19 +85,28 @@ static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd
                               quote_input(key, quoted));
 }
 
-/* a{sv}: the known keys with their types; anything else is an error, so a
- * misspelt option never silently does nothing. */
+/* a{sv}: the known keys with their types, each once; anything else is an
+ * error, so a misspelt option never silently does nothing, and of two
+ * values given for one key neither silently wins. */
 static int read_claim_options(sd_bus_message *msg, ClaimOptions *ret, sd_bus_error *error)
 {
-        const char *key;
+        char quoted[QUOTE_BUFFER_SIZE];
+        const char *key, *seen[3];
+        size_t n_seen = 0;
         int r;
 
         *ret = (ClaimOptions){ .mode = LEASE_MODE_NONE, .lifetime = LEASE_LIFETIME_CONNECTION };
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
                 r = sd_bus_message_read(msg, "s", &key);
+                for (size_t i = 0; r >= 0 && i < n_seen; i++)
+                        if (streq(seen[i], key))
+                                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' is given twice.",
+                                                      quote_input(key, quoted));
                 if (r >= 0)
                         r = read_option(msg, key, ret, error);
+                if (r >= 0 && n_seen < ELEMENTSOF(seen))
+                        seen[n_seen++] = key; /* known, so one of three */
                 if (r >= 0)
                         r = sd_bus_message_exit_container(msg);
         }

@@ -67,6 +67,8 @@ static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_erro
                         return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                               "Unknown option '%s': the one known is 'owner'.",
                                               quote_input(key, quoted));
+                if (r->owner[0])
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' is given twice.");
                 if (sd_bus_message_read(msg, "v", "s", &owner) < 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' takes a string.");
                 if (!reservation_owner_is_valid(owner))

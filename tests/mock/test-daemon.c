@@ -1196,6 +1196,11 @@ static void test_claim_input(Fixture *f, gconstpointer data)
                 { "ClaimGroup", "(uint32 3, {'lifetime': <'forever'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "ClaimGroup", "(uint32 3, {'lifetime': <''>})", "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "ClaimDevice", "('00:04.0', {'mode': <'../fd'>})", "org.freedesktop.DBus.Error.InvalidArgs" },
+                /* Of two values for one key, neither wins silently. */
+                { "ClaimGroup", "(uint32 3, {'force': <false>, 'force': <true>})",
+                  "org.freedesktop.DBus.Error.InvalidArgs" },
+                { "Reserve", "('0000:00:03.0', {'owner': <'nobody'>, 'owner': <'root'>})",
+                  "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "RaiseMemlockLimit", "(uint64 4096,)", "org.freedesktop.DBus.Error.InvalidArgs" },
                 { "Prepare", "('../etc', ['00:04.0'], @a{sv} {})", VFIOD_ERROR_INVALID_CLAIM_ID },
                 { "Prepare", "('', ['00:04.0'], @a{sv} {})", VFIOD_ERROR_INVALID_CLAIM_ID },
