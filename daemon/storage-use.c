@@ -104,6 +104,23 @@ void disk_holds_release(DiskHolds *h)
         *h = (DiskHolds){};
 }
 
+/* Whether this check holds the disk already: a multipathed NVMe namespace
+ * is one disk (its head) below every controller that has a path to it,
+ * and vfiod's own second exclusive open of it, or of a partition of it,
+ * would fail as if someone else held it. */
+static bool disk_holds_have(const DiskHolds *h, const char *name)
+{
+        struct stat st;
+        dev_t devnum;
+
+        if (!h || block_devnum(name, &devnum) < 0)
+                return false;
+        for (size_t i = 0; i < h->n; i++)
+                if (fstat(h->fds[i], &st) == 0 && st.st_rdev == devnum)
+                        return true;
+        return false;
+}
+
 /* Without memory the disk goes unheld, as it would without holds: the
  * check's answer still stands, only the window until the unbind opens. */
 static void disk_holds_add(DiskHolds *h, int fd)
@@ -275,6 +292,8 @@ void storage_check_block(StorageView *v, UseReport *u, DiskHolds *holds, const c
         size_t n = 0;
         bool critical = false, busy_part = false;
 
+        if (disk_holds_have(holds, name))
+                return; /* checked through another path, and found free */
         if (list_partitions(name, &devices, &n) < 0) {
                 use_report_add(u, DEVICE_USE_BUSY, "%s holds %s, which vfiod cannot inspect", address, name);
                 strv_free(devices);

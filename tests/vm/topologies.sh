@@ -23,7 +23,7 @@ VM_NVME2_ADDR=0000:00:0a.0      # a second nvme, for a RAID1 over both
 VM_VGA2_ADDR=0000:00:0b.0       # a second std VGA: DRM nodes, not the boot display
 VM_DISPLAY_ADDR=0000:00:0c.0    # bochs-display: a GPU of class "display", not VGA
 VM_USB_ADDR=0000:00:0e.0        # xHCI, a hub on it and a USB disk behind the hub
-VM_NVME_MPATH_ADDR=0000:00:0f.0 # nvme in a subsystem: its namespace multipathed
+VM_NVME_MPATH_ADDR=0000:00:0f.0 # nvme in a subsystem, with 0f.1: their namespace multipathed
 VM_NVME_SRIOV_ADDR=0000:00:1b.0 # nvme with SR-IOV: its virtual functions at 1b.1 and 1b.2
 # A conventional PCI bridge with one nvme behind it, which the kernel can
 # reset by FLR and by a reset of the bridge's bus; the nvme's bus number
@@ -90,10 +90,13 @@ topology_qemu_args() {
                              -device usb-storage,bus=vmxhci.0,port=1.1,drive=vmusb) ;;
     nvme-mpath)
         truncate -s 16M "$workdir/nvme-mpath.img"
+        # Two controllers, functions of one slot and so of one group, each
+        # with a path to the one shared namespace.
         QEMU_TOPOLOGY_ARGS+=(-device nvme-subsys,id=vmsubsys,nqn=vfiodtest-subsys
-                             -device nvme,id=vmnvmempath,serial=vfiodtest3,subsys=vmsubsys,addr=0f.0
+                             -device nvme,id=vmnvmempath,serial=vfiodtest3,subsys=vmsubsys,addr=0f.0,multifunction=on
+                             -device nvme,id=vmnvmempath2,serial=vfiodtest3,subsys=vmsubsys,addr=0f.1
                              -drive "file=$workdir/nvme-mpath.img,if=none,format=raw,id=vmnvmempathns"
-                             -device nvme-ns,drive=vmnvmempathns,bus=vmnvmempath,nsid=1) ;;
+                             -device nvme-ns,drive=vmnvmempathns,bus=vmnvmempath,nsid=1,shared=on) ;;
     nvme-bridged)
         truncate -s 16M "$workdir/nvme-bridged.img"
         QEMU_TOPOLOGY_ARGS+=(-device pci-bridge,id=vmbridge3,chassis_nr=3,shpc=off,addr=1c.0
