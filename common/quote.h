@@ -22,7 +22,7 @@ const char *quote_input(const char *s, char buf[static QUOTE_BUFFER_SIZE]);
 
 /* A copy of text, whatever its length, with what quote_input() escapes
  * escaped: for text that is not the caller's but may still not be UTF-8 or
- * printable (a process name, a mount point). NULL when out of memory. */
+ * printable (a process's name). NULL when out of memory. */
 char *printable_text(const char *text);
 
 /* The same, but a backslash is left as it is: for a whole message whose

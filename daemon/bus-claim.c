@@ -458,15 +458,18 @@ static int not_claimed_error(uint32_t id, sd_bus_error *error)
  * claimed before leases existed) is for root or release-any. One that a
  * process still holds open after its lease goes back at the last close,
  * and not before: vfio-pci would not let its devices go until then, and
- * the unbind would hang. One that a reservation holds goes back when the
- * reservation goes: released, it would be reserved again at the next
- * reload, hotplug or boot. */
+ * the unbind would hang. One that a reservation holds, at rest, goes back
+ * when the reservation goes: released, it would be reserved again at the
+ * next reload, hotplug or boot. (One whose move failed may be released:
+ * that is how it goes back, as its failure says.) */
 static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
 {
         _cleanup_(policy_decision_done) PolicyDecision decision = {};
         const HeldGroup *h = manager_held_group(m, (int)id);
         const Group *g = device_model_find_group(m->model, (int)id);
-        const ReservationEntry *reserved = g ? manager_group_reservation(m, g) : NULL;
+        const ReservationEntry *reserved = g && engine_status(m->engine, (int)id, NULL) == CLAIM_STATUS_CLAIMED
+                                                   ? manager_group_reservation(m, g)
+                                                   : NULL;
         char holder[HOLDER_TEXT_SIZE], match[RESERVATION_MATCH_STRING_MAX];
         uid_t caller;
         size_t n;
@@ -475,7 +478,7 @@ static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus
         if (h) {
                 const VfioHolder *holders = held_group_holders(h, &n);
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                      "IOMMU group %" PRIu32 " is held open by %s: vfiod moves it once that is "
+                                      "IOMMU group %" PRIu32 " is held open by %s: vfiod settles it once that is "
                                       "closed ('vfioctl-client show %" PRIu32 "' names who holds it).",
                                       id, describe_holder(holders, n, holder), id);
         }

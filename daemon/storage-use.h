@@ -13,7 +13,8 @@
  * functions have left their drivers: while vfiod has a disk open so,
  * nothing can mount, swap on, assemble or otherwise claim it or any of its
  * partitions, and the check's answer stays true until the unbind takes
- * the disk away (which an open fd does not hold up). */
+ * the disk away (which an open fd does not hold up). A loop device set up
+ * over it takes no claim, and is not kept out. */
 typedef struct DiskHolds {
         int *fds;
         size_t n;

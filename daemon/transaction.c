@@ -798,7 +798,9 @@ static void execute_claim(Run *run)
                 if (r >= 0 && atomic_load(&t->abandoned))
                         r = -ETIMEDOUT;
         }
-        /* Unbound, the disks are gone; failed before, they are the host's. */
+        /* Unbound, the disks are gone (a multipathed head stays while a
+         * controller that does not move serves it); failed before, they
+         * are the host's. */
         disk_holds_release(&run->disk_holds);
         for (size_t i = 0; r >= 0 && i < run->plan.n_modules; i++) {
                 run->item_wait = i + 1 < run->plan.n_modules; /* only the last one is left to run */

@@ -126,7 +126,7 @@ like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*has ended, but PID 
     "release answers at once that the lease ended and who still holds the group"
 is "$(group_state "$ge")" held "the group shows as held, not stuck"
 out=$(vfioctl-client --json release "$ge" 2>/dev/null)
-like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*is held open by PID $holder \\(python3\\): vfiod moves it once" \
+like "$out" "\"error\":\"io.github.vfiod1.Error.GroupBusy\".*is held open by PID $holder \\(python3\\): vfiod settles it once" \
     "a release again while it is held: GroupBusy, naming the holder"
 is "$(group_state "$ge")" held "  and it stays held, not stuck"
 check "vfiod answers list meanwhile" vfioctl-client list
@@ -240,15 +240,18 @@ rm /etc/vfiod/profiles.d/nvme-bus.conf
 nvme_disk() { ls "/sys/bus/pci/devices/$nvme/nvme/"*/ 2>/dev/null | grep -m1 '^nvme[0-9]*n1$'; }
 check "the bridged nvme has its disk" wait_for 20 nvme_disk
 disk=$(nvme_disk)
-mkfs.ext4 -q -F "/dev/$disk"
+check "  with ext4 on its disk" mkfs.ext4 -q -F "/dev/$disk"
 mkdir -p /mnt/hold
 start_vfiod "stall,claim,override,$nvme" 30
 vfioctl-client claim "$nvme" > /tmp/claim-held.out 2>&1 &
 claim_pid=$!
 stalled() { grep -q "Fault injection: stalling at step 'override $nvme'" /tmp/vfiod.log; }
 check "a claim of the nvme stalls after its check" wait_for 20 stalled
-check "  a mount of its disk meanwhile is refused" sh -c "! mount -t ext4 /dev/$disk /mnt/hold 2>/dev/null"
+out=$(mount -t ext4 "/dev/$disk" /mnt/hold 2>&1)
+status=$?
 umount /mnt/hold 2>/dev/null
+is "$status" 32 "  a mount of its disk meanwhile is refused"
+like "$out" "busy" "  as busy: $out"
 wait "$claim_pid"
 is "$?" 0 "  and the claim goes on"
 diag "$(cat /tmp/claim-held.out)"
