@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -38,6 +39,56 @@ int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *e
 
         if (r >= 0 && (r = sd_bus_message_at_end(msg, false)) == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s knows no options yet.", method);
+        return r < 0 ? r : sd_bus_message_exit_container(msg);
+}
+
+/* "the one known is 'owner'", "the known ones are 'mode', 'lifetime' and
+ * 'force'" */
+static void describe_known(const char *const *known, char *buf, size_t size)
+{
+        size_t n = 0, len;
+
+        while (known[n])
+                n++;
+        len = (size_t)snprintf(buf, size, n == 1 ? "the one known is " : "the known ones are ");
+        for (size_t i = 0; i < n && len < size; i++)
+                len += (size_t)snprintf(buf + len, size - len, "%s'%s'", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+                                        known[i]);
+}
+
+static int option_key(const char *const *known, const char *key, uint32_t *seen, sd_bus_error *error)
+{
+        char quoted[QUOTE_BUFFER_SIZE], list[256];
+
+        for (size_t i = 0; known[i]; i++) {
+                if (!streq(known[i], key))
+                        continue;
+                if (*seen & (UINT32_C(1) << i))
+                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' is given twice.", key);
+                *seen |= UINT32_C(1) << i;
+                return (int)i;
+        }
+        describe_known(known, list, sizeof(list));
+        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s': %s.", quote_input(key, quoted),
+                              list);
+}
+
+int bus_read_options(sd_bus_message *msg, const char *const *known, BusOptionReader read_value, void *userdata,
+                     sd_bus_error *error)
+{
+        uint32_t seen = 0;
+        const char *key;
+        int r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+
+        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r >= 0)
+                        r = option_key(known, key, &seen, error);
+                if (r >= 0)
+                        r = read_value(msg, (size_t)r, userdata, error);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+        }
         return r < 0 ? r : sd_bus_message_exit_container(msg);
 }
 

@@ -21,6 +21,15 @@ int bus_close_and_send(sd_bus_message *reply);
  * InvalidArgs naming method otherwise. */
 int bus_read_no_options(sd_bus_message *msg, const char *method, sd_bus_error *error);
 
+/* Reads the value of option known[key] (msg is at its variant). */
+typedef int (*BusOptionReader)(sd_bus_message *msg, size_t key, void *userdata, sd_bus_error *error);
+/* An a{sv} of options whose keys are among known (NULL-terminated, at most
+ * 32), each at most once, each value read by read_value: a key not known,
+ * or given twice, is InvalidArgs, so that a misspelt option never silently
+ * does nothing and of two values for one key neither silently wins. */
+int bus_read_options(sd_bus_message *msg, const char *const *known, BusOptionReader read_value, void *userdata,
+                     sd_bus_error *error);
+
 /* sd_bus_error_setf() and sd_bus_reply_method_errorf() for every error vfiod
  * sends: the text made printable and valid UTF-8 (sendable_text()), for it
  * may name what the host or a caller chose (a process, a mount point), and a

@@ -53,25 +53,29 @@ static void claim_request_freep(ClaimRequest **p)
         free(req);
 }
 
-static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd_bus_error *error)
+enum { OPTION_MODE, OPTION_LIFETIME, OPTION_FORCE };
+static const char *const claim_options[] = { [OPTION_MODE] = "mode", [OPTION_LIFETIME] = "lifetime",
+                                             [OPTION_FORCE] = "force", NULL };
+
+static int read_option(sd_bus_message *msg, size_t key, void *userdata, sd_bus_error *error)
 {
-        char quoted[QUOTE_BUFFER_SIZE];
+        ClaimOptions *o = userdata;
         const char *s;
         int force;
 
-        if (streq(key, "force")) {
+        switch (key) {
+        case OPTION_FORCE:
                 if (sd_bus_message_read(msg, "v", "b", &force) < 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'force' takes a boolean.");
                 o->force = force;
                 return 0;
-        }
-        if (streq(key, "mode")) {
+        case OPTION_MODE:
                 if (sd_bus_message_read(msg, "v", "s", &s) < 0 || lease_mode_from_string(s, &o->mode) < 0)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                                 "Option 'mode' is one of 'fd', 'cdev', 'chown' and 'none'.");
                 return 0;
-        }
-        if (streq(key, "lifetime")) {
+        case OPTION_LIFETIME:
+        default: /* bus_read_options() passes known keys alone */
                 /* claim-id leases are Prepare's (bus-prepare.c). */
                 if (sd_bus_message_read(msg, "v", "s", &s) < 0 || lease_lifetime_from_string(s, &o->lifetime) < 0 ||
                     o->lifetime == LEASE_LIFETIME_CLAIM_ID)
@@ -80,37 +84,12 @@ static int read_option(sd_bus_message *msg, const char *key, ClaimOptions *o, sd
                                                 "'persistent'.");
                 return 0;
         }
-        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                              "Unknown option '%s': the known ones are 'mode', 'lifetime' and 'force'.",
-                              quote_input(key, quoted));
 }
 
-/* a{sv}: the known keys with their types, each once; anything else is an
- * error, so a misspelt option never silently does nothing, and of two
- * values given for one key neither silently wins. */
 static int read_claim_options(sd_bus_message *msg, ClaimOptions *ret, sd_bus_error *error)
 {
-        char quoted[QUOTE_BUFFER_SIZE];
-        const char *key, *seen[3];
-        size_t n_seen = 0;
-        int r;
-
         *ret = (ClaimOptions){ .mode = LEASE_MODE_NONE, .lifetime = LEASE_LIFETIME_CONNECTION };
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                r = sd_bus_message_read(msg, "s", &key);
-                for (size_t i = 0; r >= 0 && i < n_seen; i++)
-                        if (streq(seen[i], key))
-                                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' is given twice.",
-                                                      quote_input(key, quoted));
-                if (r >= 0)
-                        r = read_option(msg, key, ret, error);
-                if (r >= 0 && n_seen < ELEMENTSOF(seen))
-                        seen[n_seen++] = key; /* known, so one of three */
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(msg);
-        }
-        return r < 0 ? r : sd_bus_message_exit_container(msg);
+        return bus_read_options(msg, claim_options, read_option, ret, error);
 }
 
 const char *bus_failure_error_name(TransactionFailure f)

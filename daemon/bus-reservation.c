@@ -51,33 +51,24 @@ static int check_owner_exists(const char *owner, sd_bus_error *error)
         return 0;
 }
 
+static int read_owner(sd_bus_message *msg, size_t key, void *userdata, sd_bus_error *error)
+{
+        Reservation *r = userdata;
+        const char *owner;
+
+        if (sd_bus_message_read(msg, "v", "s", &owner) < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' takes a string.");
+        if (!reservation_owner_is_valid(owner))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option 'owner' takes a user name, or @ and a group name.");
+        snprintf(r->owner, sizeof(r->owner), "%s", owner);
+        return 0;
+}
+
 /* a{sv} with at most "owner" (s). */
 static int read_reserve_options(sd_bus_message *msg, Reservation *r, sd_bus_error *error)
 {
-        char quoted[QUOTE_BUFFER_SIZE];
-        const char *key, *owner;
-        int e;
-
-        e = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        while (e >= 0 && (e = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                e = sd_bus_message_read(msg, "s", &key);
-                if (e < 0)
-                        return e;
-                if (!streq(key, "owner"))
-                        return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                              "Unknown option '%s': the one known is 'owner'.",
-                                              quote_input(key, quoted));
-                if (r->owner[0])
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' is given twice.");
-                if (sd_bus_message_read(msg, "v", "s", &owner) < 0)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Option 'owner' takes a string.");
-                if (!reservation_owner_is_valid(owner))
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                "Option 'owner' takes a user name, or @ and a group name.");
-                snprintf(r->owner, sizeof(r->owner), "%s", owner);
-                e = sd_bus_message_exit_container(msg);
-        }
-        return e < 0 ? e : sd_bus_message_exit_container(msg);
+        return bus_read_options(msg, (const char *const[]){ "owner", NULL }, read_owner, r, error);
 }
 
 static int authorize_reserve(Manager *m, sd_bus_message *msg, const Reservation *reservation, sd_bus_error *error)
