@@ -433,40 +433,49 @@ static int not_claimed_error(uint32_t id, sd_bus_error *error)
                               "vfiod holds no claim of IOMMU group %" PRIu32 ": nothing to release.", id);
 }
 
-/* A group vfiod holds without a lease (its release failed, or it was
- * claimed before leases existed) is for root or release-any. One that a
- * process still holds open after its lease goes back at the last close,
- * and not before: vfio-pci would not let its devices go until then, and
- * the unbind would hang. One that a reservation holds, at rest, goes back
- * when the reservation goes: released, it would be reserved again at the
- * next reload, hotplug or boot. (One whose move failed may be released:
- * that is how it goes back, as its failure says.) */
-static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
+/* A group that no lease holds, which its release must not move: one that
+ * a process still holds open after its lease goes back at the last close,
+ * and not before (vfio-pci would not let its devices go until then, and
+ * the unbind would hang); one that a reservation holds, at rest, goes back
+ * when the reservation goes (released, it would be reserved again at the
+ * next reload, hotplug or boot). One whose move failed may be released:
+ * that is how it goes back, as its failure says. */
+static int refuse_unleased_release(Manager *m, uint32_t id, sd_bus_error *error)
 {
-        _cleanup_(policy_decision_done) PolicyDecision decision = {};
         const HeldGroup *h = manager_held_group(m, (int)id);
         const Group *g = device_model_find_group(m->model, (int)id);
-        const ReservationEntry *reserved = g && engine_status(m->engine, (int)id, NULL) == CLAIM_STATUS_CLAIMED
-                                                   ? manager_group_reservation(m, g)
-                                                   : NULL;
+        const ReservationEntry *e;
         char holder[HOLDER_TEXT_SIZE], match[RESERVATION_MATCH_STRING_MAX];
-        uid_t caller;
+        const VfioHolder *holders;
         size_t n;
-        int r;
 
         if (h) {
-                const VfioHolder *holders = held_group_holders(h, &n);
+                holders = held_group_holders(h, &n);
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                       "IOMMU group %" PRIu32 " is held open by %s: vfiod settles it once that is "
                                       "closed ('vfioctl-client show %" PRIu32 "' names who holds it).",
                                       id, describe_holder(holders, n, holder), id);
         }
-        if (reserved)
-                return bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
-                                      "IOMMU group %" PRIu32 " is reserved (%s, in %s:%u): 'vfioctl-client "
-                                      "unreserve %s' gives it back to the host.",
-                                      id, reservation_match_format(&reserved->reservation.match, match),
-                                      reserved->file, reserved->line, match);
+        if (!g || engine_status(m->engine, g->id, NULL) != CLAIM_STATUS_CLAIMED ||
+            !(e = manager_group_reservation(m, g)))
+                return 0;
+        return bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
+                              "IOMMU group %" PRIu32 " is reserved (%s, in %s:%u): 'vfioctl-client unreserve %s' "
+                              "gives it back to the host.",
+                              id, reservation_match_format(&e->reservation.match, match), e->file, e->line, match);
+}
+
+/* A group vfiod holds without a lease (its release failed, or it was
+ * claimed before leases existed) is for root or release-any. */
+static int release_unleased(Manager *m, sd_bus_message *msg, uint32_t id, sd_bus_error *error)
+{
+        _cleanup_(policy_decision_done) PolicyDecision decision = {};
+        uid_t caller;
+        int r;
+
+        r = refuse_unleased_release(m, id, error);
+        if (r < 0)
+                return r;
         r = bus_sender_euid(msg, &caller);
         if (r >= 0)
                 r = policy_release(caller, (int)id, NULL, &decision);

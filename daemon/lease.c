@@ -33,9 +33,10 @@ static void holder_gone(Lease *l, const char *reason)
         l->leases->on_gone(l, reason, l->leases->userdata);
 }
 
-/* Watched for no event: the kernel reports a hangup all the same, and what the holder writes stays unread in the FIFO, where the
- * kernel stops the writer once the pipe is full. Reading it would let the
- * holder keep vfiod's loop busy. */
+/* Watched for no event: the kernel reports a hangup all the same, and
+ * what the holder writes stays unread in the FIFO, where the kernel stops
+ * the writer once the pipe is full. Reading it would let the holder keep
+ * vfiod's loop busy. */
 static int on_guard(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         holder_gone(userdata, "guard-closed");
