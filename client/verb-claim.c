@@ -260,17 +260,29 @@ static bool really_held(Client *c, uint32_t group, uint64_t *unnamed_since)
         return now - *unnamed_since > UNNAMED_HOLDER_GRACE_USEC;
 }
 
+/* How long the lease may outlive the command before a process the command
+ * left behind (a daemon it forked) is taken to hold its guard fd: vfiod
+ * sees the last close at once, and answers within this on a loaded host. */
+#define LEASE_OUTLIVES_GRACE_USEC (3 * 1000 * 1000ULL)
+
 /* The lease ended (its holder exited): wait until vfiod has the devices
  * back where they were, so the prompt returns to a host that has them. */
 static int wait_for_release(Client *c, uint32_t group)
 {
-        uint64_t unnamed_since = 0;
+        uint64_t unnamed_since = 0, command_ended = now_usec(CLOCK_MONOTONIC);
 
         for (;;) {
                 _cleanup_free_ char *state = group_property(c, group, "State");
                 if (!state)
                         return client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow IOMMU group %u any more.", group);
                 BusState s = bus_state_from_string(state);
+                if (s == BUS_STATE_CLAIMED &&
+                    now_usec(CLOCK_MONOTONIC) - command_ended > LEASE_OUTLIVES_GRACE_USEC)
+                        return client_fail(c, CLIENT_EXIT_BUSY,
+                                           "the command has ended, but a process it started still holds the "
+                                           "lease of IOMMU group %u (its guard fd, VFIOD_LEASE): the group goes "
+                                           "back when that process exits, or at 'vfioctl-client release %u'.",
+                                           group, group);
                 if (s == BUS_STATE_HELD && really_held(c, group, &unnamed_since))
                         return client_fail(c, CLIENT_EXIT_BUSY,
                                            "the command has ended, but a process it left behind still holds IOMMU "
@@ -356,7 +368,7 @@ static void forward_signal(int sig)
 /* Runs the command; returns its exit status, 128 + signal when killed. */
 static int run_command(Client *c, Grant *g)
 {
-        int status;
+        int status, r;
 
         /* Ctrl-C reaches the command through the terminal; a TERM sent to
          * the client is passed on. Either way the client stays to report. */
@@ -365,15 +377,22 @@ static int run_command(Client *c, Grant *g)
         signal(SIGTERM, forward_signal);
         fflush(NULL);
         child_pid = fork();
-        if (child_pid < 0)
-                return -errno;
         if (child_pid == 0)
                 exec_command(c, g);
-        /* Only the command holds the lease now. */
+        r = child_pid < 0 ? -errno : 0;
+        /* Only the command holds the lease now, if anyone. */
         grant_close_fds(g);
-        while (waitpid(child_pid, &status, 0) < 0)
+        while (r == 0 && waitpid(child_pid, &status, 0) < 0)
                 if (errno != EINTR)
-                        return -errno;
+                        r = -errno;
+        /* The PID is the command's no more, and the client holds nothing:
+         * Ctrl-C and TERM end whatever wait follows. */
+        child_pid = 0;
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        if (r < 0)
+                return r;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -83,6 +83,20 @@ like "$out" "Returned IOMMU group $g" "and says the group went back"
 is "$(pci_driver "$edu")" none "when the command exited, edu went back (no driver)"
 check "/dev/vfio/$g is gone with it" test ! -e "/dev/vfio/$g"
 
+# ---- a command that leaves a process behind, holding its guard fd ----
+# The lease lives on with that process: the client says so and exits
+# instead of waiting on, deaf to Ctrl-C and TERM.
+out=$(timeout -k 5 20 setpriv --reuid=alice --regid=alice --init-groups vfioctl-client claim "$edu" -- \
+    sh -c 'sleep 600 > /dev/null 2>&1 & echo "left $!"' 2>&1)
+status=$?
+diag "$out"
+is "$status" 4 "a command that leaves a process with the guard fd: vfioctl-client exits 4 (busy), by itself"
+like "$out" "a process it started still holds the lease of IOMMU group $g" "  saying the lease lives on"
+check "  the group stays leased" group_leased
+left=$(printf '%s\n' "$out" | sed -n 's/^left //p')
+kill "$left"
+check "  and goes back once that process exits" wait_for 15 group_back
+
 # ---- alice's nested QEMU, with the memlock it needs ----
 out=$(printf 'info pci\nquit\n' | as_alice timeout 300 vfioctl-client claim "$edu" --memlock 256M -- \
     qemu-system-x86_64 -M q35 -S -m 64 -nodefaults -display none -monitor stdio \
