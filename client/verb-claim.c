@@ -542,8 +542,9 @@ static int leased_groups(Client *c, uint32_t **ret, size_t *ret_n)
         uid_t me = geteuid();
         int r = client_call_manager(c, "ListLeases", &reply, NULL);
 
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
+        if (r < 0)
+                return r; /* said */
+        r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", NULL, &group, &uid, NULL, NULL, NULL, NULL,
                                                   NULL)) > 0) {
                 if (me != 0 && uid != me)
@@ -580,6 +581,7 @@ static int release_all(Client *c)
         _cleanup_free_ uint32_t *groups = NULL;
         size_t n = 0;
         int r = leased_groups(c, &groups, &n), failed = 0;
+        ClientExit status = 0;
 
         if (r < 0)
                 return r;
@@ -590,11 +592,17 @@ static int release_all(Client *c)
                 if (r >= 0)
                         continue;
                 failed = r;
+                /* A group still in use is what stops the package's removal
+                 * (its prerm): it outweighs any other failure. */
+                if (status != CLIENT_EXIT_BUSY)
+                        status = c->failure_exit;
                 if (c->json)
                         print_release_failure_json(c, groups[i]);
         }
         c->hold_error = false;
         (void)print_list_end(c, n, "(no leases)", 0);
+        if (status)
+                c->failure_exit = status;
         return failed;
 }
 

@@ -140,6 +140,31 @@ check "then, idle, vfiod exits" wait_for 10 sh -c "! busctl --system call org.fr
     org.freedesktop.DBus NameHasOwner s io.github.vfiod1 | grep -q true"
 stop_vfiod
 
+# ---- release --all: a group still in use outweighs a later failure ----
+# The package's prerm stops a removal on exit 4 alone: a group in use must
+# not be hidden by another group's failure after it. Leases are listed, and
+# released, newest first: the bridged group's (in use), then edu's (fails).
+start_vfiod "fail,release,probe,$VM_EDU_ADDR"
+check "claim edu" vfioctl-client claim "$VM_EDU_ADDR"
+check "then the bridged group" vfioctl-client claim "$g"
+python3 "$VM_SRCDIR/tests/vm/guest/vfio-hold.py" "$edu" "$g" > /tmp/hold.out 2>&1 &
+holder=$!
+check "a process holds the bridged edu's device fd" wait_for 10 grep -q holding /tmp/hold.out
+out=$(vfioctl-client release --all 2>&1)
+status=$?
+diag "$out"
+like "$out" "PID $holder \\(python3\\) still holds /dev/vfio/$g" "release --all says the bridged group is still in use"
+like "$out" "step 'probe $VM_EDU_ADDR' failed" "  and that edu's release failed after it"
+is "$status" 4 "  and exits 4 (in use), not the later failure's 1"
+kill "$holder"; wait "$holder" 2>/dev/null
+stop_vfiod
+start_vfiod ""
+check "  restarted, vfiod puts the bridged group back" wait_for 30 settled "$g"
+check "  and edu's" wait_for 30 settled "$ge"
+is "$(drivers)" "$originals" "  the bridged group is on $originals"
+is "$(pci_driver "$VM_EDU_ADDR")" none "  edu is back without a driver"
+stop_vfiod
+
 # ---- a step that never returns: stuck, and the bus answers ----
 # A release cut short by a crash, then a VMM that opens the device before
 # vfiod is back: the restore's unbind blocks in the kernel.
