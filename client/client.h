@@ -93,9 +93,11 @@ int memlock_for_guest(uint64_t guest_memory, uint64_t *ret);
 void qemu_warn_memlock(const Client *c);
 
 /* target.c: a command's ADDRESS|GROUP argument. Returns 1 and sets *group
- * for a group number (all digits), 0 for anything else (an address, which
- * vfiod validates); reports its own error. */
+ * for a group number (all digits), 0 for a PCI address (vfiod says whether
+ * there is a device); reports its own error. */
 int client_parse_target(Client *c, const char *arg, uint32_t *group);
+/* 0 for a PCI address; else reports a usage error. */
+int client_check_address(Client *c, const char *arg);
 
 /* Connects once; reports its own error. */
 int client_bus(Client *c, sd_bus **ret);

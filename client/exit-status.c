@@ -8,6 +8,7 @@
 #include "bus-names.h"
 #include "client.h"
 #include "macro.h"
+#include "quote.h"
 
 /* What a failure makes vfioctl-client exit with, so that scripts can tell
  * "you may not" from "not now" from "no such thing" without reading the
@@ -69,13 +70,18 @@ int client_fail(Client *c, ClientExit status, const char *fmt, ...)
                 [CLIENT_EXIT_FAILURE] = -EIO,   [CLIENT_EXIT_USAGE] = -EINVAL, [CLIENT_EXIT_NOT_AUTHORIZED] = -EPERM,
                 [CLIENT_EXIT_BUSY] = -EBUSY,    [CLIENT_EXIT_NOT_FOUND] = -ENOENT,
         };
-        _cleanup_free_ char *message = NULL;
+        _cleanup_free_ char *message = NULL, *printable = NULL;
         va_list ap;
 
         va_start(ap, fmt);
         if (vasprintf(&message, fmt, ap) < 0)
                 message = NULL;
         va_end(ap);
-        client_report(c, status, NULL, message ? message : fmt);
+        /* The message may quote the command line, which may be anything:
+         * it goes out printable and valid UTF-8 (JSON must be), what vfiod
+         * escaped already left as it is. */
+        if (message)
+                printable = sendable_text(message);
+        client_report(c, status, NULL, printable ? printable : fmt);
         return errors[status];
 }

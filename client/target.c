@@ -4,19 +4,37 @@
 
 #include "client.h"
 #include "macro.h"
+#include "pci-address.h"
+
+static bool all_digits(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return false;
+        return true;
+}
+
+/* Checked here as vfiod checks it: a command line that cannot name a
+ * device is a usage error, with or without vfiod. */
+int client_check_address(Client *c, const char *arg)
+{
+        PciAddress address;
+
+        if (pci_address_parse(arg, &address) < 0)
+                return client_usage_error(c, "'%s' is not a PCI address: " PCI_ADDRESS_FORMS ".", arg);
+        return 0;
+}
 
 int client_parse_target(Client *c, const char *arg, uint32_t *group)
 {
         unsigned long id;
-        char *end;
 
-        /* All digits: a group number. Addresses always contain ':'. */
-        if (arg[0] < '0' || arg[0] > '9')
-                return 0;
+        if (!all_digits(arg))
+                return client_check_address(c, arg);
         errno = 0;
-        id = strtoul(arg, &end, 10);
-        if (*end != '\0')
-                return 0;
+        id = strtoul(arg, NULL, 10);
         if (errno != 0 || id > INT32_MAX)
                 return client_usage_error(c, "%s is not an IOMMU group number.", arg);
         *group = (uint32_t)id;
@@ -31,7 +49,7 @@ int client_lookup_device(Client *c, const char *address, sd_bus_message **reply,
         size_t n;
         int r;
 
-        /* vfiod validates the address and names what is wrong with it. */
+        /* vfiod says whether there is a device at the address. */
         r = client_call_manager(c, "GetDevice", &found, "s", address);
         if (r < 0)
                 return r;

@@ -209,7 +209,7 @@ static int call_claim(Client *c, const char *target, bool by_group, uint32_t gro
         if (r >= 0)
                 r = append_claim_options(c, msg);
         if (r < 0)
-                return r;
+                return client_fail(c, CLIENT_EXIT_FAILURE, "cannot make the call: %s", strerror(-r));
         c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
         r = client_call(c, msg, &reply);
         if (r < 0)

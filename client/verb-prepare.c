@@ -81,8 +81,12 @@ static int print_prepared(Client *c, const char *id, sd_bus_message *reply)
 int verb_prepare(Client *c, int argc, char *argv[])
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL, *reply = NULL;
-        int r = new_claim_call(c, "Prepare", argv[1], &msg);
+        int r = 0;
 
+        for (int i = 2; i < argc && r >= 0; i++)
+                r = client_check_address(c, argv[i]);
+        if (r >= 0)
+                r = new_claim_call(c, "Prepare", argv[1], &msg);
         if (r < 0)
                 return r;
         r = sd_bus_message_append_strv(msg, argv + 2);

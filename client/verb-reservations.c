@@ -117,6 +117,20 @@ static const ReservationRow *row_in_force(const ReservationList *l, const char *
         return NULL;
 }
 
+/* The command line checked as vfiod checks it, before any call. */
+static int check_reservation_arguments(Client *c, const char *match)
+{
+        ReservationMatch parsed;
+        const char *reason = "?";
+
+        if (reservation_match_parse(match, &parsed, &reason) < 0)
+                return client_usage_error(c, "'%s' is not a reservation match: %s.", match, reason);
+        if (c->owner && !reservation_owner_is_valid(c->owner))
+                return client_usage_error(c, "--owner takes a user name, or @ and a group name, not '%s'.",
+                                          c->owner);
+        return 0;
+}
+
 /* A call that may ask for a password, and may wait for groups to move. */
 static int call_reservation_method(Client *c, const char *method, const char *match, sd_bus_message **reply)
 {
@@ -130,7 +144,9 @@ static int call_reservation_method(Client *c, const char *method, const char *ma
                 r = sd_bus_message_append(msg, "a{sv}", 1, "owner", "s", c->owner);
         else if (r >= 0)
                 r = sd_bus_message_append(msg, "a{sv}", 0);
-        return r < 0 ? r : client_call_authorized(c, msg, RESERVE_CALL_TIMEOUT_USEC, reply);
+        if (r < 0)
+                return client_fail(c, CLIENT_EXIT_FAILURE, "cannot make the call: %s", strerror(-r));
+        return client_call_authorized(c, msg, RESERVE_CALL_TIMEOUT_USEC, reply);
 }
 
 /* A device the new reservation matches, whose group another one holds:
@@ -191,8 +207,10 @@ int verb_reserve(Client *c, int argc, char *argv[])
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *file;
-        int r = call_reservation_method(c, "Reserve", argv[1], &reply);
+        int r = check_reservation_arguments(c, argv[1]);
 
+        if (r >= 0)
+                r = call_reservation_method(c, "Reserve", argv[1], &reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "s", &file);
@@ -277,6 +295,8 @@ int verb_unreserve(Client *c, int argc, char *argv[])
         ReservationList l = {};
         int r;
 
+        if ((r = check_reservation_arguments(c, argv[1])) < 0)
+                return r;
         /* Which devices it held, asked before they move. */
         if (list_reservations(c, &l) < 0)
                 return -EIO;

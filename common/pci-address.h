@@ -15,6 +15,9 @@ typedef struct PciAddress {
 /* "0000:00:00.0", or a longer domain (VMD uses 10000 and up), plus NUL. */
 #define PCI_ADDRESS_STRING_MAX (8 + 1 + 2 + 1 + 2 + 1 + 1 + 1)
 
+/* How to write one, for messages that refuse what is not. */
+#define PCI_ADDRESS_FORMS "use the form 0000:01:00.0 or 01:00.0"
+
 /* Parses the full form ("0000:01:00.0", 4 to 8 hex digits of domain) or the
  * short form ("01:00.0", domain 0), in either case. Anything else, including
  * surrounding white space, is -EINVAL. */

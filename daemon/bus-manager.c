@@ -34,7 +34,7 @@ int bus_lookup_device(Manager *m, const char *input, Device **ret, sd_bus_error 
 
         if (pci_address_normalize(input, address) < 0)
                 return bus_error_setf(error, VFIOD_ERROR_INVALID_ADDRESS,
-                                      "'%s' is not a PCI address: use the form 0000:01:00.0 or 01:00.0.",
+                                      "'%s' is not a PCI address: " PCI_ADDRESS_FORMS ".",
                                       quote_input(input, quoted));
         d = device_model_find_device(m->model, address);
         if (!d)

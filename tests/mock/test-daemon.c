@@ -1059,6 +1059,11 @@ static void test_json_shapes(Fixture *f, gconstpointer data)
                 { { "--memory=lots", "claim", "3" }, "error", 2 },
                 { { "claim" }, "error", 2 },
                 { { "--bogus", "list" }, "error", 2 },
+                /* What is not UTF-8 comes back escaped: JSON must be. */
+                { { "bo\xffgus" }, "error", 2 },
+                { { "memlock", "\xc3", "--memlock=1G" }, "error", 2 },
+                { { "prepare", "\xe2\x82", "01:00.0" }, "error", 2 },
+                { { "claim", "\xff" }, "error", 2 },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -1173,6 +1178,9 @@ static void test_client_exit_status(Fixture *f, gconstpointer data)
                   "QEMU's guest has 1.5 GiB (-m), so it needs 2.5 GiB of locked memory for its VFIO device, and "
                   "--memlock/--memory gives 256 MiB: add --memory 1536M" },
                 { { "--all", "list" }, 2, "--all is for release" },
+                { { "reserve", "nonsense" }, 2, "'nonsense' is not a reservation match" },
+                { { "prepare", "pod-1", "nonsense" }, 2, "'nonsense' is not a PCI address" },
+                { { "claim", "\xff" }, 2, "'\\xff' is not a PCI address" },
                 { { "memlock", "abc", "--memory=1G" }, 2, "'abc' is not a process id" },
                 { { "memlock", "1" }, 2, "memlock needs --memlock=SIZE or --memory=SIZE" },
         };
