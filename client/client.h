@@ -33,6 +33,7 @@ typedef struct Client {
         char **command;             /* claim: what runs after "--", NULL-terminated */
         const char *owner;          /* reserve: who owns the node, "alice" or "@vfio" */
         bool all;                   /* release: every lease */
+        unsigned options_given;     /* the long options on the command line, as a set (main.c) */
         uint64_t call_timeout_usec; /* 0: sd-bus's default */
         int exit_status;            /* claim with a command: the command's */
         ClientExit failure_exit;    /* when a verb failed: why, for the exit status; 0: FAILURE */

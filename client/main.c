@@ -15,25 +15,39 @@
         "one match: a PCI address (0000:01:00.0), a physical path (0000:00:1c.0/00.0) or an id (10de:1b80, "  \
         "10de:1b80@01:00.0)"
 
-/* Each verb with the one argument it takes, if any (what it must be), and
- * its help: "vfioctl-client VERB --help". */
+enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD, ARG_CDEV, ARG_MEMLOCK,
+       ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER, ARG_NO_ASK_PASSWORD, ARG_ALL };
+
+/* Long options as bits of a set. */
+#define OPTION(arg) (1u << ((arg) - ARG_JSON))
+/* Those of every verb; each verb names the others it takes. */
+#define GLOBAL_OPTIONS (OPTION(ARG_JSON) | OPTION(ARG_NO_COLOR) | OPTION(ARG_BUS_ADDRESS) | OPTION(ARG_VERSION) | \
+                        OPTION(ARG_NO_ASK_PASSWORD))
+#define MEMLOCK_OPTIONS (OPTION(ARG_MEMLOCK) | OPTION(ARG_MEMORY))
+#define MODE_OPTIONS (OPTION(ARG_CHOWN) | OPTION(ARG_FD) | OPTION(ARG_CDEV))
+#define CLAIM_OPTIONS (OPTION(ARG_FORCE) | MODE_OPTIONS | MEMLOCK_OPTIONS | OPTION(ARG_WAIT) | OPTION(ARG_PERSISTENT))
+
+/* Each verb with the one argument it takes, if any (what it must be), the
+ * options it takes besides GLOBAL_OPTIONS, and its help: "vfioctl-client
+ * VERB --help". */
 typedef struct Verb {
         const char *name;
         VerbFn fn;
         const char *argument; /* NULL: none */
+        unsigned options;
         const char *help;
 } Verb;
 
 static const Verb verbs[] = {
-        { "list", verb_list, NULL,
+        { "list", verb_list, NULL, 0,
           "list\n\nPCI devices by IOMMU group: address, ids, driver, state, names.\n" },
-        { "show", verb_show, TARGET_ARGUMENT,
+        { "show", verb_show, TARGET_ARGUMENT, 0,
           "show ADDRESS|GROUP\n\nOne device (0000:01:00.0 or 01:00.0) or one IOMMU group, with who holds it.\n" },
-        { "doctor", verb_doctor, NULL,
+        { "doctor", verb_doctor, NULL, 0,
           "doctor\n\nIs this host ready for VFIO (IOMMU, interrupt remapping, vfio-pci, memlock), and\n"
           "what to change. Works without vfiod, from what this client can read. Exits 1\n"
           "when something must be fixed.\n" },
-        { "claim", verb_claim, TARGET_ARGUMENT,
+        { "claim", verb_claim, TARGET_ARGUMENT, CLAIM_OPTIONS,
           "claim ADDRESS|GROUP [-- COMMAND [ARGS...]]\n\n"
           "Move the device's whole IOMMU group to vfio-pci and hand it to you: with a\n"
           "command, for as long as it runs; with --wait until Ctrl-C; as root, until\n"
@@ -49,36 +63,36 @@ static const Verb verbs[] = {
           "  --wait                without a command: hold until Ctrl-C\n"
           "  --persistent          without a command: keep it until released (root)\n"
           "  --force               claim even a group the host uses\n" },
-        { "release", verb_release, TARGET_ARGUMENT,
+        { "release", verb_release, TARGET_ARGUMENT, OPTION(ARG_ALL),
           "release ADDRESS|GROUP\n       vfioctl-client [OPTIONS] release --all\n\n"
           "End the group's lease and return its devices to the drivers they had. With\n"
           "--all, every lease of yours (root: every lease).\n" },
-        { "leases", verb_leases, NULL,
+        { "leases", verb_leases, NULL, 0,
           "leases\n\nWho holds which group: lease, group, owner, process, mode, lifetime, since.\n" },
-        { "monitor", verb_monitor, NULL,
+        { "monitor", verb_monitor, NULL, 0,
           "monitor\n\nFollow vfiod's changes until Ctrl-C, a line each (--json: the whole change).\n" },
-        { "reserve", verb_reserve, MATCH_ARGUMENT,
+        { "reserve", verb_reserve, MATCH_ARGUMENT, OPTION(ARG_OWNER),
           "reserve MATCH [--owner=USER|@GROUP]\n\n"
           "Keep the devices MATCH names on vfio-pci from every boot on, and move them now.\n"
           "MATCH: an address (01:00.0), a physical path (0000:00:1c.0/00.0) or an id\n"
           "(10de:1b80, 10de:1b80@01:00.0); see vfiod.conf(5).\n\n"
           "  --owner=USER|@GROUP   who owns /dev/vfio/GROUP while no lease holds it\n" },
-        { "unreserve", verb_unreserve, MATCH_ARGUMENT,
+        { "unreserve", verb_unreserve, MATCH_ARGUMENT, 0,
           "unreserve MATCH\n\nTake the reservation back; says where each of its devices goes.\n" },
-        { "reservations", verb_reservations, NULL,
+        { "reservations", verb_reservations, NULL, 0,
           "reservations\n\nWhat is reserved: match, owner, file and line, and the devices it matches.\n" },
-        { "prepare", verb_prepare, "a claim id and one PCI address or more",
+        { "prepare", verb_prepare, "a claim id and one PCI address or more", 0,
           "prepare CLAIM-ID ADDRESS...\n\n"
           "For an orchestrator (a Kubernetes node agent): move the devices' IOMMU groups to\n"
           "vfio-pci and keep them there under CLAIM-ID until unprepared, across restarts,\n"
           "with a CDI spec in /run/cdi for container runtimes (podman run --device\n"
           "vfiod.github.io/vfio=CLAIM-ID). The same again answers the same.\n" },
-        { "unprepare", verb_unprepare, "a claim id",
+        { "unprepare", verb_unprepare, "a claim id", 0,
           "unprepare CLAIM-ID\n\nReturn the claim's groups to their drivers and remove its CDI spec;\n"
           "nothing to do is no error.\n" },
-        { "prepared", verb_prepared, NULL,
+        { "prepared", verb_prepared, NULL, 0,
           "prepared\n\nThe prepared claims: id, CDI device, IOMMU groups.\n" },
-        { "memlock", verb_memlock, "a process id",
+        { "memlock", verb_memlock, "a process id", MEMLOCK_OPTIONS,
           "memlock PID --memlock=SIZE|--memory=SIZE\n\n"
           "Raise the locked-memory limit of a process of yours, such as a session libvirtd,\n"
           "whose QEMUs inherit it (polkit: io.github.vfiod1.memlock-other).\n" },
@@ -180,6 +194,12 @@ static int parse_memlock(Client *c, const char *arg, bool guest_memory, uint64_t
 {
         uint64_t bytes;
 
+        size_t len = strlen(arg);
+
+        /* A guest's size without its unit is QEMU's -m in MiB, by habit. */
+        if (guest_memory && len > 0 && arg[len - 1] >= '0' && arg[len - 1] <= '9')
+                return client_usage_error(c, "--memory takes a size with its unit, such as 8G or 8192M, not '%s'.",
+                                          arg);
         if (parse_size(arg, &bytes) < 0 || bytes == 0 || (guest_memory && memlock_for_guest(bytes, &bytes) < 0))
                 return client_usage_error(c, "--%s takes a size such as 256M or 16G, not '%s'.",
                                           guest_memory ? "memory" : "memlock", arg);
@@ -202,8 +222,6 @@ static int split_command(int argc, char *argv[], Client *c)
         return argc;
 }
 
-enum { ARG_JSON = 0x100, ARG_NO_COLOR, ARG_FORCE, ARG_BUS_ADDRESS, ARG_VERSION, ARG_CHOWN, ARG_FD, ARG_CDEV, ARG_MEMLOCK,
-       ARG_MEMORY, ARG_WAIT, ARG_PERSISTENT, ARG_OWNER, ARG_NO_ASK_PASSWORD, ARG_ALL };
 
 static const struct option options[] = {
         { "json", no_argument, NULL, ARG_JSON },
@@ -225,13 +243,45 @@ static const struct option options[] = {
         {},
 };
 
+static const char *option_name(int arg)
+{
+        for (const struct option *o = options; o->name; o++)
+                if (o->val == arg)
+                        return o->name;
+        return "?";
+}
+
+/* An option with a value once, and of the options that set one thing (the
+ * mode, the limit) one only: the last of two is never silently the one that
+ * counts. */
+static int note_option(Client *c, int arg)
+{
+        static const unsigned one_of[] = { MODE_OPTIONS, MEMLOCK_OPTIONS };
+        static const unsigned with_value = OPTION(ARG_MEMLOCK) | OPTION(ARG_MEMORY) | OPTION(ARG_OWNER) |
+                                           OPTION(ARG_BUS_ADDRESS);
+        unsigned bit = OPTION(arg);
+
+        if (c->options_given & bit & with_value)
+                return client_usage_error(c, "--%s is given twice.", option_name(arg));
+        for (size_t i = 0; i < ELEMENTSOF(one_of); i++)
+                if ((one_of[i] & bit) && (c->options_given & one_of[i]))
+                        for (int other = ARG_JSON; other <= ARG_ALL; other++)
+                                if (c->options_given & one_of[i] & OPTION(other))
+                                        return client_usage_error(c, "--%s and --%s do not go together: give one.",
+                                                                  option_name(other), option_name(arg));
+        c->options_given |= bit;
+        return 0;
+}
+
 /* 1: go on; 0: done (--help, --version); -EINVAL: a usage error, said. */
 static int parse_argv(int argc, char *argv[], Client *c)
 {
         int opt;
 
         opterr = 0; /* said below, as JSON too */
-        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                if (opt >= ARG_JSON && opt <= ARG_ALL && note_option(c, opt) < 0)
+                        return -EINVAL;
                 switch (opt) {
                 case ARG_JSON:
                         c->json = true;
@@ -281,13 +331,26 @@ static int parse_argv(int argc, char *argv[], Client *c)
                 default:
                         return client_usage_error(c, "unknown option '%s'.", argv[optind - 1]);
                 }
+        }
         return 1;
+}
+
+/* The first option given that verb does not take, or 0. */
+static int foreign_option(const Client *c, const Verb *verb)
+{
+        unsigned foreign = c->options_given & ~(GLOBAL_OPTIONS | verb->options);
+
+        for (int arg = ARG_JSON; arg <= ARG_ALL; arg++)
+                if (foreign & OPTION(arg))
+                        return arg;
+        return 0;
 }
 
 /* The command word, checked against the options and arguments given. */
 static const Verb *pick_verb(Client *c, int argc, char *argv[])
 {
         const Verb *verb;
+        int foreign;
 
         if (optind >= argc) {
                 client_usage_error(c, "which command?");
@@ -298,16 +361,13 @@ static const Verb *pick_verb(Client *c, int argc, char *argv[])
                 client_usage_error(c, "unknown command '%s'.", argv[optind]);
                 return NULL;
         }
-        if (c->all && verb->fn != verb_release) {
-                client_usage_error(c, "--all is for release.");
+        foreign = foreign_option(c, verb);
+        if (foreign) {
+                client_usage_error(c, "--%s is no option of %s.", option_name(foreign), verb->name);
                 return NULL;
         }
         if (!arguments_fit(c, verb, argc - optind))
                 return NULL;
-        if (c->owner && verb->fn != verb_reserve) {
-                client_usage_error(c, "--owner is for reserve.");
-                return NULL;
-        }
         if (c->command && verb->fn != verb_claim) {
                 client_usage_error(c, "only claim runs a command.");
                 return NULL;

@@ -473,6 +473,9 @@ static int check_claim_arguments(Client *c)
                 return client_usage_error(c, "--%s hands the fds to a command: add -- COMMAND ARGS...", c->mode);
         if ((c->command ? 1 : 0) + c->wait + c->persistent > 1)
                 return client_usage_error(c, "a lease lasts for a command, --wait, or --persistent: pick one.");
+        if (c->memlock_bytes && !c->command)
+                return client_usage_error(c, "--memlock and --memory raise the limit of the command: add -- "
+                                          "COMMAND ARGS..., or use 'vfioctl-client memlock PID'.");
         return 0;
 }
 

@@ -1177,7 +1177,12 @@ static void test_client_exit_status(Fixture *f, gconstpointer data)
                 { { "--memlock=256M", "claim", "0000:07:00.0", "--", "qemu-system-x86_64", "-m", "1536" }, 1,
                   "QEMU's guest has 1.5 GiB (-m), so it needs 2.5 GiB of locked memory for its VFIO device, and "
                   "--memlock/--memory gives 256 MiB: add --memory 1536M" },
-                { { "--all", "list" }, 2, "--all is for release" },
+                { { "--all", "list" }, 2, "--all is no option of list" },
+                { { "list", "--force" }, 2, "--force is no option of list" },
+                { { "--owner=a", "--owner=b", "reserve", "01:00.0" }, 2, "--owner is given twice" },
+                { { "--fd", "--chown", "claim", "3", "--", "true" }, 2, "--fd and --chown do not go together" },
+                { { "--memory=8192", "claim", "3", "--", "true" }, 2, "--memory takes a size with its unit" },
+                { { "claim", "3", "--wait", "--memory=8G" }, 2, "raise the limit of the command" },
                 { { "reserve", "nonsense" }, 2, "'nonsense' is not a reservation match" },
                 { { "prepare", "pod-1", "nonsense" }, 2, "'nonsense' is not a PCI address" },
                 { { "claim", "\xff" }, 2, "'\\xff' is not a PCI address" },
