@@ -27,6 +27,7 @@ typedef struct Run {
         int journal_fd;   /* the record saved whole last, where steps are appended */
         bool saved;       /* the record has been saved whole in this run: it names its phase */
         bool restoring;   /* devices go back: steps to be taken whatever the record says */
+        bool claiming;    /* a claim's own steps run, not its undo */
         char detail[160]; /* a step's own words for its failure */
         char failed_step[CLAIM_RECORD_STEP_MAX];
         char failed_detail[160]; /* the failed step's detail, kept past the undo's steps */
@@ -176,6 +177,10 @@ static int run_labelled_step(Run *run, const char *name, const char *label, Clai
         ClaimRecord *rec = t->record;
         int r;
 
+        /* A caller whose step outlasted its timeout was told that the claim
+         * is undone: no step of it runs after that word, the undo's only. */
+        if (run->claiming && atomic_load(&t->abandoned))
+                return -ETIMEDOUT;
         snprintf(rec->step, sizeof(rec->step), "%s%s%s", name, label ? " " : "", strempty(label));
         run->detail[0] = '\0';
         if (run->journaling && (r = journal_step(run)) < 0)
@@ -775,6 +780,7 @@ static void execute_claim(Run *run)
         size_t moved = 0;
         int r = 0;
 
+        run->claiming = true;
         r = handoff_plan(t->profiles, t->record, &run->plan);
         if (r >= 0)
                 r = run_step(run, "check", NULL, step_check_use);
@@ -793,11 +799,8 @@ static void execute_claim(Run *run)
                 r = run_step(run, "d3cold", NULL, step_keep_out_of_d3cold);
         if (r >= 0 && !sysfs_pci_driver_registered(VFIO_PCI_DRIVER))
                 r = run_step(run, "load-driver", NULL, step_load_driver);
-        for (; r >= 0 && moved < t->record->n_devices; moved++) {
+        for (; r >= 0 && moved < t->record->n_devices; moved++)
                 r = claim_device(run, &t->record->devices[moved]);
-                if (r >= 0 && atomic_load(&t->abandoned))
-                        r = -ETIMEDOUT;
-        }
         /* Unbound, the disks are gone (a multipathed head stays while a
          * controller that does not move serves it); failed before, they
          * are the host's. */
@@ -808,16 +811,13 @@ static void execute_claim(Run *run)
         }
         if (r >= 0)
                 r = run_step(run, "node", NULL, step_wait_for_node);
-        /* A caller whose step outlasted its timeout was told that the
-         * claim is undone: the last point to keep that word. */
-        if (r >= 0 && atomic_load(&t->abandoned))
-                r = -ETIMEDOUT;
         if (r >= 0)
                 r = run_step(run, "commit", NULL, step_commit);
         if (r >= 0) {
                 t->record_kept = true;
                 return;
         }
+        run->claiming = false;
         note_failure(run, r);
         if (!run->journaling)
                 return; /* nothing was written */

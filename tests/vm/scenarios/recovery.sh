@@ -224,6 +224,21 @@ check "and it is, once the step returns: edu without a driver, no record" wait_f
 is "$(group_state "$ge")" unbound "  the group shows as unbound"
 stop_vfiod
 
+# ---- a claim's first step outlasts the step timeout: no later step runs ----
+# The caller heard that the claim is undone; steps after the one that
+# stalled would still stop units, signal processes, unbind devices.
+VFIOD_FAULT="stall,claim,check" "$VFIOD" --debug --idle-timeout=0 --step-timeout=2 > /tmp/vfiod-abandoned.log 2>&1 &
+vfiod_pid=$!
+wait_for 20 vfiod_on_bus
+like "$(vfioctl-client claim "$VM_EDU_ADDR" 2>&1)" "Step 'check' .* has not returned.*then the claim is undone" \
+    "a claim stalled at its check: the caller hears that it will be undone"
+check "  once the check returns, the claim ends" wait_for 30 edu_undone
+diag "$(grep "Group $ge: step" /tmp/vfiod-abandoned.log)"
+check "  the check ran" grep -q "Group $ge: step 'check'" /tmp/vfiod-abandoned.log
+check "  and no step after it: not even the record" \
+    sh -c "! grep -q \"Group $ge: step '\(record\|override\|unbind\|probe\)\" /tmp/vfiod-abandoned.log"
+stop_vfiod
+
 # ---- a profile's reset method, and a crash while it is in force ----
 # The nvme alone behind its bridge can be reset by FLR and by the bridge's
 # bus reset. A profile's ResetMethod=bus goes to its reset_method for the
