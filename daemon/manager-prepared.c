@@ -15,6 +15,7 @@
 #include "manager-leases.h"
 #include "manager-prepared.h"
 #include "number.h"
+#include "prepared-mark.h"
 #include "strv.h"
 #include "vfio-cdev.h"
 
@@ -157,6 +158,7 @@ void manager_prepared_lease_ended(Manager *m, const char *claim_id)
                 (void)write_spec(m, claim_id);
                 return;
         }
+        (void)prepared_mark_clear(m->prepared_dir_fd, claim_id);
         if (cdi_spec_remove(m->cdi_dir_fd, claim_id) > 0)
                 log_info("Claim %s has no group left: its CDI spec is removed.", claim_id);
 }
@@ -210,7 +212,11 @@ static void preparation_finish(Preparation *p)
         size_t n = 0;
         int r = 0;
 
-        if (!p->failure_message && p->error == 0)
+        /* Marked whole before the spec tells runtimes of it: a crash
+         * before the mark gives the groups back at start. */
+        if (!p->failure_message && p->error == 0 && (r = prepared_mark_set(m->prepared_dir_fd, p->claim_id)) < 0)
+                log_error_errno(r, "Cannot mark claim %s as prepared", p->claim_id);
+        if (r >= 0 && !p->failure_message && p->error == 0)
                 r = write_spec(m, p->claim_id);
         if (r < 0)
                 note_failure(p, NULL, r);
@@ -439,9 +445,12 @@ static int unprepare_claim(Manager *m, const char *claim_id, UnprepareReplyFn re
                 return -ENOMEM;
         *u = (Unpreparation){ .pending = 1, .reply = reply, .userdata = userdata };
         snprintf(u->claim_id, sizeof(u->claim_id), "%s", claim_id);
-        /* The spec goes first: no container is started with a claim whose
-         * devices are leaving. A crash before the leases end leaves the
-         * claim prepared, and its spec is written again at start. */
+        /* The mark goes first, then the spec: no container is started with
+         * a claim whose devices are leaving, and a crash before the leases
+         * end gives them back at start. */
+        r = prepared_mark_clear(m->prepared_dir_fd, claim_id);
+        if (r < 0)
+                log_error_errno(r, "Cannot take the prepared mark of claim %s", claim_id);
         r = cdi_spec_remove(m->cdi_dir_fd, claim_id);
         if (r < 0)
                 log_error_errno(r, "Cannot remove the CDI spec of claim %s", claim_id);
@@ -480,10 +489,52 @@ int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, 
 
 /* ---- at start ---- */
 
+static bool listed(char *const *list, size_t n, const char *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(list[i], s))
+                        return true;
+        return false;
+}
+
+/* Whether a claim whose groups are leased stands whole: marked so, or
+ * prepared by an older vfiod, which wrote no mark but wrote the spec only
+ * once the claim stood whole (then it is marked now). 1, 0, or -errno
+ * when that cannot be told. */
+static int claim_is_whole(Manager *m, const char *claim_id, char *const *specs, size_t n_specs)
+{
+        int r = prepared_mark_exists(m->prepared_dir_fd, claim_id);
+
+        if (r != 0)
+                return r;
+        if (!listed(specs, n_specs, claim_id))
+                return 0;
+        r = prepared_mark_set(m->prepared_dir_fd, claim_id);
+        return r < 0 ? r : 1;
+}
+
+/* A claim cut short by a crash goes back: its Prepare was never answered
+ * (a retry prepares it anew), or its Unprepare was asked for. One that
+ * cannot be told stays: it may be a running container's. */
+static void settle_claim(Manager *m, const char *claim_id, char *const *specs, size_t n_specs)
+{
+        int r = claim_is_whole(m, claim_id, specs, n_specs);
+
+        if (r == 0) {
+                log_warning("Claim %s was cut short by a stop of vfiod during its Prepare or Unprepare: its "
+                            "groups go back.", claim_id);
+                (void)unprepare_claim(m, claim_id, NULL, NULL);
+                return;
+        }
+        if (r < 0)
+                log_error_errno(r, "Cannot tell whether claim %s was prepared whole; it is kept", claim_id);
+        (void)write_spec(m, claim_id);
+}
+
 int manager_start_prepared(Manager *m)
 {
-        char **specs = NULL, **ids = NULL;
-        size_t n_specs = 0, n_ids = 0;
+        char **specs = NULL, **ids = NULL, **marks = NULL;
+        size_t n_specs = 0, n_ids = 0, n_marks = 0;
         int r;
 
         /* Runtimes look in /run/cdi; it is made, world-readable, if missing. */
@@ -492,20 +543,26 @@ int manager_start_prepared(Manager *m)
         m->cdi_dir_fd = open(m->cdi_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (m->cdi_dir_fd < 0)
                 return log_error_errno(-errno, "Cannot open %s: no claim can be prepared", m->cdi_dir);
+        m->prepared_dir_fd = prepared_marks_open(m->state_dir);
+        if (m->prepared_dir_fd < 0)
+                return log_error_errno(m->prepared_dir_fd, "Cannot open %s/prepared: no claim can be prepared",
+                                       m->state_dir);
         r = cdi_spec_list(m->cdi_dir_fd, &specs, &n_specs);
         if (r >= 0)
                 r = manager_prepared_ids(m, &ids, &n_ids);
-        /* A spec of no claim is left from a crash: it goes. */
-        for (size_t i = 0; r >= 0 && i < n_specs; i++) {
-                bool claimed = false;
-                for (size_t j = 0; j < n_ids && !claimed; j++)
-                        claimed = streq(specs[i], ids[j]);
-                if (!claimed && cdi_spec_remove(m->cdi_dir_fd, specs[i]) > 0)
+        if (r >= 0)
+                r = prepared_marks_list(m->prepared_dir_fd, &marks, &n_marks);
+        /* A spec or a mark of no claim is left from a crash: it goes. */
+        for (size_t i = 0; r >= 0 && i < n_specs; i++)
+                if (!listed(ids, n_ids, specs[i]) && cdi_spec_remove(m->cdi_dir_fd, specs[i]) > 0)
                         log_info("Removed the CDI spec of claim %s, which is prepared no more.", specs[i]);
-        }
+        for (size_t i = 0; r >= 0 && i < n_marks; i++)
+                if (!listed(ids, n_ids, marks[i]))
+                        (void)prepared_mark_clear(m->prepared_dir_fd, marks[i]);
         for (size_t j = 0; r >= 0 && j < n_ids; j++)
-                (void)write_spec(m, ids[j]);
+                settle_claim(m, ids[j], specs, n_specs);
         strv_free(specs);
         strv_free(ids);
+        strv_free(marks);
         return r;
 }

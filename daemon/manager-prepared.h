@@ -55,5 +55,7 @@ int manager_prepared_groups(const Manager *m, const char *claim_id, int **ret, s
 /* Every prepared claim id, once each (strv_free). */
 int manager_prepared_ids(const Manager *m, char ***ret, size_t *n);
 
-/* At start, after the leases: the spec directory, and every spec made true. */
+/* At start, after the leases: the spec and mark directories; a claim cut
+ * short (no mark, prepared-mark.h) goes back, every other's spec is made
+ * true. */
 int manager_start_prepared(Manager *m);

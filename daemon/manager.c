@@ -231,6 +231,7 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         m->config_dir = options->config_dir;
         m->cdi_dir = options->cdi_dir ?: CDI_SPEC_DIR;
         m->cdi_dir_fd = -1;
+        m->prepared_dir_fd = -1;
         limits_load(m->config_dir, &m->limits);
         cdi_config_load(m->config_dir, &m->cdi);
         m->version = PACKAGE_VERSION;
@@ -276,6 +277,7 @@ Manager *manager_free(Manager *m)
         leases_free(m->leases);
         manager_free_held(m);
         closep(&m->cdi_dir_fd);
+        closep(&m->prepared_dir_fd);
         /* A worker still moving a group at exit reads the profiles until it
          * ends: they stay, as its job does (engine_free()). */
         if (!m->engine || !engine_busy(m->engine))

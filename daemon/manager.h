@@ -65,6 +65,7 @@ struct Manager {
         const char *cdi_dir;
         CdiConfig cdi;                  /* read at start */
         int cdi_dir_fd;                 /* -1 until opened: no Prepare can succeed */
+        int prepared_dir_fd;            /* the marks of whole claims (prepared-mark.h); -1 as cdi_dir_fd */
         struct Preparation *preparing; /* Prepare calls under way */
         ManagerEvents events;
 };

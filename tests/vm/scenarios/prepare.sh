@@ -121,6 +121,32 @@ is "$(claim_leases)" 0 "  no lease is left"
 out=$(vfioctl-client unprepare pod-1)
 check "unprepare again: nothing to do, no error" test $? = 0
 
+# ---- a claim that a stop cut short goes back whole ----
+# A Prepare moves each group in a transaction of its own; a SIGKILL between
+# two groups' commits leaves one group leased to the claim, and neither the
+# mark that the claim stands whole (written before the spec) nor the spec.
+vfioctl-client prepare pod-1 "$edu" > /dev/null
+mark=/run/vfiod/prepared/pod-1
+check "prepared again, the claim is marked whole" test -e "$mark"
+systemctl stop vfiod.service
+rm "$mark" "$spec"
+out=$(vfioctl-client --json prepared)
+diag "$out"
+is "$(printf '%s\n' "$out" | grep -c pod-1)" 0 \
+    "  restarted without the mark or the spec, the claim was cut short: it is prepared no more"
+check "  edu goes back with no driver" wait_for 30 edu_back
+is "$(claim_leases)" 0 "  no lease is left"
+like "$(journalctl -u vfiod --no-pager | grep 'pod-1')" "Claim pod-1 was cut short" "  the journal says why"
+# A claim an older vfiod prepared has a spec but no mark: it stands.
+vfioctl-client prepare pod-1 "$edu" > /dev/null
+systemctl stop vfiod.service
+rm "$mark"
+like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" "a claim with its spec but no mark (an older vfiod's) is kept"
+check "  and marked whole now" test -e "$mark"
+vfioctl-client unprepare pod-1 > /dev/null
+check "  unprepared, the mark is gone" test ! -e "$mark"
+check "  and edu is back" edu_back
+
 # ---- the same claim asked for four times while it moves, and unprepared ----
 # The test build's VFIOD_FAULT holds the first Prepare's bind 10 s
 # (stall): the others come while it moves, for certain.
