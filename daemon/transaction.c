@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -13,6 +14,7 @@
 #include "handover.h"
 #include "log.h"
 #include "macro.h"
+#include "number.h"
 #include "quote.h"
 #include "sysfs-pci.h"
 #include "sysfs-platform.h"
@@ -448,19 +450,34 @@ static int step_verify_vfio(Run *run, ClaimedDevice *d)
         return r;
 }
 
+/* A step that waits twice waits no longer in all than its timeout: the
+ * engine's deadline for the step counts on that. What is left until
+ * deadline, 0 once it has passed (a wait then looks once). */
+static uint64_t step_deadline_of(const Run *run)
+{
+        return now_usec(CLOCK_MONOTONIC) + run->t->wait_timeout_usec;
+}
+
+static uint64_t time_left(uint64_t deadline)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        return deadline > now ? deadline - now : 0;
+}
+
 static int step_wait_for_node(Run *run, ClaimedDevice *unused)
 {
         char node[VFIO_NODE_PATH_MAX], sysname[16];
+        uint64_t deadline = step_deadline_of(run);
         int r;
 
         vfio_group_node_path(run->t->record->group, node);
         snprintf(sysname, sizeof(sysname), "%d", run->t->record->group);
-        r = wait_for_path(node, run->t->wait_timeout_usec);
+        r = wait_for_path(node, time_left(deadline));
         /* Only a node about to change owner must wait for udev, which
          * would set owner and mode back otherwise. */
         if (r < 0 || !run->t->settle_node)
                 return r;
-        return wait_for_udev("vfio", sysname, run->t->wait_timeout_usec);
+        return wait_for_udev("vfio", sysname, time_left(deadline));
 }
 
 static int step_commit(Run *run, ClaimedDevice *unused)
@@ -610,16 +627,19 @@ static int step_probe_unless_original(Run *run, ClaimedDevice *d)
  * bind it the same way. */
 static int step_verify_original(Run *run, ClaimedDevice *d)
 {
-        uint64_t timeout = run->t->wait_timeout_usec;
+        uint64_t deadline = step_deadline_of(run);
         int r;
 
         if (d->host_choice)
                 return 0; /* whatever the host has for it, if anything */
-        r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
-
-        if (r == -ETIMEDOUT && d->driver && sysfs_pci_driver_is(d->address, NULL, NULL) > 0 &&
-            sysfs_pci_bind(d->address, d->driver) >= 0)
-                r = sysfs_pci_wait_for_driver(d->address, d->driver, timeout);
+        /* Most of the time for the probe's driver to come by itself, the
+         * rest for one bound by name. A probe that ends late makes the bind
+         * fail: the look after it decides. */
+        r = sysfs_pci_wait_for_driver(d->address, d->driver, run->t->wait_timeout_usec / 4 * 3);
+        if (r == -ETIMEDOUT && d->driver && sysfs_pci_driver_is(d->address, NULL, NULL) > 0)
+                (void)sysfs_pci_bind(d->address, d->driver);
+        if (r == -ETIMEDOUT)
+                r = sysfs_pci_wait_for_driver(d->address, d->driver, time_left(deadline));
         if (r == -ETIMEDOUT)
                 describe_wrong_driver(run, d, d->driver);
         return r;
