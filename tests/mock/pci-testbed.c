@@ -29,6 +29,22 @@ static void symlink_in_sys(UMockdevTestbed *tb, const char *target, const char *
         g_assert_cmpint(symlink(target, path), ==, 0);
 }
 
+UMockdevTestbed *pci_testbed_new(void)
+{
+        const char *preload = g_getenv("LD_PRELOAD");
+        UMockdevTestbed *tb;
+
+        /* umockdev_in_mock_environment() says only that a testbed was made,
+         * which it can be without the preload that redirects /sys to it. */
+        if (!preload || !strstr(preload, "libumockdev-preload"))
+                g_error("This test runs vfiod against a umockdev testbed: run it under umockdev-wrapper (meson test "
+                        "does), never on this machine's own /sys.");
+        tb = umockdev_testbed_new();
+        g_assert_true(umockdev_in_mock_environment());
+        mkdir_in_sys(tb, "bus/pci/drivers/vfio-pci");
+        return tb;
+}
+
 void pci_testbed_set_driver(UMockdevTestbed *tb, const char *devpath, const char *driver)
 {
         g_autofree char *sys = umockdev_testbed_get_sys_dir(tb);

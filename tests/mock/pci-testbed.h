@@ -15,6 +15,13 @@ typedef struct PciFixture {
         const char *boot_vga;
 } PciFixture;
 
+/* A testbed for the tests of this tier, which run the daemon as root:
+ * only inside umockdev (umockdev-wrapper, as meson test runs them), where
+ * /sys and /dev are the testbed's, else the test fails before anything is
+ * touched. vfio-pci is registered in it, so that no claim reaches the
+ * host's modprobe. */
+UMockdevTestbed *pci_testbed_new(void);
+
 /* Adds the function with its sysfs attributes and the driver and
  * iommu_group links the kernel makes; returns its devpath (/sys/devices/...). */
 char *pci_testbed_add(UMockdevTestbed *tb, const PciFixture *f);

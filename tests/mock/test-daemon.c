@@ -373,7 +373,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
                 g_assert_true(g_file_set_contents(limits, config->limits, -1, &error));
         }
 
-        f->tb = umockdev_testbed_new();
+        f->tb = pci_testbed_new();
         for (size_t i = 0; i < G_N_ELEMENTS(fixtures); i++) {
                 PciFixture fixture = fixtures[i];
                 char *devpath;

@@ -12,8 +12,7 @@ typedef struct {
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-        f->tb = umockdev_testbed_new();
-        g_assert_true(umockdev_in_mock_environment());
+        f->tb = pci_testbed_new();
 
         /* A NIC on its driver, a device with no driver, and a conventional
          * bridge sharing its group with the endpoint behind it. */
