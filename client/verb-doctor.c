@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bus-names.h"
+#include "bus-util.h"
 #include "client.h"
 #include "diagnosis.h"
 #include "macro.h"
@@ -22,9 +23,10 @@ static int diagnosis_from_daemon(Client *c, Diagnosis **ret)
 
         if (!d)
                 return -ENOMEM;
-        r = client_bus(c, &bus);
-        if (r < 0)
+        /* Without a bus, quietly: the client then looks by itself. */
+        if (!c->bus && (r = bus_open(c->bus_address, &c->bus)) < 0)
                 return r;
+        bus = c->bus;
         r = sd_bus_call_method(bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "Diagnose",
                                &error, &reply, NULL);
         if (r < 0)
@@ -88,9 +90,11 @@ int verb_doctor(Client *c, int argc, char *argv[])
         r = diagnosis_from_daemon(c, &d);
         from_daemon = r >= 0;
         if (!from_daemon) {
-                if (!c->json)
-                        fprintf(stderr, "vfiod is not running%s: showing what this client can read itself.\n",
-                                r == -ESRCH ? "" : " or cannot be reached");
+                if (!c->json && r == -ESRCH)
+                        fputs("vfiod is not running: showing what this client can read itself.\n", stderr);
+                else if (!c->json)
+                        fprintf(stderr, "vfiod cannot be reached (%s): showing what this client can read itself.\n",
+                                strerror(-r));
                 r = diagnosis_run(0, &d);
                 if (r < 0) {
                         client_fail(c, CLIENT_EXIT_FAILURE, "cannot examine this host: %s", strerror(-r));

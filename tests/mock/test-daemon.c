@@ -1075,6 +1075,17 @@ static void test_json_shapes(Fixture *f, gconstpointer data)
                 assert_json_shape(cases[i].definition, out);
                 g_assert_cmpstr(err, ==, "");
         }
+        /* doctor without a bus: its own findings, one object alone (no
+         * failure to connect before it). */
+        {
+                g_autofree char *out = NULL;
+                const char *argv[] = { CLIENT_PATH, "--bus-address=unix:path=/nonexistent", "--json", "doctor", NULL };
+                int status;
+                g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                                           NULL, &status, NULL));
+                assert_json_shape("doctor", out);
+                g_assert_true(g_str_has_prefix(out, "{\"daemon\":false,"));
+        }
         /* The check can fail: a list is no lease listing. */
         {
                 g_autofree char *out = NULL, *err = NULL;
