@@ -66,6 +66,18 @@ int verb_prepared(Client *c, int argc, char *argv[]);
  * error. *ret_limit (may be NULL): the limit now in force. */
 int client_raise_memlock(Client *c, pid_t pid, uint64_t *ret_limit);
 
+/* verb-leases.c: a lease as ListLeases gives it. */
+typedef struct LeaseRow {
+        const char *path, *mode, *lifetime, *holder;
+        uint32_t group, uid, pid;
+        uint64_t since_usec;
+} LeaseRow;
+/* The lease of group: 1 and *ret (its strings live in *reply), or 0 when
+ * nothing leases it; reports its own error. */
+int client_group_lease(Client *c, uint32_t group, sd_bus_message **reply, LeaseRow *ret);
+/* The lease's object of "leases --json" and "show GROUP --json". */
+void print_lease_json(const LeaseRow *l);
+
 /* exit-status.c: the exit status for an error vfiod answered. */
 int client_exit_for_error(const sd_bus_error *e);
 /* Reports a failure: on stderr, or with --json as {"error": name (NULL:

@@ -11,13 +11,26 @@
 
 /* vfioctl-client leases: who holds which group, how, and since when. */
 
-typedef struct LeaseRow {
-        const char *path, *mode, *lifetime, *holder;
-        uint32_t group, uid, pid;
-        uint64_t since_usec;
-} LeaseRow;
+static int read_lease_row(sd_bus_message *reply, LeaseRow *l)
+{
+        return sd_bus_message_read(reply, "(ouuussst)", &l->path, &l->group, &l->uid, &l->pid, &l->mode, &l->lifetime,
+                                   &l->holder, &l->since_usec);
+}
 
-static void print_lease_json(const LeaseRow *l)
+int client_group_lease(Client *c, uint32_t group, sd_bus_message **reply, LeaseRow *ret)
+{
+        int r = client_call_manager(c, "ListLeases", reply, NULL);
+
+        if (r < 0 || (r = check_answer_signature(c, *reply, "a(ouuussst)")) < 0)
+                return r;
+        r = sd_bus_message_enter_container(*reply, 'a', "(ouuussst)");
+        while (r >= 0 && (r = read_lease_row(*reply, ret)) > 0)
+                if (ret->group == group)
+                        return 1;
+        return r < 0 ? report_unreadable_answer(c, r) : 0;
+}
+
+void print_lease_json(const LeaseRow *l)
 {
         const struct passwd *pw = getpwuid(l->uid);
 
@@ -49,23 +62,33 @@ static void print_lease_line(const LeaseRow *l)
 
 /* Groups that a process holds open while nothing leases them (the lease
  * ended, or the reservation that vfiod-early held them for went): not
- * leases any more, but not back either. */
+ * leases any more, but not back either. With --json, the "held" array. */
 static void print_held_groups(Client *c)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *state;
         uint32_t group;
+        size_t n = 0;
         int viable, r;
 
-        if (sd_bus_call_method(c->bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "ListGroups", NULL,
-                               &reply, NULL) < 0)
-                return;
-        r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
+        if (c->json)
+                fputs(",\"held\":[", stdout);
+        r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "ListGroups", NULL,
+                               &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
         while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0) {
                 _cleanup_free_ char *holders = NULL;
-                if (bus_state_from_string(state) == BUS_STATE_HELD && (holders = client_group_holders(c, group)))
+                if (bus_state_from_string(state) != BUS_STATE_HELD || !(holders = client_group_holders(c, group)))
+                        continue;
+                if (c->json)
+                        printf("%s{\"iommu_group\":%u,\"holders\":%s}", n ? "," : "", group, holders);
+                else
                         printf("IOMMU group %u: no lease, but %s still holds it open\n", group, holders);
+                n++;
         }
+        if (c->json)
+                fputs("]", stdout);
 }
 
 int verb_leases(Client *c, int argc, char *argv[])
@@ -79,12 +102,12 @@ int verb_leases(Client *c, int argc, char *argv[])
         if (r < 0 || (r = check_answer_signature(c, reply, "a(ouuussst)")) < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
-        print_list_start(c, "leases");
-        if (!c->json)
+        if (c->json)
+                fputs("{\"leases\":[", stdout);
+        else
                 printf("%-6s %5s  %-10s %7s  %-5s  %-10s  %s\n", "LEASE", "GROUP", "OWNER", "PID", "MODE", "LIFETIME",
                        "SINCE");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", &l.path, &l.group, &l.uid, &l.pid, &l.mode,
-                                                  &l.lifetime, &l.holder, &l.since_usec)) > 0) {
+        while (r >= 0 && (r = read_lease_row(reply, &l)) > 0) {
                 if (c->json) {
                         printf(n ? "," : "");
                         print_lease_json(&l);
@@ -92,8 +115,14 @@ int verb_leases(Client *c, int argc, char *argv[])
                         print_lease_line(&l);
                 n++;
         }
-        r = print_list_end(c, n, "(no leases)", r);
-        if (r >= 0 && !c->json)
-                print_held_groups(c);
-        return r;
+        if (r < 0)
+                return report_unreadable_answer(c, r);
+        if (c->json)
+                fputs("]", stdout);
+        else if (n == 0)
+                puts("(no leases)");
+        print_held_groups(c);
+        if (c->json)
+                puts("}");
+        return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,13 +157,23 @@ static int group_status(Client *c, uint32_t id, sd_bus_message **reply, int *via
         return r < 0 ? r : -ENOENT;
 }
 
+/* "  leased to alice (uid 1000, pid 4242): chown, guard-fd, lease 7" */
+static void print_lease_line_of_group(const LeaseRow *l)
+{
+        const struct passwd *pw = getpwuid(l->uid);
+
+        printf("  leased to %s (uid %u, pid %u): %s, %s%s%s, lease %s\n", pw ? pw->pw_name : "?", l->uid, l->pid,
+               l->mode, l->lifetime, l->holder[0] ? " " : "", l->holder, strrchr(l->path, '/') + 1);
+}
+
 static int show_group(Client *c, uint32_t id)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL, *groups = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL, *groups = NULL, *reply = NULL, *leases = NULL;
         _cleanup_free_ DeviceRow *rows = NULL;
         _cleanup_free_ char *holders = NULL;
         const char *state;
-        int viable;
+        LeaseRow lease;
+        int viable, leased;
         size_t n;
         int r;
 
@@ -170,6 +181,9 @@ static int show_group(Client *c, uint32_t id)
         if (r < 0)
                 return r;
         holders = client_group_holders(c, id);
+        leased = client_group_lease(c, id, &leases, &lease);
+        if (leased < 0)
+                return leased;
         r = group_status(c, id, &groups, &viable, &state);
         if (r < 0)
                 return r;
@@ -184,11 +198,17 @@ static int show_group(Client *c, uint32_t id)
         if (c->json) {
                 printf("{\"iommu_group\":%u,\"viable\":%s,\"state\":", id, viable ? "true" : "false");
                 json_string(stdout, state);
-                printf(",\"node\":\"/dev/vfio/%u\",\"holders\":%s", id, holders ?: "[]");
+                printf(",\"node\":\"/dev/vfio/%u\",\"holders\":%s,\"lease\":", id, holders ?: "[]");
+                if (leased)
+                        print_lease_json(&lease);
+                else
+                        fputs("null", stdout);
                 print_group_devices_json(stdout, rows, n, (int32_t)id);
         } else {
                 printf("%sIOMMU group %u%s: %s, %s, /dev/vfio/%u\n", color_on(c, COLOR_BOLD), id, color_off(c),
                        state, viable ? "viable" : "not viable (a device is on a host driver)", id);
+                if (leased)
+                        print_lease_line_of_group(&lease);
                 if (holders)
                         printf("  held open by %s: it goes back once they close it\n", holders);
                 for (size_t i = 0; i < n; i++)

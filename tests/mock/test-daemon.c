@@ -1103,6 +1103,18 @@ static void test_json_shapes_leased(Fixture *f, gconstpointer data)
         assert_json_shape("leases", out);
         g_assert_nonnull(strstr(out, "\"iommu_group\":3,"));
         g_assert_nonnull(strstr(out, "\"user\":"));
+        g_assert_nonnull(strstr(out, "],\"held\":[]}"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+
+        /* show of a leased group says whose it is. */
+        g_assert_cmpint(run_client(f, &out, &err, "--json", "show", "3", NULL), ==, 0);
+        assert_json_shape("group", out);
+        g_assert_nonnull(strstr(out, "\"lease\":{\"lease\":\"" VFIOD_LEASE_PATH_PREFIX "/7\",\"iommu_group\":3,\"uid\":1000,"));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_client(f, &out, &err, "show", "3", NULL), ==, 0);
+        g_assert_nonnull(strstr(out, "(uid 1000, pid 4242): none, persistent, lease 7"));
 }
 
 /* A vfiod of another version: its Manager answers the listings with rows

@@ -48,7 +48,7 @@ out=$(virsh destroy vfiod-edu 2>&1)
 is "$?" 0 "virsh destroy succeeds" || diag "$out"
 edu_back() { [ "$(pci_driver "$edu")" = none ] && [ "$(group_state "$g")" = unbound ]; }
 check "edu is back without a driver" wait_for 30 edu_back
-is "$(vfioctl-client --json leases)" '{"leases":[]}' "and nobody leases it"
+is "$(vfioctl-client --json leases)" '{"leases":[],"held":[]}' "and nobody leases it"
 check "the hook forgot the domain's groups" test ! -e /run/vfiod-libvirt/"$(virsh domuuid vfiod-edu)"
 
 # ---- a device someone else holds: the domain does not start, and the
@@ -76,6 +76,6 @@ like "$out" "vfiod refuses the device\\(s\\) of domain 'vfiod-root'.*HostCritica
 diag "$out"
 is "$(pci_driver "$VM_ROOT9P_ADDR")" virtio-pci "the device stays on its driver"
 is "$(virsh domstate vfiod-root 2>&1)" "shut off" "the domain is not running"
-is "$(vfioctl-client --json leases)" '{"leases":[]}' "no lease is left"
+is "$(vfioctl-client --json leases)" '{"leases":[],"held":[]}' "no lease is left"
 
 done_testing
