@@ -225,9 +225,19 @@ static int call_claim(Client *c, const char *target, bool by_group, uint32_t gro
 }
 
 /* For this process, which the command then becomes. */
-static int raise_memlock(Client *c)
+/* Before the claim, which the command needs it for; but not for a target
+ * that is not there, which vfiod says without asking anyone (no password
+ * for a limit that no claim follows). */
+static int raise_memlock(Client *c, const char *target, bool by_group, uint32_t group)
 {
-        return c->memlock_bytes == 0 ? 0 : client_raise_memlock(c, getpid(), NULL);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *found = NULL;
+        int r;
+
+        if (c->memlock_bytes == 0)
+                return 0;
+        r = by_group ? client_call_manager(c, "GetGroup", &found, "u", group)
+                     : client_call_manager(c, "GetDevice", &found, "s", target);
+        return r < 0 ? r : client_raise_memlock(c, getpid(), NULL);
 }
 
 /* ---- holding the lease ---- */
@@ -491,7 +501,7 @@ int verb_claim(Client *c, int argc, char *argv[])
         if ((r = check_claim_arguments(c)) < 0 || (r = client_bus(c, &c->bus)) < 0)
                 return r;
         qemu_warn_memlock(c);
-        r = raise_memlock(c);
+        r = raise_memlock(c, argv[1], target > 0, group);
         (void)polkit_agent_open(c, &agent);
         if (r >= 0)
                 r = call_claim(c, argv[1], target > 0, group, &g);
