@@ -424,10 +424,17 @@ static int on_lease_released(sd_bus_message *signal, void *userdata, sd_bus_erro
 /* --wait: until Ctrl-C (or SIGTERM), then the lease is given back; or
  * until vfiod ends the lease itself (an administrator released it), which
  * is said, and is a failure for a script that meant to hold it. */
+static bool lease_exists(Client *c, const char *lease)
+{
+        uint32_t group;
+
+        return sd_bus_get_property_trivial(c->bus, VFIOD_BUS_NAME, lease, VFIOD_LEASE_INTERFACE, "Group", NULL, 'u',
+                                           &group) >= 0;
+}
+
 static int hold_until_interrupted(Client *c, const Grant *g)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *release = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL;
         Holding h = {};
@@ -453,6 +460,11 @@ static int hold_until_interrupted(Client *c, const Grant *g)
                 client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow lease %s: %s", g->lease, strerror(-r));
                 return r;
         }
+        /* A lease that ended before the match was there sent its signal
+         * to nobody: its object is gone. */
+        if (!lease_exists(c, g->lease))
+                return client_fail(c, CLIENT_EXIT_FAILURE, "vfiod ended the lease of IOMMU group %u at once.",
+                                   g->group);
         if (!c->json)
                 printf("Holding IOMMU group %u until interrupted (Ctrl-C).\n", g->group);
         fflush(stdout);
@@ -469,12 +481,13 @@ static int hold_until_interrupted(Client *c, const Grant *g)
                 free(h.ended);
                 return r;
         }
-        r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE, "Release", &error, &reply,
-                               "");
+        /* A release waits for the devices, as ReleaseGroup does. */
+        r = sd_bus_message_new_method_call(c->bus, &release, VFIOD_BUS_NAME, g->lease, VFIOD_LEASE_INTERFACE,
+                                           "Release");
         if (r < 0)
-                client_fail(c, CLIENT_EXIT_FAILURE, "cannot release lease %s: %s", g->lease,
-                            error.message ?: strerror(-r));
-        return r;
+                return client_fail(c, CLIENT_EXIT_FAILURE, "cannot release lease %s: %s", g->lease, strerror(-r));
+        c->call_timeout_usec = CLAIM_CALL_TIMEOUT_USEC;
+        return client_call(c, release, &reply);
 }
 
 static int check_claim_arguments(Client *c)
