@@ -152,11 +152,15 @@ int verb_monitor(Client *c, int argc, char *argv[])
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        if ((r = sd_event_default(&event)) < 0 || (r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL)) < 0 ||
-            (r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL)) < 0 ||
-            (r = sd_bus_attach_event(bus, event, 0)) < 0)
-                return r;
-        r = sd_bus_match_signal(bus, NULL, VFIOD_BUS_NAME, NULL, NULL, NULL, on_signal, c);
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, event, 0);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, VFIOD_BUS_NAME, NULL, NULL, NULL, on_signal, c);
         if (r < 0) {
                 client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow vfiod's signals: %s", strerror(-r));
                 return r;

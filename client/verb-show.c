@@ -154,7 +154,9 @@ static int group_status(Client *c, uint32_t id, sd_bus_message **reply, int *via
         while (r >= 0 && (r = client_read_group_row(*reply, &gid, viable, state)) > 0)
                 if (gid == id)
                         return 0;
-        return r < 0 ? r : -ENOENT;
+        if (r < 0)
+                return report_unreadable_answer(c, r);
+        return client_fail(c, CLIENT_EXIT_NOT_FOUND, "IOMMU group %u went away.", id);
 }
 
 /* "  leased to alice (uid 1000, pid 4242): chown, guard-fd, lease 7" */
