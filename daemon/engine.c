@@ -231,6 +231,25 @@ static void arm_step_timer(Job *job, uint64_t step_since)
         (void)sd_event_source_set_enabled(job->timer, SD_EVENT_ONESHOT);
 }
 
+/* The step as job_read_step() gives it; when its deadline has passed, the
+ * transaction is abandoned, under the lock that the worker takes to start
+ * a step: a step that starts after this look sees that it was
+ * (transaction.c, step_may_start()), and one that started before it makes
+ * it find the step on time. */
+static bool job_abandon_if_late(Job *job, char step[static CLAIM_RECORD_STEP_MAX], uint64_t *ret_since)
+{
+        bool late;
+
+        pthread_mutex_lock(&job->step_lock);
+        memcpy(step, job->step, CLAIM_RECORD_STEP_MAX);
+        *ret_since = job->step_since;
+        late = step_deadline(job, job->step_since) <= now_usec(CLOCK_MONOTONIC);
+        if (late)
+                atomic_store(&job->t.abandoned, true);
+        pthread_mutex_unlock(&job->step_lock);
+        return late;
+}
+
 static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Job *job = userdata;
@@ -241,15 +260,13 @@ static int on_step_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         /* Watch first, then look: a step that starts after the look is
          * told through the pipe. */
         atomic_store(&job->watching, true);
-        since = job_read_step(job, c->step);
-        if (step_deadline(job, since) > now_usec(CLOCK_MONOTONIC)) {
+        if (!job_abandon_if_late(job, c->step, &since)) {
                 /* The worker has moved on since the timer was set. */
                 atomic_store(&job->watching, false);
                 arm_step_timer(job, since);
                 return 0;
         }
         c->stuck = true;
-        atomic_store(&job->t.abandoned, true);
         log_error("Group %d: step '%s' has not returned in time; the group is stuck.", c->group, c->step);
         if (asprintf(&message,
                      "Step '%s' of the %s of IOMMU group %d has not returned: the kernel waits, most likely for "

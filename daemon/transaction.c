@@ -172,24 +172,36 @@ static int journal_step(Run *run)
         return record_write_error(run, r);
 }
 
+/* Tells the engine that step starts; false when the claim was abandoned
+ * (its caller was told that it is undone): then no step of it may run, the
+ * undo's only. Looked at after the engine knows of the step: the engine
+ * abandons a claim only when it finds its step late, under the same lock
+ * as on_step's, so one of the two sees the other. */
+static bool step_may_start(Run *run, const char *step)
+{
+        Transaction *t = run->t;
+
+        if (t->on_step)
+                t->on_step(t, step);
+        return !run->claiming || !atomic_load(&t->abandoned);
+}
+
 /* label: what the step is about, for the record and for people. */
 static int run_labelled_step(Run *run, const char *name, const char *label, ClaimedDevice *d, StepFn fn)
 {
         Transaction *t = run->t;
         ClaimRecord *rec = t->record;
+        char step[sizeof(rec->step)];
         int r;
 
-        /* A caller whose step outlasted its timeout was told that the claim
-         * is undone: no step of it runs after that word, the undo's only. */
-        if (run->claiming && atomic_load(&t->abandoned))
-                return -ETIMEDOUT;
-        snprintf(rec->step, sizeof(rec->step), "%s%s%s", name, label ? " " : "", strempty(label));
+        snprintf(step, sizeof(step), "%s%s%s", name, label ? " " : "", strempty(label));
+        if (!step_may_start(run, step))
+                return -ETIMEDOUT; /* the record still names the step that was late */
+        memcpy(rec->step, step, sizeof(step));
         run->detail[0] = '\0';
         if (run->journaling && (r = journal_step(run)) < 0)
                 return r;
         log_debug("Group %d: step '%s'.", rec->group, rec->step);
-        if (t->on_step)
-                t->on_step(t, rec->step);
         r = inject_fault(run, name, d);
         if (r >= 0)
                 r = fn(run, d);
@@ -833,6 +845,9 @@ static void execute_claim(Run *run)
                 r = run_step(run, "node", NULL, step_wait_for_node);
         if (r >= 0)
                 r = run_step(run, "commit", NULL, step_commit);
+        /* A commit that was late itself: its caller heard of an undo too. */
+        if (r >= 0 && !step_may_start(run, "committed"))
+                r = -ETIMEDOUT;
         if (r >= 0) {
                 t->record_kept = true;
                 return;
