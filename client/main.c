@@ -57,9 +57,11 @@ static const Verb verbs[] = {
           "                        (VFIOD_GROUP_FD, VFIOD_CONTAINER_FD)\n"
           "  --cdev                pass each device's cdev and an iommufd to COMMAND\n"
           "                        (VFIOD_IOMMU_FD, VFIOD_DEVICE_FDS; Linux 6.6+)\n"
-          "  --memlock=SIZE        raise the locked-memory limit first (256M, 16G)\n"
-          "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB);\n"
-          "                        a QEMU command's -m says how much it needs\n"
+          "  --memlock=SIZE        raise the command's locked-memory limit first (256M,\n"
+          "                        16G)\n"
+          "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB), with\n"
+          "                        its unit (8G, 8192M); a QEMU command's -m says how\n"
+          "                        much it needs\n"
           "  --wait                without a command: hold until Ctrl-C\n"
           "  --persistent          without a command: keep it until released (root)\n"
           "  --force               claim even a group the host uses\n" },
@@ -171,8 +173,8 @@ static void help(void)
                "                        (VFIOD_GROUP_FD, VFIOD_CONTAINER_FD)\n"
                "  --cdev                pass each device's cdev and an iommufd to COMMAND\n"
                "                        (VFIOD_IOMMU_FD, VFIOD_DEVICE_FDS; Linux 6.6+)\n"
-               "  --memlock=SIZE        raise the locked-memory limit first (256M, 16G)\n"
-               "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB)\n"
+               "  --memlock=SIZE        raise the command's locked-memory limit first (16G)\n"
+               "  --memory=SIZE         the same, for a guest of this much RAM (+1 GiB; 8G)\n"
                "  --wait                without a command: hold until Ctrl-C\n"
                "  --persistent          without a command: keep it until released (root)\n"
                "  --force               claim even a group the host uses (a mounted disk,\n"
@@ -266,7 +268,7 @@ static int note_option(Client *c, int arg)
         for (size_t i = 0; i < ELEMENTSOF(one_of); i++)
                 if ((one_of[i] & bit) && (c->options_given & one_of[i]))
                         for (int other = ARG_JSON; other <= ARG_ALL; other++)
-                                if (c->options_given & one_of[i] & OPTION(other))
+                                if (other != arg && (c->options_given & one_of[i] & OPTION(other)))
                                         return client_usage_error(c, "--%s and --%s do not go together: give one.",
                                                                   option_name(other), option_name(arg));
         c->options_given |= bit;

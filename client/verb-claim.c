@@ -270,6 +270,14 @@ static bool really_held(Client *c, uint32_t group, uint64_t *unnamed_since)
         return now - *unnamed_since > UNNAMED_HOLDER_GRACE_USEC;
 }
 
+static bool lease_exists(Client *c, const char *lease)
+{
+        uint32_t group;
+
+        return sd_bus_get_property_trivial(c->bus, VFIOD_BUS_NAME, lease, VFIOD_LEASE_INTERFACE, "Group", NULL, 'u',
+                                           &group) >= 0;
+}
+
 /* How long the lease may outlive the command before a process the command
  * left behind (a daemon it forked) is taken to hold its guard fd: vfiod
  * sees the last close at once, and answers within this on a loaded host. */
@@ -277,7 +285,7 @@ static bool really_held(Client *c, uint32_t group, uint64_t *unnamed_since)
 
 /* The lease ended (its holder exited): wait until vfiod has the devices
  * back where they were, so the prompt returns to a host that has them. */
-static int wait_for_release(Client *c, uint32_t group)
+static int wait_for_release(Client *c, uint32_t group, const char *lease)
 {
         uint64_t unnamed_since = 0, command_ended = now_usec(CLOCK_MONOTONIC);
 
@@ -287,7 +295,7 @@ static int wait_for_release(Client *c, uint32_t group)
                         return client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow IOMMU group %u any more.", group);
                 BusState s = bus_state_from_string(state);
                 if (s == BUS_STATE_CLAIMED &&
-                    now_usec(CLOCK_MONOTONIC) - command_ended > LEASE_OUTLIVES_GRACE_USEC)
+                    now_usec(CLOCK_MONOTONIC) - command_ended > LEASE_OUTLIVES_GRACE_USEC && lease_exists(c, lease))
                         return client_fail(c, CLIENT_EXIT_BUSY,
                                            "the command has ended, but a process it started still holds the "
                                            "lease of IOMMU group %u (its guard fd, VFIOD_LEASE): the group goes "
@@ -424,14 +432,6 @@ static int on_lease_released(sd_bus_message *signal, void *userdata, sd_bus_erro
 /* --wait: until Ctrl-C (or SIGTERM), then the lease is given back; or
  * until vfiod ends the lease itself (an administrator released it), which
  * is said, and is a failure for a script that meant to hold it. */
-static bool lease_exists(Client *c, const char *lease)
-{
-        uint32_t group;
-
-        return sd_bus_get_property_trivial(c->bus, VFIOD_BUS_NAME, lease, VFIOD_LEASE_INTERFACE, "Group", NULL, 'u',
-                                           &group) >= 0;
-}
-
 static int hold_until_interrupted(Client *c, const Grant *g)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *release = NULL;
@@ -470,6 +470,9 @@ static int hold_until_interrupted(Client *c, const Grant *g)
         fflush(stdout);
         r = sd_event_loop(event);
         (void)sd_bus_detach_event(c->bus);
+        /* The release that follows goes on in vfiod whatever the client
+         * does: Ctrl-C or TERM again end the wait for it. */
+        sigprocmask(SIG_UNBLOCK, &mask, NULL);
         if (r < 0) {
                 free(h.ended);
                 client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow lease %s: %s", g->lease, strerror(-r));
@@ -529,7 +532,7 @@ int verb_claim(Client *c, int argc, char *argv[])
         else if (c->command) {
                 int status = run_command(c, &g);
                 c->exit_status = status < 0 ? 127 : status;
-                r = wait_for_release(c, g.group);
+                r = wait_for_release(c, g.group, g.lease);
                 if (r >= 0 && !c->json)
                         r = print_group(c, "Returned", g.group, NULL, NULL);
                 return r;

@@ -115,8 +115,11 @@ int verb_leases(Client *c, int argc, char *argv[])
                         print_lease_line(&l);
                 n++;
         }
-        if (r < 0)
+        if (r < 0) {
+                if (c->json)
+                        puts("]}"); /* what was read, whole; the error follows as its own object */
                 return report_unreadable_answer(c, r);
+        }
         if (c->json)
                 fputs("]", stdout);
         else if (n == 0)

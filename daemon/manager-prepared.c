@@ -154,6 +154,9 @@ void manager_prepared_lease_ended(Manager *m, const char *claim_id)
         _cleanup_free_ int *groups = NULL;
         size_t n = 0;
 
+        /* A claim being prepared gets its spec once it stands whole. */
+        if (manager_preparing(m, claim_id))
+                return;
         if (manager_prepared_groups(m, claim_id, &groups, &n) < 0 || n > 0) {
                 (void)write_spec(m, claim_id);
                 return;

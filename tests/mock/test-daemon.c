@@ -1069,7 +1069,9 @@ static void test_json_shapes(Fixture *f, gconstpointer data)
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autofree char *out = NULL, *err = NULL;
                 const char *const *a = cases[i].args;
-                g_test_message("vfioctl-client --json %s %s %s", a[0], a[1] ?: "", a[2] ?: "");
+                g_autofree char *line = g_strjoinv(" ", (char **)a);
+                g_autofree char *printable = g_strescape(line, NULL);
+                g_test_message("vfioctl-client --json %s", printable);
                 g_assert_cmpint(run_client(f, &out, &err, "--json", a[0], a[1], a[2], a[3], NULL), ==,
                                 cases[i].status);
                 assert_json_shape(cases[i].definition, out);
