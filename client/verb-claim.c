@@ -601,17 +601,51 @@ static void print_release_failure_json(Client *c, uint32_t group)
         printf(",\"exit_status\":%d}", c->failure_exit);
 }
 
+/* The groups that processes hold open with no lease left (state held):
+ * they go back only once those close them. */
+static int held_groups(Client *c, uint32_t **ret, size_t *ret_n)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ uint32_t *groups = NULL;
+        const char *state;
+        uint32_t group;
+        size_t n = 0;
+        int viable, r = client_call_manager(c, "ListGroups", &reply, NULL);
+
+        if (r < 0)
+                return r; /* said */
+        r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
+        while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0) {
+                if (bus_state_from_string(state) != BUS_STATE_HELD)
+                        continue;
+                uint32_t *grown = reallocarray(groups, n + 1, sizeof(*groups));
+                if (!grown)
+                        return client_fail(c, CLIENT_EXIT_FAILURE, "out of memory");
+                groups = grown;
+                groups[n++] = group;
+        }
+        if (r < 0)
+                return report_unreadable_answer(c, r);
+        *ret = TAKE_PTR(groups);
+        *ret_n = n;
+        return 0;
+}
+
 /* release --all: end every lease of the caller's (root: every lease), as
- * the package does before vfiod is removed.
- * A group that cannot go back is reported and the rest still go; the exit
- * status is that of the last failure. */
+ * the package does before vfiod is removed. A group that cannot go back is
+ * reported and the rest still go; for root, so is each group that a
+ * process holds open with no lease left (looked for first: a release
+ * that leaves its group held says so itself). The exit status is 4 when
+ * any group is still in use, else that of the last failure. */
 static int release_all(Client *c)
 {
-        _cleanup_free_ uint32_t *groups = NULL;
-        size_t n = 0;
-        int r = leased_groups(c, &groups, &n), failed = 0;
+        _cleanup_free_ uint32_t *groups = NULL, *held = NULL;
+        size_t n = 0, n_held = 0;
+        int r = geteuid() == 0 ? held_groups(c, &held, &n_held) : 0, failed = 0;
         ClientExit status = 0;
 
+        if (r >= 0)
+                r = leased_groups(c, &groups, &n);
         if (r < 0)
                 return r;
         print_list_start(c, "released");
@@ -628,8 +662,18 @@ static int release_all(Client *c)
                 if (c->json)
                         print_release_failure_json(c, groups[i]);
         }
+        for (size_t i = 0; i < n_held; i++) {
+                fputs(c->json && n + i > 0 ? "," : "", stdout);
+                failed = client_fail(c, CLIENT_EXIT_BUSY,
+                                     "IOMMU group %u has no lease, but a process still holds it open: it goes back "
+                                     "once that is closed ('vfioctl-client show %u' names it).",
+                                     held[i], held[i]);
+                status = CLIENT_EXIT_BUSY;
+                if (c->json)
+                        print_release_failure_json(c, held[i]);
+        }
         c->hold_error = false;
-        (void)print_list_end(c, n, "(no leases)", 0);
+        (void)print_list_end(c, n + n_held, "(no leases)", 0);
         if (status)
                 c->failure_exit = status;
         return failed;

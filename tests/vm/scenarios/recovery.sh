@@ -156,6 +156,13 @@ diag "$out"
 like "$out" "PID $holder \\(python3\\) still holds /dev/vfio/$g" "release --all says the bridged group is still in use"
 like "$out" "step 'probe $VM_EDU_ADDR' failed" "  and that edu's release failed after it"
 is "$status" 4 "  and exits 4 (in use), not the later failure's 1"
+# Its lease is gone now, but the group is not back.
+out=$(vfioctl-client release --all 2>&1)
+status=$?
+diag "$out"
+like "$out" "IOMMU group $g has no lease, but a process still holds it open" \
+    "release --all again: no lease left, but the held group is named"
+is "$status" 4 "  and it exits 4, which stops a removal of the package"
 kill "$holder"; wait "$holder" 2>/dev/null
 stop_vfiod
 start_vfiod ""
