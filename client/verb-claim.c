@@ -559,14 +559,34 @@ static int release_group(Client *c, uint32_t group, const char *separator)
         return print_group(c, "Released", group, NULL, NULL);
 }
 
+/* Groups, as release --all finds them. */
+typedef struct GroupList {
+        uint32_t *ids;
+        size_t n;
+} GroupList;
+
+static void group_list_done(GroupList *l)
+{
+        free(l->ids);
+}
+
+static int group_list_add(Client *c, GroupList *l, uint32_t group)
+{
+        uint32_t *grown = reallocarray(l->ids, l->n + 1, sizeof(*grown));
+
+        if (!grown)
+                return client_fail(c, CLIENT_EXIT_FAILURE, "out of memory");
+        l->ids = grown;
+        l->ids[l->n++] = group;
+        return 1;
+}
+
 /* The groups of the leases the caller may end without asking anyone: all
  * for root, else its own. Read before any is released: each release
  * changes the list. */
-static int leased_groups(Client *c, uint32_t **ret, size_t *ret_n)
+static int leased_groups(Client *c, GroupList *ret)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ uint32_t *groups = NULL;
-        size_t n = 0;
         uint32_t group, uid;
         uid_t me = geteuid();
         int r = client_call_manager(c, "ListLeases", &reply, NULL);
@@ -575,20 +595,10 @@ static int leased_groups(Client *c, uint32_t **ret, size_t *ret_n)
                 return r; /* said */
         r = sd_bus_message_enter_container(reply, 'a', "(ouuussst)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", NULL, &group, &uid, NULL, NULL, NULL, NULL,
-                                                  NULL)) > 0) {
-                if (me != 0 && uid != me)
-                        continue;
-                uint32_t *grown = reallocarray(groups, n + 1, sizeof(*groups));
-                if (!grown)
-                        return client_fail(c, CLIENT_EXIT_FAILURE, "out of memory");
-                groups = grown;
-                groups[n++] = group;
-        }
-        if (r < 0)
-                return report_unreadable_answer(c, r);
-        *ret = TAKE_PTR(groups);
-        *ret_n = n;
-        return 0;
+                                                  NULL)) > 0)
+                if (me == 0 || uid == me)
+                        r = group_list_add(c, ret, group);
+        return r < 0 ? report_unreadable_answer(c, r) : 0;
 }
 
 /* With --json, a group that did not go back is a row of its own. */
@@ -603,32 +613,20 @@ static void print_release_failure_json(Client *c, uint32_t group)
 
 /* The groups that processes hold open with no lease left (state held):
  * they go back only once those close them. */
-static int held_groups(Client *c, uint32_t **ret, size_t *ret_n)
+static int held_groups(Client *c, GroupList *ret)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ uint32_t *groups = NULL;
         const char *state;
         uint32_t group;
-        size_t n = 0;
         int viable, r = client_call_manager(c, "ListGroups", &reply, NULL);
 
         if (r < 0)
                 return r; /* said */
         r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
-        while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0) {
-                if (bus_state_from_string(state) != BUS_STATE_HELD)
-                        continue;
-                uint32_t *grown = reallocarray(groups, n + 1, sizeof(*groups));
-                if (!grown)
-                        return client_fail(c, CLIENT_EXIT_FAILURE, "out of memory");
-                groups = grown;
-                groups[n++] = group;
-        }
-        if (r < 0)
-                return report_unreadable_answer(c, r);
-        *ret = TAKE_PTR(groups);
-        *ret_n = n;
-        return 0;
+        while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0)
+                if (bus_state_from_string(state) == BUS_STATE_HELD)
+                        r = group_list_add(c, ret, group);
+        return r < 0 ? report_unreadable_answer(c, r) : 0;
 }
 
 /* release --all: end every lease of the caller's (root: every lease), as
@@ -639,19 +637,18 @@ static int held_groups(Client *c, uint32_t **ret, size_t *ret_n)
  * any group is still in use, else that of the last failure. */
 static int release_all(Client *c)
 {
-        _cleanup_free_ uint32_t *groups = NULL, *held = NULL;
-        size_t n = 0, n_held = 0;
-        int r = geteuid() == 0 ? held_groups(c, &held, &n_held) : 0, failed = 0;
+        _cleanup_(group_list_done) GroupList leased = {}, held = {};
+        int r = geteuid() == 0 ? held_groups(c, &held) : 0, failed = 0;
         ClientExit status = 0;
 
         if (r >= 0)
-                r = leased_groups(c, &groups, &n);
+                r = leased_groups(c, &leased);
         if (r < 0)
                 return r;
         print_list_start(c, "released");
         c->hold_error = c->json;
-        for (size_t i = 0; i < n; i++) {
-                r = release_group(c, groups[i], c->json && i > 0 ? "," : "");
+        for (size_t i = 0; i < leased.n; i++) {
+                r = release_group(c, leased.ids[i], c->json && i > 0 ? "," : "");
                 if (r >= 0)
                         continue;
                 failed = r;
@@ -660,20 +657,20 @@ static int release_all(Client *c)
                 if (status != CLIENT_EXIT_BUSY)
                         status = c->failure_exit;
                 if (c->json)
-                        print_release_failure_json(c, groups[i]);
+                        print_release_failure_json(c, leased.ids[i]);
         }
-        for (size_t i = 0; i < n_held; i++) {
-                fputs(c->json && n + i > 0 ? "," : "", stdout);
+        for (size_t i = 0; i < held.n; i++) {
+                fputs(c->json && leased.n + i > 0 ? "," : "", stdout);
                 failed = client_fail(c, CLIENT_EXIT_BUSY,
                                      "IOMMU group %u has no lease, but a process still holds it open: it goes back "
                                      "once that is closed ('vfioctl-client show %u' names it).",
-                                     held[i], held[i]);
+                                     held.ids[i], held.ids[i]);
                 status = CLIENT_EXIT_BUSY;
                 if (c->json)
-                        print_release_failure_json(c, held[i]);
+                        print_release_failure_json(c, held.ids[i]);
         }
         c->hold_error = false;
-        (void)print_list_end(c, n + n_held, "(no leases)", 0);
+        (void)print_list_end(c, leased.n + held.n, "(no leases)", 0);
         if (status)
                 c->failure_exit = status;
         return failed;
