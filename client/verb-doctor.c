@@ -93,7 +93,9 @@ int verb_doctor(Client *c, int argc, char *argv[])
                 if (!c->json && r == -ESRCH)
                         fputs("vfiod is not running: showing what this client can read itself.\n", stderr);
                 else if (!c->json)
-                        fprintf(stderr, "vfiod cannot be reached (%s): showing what this client can read itself.\n",
+                        fprintf(stderr,
+                                "vfiod is not running or cannot be reached (%s): showing what this client can read "
+                                "itself.\n",
                                 strerror(-r));
                 r = diagnosis_run(0, &d);
                 if (r < 0) {

@@ -124,7 +124,7 @@ static int check_reservation_arguments(Client *c, const char *match)
         const char *reason = "?";
 
         if (reservation_match_parse(match, &parsed, &reason) < 0)
-                return client_usage_error(c, "'%s' is not a reservation match: %s.", match, reason);
+                return client_usage_error(c, "Not a reservation match: '%s': %s.", match, reason);
         if (c->owner && !reservation_owner_is_valid(c->owner))
                 return client_usage_error(c, "--owner takes a user name, or @ and a group name, not '%s'.",
                                           c->owner);

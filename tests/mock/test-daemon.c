@@ -1208,7 +1208,7 @@ static void test_client_exit_status(Fixture *f, gconstpointer data)
                 { { "--fd", "--chown", "claim", "3", "--", "true" }, 2, "--fd and --chown do not go together" },
                 { { "--memory=8192", "claim", "3", "--", "true" }, 2, "--memory takes a size with its unit" },
                 { { "claim", "3", "--wait", "--memory=8G" }, 2, "raise the limit of the command" },
-                { { "reserve", "nonsense" }, 2, "'nonsense' is not a reservation match" },
+                { { "reserve", "nonsense" }, 2, "Not a reservation match: 'nonsense'" },
                 { { "prepare", "pod-1", "nonsense" }, 2, "'nonsense' is not a PCI address" },
                 { { "claim", "\xff" }, 2, "'\\xff' is not a PCI address" },
                 { { "memlock", "abc", "--memory=1G" }, 2, "'abc' is not a process id" },
