@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "strv.h"
 
@@ -26,4 +27,12 @@ int strv_push(char ***l, size_t *n, char *s)
         a[*n] = NULL;
         *l = a;
         return 0;
+}
+
+bool strv_contains(char *const *l, size_t n, const char *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(l[i], s) == 0)
+                        return true;
+        return false;
 }

@@ -159,10 +159,7 @@ static int add_name(char ***l, size_t *n, const char *name, bool (*valid)(const 
 {
         if (!valid(name))
                 return -EINVAL;
-        for (size_t i = 0; i < *n; i++)
-                if (streq((*l)[i], name))
-                        return 0;
-        return strv_push(l, n, strdup(name));
+        return strv_contains(*l, *n, name) ? 0 : strv_push(l, n, strdup(name));
 }
 
 int claim_record_add_stopped_unit(ClaimRecord *r, const char *unit)

@@ -82,15 +82,9 @@ int manager_prepared_ids(const Manager *m, char ***ret, size_t *n)
         size_t count = 0;
         int r = 0;
 
-        for (const Lease *l = leases_first(m->leases); r >= 0 && l; l = l->next) {
-                bool seen = false;
-                if (!is_claim_lease(l, NULL))
-                        continue;
-                for (size_t i = 0; i < count && !seen; i++)
-                        seen = streq(ids[i], l->info.holder);
-                if (!seen)
+        for (const Lease *l = leases_first(m->leases); r >= 0 && l; l = l->next)
+                if (is_claim_lease(l, NULL) && !strv_contains(ids, count, l->info.holder))
                         r = strv_push(&ids, &count, strdup(l->info.holder));
-        }
         if (r < 0) {
                 strv_free(ids);
                 return r;
@@ -492,14 +486,6 @@ int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, 
 
 /* ---- at start ---- */
 
-static bool listed(char *const *list, size_t n, const char *s)
-{
-        for (size_t i = 0; i < n; i++)
-                if (streq(list[i], s))
-                        return true;
-        return false;
-}
-
 /* Whether a claim whose groups are leased stands whole: marked so, or
  * prepared by an older vfiod, which wrote no mark but wrote the spec only
  * once the claim stood whole (then it is marked now). 1, 0, or -errno
@@ -510,7 +496,7 @@ static int claim_is_whole(Manager *m, const char *claim_id, char *const *specs, 
 
         if (r != 0)
                 return r;
-        if (!listed(specs, n_specs, claim_id))
+        if (!strv_contains(specs, n_specs, claim_id))
                 return 0;
         r = prepared_mark_set(m->prepared_dir_fd, claim_id);
         return r < 0 ? r : 1;
@@ -557,10 +543,10 @@ int manager_start_prepared(Manager *m)
                 r = prepared_marks_list(m->prepared_dir_fd, &marks, &n_marks);
         /* A spec or a mark of no claim is left from a crash: it goes. */
         for (size_t i = 0; r >= 0 && i < n_specs; i++)
-                if (!listed(ids, n_ids, specs[i]) && cdi_spec_remove(m->cdi_dir_fd, specs[i]) > 0)
+                if (!strv_contains(ids, n_ids, specs[i]) && cdi_spec_remove(m->cdi_dir_fd, specs[i]) > 0)
                         log_info("Removed the CDI spec of claim %s, which is prepared no more.", specs[i]);
         for (size_t i = 0; r >= 0 && i < n_marks; i++)
-                if (!listed(ids, n_ids, marks[i]))
+                if (!strv_contains(ids, n_ids, marks[i]))
                         (void)prepared_mark_clear(m->prepared_dir_fd, marks[i]);
         for (size_t j = 0; r >= 0 && j < n_ids; j++)
                 settle_claim(m, ids[j], specs, n_specs);
