@@ -177,6 +177,25 @@ char *client_group_holders(Client *c, uint32_t group)
         return text;
 }
 
+int client_foreach_held_group(Client *c, int (*fn)(Client *c, uint32_t group, void *userdata), void *userdata)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *state;
+        uint32_t group;
+        int viable, r;
+
+        if (!c->bus)
+                return -ENOTCONN;
+        r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "ListGroups", NULL,
+                               &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
+        while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0)
+                if (bus_state_from_string(state) == BUS_STATE_HELD)
+                        r = fn(c, group, userdata);
+        return r;
+}
+
 int client_read_group_row(sd_bus_message *reply, uint32_t *ret_id, int *ret_viable, const char **ret_state)
 {
         const char *path;

@@ -129,6 +129,10 @@ int client_read_group_row(sd_bus_message *reply, uint32_t *ret_id, int *ret_viab
 /* Who holds group open while nothing leases it: "PID 12 (qemu), ..."
  * or, with --json, [{"pid":12,"command":"qemu"},...]; NULL when nobody. */
 char *client_group_holders(Client *c, uint32_t group);
+/* On the bus already connected: the groups that processes hold open while
+ * nothing leases them (state held), each to fn, which stops the walk by returning < 0. Quiet: -errno
+ * when vfiod's list cannot be had or read, for the caller to say or not. */
+int client_foreach_held_group(Client *c, int (*fn)(Client *c, uint32_t group, void *userdata), void *userdata);
 /* Whether the error means "vfiod is not there" rather than "vfiod said no". */
 bool client_error_is_absent(const sd_bus_error *e);
 

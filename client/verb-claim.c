@@ -570,12 +570,12 @@ static void group_list_done(GroupList *l)
         free(l->ids);
 }
 
-static int group_list_add(Client *c, GroupList *l, uint32_t group)
+static int group_list_add(GroupList *l, uint32_t group)
 {
         uint32_t *grown = reallocarray(l->ids, l->n + 1, sizeof(*grown));
 
         if (!grown)
-                return client_fail(c, CLIENT_EXIT_FAILURE, "out of memory");
+                return -ENOMEM;
         l->ids = grown;
         l->ids[l->n++] = group;
         return 1;
@@ -597,7 +597,7 @@ static int leased_groups(Client *c, GroupList *ret)
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ouuussst)", NULL, &group, &uid, NULL, NULL, NULL, NULL,
                                                   NULL)) > 0)
                 if (me == 0 || uid == me)
-                        r = group_list_add(c, ret, group);
+                        r = group_list_add(ret, group);
         return r < 0 ? report_unreadable_answer(c, r) : 0;
 }
 
@@ -611,38 +611,36 @@ static void print_release_failure_json(Client *c, uint32_t group)
         printf(",\"exit_status\":%d}", c->failure_exit);
 }
 
+static int add_held_group(Client *c, uint32_t group, void *userdata)
+{
+        return group_list_add(userdata, group);
+}
+
 /* The groups that processes hold open with no lease left (state held):
  * they go back only once those close them. */
 static int held_groups(Client *c, GroupList *ret)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *state;
-        uint32_t group;
-        int viable, r = client_call_manager(c, "ListGroups", &reply, NULL);
+        int r = client_foreach_held_group(c, add_held_group, ret);
 
         if (r < 0)
-                return r; /* said */
-        r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
-        while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0)
-                if (bus_state_from_string(state) == BUS_STATE_HELD)
-                        r = group_list_add(c, ret, group);
-        return r < 0 ? report_unreadable_answer(c, r) : 0;
+                return client_fail(c, CLIENT_EXIT_FAILURE, "cannot list the held IOMMU groups: %s", strerror(-r));
+        return 0;
 }
 
 /* release --all: end every lease of the caller's (root: every lease), as
  * the package does before vfiod is removed. A group that cannot go back is
  * reported and the rest still go; for root, so is each group that a
- * process holds open with no lease left (looked for first: a release
- * that leaves its group held says so itself). The exit status is 4 when
+ * process holds open with no lease left (looked for before any release: a
+ * release that leaves its group held says so itself). The exit status is 4 when
  * any group is still in use, else that of the last failure. */
 static int release_all(Client *c)
 {
         _cleanup_(group_list_done) GroupList leased = {}, held = {};
-        int r = geteuid() == 0 ? held_groups(c, &held) : 0, failed = 0;
+        int r = leased_groups(c, &leased), failed = 0;
         ClientExit status = 0;
 
-        if (r >= 0)
-                r = leased_groups(c, &leased);
+        if (r >= 0 && geteuid() == 0)
+                r = held_groups(c, &held);
         if (r < 0)
                 return r;
         print_list_start(c, "released");

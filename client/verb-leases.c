@@ -60,33 +60,32 @@ static void print_lease_line(const LeaseRow *l)
                pw ? pw->pw_name : "?", l->pid, l->mode, l->lifetime, since);
 }
 
+static int print_held_group(Client *c, uint32_t group, void *userdata)
+{
+        _cleanup_free_ char *holders = client_group_holders(c, group);
+        size_t *n = userdata;
+
+        if (!holders)
+                return 0;
+        if (c->json)
+                printf("%s{\"iommu_group\":%u,\"holders\":%s}", *n ? "," : "", group, holders);
+        else
+                printf("IOMMU group %u: no lease, but %s still holds it open\n", group, holders);
+        (*n)++;
+        return 0;
+}
+
 /* Groups that a process holds open while nothing leases them (the lease
  * ended, or the reservation that vfiod-early held them for went): not
- * leases any more, but not back either. With --json, the "held" array. */
+ * leases any more, but not back either. With --json, the "held" array.
+ * What cannot be listed is left out: the leases are the answer. */
 static void print_held_groups(Client *c)
 {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *state;
-        uint32_t group;
         size_t n = 0;
-        int viable, r;
 
         if (c->json)
                 fputs(",\"held\":[", stdout);
-        r = sd_bus_call_method(c->bus, VFIOD_BUS_NAME, VFIOD_ROOT_PATH, VFIOD_MANAGER_INTERFACE, "ListGroups", NULL,
-                               &reply, NULL);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(uoasbs)");
-        while (r >= 0 && (r = client_read_group_row(reply, &group, &viable, &state)) > 0) {
-                _cleanup_free_ char *holders = NULL;
-                if (bus_state_from_string(state) != BUS_STATE_HELD || !(holders = client_group_holders(c, group)))
-                        continue;
-                if (c->json)
-                        printf("%s{\"iommu_group\":%u,\"holders\":%s}", n ? "," : "", group, holders);
-                else
-                        printf("IOMMU group %u: no lease, but %s still holds it open\n", group, holders);
-                n++;
-        }
+        (void)client_foreach_held_group(c, print_held_group, &n);
         if (c->json)
                 fputs("]", stdout);
 }
