@@ -115,14 +115,20 @@ static void changed(Engine *e, int group, bool ended)
                 e->on_change(e, group, ended, e->userdata);
 }
 
-/* The step the worker is at (copied to step), and since when. */
+/* The step the worker is at (copied to step), and since when; step_lock
+ * held. */
+static uint64_t job_copy_step(const Job *job, char step[static CLAIM_RECORD_STEP_MAX])
+{
+        memcpy(step, job->step, CLAIM_RECORD_STEP_MAX);
+        return job->step_since;
+}
+
 static uint64_t job_read_step(Job *job, char step[static CLAIM_RECORD_STEP_MAX])
 {
         uint64_t since;
 
         pthread_mutex_lock(&job->step_lock);
-        memcpy(step, job->step, CLAIM_RECORD_STEP_MAX);
-        since = job->step_since;
+        since = job_copy_step(job, step);
         pthread_mutex_unlock(&job->step_lock);
         return since;
 }
@@ -241,9 +247,8 @@ static bool job_abandon_if_late(Job *job, char step[static CLAIM_RECORD_STEP_MAX
         bool late;
 
         pthread_mutex_lock(&job->step_lock);
-        memcpy(step, job->step, CLAIM_RECORD_STEP_MAX);
-        *ret_since = job->step_since;
-        late = step_deadline(job, job->step_since) <= now_usec(CLOCK_MONOTONIC);
+        *ret_since = job_copy_step(job, step);
+        late = step_deadline(job, *ret_since) <= now_usec(CLOCK_MONOTONIC);
         if (late)
                 atomic_store(&job->t.abandoned, true);
         pthread_mutex_unlock(&job->step_lock);
