@@ -194,9 +194,8 @@ static void help(void)
  * locks (memlock_for_guest()). */
 static int parse_memlock(Client *c, const char *arg, bool guest_memory, uint64_t *ret)
 {
-        uint64_t bytes;
-
         size_t len = strlen(arg);
+        uint64_t bytes;
 
         /* A guest's size without its unit is QEMU's -m in MiB, by habit. */
         if (guest_memory && len > 0 && arg[len - 1] >= '0' && arg[len - 1] <= '9')
