@@ -269,6 +269,11 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
         char holder[HOLDER_TEXT_SIZE];
         size_t n;
 
+        if (h && !held_group_answered(h))
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %d may still be held open: vfiod is asking the kernel whether "
+                                      "a process holds it. Try again in a moment.",
+                                      g->id);
         if (h) {
                 holders = held_group_holders(h, &n);
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,

@@ -8,6 +8,7 @@
 #include "fs-util.h"
 #include "handover.h"
 #include "log.h"
+#include "loop-work.h"
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
@@ -31,21 +32,49 @@
 
 #define AFTER_CLOSE_USEC (20 * 1000ULL)
 #define RECHECK_USEC (2 * 1000000ULL)
+/* After the first ask: a holder that exits with the lease (a VMM with the
+ * guard fd and the group fd) may be letting go right now. */
+#define SOON_USEC (100 * 1000ULL)
 
 struct HeldGroup {
         Manager *manager;
         int group;
         HeldThen then;
-        bool rescan;  /* a holder closed it: name who is left */
-        bool polled;  /* a watch could not be had: every ask names them again */
+        HeldFirstFn first; /* NULL once called, or when then is all */
+        void *first_userdata;
+        bool answered; /* the kernel has been asked once */
+        bool rescan;   /* a holder closed it: name who is left */
+        bool polled;   /* a watch could not be had: every ask names them again */
         /* The last ask could not tell whether it is held, or the last look
          * who holds it: each said once a spell, not at every ask. */
         bool unknown, holders_unknown;
         sd_event_source *watch, *cdev_watch, *recheck;
+        LoopWork *asking; /* an ask under way */
         VfioHolder *holders;
         size_t n_holders;
         HeldGroup *next;
 };
+
+/* One ask of the kernel, made in a worker: opening the group node waits
+ * for the group's lock, which the kernel holds while it lets go of a
+ * closed group (a VMM's memory unpinned at its exit takes seconds, more
+ * for a big one), and the look at the processes reads /proc. The loop
+ * fills in what is asked; the worker, what is answered. */
+typedef struct HeldAsk {
+        HeldGroup *h; /* the loop's alone */
+        int group;
+        bool take_node;     /* first, the nodes root's, 0600: the lessee opens them no more */
+        bool name;          /* name who holds it, if it is held */
+        bool after_unknown; /* the last ask could not tell: if it is held, name them anew */
+        pid_t *named;       /* those named last: one of them gone, they are named anew */
+        size_t n_named;
+        int node_error;
+        int held; /* as vfio_group_held() */
+        bool named_again;
+        int holders_error;
+        VfioHolder *holders;
+        size_t n_holders;
+} HeldAsk;
 
 static HeldGroup *held_free(HeldGroup *h)
 {
@@ -54,6 +83,7 @@ static HeldGroup *held_free(HeldGroup *h)
         sd_event_source_disable_unref(h->watch);
         sd_event_source_disable_unref(h->cdev_watch);
         sd_event_source_disable_unref(h->recheck);
+        loop_work_cancel(h->asking);
         free(h->holders);
         free(h);
         return NULL;
@@ -87,6 +117,11 @@ const VfioHolder *held_group_holders(const HeldGroup *h, size_t *n)
         return h->holders;
 }
 
+bool held_group_answered(const HeldGroup *h)
+{
+        return h->answered;
+}
+
 static bool has_holder(const HeldGroup *h, pid_t pid)
 {
         for (size_t i = 0; i < h->n_holders; i++)
@@ -116,36 +151,16 @@ static bool first_not_knowing(bool *unknown, int error)
         return first;
 }
 
-/* Names who holds the group open, in the log too; true when that changed. */
-static bool find_holders(HeldGroup *h)
+/* Not knowing is not free (a release would wait on the kernel): the group
+ * is asked again, and the log says so once, not at every ask. */
+static void note_not_knowing(HeldGroup *h, int held)
 {
-        VfioHolder *holders = NULL;
-        size_t n = 0;
-        int r = vfio_group_holders(h->group, &holders, &n);
-
-        if (first_not_knowing(&h->holders_unknown, r))
-                log_warning_errno(r, "Cannot tell who holds IOMMU group %d open", h->group);
-        if (r < 0)
-                return false;
-        if (same_holders(h, holders, n)) {
-                free(holders);
-                return false;
-        }
-        free(h->holders);
-        h->holders = holders;
-        h->n_holders = n;
-        for (size_t i = 0; i < n; i++)
-                log_warning("IOMMU group %d: %s, but PID %d (%s) still holds it open; it %s when every such fd "
-                            "is closed.",
-                            h->group,
-                            h->then == HELD_THEN_UNHOLD ? "vfiod-early holds it for a reservation that went"
-                                                        : "nobody leases it",
-                            (int)holders[i].pid, holders[i].comm,
-                            h->then == HELD_THEN_UNHOLD                      ? "goes to the host"
-                            : engine_is_reserved(h->manager->engine, h->group) ? "is free"
-                                                                               : "goes back to its drivers");
-        return true;
+        if (first_not_knowing(&h->unknown, held))
+                log_warning_errno(held, "Cannot tell whether IOMMU group %d is still held open; asking every %llu s",
+                                  h->group, (unsigned long long)(RECHECK_USEC / 1000000));
 }
+
+/* ---- in the worker ---- */
 
 /* Gone, or dead and not yet reaped (a zombie has closed its fds). */
 static bool holder_gone(pid_t pid)
@@ -162,62 +177,157 @@ static bool holder_gone(pid_t pid)
         return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
 }
 
-static bool any_holder_gone(const HeldGroup *h)
+static bool any_gone(const HeldAsk *a)
 {
-        for (size_t i = 0; i < h->n_holders; i++)
-                if (holder_gone(h->holders[i].pid))
+        for (size_t i = 0; i < a->n_named; i++)
+                if (holder_gone(a->named[i]))
                         return true;
         return false;
 }
 
-/* Not knowing is not free (a release would wait on the kernel): the group
- * is asked again, and the log says so once, not at every ask. */
-static void note_not_knowing(HeldGroup *h, int held)
+static void ask_in_worker(void *userdata)
 {
-        if (first_not_knowing(&h->unknown, held))
-                log_warning_errno(held, "Cannot tell whether IOMMU group %d is still held open; asking every %llu s",
-                                  h->group, (unsigned long long)(RECHECK_USEC / 1000000));
+        HeldAsk *a = userdata;
+        int r;
+
+        if (a->take_node && (r = handover_set_owner(a->group, 0, 0, 0600, false)) < 0)
+                a->node_error = r;
+        a->held = vfio_group_held(a->group);
+        if (a->held == 0 || !(a->name || (a->after_unknown && a->held > 0) || any_gone(a)))
+                return;
+        a->named_again = true;
+        a->holders_error = vfio_group_holders(a->group, &a->holders, &a->n_holders);
 }
 
-/* Asks the kernel whether the group is still held; releases it if not.
- * rescan: name the holders again, when one of them has closed it. */
-static void check_held(HeldGroup *h, bool rescan)
-{
-        Manager *m = h->manager;
-        int group = h->group, r = vfio_group_held(group);
-        HeldThen then = h->then;
-        bool was_unknown = h->unknown;
+/* ---- on the loop ---- */
 
-        note_not_knowing(h, r);
-        /* After a spell of not knowing, who holds it is looked up anew. */
-        rescan = rescan || (was_unknown && r > 0) || any_holder_gone(h);
-        if (r != 0) {
-                if (rescan && find_holders(h))
-                        manager_tell_claim_changed(m, group);
-                (void)sd_event_source_set_time_relative(h->recheck, RECHECK_USEC);
-                (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
-                return;
-        }
-        log_info("IOMMU group %d: its last holder closed it.", group);
-        held_unlink(h);
-        held_free(h);
-        /* As things are now: the reservations may have changed meanwhile. */
+static void held_ask_free(void *userdata)
+{
+        HeldAsk *a = userdata;
+
+        free(a->named);
+        free(a->holders);
+        free(a);
+}
+
+static void arm_recheck(HeldGroup *h, uint64_t usec)
+{
+        (void)sd_event_source_set_time_relative(h->recheck, usec);
+        (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
+}
+
+/* Who holds the group open, as the ask found, in the log too; true when
+ * that changed. */
+static bool take_holders(HeldGroup *h, HeldAsk *a)
+{
+        if (first_not_knowing(&h->holders_unknown, a->holders_error))
+                log_warning_errno(a->holders_error, "Cannot tell who holds IOMMU group %d open", h->group);
+        if (a->holders_error < 0 || same_holders(h, a->holders, a->n_holders))
+                return false;
+        free(h->holders);
+        h->holders = TAKE_PTR(a->holders);
+        h->n_holders = a->n_holders;
+        for (size_t i = 0; i < h->n_holders; i++)
+                log_warning("IOMMU group %d: %s, but PID %d (%s) still holds it open; it %s when every such fd "
+                            "is closed.",
+                            h->group,
+                            h->then == HELD_THEN_UNHOLD ? "vfiod-early holds it for a reservation that went"
+                                                        : "nobody leases it",
+                            (int)h->holders[i].pid, h->holders[i].comm,
+                            h->then == HELD_THEN_UNHOLD                      ? "goes to the host"
+                            : engine_is_reserved(h->manager->engine, h->group) ? "is free"
+                                                                               : "goes back to its drivers");
+        return true;
+}
+
+/* Nobody holds it any more: what then says, as things are now (the
+ * reservations may have changed meanwhile). */
+static void settle_free(Manager *m, int group, HeldThen then)
+{
         if (then == HELD_THEN_UNHOLD)
                 manager_apply_lost_reservation(m, group);
         else if (engine_is_reserved(m->engine, group))
                 manager_keep_reserved(m, group, false);
         else
                 (void)manager_release_group(m, group, NULL, NULL);
+}
+
+static void on_answer(void *userdata)
+{
+        HeldAsk *a = userdata;
+        HeldGroup *h = a->h;
+        Manager *m = h->manager;
+        HeldFirstFn first = TAKE_PTR(h->first);
+        void *first_userdata = h->first_userdata;
+        int group = h->group;
+        HeldThen then = h->then;
+        bool was_answered = h->answered;
+
+        h->asking = NULL;
+        h->answered = true;
+        if (a->node_error < 0)
+                log_error_errno(a->node_error, "Cannot take /dev/vfio/%d back from its lessee", group);
+        note_not_knowing(h, a->held);
+        if (a->held != 0) {
+                if (a->named_again)
+                        (void)take_holders(h, a);
+                arm_recheck(h, !was_answered ? SOON_USEC : h->rescan ? AFTER_CLOSE_USEC : RECHECK_USEC);
+                if (first)
+                        first(m, group, true, first_userdata);
+                manager_tell_claim_changed(m, group);
+                return;
+        }
+        if (was_answered)
+                log_info("IOMMU group %d: its last holder closed it.", group);
+        held_unlink(h);
+        held_free(h);
+        if (first)
+                first(m, group, false, first_userdata);
+        else
+                settle_free(m, group, then);
         manager_tell_claim_changed(m, group);
+}
+
+/* Asks the kernel, in a worker, whether the group is still held, and
+ * settles it by the answer. name: name its holders too. */
+static int ask(HeldGroup *h, bool name, bool take_node)
+{
+        HeldAsk *a = calloc(1, sizeof(*a));
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        *a = (HeldAsk){ .h = h, .group = h->group, .take_node = take_node, .name = name,
+                        .after_unknown = h->unknown };
+        if (h->n_holders > 0) {
+                a->named = calloc(h->n_holders, sizeof(*a->named));
+                if (!a->named) {
+                        held_ask_free(a);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < h->n_holders; i++)
+                        a->named[a->n_named++] = h->holders[i].pid;
+        }
+        r = loop_work_start(h->manager->event, h->manager->workers, ask_in_worker, on_answer, held_ask_free, a,
+                            &h->asking);
+        if (r < 0)
+                held_ask_free(a);
+        return r;
 }
 
 static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
 {
         HeldGroup *h = userdata;
-        bool rescan = h->rescan || h->polled;
+        int r;
 
+        if (h->asking)
+                return 0; /* its answer sets the next ask */
+        r = ask(h, h->rescan || h->polled, false);
         h->rescan = false;
-        check_held(h, rescan); /* may free h */
+        if (r < 0) {
+                note_not_knowing(h, r);
+                arm_recheck(h, RECHECK_USEC);
+        }
         return 0;
 }
 
@@ -226,8 +336,7 @@ static int on_node_closed(sd_event_source *s, const struct inotify_event *event,
         HeldGroup *h = userdata;
 
         h->rescan = true;
-        (void)sd_event_source_set_time_relative(h->recheck, AFTER_CLOSE_USEC);
-        (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
+        arm_recheck(h, AFTER_CLOSE_USEC);
         return 0;
 }
 
@@ -251,7 +360,8 @@ static void watch_closes(HeldGroup *h, const char *path, sd_event_source **ret)
         }
 }
 
-int manager_wait_for_holders(Manager *m, int group, HeldThen then)
+int manager_wait_for_holders(Manager *m, int group, HeldThen then, bool take_node, HeldFirstFn first,
+                             void *userdata)
 {
         _cleanup_(held_freep) HeldGroup *h = calloc(1, sizeof(*h));
         char path[VFIO_NODE_PATH_MAX];
@@ -259,27 +369,23 @@ int manager_wait_for_holders(Manager *m, int group, HeldThen then)
 
         if (!h)
                 return -ENOMEM;
-        *h = (HeldGroup){ .manager = m, .group = group, .then = then };
-        /* Watching first: a holder that closes right after the look below
-         * is still seen. The node, and any device's cdev: a close of one of
-         * them has the group asked again. */
+        *h = (HeldGroup){ .manager = m, .group = group, .then = then, .first = first, .first_userdata = userdata };
+        /* Watching first: a holder that closes right after the ask below
+         * is still seen. The node, and any device's cdev: a close of one
+         * of them has the group asked again. */
         vfio_group_node_path(group, path);
         watch_closes(h, path, &h->watch);
         watch_closes(h, VFIO_CDEV_DIR, &h->cdev_watch);
-        /* Soon first: a holder that exits with the lease (a VMM with the
-         * guard fd and the group fd) may be letting go right now. */
-        r = sd_event_add_time_relative(m->event, &h->recheck, CLOCK_MONOTONIC, 100 * 1000ULL, 0, on_recheck, h);
+        r = sd_event_add_time_relative(m->event, &h->recheck, CLOCK_MONOTONIC, RECHECK_USEC, 0, on_recheck, h);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(h->recheck, SD_EVENT_OFF); /* armed by the answer */
+        if (r >= 0)
+                r = ask(h, true, take_node);
         if (r < 0)
                 return r;
-        r = vfio_group_held(group);
-        if (r == 0)
-                return 0;
-        note_not_knowing(h, r);
-        if (r > 0)
-                (void)find_holders(h);
         h->next = m->held;
         m->held = TAKE_PTR(h);
-        return 1;
+        return 0;
 }
 
 void manager_free_held(Manager *m)

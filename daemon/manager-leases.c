@@ -159,38 +159,23 @@ void manager_keep_reserved(Manager *m, int group, bool held)
                 manager_settle_reserved(m, group);
 }
 
-/* Root's, 0600, while vfiod waits for whoever holds it: the lessee opens
- * it no more, and a reservation's owner gets it back only after. */
-static void take_node_back(int group)
+/* Once vfiod knows whether a process still holds the group open (held:
+ * or cannot tell). A reserved group stays on vfio-pci (only the lease
+ * leaves its record; on a kernel with cdevs it goes through vfio-pci
+ * again) and its node goes to the reservation's owner, any other goes
+ * back to the host; if held, once whoever holds it has closed it. */
+static void group_returned(Manager *m, int group, bool held, ReleaseReplyFn reply, void *userdata)
 {
-        if (handover_set_owner(group, 0, 0, 0600, false) < 0)
-                log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
-}
-
-/* Nobody leases the group any more. Its nodes are root's at once; a
- * reserved group stays on vfio-pci (only the lease leaves its record; on a
- * kernel with cdevs it goes through vfio-pci again) and its node goes to
- * the reservation's owner, any other goes back to the host, once whoever
- * still holds it open has closed it. */
-static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
-{
-        bool reserved = engine_is_reserved(m->engine, group);
         ReleaseOutcome o = { .group = group };
         const HeldGroup *h;
-        int held, r;
+        int r;
 
-        take_node_back(group);
-        held = manager_wait_for_holders(m, group, HELD_THEN_RETURN);
-        if (held < 0)
-                log_error_errno(held, "Cannot wait for the holders of IOMMU group %d", group);
-        if (reserved) {
-                /* Held: settled once its last holder has closed it; not
-                 * knowing, now (a holder makes a refresh wait, safely). */
-                manager_keep_reserved(m, group, held > 0);
+        if (engine_is_reserved(m->engine, group)) {
+                manager_keep_reserved(m, group, held);
                 reply_now(reply, userdata, &o);
                 return;
         }
-        if (held > 0) {
+        if (held) {
                 (void)drop_ended_lease(m, group, true);
                 o.held = true;
                 if ((h = manager_held_group(m, group)))
@@ -205,6 +190,37 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
                 o.error = r < 0 ? r : 0;
                 reply_now(reply, userdata, &o);
         }
+}
+
+static void on_first_answer(Manager *m, int group, bool held, void *userdata)
+{
+        _cleanup_free_ ReleaseWait *w = userdata;
+
+        group_returned(m, group, held, w->reply, w->userdata);
+}
+
+/* Nobody leases the group any more. Its nodes become root's, 0600, at
+ * once: the lessee opens them no more, and a reservation's owner gets
+ * them back only after. That, and the ask whether a process still holds
+ * the group, are a worker's: both may wait for the group's lock while an
+ * exiting VMM's release holds it. */
+static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
+{
+        ReleaseWait *w = malloc(sizeof(*w));
+        int r = -ENOMEM;
+
+        if (w) {
+                *w = (ReleaseWait){ .group = group, .reply = reply, .userdata = userdata };
+                r = manager_wait_for_holders(m, group, HELD_THEN_RETURN, true, on_first_answer, w);
+        }
+        if (r >= 0)
+                return;
+        free(w);
+        /* Without a worker, on the loop: the lessee must not keep the node. */
+        log_error_errno(r, "Cannot wait for the holders of IOMMU group %d", group);
+        if (handover_set_owner(group, 0, 0, 0600, false) < 0)
+                log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
+        group_returned(m, group, false, reply, userdata);
 }
 
 void manager_end_lease_leaving_spec(Manager *m, Lease *l, const char *reason, ReleaseReplyFn reply,
@@ -329,17 +345,13 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
  * waits for that process again, as at the lease's end (held, its node
  * root's, settled at the last close, which the start-up's reading of the
  * reservations leaves to manager-held.c); closed while vfiod was away, it
- * is settled now. */
+ * is settled at the first answer. */
 static void wait_again(Manager *m, int group)
 {
-        int held = manager_wait_for_holders(m, group, HELD_THEN_RETURN);
+        int r = manager_wait_for_holders(m, group, HELD_THEN_RETURN, true, NULL, NULL);
 
-        if (held < 0)
-                log_error_errno(held, "Cannot wait for the holders of IOMMU group %d", group);
-        else if (held == 0)
-                manager_keep_reserved(m, group, false);
-        else
-                take_node_back(group);
+        if (r < 0)
+                log_error_errno(r, "Cannot wait for the holders of IOMMU group %d", group);
 }
 
 static void resume_lease(int group, const char *text, void *userdata)

@@ -163,14 +163,12 @@ static void unhold_when_closed(Manager *m, int group)
 
         if (manager_held_group(m, group))
                 return; /* waited for already */
-        r = manager_wait_for_holders(m, group, HELD_THEN_UNHOLD);
+        r = manager_wait_for_holders(m, group, HELD_THEN_UNHOLD, false, NULL, NULL);
         if (r < 0)
                 log_error_errno(r, "Cannot wait for the holders of IOMMU group %d; what vfiod-early holds of it stays "
                                    "until the next boot", group);
-        else if (r == 0) /* closed meanwhile */
-                manager_apply_lost_reservation(m, group);
         else
-                manager_tell_claim_changed(m, group); /* state "held" */
+                manager_tell_claim_changed(m, group); /* state "held" until the kernel answers */
 }
 
 static void on_move_done(const EngineResult *result, void *userdata)

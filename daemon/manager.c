@@ -20,6 +20,10 @@
 #include "manager-reservations.h"
 #include "manager.h"
 
+/* How long a thread for an ask of a held group waits for the next: asks
+ * come every few seconds while a group is held. */
+#define WORKER_IDLE_USEC (5 * 1000000ULL)
+
 static int on_apply_later(sd_event_source *s, void *userdata)
 {
         manager_apply_reservations(userdata, NULL, NULL);
@@ -256,6 +260,9 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         r = load_profiles(m);
         if (r < 0)
                 return r;
+        r = worker_pool_new(WORKER_IDLE_USEC, &m->workers);
+        if (r < 0)
+                return log_error_errno(r, "Cannot make a pool of worker threads");
         r = engine_new(m->event, options->state_dir, options->step_timeout_usec, m->profiles, on_claim_change, m,
                        &m->engine);
         if (r < 0)
@@ -276,6 +283,7 @@ Manager *manager_free(Manager *m)
         sd_device_monitor_unref(m->vfio_cdev_monitor);
         leases_free(m->leases);
         manager_free_held(m);
+        worker_pool_free(m->workers);
         closep(&m->cdi_dir_fd);
         closep(&m->prepared_dir_fd);
         /* A worker still moving a group at exit reads the profiles until it

@@ -13,6 +13,7 @@
 #include "limits-config.h"
 #include "profile.h"
 #include "reservation-config.h"
+#include "worker-pool.h"
 
 typedef struct ManagerOptions {
         const char *bus_address; /* NULL: the system bus */
@@ -47,6 +48,7 @@ struct Manager {
         BusChanges *changes; /* PropertiesChanged, gathered; the bus layer's */
         DeviceModel *model;
         Engine *engine;
+        WorkerPool *workers; /* what else may wait on the kernel: asks of held groups (manager-held.c) */
         Authorizer *authorizer; /* the bus layer's */
         Leases *leases;
         sd_device_monitor *vfio_monitor;      /* group nodes, for chown leases */

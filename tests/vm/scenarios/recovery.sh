@@ -140,6 +140,46 @@ check "then, idle, vfiod exits" wait_for 10 sh -c "! busctl --system call org.fr
     org.freedesktop.DBus NameHasOwner s io.github.vfiod1 | grep -q true"
 stop_vfiod
 
+# ---- a lease that ends while the kernel still lets go of the group ----
+# A VMM's exit closes its group fd, and the release holds the group's lock
+# while the kernel unpins the VM's memory: seconds, minutes for a big VM.
+# At the lease's end vfiod takes the node back and asks whether the group
+# is still open, and both wait for that lock. The bus must answer
+# meanwhile. vfio-stall.py holds the lock for as long as a suspended dm
+# device leaves the read of the pages it maps for DMA waiting.
+modprobe -a dm-mod loop 2>/dev/null
+truncate -s 4M /tmp/slow.img
+loopdev=$(losetup --find --show /tmp/slow.img)
+dmsetup create vfiodslow --table "0 8192 linear $loopdev 0"
+udevadm settle 2>/dev/null
+blockdev --flushbufs /dev/mapper/vfiodslow
+dmsetup suspend vfiodslow
+start_vfiod ""
+check "claim edu" vfioctl-client claim "$VM_EDU_ADDR"
+python3 "$VM_SRCDIR/tests/vm/guest/vfio-stall.py" "$ge" /dev/mapper/vfiodslow > /tmp/stall.out 2>&1 &
+staller=$!
+check "a closed group's release waits in the kernel with the group's lock held" \
+    wait_for 20 sh -c "grep -q closing /tmp/stall.out && [ \"\$(cut -d' ' -f3 /proc/$staller/stat)\" = D ]"
+diag "$(cat /tmp/stall.out)"
+vfioctl-client release "$ge" > /tmp/release-stalled.out 2>&1 &
+releaser=$!
+check "vfiod answers while the kernel has not let go of the group" timeout 20 vfioctl-client list
+is "$(timeout 20 busctl --system get-property io.github.vfiod1 /io/github/vfiod1/group/$ge io.github.vfiod1.Group State)" \
+    's "held"' "  the group shows as held meanwhile"
+check "  and the release waits" kill -0 $releaser
+dmsetup resume vfiodslow
+check "once the read is answered the kernel lets go of the group" wait_for 30 grep -q closed /tmp/stall.out
+wait $staller
+check "  and the release ends" wait_for 30 sh -c "! kill -0 $releaser"
+wait $releaser
+is "$?" 0 "  successfully"
+diag "$(cat /tmp/release-stalled.out /tmp/stall.out)"
+check "  edu goes back" wait_for 30 settled "$ge"
+is "$(pci_driver "$VM_EDU_ADDR")" none "  without a driver, as before"
+stop_vfiod
+dmsetup remove vfiodslow
+losetup -d "$loopdev"
+
 # ---- release --all: a group still in use outweighs a later failure ----
 # The package's prerm stops a removal on exit 4 alone: a group in use must
 # not be hidden by another group's failure after it. Leases are listed, and
