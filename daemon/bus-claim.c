@@ -261,6 +261,17 @@ static const Device *first_endpoint(const Group *g)
         return NULL;
 }
 
+/* A group whose lease just ended, before the kernel has said whether a
+ * process still holds it (it may take minutes to let go of an exiting
+ * VMM's group). */
+static int still_asking_error(int group, sd_bus_error *error)
+{
+        return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                              "IOMMU group %d may still be held open: vfiod is asking the kernel whether a process "
+                              "holds it. Try again in a moment.",
+                              group);
+}
+
 static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
 {
         Lease *l = leases_find_group(m->leases, g->id);
@@ -270,10 +281,7 @@ static int group_busy_error(Manager *m, const Group *g, sd_bus_error *error)
         size_t n;
 
         if (h && !held_group_answered(h))
-                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                      "IOMMU group %d may still be held open: vfiod is asking the kernel whether "
-                                      "a process holds it. Try again in a moment.",
-                                      g->id);
+                return still_asking_error(g->id, error);
         if (h) {
                 holders = held_group_holders(h, &n);
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
@@ -454,6 +462,8 @@ static int refuse_unleased_release(Manager *m, uint32_t id, sd_bus_error *error)
         const VfioHolder *holders;
         size_t n;
 
+        if (h && !held_group_answered(h))
+                return still_asking_error((int)id, error);
         if (h) {
                 holders = held_group_holders(h, &n);
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,

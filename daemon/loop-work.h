@@ -15,8 +15,9 @@ typedef void (*LoopWorkDoneFn)(void *userdata);
 typedef void (*LoopWorkFreeFn)(void *userdata);
 
 /* Runs work(userdata) in a thread of pool, then done(userdata) on the
- * event loop, then free_fn(userdata) (may be NULL). *ret is valid until
- * done is called or the work is cancelled. */
+ * event loop. free_fn(userdata) (may be NULL) follows once both have let
+ * go, on the loop or in the worker's thread. *ret is valid until done is
+ * called or the work is cancelled; done must not cancel it. */
 int loop_work_start(sd_event *event, WorkerPool *pool, WorkFn work, LoopWorkDoneFn done, LoopWorkFreeFn free_fn,
                     void *userdata, LoopWork **ret);
 /* done is not called. The work runs to its end all the same (a thread in

@@ -42,7 +42,8 @@ struct HeldGroup {
         HeldThen then;
         HeldFirstFn first; /* NULL once called, or when then is all */
         void *first_userdata;
-        bool answered; /* the kernel has been asked once */
+        bool answered;  /* the kernel has answered once */
+        bool take_node; /* the first ask that gets a worker takes the nodes back */
         bool rescan;   /* a holder closed it: name who is left */
         bool polled;   /* a watch could not be had: every ask names them again */
         /* The last ask could not tell whether it is held, or the last look
@@ -265,16 +266,18 @@ static void on_answer(void *userdata)
 
         h->asking = NULL;
         h->answered = true;
+        if (a->take_node)
+                h->take_node = false;
         if (a->node_error < 0)
                 log_error_errno(a->node_error, "Cannot take /dev/vfio/%d back from its lessee", group);
         note_not_knowing(h, a->held);
         if (a->held != 0) {
-                if (a->named_again)
-                        (void)take_holders(h, a);
+                bool named = a->named_again && take_holders(h, a);
                 arm_recheck(h, !was_answered ? SOON_USEC : h->rescan ? AFTER_CLOSE_USEC : RECHECK_USEC);
                 if (first)
                         first(m, group, true, first_userdata);
-                manager_tell_claim_changed(m, group);
+                if (named || !was_answered)
+                        manager_tell_claim_changed(m, group);
                 return;
         }
         if (was_answered)
@@ -290,14 +293,14 @@ static void on_answer(void *userdata)
 
 /* Asks the kernel, in a worker, whether the group is still held, and
  * settles it by the answer. name: name its holders too. */
-static int ask(HeldGroup *h, bool name, bool take_node)
+static int ask(HeldGroup *h, bool name)
 {
         HeldAsk *a = calloc(1, sizeof(*a));
         int r;
 
         if (!a)
                 return -ENOMEM;
-        *a = (HeldAsk){ .h = h, .group = h->group, .take_node = take_node, .name = name,
+        *a = (HeldAsk){ .h = h, .group = h->group, .take_node = h->take_node, .name = name,
                         .after_unknown = h->unknown };
         if (h->n_holders > 0) {
                 a->named = calloc(h->n_holders, sizeof(*a->named));
@@ -322,7 +325,7 @@ static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
 
         if (h->asking)
                 return 0; /* its answer sets the next ask */
-        r = ask(h, h->rescan || h->polled, false);
+        r = ask(h, h->rescan || h->polled || !h->answered);
         h->rescan = false;
         if (r < 0) {
                 note_not_knowing(h, r);
@@ -369,7 +372,8 @@ int manager_wait_for_holders(Manager *m, int group, HeldThen then, bool take_nod
 
         if (!h)
                 return -ENOMEM;
-        *h = (HeldGroup){ .manager = m, .group = group, .then = then, .first = first, .first_userdata = userdata };
+        *h = (HeldGroup){ .manager = m, .group = group, .then = then, .first = first, .first_userdata = userdata,
+                          .take_node = take_node };
         /* Watching first: a holder that closes right after the ask below
          * is still seen. The node, and any device's cdev: a close of one
          * of them has the group asked again. */
@@ -377,12 +381,16 @@ int manager_wait_for_holders(Manager *m, int group, HeldThen then, bool take_nod
         watch_closes(h, path, &h->watch);
         watch_closes(h, VFIO_CDEV_DIR, &h->cdev_watch);
         r = sd_event_add_time_relative(m->event, &h->recheck, CLOCK_MONOTONIC, RECHECK_USEC, 0, on_recheck, h);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(h->recheck, SD_EVENT_OFF); /* armed by the answer */
-        if (r >= 0)
-                r = ask(h, true, take_node);
         if (r < 0)
                 return r;
+        /* Without a worker (no memory, no thread: threads stuck in the
+         * kernel use them up), it is held as far as vfiod knows, and asked
+         * again at the recheck; otherwise the answer arms the recheck. */
+        r = ask(h, true);
+        if (r < 0)
+                note_not_knowing(h, r);
+        else
+                (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_OFF);
         h->next = m->held;
         m->held = TAKE_PTR(h);
         return 0;

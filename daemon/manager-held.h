@@ -32,8 +32,9 @@ typedef void (*HeldFirstFn)(Manager *m, int group, bool held, void *userdata);
  * take_node: its nodes become root's, 0600, whatever the lessee made of
  * them. first (may be NULL) is called at the first answer instead of
  * what then says, if nobody holds it then; it is not called if vfiod
- * exits before. 0, or a negative errno when it cannot be waited for (no
- * memory, no timer, no thread). */
+ * exits before. Without a thread to ask in, the group is held until the
+ * next ask. 0, or a negative errno when it cannot be waited for (no
+ * memory, no timer). */
 int manager_wait_for_holders(Manager *m, int group, HeldThen then, bool take_node, HeldFirstFn first,
                              void *userdata);
 const HeldGroup *manager_held_group(const Manager *m, int group);
