@@ -176,7 +176,6 @@ static void group_returned(Manager *m, int group, bool held, ReleaseReplyFn repl
                 return;
         }
         if (held) {
-                (void)drop_ended_lease(m, group, true);
                 o.held = true;
                 if ((h = manager_held_group(m, group)))
                         o.holders = held_group_holders(h, &o.n_holders);
@@ -199,16 +198,24 @@ static void on_first_answer(Manager *m, int group, bool held, void *userdata)
         group_returned(m, group, held, w->reply, w->userdata);
 }
 
-/* Nobody leases the group any more. Its nodes become root's, 0600, at
- * once: the lessee opens them no more, and a reservation's owner gets
- * them back only after. That, and the ask whether a process still holds
- * the group, are a worker's: both may wait for the group's lock while an
- * exiting VMM's release holds it. */
+/* Nobody leases the group any more. The lease leaves its record at once,
+ * noted as perhaps still open: a restart before the kernel answers must
+ * not give the group back to the lessee, but wait for its holders again.
+ * Its nodes become root's, 0600 (the lessee opens them no more, and a
+ * reservation's owner gets them back only after), and the kernel is asked
+ * whether a process still holds the group, both in a worker: both may
+ * wait for the group's lock while an exiting VMM's release holds it. */
 static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
 {
         ReleaseWait *w = malloc(sizeof(*w));
         int r = -ENOMEM;
 
+        /* A group vfiod holds nothing of, or one on the move, has no lease
+         * in a record to drop. */
+        r = engine_end_lease(m->engine, group, true);
+        if (r < 0)
+                log_error_errno(r, "Cannot drop the lease from the record of IOMMU group %d", group);
+        r = -ENOMEM;
         if (w) {
                 *w = (ReleaseWait){ .group = group, .reply = reply, .userdata = userdata };
                 r = manager_wait_for_holders(m, group, HELD_THEN_RETURN, true, on_first_answer, w);
@@ -216,7 +223,7 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         if (r >= 0)
                 return;
         free(w);
-        /* Without a worker, on the loop: the lessee must not keep the node. */
+        /* No memory: on the loop, as the lessee must not keep the node. */
         log_error_errno(r, "Cannot wait for the holders of IOMMU group %d", group);
         if (handover_set_owner(group, 0, 0, 0600, false) < 0)
                 log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
