@@ -43,6 +43,13 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
     else
         nok "bash completes PCI addresses" "this machine shows no PCI device in /sys/bus/pci/devices to complete"
     fi
+    if [ -n "$first" ]; then
+        got=$(bash_complete vfioctl-client prepare "${first:0:8}")
+        [ -z "$got" ] && ok "bash offers nothing for prepare's claim id" || nok "bash: prepare's claim id" "got: $got"
+        got=$(bash_complete vfioctl-client prepare --json vm-1 "${first:0:8}")
+        grep -qx "$first" <<< "$got" && ok "bash completes prepare's addresses after the claim id" ||
+            nok "bash completes prepare's addresses" "got: $got"
+    fi
     got=$(bash_complete vfioctl-client claim 3 -- qemu-system-x86_6)
     [ -n "$got" ] || got=$(bash_complete vfioctl-client claim 3 -- ls)
     [ -n "$got" ] && ok "bash completes the command after claim --" || nok "bash completes claim's command"
