@@ -14,6 +14,7 @@
 #include "manager-leases.h"
 #include "manager-reservations.h"
 #include "manager.h"
+#include "number.h"
 #include "vfio-cdev.h"
 
 /* A group whose lease ended while its holder still has it open: the kernel
@@ -35,6 +36,8 @@
 /* After the first ask: a holder that exits with the lease (a VMM with the
  * guard fd and the group fd) may be letting go right now. */
 #define SOON_USEC (100 * 1000ULL)
+/* An ask that waits this long in the kernel is said in the log, once. */
+#define SLOW_ASK_USEC (10 * 1000000ULL)
 
 struct HeldGroup {
         Manager *manager;
@@ -51,6 +54,8 @@ struct HeldGroup {
         bool unknown, holders_unknown;
         sd_event_source *watch, *cdev_watch, *recheck;
         LoopWork *asking; /* an ask under way */
+        uint64_t asked_since; /* CLOCK_MONOTONIC */
+        bool slow_said;
         VfioHolder *holders;
         size_t n_holders;
         HeldGroup *next;
@@ -266,6 +271,9 @@ static void on_answer(void *userdata)
 
         h->asking = NULL;
         h->answered = true;
+        if (h->slow_said)
+                log_info("IOMMU group %d: the kernel answered after %llu s.", group,
+                         (unsigned long long)((now_usec(CLOCK_MONOTONIC) - h->asked_since) / 1000000));
         if (a->take_node)
                 h->take_node = false;
         if (a->node_error < 0)
@@ -313,9 +321,31 @@ static int ask(HeldGroup *h, bool name)
         }
         r = loop_work_start(h->manager->event, h->manager->workers, ask_in_worker, on_answer, held_ask_free, a,
                             &h->asking);
-        if (r < 0)
+        if (r < 0) {
                 held_ask_free(a);
-        return r;
+                return r;
+        }
+        h->asked_since = now_usec(CLOCK_MONOTONIC);
+        h->slow_said = false;
+        arm_recheck(h, SLOW_ASK_USEC); /* the answer arms it anew */
+        return 0;
+}
+
+/* The recheck came while an ask waits: one that waits long says so. */
+static void note_slow_ask(HeldGroup *h)
+{
+        uint64_t waited = now_usec(CLOCK_MONOTONIC) - h->asked_since;
+
+        if (waited < SLOW_ASK_USEC) {
+                arm_recheck(h, SLOW_ASK_USEC - waited);
+                return;
+        }
+        if (!h->slow_said)
+                log_warning("IOMMU group %d: the kernel has not said for %llu s whether a process still holds it "
+                            "open; it may still be letting go of a group that was closed (an exiting VM's memory "
+                            "is unpinned then). The group stays held until it answers.",
+                            h->group, (unsigned long long)(waited / 1000000));
+        h->slow_said = true;
 }
 
 static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
@@ -323,8 +353,10 @@ static int on_recheck(sd_event_source *s, uint64_t usec, void *userdata)
         HeldGroup *h = userdata;
         int r;
 
-        if (h->asking)
-                return 0; /* its answer sets the next ask */
+        if (h->asking) {
+                note_slow_ask(h); /* its answer sets the next ask */
+                return 0;
+        }
         r = ask(h, h->rescan || h->polled || !h->answered);
         h->rescan = false;
         if (r < 0) {
@@ -385,12 +417,10 @@ int manager_wait_for_holders(Manager *m, int group, HeldThen then, bool take_nod
                 return r;
         /* Without a worker (no memory, no thread: threads stuck in the
          * kernel use them up), it is held as far as vfiod knows, and asked
-         * again at the recheck; otherwise the answer arms the recheck. */
+         * again at the recheck. */
         r = ask(h, true);
         if (r < 0)
                 note_not_knowing(h, r);
-        else
-                (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_OFF);
         h->next = m->held;
         m->held = TAKE_PTR(h);
         return 0;

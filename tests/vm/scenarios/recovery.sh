@@ -182,11 +182,15 @@ check "  and shows the group as held" wait_for 20 edu_held
 like "$(vfioctl-client claim "$VM_EDU_ADDR" 2>&1)" "may still be held open: vfiod is asking the kernel" \
     "  a claim meanwhile is told that vfiod is asking"
 check "  and the release waits" kill -0 $releaser
+check "  an ask that waits long is said in the log" \
+    wait_for 30 grep -q "IOMMU group $ge: the kernel has not said for 1[0-9] s whether" /tmp/vfiod.log
 unstall
 check "  then the release ends" wait_for 30 sh -c "! kill -0 $releaser"
 wait $releaser
 is "$?" 0 "  successfully"
 diag "$(cat /tmp/release-stalled.out /tmp/stall.out)"
+like "$(grep "IOMMU group $ge: the kernel answered after" /tmp/vfiod.log)" "answered after [0-9]+ s" \
+    "  and so is its answer"
 check "  edu goes back" wait_for 30 settled "$ge"
 is "$(pci_driver "$VM_EDU_ADDR")" none "  without a driver, as before"
 
