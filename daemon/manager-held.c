@@ -29,7 +29,9 @@
  * group is asked again shortly after, and every few seconds in case. A
  * holder that shares its open file with another (forked, or passed over a
  * socket) closes nothing when it exits: a named holder gone has the
- * holders named anew at the next ask. */
+ * holders named anew at the next ask. Every ask runs in a worker
+ * (HeldAsk), and from a lease's end until the first answer the group
+ * shows as held too, with nobody named. */
 
 #define AFTER_CLOSE_USEC (20 * 1000ULL)
 #define RECHECK_USEC (2 * 1000000ULL)
