@@ -224,27 +224,32 @@ static void arm_recheck(HeldGroup *h, uint64_t usec)
         (void)sd_event_source_set_enabled(h->recheck, SD_EVENT_ONESHOT);
 }
 
-/* Who holds the group open, as the ask found, in the log too; true when
- * that changed. */
+static void log_new_holder(const HeldGroup *h, const VfioHolder *holder)
+{
+        log_warning("IOMMU group %d: %s, but PID %d (%s) still holds it open; it %s when every such fd is closed.",
+                    h->group,
+                    h->then == HELD_THEN_UNHOLD ? "vfiod-early holds it for a reservation that went"
+                                                : "nobody leases it",
+                    (int)holder->pid, holder->comm,
+                    h->then == HELD_THEN_UNHOLD                      ? "goes to the host"
+                    : engine_is_reserved(h->manager->engine, h->group) ? "is free"
+                                                                       : "goes back to its drivers");
+}
+
+/* Who holds the group open, as the ask found; those not named before, in
+ * the log too. True when that changed. */
 static bool take_holders(HeldGroup *h, HeldAsk *a)
 {
         if (first_not_knowing(&h->holders_unknown, a->holders_error))
                 log_warning_errno(a->holders_error, "Cannot tell who holds IOMMU group %d open", h->group);
         if (a->holders_error < 0 || same_holders(h, a->holders, a->n_holders))
                 return false;
+        for (size_t i = 0; i < a->n_holders; i++)
+                if (!has_holder(h, a->holders[i].pid))
+                        log_new_holder(h, &a->holders[i]);
         free(h->holders);
         h->holders = TAKE_PTR(a->holders);
         h->n_holders = a->n_holders;
-        for (size_t i = 0; i < h->n_holders; i++)
-                log_warning("IOMMU group %d: %s, but PID %d (%s) still holds it open; it %s when every such fd "
-                            "is closed.",
-                            h->group,
-                            h->then == HELD_THEN_UNHOLD ? "vfiod-early holds it for a reservation that went"
-                                                        : "nobody leases it",
-                            (int)h->holders[i].pid, h->holders[i].comm,
-                            h->then == HELD_THEN_UNHOLD                      ? "goes to the host"
-                            : engine_is_reserved(h->manager->engine, h->group) ? "is free"
-                                                                               : "goes back to its drivers");
         return true;
 }
 
