@@ -207,16 +207,17 @@ static void on_first_answer(Manager *m, int group, bool held, void *userdata)
  * wait for the group's lock while an exiting VMM's release holds it. */
 static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *userdata)
 {
-        ReleaseWait *w = malloc(sizeof(*w));
-        int r = -ENOMEM;
-
+        ReleaseWait *w;
         /* A group vfiod holds nothing of, or one on the move, has no lease
-         * in a record to drop. */
-        r = engine_end_lease(m->engine, group, true);
+         * in a record to drop: only a failed write is worth a word. */
+        int r = engine_end_lease(m->engine, group, true);
+
         if (r < 0)
                 log_error_errno(r, "Cannot drop the lease from the record of IOMMU group %d", group);
-        r = -ENOMEM;
-        if (w) {
+        w = malloc(sizeof(*w));
+        if (!w)
+                r = -ENOMEM;
+        else {
                 *w = (ReleaseWait){ .group = group, .reply = reply, .userdata = userdata };
                 r = manager_wait_for_holders(m, group, HELD_THEN_RETURN, true, on_first_answer, w);
         }
@@ -235,8 +236,8 @@ void manager_end_lease_leaving_spec(Manager *m, Lease *l, const char *reason, Re
 {
         int group = l->info.group;
 
-        /* The devices start moving first: the bus hears of the lease's end
-         * while the worker runs. */
+        /* The group is taken back first (a worker asks the kernel): the
+         * bus hears of the lease's end meanwhile. */
         return_group(m, group, reply, userdata);
         manager_tell_lease_released(m, l, reason);
         lease_remove(l);
