@@ -173,25 +173,73 @@ bool reservation_owner_is_valid(const char *owner)
         return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
 }
 
+#define NSS_BUFFER_MAX (64 * 1024 * 1024) /* a directory group of many thousand members */
+
+/* What getpwnam_r() and getgrnam_r() return: 0 with or without an entry,
+ * or an errno, of which these too may mean "not found" (getpwnam(3)). */
+static int not_found_as_esrch(int e, bool found)
+{
+        if (e == 0)
+                return found ? 0 : ESRCH;
+        return e == ENOENT || e == EBADF || e == EPERM ? ESRCH : e;
+}
+
+/* getpwnam_r() and getgrnam_r(), not their static-buffer twins: the
+ * daemon looks owners up in worker threads. Each returns 0 with the id in
+ * *ret, ESRCH when nobody has the name, or another errno. */
+static int user_id(const char *name, char *buf, size_t size, unsigned *ret)
+{
+        struct passwd pw, *found = NULL;
+        int e = getpwnam_r(name, &pw, buf, size, &found);
+
+        e = not_found_as_esrch(e, found);
+        if (e == 0)
+                *ret = found->pw_uid;
+        return e;
+}
+
+static int group_id(const char *name, char *buf, size_t size, unsigned *ret)
+{
+        struct group gr, *found = NULL;
+        int e = getgrnam_r(name, &gr, buf, size, &found);
+
+        e = not_found_as_esrch(e, found);
+        if (e == 0)
+                *ret = found->gr_gid;
+        return e;
+}
+
+/* lookup() with a buffer that grows until the entry fits; -errno. */
+static int look_up_id(int (*lookup)(const char *, char *, size_t, unsigned *), const char *name, unsigned *ret)
+{
+        int e = ERANGE;
+
+        for (size_t size = 1024; e == ERANGE && size <= NSS_BUFFER_MAX; size *= 2) {
+                _cleanup_free_ char *buf = malloc(size);
+
+                if (!buf)
+                        return -ENOMEM;
+                e = lookup(name, buf, size, ret);
+        }
+        return -e;
+}
+
 int reservation_owner_resolve(const char *owner, uid_t *uid, gid_t *gid, mode_t *mode)
 {
-        const struct passwd *pw;
-        const struct group *gr;
+        unsigned id = 0;
+        int r = 0;
 
         *uid = 0, *gid = 0, *mode = 0600;
-        if (!owner[0])
-                return 0;
-        if (owner[0] == '@') {
-                gr = getgrnam(owner + 1);
-                if (!gr)
-                        return -ESRCH;
-                *gid = gr->gr_gid, *mode = 0660;
-        } else {
-                pw = getpwnam(owner);
-                if (!pw)
-                        return -ESRCH;
-                *uid = pw->pw_uid;
-        }
+        if (owner[0] == '@')
+                r = look_up_id(group_id, owner + 1, &id);
+        else if (owner[0])
+                r = look_up_id(user_id, owner, &id);
+        if (r < 0)
+                return r;
+        if (owner[0] == '@')
+                *gid = id, *mode = 0660;
+        else
+                *uid = id;
         return 0;
 }
 

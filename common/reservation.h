@@ -58,7 +58,10 @@ bool reservation_matches(const ReservationMatch *m, const PciIdentity *device);
 bool reservation_owner_is_valid(const char *owner);
 /* What the group node gets for owner: "" root's, 0600; "alice" hers, 0600;
  * "@vfio" root's and the group's, 0660. -ESRCH when there is no such user
- * or group (the outputs are root's then). */
+ * or group, another -errno when the user database cannot answer (the
+ * outputs are root's then). Reentrant. NSS may ask a directory server,
+ * which can take minutes: the daemon calls this only off its event loop
+ * (owner-lookup.h). */
 int reservation_owner_resolve(const char *owner, uid_t *uid, gid_t *gid, mode_t *mode);
 
 /* One line of a reservations file: 1 and *ret for an entry, 0 for a blank
