@@ -11,6 +11,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-owners.h"
 #include "manager-reservations.h"
 #include "manager.h"
 #include "quote.h"
@@ -30,24 +31,6 @@ static int read_match(sd_bus_message *msg, ReservationMatch *ret, sd_bus_error *
         if (reservation_match_parse(text, ret, &reason) < 0)
                 return bus_error_setf(error, VFIOD_ERROR_INVALID_MATCH, "Not a reservation match: '%s': %s.",
                                       quote_input(text, quoted), reason);
-        return 0;
-}
-
-/* Whether the owner exists: asked of the user database (NSS), which may
- * be a directory server that takes its time. So only once polkit has
- * said yes: a caller who may not reserve can neither hold up vfiod with it
- * nor learn from it which users exist. */
-static int check_owner_exists(const char *owner, sd_bus_error *error)
-{
-        char quoted[QUOTE_BUFFER_SIZE];
-        uid_t uid;
-        gid_t gid;
-        mode_t mode;
-
-        if (owner[0] && reservation_owner_resolve(owner, &uid, &gid, &mode) < 0)
-                return bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
-                                      owner[0] == '@' ? "group" : "user",
-                                      quote_input(owner + (owner[0] == '@'), quoted));
         return 0;
 }
 
@@ -158,36 +141,104 @@ static int config_error(const char *what, int r, sd_bus_error *error)
                               what, strerror(-r));
 }
 
-int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int refuse_reserved(Manager *m, const ReservationMatch *match, sd_bus_error *error)
+{
+        const ReservationEntry *existing = reservation_set_find_match(&m->reservations, match);
+
+        if (!existing)
+                return 0;
+        return bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
+                              "This is reserved already, in %s:%u; unreserve it first to change it.", existing->file,
+                              existing->line);
+}
+
+/* Writes the drop-in and applies it; the answer goes once the groups have
+ * moved. */
+static int add_reservation(Manager *m, sd_bus_message *msg, const Reservation *res, sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *answer = NULL;
         _cleanup_free_ char *file = NULL;
-        Manager *m = userdata;
-        const ReservationEntry *existing;
-        Reservation res = {};
-        int r;
+        int r = refuse_reserved(m, &res->match, error); /* again: one may have come while the owner was looked up */
 
-        if ((r = read_match(msg, &res.match, error)) < 0 || (r = read_reserve_options(msg, &res, error)) < 0)
-                return r;
-        existing = reservation_set_find_match(&m->reservations, &res.match);
-        if (existing)
-                return bus_error_setf(error, VFIOD_ERROR_ALREADY_RESERVED,
-                                      "This is reserved already, in %s:%u; unreserve it first to change it.",
-                                      existing->file, existing->line);
-        r = authorize_reserve(m, msg, &res, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = check_owner_exists(res.owner, error);
         if (r < 0)
                 return r;
-        r = reservation_config_add(m->config_dir, &res, &file);
+        r = reservation_config_add(m->config_dir, res, &file);
         if (r < 0)
                 return config_error("write", r, error);
         log_info("Reserved: %s.", file);
         r = sd_bus_message_new_method_return(msg, &answer);
         if (r >= 0)
                 r = sd_bus_message_append(answer, "s", file);
-        return r < 0 ? r : apply_and_answer(m, msg, answer, RESERVATION_ADDED, &res.match);
+        return r < 0 ? r : apply_and_answer(m, msg, answer, RESERVATION_ADDED, &res->match);
+}
+
+/* A Reserve call while the user database is asked whether its owner
+ * exists. */
+typedef struct OwnerCheck {
+        Manager *manager;
+        sd_bus_message *msg;
+        Reservation reservation;
+} OwnerCheck;
+
+static void on_owner_checked(int r, const OwnerIds *ids, void *userdata)
+{
+        _cleanup_free_ OwnerCheck *c = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = c->msg;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *owner = c->reservation.owner;
+        char quoted[QUOTE_BUFFER_SIZE];
+
+        if (r == -ECANCELED)
+                return; /* vfiod exits: its caller hears that its name went */
+        if (r == -ESRCH)
+                r = bus_error_setf(&error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
+                                   owner[0] == '@' ? "group" : "user", quote_input(owner + (owner[0] == '@'), quoted));
+        else if (r < 0)
+                r = bus_error_setf(&error, SD_BUS_ERROR_FAILED, "The user database cannot look up '%s': %s.",
+                                   quote_input(owner, quoted), strerror(-r));
+        else {
+                /* Its node goes to that owner without asking again. */
+                manager_note_owner(c->manager, owner, ids);
+                r = add_reservation(c->manager, msg, &c->reservation, &error);
+        }
+        if (r < 0)
+                (void)sd_bus_reply_method_errno(msg, r, &error);
+}
+
+/* Whether the owner exists is asked of the user database (NSS), which may
+ * be a directory server that takes its time: in a worker, and only once
+ * polkit has said yes, so that a caller who may not reserve can neither
+ * keep vfiod's threads waiting nor learn from it which users exist. */
+static int check_owner_then_add(Manager *m, sd_bus_message *msg, const Reservation *res)
+{
+        OwnerCheck *c = malloc(sizeof(*c));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        *c = (OwnerCheck){ m, sd_bus_message_ref(msg), *res };
+        r = owner_lookup_start(&m->owner_lookups, m->event, m->workers, res->owner, on_owner_checked, c);
+        if (r < 0) {
+                sd_bus_message_unref(c->msg);
+                free(c);
+                return r;
+        }
+        return 1;
+}
+
+int bus_method_reserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        Reservation res = {};
+        int r;
+
+        if ((r = read_match(msg, &res.match, error)) < 0 || (r = read_reserve_options(msg, &res, error)) < 0 ||
+            (r = refuse_reserved(m, &res.match, error)) < 0)
+                return r;
+        r = authorize_reserve(m, msg, &res, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return res.owner[0] ? check_owner_then_add(m, msg, &res) : add_reservation(m, msg, &res, error);
 }
 
 int bus_method_unreserve(sd_bus_message *msg, void *userdata, sd_bus_error *error)

@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
+#include "manager-owners.h"
 #include "manager-prepared.h"
 #include "manager-reservations.h"
 #include "manager.h"
@@ -108,7 +109,7 @@ static void on_refreshed(const EngineResult *result, void *userdata)
         if (engine_result_failed(result))
                 return; /* in the log already */
         /* Its node was made anew, root's. */
-        (void)manager_reset_node_owner(m, result->group);
+        (void)manager_reset_node_owner(m, result->group, false);
         log_info("IOMMU group %d went through vfio-pci again: no fd of its last holder is left.", result->group);
 }
 
@@ -119,7 +120,7 @@ void manager_settle_reserved(Manager *m, int group)
         /* Without cdevs, every fd of a device holds its group node open,
          * and the kernel's refusal to open it says all. */
         if (vfio_cdev_supported() <= 0) {
-                (void)manager_reset_node_owner(m, group);
+                (void)manager_reset_node_owner(m, group, false); /* taken back at the lease's end */
                 return;
         }
         r = engine_refresh(m->engine, group, on_refreshed, m);

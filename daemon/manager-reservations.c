@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager-held.h"
+#include "manager-owners.h"
 #include "manager-reservations.h"
 #include "manager.h"
 #include "sysfs-paths.h"
@@ -133,28 +134,6 @@ const ReservationEntry *manager_group_reservation(const Manager *m, const Group 
         return group_find(&m->reservations, g);
 }
 
-int manager_reset_node_owner(Manager *m, int group)
-{
-        const Group *g = device_model_find_group(m->model, group);
-        const ReservationEntry *e = g && engine_is_reserved(m->engine, group) ? manager_group_reservation(m, g) : NULL;
-        uid_t uid = 0;
-        gid_t gid = 0;
-        mode_t mode = 0600;
-        int r;
-
-        if (e && reservation_owner_resolve(e->reservation.owner, &uid, &gid, &mode) < 0)
-                log_error("%s:%u: no user or group '%s' (a group is written @NAME); /dev/vfio/%d stays root's.",
-                          e->file, e->line, e->reservation.owner, group);
-        /* The group node only: a cdev opened between leases could be kept
-         * where no look finds it, and bound under the next lease. */
-        r = handover_set_owner(group, uid, gid, mode, false);
-        if (r == -ENOENT)
-                return 0; /* no node: nothing to own */
-        if (r < 0)
-                return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
-        return 0; /* whether it took a change, nobody asks */
-}
-
 /* An unhold refused because a process (a VM started by hand) has the
  * group open: it is tried again once the last fd closes. */
 static void unhold_when_closed(Manager *m, int group)
@@ -177,7 +156,7 @@ static void on_move_done(const EngineResult *result, void *userdata)
 
         /* A failure is in the log already (transaction.c, engine.c). */
         if (!engine_result_failed(result) && result->kind == TRANSACTION_CLAIM)
-                (void)manager_reset_node_owner(move->manager, result->group);
+                (void)manager_reset_node_owner(move->manager, result->group, false); /* a new node: root's */
         if (result->kind == TRANSACTION_UNHOLD && result->failure == FAILURE_DEVICE_BUSY)
                 unhold_when_closed(move->manager, result->group);
         call_note_failure(move->call, result);
@@ -417,6 +396,17 @@ static void note_start_failure(ReservationCall *call, int group, int error)
                                                  .message = message });
 }
 
+/* Whether the reservations now give the group's node to someone else
+ * than before this change, or what they said before is not known (at
+ * start): then it is root's until the owner is looked up. Otherwise it
+ * stays as it is meanwhile, and the owner's VM can open it anew. */
+static bool owner_may_have_changed(const ApplyContext *ctx, const Group *g, const ReservationEntry *e)
+{
+        const ReservationEntry *was = ctx->before ? group_find(ctx->before, g) : NULL;
+
+        return !was || !streq(was->reservation.owner, e->reservation.owner);
+}
+
 static void apply_to_group(Group *g, void *userdata)
 {
         ApplyContext *ctx = userdata;
@@ -457,7 +447,7 @@ static void apply_to_group(Group *g, void *userdata)
         else if (e && status == CLAIM_STATUS_CLAIMED && !held)
                 r = engine_set_reserved(m->engine, g->id, true);
         else if (e && status == CLAIM_STATUS_CLAIMED && !leases_find_group(m->leases, g->id))
-                r = manager_reset_node_owner(m, g->id); /* the owner may have changed */
+                r = manager_reset_node_owner(m, g->id, owner_may_have_changed(ctx, g, e));
         else if (!e && held && status == CLAIM_STATUS_CLAIMED)
                 r = unreserve(m, g, removing);
         else if (!e && status == CLAIM_STATUS_NONE && lost)
@@ -506,6 +496,7 @@ static int reload_reservations(Manager *m, const ReservationMatch *undone)
 
         if (r < 0)
                 return log_error_errno(r, "Cannot read the reservations");
+        manager_forget_owners(m); /* each owner is looked up anew */
         if (undone)
                 reservation_set_drop_match(&before, undone);
         log_info("%zu reservation%s.", m->reservations.n_entries, m->reservations.n_entries == 1 ? "" : "s");

@@ -58,6 +58,3 @@ void manager_apply_lost_reservation(Manager *m, int group);
 void manager_reservations_group_at_rest(Manager *m, int group);
 void manager_free_awaited(Manager *m);
 const ReservationEntry *manager_group_reservation(const Manager *m, const Group *g);
-/* The group node's owner at rest: the reservation's owner, or root; its
- * cdevs root's. 0, or a negative errno (logged). */
-int manager_reset_node_owner(Manager *m, int group);

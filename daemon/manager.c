@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
+#include "manager-owners.h"
 #include "manager-prepared.h"
 #include "manager-reservations.h"
 #include "manager.h"
@@ -26,7 +27,10 @@
 
 static int on_apply_later(sd_event_source *s, void *userdata)
 {
-        manager_apply_reservations(userdata, NULL, NULL);
+        Manager *m = userdata;
+
+        /* Nothing changed in the reservations: before is what is in force. */
+        manager_apply_reservations(m, NULL, &m->reservations);
         return 0;
 }
 
@@ -157,9 +161,10 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         /* Connection and guard-fd leases need the daemon to see them end;
          * reservations, to see reserved devices come; a group held past
          * its lease, to see its last holder close it; a caller typing a
-         * password for polkit, to get its answer. */
+         * password for polkit, or waiting for the user database, to get
+         * its answer. */
         if (engine_busy(m->engine) || leases_follow_holders(m->leases) || m->reservations.n_entries > 0 ||
-            m->held || (m->events.bus_waiting && m->events.bus_waiting(m)))
+            m->held || m->owner_lookups || (m->events.bus_waiting && m->events.bus_waiting(m)))
                 return rearm_idle_timer(m);
 
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
@@ -283,6 +288,7 @@ Manager *manager_free(Manager *m)
         sd_device_monitor_unref(m->vfio_cdev_monitor);
         leases_free(m->leases);
         manager_free_held(m);
+        manager_free_owners(m);
         worker_pool_free(m->workers);
         closep(&m->cdi_dir_fd);
         closep(&m->prepared_dir_fd);

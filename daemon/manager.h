@@ -11,6 +11,8 @@
 #include "engine.h"
 #include "lease.h"
 #include "limits-config.h"
+#include "manager-owners.h"
+#include "owner-lookup.h"
 #include "profile.h"
 #include "reservation-config.h"
 #include "worker-pool.h"
@@ -48,7 +50,9 @@ struct Manager {
         BusChanges *changes; /* PropertiesChanged, gathered; the bus layer's */
         DeviceModel *model;
         Engine *engine;
-        WorkerPool *workers; /* what else may wait on the kernel: asks of held groups (manager-held.c) */
+        /* What else may wait: asks of held groups (manager-held.c), the
+         * user database (owner-lookup.h). */
+        WorkerPool *workers;
         Authorizer *authorizer; /* the bus layer's */
         Leases *leases;
         sd_device_monitor *vfio_monitor;      /* group nodes, for chown leases */
@@ -64,6 +68,8 @@ struct Manager {
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;
         struct HeldGroup *held; /* groups open while nothing leases them (manager-held.c) */
+        OwnerBook owners;           /* reservations' owners, as NSS named them (manager-owners.c) */
+        OwnerLookup *owner_lookups; /* asked of NSS now (owner-lookup.h) */
         const char *cdi_dir;
         CdiConfig cdi;                  /* read at start */
         int cdi_dir_fd;                 /* -1 until opened: no Prepare can succeed */

@@ -73,6 +73,60 @@ like "$(vfioctl-client --json show "$VM_EDU_ADDR")" '"state":"claimed"' "the res
 check "release edu through vfiod.service" vfioctl-client release "$VM_EDU_ADDR"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
 
+# A reservation's owner is a name in the user database, which may be a
+# directory server's (sssd, nslcd): the unit starts after them, and while
+# one cannot be reached and NSS hangs, vfiod asks it off its event loop.
+# libnss_slow.so.2 (tests/vm/helpers/nss-slow.c) knows "slowpoke" and
+# "slowpokes" (4242), and answers only once /run/nss-slow-go exists.
+like "$(systemctl show -P After vfiod.service)" '\bnss-user-lookup\.target\b' \
+    "vfiod.service starts after the user database's services"
+install -m 644 "$VM_NSS_SLOW" /usr/lib/x86_64-linux-gnu/libnss_slow.so.2
+sed -i -E 's/^(passwd|group):.*/& slow/' /etc/nsswitch.conf
+install -m 644 /usr/share/doc/vfiod/examples/49-vfiod-vfio-group.rules /etc/polkit-1/rules.d/
+systemctl restart polkit.service
+node=/dev/vfio/$(pci_group "$VM_EDU_ADDR")
+dropin=/etc/vfiod/reservations.d/vfioctl-$VM_EDU_ADDR.conf
+node_is() { [ "$(stat -c %u:%g:%a "$node" 2>/dev/null)" = "$1" ]; }
+edu_is() { [ "$(group_state "$(pci_group "$VM_EDU_ADDR")")" = "$1" ]; }
+vfioctl-client reserve "$VM_EDU_ADDR" --owner slowpoke > /tmp/reserve.out 2>&1 &
+reserve=$!
+sleep 3
+check "reserve with an owner NSS hangs on: the call waits for NSS" kill -0 "$reserve"
+check "  while vfiod answers others" timeout 10 vfioctl-client list
+touch /run/nss-slow-go
+wait "$reserve"
+is "$?" 0 "  once NSS answers, the reservation is made" || diag "$(cat /tmp/reserve.out)"
+is "$(stat -c %u:%g:%a "$node")" 4242:0:600 "  and the node is slowpoke's, mode 0600, by then"
+
+rm /run/nss-slow-go
+sed -i 's/owner=slowpoke/owner=@slowpokes/' "$dropin"
+systemctl reload vfiod.service
+check "its owner changed by hand and reloaded: the node is root's while NSS hangs" wait_for 10 node_is 0:0:600
+check "  while vfiod answers others" timeout 10 vfioctl-client list
+# A lease meanwhile: the answer, when it comes, leaves her node alone.
+as_alice vfioctl-client claim "$VM_EDU_ADDR" -- sh -c "sleep 8; stat -c %u:%a $node" > /tmp/lease.out 2>&1 &
+lease=$!
+check "  alice leases edu meanwhile" wait_for 10 edu_is claimed
+touch /run/nss-slow-go
+wait "$lease"
+like "$(cat /tmp/lease.out)" "^$(id -u alice):600\$" "  NSS answering during her lease leaves the node hers"
+is "$(stat -c %u:%g:%a "$node")" 0:4242:660 "  her lease over, the node is the group slowpokes', mode 0660"
+
+sed -i 's/owner=@slowpokes/owner=lateuser/' "$dropin"
+systemctl reload vfiod.service
+check "an owner NSS does not know: the node is root's" wait_for 10 node_is 0:0:600
+check "  and the journal says so, with file and line" wait_for 10 sh -c \
+    "journalctl -b -u vfiod.service | grep -q \"$dropin:[0-9]*: no user or group 'lateuser'\""
+useradd --no-create-home lateuser
+systemctl reload vfiod.service
+check "  the user added, a reload gives them the node" wait_for 10 node_is "$(id -u lateuser):0:600"
+check "unreserve edu" vfioctl-client unreserve "$VM_EDU_ADDR"
+is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
+is "$(systemctl show -P NRestarts vfiod.service)" 0 "the watchdog never fired"
+userdel lateuser
+sed -i -E 's/^((passwd|group):.*) slow$/\1/' /etc/nsswitch.conf
+rm -f /usr/lib/x86_64-linux-gnu/libnss_slow.so.2 /etc/polkit-1/rules.d/49-vfiod-vfio-group.rules /run/nss-slow-go
+
 systemctl stop vfiod.service
 is "$(systemctl show -P Result vfiod.service)" success "vfiod stops cleanly"
 

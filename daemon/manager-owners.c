@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handover.h"
+#include "log.h"
+#include "macro.h"
+#include "manager-held.h"
+#include "manager-owners.h"
+#include "manager-reservations.h"
+#include "manager.h"
+
+/* A reservation's owner (vfiod.conf(5) owner=) is a name in the user
+ * database, and NSS may ask a directory server (sssd, nslcd), which takes
+ * seconds, or hangs while it cannot be reached. So each name is looked up
+ * once per reading of the reservations, in a worker (owner-lookup.h), and
+ * the answer kept in the book: every reset of a node after that is a plain
+ * chown on the loop. A node whose owner is not known yet waits for the
+ * answer; the event loop goes on meanwhile. */
+
+/* One lookup under way: its answer goes to every node reserved for it. */
+typedef struct PendingName {
+        Manager *manager;
+        unsigned generation;
+        char name[RESERVATION_OWNER_MAX];
+} PendingName;
+
+static OwnerAnswer *find_answer(OwnerBook *b, const char *name)
+{
+        for (size_t i = 0; i < b->n_answers; i++)
+                if (streq(b->answers[i].name, name))
+                        return &b->answers[i];
+        return NULL;
+}
+
+static OwnerAnswer *add_answer(OwnerBook *b, const char *name)
+{
+        OwnerAnswer *answers = reallocarray(b->answers, b->n_answers + 1, sizeof(*answers));
+        OwnerAnswer *a;
+
+        if (!answers)
+                return NULL;
+        b->answers = answers;
+        a = &b->answers[b->n_answers++];
+        *a = (OwnerAnswer){ .ids = { 0, 0, 0600 } };
+        snprintf(a->name, sizeof(a->name), "%s", name);
+        return a;
+}
+
+static void drop_answer(OwnerBook *b, OwnerAnswer *a)
+{
+        *a = b->answers[--b->n_answers];
+}
+
+/* The reservation whose owner has the group's node now: the group reserved
+ * and at rest, with no lease, and nobody holding it past one. */
+static const ReservationEntry *node_reservation(Manager *m, int group)
+{
+        const Group *g = device_model_find_group(m->model, group);
+
+        if (!g || !engine_is_reserved(m->engine, group) || engine_is_moving(m->engine, group) ||
+            leases_find_group(m->leases, group) || manager_held_group(m, group))
+                return NULL;
+        return manager_group_reservation(m, g);
+}
+
+/* The node as the answer says: the owner's, or root's when the database
+ * did not name them (said in the log when say). The group node only: a
+ * cdev opened between leases could be kept where no look finds it, and
+ * bound under the next lease. */
+static int give_node(int group, const ReservationEntry *e, const OwnerAnswer *a, bool say)
+{
+        int r;
+
+        if (a->result < 0 && say)
+                log_error("%s:%u: %s '%s'%s; /dev/vfio/%d stays root's until the reservations are read again "
+                          "(systemctl reload vfiod).",
+                          e->file, e->line,
+                          a->result == -ESRCH ? "no user or group" : "the user database cannot look up", a->name,
+                          a->result == -ESRCH ? " (a group is written @NAME)" : "", group);
+        r = handover_set_owner(group, a->ids.uid, a->ids.gid, a->ids.mode, false);
+        if (r == -ENOENT)
+                return 0; /* no node: nothing to own */
+        if (r < 0)
+                return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
+        return 0;
+}
+
+typedef struct Answered {
+        Manager *manager;
+        const OwnerAnswer *answer;
+} Answered;
+
+static void give_if_reserved_for(Group *g, void *userdata)
+{
+        const Answered *x = userdata;
+        const ReservationEntry *e = node_reservation(x->manager, g->id);
+
+        if (e && streq(e->reservation.owner, x->answer->name))
+                (void)give_node(g->id, e, x->answer, true);
+}
+
+static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
+{
+        _cleanup_free_ PendingName *p = userdata;
+        Manager *m = p->manager;
+        OwnerAnswer *a;
+
+        /* Cancelled, or the book was cleared since: a newer lookup answers. */
+        if (r == -ECANCELED || p->generation != m->owners.generation)
+                return;
+        a = find_answer(&m->owners, p->name);
+        if (!a)
+                return;
+        *a = (OwnerAnswer){ .answered = true, .result = r, .ids = *ids };
+        snprintf(a->name, sizeof(a->name), "%s", p->name);
+        device_model_foreach_group(m->model, give_if_reserved_for, &(Answered){ m, a });
+}
+
+static int look_up(Manager *m, const char *name)
+{
+        PendingName *p = malloc(sizeof(*p));
+        OwnerAnswer *a = p ? add_answer(&m->owners, name) : NULL;
+        int r = -ENOMEM;
+
+        if (a) {
+                *p = (PendingName){ .manager = m, .generation = m->owners.generation };
+                snprintf(p->name, sizeof(p->name), "%s", name);
+                r = owner_lookup_start(&m->owner_lookups, m->event, m->workers, name, on_name_looked_up, p);
+                if (r < 0)
+                        drop_answer(&m->owners, a);
+        }
+        if (r < 0)
+                free(p);
+        return r;
+}
+
+int manager_reset_node_owner(Manager *m, int group, bool revoke)
+{
+        const Group *g = device_model_find_group(m->model, group);
+        const ReservationEntry *e = g && engine_is_reserved(m->engine, group) ? manager_group_reservation(m, g) : NULL;
+        const OwnerAnswer *a = e ? find_answer(&m->owners, e->reservation.owner) : NULL;
+        int r;
+
+        if (!e || !e->reservation.owner[0])
+                return give_node(group, e, &(OwnerAnswer){ .answered = true, .ids = { 0, 0, 0600 } }, false);
+        if (a && a->answered)
+                return give_node(group, e, a, false); /* said when it was answered */
+        if (revoke && (r = handover_set_owner(group, 0, 0, 0600, false)) < 0 && r != -ENOENT)
+                return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
+        if (a)
+                return 0; /* asked already: its answer comes here too */
+        r = look_up(m, e->reservation.owner);
+        if (r < 0)
+                return log_error_errno(r, "Cannot look up %s, the owner of /dev/vfio/%d, which %s", e->reservation.owner,
+                                       group, revoke ? "stays root's" : "stays as it is");
+        return 0;
+}
+
+void manager_note_owner(Manager *m, const char *name, const OwnerIds *ids)
+{
+        OwnerAnswer *a = find_answer(&m->owners, name);
+
+        if (!a)
+                a = add_answer(&m->owners, name);
+        if (!a)
+                return; /* it is looked up again when needed */
+        a->answered = true;
+        a->result = 0;
+        a->ids = *ids;
+}
+
+void manager_forget_owners(Manager *m)
+{
+        m->owners.n_answers = 0;
+        m->owners.generation++;
+}
+
+void manager_free_owners(Manager *m)
+{
+        owner_lookups_cancel(&m->owner_lookups);
+        free(m->owners.answers);
+        m->owners = (OwnerBook){};
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "owner-lookup.h"
+#include "reservation.h"
+
+typedef struct Manager Manager;
+
+/* What the user database said of each reservation owner's name since vfiod
+ * last read the reservations anew (manager-owners.c). */
+typedef struct OwnerAnswer {
+        char name[RESERVATION_OWNER_MAX];
+        bool answered; /* false: a lookup is under way */
+        int result;    /* once answered: 0, or -errno (ids root's) */
+        OwnerIds ids;
+} OwnerAnswer;
+
+typedef struct OwnerBook {
+        OwnerAnswer *answers;
+        size_t n_answers;
+        unsigned generation; /* lookups of an older one answer nothing */
+} OwnerBook;
+
+/* The group node's owner at rest: the reservation's owner, or root; its
+ * cdevs root's. An owner the book has an answer for gets the node now; one
+ * it has none for is looked up off the loop, and gets it once the answer is
+ * in, if the group is still reserved for them, at rest and unleased. revoke:
+ * the node may be someone else's now (the reservation's owner changed, or
+ * may have): root's, 0600, until then. 0, or a negative errno (logged). */
+int manager_reset_node_owner(Manager *m, int group, bool revoke);
+/* An answer Reserve had from the user database (owner-lookup.h): the
+ * reservation's node goes to that owner without asking again. */
+void manager_note_owner(Manager *m, const char *name, const OwnerIds *ids);
+/* The reservations are read anew (start, reload): every name is looked up
+ * again, so that one the database did not know, or whose id changed, is
+ * seen. */
+void manager_forget_owners(Manager *m);
+void manager_free_owners(Manager *m);
