@@ -109,7 +109,7 @@ static void on_refreshed(const EngineResult *result, void *userdata)
         if (engine_result_failed(result))
                 return; /* in the log already */
         /* Its node was made anew, root's. */
-        (void)manager_reset_node_owner(m, result->group, false);
+        (void)manager_reset_node_owner(m, result->group, true);
         log_info("IOMMU group %d went through vfio-pci again: no fd of its last holder is left.", result->group);
 }
 
@@ -120,7 +120,7 @@ void manager_settle_reserved(Manager *m, int group)
         /* Without cdevs, every fd of a device holds its group node open,
          * and the kernel's refusal to open it says all. */
         if (vfio_cdev_supported() <= 0) {
-                (void)manager_reset_node_owner(m, group, false); /* taken back at the lease's end */
+                (void)manager_reset_node_owner(m, group, true);
                 return;
         }
         r = engine_refresh(m->engine, group, on_refreshed, m);

@@ -14,16 +14,16 @@
 
 /* A reservation's owner (vfiod.conf(5) owner=) is a name in the user
  * database, and NSS may ask a directory server (sssd, nslcd), which takes
- * seconds, or hangs while it cannot be reached. So each name is looked up
- * once per reading of the reservations, in a worker (owner-lookup.h), and
- * the answer kept in the book: every reset of a node after that is a plain
- * chown on the loop. A node whose owner is not known yet waits for the
- * answer; the event loop goes on meanwhile. */
+ * seconds, or hangs while it cannot be reached. So a name is looked up when
+ * a node first needs it, in a worker (owner-lookup.h), one lookup at a
+ * time, and the answer is kept in the book until the reservations are read
+ * anew: every reset of a node after that is a plain chown on the loop. A
+ * node whose owner is not known yet waits for the answer; the event loop
+ * goes on meanwhile. A failed answer stays too, until a reload. */
 
 /* One lookup under way: its answer goes to every node reserved for it. */
 typedef struct PendingName {
         Manager *manager;
-        unsigned generation;
         char name[RESERVATION_OWNER_MAX];
 } PendingName;
 
@@ -49,43 +49,65 @@ static OwnerAnswer *add_answer(OwnerBook *b, const char *name)
         return a;
 }
 
+/* Moves the last entry into a's place. */
 static void drop_answer(OwnerBook *b, OwnerAnswer *a)
 {
         *a = b->answers[--b->n_answers];
 }
 
+static bool named_by_reservations(const Manager *m, const char *name)
+{
+        for (size_t i = 0; i < m->reservations.n_entries; i++)
+                if (streq(m->reservations.entries[i].reservation.owner, name))
+                        return true;
+        return false;
+}
+
 /* The reservation whose owner has the group's node now: the group reserved
- * and at rest, with no lease, and nobody holding it past one. */
+ * and claimed at rest (not failed, not stuck), with no lease, and nobody
+ * holding it past one. */
 static const ReservationEntry *node_reservation(Manager *m, int group)
 {
         const Group *g = device_model_find_group(m->model, group);
 
-        if (!g || !engine_is_reserved(m->engine, group) || engine_is_moving(m->engine, group) ||
-            leases_find_group(m->leases, group) || manager_held_group(m, group))
+        if (!g || !engine_is_reserved(m->engine, group) || engine_status(m->engine, group, NULL) != CLAIM_STATUS_CLAIMED ||
+            engine_is_moving(m->engine, group) || leases_find_group(m->leases, group) || manager_held_group(m, group))
                 return NULL;
         return manager_group_reservation(m, g);
 }
 
 /* The node as the answer says: the owner's, or root's when the database
- * did not name them (said in the log when say). The group node only: a
- * cdev opened between leases could be kept where no look finds it, and
- * bound under the next lease. */
-static int give_node(int group, const ReservationEntry *e, const OwnerAnswer *a, bool say)
+ * did not name them. The group node only: a cdev opened between leases
+ * could be kept where no look finds it, and bound under the next lease. */
+static int give_node(int group, const OwnerAnswer *a)
 {
-        int r;
+        int r = handover_set_owner(group, a->ids.uid, a->ids.gid, a->ids.mode, false);
 
-        if (a->result < 0 && say)
-                log_error("%s:%u: %s '%s'%s; /dev/vfio/%d stays root's until the reservations are read again "
-                          "(systemctl reload vfiod).",
-                          e->file, e->line,
-                          a->result == -ESRCH ? "no user or group" : "the user database cannot look up", a->name,
-                          a->result == -ESRCH ? " (a group is written @NAME)" : "", group);
-        r = handover_set_owner(group, a->ids.uid, a->ids.gid, a->ids.mode, false);
         if (r == -ENOENT)
                 return 0; /* no node: nothing to own */
         if (r < 0)
                 return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
         return 0;
+}
+
+/* A failed answer, once, with the first line that names the owner. */
+static void log_failed_answer(const Manager *m, const OwnerAnswer *a)
+{
+        const ReservationEntry *e = NULL;
+
+        for (size_t i = 0; !e && i < m->reservations.n_entries; i++)
+                if (streq(m->reservations.entries[i].reservation.owner, a->name))
+                        e = &m->reservations.entries[i];
+        if (!e)
+                return; /* named no more */
+        if (a->result == -ESRCH)
+                log_error("%s:%u: no user or group '%s' (a group is written @NAME); the group nodes reserved for it "
+                          "stay root's until the reservations are read again (systemctl reload vfiod).",
+                          e->file, e->line, a->name);
+        else
+                log_error("%s:%u: the user database cannot look up '%s': %s; the group nodes reserved for it stay "
+                          "root's until the reservations are read again (systemctl reload vfiod).",
+                          e->file, e->line, a->name, strerror(-a->result));
 }
 
 typedef struct Answered {
@@ -99,8 +121,10 @@ static void give_if_reserved_for(Group *g, void *userdata)
         const ReservationEntry *e = node_reservation(x->manager, g->id);
 
         if (e && streq(e->reservation.owner, x->answer->name))
-                (void)give_node(g->id, e, x->answer, true);
+                (void)give_node(g->id, x->answer);
 }
+
+static int look_up(Manager *m, OwnerAnswer *a);
 
 static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
 {
@@ -108,51 +132,67 @@ static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
         Manager *m = p->manager;
         OwnerAnswer *a;
 
-        /* Cancelled, or the book was cleared since: a newer lookup answers. */
-        if (r == -ECANCELED || p->generation != m->owners.generation)
+        if (r == -ECANCELED)
                 return;
         a = find_answer(&m->owners, p->name);
         if (!a)
+                return; /* cannot be: an entry asking stays */
+        a->asking = false;
+        if (a->stale) {
+                /* Asked before the reservations were read anew: ask again,
+                 * if they still name it. */
+                a->stale = false;
+                if (!named_by_reservations(m, a->name) || look_up(m, a) < 0)
+                        drop_answer(&m->owners, a);
                 return;
-        *a = (OwnerAnswer){ .answered = true, .result = r, .ids = *ids };
-        snprintf(a->name, sizeof(a->name), "%s", p->name);
+        }
+        if (!a->answered) { /* not noted meanwhile by Reserve, which asked later */
+                a->answered = true;
+                a->result = r;
+                a->ids = *ids;
+                if (r < 0)
+                        log_failed_answer(m, a);
+        }
         device_model_foreach_group(m->model, give_if_reserved_for, &(Answered){ m, a });
 }
 
-static int look_up(Manager *m, const char *name)
+static int look_up(Manager *m, OwnerAnswer *a)
 {
         PendingName *p = malloc(sizeof(*p));
-        OwnerAnswer *a = p ? add_answer(&m->owners, name) : NULL;
-        int r = -ENOMEM;
+        int r;
 
-        if (a) {
-                *p = (PendingName){ .manager = m, .generation = m->owners.generation };
-                snprintf(p->name, sizeof(p->name), "%s", name);
-                r = owner_lookup_start(&m->owner_lookups, m->event, m->workers, name, on_name_looked_up, p);
-                if (r < 0)
-                        drop_answer(&m->owners, a);
-        }
-        if (r < 0)
+        if (!p)
+                return -ENOMEM;
+        *p = (PendingName){ .manager = m };
+        snprintf(p->name, sizeof(p->name), "%s", a->name);
+        r = owner_lookup_start(&m->owner_lookups, m->event, m->workers, p->name, on_name_looked_up, p);
+        if (r < 0) {
                 free(p);
-        return r;
+                return r;
+        }
+        a->asking = true;
+        return 0;
 }
 
 int manager_reset_node_owner(Manager *m, int group, bool revoke)
 {
         const Group *g = device_model_find_group(m->model, group);
         const ReservationEntry *e = g && engine_is_reserved(m->engine, group) ? manager_group_reservation(m, g) : NULL;
-        const OwnerAnswer *a = e ? find_answer(&m->owners, e->reservation.owner) : NULL;
+        OwnerAnswer *a = e ? find_answer(&m->owners, e->reservation.owner) : NULL;
         int r;
 
         if (!e || !e->reservation.owner[0])
-                return give_node(group, e, &(OwnerAnswer){ .answered = true, .ids = { 0, 0, 0600 } }, false);
+                return give_node(group, &(OwnerAnswer){ .ids = { 0, 0, 0600 } });
         if (a && a->answered)
-                return give_node(group, e, a, false); /* said when it was answered */
+                return give_node(group, a); /* a failure was said when it was answered */
         if (revoke && (r = handover_set_owner(group, 0, 0, 0600, false)) < 0 && r != -ENOENT)
                 return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
         if (a)
                 return 0; /* asked already: its answer comes here too */
-        r = look_up(m, e->reservation.owner);
+        a = add_answer(&m->owners, e->reservation.owner);
+        r = a ? look_up(m, a) : -ENOMEM;
+        if (a && r < 0)
+                drop_answer(&m->owners, a);
         if (r < 0)
                 return log_error_errno(r, "Cannot look up %s, the owner of /dev/vfio/%d, which %s", e->reservation.owner,
                                        group, revoke ? "stays root's" : "stays as it is");
@@ -168,14 +208,22 @@ void manager_note_owner(Manager *m, const char *name, const OwnerIds *ids)
         if (!a)
                 return; /* it is looked up again when needed */
         a->answered = true;
+        a->stale = false; /* this answer is newer than any reading */
         a->result = 0;
         a->ids = *ids;
 }
 
 void manager_forget_owners(Manager *m)
 {
-        m->owners.n_answers = 0;
-        m->owners.generation++;
+        OwnerBook *b = &m->owners;
+
+        for (size_t i = 0; i < b->n_answers;)
+                if (b->answers[i].asking) {
+                        b->answers[i].answered = false;
+                        b->answers[i].stale = true;
+                        i++;
+                } else
+                        drop_answer(b, &b->answers[i]);
 }
 
 void manager_free_owners(Manager *m)

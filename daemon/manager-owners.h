@@ -12,29 +12,32 @@ typedef struct Manager Manager;
  * last read the reservations anew (manager-owners.c). */
 typedef struct OwnerAnswer {
         char name[RESERVATION_OWNER_MAX];
-        bool answered; /* false: a lookup is under way */
-        int result;    /* once answered: 0, or -errno (ids root's) */
+        bool answered; /* result and ids hold */
+        bool asking;   /* a lookup is under way */
+        bool stale;    /* it began before the reservations were read anew */
+        int result;    /* 0, or -errno (ids root's) */
         OwnerIds ids;
 } OwnerAnswer;
 
 typedef struct OwnerBook {
         OwnerAnswer *answers;
         size_t n_answers;
-        unsigned generation; /* lookups of an older one answer nothing */
 } OwnerBook;
 
 /* The group node's owner at rest: the reservation's owner, or root; its
  * cdevs root's. An owner the book has an answer for gets the node now; one
  * it has none for is looked up off the loop, and gets it once the answer is
- * in, if the group is still reserved for them, at rest and unleased. revoke:
- * the node may be someone else's now (the reservation's owner changed, or
- * may have): root's, 0600, until then. 0, or a negative errno (logged). */
+ * in, if the group is still reserved for them, claimed at rest and
+ * unleased. Meanwhile the node is root's, 0600, if revoke (it may be
+ * someone else's now), or else stays as it is (an unchanged owner's VM
+ * can open it anew). 0, or a negative errno (logged). */
 int manager_reset_node_owner(Manager *m, int group, bool revoke);
 /* An answer Reserve had from the user database (owner-lookup.h): the
  * reservation's node goes to that owner without asking again. */
 void manager_note_owner(Manager *m, const char *name, const OwnerIds *ids);
-/* The reservations are read anew (start, reload): every name is looked up
- * again, so that one the database did not know, or whose id changed, is
- * seen. */
+/* The reservations are read anew (reload): every name is looked up again
+ * when a node needs it, so that one the database did not know, or whose id
+ * changed, is seen. A lookup under way is not started twice: once it
+ * answers, it is made anew. */
 void manager_forget_owners(Manager *m);
 void manager_free_owners(Manager *m);

@@ -156,7 +156,7 @@ static void on_move_done(const EngineResult *result, void *userdata)
 
         /* A failure is in the log already (transaction.c, engine.c). */
         if (!engine_result_failed(result) && result->kind == TRANSACTION_CLAIM)
-                (void)manager_reset_node_owner(move->manager, result->group, false); /* a new node: root's */
+                (void)manager_reset_node_owner(move->manager, result->group, true);
         if (result->kind == TRANSACTION_UNHOLD && result->failure == FAILURE_DEVICE_BUSY)
                 unhold_when_closed(move->manager, result->group);
         call_note_failure(move->call, result);
@@ -398,8 +398,8 @@ static void note_start_failure(ReservationCall *call, int group, int error)
 
 /* Whether the reservations now give the group's node to someone else
  * than before this change, or what they said before is not known (at
- * start): then it is root's until the owner is looked up. Otherwise it
- * stays as it is meanwhile, and the owner's VM can open it anew. */
+ * start). (At a hotplug, before is the set in force: a group that a new
+ * device makes match another line is not seen to change owner.) */
 static bool owner_may_have_changed(const ApplyContext *ctx, const Group *g, const ReservationEntry *e)
 {
         const ReservationEntry *was = ctx->before ? group_find(ctx->before, g) : NULL;

@@ -111,8 +111,12 @@ static void test_cancelled_after_answer(void)
         g_assert_cmpint(sd_event_new(&event), >=, 0);
         g_assert_cmpint(worker_pool_new(1000000, &pool), ==, 0);
         g_assert_cmpint(owner_lookup_start(&list, event, pool, "nobody", on_done, &a), ==, 0);
-        g_usleep(300 * 1000); /* a lookup in /etc/passwd takes far less */
+        /* Until the answer is pending on the loop, not dispatched. */
+        while (sd_event_prepare(event) == 0 && sd_event_wait(event, 100 * 1000) == 0)
+                ;
+        g_assert_cmpint(sd_event_get_state(event), ==, SD_EVENT_PENDING);
         owner_lookups_cancel(&list);
+        g_assert_cmpint(sd_event_dispatch(event), >=, 0);
         g_assert_null(list);
         g_assert_cmpint(a.calls, ==, 1);
         g_assert_cmpint(a.r, ==, -ECANCELED);
