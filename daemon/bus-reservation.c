@@ -172,24 +172,55 @@ static int add_reservation(Manager *m, sd_bus_message *msg, const Reservation *r
         return r < 0 ? r : apply_and_answer(m, msg, answer, RESERVATION_ADDED, &res->match);
 }
 
+/* How long Reserve waits for the user database: less than a D-Bus
+ * caller's default timeout (25 s), so that the caller hears the outcome,
+ * and no drop-in is written after it gave up. */
+#define OWNER_CHECK_USEC (20 * 1000000ULL)
+
 /* A Reserve call while the user database is asked whether its owner
- * exists. */
+ * exists. Answered by the lookup or by the deadline, whichever comes
+ * first; freed when the lookup is done (or cancelled). */
 typedef struct OwnerCheck {
         Manager *manager;
-        sd_bus_message *msg;
+        sd_bus_message *msg; /* NULL once answered */
+        sd_event_source *deadline;
         Reservation reservation;
 } OwnerCheck;
 
+static OwnerCheck *owner_check_free(OwnerCheck *c)
+{
+        sd_event_source_disable_unref(c->deadline);
+        sd_bus_message_unref(c->msg);
+        free(c);
+        return NULL;
+}
+
+static int on_owner_check_late(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        OwnerCheck *c = userdata;
+        char quoted[QUOTE_BUFFER_SIZE];
+
+        (void)bus_reply_errorf(c->msg, SD_BUS_ERROR_FAILED,
+                               "The user database did not say within %llu s whether '%s' exists (a directory "
+                               "server that cannot be reached?): nothing was reserved.",
+                               OWNER_CHECK_USEC / 1000000ULL, quote_input(c->reservation.owner, quoted));
+        c->msg = sd_bus_message_unref(c->msg);
+        return 0;
+}
+
 static void on_owner_checked(int r, const OwnerIds *ids, void *userdata)
 {
-        _cleanup_free_ OwnerCheck *c = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = c->msg;
+        OwnerCheck *c = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *owner = c->reservation.owner;
         char quoted[QUOTE_BUFFER_SIZE];
 
-        if (r == -ECANCELED)
-                return; /* vfiod exits: its caller hears that its name went */
+        /* Cancelled (vfiod exits: its caller hears that its name went), or
+         * answered already by the deadline. */
+        if (r == -ECANCELED || !c->msg) {
+                owner_check_free(c);
+                return;
+        }
         if (r == -ESRCH)
                 r = bus_error_setf(&error, SD_BUS_ERROR_INVALID_ARGS, "There is no %s '%s'.",
                                    owner[0] == '@' ? "group" : "user", quote_input(owner + (owner[0] == '@'), quoted));
@@ -199,10 +230,11 @@ static void on_owner_checked(int r, const OwnerIds *ids, void *userdata)
         else {
                 /* Its node goes to that owner without asking again. */
                 manager_note_owner(c->manager, owner, ids);
-                r = add_reservation(c->manager, msg, &c->reservation, &error);
+                r = add_reservation(c->manager, c->msg, &c->reservation, &error);
         }
         if (r < 0)
-                (void)sd_bus_reply_method_errno(msg, r, &error);
+                (void)sd_bus_reply_method_errno(c->msg, r, &error);
+        owner_check_free(c);
 }
 
 /* Whether the owner exists is asked of the user database (NSS), which may
@@ -211,16 +243,18 @@ static void on_owner_checked(int r, const OwnerIds *ids, void *userdata)
  * keep vfiod's threads waiting nor learn from it which users exist. */
 static int check_owner_then_add(Manager *m, sd_bus_message *msg, const Reservation *res)
 {
-        OwnerCheck *c = malloc(sizeof(*c));
+        OwnerCheck *c = calloc(1, sizeof(*c));
         int r;
 
         if (!c)
                 return -ENOMEM;
-        *c = (OwnerCheck){ m, sd_bus_message_ref(msg), *res };
-        r = owner_lookup_start(&m->owner_lookups, m->event, m->workers, res->owner, on_owner_checked, c);
+        *c = (OwnerCheck){ .manager = m, .msg = sd_bus_message_ref(msg), .reservation = *res };
+        r = sd_event_add_time_relative(m->event, &c->deadline, CLOCK_MONOTONIC, OWNER_CHECK_USEC, 0,
+                                       on_owner_check_late, c);
+        if (r >= 0)
+                r = owner_lookup_start(&m->owner_lookups, m->event, m->workers, res->owner, on_owner_checked, c);
         if (r < 0) {
-                sd_bus_message_unref(c->msg);
-                free(c);
+                owner_check_free(c);
                 return r;
         }
         return 1;

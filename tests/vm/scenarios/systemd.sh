@@ -89,6 +89,11 @@ node=/dev/vfio/$(pci_group "$VM_EDU_ADDR")
 dropin=/etc/vfiod/reservations.d/vfioctl-$VM_EDU_ADDR.conf
 node_is() { [ "$(stat -c %u:%g:%a "$node" 2>/dev/null)" = "$1" ]; }
 edu_is() { [ "$(group_state "$(pci_group "$VM_EDU_ADDR")")" = "$1" ]; }
+out=$(vfioctl-client reserve "$VM_EDU_ADDR" --owner slowpoke 2>&1)
+like "$out" "did not say within 20 s whether 'slowpoke' exists .*nothing was reserved" \
+    "reserve while NSS hangs: after 20 s, vfiod says so"
+check "  and writes no drop-in" test ! -e "$dropin"
+is "$(pci_driver "$VM_EDU_ADDR")" none "  edu stays without a driver"
 vfioctl-client reserve "$VM_EDU_ADDR" --owner slowpoke > /tmp/reserve.out 2>&1 &
 reserve=$!
 sleep 3
@@ -98,6 +103,9 @@ touch /run/nss-slow-go
 wait "$reserve"
 is "$?" 0 "  once NSS answers, the reservation is made" || diag "$(cat /tmp/reserve.out)"
 is "$(stat -c %u:%g:%a "$node")" 4242:0:600 "  and the node is slowpoke's, mode 0600, by then"
+sleep 1
+is "$(journalctl -b -u vfiod.service | grep -c "Reserved: $dropin")" 1 \
+    "  the first call's lookup, answered now too, reserves nothing"
 
 rm /run/nss-slow-go
 sed -i 's/owner=slowpoke/owner=@slowpokes/' "$dropin"
