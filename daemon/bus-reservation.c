@@ -187,12 +187,11 @@ typedef struct OwnerCheck {
         Reservation reservation;
 } OwnerCheck;
 
-static OwnerCheck *owner_check_free(OwnerCheck *c)
+static void owner_check_free(OwnerCheck *c)
 {
         sd_event_source_disable_unref(c->deadline);
         sd_bus_message_unref(c->msg);
         free(c);
-        return NULL;
 }
 
 static int on_owner_check_late(sd_event_source *s, uint64_t usec, void *userdata)

@@ -44,7 +44,7 @@ static OwnerAnswer *add_answer(OwnerBook *b, const char *name)
                 return NULL;
         b->answers = answers;
         a = &b->answers[b->n_answers++];
-        *a = (OwnerAnswer){ .ids = { 0, 0, 0600 } };
+        *a = (OwnerAnswer){ .ids = OWNER_IDS_ROOT };
         snprintf(a->name, sizeof(a->name), "%s", name);
         return a;
 }
@@ -55,12 +55,13 @@ static void drop_answer(OwnerBook *b, OwnerAnswer *a)
         *a = b->answers[--b->n_answers];
 }
 
-static bool named_by_reservations(const Manager *m, const char *name)
+/* The first line of the reservations that names the owner, or NULL. */
+static const ReservationEntry *first_naming(const Manager *m, const char *name)
 {
         for (size_t i = 0; i < m->reservations.n_entries; i++)
                 if (streq(m->reservations.entries[i].reservation.owner, name))
-                        return true;
-        return false;
+                        return &m->reservations.entries[i];
+        return NULL;
 }
 
 /* The reservation whose owner has the group's node now: the group reserved
@@ -93,11 +94,8 @@ static int give_node(int group, const OwnerAnswer *a)
 /* A failed answer, once, with the first line that names the owner. */
 static void log_failed_answer(const Manager *m, const OwnerAnswer *a)
 {
-        const ReservationEntry *e = NULL;
+        const ReservationEntry *e = first_naming(m, a->name);
 
-        for (size_t i = 0; !e && i < m->reservations.n_entries; i++)
-                if (streq(m->reservations.entries[i].reservation.owner, a->name))
-                        e = &m->reservations.entries[i];
         if (!e)
                 return; /* named no more */
         if (a->result == -ESRCH)
@@ -142,7 +140,7 @@ static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
                 /* Asked before the reservations were read anew: ask again,
                  * if they still name it. */
                 a->stale = false;
-                if (!named_by_reservations(m, a->name) || look_up(m, a) < 0)
+                if (!first_naming(m, a->name) || look_up(m, a) < 0)
                         drop_answer(&m->owners, a);
                 return;
         }
@@ -179,14 +177,15 @@ int manager_reset_node_owner(Manager *m, int group, bool revoke)
         const Group *g = device_model_find_group(m->model, group);
         const ReservationEntry *e = g && engine_is_reserved(m->engine, group) ? manager_group_reservation(m, g) : NULL;
         OwnerAnswer *a = e ? find_answer(&m->owners, e->reservation.owner) : NULL;
+        const OwnerAnswer root = { .ids = OWNER_IDS_ROOT };
         int r;
 
         if (!e || !e->reservation.owner[0])
-                return give_node(group, &(OwnerAnswer){ .ids = { 0, 0, 0600 } });
+                return give_node(group, &root);
         if (a && a->answered)
                 return give_node(group, a); /* a failure was said when it was answered */
-        if (revoke && (r = handover_set_owner(group, 0, 0, 0600, false)) < 0 && r != -ENOENT)
-                return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
+        if (revoke && (r = give_node(group, &root)) < 0)
+                return r;
         if (a)
                 return 0; /* asked already: its answer comes here too */
         a = add_answer(&m->owners, e->reservation.owner);

@@ -20,8 +20,6 @@ struct OwnerLookup {
         OwnerIds ids;
 };
 
-static const OwnerIds ROOT_IDS = { 0, 0, 0600 };
-
 static void look_up(void *userdata)
 {
         OwnerLookup *l = userdata;
@@ -43,7 +41,7 @@ static void on_looked_up(void *userdata)
         OwnerLookup *l = userdata;
 
         unlink_lookup(l);
-        l->done(l->result, l->result < 0 ? &ROOT_IDS : &l->ids, l->userdata);
+        l->done(l->result, l->result < 0 ? &OWNER_IDS_ROOT : &l->ids, l->userdata);
 }
 
 int owner_lookup_start(OwnerLookup **list, sd_event *event, WorkerPool *pool, const char *owner,
@@ -54,7 +52,7 @@ int owner_lookup_start(OwnerLookup **list, sd_event *event, WorkerPool *pool, co
 
         if (!l)
                 return -ENOMEM;
-        *l = (OwnerLookup){ .list = list, .done = done, .userdata = userdata, .ids = ROOT_IDS };
+        *l = (OwnerLookup){ .list = list, .done = done, .userdata = userdata, .ids = OWNER_IDS_ROOT };
         snprintf(l->owner, sizeof(l->owner), "%s", owner);
         r = loop_work_start(event, pool, look_up, on_looked_up, free, l, &l->work);
         if (r < 0) {
@@ -76,6 +74,6 @@ void owner_lookups_cancel(OwnerLookup **list)
                 *list = l->next;
                 /* The worker may free l as soon as the work is cancelled. */
                 loop_work_cancel(l->work);
-                done(-ECANCELED, &ROOT_IDS, userdata);
+                done(-ECANCELED, &OWNER_IDS_ROOT, userdata);
         }
 }

@@ -18,6 +18,9 @@ typedef struct OwnerIds {
         mode_t mode; /* the group node's: 0600 for a user, 0660 for a group */
 } OwnerIds;
 
+/* Root's node: no owner, or none known. */
+#define OWNER_IDS_ROOT ((OwnerIds){ .uid = 0, .gid = 0, .mode = 0600 })
+
 /* r: 0 with the owner's ids; -ESRCH: no such user or group; -ECANCELED:
  * the lookup was cancelled; another -errno: the user database could not
  * answer. Other than at 0, *ids are root's, 0600. */

@@ -30,27 +30,52 @@ static void on_done(int r, const OwnerIds *ids, void *userdata)
                 sd_event_exit(a->event, 0);
 }
 
+/* An event loop and the workers, as the daemon has them. */
+typedef struct Loop {
+        sd_event *event;
+        WorkerPool *pool;
+        OwnerLookup *list;
+} Loop;
+
+static void loop_setup(Loop *l)
+{
+        *l = (Loop){};
+        g_assert_cmpint(sd_event_new(&l->event), >=, 0);
+        g_assert_cmpint(worker_pool_new(1000000, &l->pool), ==, 0);
+}
+
+static void loop_teardown(Loop *l)
+{
+        g_assert_null(l->list);
+        worker_pool_free(l->pool);
+        sd_event_unref(l->event);
+}
+
+/* After done was called: the workers finish, and nothing more reaches the
+ * loop. */
+static void run_loop_a_while(Loop *l)
+{
+        for (int i = 0; i < 20; i++)
+                g_assert_cmpint(sd_event_run(l->event, 10 * 1000), >=, 0);
+}
+
 static void test_answers(void)
 {
         const struct passwd *nobody = getpwnam("nobody");
         const struct group *root_group = getgrnam("root");
-        sd_event *event = NULL;
-        WorkerPool *pool = NULL;
-        OwnerLookup *list = NULL;
         int pending = 3;
         Answer user = { .pending = &pending }, group = { .pending = &pending }, none = { .pending = &pending };
+        Loop l;
 
         g_assert_nonnull(nobody);
         g_assert_nonnull(root_group);
-        g_assert_cmpint(sd_event_new(&event), >=, 0);
-        g_assert_cmpint(worker_pool_new(1000000, &pool), ==, 0);
-        user.event = group.event = none.event = event;
-        g_assert_cmpint(owner_lookup_start(&list, event, pool, "nobody", on_done, &user), ==, 0);
-        g_assert_cmpint(owner_lookup_start(&list, event, pool, "@root", on_done, &group), ==, 0);
-        g_assert_cmpint(owner_lookup_start(&list, event, pool, "nosuchuser-vfiod", on_done, &none), ==, 0);
+        loop_setup(&l);
+        user.event = group.event = none.event = l.event;
+        g_assert_cmpint(owner_lookup_start(&l.list, l.event, l.pool, "nobody", on_done, &user), ==, 0);
+        g_assert_cmpint(owner_lookup_start(&l.list, l.event, l.pool, "@root", on_done, &group), ==, 0);
+        g_assert_cmpint(owner_lookup_start(&l.list, l.event, l.pool, "nosuchuser-vfiod", on_done, &none), ==, 0);
         g_assert_cmpint(user.calls + group.calls + none.calls, ==, 0); /* not before the loop runs */
-        g_assert_cmpint(sd_event_loop(event), ==, 0);
-        g_assert_null(list);
+        g_assert_cmpint(sd_event_loop(l.event), ==, 0);
 
         g_assert_cmpint(user.calls, ==, 1);
         g_assert_cmpint(user.r, ==, 0);
@@ -68,63 +93,48 @@ static void test_answers(void)
         g_assert_cmpint(none.r, ==, -ESRCH);
         g_assert_cmpuint(none.ids.uid, ==, 0); /* root's, 0600 */
         g_assert_cmpuint(none.ids.mode, ==, 0600);
-
-        worker_pool_free(pool);
-        sd_event_unref(event);
+        loop_teardown(&l);
 }
 
 static void test_cancelled(void)
 {
-        sd_event *event = NULL;
-        WorkerPool *pool = NULL;
-        OwnerLookup *list = NULL;
         Answer a = {}, b = {};
+        Loop l;
 
-        g_assert_cmpint(sd_event_new(&event), >=, 0);
-        g_assert_cmpint(worker_pool_new(1000000, &pool), ==, 0);
-        g_assert_cmpint(owner_lookup_start(&list, event, pool, "nobody", on_done, &a), ==, 0);
-        g_assert_cmpint(owner_lookup_start(&list, event, pool, "@root", on_done, &b), ==, 0);
-        owner_lookups_cancel(&list);
-        g_assert_null(list);
+        loop_setup(&l);
+        g_assert_cmpint(owner_lookup_start(&l.list, l.event, l.pool, "nobody", on_done, &a), ==, 0);
+        g_assert_cmpint(owner_lookup_start(&l.list, l.event, l.pool, "@root", on_done, &b), ==, 0);
+        owner_lookups_cancel(&l.list);
         g_assert_cmpint(a.calls, ==, 1);
         g_assert_cmpint(a.r, ==, -ECANCELED);
         g_assert_cmpuint(a.ids.uid, ==, 0);
         g_assert_cmpint(b.calls, ==, 1);
         g_assert_cmpint(b.r, ==, -ECANCELED);
-        /* The workers finish; nothing of theirs reaches the loop. */
-        for (int i = 0; i < 20; i++)
-                g_assert_cmpint(sd_event_run(event, 10 * 1000), >=, 0);
+        run_loop_a_while(&l);
         g_assert_cmpint(a.calls, ==, 1);
         g_assert_cmpint(b.calls, ==, 1);
-        worker_pool_free(pool);
-        sd_event_unref(event);
+        loop_teardown(&l);
 }
 
 /* The worker has answered, but the loop has not read it yet. */
 static void test_cancelled_after_answer(void)
 {
-        sd_event *event = NULL;
-        WorkerPool *pool = NULL;
-        OwnerLookup *list = NULL;
         Answer a = {};
+        Loop l;
 
-        g_assert_cmpint(sd_event_new(&event), >=, 0);
-        g_assert_cmpint(worker_pool_new(1000000, &pool), ==, 0);
-        g_assert_cmpint(owner_lookup_start(&list, event, pool, "nobody", on_done, &a), ==, 0);
+        loop_setup(&l);
+        g_assert_cmpint(owner_lookup_start(&l.list, l.event, l.pool, "nobody", on_done, &a), ==, 0);
         /* Until the answer is pending on the loop, not dispatched. */
-        while (sd_event_prepare(event) == 0 && sd_event_wait(event, 100 * 1000) == 0)
+        while (sd_event_prepare(l.event) == 0 && sd_event_wait(l.event, 100 * 1000) == 0)
                 ;
-        g_assert_cmpint(sd_event_get_state(event), ==, SD_EVENT_PENDING);
-        owner_lookups_cancel(&list);
-        g_assert_cmpint(sd_event_dispatch(event), >=, 0);
-        g_assert_null(list);
+        g_assert_cmpint(sd_event_get_state(l.event), ==, SD_EVENT_PENDING);
+        owner_lookups_cancel(&l.list);
+        g_assert_cmpint(sd_event_dispatch(l.event), >=, 0);
         g_assert_cmpint(a.calls, ==, 1);
         g_assert_cmpint(a.r, ==, -ECANCELED);
-        for (int i = 0; i < 20; i++)
-                g_assert_cmpint(sd_event_run(event, 10 * 1000), >=, 0);
+        run_loop_a_while(&l);
         g_assert_cmpint(a.calls, ==, 1);
-        worker_pool_free(pool);
-        sd_event_unref(event);
+        loop_teardown(&l);
 }
 
 int main(int argc, char **argv)
