@@ -19,7 +19,9 @@
  * time, and the answer is kept in the book until the reservations are read
  * anew: every reset of a node after that is a plain chown on the loop. A
  * node whose owner is not known yet waits for the answer; the event loop
- * goes on meanwhile. A failed answer stays too, until a reload. */
+ * goes on meanwhile. A failed answer is kept too, and asked again later
+ * (OWNER_RETRY_FIRST_USEC, doubling to OWNER_RETRY_MAX_USEC): a directory
+ * server comes back, a user is added, and nobody has to reload vfiod. */
 
 /* One lookup under way: its answer goes to every node reserved for it. */
 typedef struct PendingName {
@@ -91,7 +93,8 @@ static int give_node(int group, const OwnerAnswer *a)
         return 0;
 }
 
-/* A failed answer, once, with the first line that names the owner. */
+/* The first failed answer, with the first line that names the owner; the
+ * retries that fail as well are not logged. */
 static void log_failed_answer(const Manager *m, const OwnerAnswer *a)
 {
         const ReservationEntry *e = first_naming(m, a->name);
@@ -100,12 +103,24 @@ static void log_failed_answer(const Manager *m, const OwnerAnswer *a)
                 return; /* named no more */
         if (a->result == -ESRCH)
                 log_error("%s:%u: no user or group '%s' (a group is written @NAME); the group nodes reserved for it "
-                          "stay root's until the reservations are read again (systemctl reload vfiod).",
-                          e->file, e->line, a->name);
+                          "stay root's until the user database names it. vfiod asks again, at most every %llu "
+                          "minutes, and at a reload (systemctl reload vfiod).",
+                          e->file, e->line, a->name, (unsigned long long)(OWNER_RETRY_MAX_USEC / 60000000));
         else
                 log_error("%s:%u: the user database cannot look up '%s': %s; the group nodes reserved for it stay "
-                          "root's until the reservations are read again (systemctl reload vfiod).",
-                          e->file, e->line, a->name, strerror(-a->result));
+                          "root's until it can. vfiod asks again, at most every %llu minutes, and at a reload "
+                          "(systemctl reload vfiod).",
+                          e->file, e->line, a->name, strerror(-a->result),
+                          (unsigned long long)(OWNER_RETRY_MAX_USEC / 60000000));
+}
+
+static void log_known_now(const Manager *m, const OwnerAnswer *a)
+{
+        const ReservationEntry *e = first_naming(m, a->name);
+
+        if (e)
+                log_info("%s:%u: the user database names '%s' now; the group nodes reserved for it go to it.", e->file,
+                         e->line, a->name);
 }
 
 typedef struct Answered {
@@ -123,6 +138,7 @@ static void give_if_reserved_for(Group *g, void *userdata)
 }
 
 static int look_up(Manager *m, OwnerAnswer *a);
+static void schedule_retry(Manager *m, OwnerAnswer *a);
 
 static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
 {
@@ -145,11 +161,19 @@ static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
                 return;
         }
         if (!a->answered) { /* not noted meanwhile by Reserve, which asked later */
+                bool failed_before = a->retry_delay_usec > 0;
+
                 a->answered = true;
                 a->result = r;
                 a->ids = *ids;
-                if (r < 0)
+                if (r < 0 && !failed_before)
                         log_failed_answer(m, a);
+                if (r < 0)
+                        schedule_retry(m, a);
+                else if (failed_before) {
+                        a->retry_delay_usec = 0;
+                        log_known_now(m, a);
+                }
         }
         device_model_foreach_group(m->model, give_if_reserved_for, &(Answered){ m, a });
 }
@@ -170,6 +194,87 @@ static int look_up(Manager *m, OwnerAnswer *a)
         }
         a->asking = true;
         return 0;
+}
+
+/* ---- asking again about names that failed ---- */
+
+static bool waits_for_retry(const OwnerAnswer *a)
+{
+        return a->answered && a->result < 0;
+}
+
+/* The timer at the earliest retry, or off when there is none. */
+static void arm_retry_timer(Manager *m)
+{
+        OwnerBook *b = &m->owners;
+        uint64_t next = UINT64_MAX;
+        int r;
+
+        for (size_t i = 0; i < b->n_answers; i++)
+                if (waits_for_retry(&b->answers[i]) && b->answers[i].retry_at_usec < next)
+                        next = b->answers[i].retry_at_usec;
+        if (next == UINT64_MAX) {
+                (void)sd_event_source_set_enabled(b->retry_timer, SD_EVENT_OFF);
+                return;
+        }
+        r = sd_event_source_set_time(b->retry_timer, next);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(b->retry_timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set the timer that asks the user database again; a reload does: %m");
+}
+
+static int on_retry_timer(sd_event_source *s, uint64_t now, void *userdata)
+{
+        Manager *m = userdata;
+        OwnerBook *b = &m->owners;
+
+        for (size_t i = 0; i < b->n_answers;) {
+                OwnerAnswer *a = &b->answers[i];
+
+                if (!waits_for_retry(a) || a->retry_at_usec > now) {
+                        i++;
+                        continue;
+                }
+                if (!first_naming(m, a->name)) {
+                        drop_answer(b, a); /* its reservations are gone */
+                        continue;
+                }
+                /* Its nodes stay root's while the database is asked. */
+                a->answered = false;
+                if (look_up(m, a) < 0) {
+                        a->answered = true;
+                        schedule_retry(m, a);
+                }
+                i++;
+        }
+        arm_retry_timer(m);
+        return 0;
+}
+
+/* The first retry after OWNER_RETRY_FIRST_USEC, each next one after twice
+ * the wait before. */
+static void schedule_retry(Manager *m, OwnerAnswer *a)
+{
+        OwnerBook *b = &m->owners;
+        uint64_t now;
+        int r;
+
+        if (a->retry_delay_usec == 0)
+                a->retry_delay_usec = OWNER_RETRY_FIRST_USEC;
+        else if (a->retry_delay_usec < OWNER_RETRY_MAX_USEC / 2)
+                a->retry_delay_usec *= 2;
+        else
+                a->retry_delay_usec = OWNER_RETRY_MAX_USEC;
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        a->retry_at_usec = now + a->retry_delay_usec;
+        if (!b->retry_timer &&
+            (r = sd_event_add_time(m->event, &b->retry_timer, CLOCK_MONOTONIC, a->retry_at_usec, 0, on_retry_timer,
+                                   m)) < 0) {
+                log_warning_errno(r, "Cannot add the timer that asks the user database again; a reload does: %m");
+                return;
+        }
+        arm_retry_timer(m);
 }
 
 int manager_reset_node_owner(Manager *m, int group, bool revoke)
@@ -210,6 +315,7 @@ void manager_note_owner(Manager *m, const char *name, const OwnerIds *ids)
         a->stale = false; /* this answer is newer than any reading */
         a->result = 0;
         a->ids = *ids;
+        a->retry_delay_usec = 0;
 }
 
 void manager_forget_owners(Manager *m)
@@ -220,6 +326,7 @@ void manager_forget_owners(Manager *m)
                 if (b->answers[i].asking) {
                         b->answers[i].answered = false;
                         b->answers[i].stale = true;
+                        b->answers[i].retry_delay_usec = 0; /* a new reading starts afresh */
                         i++;
                 } else
                         drop_answer(b, &b->answers[i]);
@@ -228,6 +335,7 @@ void manager_forget_owners(Manager *m)
 void manager_free_owners(Manager *m)
 {
         owner_lookups_cancel(&m->owner_lookups);
+        sd_event_source_disable_unref(m->owners.retry_timer);
         free(m->owners.answers);
         m->owners = (OwnerBook){};
 }

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "owner-lookup.h"
 #include "reservation.h"
@@ -17,11 +19,14 @@ typedef struct OwnerAnswer {
         bool stale;    /* it began before the reservations were read anew */
         int result;    /* 0, or -errno (ids root's) */
         OwnerIds ids;
+        uint64_t retry_delay_usec; /* since the first failed answer: the wait before the next ask */
+        uint64_t retry_at_usec;    /* CLOCK_MONOTONIC; while answered with a failure */
 } OwnerAnswer;
 
 typedef struct OwnerBook {
         OwnerAnswer *answers;
         size_t n_answers;
+        sd_event_source *retry_timer; /* asks again about names that failed */
 } OwnerBook;
 
 /* The group node's owner at rest: the reservation's owner, or root; its
@@ -35,6 +40,13 @@ int manager_reset_node_owner(Manager *m, int group, bool revoke);
 /* An answer Reserve had from the user database (owner-lookup.h): the
  * reservation's node goes to that owner without asking again. */
 void manager_note_owner(Manager *m, const char *name, const OwnerIds *ids);
+/* A name the database did not know, or could not look up, is asked again
+ * after OWNER_RETRY_FIRST_USEC, then after twice as long each time, at
+ * most every OWNER_RETRY_MAX_USEC: a directory server that was offline, or
+ * a user added since, gets the node without a reload. */
+#define OWNER_RETRY_FIRST_USEC (5 * 1000 * 1000ULL)
+#define OWNER_RETRY_MAX_USEC (10 * 60 * 1000 * 1000ULL)
+
 /* The reservations are read anew (reload): every name is looked up again
  * when a node needs it, so that one the database did not know, or whose id
  * changed, is seen. A lookup under way is not started twice: once it

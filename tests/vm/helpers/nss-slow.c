@@ -4,29 +4,38 @@
  * directory server (sssd, nslcd) does while its server cannot be reached.
  * It knows the user "slowpoke" and the group "slowpokes" (both 4242), and
  * answers about them only once /run/nss-slow-go exists: until then each
- * lookup of either waits, for at most two minutes. Everyone else it does
- * not know. The vm suite puts it in the guest's nsswitch.conf after
- * "files".
+ * lookup of either waits, for at most two minutes. While /run/nss-slow-down
+ * exists it fails at once instead, as a client does that gives up on its
+ * server (UNAVAIL, EHOSTUNREACH). Everyone else it does not know. The vm
+ * suite puts it in the guest's nsswitch.conf after "files".
  */
 #include <errno.h>
 #include <grp.h>
 #include <nss.h>
 #include <pwd.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define GO "/run/nss-slow-go"
+#define DOWN "/run/nss-slow-down"
 #define SLOW_ID 4242
 
 enum nss_status _nss_slow_getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t size, int *errnop);
 enum nss_status _nss_slow_getgrnam_r(const char *name, struct group *gr, char *buf, size_t size, int *errnop);
 
-static void wait_for_go(void)
+/* false: the server is down. */
+static bool wait_for_go(int *errnop)
 {
+        if (access(DOWN, F_OK) == 0) {
+                *errnop = EHOSTUNREACH;
+                return false;
+        }
         for (int i = 0; i < 1200 && access(GO, F_OK) < 0; i++)
                 nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+        return true;
 }
 
 /* NSS's answer when the caller's buffer is too small: try again, larger. */
@@ -42,7 +51,8 @@ enum nss_status _nss_slow_getpwnam_r(const char *name, struct passwd *pw, char *
 
         if (strcmp(name, user) != 0)
                 return NSS_STATUS_NOTFOUND;
-        wait_for_go();
+        if (!wait_for_go(errnop))
+                return NSS_STATUS_UNAVAIL;
         if (size < sizeof(user))
                 return too_small(errnop);
         memcpy(buf, user, sizeof(user));
@@ -60,7 +70,8 @@ enum nss_status _nss_slow_getgrnam_r(const char *name, struct group *gr, char *b
 
         if (strcmp(name, group) != 0)
                 return NSS_STATUS_NOTFOUND;
-        wait_for_go();
+        if (!wait_for_go(errnop))
+                return NSS_STATUS_UNAVAIL;
         if (size < pad + sizeof(char *) + sizeof(group))
                 return too_small(errnop);
         members[0] = NULL;

@@ -126,6 +126,18 @@ touch /run/nss-slow-go
 wait "$lease"
 like "$(cat /tmp/lease.out)" "^$(id -u alice):600\$" "  NSS answering during her lease leaves the node hers"
 is "$(stat -c %u:%g:%a "$node")" 0:4242:660 "  her lease over, the node is the group slowpokes', mode 0660"
+# A directory client that gives up instead of hanging: vfiod asks again
+# later, and the owner gets the node once the database answers.
+touch /run/nss-slow-down
+systemctl reload vfiod.service
+check "the user database failing at a reload: the node is root's" wait_for 10 node_is 0:0:600
+check "  and the journal says so, with file and line" wait_for 10 sh -c \
+    "journalctl -b -u vfiod.service | grep -q \"$dropin:[0-9]*: the user database cannot look up '@slowpokes'\""
+rm /run/nss-slow-down
+check "  once it answers, vfiod asks again: the node is the group slowpokes', with no reload" \
+    wait_for 20 node_is 0:4242:660
+check "  and the journal says so" sh -c \
+    "journalctl -b -u vfiod.service | grep -q \"$dropin:[0-9]*: the user database names '@slowpokes' now\""
 
 sed -i 's/owner=@slowpokes/owner=lateuser/' "$dropin"
 systemctl reload vfiod.service
@@ -133,8 +145,8 @@ check "an owner NSS does not know: the node is root's" wait_for 10 node_is 0:0:6
 check "  and the journal says so, with file and line" wait_for 10 sh -c \
     "journalctl -b -u vfiod.service | grep -q \"$dropin:[0-9]*: no user or group 'lateuser'\""
 useradd --no-create-home lateuser
-systemctl reload vfiod.service
-check "  the user added, a reload gives them the node" wait_for 10 node_is "$(id -u lateuser):0:600"
+check "  the user added, vfiod asks again and gives them the node, with no reload" \
+    wait_for 20 node_is "$(id -u lateuser):0:600"
 check "unreserve edu" vfioctl-client unreserve "$VM_EDU_ADDR"
 is "$(pci_driver "$VM_EDU_ADDR")" none "edu is back without a driver"
 is "$(systemctl show -P InvocationID vfiod.service)" "$invocation" "the same vfiod throughout: no watchdog kill"
