@@ -228,6 +228,10 @@ static void check_children(UseCheck *c, const char *path, const char *address, b
                                        address, path);
                         continue;
                 }
+                /* The interfaces of a device (the function, a virtio
+                 * device below it) live in its "net" directory. */
+                if (streq(de->d_name, "net"))
+                        net_check_hidden_interfaces(&c->report, address, child);
                 snprintf(uevent, sizeof(uevent), "%s/uevent", child);
                 if (access(uevent, F_OK) == 0) {
                         _cleanup_(sd_device_unrefp) sd_device *d = NULL;
@@ -324,7 +328,6 @@ static int check_function(UseCheck *c, const char *address, DeviceUseScope scope
         if (check_firmware_fb(c, address) || is_boot_vga)
                 check_console(c, address, is_boot_vga ? "the boot VGA" : "the boot display");
         check_children(c, syspath, address, is_boot_vga, 0);
-        net_check_hidden_interfaces(&c->report, address, syspath);
         check_virtual_functions(c, syspath, address);
         return 0;
 }

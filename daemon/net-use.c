@@ -12,8 +12,10 @@
 #include "net-use.h"
 #include "strv.h"
 
-/* Stacks deeper than this are taken for loops (the kernel allows 8). */
-#define NET_STACK_MAX 16
+/* More devices stacked on one interface than vfiod follows: 4094 VLANs
+ * fit below this, each with its bridge. A stack this large is taken as
+ * the host's, since what vfiod did not follow may carry its route. */
+#define NET_STACK_MAX 8192
 
 static const char *table_name(uint32_t table, char *buf, size_t size)
 {
@@ -40,28 +42,32 @@ static long read_sysfs_number(const char *ifname, const char *attribute, int bas
         return s ? strtol(s, NULL, base) : -1;
 }
 
-/* ifname and every device stacked on it, ifname first: the kernel links
- * each upper device (bridge or bond master, VLAN, macvlan, ipvlan) as
- * upper_NAME in the lower one's directory. */
+/* ifname and every device stacked on it, however deep, ifname first: the
+ * kernel links each upper device (bridge or bond master, VLAN, macvlan,
+ * ipvlan) as upper_NAME in the lower one's directory. Each device is
+ * listed once, so a loop ends. -errno when a directory cannot be read (a
+ * device renamed or gone meanwhile) or the stack is larger than
+ * NET_STACK_MAX: then what is stacked is not known. */
 static int interface_stack(const char *ifname, char ***ret, size_t *n)
 {
         int r = strv_push(ret, n, strdup(ifname));
 
-        for (size_t i = 0; r >= 0 && i < *n && i < NET_STACK_MAX; i++) {
+        for (size_t i = 0; r >= 0 && i < *n; i++) {
                 char path[PATH_MAX];
                 struct dirent *de;
                 DIR *dir;
                 snprintf(path, sizeof(path), "/sys/class/net/%s", (*ret)[i]);
                 if (!(dir = opendir(path)))
-                        continue;
+                        return -errno;
                 while (r >= 0 && (de = readdir(dir))) {
                         bool seen = false;
                         if (strncmp(de->d_name, "upper_", 6) != 0)
                                 continue;
                         for (size_t k = 0; k < *n && !seen; k++)
                                 seen = streq((*ret)[k], de->d_name + 6);
-                        if (!seen)
-                                r = strv_push(ret, n, strdup(de->d_name + 6));
+                        if (seen)
+                                continue;
+                        r = *n < NET_STACK_MAX ? strv_push(ret, n, strdup(de->d_name + 6)) : -E2BIG;
                 }
                 closedir(dir);
         }
@@ -75,6 +81,14 @@ static bool report_default_route(NetView *v, UseReport *u, const char *address, 
         for (size_t i = 0; i < n; i++) {
                 long ifindex = read_sysfs_number(stack[i], "ifindex", 10);
                 const DefaultRoute *route = ifindex > 0 ? net_view_default_route(v, (int)ifindex) : NULL;
+                if (ifindex <= 0) {
+                        /* Renamed or gone since the stack was read. */
+                        use_report_add(u, DEVICE_USE_HOST_CRITICAL,
+                                       "%s is %s, and vfiod cannot read the index of %s, stacked on it: it may "
+                                       "carry the host's default route",
+                                       address, stack[0], stack[i]);
+                        return true;
+                }
                 if (!route)
                         continue;
                 if (i == 0)
@@ -112,22 +126,33 @@ static void report_in_use(NetView *v, UseReport *u, const char *address, char **
                 use_report_add(u, DEVICE_USE_BUSY, "%s is %s, enslaved to %s", address, stack[0], master);
         else if (n > 1)
                 use_report_add(u, DEVICE_USE_BUSY, "%s is %s, below %s", address, stack[0], stack[1]);
-        else if (flags >= 0 && (flags & IFF_UP) && has_address(v, stack[0]))
+        else if (flags < 0)
+                use_report_add(u, DEVICE_USE_BUSY, "%s is %s, whose state vfiod cannot read", address, stack[0]);
+        else if ((flags & IFF_UP) && has_address(v, stack[0]))
                 use_report_add(u, DEVICE_USE_BUSY, "%s is %s, which is up with addresses", address,
                                stack[0]);
+        else if (flags & IFF_UP)
+                /* Devices in other namespaces that use it (a container's
+                 * macvlan or ipvlan) are not linked in this one's sysfs,
+                 * and a PPPoE session is not linked at all. */
+                use_report_add(u, DEVICE_USE_BUSY,
+                               "%s is %s, which is up: what uses it from another network namespace (a "
+                               "container's macvlan or ipvlan) or over PPPoE is out of vfiod's sight; set it down "
+                               "first (ip link set %s down)",
+                               address, stack[0], stack[0]);
 }
 
-void net_check_hidden_interfaces(UseReport *u, const char *address, const char *syspath)
+void net_check_hidden_interfaces(UseReport *u, const char *address, const char *net_dir)
 {
-        char path[PATH_MAX + sizeof("/net")];
         struct dirent *de;
         bool seen = false;
-        DIR *dir;
+        DIR *dir = opendir(net_dir);
 
-        snprintf(path, sizeof(path), "%s/net", syspath);
-        dir = opendir(path);
-        if (!dir)
-                return; /* no interface at all */
+        if (!dir) {
+                use_report_add(u, DEVICE_USE_BUSY, "%s has network interfaces (%s) that vfiod cannot list (%s)",
+                               address, net_dir, strerror(errno));
+                return;
+        }
         while (!seen && (de = readdir(dir)))
                 seen = de->d_name[0] != '.';
         closedir(dir);
@@ -142,6 +167,7 @@ void net_check_interface(NetView *v, UseReport *u, const char *address, const ch
 {
         char **stack = NULL;
         size_t n = 0;
+        int r;
 
         if (v->unknown.set) {
                 use_report_add(u, DEVICE_USE_HOST_CRITICAL,
@@ -149,10 +175,11 @@ void net_check_interface(NetView *v, UseReport *u, const char *address, const ch
                                first_reason_text(&v->unknown));
                 return;
         }
-        if (interface_stack(ifname, &stack, &n) < 0)
+        if ((r = interface_stack(ifname, &stack, &n)) < 0)
                 use_report_add(u, DEVICE_USE_HOST_CRITICAL,
-                               "%s is %s, whose stacked devices vfiod ran out of memory following", address,
-                               ifname);
+                               "%s is %s, and vfiod cannot follow what is stacked on it (%s): it may carry "
+                               "the host's default route",
+                               address, ifname, r == -E2BIG ? "more than 8192 devices" : strerror(-r));
         else if (!report_default_route(v, u, address, stack, n))
                 report_in_use(v, u, address, stack, n);
         strv_free(stack);

@@ -8,11 +8,12 @@
  * an interface that carries a default route in any routing table, itself
  * or through whatever is stacked on it (bridge, bond, team, VLAN,
  * macvlan, ipvlan); one that is enslaved, has devices stacked on it, or is
- * up with addresses is in use (docs/safety.md). */
+ * up is in use (docs/safety.md). */
 
 /* The interface ifname of the function at address. */
 void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname);
-/* Interfaces of the function at syspath that live in another network
- * namespace (a container's): sysfs shows their "net" directory, but not
- * them. vfiod cannot see their routes: they are in use. */
-void net_check_hidden_interfaces(UseReport *u, const char *address, const char *syspath);
+/* Interfaces of the function at address that live in another network
+ * namespace (a container's): sysfs shows the "net" directory of their
+ * device (the function's own, or a virtio device's below it), net_dir, but
+ * not them. vfiod cannot see their routes: they are in use. */
+void net_check_hidden_interfaces(UseReport *u, const char *address, const char *net_dir);

@@ -180,9 +180,7 @@ const DefaultRoute *net_view_default_route(const NetView *v, int ifindex)
 
 /* ---- the dumps ---- */
 
-/* The messages of one recv(): 1 when the dump is done, 0 when more come,
- * -errno of the kernel's refusal. */
-static int take_batch(NetView *v, const char *buf, size_t size, uint32_t seq)
+int net_view_add_batch(NetView *v, const char *buf, size_t size, uint32_t seq, bool *interrupted)
 {
         for (size_t off = 0; off + sizeof(struct nlmsghdr) <= size;) {
                 const struct nlmsghdr *h = (const void *)(buf + off);
@@ -192,8 +190,14 @@ static int take_batch(NetView *v, const char *buf, size_t size, uint32_t seq)
                 off += NLMSG_ALIGN(h->nlmsg_len);
                 if (h->nlmsg_seq != seq)
                         continue;
-                if (h->nlmsg_type == NLMSG_DONE)
-                        return 1;
+                if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+                        *interrupted = true;
+                if (h->nlmsg_type == NLMSG_DONE) {
+                        int error = 0;
+                        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(error)))
+                                memcpy(&error, NLMSG_DATA(h), sizeof(error));
+                        return error < 0 ? error : *interrupted ? -EAGAIN : 1;
+                }
                 if (h->nlmsg_type == NLMSG_ERROR) {
                         const struct nlmsgerr *e = NLMSG_DATA(h);
                         return h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? e->error : -EIO;
@@ -215,6 +219,7 @@ static int dump(NetView *v, int fd, uint16_t type, const void *header, size_t he
                        .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
                        .nlmsg_seq = type}};
         _Alignas(struct nlmsghdr) char buf[65536];
+        bool interrupted = false;
 
         memcpy(req.payload, header, header_size);
         if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
@@ -224,10 +229,16 @@ static int dump(NetView *v, int fd, uint16_t type, const void *header, size_t he
                 int r;
                 if (n <= 0)
                         return n < 0 ? -errno : -EIO;
-                r = take_batch(v, buf, (size_t)n, type);
+                r = net_view_add_batch(v, buf, (size_t)n, type, &interrupted);
                 if (r != 0)
                         return r < 0 ? r : 0;
         }
+}
+
+/* Why a dump failed, for the reason a claim is refused. */
+static const char *dump_failure(int r)
+{
+        return r == -EAGAIN ? "they changed while vfiod read them; try again" : strerror(-r);
 }
 
 int net_view_new(NetView **ret)
@@ -251,13 +262,13 @@ int net_view_new(NetView **ret)
         /* Kernels before 5.3 have no nexthop objects, nor routes using them. */
         r = dump(v, fd, RTM_GETNEXTHOP, &nhm, sizeof(nhm));
         if (r < 0 && r != -EINVAL && r != -EOPNOTSUPP)
-                note_unknown(v, "the kernel's nexthops cannot be read (%s)", strerror(-r));
+                note_unknown(v, "the kernel's nexthops cannot be read (%s)", dump_failure(r));
         r = dump(v, fd, RTM_GETROUTE, &rtm, sizeof(rtm));
         if (r < 0)
-                note_unknown(v, "the kernel's routes cannot be read (%s)", strerror(-r));
+                note_unknown(v, "the kernel's routes cannot be read (%s)", dump_failure(r));
         r = dump(v, fd, RTM_GETADDR, &ifa, sizeof(ifa));
         if (r < 0)
-                note_unknown(v, "the kernel's addresses cannot be read (%s)", strerror(-r));
+                note_unknown(v, "the kernel's addresses cannot be read (%s)", dump_failure(r));
         *ret = v;
         return 0;
 }

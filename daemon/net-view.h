@@ -2,6 +2,7 @@
 #pragma once
 
 #include <linux/netlink.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,14 @@ NetView *net_view_free(NetView *v);
  * RTM_NEWADDR; others are ignored. Nexthops come before the routes that
  * use them. */
 int net_view_add_message(NetView *v, const struct nlmsghdr *h);
+
+/* The messages of one recv() of the dump with sequence number seq: 1 when
+ * the dump is done, 0 when more come, -errno of the kernel's refusal. A
+ * dump that failed part-way ends with NLMSG_DONE carrying the error; one
+ * that the kernel's tables changed under is marked NLM_F_DUMP_INTR
+ * (*interrupted, false before the first batch) and may miss a route, so it
+ * ends with -EAGAIN. */
+int net_view_add_batch(NetView *v, const char *buf, size_t size, uint32_t seq, bool *interrupted);
 
 /* The default route through ifindex, or NULL. */
 const DefaultRoute *net_view_default_route(const NetView *v, int ifindex);

@@ -5,10 +5,13 @@
 #include <linux/rtnetlink.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "mount-table.h"
+#include "net-use.h"
 #include "net-view.h"
 #include "pci-class.h"
 #include "storage-view.h"
@@ -214,6 +217,51 @@ static void add_route(NetView *v, int family, uint8_t dst_len, uint8_t type, uin
         g_assert_cmpint(net_view_add_message(v, (struct nlmsghdr *)m.buf), ==, 0);
 }
 
+/* A batch of msgs as one recv() brings them. */
+static int add_batch(NetView *v, Msg *msgs, size_t n, bool *interrupted)
+{
+        _Alignas(struct nlmsghdr) char buf[4 * sizeof(Msg)];
+        size_t len = 0;
+
+        g_assert_cmpuint(n, <=, 4);
+        for (size_t i = 0; i < n; i++) {
+                ((struct nlmsghdr *)msgs[i].buf)->nlmsg_seq = 7;
+                memcpy(buf + len, msgs[i].buf, msgs[i].len);
+                len += NLMSG_ALIGN(msgs[i].len);
+        }
+        return net_view_add_batch(v, buf, len, 7, interrupted);
+}
+
+/* How a dump ends: done, failed part-way (NLMSG_DONE with an error, as
+ * the kernel ends a dump that ran out of room), refused (NLMSG_ERROR), or
+ * with the tables changed under it (NLM_F_DUMP_INTR): only the first is a
+ * whole view. */
+static void test_dump_ends(void)
+{
+        struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_type = RTN_UNICAST, .rtm_table = RT_TABLE_MAIN };
+        struct nlmsgerr refusal = { .error = -EPERM };
+        int ok = 0, failed = -EMSGSIZE, oif = 2;
+        bool interrupted = false;
+        NetView v = {};
+        Msg m[2];
+
+        msg_start(&m[0], RTM_NEWROUTE, &rtm, sizeof(rtm));
+        msg_attr(&m[0], RTA_OIF, &oif, sizeof(oif));
+        g_assert_cmpint(add_batch(&v, m, 1, &interrupted), ==, 0); /* more to come */
+        g_assert_nonnull(net_view_default_route(&v, 2));
+        msg_start(&m[1], NLMSG_DONE, &ok, sizeof(ok));
+        g_assert_cmpint(add_batch(&v, m, 2, &interrupted), ==, 1);
+        msg_start(&m[1], NLMSG_DONE, &failed, sizeof(failed));
+        g_assert_cmpint(add_batch(&v, m, 2, &interrupted), ==, -EMSGSIZE);
+        msg_start(&m[1], NLMSG_ERROR, &refusal, sizeof(refusal));
+        g_assert_cmpint(add_batch(&v, m, 2, &interrupted), ==, -EPERM);
+        msg_start(&m[1], NLMSG_DONE, &ok, sizeof(ok));
+        ((struct nlmsghdr *)m[0].buf)->nlmsg_flags = NLM_F_MULTI | NLM_F_DUMP_INTR;
+        g_assert_cmpint(add_batch(&v, m, 2, &interrupted), ==, -EAGAIN);
+        g_assert_true(interrupted);
+        free(v.routes);
+}
+
 static void test_default_routes(void)
 {
         NetView v = {};
@@ -301,6 +349,35 @@ static void test_addresses(void)
 
 /* ---- the verdict ---- */
 
+/* A device's "net" directory, as sysfs shows it once its interfaces moved
+ * to another network namespace (empty), or while one is in this one. */
+static DeviceUse hidden_verdict(const char *net_dir)
+{
+        g_autofree char *reason = NULL;
+        UseReport u;
+
+        g_assert_cmpint(use_report_init(&u), ==, 0);
+        net_check_hidden_interfaces(&u, "0000:01:00.0", net_dir);
+        return use_report_finish(&u, &reason);
+}
+
+static void test_hidden_interfaces(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("vfiod-net-XXXXXX", NULL);
+        g_autofree char *net = g_build_filename(dir, "net", NULL);
+        g_autofree char *eth = g_build_filename(net, "eth0", NULL);
+
+        g_assert_nonnull(dir);
+        g_assert_cmpint(hidden_verdict(net), ==, DEVICE_USE_BUSY); /* cannot be listed */
+        g_assert_cmpint(mkdir(net, 0755), ==, 0);
+        g_assert_cmpint(hidden_verdict(net), ==, DEVICE_USE_BUSY); /* all elsewhere */
+        g_assert_cmpint(mkdir(eth, 0755), ==, 0);
+        g_assert_cmpint(hidden_verdict(net), ==, DEVICE_USE_NONE); /* here: checked as itself */
+        g_assert_cmpint(rmdir(eth), ==, 0);
+        g_assert_cmpint(rmdir(net), ==, 0);
+        g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 static void test_use_report(void)
 {
         UseReport u;
@@ -341,6 +418,8 @@ int main(int argc, char **argv)
         g_test_add_func("/host-use/net/default-routes", test_default_routes);
         g_test_add_func("/host-use/net/multipath-and-nexthops", test_multipath_and_nexthops);
         g_test_add_func("/host-use/net/addresses", test_addresses);
+        g_test_add_func("/host-use/net/dump-ends", test_dump_ends);
+        g_test_add_func("/host-use/net/hidden-interfaces", test_hidden_interfaces);
         g_test_add_func("/host-use/verdict", test_use_report);
         return g_test_run();
 }

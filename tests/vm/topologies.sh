@@ -29,12 +29,13 @@ VM_NVME_SRIOV_ADDR=0000:00:1b.0 # nvme with SR-IOV: its virtual functions at 1b.
 # reset by FLR and by a reset of the bridge's bus; the nvme's bus number
 # depends on the bridges before it: the child of this address.
 VM_NVME_BRIDGE_ADDR=0000:00:1c.0
+VM_VIRTIO_NET_ADDR=0000:00:1d.0 # virtio-net: its interface lives below a virtio device, not the function
 VM_GPU_AUDIO_ADDRS="0000:00:0d.0 0000:00:0d.1"  # a std VGA and its HD audio function, one group
 VM_EDU8_ADDRS="0000:00:13.0 0000:00:14.0 0000:00:15.0 0000:00:16.0 0000:00:17.0 0000:00:18.0 0000:00:19.0 0000:00:1a.0"  # eight edus, eight groups
 
 # The default set, and the twins that only some scenarios need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
-VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio edu8 usb-disk nvme-mpath nvme-sriov nvme-bridged"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio edu8 usb-disk nvme-mpath nvme-sriov nvme-bridged virtio-net"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -82,6 +83,8 @@ topology_qemu_args() {
         truncate -s 128M "$workdir/nvme2.img"
         QEMU_TOPOLOGY_ARGS+=(-drive "file=$workdir/nvme2.img,if=none,format=raw,id=vmnvme2"
                              -device nvme,serial=vfiodtest2,drive=vmnvme2,addr=0a.0) ;;
+    virtio-net)
+        QEMU_TOPOLOGY_ARGS+=(-netdev user,id=vmnet4,restrict=on -device virtio-net-pci,netdev=vmnet4,addr=1d.0) ;;
     usb-disk)
         truncate -s 16M "$workdir/usb.img"
         QEMU_TOPOLOGY_ARGS+=(-device qemu-xhci,id=vmxhci,addr=0e.0

@@ -201,6 +201,7 @@ check "e1000 has an interface ($iface)" test -n "$iface"
 sysctl -qw net.ipv6.conf.default.accept_ra=0 "net.ipv6.conf.$iface.accept_ra=0"
 net_reset() {
     ip link del br0 2>/dev/null; ip link del bond0 2>/dev/null; ip link del "$iface.10" 2>/dev/null
+    ip link del br10 2>/dev/null
     ip route flush table 100 2>/dev/null
     ip addr flush dev "$iface"; ip link set "$iface" down
 }
@@ -249,8 +250,47 @@ refused "$e1000" DeviceBusy "has a network interface in another network namespac
 ip -n vfiodtest link set "$iface" netns 1
 ip netns del vfiodtest
 check "the interface is back" wait_for 5 test -e "/sys/class/net/$iface"
+# A container's macvlan on it: the host's sysfs does not link what is in
+# another namespace, so an interface that is up may be in use.
+ip netns add vfiodtest
+ip link add vfiodmv link "$iface" type macvlan mode bridge
+ip link set vfiodmv netns vfiodtest
+ip link set "$iface" up
+refused "$e1000" DeviceBusy "is $iface, which is up: what uses it from another network namespace" \
+    "up, with a container's macvlan out of sight: DeviceBusy"
+ip netns del vfiodtest
+net_reset
+# More devices stacked on it than the walk used to list: 20 macvlans (as
+# libvirt's direct mode makes) beside a VLAN whose bridge has the route.
+ip link set "$iface" up
+for i in $(seq 20); do ip link add "vfiodmv$i" link "$iface" type macvlan mode bridge; done
+ip link add link "$iface" name "$iface.10" type vlan id 10
+ip link add br10 type bridge
+ip link set "$iface.10" master br10
+ip link set "$iface.10" up; ip link set br10 up
+ip addr add 10.0.4.15/24 dev br10
+ip route add default via 10.0.4.2 dev br10 table 100
+refused "$e1000" HostCritical "is $iface, below br10, which carries a default route \\(table 100\\)" \
+    "the default route on a bridge over a VLAN, beside 20 macvlans: HostCritical"
+for i in $(seq 20); do ip link del "vfiodmv$i"; done
+net_reset
 check "a quiet interface is claimed" vfioctl-client claim "$e1000"
 check "and released" vfioctl-client release "$e1000"
+
+# ---- virtio-net: its interface lives below the virtio device ----
+vnet=$VM_VIRTIO_NET_ADDR
+viface=$(ls /sys/bus/pci/devices/$vnet/virtio*/net 2>/dev/null | head -1)
+check "virtio-net has an interface ($viface)" test -n "$viface"
+ip netns add vfiodtest
+ip link set "$viface" netns vfiodtest
+refused "$vnet" DeviceBusy "has a network interface in another network namespace" \
+    "a virtio-net interface in another network namespace: DeviceBusy"
+ip -n vfiodtest link set "$viface" netns 1
+ip netns del vfiodtest
+check "its interface is back" wait_for 5 test -e "/sys/class/net/$viface"
+check "quiet, virtio-net is claimed" vfioctl-client claim "$vnet"
+check "and released" vfioctl-client release "$vnet"
+is "$(pci_driver "$vnet")" virtio-pci "virtio-net is back on virtio-pci"
 
 # ---- platform functions never move, not even with force ----
 for addr in 0000:00:00.0 0000:00:1f.0 0000:00:1f.3; do
