@@ -335,6 +335,11 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         r = manager_claim_for_lease(m, g, &req->lease, o->force, on_claim_done, req);
         if (r == LEASE_CLAIM_BUSY)
                 return group_busy_error(m, g, error);
+        if (r == -EBUSY)
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %d is reserved, and a process has it open already (its "
+                                      "owner's VM, say): it can be leased once that process has closed it.",
+                                      g->id);
         if (r < 0)
                 return r;
         if (r == LEASE_CLAIM_RESERVED) {

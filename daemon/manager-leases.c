@@ -41,6 +41,11 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
         int r;
 
         if (manager_group_reserved_and_free(m, g->id)) {
+                /* Its owner (vfiod.conf(5) owner=) may have the node open
+                 * between leases: a lessee could not use the group. */
+                r = vfio_group_node_busy(g->id);
+                if (r != 0)
+                        return r < 0 ? r : -EBUSY;
                 r = record_lease(m, g->id, info);
                 if (r != 0)
                         return r < 0 ? r : LEASE_CLAIM_BUSY; /* it started moving meanwhile */
@@ -305,15 +310,24 @@ static int hand_over_cdevs(Manager *m, int group, LeaseHandles *h)
         return h->iommufd < 0 ? h->iommufd : 0;
 }
 
-/* The group to its holder: its fds or cdevs, or its nodes. */
+/* The group to its holder: its fds or cdevs, or its nodes. A lease that
+ * hands over no node leaves the nodes root's, 0600, whatever they were: a
+ * reserved group's are its owner's between leases, with whatever mode or
+ * ACL the owner gave them, and a site's udev rule may have opened them to
+ * a group. */
 static int hand_over(Manager *m, const LeaseInfo *info, LeaseHandles *h)
 {
+        int r;
+
+        if (info->mode == LEASE_MODE_CHOWN)
+                return handover_chown(info->group, info->uid);
+        r = handover_set_owner(info->group, 0, 0, 0600, true);
+        if (r < 0)
+                return r;
         if (info->mode == LEASE_MODE_FD)
                 return handover_open_fds(info->group, &h->group_fd, &h->container_fd);
         if (info->mode == LEASE_MODE_CDEV)
                 return hand_over_cdevs(m, info->group, h);
-        if (info->mode == LEASE_MODE_CHOWN)
-                return handover_chown(info->group, info->uid);
         return 0;
 }
 

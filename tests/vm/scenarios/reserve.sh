@@ -87,6 +87,25 @@ if [ "$VM_BOOT" = 1 ]; then
     is "$(getfacl -cp "$node" 2>/dev/null | grep -c mallory)" 0 "and no ACL entry of the lessee's is left"
     check "mallory cannot open it" \
         bash -c "! timeout 10 setpriv --reuid=mallory --regid=mallory --init-groups sh -c 'exec 3<>$node'"
+    # The owner opens her node to all, as she may; a lease that hands over
+    # no node (fd mode: vfiod opens it) takes it from her while it lasts.
+    check "alice, its owner, opens her node to everyone" \
+        as_alice sh -c "chmod 0666 $node && setfacl -m u:mallory:rw $node"
+    vfioctl-client claim --fd "$edu" -- \
+        sh -c "{ stat -c '%U:%G %a' $node; getfacl -cp $node | grep -c mallory; } > /tmp/fd-lease.out" \
+        > /dev/null 2>&1
+    is "$(cat /tmp/fd-lease.out)" "root:root 600
+0" "a root fd lease of her reserved group: the node is root's, 0600, no ACL, while it lasts"
+    is "$(stat -c '%U:%G %a' "$node")" "alice:root 600" "  and alice's again after it, mode 0600"
+    is "$(getfacl -cp "$node" 2>/dev/null | grep -c mallory)" 0 "  with no ACL entry for mallory"
+    spawn_alice sh -c 'exec sleep 600 3<>"$0"' "$node"; owner_vm=$!
+    check "  alice's VM opens the node" \
+        wait_for 10 sh -c "ls -l /proc/$owner_vm/fd 2>/dev/null | grep -q /dev/vfio/"
+    out=$(vfioctl-client --json claim "$edu" 2>&1)
+    like "$out" '"error":"io.github.vfiod1.Error.GroupBusy".*a process has it open already' \
+        "  a lease that hands over no node, while her VM has it: GroupBusy"
+    is "$(group_state "$(pci_group "$edu")")" reserved "  and the group stays reserved, with no lease"
+    kill "$owner_vm"; wait "$owner_vm" 2>/dev/null
 
     # ---- reserve and unreserve through vfiod ----
     out=$(as_mallory vfioctl-client --json reserve "$edu2" 2>/dev/null)
