@@ -410,8 +410,9 @@ static void resume_lease(int group, const char *text, void *userdata)
         log_info("Lease %" PRIu64 " of IOMMU group %d taken up again.", info.id, group);
 }
 
-/* The group of a node that was just added: a group node's name is its
- * group; a cdev's parent is its PCI function. -1 for none. */
+/* The group of a node that was just added, or changed by udev: a group
+ * node's name is its group; a cdev's parent is its PCI function. -1 for
+ * none. */
 static int group_of_node(Manager *m, sd_device *device)
 {
         sd_device_action_t action;
@@ -420,7 +421,7 @@ static int group_of_node(Manager *m, sd_device *device)
         const Device *d;
         int group;
 
-        if (sd_device_get_action(device, &action) < 0 || action != SD_DEVICE_ADD ||
+        if (sd_device_get_action(device, &action) < 0 || (action != SD_DEVICE_ADD && action != SD_DEVICE_CHANGE) ||
             sd_device_get_subsystem(device, &subsystem) < 0)
                 return -1;
         if (streq(subsystem, "vfio"))
@@ -430,6 +431,28 @@ static int group_of_node(Manager *m, sd_device *device)
                 return -1;
         d = device_model_find_device(m->model, sysname);
         return d ? d->pci->iommu_group : -1;
+}
+
+/* The nodes of a group vfiod holds, as they must be now, after udev made
+ * or changed them: a site's rule (GROUP="kvm", MODE="0660") applies at
+ * every "change" too, as 'udevadm trigger' sends. Root's while a lease
+ * hands over no node, while a group is held past its lease, or moves;
+ * its owner's at rest (manager-owners.c). */
+static void restore_node_owner(Manager *m, int group)
+{
+        int r;
+
+        if (!leases_find_group(m->leases, group) && !manager_held_group(m, group) &&
+            !engine_is_moving(m->engine, group)) {
+                if (engine_status(m->engine, group, NULL) == CLAIM_STATUS_CLAIMED)
+                        (void)manager_reset_node_owner(m, group, true); /* logs its failure */
+                return; /* or not vfiod's */
+        }
+        r = handover_set_owner(group, 0, 0, 0600, true);
+        if (r < 0)
+                log_error("Cannot take /dev/vfio/%d back for root: %s", group, strerror(-r));
+        else if (r > 0)
+                log_info("A node of IOMMU group %d was made or changed by udev: root's again.", group);
 }
 
 /* A group node or cdev made anew (the group left vfio-pci and came back)
@@ -443,8 +466,10 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
         if (group < 0)
                 return 0;
         l = leases_find_group(m->leases, group);
-        if (!l || l->info.mode != LEASE_MODE_CHOWN)
+        if (!l || l->info.mode != LEASE_MODE_CHOWN) {
+                restore_node_owner(m, group);
                 return 0;
+        }
         /* The node of every claim comes by here too, already handed over. */
         r = handover_chown(group, l->info.uid);
         if (r < 0)

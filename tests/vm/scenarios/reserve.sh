@@ -106,6 +106,21 @@ if [ "$VM_BOOT" = 1 ]; then
         "  a lease that hands over no node, while her VM has it: GroupBusy"
     is "$(group_state "$(pci_group "$edu")")" reserved "  and the group stays reserved, with no lease"
     kill "$owner_vm"; wait "$owner_vm" 2>/dev/null
+    # A site's udev rule opening every VFIO node to a group applies at
+    # "change" too ('udevadm trigger'): vfiod sets the owner again after it.
+    groupadd -f vfiokvm
+    echo 'SUBSYSTEM=="vfio", GROUP="vfiokvm", MODE="0660"' > /etc/udev/rules.d/70-vfiokvm.rules
+    udevadm control --reload
+    node_is() { [ "$(stat -c '%U:%G %a' "$node")" = "$1" ]; }
+    udevadm trigger --action=change --settle "$node"
+    check "a udev rule's change to her reserved node is undone: alice's, 0600" wait_for 10 node_is "alice:root 600"
+    vfioctl-client claim --fd "$edu" -- sh -c "udevadm trigger --action=change --settle $node
+        for i in \$(seq 50); do [ \"\$(stat -c '%U:%G %a' $node)\" = 'root:root 600' ] && break; sleep 0.2; done
+        stat -c '%U:%G %a' $node > /tmp/udev-lease.out" > /dev/null 2>&1
+    is "$(cat /tmp/udev-lease.out)" "root:root 600" "  and during a root fd lease: root's, 0600"
+    rm /etc/udev/rules.d/70-vfiokvm.rules
+    udevadm control --reload
+    check "  alice's after it" wait_for 10 node_is "alice:root 600"
 
     # ---- reserve and unreserve through vfiod ----
     out=$(as_mallory vfioctl-client --json reserve "$edu2" 2>/dev/null)
