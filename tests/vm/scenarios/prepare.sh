@@ -97,7 +97,9 @@ vfioctl-client prepared > /dev/null
 pid=$(systemctl show -P MainPID vfiod.service)
 check "vfiod runs (pid $pid)" test "$pid" -gt 0
 [ "$pid" -gt 0 ] && kill -9 "$pid"
-check "vfiod is gone" wait_for 10 sh -c '! systemctl -q is-active vfiod.service'
+restarted() { p=$(systemctl show -P MainPID vfiod.service); [ "$p" -gt 0 ] && [ "$p" != "$pid" ]; }
+check "systemd starts vfiod again after SIGKILL (Restart=on-failure)" wait_for 15 restarted
+is "$(systemctl show -P NRestarts vfiod.service)" 1 "  and counts one restart"
 like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" "after SIGKILL and a restart, the same claim"
 check "  its spec is there" test -s "$spec"
 like "$(cat "$spec")" '"cdiVersion": "0.5.0"' "  written again as CDI 0.5.0 (cdi.conf)"
