@@ -116,6 +116,16 @@ static void on_prepared(const PrepareOutcome *o, void *userdata)
                                        o->failure->message);
                 return;
         }
+        if (o->error == -EBUSY) {
+                /* manager_claim_for_lease(): a reserved group that a
+                 * process has open, or one that began to move meanwhile */
+                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
+                                       "Cannot prepare claim %s: a group of it is busy (reserved and open in a "
+                                       "process, its owner's VM say, or moving); ask again later. Nothing of it "
+                                       "is prepared.",
+                                       o->claim_id);
+                return;
+        }
         if (o->error < 0) {
                 (void)bus_reply_errorf(msg, SD_BUS_ERROR_FAILED,
                                        "Cannot prepare claim %s: %s. Nothing of it is prepared.",

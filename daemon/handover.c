@@ -114,7 +114,13 @@ static int set_node_owner(const char *path, dev_t devnum, const char *group_path
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
         if (st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == mode && !has_access_acl(fdpath))
                 return 0;
-        if (*held < 0)
+        /* A node vfiod owns already (root's, whatever group and mode udev
+         * gave it) only narrows until it is given away: nobody can widen
+         * it meanwhile, and vfiod does not hold the group open, which
+         * would fail a lessee's cdev bind or open just then. A node
+         * someone else owns could be widened by them until vfiod takes
+         * it. */
+        if (*held < 0 && st.st_uid != self_uid)
                 *held = hold_group_closed(group_path);
         /* Whatever the last holder did to the node (a wider mode, an ACL
          * entry for someone else), it goes. Only the owner may change mode

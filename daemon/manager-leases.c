@@ -407,6 +407,8 @@ static void resume_lease(int group, const char *text, void *userdata)
         /* The node may have been made anew meanwhile. */
         if (info.mode == LEASE_MODE_CHOWN && (r = handover_chown(group, info.uid)) < 0)
                 log_error("Cannot give /dev/vfio/%d to uid %" PRIu32 ": %s", group, info.uid, strerror(-r));
+        else if (info.mode != LEASE_MODE_CHOWN && (r = handover_set_owner(group, 0, 0, 0600, true)) < 0)
+                log_error("Cannot take /dev/vfio/%d back for root: %s", group, strerror(-r));
         log_info("Lease %" PRIu64 " of IOMMU group %d taken up again.", info.id, group);
 }
 

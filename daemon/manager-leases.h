@@ -29,7 +29,8 @@ typedef enum LeaseClaim {
 /* Takes the group for a lease: moves it to vfio-pci with the lease in its
  * claim record (force: past the safety checks), or, when a reservation
  * holds it and nobody leases it, only writes the lease into its record.
- * A LeaseClaim, or a negative errno. */
+ * A LeaseClaim, or a negative errno: -EBUSY when the group is reserved
+ * and a process has it open (its owner's VM). */
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
 /* cdev mode: an endpoint and its cdev's fd. */

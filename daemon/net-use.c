@@ -131,15 +131,6 @@ static void report_in_use(NetView *v, UseReport *u, const char *address, char **
         else if ((flags & IFF_UP) && has_address(v, stack[0]))
                 use_report_add(u, DEVICE_USE_BUSY, "%s is %s, which is up with addresses", address,
                                stack[0]);
-        else if (flags & IFF_UP)
-                /* Devices in other namespaces that use it (a container's
-                 * macvlan or ipvlan) are not linked in this one's sysfs,
-                 * and a PPPoE session is not linked at all. */
-                use_report_add(u, DEVICE_USE_BUSY,
-                               "%s is %s, which is up: what uses it from another network namespace (a "
-                               "container's macvlan or ipvlan) or over PPPoE is out of vfiod's sight; set it down "
-                               "first (ip link set %s down)",
-                               address, stack[0], stack[0]);
 }
 
 void net_check_hidden_interfaces(UseReport *u, const char *address, const char *net_dir)

@@ -8,7 +8,7 @@
  * an interface that carries a default route in any routing table, itself
  * or through whatever is stacked on it (bridge, bond, team, VLAN,
  * macvlan, ipvlan); one that is enslaved, has devices stacked on it, or is
- * up is in use (docs/safety.md). */
+ * up with addresses is in use (docs/safety.md). */
 
 /* The interface ifname of the function at address. */
 void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname);

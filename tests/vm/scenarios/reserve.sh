@@ -200,7 +200,8 @@ if [ "$VM_BOOT" = 1 ]; then
     check "  held there by vfiod-early" test -e "/run/vfiod-early/$nic2"
     dropin=/run/systemd/system/vfiod.service.d
     mkdir -p "$dropin"
-    printf '[Service]\nEnvironment=VFIOD_FAULT=crash,claim,probe,%s\n' "$nic2" > "$dropin/fault.conf"
+    # One crash, not a loop of them: systemd would restart vfiod at once.
+    printf '[Service]\nEnvironment=VFIOD_FAULT=crash,claim,probe,%s\nRestart=no\n' "$nic2" > "$dropin/fault.conf"
     systemctl daemon-reload
     systemctl start vfiod.service 2> /dev/null
     check "vfiod is killed as it claims the reservation" \

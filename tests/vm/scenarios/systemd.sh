@@ -136,7 +136,7 @@ check "  and the journal says so, with file and line" wait_for 10 sh -c \
 rm /run/nss-slow-down
 check "  once it answers, vfiod asks again: the node is the group slowpokes', with no reload" \
     wait_for 20 node_is 0:4242:660
-check "  and the journal says so" sh -c \
+check "  and the journal says so" wait_for 10 sh -c \
     "journalctl -b -u vfiod.service | grep -q \"$dropin:[0-9]*: the user database names '@slowpokes' now\""
 
 sed -i 's/owner=@slowpokes/owner=lateuser/' "$dropin"
