@@ -310,20 +310,25 @@ static int hand_over_cdevs(Manager *m, int group, LeaseHandles *h)
         return h->iommufd < 0 ? h->iommufd : 0;
 }
 
-/* The group to its holder: its fds or cdevs, or its nodes. A lease that
- * hands over no node leaves the nodes root's, 0600, whatever they were: a
+/* The group's nodes as a lease has them: a chown lease's holder's, and
+ * for every other mode root's, 0600, no ACL, whatever they were: a
  * reserved group's are its owner's between leases, with whatever mode or
  * ACL the owner gave them, and a site's udev rule may have opened them to
- * a group. */
-static int hand_over(Manager *m, const LeaseInfo *info, LeaseHandles *h)
+ * a group. As handover_set_owner() answers. */
+static int set_lease_nodes(const LeaseInfo *info)
 {
-        int r;
-
         if (info->mode == LEASE_MODE_CHOWN)
                 return handover_chown(info->group, info->uid);
-        r = handover_set_owner(info->group, 0, 0, 0600, true);
-        if (r < 0)
-                return r;
+        return handover_set_owner(info->group, 0, 0, 0600, true);
+}
+
+/* The group to its holder: its nodes, then its fds or cdevs. */
+static int hand_over(Manager *m, const LeaseInfo *info, LeaseHandles *h)
+{
+        int r = set_lease_nodes(info);
+
+        if (r < 0 || info->mode == LEASE_MODE_CHOWN)
+                return r < 0 ? r : 0;
         if (info->mode == LEASE_MODE_FD)
                 return handover_open_fds(info->group, &h->group_fd, &h->container_fd);
         if (info->mode == LEASE_MODE_CDEV)
@@ -405,10 +410,9 @@ static void resume_lease(int group, const char *text, void *userdata)
                 return;
         }
         /* The node may have been made anew meanwhile. */
-        if (info.mode == LEASE_MODE_CHOWN && (r = handover_chown(group, info.uid)) < 0)
-                log_error("Cannot give /dev/vfio/%d to uid %" PRIu32 ": %s", group, info.uid, strerror(-r));
-        else if (info.mode != LEASE_MODE_CHOWN && (r = handover_set_owner(group, 0, 0, 0600, true)) < 0)
-                log_error("Cannot take /dev/vfio/%d back for root: %s", group, strerror(-r));
+        r = set_lease_nodes(&info);
+        if (r < 0)
+                log_error("Cannot set the owner of /dev/vfio/%d for its lease: %s", group, strerror(-r));
         log_info("Lease %" PRIu64 " of IOMMU group %d taken up again.", info.id, group);
 }
 
@@ -435,30 +439,13 @@ static int group_of_node(Manager *m, sd_device *device)
         return d ? d->pci->iommu_group : -1;
 }
 
-/* The nodes of a group vfiod holds, as they must be now, after udev made
- * or changed them: a site's rule (GROUP="kvm", MODE="0660") applies at
- * every "change" too, as 'udevadm trigger' sends. Root's while a lease
- * hands over no node, while a group is held past its lease, or moves;
- * its owner's at rest (manager-owners.c). */
-static void restore_node_owner(Manager *m, int group)
-{
-        int r;
-
-        if (!leases_find_group(m->leases, group) && !manager_held_group(m, group) &&
-            !engine_is_moving(m->engine, group)) {
-                if (engine_status(m->engine, group, NULL) == CLAIM_STATUS_CLAIMED)
-                        (void)manager_reset_node_owner(m, group, true); /* logs its failure */
-                return; /* or not vfiod's */
-        }
-        r = handover_set_owner(group, 0, 0, 0600, true);
-        if (r < 0)
-                log_error("Cannot take /dev/vfio/%d back for root: %s", group, strerror(-r));
-        else if (r > 0)
-                log_info("A node of IOMMU group %d was made or changed by udev: root's again.", group);
-}
-
-/* A group node or cdev made anew (the group left vfio-pci and came back)
- * is root's again: a chown lease's holder gets it back. */
+/* A node of a group vfiod holds, made anew by udev (the group left
+ * vfio-pci and came back) or changed by it (a site's rule, GROUP="kvm"
+ * MODE="0660", applies at every "change" too, as 'udevadm trigger'
+ * sends), is set again: as its lease has it; root's while the group is
+ * held past its lease or moves; its reservation owner's at rest
+ * (manager-owners.c). The node of every claim comes by here too, already
+ * handed over: then nothing changes. */
 static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdata)
 {
         Manager *m = userdata;
@@ -468,17 +455,19 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
         if (group < 0)
                 return 0;
         l = leases_find_group(m->leases, group);
-        if (!l || l->info.mode != LEASE_MODE_CHOWN) {
-                restore_node_owner(m, group);
-                return 0;
+        if (l)
+                r = set_lease_nodes(&l->info);
+        else if (manager_held_group(m, group) || engine_is_moving(m->engine, group))
+                r = handover_set_owner(group, 0, 0, 0600, true);
+        else {
+                if (engine_status(m->engine, group, NULL) == CLAIM_STATUS_CLAIMED)
+                        (void)manager_reset_node_owner(m, group, true); /* logs its failure */
+                return 0; /* or not vfiod's */
         }
-        /* The node of every claim comes by here too, already handed over. */
-        r = handover_chown(group, l->info.uid);
         if (r < 0)
-                log_error("Cannot give /dev/vfio/%d back to uid %" PRIu32 ": %s", group, l->info.uid, strerror(-r));
+                log_error("Cannot set the owner of /dev/vfio/%d again: %s", group, strerror(-r));
         else if (r > 0)
-                log_info("A node of IOMMU group %d was made anew: uid %" PRIu32 " owns it again.", group,
-                         l->info.uid);
+                log_info("A node of IOMMU group %d was made or changed by udev: its owner is set again.", group);
         return 0;
 }
 

@@ -138,7 +138,8 @@ static void give_if_reserved_for(Group *g, void *userdata)
 }
 
 static int look_up(Manager *m, OwnerAnswer *a);
-static void schedule_retry(Manager *m, OwnerAnswer *a);
+static void note_retry(Manager *m, OwnerAnswer *a);
+static void arm_retry_timer(Manager *m);
 
 static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
 {
@@ -168,8 +169,10 @@ static void on_name_looked_up(int r, const OwnerIds *ids, void *userdata)
                 a->ids = *ids;
                 if (r < 0 && !failed_before)
                         log_failed_answer(m, a);
-                if (r < 0)
-                        schedule_retry(m, a);
+                if (r < 0) {
+                        note_retry(m, a);
+                        arm_retry_timer(m);
+                }
                 else if (failed_before) {
                         a->retry_delay_usec = 0;
                         log_known_now(m, a);
@@ -203,7 +206,10 @@ static bool waits_for_retry(const OwnerAnswer *a)
         return a->answered && a->result < 0;
 }
 
-/* The timer at the earliest retry, or off when there is none. */
+static int on_retry_timer(sd_event_source *s, uint64_t now, void *userdata);
+
+/* The timer at the earliest retry (made the first time one is due), or
+ * off when there is none. */
 static void arm_retry_timer(Manager *m)
 {
         OwnerBook *b = &m->owners;
@@ -217,11 +223,28 @@ static void arm_retry_timer(Manager *m)
                 (void)sd_event_source_set_enabled(b->retry_timer, SD_EVENT_OFF);
                 return;
         }
-        r = sd_event_source_set_time(b->retry_timer, next);
-        if (r >= 0)
+        if (!b->retry_timer)
+                r = sd_event_add_time(m->event, &b->retry_timer, CLOCK_MONOTONIC, next, 0, on_retry_timer, m);
+        else if ((r = sd_event_source_set_time(b->retry_timer, next)) >= 0)
                 r = sd_event_source_set_enabled(b->retry_timer, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_warning_errno(r, "Cannot set the timer that asks the user database again; a reload does: %m");
+}
+
+/* The first retry after OWNER_RETRY_FIRST_USEC, each next one after twice
+ * the wait before; arm_retry_timer() then. */
+static void note_retry(Manager *m, OwnerAnswer *a)
+{
+        uint64_t now;
+
+        if (a->retry_delay_usec == 0)
+                a->retry_delay_usec = OWNER_RETRY_FIRST_USEC;
+        else if (a->retry_delay_usec < OWNER_RETRY_MAX_USEC / 2)
+                a->retry_delay_usec *= 2;
+        else
+                a->retry_delay_usec = OWNER_RETRY_MAX_USEC;
+        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        a->retry_at_usec = now + a->retry_delay_usec;
 }
 
 static int on_retry_timer(sd_event_source *s, uint64_t now, void *userdata)
@@ -244,37 +267,12 @@ static int on_retry_timer(sd_event_source *s, uint64_t now, void *userdata)
                 a->answered = false;
                 if (look_up(m, a) < 0) {
                         a->answered = true;
-                        schedule_retry(m, a);
+                        note_retry(m, a);
                 }
                 i++;
         }
         arm_retry_timer(m);
         return 0;
-}
-
-/* The first retry after OWNER_RETRY_FIRST_USEC, each next one after twice
- * the wait before. */
-static void schedule_retry(Manager *m, OwnerAnswer *a)
-{
-        OwnerBook *b = &m->owners;
-        uint64_t now;
-        int r;
-
-        if (a->retry_delay_usec == 0)
-                a->retry_delay_usec = OWNER_RETRY_FIRST_USEC;
-        else if (a->retry_delay_usec < OWNER_RETRY_MAX_USEC / 2)
-                a->retry_delay_usec *= 2;
-        else
-                a->retry_delay_usec = OWNER_RETRY_MAX_USEC;
-        (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        a->retry_at_usec = now + a->retry_delay_usec;
-        if (!b->retry_timer &&
-            (r = sd_event_add_time(m->event, &b->retry_timer, CLOCK_MONOTONIC, a->retry_at_usec, 0, on_retry_timer,
-                                   m)) < 0) {
-                log_warning_errno(r, "Cannot add the timer that asks the user database again; a reload does: %m");
-                return;
-        }
-        arm_retry_timer(m);
 }
 
 int manager_reset_node_owner(Manager *m, int group, bool revoke)
