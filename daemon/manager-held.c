@@ -40,6 +40,9 @@
 #define SOON_USEC (100 * 1000ULL)
 /* An ask that waits this long in the kernel is said in the log, once. */
 #define SLOW_ASK_USEC (10 * 1000000ULL)
+/* The recheck fires this close to its time. sd-event's default (250 ms)
+ * would let the ask after a close come up to 250 ms after AFTER_CLOSE_USEC. */
+#define RECHECK_ACCURACY_USEC (1000ULL)
 
 struct HeldGroup {
         Manager *manager;
@@ -419,7 +422,8 @@ int manager_wait_for_holders(Manager *m, int group, HeldThen then, bool take_nod
         vfio_group_node_path(group, path);
         watch_closes(h, path, &h->watch);
         watch_closes(h, VFIO_CDEV_DIR, &h->cdev_watch);
-        r = sd_event_add_time_relative(m->event, &h->recheck, CLOCK_MONOTONIC, RECHECK_USEC, 0, on_recheck, h);
+        r = sd_event_add_time_relative(m->event, &h->recheck, CLOCK_MONOTONIC, RECHECK_USEC, RECHECK_ACCURACY_USEC,
+                                       on_recheck, h);
         if (r < 0)
                 return r;
         /* Without a worker (no memory, no thread: threads stuck in the
