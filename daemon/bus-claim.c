@@ -340,6 +340,13 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
                                       "IOMMU group %d is reserved, and a process has it open already (its "
                                       "owner's VM, say): it can be leased once that process has closed it.",
                                       g->id);
+        if (r == -ESTALE)
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %d is reserved, and has not gone through vfio-pci since its "
+                                      "last lease ended, which proves that no fd of that lease is left: it "
+                                      "cannot be leased before. The journal says why; 'systemctl restart "
+                                      "vfiod' tries again, 'vfioctl-client release %d' returns it to the host.",
+                                      g->id, g->id);
         if (r < 0)
                 return r;
         if (r == LEASE_CLAIM_RESERVED) {

@@ -126,6 +126,17 @@ static void on_prepared(const PrepareOutcome *o, void *userdata)
                                        o->claim_id);
                 return;
         }
+        if (o->error == -ESTALE) {
+                /* manager_claim_for_lease(): a reserved group whose last
+                 * lease's end is not settled */
+                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
+                                       "Cannot prepare claim %s: a group of it is reserved, and has not gone "
+                                       "through vfio-pci since its last lease ended, which proves that no fd of "
+                                       "that lease is left; the journal says why, and 'systemctl restart vfiod' "
+                                       "tries again. Nothing of it is prepared.",
+                                       o->claim_id);
+                return;
+        }
         if (o->error < 0) {
                 (void)bus_reply_errorf(msg, SD_BUS_ERROR_FAILED,
                                        "Cannot prepare claim %s: %s. Nothing of it is prepared.",

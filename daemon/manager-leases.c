@@ -41,6 +41,12 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
         int r;
 
         if (manager_group_reserved_and_free(m, g->id)) {
+                /* Its last lease's end is noted until nobody holds it
+                 * and, with cdevs, until it went through vfio-pci again
+                 * (manager_keep_reserved()): a refresh that could not
+                 * start, or a crash before it started, leaves it so. */
+                if (engine_lease_ended_open(m->engine, g->id))
+                        return -ESTALE;
                 /* Its owner (vfiod.conf(5) owner=) may have the node open
                  * between leases: a lessee could not use the group. */
                 r = vfio_group_node_busy(g->id);
@@ -130,7 +136,10 @@ void manager_settle_reserved(Manager *m, int group)
         }
         r = engine_refresh(m->engine, group, on_refreshed, m);
         if (r < 0)
-                log_error_errno(r, "Cannot put reserved IOMMU group %d through vfio-pci again", group);
+                log_error_errno(r,
+                                "Cannot put reserved IOMMU group %d through vfio-pci again; it cannot be leased "
+                                "until it has been ('systemctl restart vfiod' tries again)",
+                                group);
         else if (r > 0)
                 log_error("Cannot put reserved IOMMU group %d through vfio-pci again: %s.", group,
                           r == ENGINE_MOVING ? "it is moving" : "vfiod does not hold it");
@@ -156,7 +165,10 @@ static int drop_ended_lease(Manager *m, int group, bool still_open)
 
 void manager_keep_reserved(Manager *m, int group, bool held)
 {
-        int r = drop_ended_lease(m, group, held);
+        /* With cdevs the note stays until the refresh's end takes it out
+         * (transaction.c): no lease before. */
+        bool refresh = !held && vfio_cdev_supported() > 0;
+        int r = drop_ended_lease(m, group, held || refresh);
 
         if (held)
                 return; /* settled at the last close, which manager-held.c logs */

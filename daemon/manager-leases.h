@@ -17,7 +17,10 @@ int manager_start_leases(Manager *m);
  * to the reservation's owner. */
 void manager_settle_reserved(Manager *m, int group);
 /* A reserved group that nobody leases any more: the lease leaves its
- * record, and it is settled (not while held: a process has it open). */
+ * record, and it is settled (not while held: a process has it open).
+ * The record notes that the lease ended (lease-ended-open) while held,
+ * and on a kernel with cdevs until the group went through vfio-pci
+ * again; no lease is granted while it does. */
 void manager_keep_reserved(Manager *m, int group, bool held);
 
 /* What manager_claim_for_lease() answers besides a negative errno. */
@@ -30,7 +33,8 @@ typedef enum LeaseClaim {
  * claim record (force: past the safety checks), or, when a reservation
  * holds it and nobody leases it, only writes the lease into its record.
  * A LeaseClaim, or a negative errno: -EBUSY when the group is reserved
- * and a process has it open (its owner's VM). */
+ * and a process has it open (its owner's VM); -ESTALE when it is reserved
+ * and its last lease's end is not settled (manager_keep_reserved()). */
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
 /* cdev mode: an endpoint and its cdev's fd. */

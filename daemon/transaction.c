@@ -881,6 +881,21 @@ static void execute_release(Run *run)
                 t->record_kept = true;
 }
 
+/* The refresh's end: the note of the lease that ended (lease-ended-open)
+ * leaves the record with the phase, since no fd of its holder is left. */
+static int step_commit_refresh(Run *run, ClaimedDevice *unused)
+{
+        ClaimRecord *rec = run->t->record;
+        bool noted = rec->lease_ended_open;
+        int r;
+
+        rec->lease_ended_open = false;
+        r = step_commit(run, unused);
+        if (r < 0)
+                rec->lease_ended_open = noted;
+        return r;
+}
+
 /* A reserved group whose lease ended, on a kernel with device cdevs: every
  * endpoint leaves vfio-pci and comes back. A cdev that is open but not
  * bound keeps neither the group node nor anything else closed, and the fd
@@ -908,7 +923,7 @@ static void execute_refresh(Run *run)
         if (r >= 0)
                 r = run_step(run, "node", NULL, step_wait_for_node);
         if (r >= 0)
-                r = run_step(run, "commit", NULL, step_commit);
+                r = run_step(run, "commit", NULL, step_commit_refresh);
         if (r < 0)
                 note_failure(run, r);
         t->record_kept = true;

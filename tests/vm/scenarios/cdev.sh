@@ -133,6 +133,32 @@ out=$(as_alice vfioctl-client claim "$edu" -- true 2>&1)
 check "with its override cleared, edu is leased and back on vfio-pci, reserved" wait_for 30 edu_reserved
 is "$(cat "/sys/bus/pci/devices/$edu/driver_override")" vfio-pci "  its override is vfio-pci again"
 
+# vfiod killed while the group goes through vfio-pci again: until that is
+# done the record notes the lease's end, which keeps the next lease out
+# across the restart (the test build's VFIOD_FAULT stalls the refresh 10 s).
+record=/run/vfiod/claims/group-$g
+dropin=/run/systemd/system/vfiod.service.d
+mkdir -p "$dropin"
+printf '[Service]\nEnvironment=VFIOD_FAULT=stall,refresh,override,%s\n' "$edu" > "$dropin/fault.conf"
+systemctl daemon-reload
+systemctl restart vfiod.service
+check "vfiod restarted with a stall in the refresh; edu is reserved and free" wait_for 30 edu_reserved
+# The client waits for the group to be reserved again, after the refresh.
+as_alice timeout 120 vfioctl-client claim "$edu" -- true > /tmp/refresh.out 2>&1 &
+client=$!
+check "a lease ended; the refresh stalls at 'override'" wait_for 10 grep -qx 'phase refreshing' "$record" ||
+    diag "$(cat /tmp/refresh.out "$record")" "$(journalctl -u vfiod.service -n 20 --no-pager)"
+check "  meanwhile the record still notes the lease's end" grep -qx lease-ended-open "$record"
+rm "$dropin/fault.conf"
+systemctl daemon-reload
+kill -9 "$(vfiod_pid)"
+check "vfiod killed in the refresh: systemd restarts it, and edu is reserved and free again" wait_for 60 edu_reserved
+check "  the refresh was done again: the note is gone" sh -c "! grep -qx lease-ended-open '$record'"
+is "$(pci_driver "$edu")" vfio-pci "  edu is on vfio-pci"
+out=$(as_alice vfioctl-client claim "$edu" -- true 2>&1)
+check "  and alice can lease it" test $? = 0
+wait "$client" 2> /dev/null # the first client, which outlived the crash
+
 vfioctl-client unreserve "$edu" > /dev/null
 check "unreserved: edu is back" wait_for 30 group_back
 
