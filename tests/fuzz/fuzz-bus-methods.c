@@ -75,10 +75,12 @@ static void *run_daemon(void *address)
             manager_new(&options, &m) < 0 || keep_inotify_open(m->event) < 0 || manager_start(m) < 0 ||
             bus_manager_serve(m) < 0)
                 abort();
-        (void)manager_run(m);
-        /* Only SIGINT or SIGTERM ends the loop: the daemon's signalfd took
-         * what was meant for libFuzzer, which stops cleanly on it. This
-         * thread blocks both, so the main thread gets it now. */
+        if (manager_run(m) < 0)
+                abort(); /* the loop failed */
+        /* Only SIGINT or SIGTERM ends the loop (the idle timeout is off):
+         * the daemon's signalfd took what was meant for libFuzzer, which
+         * stops cleanly on it. This thread blocks both, so the main thread
+         * gets it now. */
         (void)kill(getpid(), SIGINT);
         for (;;)
                 pause();
