@@ -124,17 +124,14 @@ static void on_refreshed(const EngineResult *result, void *userdata)
         log_info("IOMMU group %d went through vfio-pci again: no fd of its last holder is left.", result->group);
 }
 
-void manager_settle_reserved(Manager *m, int group)
+/* On a kernel with cdevs: every endpoint off vfio-pci and on again
+ * (engine_refresh()), so that no cdev a former holder kept can be bound
+ * under the next lease; on_refreshed() then gives the node to the
+ * reservation's owner. */
+static void refresh_reserved(Manager *m, int group)
 {
-        int r;
+        int r = engine_refresh(m->engine, group, on_refreshed, m);
 
-        /* Without cdevs, every fd of a device holds its group node open,
-         * and the kernel's refusal to open it says all. */
-        if (vfio_cdev_supported() <= 0) {
-                (void)manager_reset_node_owner(m, group, true);
-                return;
-        }
-        r = engine_refresh(m->engine, group, on_refreshed, m);
         if (r < 0)
                 log_error_errno(r,
                                 "Cannot put reserved IOMMU group %d through vfio-pci again; it cannot be leased "
@@ -165,16 +162,22 @@ static int drop_ended_lease(Manager *m, int group, bool still_open)
 
 void manager_keep_reserved(Manager *m, int group, bool held)
 {
-        /* With cdevs the note stays until the refresh's end takes it out
-         * (transaction.c): no lease before. */
+        /* Without cdevs, every fd of a device holds its group node open,
+         * and the kernel's refusal to open it says all. With cdevs the
+         * note stays until the refresh's end takes it out (transaction.c):
+         * no lease before. */
         bool refresh = !held && vfio_cdev_supported() > 0;
         int r = drop_ended_lease(m, group, held || refresh);
 
         if (held)
                 return; /* settled at the last close, which manager-held.c logs */
         log_info("IOMMU group %d is reserved: it stays on vfio-pci.", group);
-        if (r == 0)
-                manager_settle_reserved(m, group);
+        if (r != 0)
+                return;
+        if (refresh)
+                refresh_reserved(m, group);
+        else
+                (void)manager_reset_node_owner(m, group, true);
 }
 
 /* Once vfiod knows whether a process still holds the group open (held:

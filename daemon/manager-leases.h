@@ -10,14 +10,11 @@
 
 int manager_start_leases(Manager *m);
 
-/* A reserved group whose lease ended, once nobody holds it: on a kernel
- * with device cdevs its devices go through vfio-pci again
- * (engine_refresh()), so that no cdev a former holder kept can be bound
- * under the next lease; then, or at once on other kernels, its node goes
- * to the reservation's owner. */
-void manager_settle_reserved(Manager *m, int group);
 /* A reserved group that nobody leases any more: the lease leaves its
- * record, and it is settled (not while held: a process has it open).
+ * record, and once nobody holds it, it is settled: on a kernel with
+ * device cdevs its devices go through vfio-pci again, so that no cdev a
+ * former holder kept can be bound under the next lease; then, or at once
+ * on other kernels, its node goes to the reservation's owner.
  * The record notes that the lease ended (lease-ended-open) while held,
  * and on a kernel with cdevs until the group went through vfio-pci
  * again; no lease is granted while it does. */
