@@ -10,9 +10,9 @@
 #include "capabilities.h"
 #include "cdi-spec.h"
 #include "config.h"
+#include "fault-injection.h"
 #include "log.h"
 #include "manager.h"
-#include "transaction.h"
 
 #define DEFAULT_IDLE_TIMEOUT_SEC 30
 #define DEFAULT_STEP_TIMEOUT_SEC 10
@@ -153,7 +153,7 @@ int main(int argc, char *argv[])
                 log_error_errno(r, "Cannot drop capabilities");
                 return EXIT_FAILURE;
         }
-        r = transaction_fault_setup();
+        r = fault_injection_setup();
         if (r < 0) {
                 log_error("VFIOD_FAULT must be 'crash|fail|stall,claim|release|restore|refresh|unhold,STEP[,ADDRESS]'.");
                 return EXIT_FAILURE;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "config.h"
 #include "device-use.h"
 #include "early-mark.h"
+#include "fault-injection.h"
 #include "handoff.h"
 #include "handover.h"
 #include "log.h"
@@ -58,71 +58,6 @@ static const char *const kind_names[_TRANSACTION_KIND_MAX] = {
 const char *transaction_kind_to_string(TransactionKind k)
 {
         return k < _TRANSACTION_KIND_MAX ? kind_names[k] : NULL;
-}
-
-/* ---- fault injection, for the recovery tests ---- */
-
-typedef enum FaultAction {
-        FAULT_CRASH, /* SIGKILL ourselves */
-        FAULT_FAIL,  /* the step fails with EIO */
-        FAULT_STALL, /* the step waits FAULT_STALL_SEC first: a slow kernel */
-        _FAULT_ACTION_MAX,
-} FaultAction;
-#define FAULT_STALL_SEC 10
-
-/* As VFIOD_FAULT names it, and as the log says it happens. */
-static const char *const fault_action_names[_FAULT_ACTION_MAX][2] = {
-        [FAULT_CRASH] = { "crash", "crashing" },
-        [FAULT_FAIL] = { "fail", "failing" },
-        [FAULT_STALL] = { "stall", "stalling" },
-};
-
-typedef struct Fault {
-        bool armed;
-        FaultAction action;
-        char kind[16], step[32], address[PCI_ADDRESS_STRING_MAX];
-} Fault;
-
-static Fault fault;
-
-int transaction_fault_setup(void)
-{
-#if ENABLE_FAULT_INJECTION
-        const char *spec = getenv("VFIOD_FAULT");
-        char action[16] = "";
-        int n;
-
-        if (!spec || !spec[0])
-                return 0;
-        n = sscanf(spec, "%15[^,],%15[^,],%31[^,],%12s", action, fault.kind, fault.step, fault.address);
-        if (n < 3)
-                return -EINVAL;
-        for (fault.action = 0; fault.action < _FAULT_ACTION_MAX; fault.action++)
-                if (streq(action, fault_action_names[fault.action][0]))
-                        break;
-        if (fault.action == _FAULT_ACTION_MAX)
-                return -EINVAL;
-        fault.armed = true;
-        log_warning("Fault injection armed: %s at step %s of a %s of %s.", action, fault.step, fault.kind,
-                    fault.address[0] ? fault.address : "any device");
-#endif
-        return 0;
-}
-
-static int inject_fault(Run *run, const char *step, const ClaimedDevice *d)
-{
-        if (!fault.armed || !streq(fault.kind, transaction_kind_to_string(run->t->kind)) ||
-            !streq(fault.step, step) || (fault.address[0] && (!d || !streq(fault.address, d->address))))
-                return 0;
-        fault.armed = false; /* once: the undoing must not fail too */
-        log_warning("Fault injection: %s at step '%s'.", fault_action_names[fault.action][1], run->t->record->step);
-        if (fault.action == FAULT_CRASH)
-                raise(SIGKILL);
-        if (fault.action == FAULT_STALL) {
-                sleep(FAULT_STALL_SEC); /* in a worker: the event loop goes on */
-                return 0;
-        }
-        return -EIO;
 }
 
 /* ---- running steps ---- */
@@ -202,7 +137,7 @@ static int run_labelled_step(Run *run, const char *name, const char *label, Clai
         if (run->journaling && (r = journal_step(run)) < 0)
                 return r;
         log_debug("Group %d: step '%s'.", rec->group, rec->step);
-        r = inject_fault(run, name, d);
+        r = fault_inject(transaction_kind_to_string(t->kind), name, d ? d->address : NULL);
         if (r >= 0)
                 r = fn(run, d);
         if (r < 0)

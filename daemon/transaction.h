@@ -62,7 +62,3 @@ struct Transaction {
 void transaction_execute(Transaction *t);
 
 const char *transaction_kind_to_string(TransactionKind k);
-
-/* Reads VFIOD_FAULT ("crash|fail|stall,claim|release|restore|refresh,STEP[,ADDRESS]")
- * when built with -Dfault_injection=true; a no-op otherwise. */
-int transaction_fault_setup(void);

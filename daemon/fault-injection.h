@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Faults injected at named points, for the tests of what vfiod does when
+ * the kernel fails, hangs or vfiod dies half-way. VFIOD_FAULT names one:
+ * "crash|fail|stall,KIND,STEP[,ADDRESS]", where KIND is a transaction's
+ * (claim, release, restore, refresh, unhold) and STEP one of its steps.
+ * Read only when built with -Dfault_injection=true; a no-op otherwise. */
+
+/* -EINVAL when VFIOD_FAULT cannot be read. */
+int fault_injection_setup(void);
+
+/* The fault at this point, once: -EIO for "fail", after a wait of 10 s
+ * for "stall" (callers run it in a worker: the event loop goes on), never
+ * back for "crash" (SIGKILL). 0 elsewhere. address may be NULL. */
+int fault_inject(const char *kind, const char *step, const char *address);
