@@ -103,6 +103,8 @@ const char *bus_failure_error_name(TransactionFailure f)
                 return VFIOD_ERROR_DEVICE_BUSY;
         case FAILURE_TIMEOUT:
                 return VFIOD_ERROR_TIMEOUT;
+        case FAILURE_GROUP_BUSY:
+                return VFIOD_ERROR_GROUP_BUSY;
         default:
                 return VFIOD_ERROR_BIND_FAILED;
         }
@@ -192,19 +194,12 @@ static int send_grant(sd_bus_message *msg, const Lease *l, const LeaseHandles *h
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-/* The claim succeeded: the lease starts and the caller gets it, with its
- * group and handles. */
-static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_track *followed,
-                 sd_bus_error *error)
+/* A hand-over that failed: the lease has ended, and the group goes back. */
+static int handover_error(const LeaseInfo *info, int r, sd_bus_error *error)
 {
-        _cleanup_(lease_handles_close) LeaseHandles h = LEASE_HANDLES_NONE;
-        GrantStep failed;
-        Lease *l = NULL;
-        int r = manager_grant_lease(m, info, followed, &l, &h, &failed);
-
         /* The unit's device policy knows /dev/vfio only if the vfio
          * module was loaded when vfiod started. */
-        if (r == -EPERM && failed == GRANT_HAND_OVER && info->mode == LEASE_MODE_CDEV)
+        if (r == -EPERM && info->mode == LEASE_MODE_CDEV)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                       "Cannot hand IOMMU group %d over: vfiod may not open its devices' cdevs "
                                       "or /dev/iommu, or set the iommufd's accounting, which happens when the "
@@ -212,31 +207,70 @@ static int grant(Manager *m, sd_bus_message *msg, const LeaseInfo *info, sd_bus_
                                       "lets it), or when vfiod.service lacks DeviceAllow= char-vfio-dev and "
                                       "/dev/iommu, or CAP_SYS_RESOURCE; released.",
                                       info->group);
-        if (r == -EPERM && failed == GRANT_HAND_OVER)
+        if (r == -EPERM)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED,
                                       "Cannot hand IOMMU group %d over: vfiod may not open /dev/vfio/%d, which "
                                       "happens when the vfio module was loaded after vfiod started: "
                                       "'systemctl restart vfiod' lets it; released.",
                                       info->group, info->group);
-        if (r == -ENOENT && failed == GRANT_HAND_OVER && info->mode == LEASE_MODE_CDEV)
+        if (r == -ENOENT && info->mode == LEASE_MODE_CDEV)
                 return bus_error_setf(error, VFIOD_ERROR_NOT_SUPPORTED,
                                       "Cannot hand IOMMU group %d over as cdevs: this kernel gave its devices "
                                       "none, or has no /dev/iommu (CONFIG_VFIO_DEVICE_CDEV, CONFIG_IOMMUFD); "
                                       "released. Mode 'fd' (vfioctl-client claim --fd) works instead.",
                                       info->group);
-        if (r != LEASE_STARTED && failed == GRANT_FOLLOW)
-                return bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                      "Cannot follow the lease of IOMMU group %d: %s; released.", info->group,
-                                      r > 0 ? "its holder is gone" : strerror(-r));
-        if (r == LEASE_STARTED && (r = send_grant(msg, l, &h)) < 0) {
-                log_error_errno(r, "Cannot send IOMMU group %d to its holder", info->group);
+        return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hand IOMMU group %d over: %s; released.",
+                              info->group, strerror(-r));
+}
+
+/* The caller gets the lease, with its group and handles. */
+static int send_lease(Manager *m, sd_bus_message *msg, Lease *l, const LeaseHandles *h, sd_bus_error *error)
+{
+        int group = l->info.group, r = send_grant(msg, l, h);
+
+        if (r < 0) {
+                log_error_errno(r, "Cannot send IOMMU group %d to its holder", group);
                 manager_end_lease(m, l, "handover-failed", NULL, NULL);
-        }
-        if (r < 0)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hand IOMMU group %d over: %s; released.",
-                                      info->group, strerror(-r));
+                                      group, strerror(-r));
+        }
         bus_emit_lease_added(m, l);
-        bus_emit_claim_change(m, info->group);
+        bus_emit_claim_change(m, group);
+        return 0;
+}
+
+static void on_granted(int r, Lease *l, LeaseHandles *handles, void *userdata)
+{
+        _cleanup_(claim_request_freep) ClaimRequest *req = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(lease_handles_close) LeaseHandles h = *handles;
+
+        if (r == -ESRCH)
+                r = bus_error_setf(&error, VFIOD_ERROR_GROUP_BUSY,
+                                   "The lease of IOMMU group %d ended while vfiod handed the group over (its "
+                                   "holder left the bus, or released it).",
+                                   req->lease.group);
+        else if (r < 0)
+                r = handover_error(&req->lease, r, &error);
+        else
+                r = send_lease(req->manager, req->msg, l, &h, &error);
+        if (r < 0)
+                (void)sd_bus_reply_method_errno(req->msg, r, &error);
+}
+
+/* The claim succeeded: the lease starts, a worker hands the group over
+ * (manager-handover.h), and the caller gets the lease with its group and
+ * handles (on_granted(), which takes *reqp over). */
+static int grant(ClaimRequest **reqp, sd_bus_error *error)
+{
+        ClaimRequest *req = *reqp;
+        int r = manager_grant_lease(req->manager, &req->lease, req->holder, on_granted, req);
+
+        if (r != LEASE_STARTED)
+                return bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                      "Cannot follow the lease of IOMMU group %d: %s; released.", req->lease.group,
+                                      r > 0 ? "its holder is gone" : strerror(-r));
+        *reqp = NULL;
         return 0;
 }
 
@@ -248,7 +282,7 @@ static void on_claim_done(const EngineResult *result, void *userdata)
 
         if (engine_failed(result, req->msg))
                 return;
-        r = grant(req->manager, req->msg, &req->lease, req->holder, &error);
+        r = grant(&req, &error);
         if (r < 0)
                 (void)sd_bus_reply_method_errno(req->msg, r, &error);
 }
@@ -335,11 +369,6 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         r = manager_claim_for_lease(m, g, &req->lease, o->force, on_claim_done, req);
         if (r == LEASE_CLAIM_BUSY)
                 return group_busy_error(m, g, error);
-        if (r == -EBUSY)
-                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
-                                      "IOMMU group %d is reserved, and a process has it open already (its "
-                                      "owner's VM, say): it can be leased once that process has closed it.",
-                                      g->id);
         if (r == -ESTALE)
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                       "IOMMU group %d is reserved, and has not gone through vfio-pci since its "
@@ -349,12 +378,8 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
                                       g->id, g->id);
         if (r < 0)
                 return r;
-        if (r == LEASE_CLAIM_RESERVED) {
-                r = grant(m, msg, &req->lease, NULL, error);
-                return r < 0 ? r : 1;
-        }
         /* Following the holder costs a round trip to the bus: it is paid
-         * while the devices move. */
+         * while the devices move, or the reserved group's node is looked at. */
         if (o->lifetime == LEASE_LIFETIME_CONNECTION)
                 (void)leases_follow_holder(m->leases, req->lease.holder, &req->holder);
         TAKE_PTR(req); /* on_claim_done answers and frees it */

@@ -117,12 +117,11 @@ static void on_prepared(const PrepareOutcome *o, void *userdata)
                 return;
         }
         if (o->error == -EBUSY) {
-                /* manager_claim_for_lease(): a reserved group that a
-                 * process has open, or one that began to move meanwhile */
+                /* manager_claim_for_lease(): a group that was claimed,
+                 * or began to move, meanwhile */
                 (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
-                                       "Cannot prepare claim %s: a group of it is busy (reserved and open in a "
-                                       "process, its owner's VM say, or moving); ask again later. Nothing of it "
-                                       "is prepared.",
+                                       "Cannot prepare claim %s: a group of it was claimed, or began to move, "
+                                       "meanwhile; ask again later. Nothing of it is prepared.",
                                        o->claim_id);
                 return;
         }

@@ -4,7 +4,10 @@
 /* Faults injected at named points, for the tests of what vfiod does when
  * the kernel fails, hangs or vfiod dies half-way. VFIOD_FAULT names one:
  * "crash|fail|stall,KIND,STEP[,ADDRESS]", where KIND is a transaction's
- * (claim, release, restore, refresh, unhold) and STEP one of its steps.
+ * (claim, release, restore, refresh, unhold; STEP one of its steps) or
+ * "lease": a lease's start, STEP "check" (whether a process has a
+ * reserved group's node open) or "hand-over" (its nodes given to the
+ * lease, the holder's fds or cdevs opened).
  * Read only when built with -Dfault_injection=true; a no-op otherwise. */
 
 /* -EINVAL when VFIOD_FAULT cannot be read. */

@@ -155,7 +155,7 @@ int main(int argc, char *argv[])
         }
         r = fault_injection_setup();
         if (r < 0) {
-                log_error("VFIOD_FAULT must be 'crash|fail|stall,claim|release|restore|refresh|unhold,STEP[,ADDRESS]'.");
+                log_error("VFIOD_FAULT must be 'crash|fail|stall,claim|release|restore|refresh|unhold|lease,STEP[,ADDRESS]'.");
                 return EXIT_FAILURE;
         }
         r = manager_new(&options, &m);

@@ -17,7 +17,6 @@
 #include "number.h"
 #include "uevent-monitor.h"
 #include "vfio-cdev.h"
-#include "vfio-holders.h"
 
 /* A lease from grant to end: handing the group over, taking it back when
  * the holder goes or releases it, and taking leases up after a restart. */
@@ -33,6 +32,69 @@ static int record_lease(Manager *m, int group, const LeaseInfo *info)
         return r < 0 ? r : engine_set_lease(m->engine, group, text);
 }
 
+/* A lease of a reserved group, waiting for the look at its node. */
+typedef struct ReservedLease {
+        Manager *manager;
+        LeaseInfo info;
+        EngineReplyFn done;
+        void *userdata;
+        char message[256];
+} ReservedLease;
+
+/* Answers as the engine answers a claim; on failure (nothing moved) with
+ * a message for the caller. */
+static void answer_reserved(ReservedLease *l, TransactionFailure failure, int error, const char *message)
+{
+        EngineResult result = { .kind = TRANSACTION_CLAIM, .group = l->info.group };
+
+        if (message) {
+                result = (EngineResult){ .kind = TRANSACTION_CLAIM, .group = l->info.group,
+                                         .failure = failure, .error = error, .message = message };
+                log_info("IOMMU group %d is not leased to uid %" PRIu32 ": %s", l->info.group, l->info.uid,
+                         message);
+        }
+        l->done(&result, l->userdata);
+}
+
+static void on_reserved_node_checked(int busy, void *userdata)
+{
+        _cleanup_free_ ReservedLease *l = userdata;
+        Manager *m = l->manager;
+        int group = l->info.group, r;
+
+        /* At exit nobody is answered, as the engine answers no move then:
+         * what the caller would do next is for a running daemon. */
+        if (busy == -ECANCELED)
+                return;
+        if (busy != 0) {
+                if (busy < 0)
+                        log_warning_errno(busy, "Cannot tell whether a process has /dev/vfio/%d open", group);
+                snprintf(l->message, sizeof(l->message),
+                         "IOMMU group %d is reserved, and %s (its owner's VM, say): it can be leased once that "
+                         "process has closed it.",
+                         group,
+                         busy < 0 ? "vfiod cannot tell whether a process has it open" : "a process has it open already");
+                answer_reserved(l, FAILURE_GROUP_BUSY, busy < 0 ? busy : -EBUSY, l->message);
+                return;
+        }
+        /* Others came first meanwhile: a lease, a move, an Unreserve. */
+        if (!manager_group_reserved_and_free(m, group) || engine_lease_ended_open(m->engine, group) ||
+            (r = record_lease(m, group, &l->info)) > 0) {
+                snprintf(l->message, sizeof(l->message),
+                         "IOMMU group %d was leased, moved or unreserved meanwhile: ask again.", group);
+                answer_reserved(l, FAILURE_GROUP_BUSY, -EBUSY, l->message);
+                return;
+        }
+        if (r < 0) {
+                snprintf(l->message, sizeof(l->message), "Cannot write the lease into IOMMU group %d's claim record: %s.",
+                         group, strerror(-r));
+                answer_reserved(l, FAILURE_BIND, r, l->message);
+                return;
+        }
+        log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", group, l->info.uid);
+        answer_reserved(l, FAILURE_NONE, 0, NULL);
+}
+
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata)
 {
@@ -41,6 +103,7 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
         int r;
 
         if (manager_group_reserved_and_free(m, g->id)) {
+                _cleanup_free_ ReservedLease *l = NULL;
                 /* Its last lease's end is noted until nobody holds it
                  * and, with cdevs, until it went through vfio-pci again
                  * (manager_keep_reserved()): a refresh that could not
@@ -49,14 +112,15 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
                         return -ESTALE;
                 /* Its owner (vfiod.conf(5) owner=) may have the node open
                  * between leases: a lessee could not use the group. */
-                r = vfio_group_node_busy(g->id);
-                if (r != 0)
-                        return r < 0 ? r : -EBUSY;
-                r = record_lease(m, g->id, info);
-                if (r != 0)
-                        return r < 0 ? r : LEASE_CLAIM_BUSY; /* it started moving meanwhile */
-                log_info("Leasing reserved IOMMU group %d to uid %" PRIu32 ".", g->id, info->uid);
-                return LEASE_CLAIM_RESERVED;
+                l = malloc(sizeof(*l));
+                if (!l)
+                        return -ENOMEM;
+                *l = (ReservedLease){ .manager = m, .info = *info, .done = done, .userdata = userdata };
+                r = manager_check_node(m, g->id, on_reserved_node_checked, l);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(l);
+                return LEASE_CLAIM_TAKING;
         }
         if ((r = lease_info_format(info, &text)) < 0 || (r = group_endpoint_addresses(g, &addresses, &n)) < 0)
                 return r;
@@ -69,7 +133,7 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
                 return r < 0 ? r : LEASE_CLAIM_BUSY;
         log_info("Claiming IOMMU group %d for uid %" PRIu32 " (%s, %s)%s.", g->id, info->uid,
                  lease_mode_to_string(info->mode), lease_lifetime_to_string(info->lifetime), force ? ", forced" : "");
-        return LEASE_CLAIM_MOVING;
+        return LEASE_CLAIM_TAKING;
 }
 
 /* A release on its way through the engine, for whoever waits for it. */
@@ -281,104 +345,66 @@ static void on_lease_gone(Lease *l, const char *reason, void *userdata)
         manager_end_lease(userdata, l, reason, NULL, NULL);
 }
 
-void lease_handles_close(LeaseHandles *h)
+/* A lease started, whose group a worker hands over. */
+typedef struct Grant {
+        Manager *manager;
+        uint64_t lease_id;
+        int group;
+        int guard_fd; /* a guard-fd lease's end for its holder */
+        GrantDoneFn done;
+        void *userdata;
+} Grant;
+
+static void on_handed_over(int r, LeaseHandles *h, void *userdata)
 {
-        closep(&h->group_fd);
-        closep(&h->container_fd);
-        closep(&h->iommufd);
-        for (size_t i = 0; i < h->n_devices; i++)
-                closep(&h->devices[i].fd);
-        free(h->devices);
-        closep(&h->guard_fd);
-        *h = LEASE_HANDLES_NONE;
+        Grant *g = userdata;
+        Manager *m = g->manager;
+        /* Its holder may have left the bus, or released it, meanwhile. */
+        Lease *l = leases_find_id(m->leases, g->lease_id);
+
+        h->guard_fd = TAKE_FD(g->guard_fd);
+        if (!l) {
+                lease_handles_close(h);
+                r = -ESRCH;
+        } else if (r < 0) {
+                log_error_errno(r, "Cannot hand IOMMU group %d over", g->group);
+                lease_handles_close(h);
+                manager_end_lease(m, l, "handover-failed", NULL, NULL);
+                l = NULL;
+        } else
+                log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.",
+                         l->info.id, l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
+                         lease_lifetime_to_string(l->info.lifetime));
+        g->done(r, l, h, g->userdata);
+        free(g);
 }
 
-/* cdev mode: every endpoint's cdev, and an iommufd to bind them to. */
-static int hand_over_cdevs(Manager *m, int group, LeaseHandles *h)
+int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, GrantDoneFn done,
+                        void *userdata)
 {
-        const Group *g = device_model_find_group(m->model, group);
-        _cleanup_free_ char **addresses = NULL;
-        size_t n;
-        int r;
-
-        if (!g)
-                return -ENXIO; /* gone meanwhile */
-        /* Nobody may have it bound already: the holder could not bind it. */
-        r = vfio_group_node_busy(group);
-        if (r != 0)
-                return r < 0 ? r : -EBUSY;
-        r = group_endpoint_addresses(g, &addresses, &n);
-        if (r < 0)
-                return r;
-        h->devices = calloc(n, sizeof(*h->devices));
-        if (!h->devices)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                HandedDevice *d = &h->devices[h->n_devices];
-                snprintf(d->address, sizeof(d->address), "%s", addresses[i]);
-                d->fd = handover_open_cdev(d->address);
-                if (d->fd < 0)
-                        return d->fd;
-                h->n_devices++;
-        }
-        h->iommufd = handover_open_iommufd();
-        return h->iommufd < 0 ? h->iommufd : 0;
-}
-
-/* The group's nodes as a lease has them: a chown lease's holder's, and
- * for every other mode root's, 0600, no ACL, whatever they were: a
- * reserved group's are its owner's between leases, with whatever mode or
- * ACL the owner gave them, and a site's udev rule may have opened them to
- * a group. As handover_set_owner() answers. */
-static int set_lease_nodes(const LeaseInfo *info)
-{
-        if (info->mode == LEASE_MODE_CHOWN)
-                return handover_chown(info->group, info->uid);
-        return handover_set_owner(info->group, 0, 0, 0600, true);
-}
-
-/* The group to its holder: its nodes, then its fds or cdevs. */
-static int hand_over(Manager *m, const LeaseInfo *info, LeaseHandles *h)
-{
-        int r = set_lease_nodes(info);
-
-        if (r < 0 || info->mode == LEASE_MODE_CHOWN)
-                return r < 0 ? r : 0;
-        if (info->mode == LEASE_MODE_FD)
-                return handover_open_fds(info->group, &h->group_fd, &h->container_fd);
-        if (info->mode == LEASE_MODE_CDEV)
-                return hand_over_cdevs(m, info->group, h);
-        return 0;
-}
-
-int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, Lease **ret,
-                        LeaseHandles *ret_handles, GrantStep *ret_failed)
-{
-        LeaseHandles h = LEASE_HANDLES_NONE;
+        _cleanup_free_ Grant *g = malloc(sizeof(*g));
         Lease *l;
         int r;
 
-        *ret_failed = GRANT_FOLLOW;
-        r = lease_add(m->leases, info, followed, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &h.guard_fd : NULL, &l);
+        if (!g)
+                return -ENOMEM;
+        *g = (Grant){ .manager = m, .lease_id = info->id, .group = info->group, .guard_fd = -1, .done = done,
+                      .userdata = userdata };
+        r = lease_add(m->leases, info, followed, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &g->guard_fd : NULL, &l);
         if (r == LEASE_HOLDER_LEFT)
                 log_info("IOMMU group %d: its caller left the bus during the claim; releasing it.", info->group);
         if (r != LEASE_STARTED) {
                 return_group(m, info->group, NULL, NULL);
                 return r;
         }
-        *ret_failed = GRANT_HAND_OVER;
-        r = hand_over(m, info, &h);
+        r = manager_hand_over(m, info, on_handed_over, g);
         if (r < 0) {
                 log_error_errno(r, "Cannot hand IOMMU group %d over", info->group);
-                lease_handles_close(&h);
+                closep(&g->guard_fd);
                 manager_end_lease(m, l, "handover-failed", NULL, NULL);
                 return r;
         }
-        log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.", l->info.id,
-                 l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
-                 lease_lifetime_to_string(l->info.lifetime));
-        *ret = l;
-        *ret_handles = h;
+        TAKE_PTR(g);
         return LEASE_STARTED;
 }
 
@@ -425,7 +451,7 @@ static void resume_lease(int group, const char *text, void *userdata)
                 return;
         }
         /* The node may have been made anew meanwhile. */
-        r = set_lease_nodes(&info);
+        r = lease_set_nodes(&info);
         if (r < 0)
                 log_error("Cannot set the owner of /dev/vfio/%d for its lease: %s", group, strerror(-r));
         log_info("Lease %" PRIu64 " of IOMMU group %d taken up again.", info.id, group);
@@ -471,7 +497,7 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
                 return 0;
         l = leases_find_group(m->leases, group);
         if (l)
-                r = set_lease_nodes(&l->info);
+                r = lease_set_nodes(&l->info);
         else if (manager_held_group(m, group) || engine_is_moving(m->engine, group))
                 r = handover_set_owner(group, 0, 0, 0600, true);
         else {

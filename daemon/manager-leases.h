@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "manager-handover.h"
 #include "manager-held.h"
 #include "manager.h"
 
@@ -22,48 +23,32 @@ void manager_keep_reserved(Manager *m, int group, bool held);
 
 /* What manager_claim_for_lease() answers besides a negative errno. */
 typedef enum LeaseClaim {
-        LEASE_CLAIM_MOVING,   /* the group moves; done is called when it is there */
-        LEASE_CLAIM_RESERVED, /* a reservation holds it on vfio-pci: leased at once */
-        LEASE_CLAIM_BUSY,     /* vfiod holds it already, or it is moving */
+        LEASE_CLAIM_TAKING, /* done is called once the group is the lease's, or cannot be */
+        LEASE_CLAIM_BUSY,   /* vfiod holds it already, or it is moving */
 } LeaseClaim;
 /* Takes the group for a lease: moves it to vfio-pci with the lease in its
  * claim record (force: past the safety checks), or, when a reservation
- * holds it and nobody leases it, only writes the lease into its record.
- * A LeaseClaim, or a negative errno: -EBUSY when the group is reserved
- * and a process has it open (its owner's VM); -ESTALE when it is reserved
- * and its last lease's end is not settled (manager_keep_reserved()). */
+ * holds it and nobody leases it, writes the lease into its record once a
+ * worker has seen that no process has its node open (its owner's VM may;
+ * done then fails with FAILURE_GROUP_BUSY). done is not called at exit,
+ * as the engine calls it for no move then. A LeaseClaim, or a negative
+ * errno: -ESTALE when the group is reserved and its last lease's end is
+ * not settled (manager_keep_reserved()). */
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
-/* cdev mode: an endpoint and its cdev's fd. */
-typedef struct HandedDevice {
-        char address[PCI_ADDRESS_STRING_MAX];
-        int fd;
-} HandedDevice;
-/* What a new lease's holder is sent: fds, -1 for none. */
-typedef struct LeaseHandles {
-        int group_fd, container_fd; /* fd mode: the group and a fresh container */
-        int iommufd;                /* cdev mode: an iommufd that charges pinned memory to the process */
-        HandedDevice *devices;      /* cdev mode: every endpoint's cdev */
-        size_t n_devices;
-        int guard_fd;               /* guard-fd lifetime: the holder's end of the guard */
-} LeaseHandles;
-#define LEASE_HANDLES_NONE ((LeaseHandles){ .group_fd = -1, .container_fd = -1, .iommufd = -1, .guard_fd = -1 })
-void lease_handles_close(LeaseHandles *h);
-
-/* Which step of a grant failed. */
-typedef enum GrantStep {
-        GRANT_FOLLOW,    /* following the holder: it may be gone already */
-        GRANT_HAND_OVER, /* opening the group's fds or cdevs, or giving its nodes away */
-} GrantStep;
-
+/* r: 0, and l is the lease and h what its holder is sent (the callee's to
+ * send and close); -ESRCH when the lease ended meanwhile (its holder left
+ * the bus, or released it); another -errno when the group could not be
+ * handed over: the lease has ended, and the group goes back. */
+typedef void (*GrantDoneFn)(int r, Lease *l, LeaseHandles *h, void *userdata);
 /* The claim succeeded: starts the lease, following a connection holder
  * through followed when the claim follows it already (may be NULL), and
- * hands the group over: *ret_handles are the caller's to send and close.
- * LEASE_STARTED (*ret is the lease), LEASE_HOLDER_LEFT or
- * LEASE_GUARD_CLOSED (its holder is gone), or a negative errno; unless
- * started, the group is given back and *ret_failed says at which step. */
-int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, Lease **ret,
-                        LeaseHandles *ret_handles, GrantStep *ret_failed);
+ * hands the group over in a worker (manager_hand_over()), then calls done.
+ * LEASE_STARTED, or LEASE_HOLDER_LEFT or LEASE_GUARD_CLOSED (its holder is
+ * gone) or a negative errno, and then the group is given back and done is
+ * not called. done is not called at exit either. */
+int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, GrantDoneFn done,
+                        void *userdata);
 /* How the end of a lease or a release went, for whoever waits for it. */
 typedef struct ReleaseOutcome {
         int group;

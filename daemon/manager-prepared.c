@@ -237,34 +237,47 @@ static void preparation_finish(Preparation *p)
         preparation_free(p);
 }
 
-static void grant_group(Preparation *p, size_t i)
+/* One group less to wait for. */
+static void group_answered(Preparation *p)
 {
-        LeaseHandles h = LEASE_HANDLES_NONE;
-        GrantStep failed;
-        Lease *l;
-        int r = manager_grant_lease(p->manager, &p->leases[i], NULL, &l, &h, &failed);
+        if (--p->pending == 0)
+                preparation_finish(p);
+}
 
-        lease_handles_close(&h);
-        if (r != LEASE_STARTED) {
-                note_failure(p, NULL, r < 0 ? r : -EIO);
-                return;
+static void on_group_granted(int r, Lease *l, LeaseHandles *h, void *userdata)
+{
+        _cleanup_free_ PreparationSlot *slot = userdata;
+        Preparation *p = slot->preparation;
+
+        lease_handles_close(h); /* none: the lease hands nothing over */
+        if (r < 0)
+                note_failure(p, NULL, r);
+        else {
+                p->granted[slot->index] = true;
+                manager_tell_lease_added(p->manager, l);
+                manager_tell_claim_changed(p->manager, l->info.group);
         }
-        p->granted[i] = true;
-        manager_tell_lease_added(p->manager, l);
-        manager_tell_claim_changed(p->manager, p->leases[i].group);
+        group_answered(p);
 }
 
 static void on_group_done(const EngineResult *result, void *userdata)
 {
         _cleanup_free_ PreparationSlot *slot = userdata;
         Preparation *p = slot->preparation;
+        int r;
 
-        if (engine_result_failed(result))
+        if (engine_result_failed(result)) {
                 note_failure(p, result, 0);
-        else
-                grant_group(p, slot->index);
-        if (--p->pending == 0)
-                preparation_finish(p);
+                group_answered(p);
+                return;
+        }
+        r = manager_grant_lease(p->manager, &p->leases[slot->index], NULL, on_group_granted, slot);
+        if (r != LEASE_STARTED) {
+                note_failure(p, NULL, r < 0 ? r : -EIO);
+                group_answered(p);
+                return;
+        }
+        TAKE_PTR(slot); /* on_group_granted answers */
 }
 
 /* The same groups as requested, in any order. */
@@ -338,14 +351,11 @@ static int start_groups(Preparation *p, const Group *const *groups, uid_t uid, p
                 }
                 *slot = (PreparationSlot){ .preparation = p, .index = i };
                 r = manager_claim_for_lease(m, groups[i], info, false, on_group_done, slot);
-                if (r == LEASE_CLAIM_MOVING)
+                if (r == LEASE_CLAIM_TAKING)
                         continue; /* on_group_done answers */
                 free(slot);
                 p->pending--;
-                if (r == LEASE_CLAIM_RESERVED)
-                        grant_group(p, i);
-                else
-                        note_failure(p, NULL, r < 0 ? r : -EBUSY);
+                note_failure(p, NULL, r < 0 ? r : -EBUSY);
         }
         if (--p->pending == 0) {
                 preparation_finish(p);

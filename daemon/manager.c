@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "manager-handover.h"
 #include "manager-held.h"
 #include "manager-leases.h"
 #include "manager-owners.h"
@@ -282,6 +283,7 @@ Manager *manager_free(Manager *m)
                 return NULL;
         sd_event_source_unref(m->idle_timer);
         sd_event_source_unref(m->apply_later);
+        manager_cancel_handovers(m); /* its callers' leases and calls go next */
         manager_free_awaited(m);
         reservation_set_clear(&m->reservations);
         sd_device_monitor_unref(m->vfio_monitor);

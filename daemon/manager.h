@@ -51,7 +51,8 @@ struct Manager {
         DeviceModel *model;
         Engine *engine;
         /* What else may wait: asks of held groups (manager-held.c), the
-         * user database (owner-lookup.h). */
+         * user database (owner-lookup.h), group nodes opened for leases
+         * (manager-handover.h). */
         WorkerPool *workers;
         Authorizer *authorizer; /* the bus layer's */
         Leases *leases;
@@ -70,6 +71,7 @@ struct Manager {
         struct HeldGroup *held; /* groups open while nothing leases them (manager-held.c) */
         OwnerBook owners;           /* reservations' owners, as NSS named them (manager-owners.c) */
         OwnerLookup *owner_lookups; /* asked of NSS now (owner-lookup.h) */
+        struct Handover *handovers; /* group nodes opened now (manager-handover.h) */
         const char *cdi_dir;
         CdiConfig cdi;                  /* read at start */
         int cdi_dir_fd;                 /* -1 until opened: no Prepare can succeed */

@@ -28,6 +28,9 @@ typedef enum TransactionFailure {
         FAILURE_DEVICE_BUSY,   /* something uses a device of the group */
         FAILURE_BIND,          /* a sysfs step failed */
         FAILURE_TIMEOUT,       /* a step took too long */
+        /* Not a transaction's: a reserved group that a process has open,
+         * or that others took meanwhile, is not leased (manager-leases.c) */
+        FAILURE_GROUP_BUSY,
 } TransactionFailure;
 
 typedef struct Transaction Transaction;

@@ -6,7 +6,9 @@
 # charged to her own process's memlock; mallory gets nothing; the group
 # stays the unit (busy while held, back when the holder dies, held and
 # named when a process keeps a cdev past the lease); chown leases carry the
-# cdev with the group node; and the group mode still works here.
+# cdev with the group node; a reserved group's node is looked at, and a
+# lease's fds opened, in a worker while vfiod answers others; and the
+# group mode still works here.
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 
 edu=$VM_EDU_ADDR
@@ -136,6 +138,7 @@ is "$(cat "/sys/bus/pci/devices/$edu/driver_override")" vfio-pci "  its override
 # vfiod killed while the group goes through vfio-pci again: until that is
 # done the record notes the lease's end, which keeps the next lease out
 # across the restart (the test build's VFIOD_FAULT stalls the refresh 10 s).
+like "$(/usr/libexec/vfiod --version)" "fault injection" "vfiod is built with -Dfault_injection=true"
 record=/run/vfiod/claims/group-$g
 dropin=/run/systemd/system/vfiod.service.d
 mkdir -p "$dropin"
@@ -158,6 +161,32 @@ is "$(pci_driver "$edu")" vfio-pci "  edu is on vfio-pci"
 out=$(as_alice vfioctl-client claim "$edu" -- true 2>&1)
 check "  and alice can lease it" test $? = 0
 wait "$client" 2> /dev/null # the first client, which outlived the crash
+
+# ---- the group's node is opened in a worker ----
+# An exiting VMM's release holds the group's lock while it unpins the VM's
+# memory, and an open of the node waits for it (seconds, for a large VM):
+# vfiod looks at a reserved group's node, and opens the fds a lease hands
+# over, in a worker, and answers everyone meanwhile. The test build's
+# VFIOD_FAULT stalls the look, then the hand-over, 10 s.
+stalled() { journalctl -u vfiod.service -n 100 --no-pager | grep -q "Fault injection: stalling at step '$1' of a lease"; }
+answers_at_once() { timeout 4 vfioctl-client list > /dev/null; }
+for step in check hand-over; do
+    printf '[Service]\nEnvironment=VFIOD_FAULT=stall,lease,%s\n' "$step" > "$dropin/fault.conf"
+    systemctl daemon-reload
+    systemctl restart vfiod.service
+    check "vfiod restarted with a stall in a lease's $step; edu is reserved and free" wait_for 30 edu_reserved
+    as_alice vfioctl-client claim "$edu" --cdev -- true > /tmp/stall.out 2>&1 &
+    client=$!
+    check "  alice's claim: the $step stalls" wait_for 20 stalled "$step"
+    check "  meanwhile vfiod answers others at once" answers_at_once
+    check "  and alice's claim waits" kill -0 "$client"
+    wait "$client"
+    is "$?" 0 "  then alice gets edu's cdev" || diag "$(cat /tmp/stall.out)"
+    check "  and the reserved group is free again" wait_for 30 edu_reserved
+done
+rm "$dropin/fault.conf"
+systemctl daemon-reload
+systemctl restart vfiod.service
 
 vfioctl-client unreserve "$edu" > /dev/null
 check "unreserved: edu is back" wait_for 30 group_back

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "device-model.h"
+#include "fault-injection.h"
+#include "handover.h"
+#include "loop-work.h"
+#include "macro.h"
+#include "manager-handover.h"
+#include "vfio-holders.h"
+
+typedef enum HandoverOp {
+        HANDOVER_CHECK_NODE,
+        HANDOVER_GIVE, /* the nodes, and the fds of fd and cdev modes */
+} HandoverOp;
+
+typedef struct Handover Handover;
+struct Handover {
+        /* The loop's. */
+        Handover **list, *next;
+        LoopWork *work;
+        HandoverOp op;
+        HandedOverFn handed_over; /* HANDOVER_GIVE's */
+        NodeCheckedFn checked;    /* HANDOVER_CHECK_NODE's */
+        void *userdata;
+        /* Set before the worker starts; read by it. */
+        int group;
+        LeaseInfo lease;    /* HANDOVER_GIVE's */
+        size_t n_endpoints; /* cdev mode: handles.devices has their addresses */
+        /* The worker's, until the loop hears that it is done. */
+        int result;
+        LeaseHandles handles;
+};
+
+void lease_handles_close(LeaseHandles *h)
+{
+        closep(&h->group_fd);
+        closep(&h->container_fd);
+        closep(&h->iommufd);
+        for (size_t i = 0; i < h->n_devices; i++)
+                closep(&h->devices[i].fd);
+        free(h->devices);
+        closep(&h->guard_fd);
+        *h = LEASE_HANDLES_NONE;
+}
+
+/* A reserved group's nodes are its owner's between leases, with whatever
+ * mode or ACL the owner gave them, and a site's udev rule may have opened
+ * them to a group. */
+int lease_set_nodes(const LeaseInfo *info)
+{
+        if (info->mode == LEASE_MODE_CHOWN)
+                return handover_chown(info->group, info->uid);
+        return handover_set_owner(info->group, 0, 0, 0600, true);
+}
+
+/* ---- in the worker ---- */
+
+/* cdev mode: every endpoint's cdev, and an iommufd to bind them to. */
+static int open_cdevs(Handover *h)
+{
+        LeaseHandles *l = &h->handles;
+        /* Nobody may have it bound already: the holder could not bind it. */
+        int r = vfio_group_node_busy(h->group);
+
+        if (r != 0)
+                return r < 0 ? r : -EBUSY;
+        for (; l->n_devices < h->n_endpoints; l->n_devices++) {
+                HandedDevice *d = &l->devices[l->n_devices];
+                d->fd = handover_open_cdev(d->address);
+                if (d->fd < 0)
+                        return d->fd;
+        }
+        l->iommufd = handover_open_iommufd();
+        return l->iommufd < 0 ? l->iommufd : 0;
+}
+
+static int give(Handover *h)
+{
+        int r = lease_set_nodes(&h->lease);
+
+        if (r < 0)
+                return r;
+        if (h->lease.mode == LEASE_MODE_FD)
+                return handover_open_fds(h->group, &h->handles.group_fd, &h->handles.container_fd);
+        if (h->lease.mode == LEASE_MODE_CDEV)
+                return open_cdevs(h);
+        return 0;
+}
+
+static void in_worker(void *userdata)
+{
+        Handover *h = userdata;
+
+        h->result = fault_inject("lease", h->op == HANDOVER_CHECK_NODE ? "check" : "hand-over", NULL);
+        if (h->result >= 0)
+                h->result = h->op == HANDOVER_CHECK_NODE ? vfio_group_node_busy(h->group) : give(h);
+}
+
+/* ---- on the loop ---- */
+
+static void handover_free(void *userdata)
+{
+        Handover *h = userdata;
+
+        lease_handles_close(&h->handles); /* none when they went to done */
+        free(h);
+}
+
+static void unlink_handover(Handover *h)
+{
+        for (Handover **p = h->list; *p; p = &(*p)->next)
+                if (*p == h) {
+                        *p = h->next;
+                        return;
+                }
+}
+
+static void on_done(void *userdata)
+{
+        Handover *h = userdata;
+        LeaseHandles handles = LEASE_HANDLES_NONE;
+
+        unlink_handover(h);
+        if (h->op == HANDOVER_CHECK_NODE) {
+                h->checked(h->result, h->userdata);
+                return;
+        }
+        if (h->result >= 0) { /* the fds go with the answer */
+                handles = h->handles;
+                h->handles = LEASE_HANDLES_NONE;
+        }
+        h->handed_over(h->result, &handles, h->userdata);
+}
+
+static int start(Manager *m, Handover *h)
+{
+        int r;
+
+        h->list = &m->handovers;
+        r = loop_work_start(m->event, m->workers, in_worker, on_done, handover_free, h, &h->work);
+        if (r < 0) {
+                handover_free(h);
+                return r;
+        }
+        h->next = m->handovers;
+        m->handovers = h;
+        return 0;
+}
+
+static Handover *handover_new(int group, HandoverOp op, void *userdata)
+{
+        Handover *h = calloc(1, sizeof(*h));
+
+        if (h)
+                *h = (Handover){ .op = op, .group = group, .userdata = userdata, .handles = LEASE_HANDLES_NONE };
+        return h;
+}
+
+/* cdev mode: the endpoints' addresses, for the worker. */
+static int plan_cdevs(Manager *m, Handover *h)
+{
+        const Group *g = device_model_find_group(m->model, h->group);
+        _cleanup_free_ char **addresses = NULL;
+        int r;
+
+        if (!g)
+                return -ENXIO; /* gone meanwhile */
+        r = group_endpoint_addresses(g, &addresses, &h->n_endpoints);
+        if (r < 0)
+                return r;
+        h->handles.devices = calloc(h->n_endpoints, sizeof(*h->handles.devices));
+        if (!h->handles.devices)
+                return -ENOMEM;
+        for (size_t i = 0; i < h->n_endpoints; i++) {
+                HandedDevice *d = &h->handles.devices[i];
+                d->fd = -1;
+                snprintf(d->address, sizeof(d->address), "%s", addresses[i]);
+        }
+        return 0;
+}
+
+int manager_hand_over(Manager *m, const LeaseInfo *info, HandedOverFn done, void *userdata)
+{
+        Handover *h = handover_new(info->group, HANDOVER_GIVE, userdata);
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        h->handed_over = done;
+        h->lease = *info;
+        if (info->mode == LEASE_MODE_CDEV && (r = plan_cdevs(m, h)) < 0) {
+                handover_free(h);
+                return r;
+        }
+        return start(m, h);
+}
+
+int manager_check_node(Manager *m, int group, NodeCheckedFn done, void *userdata)
+{
+        Handover *h = handover_new(group, HANDOVER_CHECK_NODE, userdata);
+
+        if (!h)
+                return -ENOMEM;
+        h->checked = done;
+        return start(m, h);
+}
+
+void manager_cancel_handovers(Manager *m)
+{
+        while (m->handovers) {
+                Handover *h = m->handovers;
+
+                m->handovers = h->next;
+                loop_work_cancel(h->work); /* the worker may free h now */
+        }
+}

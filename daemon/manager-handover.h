@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "lease-info.h"
+#include "manager.h"
+#include "pci-address.h"
+
+/* What opens a group's node at a grant, in a worker: the look at whether
+ * a reserved group's node is free, and the hand-over itself, which gives
+ * the nodes to the lease and opens the fds or cdevs it hands over. An open
+ * of /dev/vfio/<group> waits for the group's lock, which the release of
+ * an exiting VMM's fd holds while it unpins the VM's memory (seconds, for
+ * a large VM); the event loop answers everyone meanwhile. */
+
+/* cdev mode: an endpoint and its cdev's fd. */
+typedef struct HandedDevice {
+        char address[PCI_ADDRESS_STRING_MAX];
+        int fd;
+} HandedDevice;
+/* What a new lease's holder is sent: fds, -1 for none. */
+typedef struct LeaseHandles {
+        int group_fd, container_fd; /* fd mode: the group and a fresh container */
+        int iommufd;                /* cdev mode: an iommufd that charges pinned memory to the process */
+        HandedDevice *devices;      /* cdev mode: every endpoint's cdev */
+        size_t n_devices;
+        int guard_fd;               /* guard-fd lifetime: the holder's end of the guard */
+} LeaseHandles;
+#define LEASE_HANDLES_NONE ((LeaseHandles){ .group_fd = -1, .container_fd = -1, .iommufd = -1, .guard_fd = -1 })
+void lease_handles_close(LeaseHandles *h);
+
+/* The group's nodes as a lease has them: a chown lease's holder's, and
+ * for every other mode root's, 0600, no ACL, whatever they were. As
+ * handover_set_owner() answers; opens the group node when it is not
+ * vfiod's (handover.c). */
+int lease_set_nodes(const LeaseInfo *info);
+
+/* r: 0, and h holds the fds (the callee's to send and close); another
+ * -errno when the nodes cannot be set or the fds not opened (cdev mode:
+ * -EBUSY when a process has the group bound already, -ENOENT for a
+ * kernel without cdevs or /dev/iommu). */
+typedef void (*HandedOverFn)(int r, LeaseHandles *h, void *userdata);
+/* Sets the group's nodes for the lease (lease_set_nodes()) and opens what
+ * its mode hands over: the group's fds (fd), or its endpoints' cdevs and
+ * an iommufd (cdev); then calls done on the loop, exactly once unless this
+ * fails, or vfiod stops first. */
+int manager_hand_over(Manager *m, const LeaseInfo *info, HandedOverFn done, void *userdata);
+
+/* busy: 1 when a process has the group's node open, 0 when none has, a
+ * negative errno when the kernel did not say. */
+typedef void (*NodeCheckedFn)(int busy, void *userdata);
+/* Looks whether a process has group's node open (vfio_group_node_busy()),
+ * then calls done on the loop, exactly once unless this fails, or vfiod
+ * stops first. */
+int manager_check_node(Manager *m, int group, NodeCheckedFn done, void *userdata);
+
+/* At exit: what is under way answers nobody, as the engine's moves do
+ * then (what a caller would do next is for a running daemon); its worker
+ * finishes in its own time and closes what it opened. The callers'
+ * userdata is left as it is. */
+void manager_cancel_handovers(Manager *m);
