@@ -194,9 +194,15 @@ static int send_grant(sd_bus_message *msg, const Lease *l, const LeaseHandles *h
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-/* A hand-over that failed: the lease has ended, and the group goes back. */
+/* A grant that failed: the lease has ended, and the group goes back. */
 static int handover_error(const LeaseInfo *info, int r, sd_bus_error *error)
 {
+        /* A reserved group's owner opened it since vfiod looked. */
+        if (r == -EBUSY)
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "Cannot hand IOMMU group %d over: a process opened it meanwhile (its "
+                                      "owner's VM, if it is reserved); released.",
+                                      info->group);
         /* The unit's device policy knows /dev/vfio only if the vfio
          * module was loaded when vfiod started. */
         if (r == -EPERM && info->mode == LEASE_MODE_CDEV)
@@ -234,8 +240,6 @@ static int send_lease(Manager *m, sd_bus_message *msg, Lease *l, const LeaseHand
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED, "Cannot hand IOMMU group %d over: %s; released.",
                                       group, strerror(-r));
         }
-        bus_emit_lease_added(m, l);
-        bus_emit_claim_change(m, group);
         return 0;
 }
 
@@ -246,9 +250,9 @@ static void on_granted(int r, Lease *l, LeaseHandles *handles, void *userdata)
         _cleanup_(lease_handles_close) LeaseHandles h = *handles;
 
         if (r == -ESRCH)
-                r = bus_error_setf(&error, VFIOD_ERROR_GROUP_BUSY,
-                                   "The lease of IOMMU group %d ended while vfiod handed the group over (its "
-                                   "holder left the bus, or released it).",
+                r = bus_error_setf(&error, SD_BUS_ERROR_FAILED,
+                                   "The lease of IOMMU group %d ended while vfiod opened the group for it: its "
+                                   "holder left the bus, or released it; released.",
                                    req->lease.group);
         else if (r < 0)
                 r = handover_error(&req->lease, r, &error);
@@ -266,11 +270,13 @@ static int grant(ClaimRequest **reqp, sd_bus_error *error)
         ClaimRequest *req = *reqp;
         int r = manager_grant_lease(req->manager, &req->lease, req->holder, on_granted, req);
 
+        if (r < 0)
+                return handover_error(&req->lease, r, error);
         if (r != LEASE_STARTED)
                 return bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                      "Cannot follow the lease of IOMMU group %d: %s; released.", req->lease.group,
-                                      r > 0 ? "its holder is gone" : strerror(-r));
-        *reqp = NULL;
+                                      "Cannot follow the lease of IOMMU group %d: its holder is gone; released.",
+                                      req->lease.group);
+        *reqp = NULL; /* on_granted answered, or answers */
         return 0;
 }
 
@@ -369,6 +375,11 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
         r = manager_claim_for_lease(m, g, &req->lease, o->force, on_claim_done, req);
         if (r == LEASE_CLAIM_BUSY)
                 return group_busy_error(m, g, error);
+        if (r == -EALREADY)
+                return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
+                                      "IOMMU group %d is reserved, and another claim of it is under way: only "
+                                      "one can have it. Try again when that one is done.",
+                                      g->id);
         if (r == -ESTALE)
                 return bus_error_setf(error, VFIOD_ERROR_GROUP_BUSY,
                                       "IOMMU group %d is reserved, and has not gone through vfio-pci since its "
@@ -388,7 +399,7 @@ static int start_claim(Manager *m, sd_bus_message *msg, const Group *g, const Cl
 
 /* cdev mode needs what only newer kernels have; said before anything
  * moves. Unknown (vfio is not loaded yet, the claim loads it) is let
- * through: the hand-over finds out then (grant()). */
+ * through: the hand-over finds out then (on_granted()). */
 static int check_cdev_support(sd_bus_error *error)
 {
         bool no_cdev = vfio_cdev_supported() == 0, no_iommufd = iommufd_supported() == 0;

@@ -125,6 +125,15 @@ static void on_prepared(const PrepareOutcome *o, void *userdata)
                                        o->claim_id);
                 return;
         }
+        if (o->error == -EALREADY) {
+                /* manager_claim_for_lease(): a reserved group that
+                 * another claim is taking */
+                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
+                                       "Cannot prepare claim %s: a group of it is reserved, and another claim of "
+                                       "it is under way; ask again later. Nothing of it is prepared.",
+                                       o->claim_id);
+                return;
+        }
         if (o->error == -ESTALE) {
                 /* manager_claim_for_lease(): a reserved group whose last
                  * lease's end is not settled */

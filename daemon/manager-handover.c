@@ -13,7 +13,7 @@
 
 typedef enum HandoverOp {
         HANDOVER_CHECK_NODE,
-        HANDOVER_GIVE, /* the nodes, and the fds of fd and cdev modes */
+        HANDOVER_OPEN, /* the fds of fd and cdev modes */
 } HandoverOp;
 
 typedef struct Handover Handover;
@@ -22,12 +22,12 @@ struct Handover {
         Handover **list, *next;
         LoopWork *work;
         HandoverOp op;
-        HandedOverFn handed_over; /* HANDOVER_GIVE's */
+        HandlesOpenedFn opened;   /* HANDOVER_OPEN's */
         NodeCheckedFn checked;    /* HANDOVER_CHECK_NODE's */
         void *userdata;
         /* Set before the worker starts; read by it. */
         int group;
-        LeaseInfo lease;    /* HANDOVER_GIVE's */
+        LeaseMode mode;     /* HANDOVER_OPEN's */
         size_t n_endpoints; /* cdev mode: handles.devices has their addresses */
         /* The worker's, until the loop hears that it is done. */
         int result;
@@ -77,26 +77,20 @@ static int open_cdevs(Handover *h)
         return l->iommufd < 0 ? l->iommufd : 0;
 }
 
-static int give(Handover *h)
+static int open_handles(Handover *h)
 {
-        int r = lease_set_nodes(&h->lease);
-
-        if (r < 0)
-                return r;
-        if (h->lease.mode == LEASE_MODE_FD)
+        if (h->mode == LEASE_MODE_FD)
                 return handover_open_fds(h->group, &h->handles.group_fd, &h->handles.container_fd);
-        if (h->lease.mode == LEASE_MODE_CDEV)
-                return open_cdevs(h);
-        return 0;
+        return open_cdevs(h);
 }
 
 static void in_worker(void *userdata)
 {
         Handover *h = userdata;
 
-        h->result = fault_inject("lease", h->op == HANDOVER_CHECK_NODE ? "check" : "hand-over", NULL);
+        h->result = fault_inject("lease", h->op == HANDOVER_CHECK_NODE ? "check" : "open", NULL);
         if (h->result >= 0)
-                h->result = h->op == HANDOVER_CHECK_NODE ? vfio_group_node_busy(h->group) : give(h);
+                h->result = h->op == HANDOVER_CHECK_NODE ? vfio_group_node_busy(h->group) : open_handles(h);
 }
 
 /* ---- on the loop ---- */
@@ -132,7 +126,7 @@ static void on_done(void *userdata)
                 handles = h->handles;
                 h->handles = LEASE_HANDLES_NONE;
         }
-        h->handed_over(h->result, &handles, h->userdata);
+        h->opened(h->result, &handles, h->userdata);
 }
 
 static int start(Manager *m, Handover *h)
@@ -182,20 +176,36 @@ static int plan_cdevs(Manager *m, Handover *h)
         return 0;
 }
 
-int manager_hand_over(Manager *m, const LeaseInfo *info, HandedOverFn done, void *userdata)
+bool lease_mode_opens(LeaseMode mode)
 {
-        Handover *h = handover_new(info->group, HANDOVER_GIVE, userdata);
+        return mode == LEASE_MODE_FD || mode == LEASE_MODE_CDEV;
+}
+
+int manager_open_handles(Manager *m, int group, LeaseMode mode, HandlesOpenedFn done, void *userdata)
+{
+        Handover *h;
         int r;
 
+        if (!lease_mode_opens(mode))
+                return -EINVAL;
+        h = handover_new(group, HANDOVER_OPEN, userdata);
         if (!h)
                 return -ENOMEM;
-        h->handed_over = done;
-        h->lease = *info;
-        if (info->mode == LEASE_MODE_CDEV && (r = plan_cdevs(m, h)) < 0) {
+        h->opened = done;
+        h->mode = mode;
+        if (mode == LEASE_MODE_CDEV && (r = plan_cdevs(m, h)) < 0) {
                 handover_free(h);
                 return r;
         }
         return start(m, h);
+}
+
+bool manager_checking_node(const Manager *m, int group)
+{
+        for (const Handover *h = m->handovers; h; h = h->next)
+                if (h->op == HANDOVER_CHECK_NODE && h->group == group)
+                        return true;
+        return false;
 }
 
 int manager_check_node(Manager *m, int group, NodeCheckedFn done, void *userdata)

@@ -6,11 +6,12 @@
 #include "pci-address.h"
 
 /* What opens a group's node at a grant, in a worker: the look at whether
- * a reserved group's node is free, and the hand-over itself, which gives
- * the nodes to the lease and opens the fds or cdevs it hands over. An open
- * of /dev/vfio/<group> waits for the group's lock, which the release of
- * an exiting VMM's fd holds while it unpins the VM's memory (seconds, for
- * a large VM); the event loop answers everyone meanwhile. */
+ * a reserved group's node is free, and the fds or cdevs that fd and cdev
+ * leases hand over. An open of /dev/vfio/<group> waits for the group's
+ * lock, which the release of an exiting VMM's fd holds while it unpins
+ * the VM's memory (seconds, for a large VM); the event loop answers
+ * everyone meanwhile. The nodes' owner changes on the loop, in order with
+ * every other change of it (lease_set_nodes()). */
 
 /* cdev mode: an endpoint and its cdev's fd. */
 typedef struct HandedDevice {
@@ -34,16 +35,18 @@ void lease_handles_close(LeaseHandles *h);
  * vfiod's (handover.c). */
 int lease_set_nodes(const LeaseInfo *info);
 
+/* Whether a mode hands fds over (fd, cdev), which a worker opens. */
+bool lease_mode_opens(LeaseMode mode);
+
 /* r: 0, and h holds the fds (the callee's to send and close); another
- * -errno when the nodes cannot be set or the fds not opened (cdev mode:
- * -EBUSY when a process has the group bound already, -ENOENT for a
- * kernel without cdevs or /dev/iommu). */
-typedef void (*HandedOverFn)(int r, LeaseHandles *h, void *userdata);
-/* Sets the group's nodes for the lease (lease_set_nodes()) and opens what
- * its mode hands over: the group's fds (fd), or its endpoints' cdevs and
- * an iommufd (cdev); then calls done on the loop, exactly once unless this
- * fails, or vfiod stops first. */
-int manager_hand_over(Manager *m, const LeaseInfo *info, HandedOverFn done, void *userdata);
+ * -errno when they cannot be opened (fd mode: -EBUSY when a process has
+ * the group open; cdev mode: -EBUSY when a process has it bound, -ENOENT
+ * for a kernel without cdevs or /dev/iommu). */
+typedef void (*HandlesOpenedFn)(int r, LeaseHandles *h, void *userdata);
+/* Opens group's fds (LEASE_MODE_FD) or its endpoints' cdevs and an
+ * iommufd (LEASE_MODE_CDEV), then calls done on the loop, exactly once
+ * unless this fails, or vfiod stops first. */
+int manager_open_handles(Manager *m, int group, LeaseMode mode, HandlesOpenedFn done, void *userdata);
 
 /* busy: 1 when a process has the group's node open, 0 when none has, a
  * negative errno when the kernel did not say. */
@@ -52,6 +55,8 @@ typedef void (*NodeCheckedFn)(int busy, void *userdata);
  * then calls done on the loop, exactly once unless this fails, or vfiod
  * stops first. */
 int manager_check_node(Manager *m, int group, NodeCheckedFn done, void *userdata);
+/* Whether such a look at group's node is under way. */
+bool manager_checking_node(const Manager *m, int group);
 
 /* At exit: what is under way answers nobody, as the engine's moves do
  * then (what a caller would do next is for a running daemon); its worker

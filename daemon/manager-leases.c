@@ -62,10 +62,6 @@ static void on_reserved_node_checked(int busy, void *userdata)
         Manager *m = l->manager;
         int group = l->info.group, r;
 
-        /* At exit nobody is answered, as the engine answers no move then:
-         * what the caller would do next is for a running daemon. */
-        if (busy == -ECANCELED)
-                return;
         if (busy != 0) {
                 if (busy < 0)
                         log_warning_errno(busy, "Cannot tell whether a process has /dev/vfio/%d open", group);
@@ -110,6 +106,8 @@ int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, b
                  * start, or a crash before it started, leaves it so. */
                 if (engine_lease_ended_open(m->engine, g->id))
                         return -ESTALE;
+                if (manager_checking_node(m, g->id))
+                        return -EALREADY; /* for another claim: only one can have it */
                 /* Its owner (vfiod.conf(5) owner=) may have the node open
                  * between leases: a lessee could not use the group. */
                 l = malloc(sizeof(*l));
@@ -345,7 +343,7 @@ static void on_lease_gone(Lease *l, const char *reason, void *userdata)
         manager_end_lease(userdata, l, reason, NULL, NULL);
 }
 
-/* A lease started, whose group a worker hands over. */
+/* A lease started, whose fds a worker opens. */
 typedef struct Grant {
         Manager *manager;
         uint64_t lease_id;
@@ -355,9 +353,9 @@ typedef struct Grant {
         void *userdata;
 } Grant;
 
-static void on_handed_over(int r, LeaseHandles *h, void *userdata)
+static void on_handles_opened(int r, LeaseHandles *h, void *userdata)
 {
-        Grant *g = userdata;
+        _cleanup_free_ Grant *g = userdata;
         Manager *m = g->manager;
         /* Its holder may have left the bus, or released it, meanwhile. */
         Lease *l = leases_find_id(m->leases, g->lease_id);
@@ -367,22 +365,19 @@ static void on_handed_over(int r, LeaseHandles *h, void *userdata)
                 lease_handles_close(h);
                 r = -ESRCH;
         } else if (r < 0) {
-                log_error_errno(r, "Cannot hand IOMMU group %d over", g->group);
+                log_error_errno(r, "Cannot open IOMMU group %d for its lease", g->group);
                 lease_handles_close(h);
                 manager_end_lease(m, l, "handover-failed", NULL, NULL);
                 l = NULL;
-        } else
-                log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.",
-                         l->info.id, l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
-                         lease_lifetime_to_string(l->info.lifetime));
+        }
         g->done(r, l, h, g->userdata);
-        free(g);
 }
 
 int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, GrantDoneFn done,
                         void *userdata)
 {
         _cleanup_free_ Grant *g = malloc(sizeof(*g));
+        LeaseHandles h = LEASE_HANDLES_NONE;
         Lease *l;
         int r;
 
@@ -397,14 +392,29 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
                 return_group(m, info->group, NULL, NULL);
                 return r;
         }
-        r = manager_hand_over(m, info, on_handed_over, g);
+        manager_tell_lease_added(m, l);
+        manager_tell_claim_changed(m, l->info.group);
+        /* The nodes change hands on the loop, in order with their every
+         * other change: a lease's end takes them back, and a reservation's
+         * owner gets them then. */
+        r = lease_set_nodes(info);
+        if (r >= 0 && lease_mode_opens(info->mode))
+                r = manager_open_handles(m, info->group, info->mode, on_handles_opened, g);
         if (r < 0) {
                 log_error_errno(r, "Cannot hand IOMMU group %d over", info->group);
                 closep(&g->guard_fd);
                 manager_end_lease(m, l, "handover-failed", NULL, NULL);
                 return r;
         }
-        TAKE_PTR(g);
+        log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.", l->info.id,
+                 l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
+                 lease_lifetime_to_string(l->info.lifetime));
+        if (lease_mode_opens(info->mode)) {
+                TAKE_PTR(g); /* on_handles_opened answers */
+                return LEASE_STARTED;
+        }
+        h.guard_fd = TAKE_FD(g->guard_fd);
+        done(0, l, &h, userdata);
         return LEASE_STARTED;
 }
 

@@ -33,18 +33,21 @@ typedef enum LeaseClaim {
  * done then fails with FAILURE_GROUP_BUSY). done is not called at exit,
  * as the engine calls it for no move then. A LeaseClaim, or a negative
  * errno: -ESTALE when the group is reserved and its last lease's end is
- * not settled (manager_keep_reserved()). */
+ * not settled (manager_keep_reserved()); -EALREADY when it is reserved
+ * and another claim's look at its node is under way. */
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
 /* r: 0, and l is the lease and h what its holder is sent (the callee's to
- * send and close); -ESRCH when the lease ended meanwhile (its holder left
- * the bus, or released it); another -errno when the group could not be
- * handed over: the lease has ended, and the group goes back. */
+ * send and close); -ESRCH when the lease ended before its fds were open
+ * (its holder left the bus, or released it); another -errno when they
+ * could not be opened: the lease has ended, and the group goes back. */
 typedef void (*GrantDoneFn)(int r, Lease *l, LeaseHandles *h, void *userdata);
-/* The claim succeeded: starts the lease, following a connection holder
- * through followed when the claim follows it already (may be NULL), and
- * hands the group over in a worker (manager_hand_over()), then calls done.
- * LEASE_STARTED, or LEASE_HOLDER_LEFT or LEASE_GUARD_CLOSED (its holder is
+/* The claim succeeded: starts the lease (ManagerEvents.lease_added),
+ * following a connection holder through followed when the claim follows
+ * it already (may be NULL), gives the group's nodes to it
+ * (lease_set_nodes()), and calls done: at once, or, for a mode that hands
+ * fds over, once a worker has opened them (manager_open_handles()).
+ * LEASE_STARTED; or LEASE_HOLDER_LEFT or LEASE_GUARD_CLOSED (its holder is
  * gone) or a negative errno, and then the group is given back and done is
  * not called. done is not called at exit either. */
 int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, GrantDoneFn done,

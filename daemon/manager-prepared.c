@@ -252,11 +252,8 @@ static void on_group_granted(int r, Lease *l, LeaseHandles *h, void *userdata)
         lease_handles_close(h); /* none: the lease hands nothing over */
         if (r < 0)
                 note_failure(p, NULL, r);
-        else {
+        else
                 p->granted[slot->index] = true;
-                manager_tell_lease_added(p->manager, l);
-                manager_tell_claim_changed(p->manager, l->info.group);
-        }
         group_answered(p);
 }
 

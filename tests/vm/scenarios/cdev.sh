@@ -167,13 +167,18 @@ wait "$client" 2> /dev/null # the first client, which outlived the crash
 # memory, and an open of the node waits for it (seconds, for a large VM):
 # vfiod looks at a reserved group's node, and opens the fds a lease hands
 # over, in a worker, and answers everyone meanwhile. The test build's
-# VFIOD_FAULT stalls the look, then the hand-over, 10 s.
-stalled() { journalctl -u vfiod.service -n 100 --no-pager | grep -q "Fault injection: stalling at step '$1' of a lease"; }
+# VFIOD_FAULT stalls the look, then the open, 10 s.
+# The journal since the last restart_with_fault.
+stalled() { journalctl -u vfiod.service --after-cursor="$cursor" --no-pager | grep -q "Fault injection: stalling at step '$1' of a lease"; }
+restart_with_fault() {
+    cursor=$(journalctl -u vfiod.service -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p')
+    systemctl restart vfiod.service
+}
 answers_at_once() { timeout 4 vfioctl-client list > /dev/null; }
-for step in check hand-over; do
+for step in check open; do
     printf '[Service]\nEnvironment=VFIOD_FAULT=stall,lease,%s\n' "$step" > "$dropin/fault.conf"
     systemctl daemon-reload
-    systemctl restart vfiod.service
+    restart_with_fault
     check "vfiod restarted with a stall in a lease's $step; edu is reserved and free" wait_for 30 edu_reserved
     as_alice vfioctl-client claim "$edu" --cdev -- true > /tmp/stall.out 2>&1 &
     client=$!
@@ -184,6 +189,21 @@ for step in check hand-over; do
     is "$?" 0 "  then alice gets edu's cdev" || diag "$(cat /tmp/stall.out)"
     check "  and the reserved group is free again" wait_for 30 edu_reserved
 done
+# A lease that ends while its fds are opened (root releases it): what
+# the worker opens is closed, and the group comes back, root's.
+restart_with_fault
+check "vfiod restarted with a stall in a lease's open" wait_for 30 edu_reserved
+as_alice vfioctl-client claim "$edu" --cdev -- true > /tmp/left.out 2>&1 &
+client=$!
+check "  alice's claim: the open stalls" wait_for 20 stalled open
+out=$(timeout 60 vfioctl-client release "$g" 2>&1)
+check "  root releases her lease meanwhile" test $? = 0 || diag "$out"
+wait "$client"
+check "  her claim fails" test $? != 0
+like "$(cat /tmp/left.out)" "ended while vfiod opened the group" "  told that its lease ended while vfiod opened the group"
+check "  the reserved group is free again" wait_for 30 edu_reserved
+is "$(stat -c '%U %a' "/dev/vfio/$g")" "root 600" "  its node is root's"
+is "$(ls -l /proc/$(vfiod_pid)/fd | grep -c '/dev/vfio/devices/\|/dev/iommu')" 0 "  and vfiod closed what it opened"
 rm "$dropin/fault.conf"
 systemctl daemon-reload
 systemctl restart vfiod.service
