@@ -105,6 +105,24 @@ static int send_prepared(sd_bus_message *msg, const PrepareOutcome *o)
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
+/* Why manager_claim_for_lease() found a group busy, by its errno; NULL
+ * for any other. */
+static const char *busy_reason(int error)
+{
+        switch (error) {
+        case -EBUSY:
+                return "was claimed, or began to move, meanwhile; ask again later";
+        case -EALREADY:
+                return "is reserved, and another claim of it is under way; ask again later";
+        case -ESTALE:
+                return "is reserved, and has not gone through vfio-pci since its last lease ended, which proves "
+                       "that no fd of that lease is left; the journal says why, and 'systemctl restart vfiod' "
+                       "tries again";
+        default:
+                return NULL;
+        }
+}
+
 static void on_prepared(const PrepareOutcome *o, void *userdata)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
@@ -116,33 +134,9 @@ static void on_prepared(const PrepareOutcome *o, void *userdata)
                                        o->failure->message);
                 return;
         }
-        if (o->error == -EBUSY) {
-                /* manager_claim_for_lease(): a group that was claimed,
-                 * or began to move, meanwhile */
-                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
-                                       "Cannot prepare claim %s: a group of it was claimed, or began to move, "
-                                       "meanwhile; ask again later. Nothing of it is prepared.",
-                                       o->claim_id);
-                return;
-        }
-        if (o->error == -EALREADY) {
-                /* manager_claim_for_lease(): a reserved group that
-                 * another claim is taking */
-                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
-                                       "Cannot prepare claim %s: a group of it is reserved, and another claim of "
-                                       "it is under way; ask again later. Nothing of it is prepared.",
-                                       o->claim_id);
-                return;
-        }
-        if (o->error == -ESTALE) {
-                /* manager_claim_for_lease(): a reserved group whose last
-                 * lease's end is not settled */
-                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY,
-                                       "Cannot prepare claim %s: a group of it is reserved, and has not gone "
-                                       "through vfio-pci since its last lease ended, which proves that no fd of "
-                                       "that lease is left; the journal says why, and 'systemctl restart vfiod' "
-                                       "tries again. Nothing of it is prepared.",
-                                       o->claim_id);
+        if (busy_reason(o->error)) {
+                (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY, "Cannot prepare claim %s: a group of it %s. "
+                                       "Nothing of it is prepared.", o->claim_id, busy_reason(o->error));
                 return;
         }
         if (o->error < 0) {

@@ -45,15 +45,12 @@ typedef struct ReservedLease {
  * a message for the caller. */
 static void answer_reserved(ReservedLease *l, TransactionFailure failure, int error, const char *message)
 {
-        EngineResult result = { .kind = TRANSACTION_CLAIM, .group = l->info.group };
-
-        if (message) {
-                result = (EngineResult){ .kind = TRANSACTION_CLAIM, .group = l->info.group,
-                                         .failure = failure, .error = error, .message = message };
+        if (message)
                 log_info("IOMMU group %d is not leased to uid %" PRIu32 ": %s", l->info.group, l->info.uid,
                          message);
-        }
-        l->done(&result, l->userdata);
+        l->done(&(EngineResult){ .kind = TRANSACTION_CLAIM, .group = l->info.group, .failure = failure,
+                                 .error = error, .message = message },
+                l->userdata);
 }
 
 static void on_reserved_node_checked(int busy, void *userdata)
@@ -409,12 +406,12 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
         log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.", l->info.id,
                  l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
                  lease_lifetime_to_string(l->info.lifetime));
-        if (lease_mode_opens(info->mode)) {
+        if (lease_mode_opens(info->mode))
                 TAKE_PTR(g); /* on_handles_opened answers */
-                return LEASE_STARTED;
+        else {
+                h.guard_fd = TAKE_FD(g->guard_fd);
+                done(0, l, &h, userdata);
         }
-        h.guard_fd = TAKE_FD(g->guard_fd);
-        done(0, l, &h, userdata);
         return LEASE_STARTED;
 }
 
