@@ -251,7 +251,7 @@ static void on_granted(int r, Lease *l, LeaseHandles *handles, void *userdata)
 
         if (r == -ESRCH)
                 r = bus_error_setf(&error, SD_BUS_ERROR_FAILED,
-                                   "The lease of IOMMU group %d ended while vfiod opened the group for it: its "
+                                   "The lease of IOMMU group %d ended while vfiod handed the group over: its "
                                    "holder left the bus, or released it; released.",
                                    req->lease.group);
         else if (r < 0)

@@ -6,8 +6,9 @@
  * "crash|fail|stall,KIND,STEP[,ADDRESS]", where KIND is a transaction's
  * (claim, release, restore, refresh, unhold; STEP one of its steps) or
  * "lease": a lease's start, STEP "check" (whether a process has a
- * reserved group's node open) or "open" (the fds or cdevs it hands over),
- * where an ADDRESS matches nothing.
+ * reserved group's node open), "owner" (its nodes change hands, or are
+ * set again) or "open" (the fds or cdevs it hands over), where an ADDRESS
+ * matches nothing.
  * Read only when built with -Dfault_injection=true; a no-op otherwise. */
 
 /* -EINVAL when VFIOD_FAULT cannot be read. */

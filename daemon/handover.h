@@ -33,8 +33,3 @@ int handover_open_cdev(const char *address);
  * else root's with mode 0600: whatever mode or ACL the last holder left
  * goes. 1 when that took a change, 0 when all was so already. */
 int handover_set_owner(int group, uid_t uid, gid_t gid, mode_t mode, bool cdevs);
-/* A chown lease's nodes, cdevs too: its holder alone may open them. */
-static inline int handover_chown(int group, uid_t uid)
-{
-        return handover_set_owner(group, uid, 0, 0600, true);
-}

@@ -5,8 +5,8 @@
 
 #include "device-model.h"
 #include "fault-injection.h"
+#include "group-work.h"
 #include "handover.h"
-#include "loop-work.h"
 #include "macro.h"
 #include "manager-handover.h"
 #include "vfio-holders.h"
@@ -20,7 +20,7 @@ typedef struct Handover Handover;
 struct Handover {
         /* The loop's. */
         Handover **list, *next;
-        LoopWork *work;
+        GroupWork *work;
         HandoverOp op;
         HandlesOpenedFn opened;   /* HANDOVER_OPEN's */
         NodeCheckedFn checked;    /* HANDOVER_CHECK_NODE's */
@@ -44,16 +44,6 @@ void lease_handles_close(LeaseHandles *h)
         free(h->devices);
         closep(&h->guard_fd);
         *h = LEASE_HANDLES_NONE;
-}
-
-/* A reserved group's nodes are its owner's between leases, with whatever
- * mode or ACL the owner gave them, and a site's udev rule may have opened
- * them to a group. */
-int lease_set_nodes(const LeaseInfo *info)
-{
-        if (info->mode == LEASE_MODE_CHOWN)
-                return handover_chown(info->group, info->uid);
-        return handover_set_owner(info->group, 0, 0, 0600, true);
 }
 
 /* ---- in the worker ---- */
@@ -125,7 +115,8 @@ static void on_done(void *userdata)
         if (h->result >= 0) { /* the fds go with the answer */
                 handles = h->handles;
                 h->handles = LEASE_HANDLES_NONE;
-        }
+        } else /* now: the group's next work must not see them as a holder's */
+                lease_handles_close(&h->handles);
         h->opened(h->result, &handles, h->userdata);
 }
 
@@ -134,7 +125,7 @@ static int start(Manager *m, Handover *h)
         int r;
 
         h->list = &m->handovers;
-        r = loop_work_start(m->event, m->workers, in_worker, on_done, handover_free, h, &h->work);
+        r = group_work_start(m->group_work, h->group, in_worker, on_done, handover_free, h, &h->work);
         if (r < 0) {
                 handover_free(h);
                 return r;
@@ -224,6 +215,6 @@ void manager_cancel_handovers(Manager *m)
                 Handover *h = m->handovers;
 
                 m->handovers = h->next;
-                loop_work_cancel(h->work); /* the worker may free h now */
+                group_work_cancel(h->work); /* h goes now, or with its worker */
         }
 }

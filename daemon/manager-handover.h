@@ -10,8 +10,9 @@
  * leases hand over. An open of /dev/vfio/<group> waits for the group's
  * lock, which the release of an exiting VMM's fd holds while it unpins
  * the VM's memory (seconds, for a large VM); the event loop answers
- * everyone meanwhile. The nodes' owner changes on the loop, in order with
- * every other change of it (lease_set_nodes()). */
+ * everyone meanwhile. Both wait for the group's node changes asked
+ * before them (group-work.h, manager-nodes.h), so that a change that holds
+ * the group open for a moment does not make them see it busy. */
 
 /* cdev mode: an endpoint and its cdev's fd. */
 typedef struct HandedDevice {
@@ -28,12 +29,6 @@ typedef struct LeaseHandles {
 } LeaseHandles;
 #define LEASE_HANDLES_NONE ((LeaseHandles){ .group_fd = -1, .container_fd = -1, .iommufd = -1, .guard_fd = -1 })
 void lease_handles_close(LeaseHandles *h);
-
-/* The group's nodes as a lease has them: a chown lease's holder's, and
- * for every other mode root's, 0600, no ACL, whatever they were. As
- * handover_set_owner() answers; opens the group node when it is not
- * vfiod's (handover.c). */
-int lease_set_nodes(const LeaseInfo *info);
 
 /* Whether a mode hands fds over (fd, cdev), which a worker opens. */
 bool lease_mode_opens(LeaseMode mode);

@@ -6,9 +6,9 @@
 #include <sys/inotify.h>
 
 #include "fs-util.h"
+#include "group-work.h"
 #include "handover.h"
 #include "log.h"
-#include "loop-work.h"
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
@@ -51,14 +51,14 @@ struct HeldGroup {
         HeldFirstFn first; /* NULL once called, or when then is all */
         void *first_userdata;
         bool answered;  /* the kernel has answered once */
-        bool take_node; /* the first ask that gets a worker takes the nodes back */
+        bool take_node; /* the first ask that runs takes the nodes back */
         bool rescan;   /* a holder closed it: name who is left */
         bool polled;   /* a watch could not be had: every ask names them again */
         /* The last ask could not tell whether it is held, or the last look
          * who holds it: each said once a spell, not at every ask. */
         bool unknown, holders_unknown;
         sd_event_source *watch, *cdev_watch, *recheck;
-        LoopWork *asking; /* an ask under way */
+        GroupWork *asking; /* an ask under way, in order with the changes of the group's nodes */
         uint64_t asked_since; /* CLOCK_MONOTONIC */
         bool slow_said;
         VfioHolder *holders;
@@ -94,7 +94,7 @@ static HeldGroup *held_free(HeldGroup *h)
         sd_event_source_disable_unref(h->watch);
         sd_event_source_disable_unref(h->cdev_watch);
         sd_event_source_disable_unref(h->recheck);
-        loop_work_cancel(h->asking);
+        group_work_cancel(h->asking);
         free(h->holders);
         free(h);
         return NULL;
@@ -329,8 +329,8 @@ static int ask(HeldGroup *h, bool name)
                 for (size_t i = 0; i < h->n_holders; i++)
                         a->named[a->n_named++] = h->holders[i].pid;
         }
-        r = loop_work_start(h->manager->event, h->manager->workers, ask_in_worker, on_answer, held_ask_free, a,
-                            &h->asking);
+        r = group_work_start(h->manager->group_work, h->group, ask_in_worker, on_answer, held_ask_free, a,
+                             &h->asking);
         if (r < 0) {
                 held_ask_free(a);
                 return r;

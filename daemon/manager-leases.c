@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
+#include "manager-nodes.h"
 #include "manager-owners.h"
 #include "manager-prepared.h"
 #include "manager-reservations.h"
@@ -304,9 +305,10 @@ static void return_group(Manager *m, int group, ReleaseReplyFn reply, void *user
         if (r >= 0)
                 return;
         free(w);
-        /* No memory: on the loop, as the lessee must not keep the node. */
+        /* No memory: the lessee must not keep the node all the same. Out
+         * of order only when even the queue has no memory. */
         log_error_errno(r, "Cannot wait for the holders of IOMMU group %d", group);
-        if (handover_set_owner(group, 0, 0, 0600, false) < 0)
+        if (manager_set_nodes(m, group, NODES_ROOTS, NULL, NULL) < 0 && handover_set_owner(group, 0, 0, 0600, true) < 0)
                 log_error("Cannot take /dev/vfio/%d back from its lessee.", group);
         group_returned(m, group, false, reply, userdata);
 }
@@ -340,48 +342,78 @@ static void on_lease_gone(Lease *l, const char *reason, void *userdata)
         manager_end_lease(userdata, l, reason, NULL, NULL);
 }
 
-/* A lease started, whose fds a worker opens. */
+/* A lease started: its nodes change hands in a worker, then, for a mode
+ * that hands fds over, another worker opens them. */
 typedef struct Grant {
         Manager *manager;
         uint64_t lease_id;
         int group;
+        LeaseMode mode;
         int guard_fd; /* a guard-fd lease's end for its holder */
         GrantDoneFn done;
         void *userdata;
 } Grant;
 
+/* The lease, unless its holder left the bus or released it meanwhile
+ * (*r becomes -ESRCH), or the step failed (*r), which ends it. */
+static Lease *lease_still_granted(Grant *g, int *r, const char *step)
+{
+        Lease *l = leases_find_id(g->manager->leases, g->lease_id);
+
+        if (!l) {
+                *r = -ESRCH;
+                return NULL;
+        }
+        if (*r >= 0)
+                return l;
+        log_error_errno(*r, "Cannot %s IOMMU group %d for its lease", step, g->group);
+        manager_end_lease(g->manager, l, "handover-failed", NULL, NULL);
+        return NULL;
+}
+
+static void grant_answer(Grant *g, int r, Lease *l, LeaseHandles *h)
+{
+        h->guard_fd = TAKE_FD(g->guard_fd);
+        if (!l)
+                lease_handles_close(h);
+        g->done(r, l, h, g->userdata);
+        free(g);
+}
+
 static void on_handles_opened(int r, LeaseHandles *h, void *userdata)
 {
-        _cleanup_free_ Grant *g = userdata;
-        Manager *m = g->manager;
-        /* Its holder may have left the bus, or released it, meanwhile. */
-        Lease *l = leases_find_id(m->leases, g->lease_id);
+        Grant *g = userdata;
+        Lease *l = lease_still_granted(g, &r, "open");
 
-        h->guard_fd = TAKE_FD(g->guard_fd);
-        if (!l) {
-                lease_handles_close(h);
-                r = -ESRCH;
-        } else if (r < 0) {
-                log_error_errno(r, "Cannot open IOMMU group %d for its lease", g->group);
-                lease_handles_close(h);
-                manager_end_lease(m, l, "handover-failed", NULL, NULL);
-                l = NULL;
+        grant_answer(g, r, l, h);
+}
+
+static void on_nodes_set(Manager *m, int group, int r, void *userdata)
+{
+        Grant *g = userdata;
+        LeaseHandles h = LEASE_HANDLES_NONE;
+        Lease *l = lease_still_granted(g, &r, "set the owner of the nodes of");
+
+        if (l && lease_mode_opens(g->mode)) {
+                r = manager_open_handles(m, group, g->mode, on_handles_opened, g);
+                if (r >= 0)
+                        return; /* on_handles_opened() answers */
+                l = lease_still_granted(g, &r, "open");
         }
-        g->done(r, l, h, g->userdata);
+        grant_answer(g, r, l, &h);
 }
 
 int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followed, GrantDoneFn done,
                         void *userdata)
 {
         _cleanup_free_ Grant *g = malloc(sizeof(*g));
-        LeaseHandles h = LEASE_HANDLES_NONE;
         Lease *l;
         int r;
 
         if (!g)
                 return -ENOMEM;
-        *g = (Grant){ .manager = m, .lease_id = info->id, .group = info->group, .guard_fd = -1, .done = done,
-                      .userdata = userdata };
+        *g = (Grant){ .manager = m, .lease_id = info->id, .group = info->group, .mode = info->mode, .guard_fd = -1,
+                      .done = done, .userdata = userdata };
         r = lease_add(m->leases, info, followed, info->lifetime == LEASE_LIFETIME_GUARD_FD ? &g->guard_fd : NULL, &l);
         if (r == LEASE_HOLDER_LEFT)
                 log_info("IOMMU group %d: its caller left the bus during the claim; releasing it.", info->group);
@@ -391,12 +423,7 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
         }
         manager_tell_lease_added(m, l);
         manager_tell_claim_changed(m, l->info.group);
-        /* The nodes change hands on the loop, in order with their every
-         * other change: a lease's end takes them back, and a reservation's
-         * owner gets them then. */
-        r = lease_set_nodes(info);
-        if (r >= 0 && lease_mode_opens(info->mode))
-                r = manager_open_handles(m, info->group, info->mode, on_handles_opened, g);
+        r = manager_set_lease_nodes(m, info, on_nodes_set, g);
         if (r < 0) {
                 log_error_errno(r, "Cannot hand IOMMU group %d over", info->group);
                 closep(&g->guard_fd);
@@ -406,12 +433,7 @@ int manager_grant_lease(Manager *m, const LeaseInfo *info, sd_bus_track *followe
         log_info("Lease %" PRIu64 ": IOMMU group %d to uid %" PRIu32 " (pid %" PRIu32 "), %s, %s.", l->info.id,
                  l->info.group, l->info.uid, l->info.pid, lease_mode_to_string(l->info.mode),
                  lease_lifetime_to_string(l->info.lifetime));
-        if (lease_mode_opens(info->mode))
-                TAKE_PTR(g); /* on_handles_opened answers */
-        else {
-                h.guard_fd = TAKE_FD(g->guard_fd);
-                done(0, l, &h, userdata);
-        }
+        TAKE_PTR(g); /* on_nodes_set() goes on */
         return LEASE_STARTED;
 }
 
@@ -458,7 +480,7 @@ static void resume_lease(int group, const char *text, void *userdata)
                 return;
         }
         /* The node may have been made anew meanwhile. */
-        r = lease_set_nodes(&info);
+        r = manager_set_lease_nodes(m, &info, NULL, NULL);
         if (r < 0)
                 log_error("Cannot set the owner of /dev/vfio/%d for its lease: %s", group, strerror(-r));
         log_info("Lease %" PRIu64 " of IOMMU group %d taken up again.", info.id, group);
@@ -494,6 +516,14 @@ static int group_of_node(Manager *m, sd_device *device)
  * held past its lease or moves; its reservation owner's at rest
  * (manager-owners.c). The node of every claim comes by here too, already
  * handed over: then nothing changes. */
+static void on_node_set_again(Manager *m, int group, int r, void *userdata)
+{
+        if (r < 0)
+                log_error("Cannot set the owner of /dev/vfio/%d again: %s", group, strerror(-r));
+        else if (r > 0)
+                log_info("A node of IOMMU group %d was made or changed by udev: its owner is set again.", group);
+}
+
 static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdata)
 {
         Manager *m = userdata;
@@ -504,18 +534,16 @@ static int on_vfio_node(sd_device_monitor *mon, sd_device *device, void *userdat
                 return 0;
         l = leases_find_group(m->leases, group);
         if (l)
-                r = lease_set_nodes(&l->info);
+                r = manager_set_lease_nodes(m, &l->info, on_node_set_again, NULL);
         else if (manager_held_group(m, group) || engine_is_moving(m->engine, group))
-                r = handover_set_owner(group, 0, 0, 0600, true);
+                r = manager_set_nodes(m, group, NODES_ROOTS, on_node_set_again, NULL);
         else {
                 if (engine_status(m->engine, group, NULL) == CLAIM_STATUS_CLAIMED)
                         (void)manager_reset_node_owner(m, group, true); /* logs its failure */
                 return 0; /* or not vfiod's */
         }
         if (r < 0)
-                log_error("Cannot set the owner of /dev/vfio/%d again: %s", group, strerror(-r));
-        else if (r > 0)
-                log_info("A node of IOMMU group %d was made or changed by udev: its owner is set again.", group);
+                on_node_set_again(m, group, r, NULL);
         return 0;
 }
 

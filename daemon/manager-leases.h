@@ -38,15 +38,17 @@ typedef enum LeaseClaim {
 int manager_claim_for_lease(Manager *m, const Group *g, const LeaseInfo *info, bool force, EngineReplyFn done,
                             void *userdata);
 /* r: 0, and l is the lease and h what its holder is sent (the callee's to
- * send and close); -ESRCH when the lease ended before its fds were open
- * (its holder left the bus, or released it); another -errno when they
- * could not be opened: the lease has ended, and the group goes back. */
+ * send and close); -ESRCH when the lease ended before it was handed over
+ * (its holder left the bus, or released it); another -errno when its nodes
+ * could not be set or its fds opened: the lease has ended, and the group
+ * goes back. */
 typedef void (*GrantDoneFn)(int r, Lease *l, LeaseHandles *h, void *userdata);
 /* The claim succeeded: starts the lease (ManagerEvents.lease_added),
  * following a connection holder through followed when the claim follows
- * it already (may be NULL), gives the group's nodes to it
- * (lease_set_nodes()), and calls done: at once, or, for a mode that hands
- * fds over, once a worker has opened them (manager_open_handles()).
+ * it already (may be NULL), and calls done once a worker has set the
+ * group's nodes as the lease has them (manager_set_lease_nodes()), and,
+ * for a mode that hands fds over, another has opened them
+ * (manager_open_handles()).
  * LEASE_STARTED; or LEASE_HOLDER_LEFT or LEASE_GUARD_CLOSED (its holder is
  * gone) or a negative errno, and then the group is given back and done is
  * not called. done is not called at exit either. */

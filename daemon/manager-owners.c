@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handover.h"
 #include "log.h"
 #include "macro.h"
 #include "manager-held.h"
+#include "manager-nodes.h"
 #include "manager-owners.h"
 #include "manager-reservations.h"
 #include "manager.h"
@@ -17,7 +17,8 @@
  * seconds, or hangs while it cannot be reached. So a name is looked up when
  * a node first needs it, in a worker (owner-lookup.h), one lookup at a
  * time, and the answer is kept in the book until the reservations are read
- * anew: every reset of a node after that is a plain chown on the loop. A
+ * anew: every reset of a node after that is a plain change of its owner
+ * (manager-nodes.h). A
  * node whose owner is not known yet waits for the answer; the event loop
  * goes on meanwhile. A failed answer is kept too, and asked again later
  * (OWNER_RETRY_FIRST_USEC, doubling to OWNER_RETRY_MAX_USEC): a directory
@@ -79,15 +80,20 @@ static const ReservationEntry *node_reservation(Manager *m, int group)
         return manager_group_reservation(m, g);
 }
 
+static void on_node_given(Manager *m, int group, int r, void *userdata)
+{
+        if (r < 0 && r != -ENOENT) /* no node: nothing to own */
+                log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
+}
+
 /* The node as the answer says: the owner's, or root's when the database
  * did not name them. The group node only: a cdev opened between leases
  * could be kept where no look finds it, and bound under the next lease. */
-static int give_node(int group, const OwnerAnswer *a)
+static int give_node(Manager *m, int group, const OwnerAnswer *a)
 {
-        int r = handover_set_owner(group, a->ids.uid, a->ids.gid, a->ids.mode, false);
+        NodesWanted wanted = { .uid = a->ids.uid, .gid = a->ids.gid, .mode = a->ids.mode, .cdevs = false };
+        int r = manager_set_nodes(m, group, wanted, on_node_given, NULL);
 
-        if (r == -ENOENT)
-                return 0; /* no node: nothing to own */
         if (r < 0)
                 return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
         return 0;
@@ -134,7 +140,7 @@ static void give_if_reserved_for(Group *g, void *userdata)
         const ReservationEntry *e = node_reservation(x->manager, g->id);
 
         if (e && streq(e->reservation.owner, x->answer->name))
-                (void)give_node(g->id, x->answer);
+                (void)give_node(x->manager, g->id, x->answer);
 }
 
 static int look_up(Manager *m, OwnerAnswer *a);
@@ -284,10 +290,10 @@ int manager_reset_node_owner(Manager *m, int group, bool revoke)
         int r;
 
         if (!e || !e->reservation.owner[0])
-                return give_node(group, &root);
+                return give_node(m, group, &root);
         if (a && a->answered)
-                return give_node(group, a); /* a failure was said when it was answered */
-        if (revoke && (r = give_node(group, &root)) < 0)
+                return give_node(m, group, a); /* a failure was said when it was answered */
+        if (revoke && (r = give_node(m, group, &root)) < 0)
                 return r;
         if (a)
                 return 0; /* asked already: its answer comes here too */

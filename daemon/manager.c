@@ -12,6 +12,7 @@
 #include "bus-util.h"
 #include "cdi-spec.h"
 #include "config.h"
+#include "group-work.h"
 #include "log.h"
 #include "macro.h"
 #include "manager-handover.h"
@@ -162,10 +163,11 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         /* Connection and guard-fd leases need the daemon to see them end;
          * reservations, to see reserved devices come; a group held past
          * its lease, to see its last holder close it; a caller typing a
-         * password for polkit, or waiting for the user database, to get
-         * its answer. */
+         * password for polkit, or waiting for the user database or for a
+         * group's nodes to change hands, to get its answer. */
         if (engine_busy(m->engine) || leases_follow_holders(m->leases) || m->reservations.n_entries > 0 ||
-            m->held || m->owner_lookups || (m->events.bus_waiting && m->events.bus_waiting(m)))
+            m->held || m->owner_lookups || group_work_queue_busy(m->group_work) ||
+            (m->events.bus_waiting && m->events.bus_waiting(m)))
                 return rearm_idle_timer(m);
 
         log_info("Idle for %" PRIu64 " s, exiting.", m->idle_timeout_usec / 1000000);
@@ -267,6 +269,8 @@ int manager_new(const ManagerOptions *options, Manager **ret)
         if (r < 0)
                 return r;
         r = worker_pool_new(WORKER_IDLE_USEC, &m->workers);
+        if (r >= 0)
+                r = group_work_queue_new(m->event, m->workers, &m->group_work);
         if (r < 0)
                 return log_error_errno(r, "Cannot make a pool of worker threads");
         r = engine_new(m->event, options->state_dir, options->step_timeout_usec, m->profiles, on_claim_change, m,
@@ -291,6 +295,7 @@ Manager *manager_free(Manager *m)
         leases_free(m->leases);
         manager_free_held(m);
         manager_free_owners(m);
+        group_work_queue_free(m->group_work); /* after the held groups, whose asks are there */
         worker_pool_free(m->workers);
         closep(&m->cdi_dir_fd);
         closep(&m->prepared_dir_fd);

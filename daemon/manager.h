@@ -52,8 +52,9 @@ struct Manager {
         Engine *engine;
         /* What else may wait: asks of held groups (manager-held.c), the
          * user database (owner-lookup.h), group nodes opened for leases
-         * (manager-handover.h). */
+         * (manager-handover.h), changes of their owner (manager-nodes.h). */
         WorkerPool *workers;
+        struct GroupWorkQueue *group_work; /* a group's node changes, in order (group-work.h) */
         Authorizer *authorizer; /* the bus layer's */
         Leases *leases;
         sd_device_monitor *vfio_monitor;      /* group nodes, for chown leases */

@@ -165,9 +165,17 @@ wait "$client" 2> /dev/null # the first client, which outlived the crash
 # ---- the group's node is opened in a worker ----
 # An exiting VMM's release holds the group's lock while it unpins the VM's
 # memory, and an open of the node waits for it (seconds, for a large VM):
-# vfiod looks at a reserved group's node, and opens the fds a lease hands
-# over, in a worker, and answers everyone meanwhile. The test build's
-# VFIOD_FAULT stalls the look, then the open, 10 s.
+# vfiod changes the node's owner (which holds the group open while the
+# node is someone else's), looks at a reserved group's node, and opens the
+# fds a lease hands over, in a worker, and answers everyone meanwhile. The
+# test build's VFIOD_FAULT stalls each in turn, 10 s. edu is reserved for
+# mallory here: her node goes to root for alice's lease.
+vfioctl-client unreserve "$edu" > /dev/null
+check "edu unreserved" wait_for 30 group_back
+vfioctl-client reserve "$edu" --owner mallory > /dev/null
+node_owner() { stat -c '%U %a' "/dev/vfio/$g"; }
+mallorys_at_rest() { edu_reserved && [ "$(node_owner)" = "mallory 600" ]; }
+check "edu reserved for mallory: her node at rest" wait_for 30 mallorys_at_rest
 # The journal since the last restart_with_fault.
 stalled() { journalctl -u vfiod.service --after-cursor="$cursor" --no-pager | grep -q "Fault injection: stalling at step '$1' of a lease"; }
 restart_with_fault() {
@@ -175,7 +183,7 @@ restart_with_fault() {
     systemctl restart vfiod.service
 }
 answers_at_once() { timeout 4 vfioctl-client list > /dev/null; }
-for step in check open; do
+for step in owner check open; do
     printf '[Service]\nEnvironment=VFIOD_FAULT=stall,lease,%s\n' "$step" > "$dropin/fault.conf"
     systemctl daemon-reload
     restart_with_fault
@@ -187,10 +195,10 @@ for step in check open; do
     check "  and alice's claim waits" kill -0 "$client"
     wait "$client"
     is "$?" 0 "  then alice gets edu's cdev" || diag "$(cat /tmp/stall.out)"
-    check "  and the reserved group is free again" wait_for 30 edu_reserved
+    check "  and the reserved group is free again, mallory's" wait_for 30 mallorys_at_rest
 done
 # A lease that ends while its fds are opened (root releases it): what
-# the worker opens is closed, and the group comes back, root's.
+# the worker opens is closed, and the group comes back to its owner.
 restart_with_fault
 check "vfiod restarted with a stall in a lease's open" wait_for 30 edu_reserved
 as_alice vfioctl-client claim "$edu" --cdev -- true > /tmp/left.out 2>&1 &
@@ -200,9 +208,8 @@ out=$(timeout 60 vfioctl-client release "$g" 2>&1)
 check "  root releases her lease meanwhile" test $? = 0 || diag "$out"
 wait "$client"
 check "  her claim fails" test $? != 0
-like "$(cat /tmp/left.out)" "ended while vfiod opened the group" "  told that its lease ended while vfiod opened the group"
-check "  the reserved group is free again" wait_for 30 edu_reserved
-is "$(stat -c '%U %a' "/dev/vfio/$g")" "root 600" "  its node is root's"
+like "$(cat /tmp/left.out)" "ended while vfiod handed the group over" "  told that its lease ended while vfiod handed the group over"
+check "  the reserved group is free again, its node mallory's" wait_for 30 mallorys_at_rest
 is "$(ls -l /proc/$(vfiod_pid)/fd | grep -c '/dev/vfio/devices/\|/dev/iommu')" 0 "  and vfiod closed what it opened"
 rm "$dropin/fault.conf"
 systemctl daemon-reload
