@@ -126,6 +126,7 @@ static const char *busy_reason(int error)
 static void on_prepared(const PrepareOutcome *o, void *userdata)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+        const char *busy = busy_reason(o->error);
         int r;
 
         if (o->failure) {
@@ -134,9 +135,9 @@ static void on_prepared(const PrepareOutcome *o, void *userdata)
                                        o->failure->message);
                 return;
         }
-        if (busy_reason(o->error)) {
+        if (busy) {
                 (void)bus_reply_errorf(msg, VFIOD_ERROR_GROUP_BUSY, "Cannot prepare claim %s: a group of it %s. "
-                                       "Nothing of it is prepared.", o->claim_id, busy_reason(o->error));
+                                       "Nothing of it is prepared.", o->claim_id, busy);
                 return;
         }
         if (o->error < 0) {

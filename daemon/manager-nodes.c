@@ -37,7 +37,7 @@ static void on_done(void *userdata)
 
         if (c->done)
                 c->done(c->manager, c->group, c->result, c->userdata);
-        else if (c->result < 0)
+        else if (c->result < 0 && c->result != -ENOENT) /* no node: nothing to own */
                 log_error_errno(c->result, "Cannot set the owner of /dev/vfio/%d", c->group);
 }
 

@@ -31,7 +31,8 @@ typedef struct NodesWanted {
 typedef void (*NodesSetFn)(Manager *m, int group, int r, void *userdata);
 /* Sets group's nodes as wanted, once every change of them asked before
  * has been made, then calls done on the loop (exactly once, unless this
- * fails, or vfiod stops first). NULL done: a failure is logged. */
+ * fails, or vfiod stops first). NULL done: a failure is logged, unless
+ * there was no node to own. */
 int manager_set_nodes(Manager *m, int group, NodesWanted wanted, NodesSetFn done, void *userdata);
 
 /* As manager_set_nodes(), as the lease has them: a chown lease's

@@ -80,19 +80,13 @@ static const ReservationEntry *node_reservation(Manager *m, int group)
         return manager_group_reservation(m, g);
 }
 
-static void on_node_given(Manager *m, int group, int r, void *userdata)
-{
-        if (r < 0 && r != -ENOENT) /* no node: nothing to own */
-                log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
-}
-
 /* The node as the answer says: the owner's, or root's when the database
  * did not name them. The group node only: a cdev opened between leases
  * could be kept where no look finds it, and bound under the next lease. */
 static int give_node(Manager *m, int group, const OwnerAnswer *a)
 {
         NodesWanted wanted = { .uid = a->ids.uid, .gid = a->ids.gid, .mode = a->ids.mode, .cdevs = false };
-        int r = manager_set_nodes(m, group, wanted, on_node_given, NULL);
+        int r = manager_set_nodes(m, group, wanted, NULL, NULL);
 
         if (r < 0)
                 return log_error_errno(r, "Cannot set the owner of /dev/vfio/%d", group);
