@@ -331,8 +331,8 @@ kill -9 "$(pgrep -u alice -x sleep)"
 ms=$(ms_until group_back)
 check "after the restart, the guard fd still ends the lease: edu comes back (in $ms ms)" test "$ms" -lt 9999
 kill -9 $holder
-check "and the connection lease too: e1000 back on e1000" \
-    wait_for 10 test "$(pci_driver "$VM_E1000_ADDR")" = e1000
+e1000_back() { [ "$(pci_driver "$VM_E1000_ADDR")" = e1000 ]; }
+check "and the connection lease too: e1000 back on e1000" wait_for 10 e1000_back
 
 # ---- bad input at the bus edge: an error, no crash, nothing changed ----
 bad() {
