@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "manager-held.h"
 #include "manager-leases.h"
+#include "manager-nodes.h"
 #include "manager-reservations.h"
 #include "manager.h"
 #include "number.h"
@@ -51,7 +52,7 @@ struct HeldGroup {
         HeldFirstFn first; /* NULL once called, or when then is all */
         void *first_userdata;
         bool answered;  /* the kernel has answered once */
-        bool take_node; /* the first ask that runs takes the nodes back */
+        bool take_node; /* the nodes are to be taken back, before the first ask */
         bool rescan;   /* a holder closed it: name who is left */
         bool polled;   /* a watch could not be had: every ask names them again */
         /* The last ask could not tell whether it is held, or the last look
@@ -74,12 +75,10 @@ struct HeldGroup {
 typedef struct HeldAsk {
         HeldGroup *h; /* the loop's alone */
         int group;
-        bool take_node;     /* first, the nodes root's, 0600: the lessee opens them no more */
         bool name;          /* name who holds it, if it is held */
         bool after_unknown; /* the last ask could not tell: if it is held, name them anew */
         pid_t *named;       /* those named last: one of them gone, they are named anew */
         size_t n_named;
-        int node_error;
         int held; /* as vfio_group_held() */
         bool named_again;
         int holders_error;
@@ -199,10 +198,7 @@ static bool any_gone(const HeldAsk *a)
 static void ask_in_worker(void *userdata)
 {
         HeldAsk *a = userdata;
-        int r;
 
-        if (a->take_node && (r = handover_set_owner(a->group, 0, 0, 0600, false)) < 0)
-                a->node_error = r;
         a->held = vfio_group_held(a->group);
         if (a->held == 0 || !(a->name || (a->after_unknown && a->held > 0) || any_gone(a)))
                 return;
@@ -284,10 +280,6 @@ static void on_answer(void *userdata)
         if (h->slow_said)
                 log_info("IOMMU group %d: the kernel answered after %llu s.", group,
                          (unsigned long long)((now_usec(CLOCK_MONOTONIC) - h->asked_since) / 1000000));
-        if (a->take_node)
-                h->take_node = false;
-        if (a->node_error < 0)
-                log_error_errno(a->node_error, "Cannot take /dev/vfio/%d back from its lessee", group);
         note_not_knowing(h, a->held);
         if (a->held != 0) {
                 bool named = a->named_again && take_holders(h, a);
@@ -313,13 +305,21 @@ static void on_answer(void *userdata)
  * settles it by the answer. name: name its holders too. */
 static int ask(HeldGroup *h, bool name)
 {
-        HeldAsk *a = calloc(1, sizeof(*a));
+        HeldAsk *a;
         int r;
 
+        /* The nodes root's, 0600, queued before the ask: the lessee opens
+         * them no more. Until that is queued, every ask tries again. */
+        if (h->take_node) {
+                r = manager_set_nodes(h->manager, h->group, NODES_ROOTS, NULL, NULL);
+                if (r < 0)
+                        return r;
+                h->take_node = false;
+        }
+        a = calloc(1, sizeof(*a));
         if (!a)
                 return -ENOMEM;
-        *a = (HeldAsk){ .h = h, .group = h->group, .take_node = h->take_node, .name = name,
-                        .after_unknown = h->unknown };
+        *a = (HeldAsk){ .h = h, .group = h->group, .name = name, .after_unknown = h->unknown };
         if (h->n_holders > 0) {
                 a->named = calloc(h->n_holders, sizeof(*a->named));
                 if (!a->named) {

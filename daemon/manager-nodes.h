@@ -11,10 +11,9 @@
  * group node when someone else owns it (handover_set_owner()), and that
  * open waits for the group's lock, which the release of an exiting VMM's
  * fd holds while it unpins the VM's memory (seconds, for a large VM).
- * Every change of a group's nodes is queued with the group's other work
- * (group-work.h), in the order asked: through here, or in the asks of a
- * held group that take them back (manager-held.c). Only when there is no
- * memory even for that does a lease's end take them back on the loop
+ * Every change of a group's nodes goes through here, queued with the
+ * group's other work (group-work.h) in the order asked. Only when there is
+ * no memory even for that does a lease's end take them back on the loop
  * (manager-leases.c). */
 
 /* What handover_set_owner() is to make of them. */
