@@ -13,6 +13,8 @@
 
 #include "bus-names.h"
 #include "client.h"
+#include "fs-util.h"
+#include "guard-holders.h"
 #include "macro.h"
 #include "number.h"
 #include "pci-address.h"
@@ -36,6 +38,7 @@ typedef struct Grant {
         char *lease;
         uint32_t group;
         int group_fd, container_fd, iommu_fd, guard_fd;
+        char *guard_link; /* guard_fd's link, to know it by in other processes */
         GrantedDevice *devices;
         size_t n_devices;
 } Grant;
@@ -57,6 +60,7 @@ static void grant_done(Grant *g)
         grant_close_fds(g);
         free(g->devices);
         free(g->lease);
+        free(g->guard_link);
 }
 
 /* vfiod's object path of a group: .../group/N. */
@@ -278,24 +282,53 @@ static bool lease_exists(Client *c, const char *lease)
                                            &group) >= 0;
 }
 
-/* How long the lease may outlive the command before a process the command
- * left behind (a daemon it forked) is taken to hold its guard fd: vfiod
- * sees the last close at once, and answers within this on a loaded host. */
+/* How long the lease may outlive the command before the client looks for
+ * a process the command left behind (a daemon it forked) that holds its
+ * guard fd: vfiod sees the last close at once, and answers within this
+ * unless the host is loaded. */
 #define LEASE_OUTLIVES_GRACE_USEC (3 * 1000 * 1000ULL)
+/* How long a lease whose guard no process in sight holds may live on
+ * before it is taken to be held out of sight (by another user's process,
+ * which the guard was passed to). */
+#define UNSEEN_GUARD_GRACE_USEC (30 * 1000 * 1000ULL)
+/* A look at every process's fds costs a system call an fd: once a second. */
+#define GUARD_LOOK_USEC (1000 * 1000ULL)
+
+/* Whether the lease outlives its command: held by a process the command
+ * left behind, which is said, or by one out of sight for too long. A lease
+ * whose guard nobody in sight holds is vfiod not yet done with its end. */
+static bool lease_outlives(Client *c, const Grant *g, uint64_t command_ended, uint64_t *last_look)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC), since = now - command_ended;
+        bool looked_lately = now - *last_look < GUARD_LOOK_USEC;
+        char comm[PROC_COMM_SIZE];
+        pid_t pid;
+
+        if (since <= LEASE_OUTLIVES_GRACE_USEC || (looked_lately && since <= UNSEEN_GUARD_GRACE_USEC) ||
+            !lease_exists(c, g->lease))
+                return false;
+        *last_look = now;
+        if (g->guard_link && guard_find_holder(g->guard_link, &pid) > 0) {
+                fprintf(stderr, "vfioctl-client: PID %d (%s) holds the guard fd of the lease of IOMMU group %u.\n",
+                        (int)pid, proc_comm(pid, comm), g->group);
+                return true;
+        }
+        return !g->guard_link || since > UNSEEN_GUARD_GRACE_USEC;
+}
 
 /* The lease ended (its holder exited): wait until vfiod has the devices
  * back where they were, so the prompt returns to a host that has them. */
-static int wait_for_release(Client *c, uint32_t group, const char *lease)
+static int wait_for_release(Client *c, const Grant *g)
 {
-        uint64_t unnamed_since = 0, command_ended = now_usec(CLOCK_MONOTONIC);
+        uint64_t unnamed_since = 0, command_ended = now_usec(CLOCK_MONOTONIC), last_look = 0;
+        uint32_t group = g->group;
 
         for (;;) {
                 _cleanup_free_ char *state = group_property(c, group, "State");
                 if (!state)
                         return client_fail(c, CLIENT_EXIT_FAILURE, "cannot follow IOMMU group %u any more.", group);
                 BusState s = bus_state_from_string(state);
-                if (s == BUS_STATE_CLAIMED &&
-                    now_usec(CLOCK_MONOTONIC) - command_ended > LEASE_OUTLIVES_GRACE_USEC && lease_exists(c, lease))
+                if (s == BUS_STATE_CLAIMED && lease_outlives(c, g, command_ended, &last_look))
                         return client_fail(c, CLIENT_EXIT_BUSY,
                                            "the command has ended, but a process it started still holds the "
                                            "lease of IOMMU group %u (its guard fd, VFIOD_LEASE): the group goes "
@@ -398,7 +431,10 @@ static int run_command(Client *c, Grant *g)
         if (child_pid == 0)
                 exec_command(c, g);
         r = child_pid < 0 ? -errno : 0;
-        /* Only the command holds the lease now, if anyone. */
+        /* Only the command holds the lease now, if anyone. Without its
+         * link, a lease that outlives the command is taken to be held. */
+        if (g->guard_fd >= 0)
+                (void)guard_link(g->guard_fd, &g->guard_link);
         grant_close_fds(g);
         while (r == 0 && waitpid(child_pid, &status, 0) < 0)
                 if (errno != EINTR)
@@ -532,7 +568,7 @@ int verb_claim(Client *c, int argc, char *argv[])
         else if (c->command) {
                 int status = run_command(c, &g);
                 c->exit_status = status < 0 ? 127 : status;
-                r = wait_for_release(c, g.group, g.lease);
+                r = wait_for_release(c, &g);
                 if (r >= 0 && !c->json)
                         r = print_group(c, "Returned", g.group, NULL, NULL);
                 return r;

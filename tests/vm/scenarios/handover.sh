@@ -94,8 +94,52 @@ is "$status" 4 "a command that leaves a process with the guard fd: vfioctl-clien
 like "$out" "a process it started still holds the lease of IOMMU group $g" "  saying the lease lives on"
 check "  the group stays leased" group_leased
 left=$(printf '%s\n' "$out" | sed -n 's/^left //p')
+like "$out" "PID $left \\(sleep\\) holds the guard fd" "  and naming the process that holds it"
 kill "$left"
 check "  and goes back once that process exits" wait_for 15 group_back
+
+# ---- a lease that outlives its command, held by nobody alice can see ----
+# To alice's client this is vfiod not yet done with the lease's end (a
+# loaded host): root holds the guard a while after the command ended
+# (opened anew through the command's fd), and the client waits on.
+guard_of() { # PID: the command's guard fd, as /proc/PID/fd/N
+    local fd
+    for fd in /proc/"$1"/fd/*; do
+        case $(readlink "$fd") in */guards/*) echo "$fd"; return 0 ;; esac
+    done
+    return 1
+}
+# 'outlive SECONDS': alice claims edu with a command that waits for root to
+# open its guard; root keeps it SECONDS after the command ended. Sets
+# status and out, the client's.
+outlive() {
+    local client cmd ready=/tmp/outlive.ready go=/tmp/outlive.go
+    status=1 out="the command did not start, or root could not open its guard"
+    rm -f "$ready" "$go"
+    setpriv --reuid=alice --regid=alice --init-groups vfioctl-client claim "$edu" -- \
+        sh -c "echo \$\$ > $ready; while [ ! -e $go ]; do sleep 0.1; done" > /tmp/outlive.out 2>&1 &
+    client=$!
+    wait_for 30 test -s "$ready" || { kill "$client"; return 1; }
+    cmd=$(cat "$ready")
+    exec 9> "$(guard_of "$cmd")" || { kill "$client"; return 1; }
+    touch "$go"
+    sleep "$1"
+    exec 9>&-
+    wait "$client"
+    status=$?
+    out=$(cat /tmp/outlive.out)
+    diag "$out"
+}
+outlive 6
+is "$status" 0 "a lease held 6 s after its command by nobody alice sees: the client waits for it, and exits 0"
+like "$out" "Returned IOMMU group $g" "  once the group went back"
+check "  which it did" group_back
+# Held out of her sight for longer: passed to another user's process, as
+# far as she can tell.
+outlive 35
+is "$status" 4 "a lease held by nobody alice sees for over 30 s: the client exits 4 (busy)"
+like "$out" "a process it started still holds the lease of IOMMU group $g" "  saying the lease lives on"
+check "  the group goes back once that holder closes it" wait_for 15 group_back
 
 # ---- alice's nested QEMU, with the memlock it needs ----
 out=$(printf 'info pci\nquit\n' | as_alice timeout 300 vfioctl-client claim "$edu" --memlock 256M -- \
