@@ -10,7 +10,7 @@
 #include "macro.h"
 
 static const cap_value_t kept[] = {
-        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_SYS_RESOURCE, CAP_SYS_PTRACE, CAP_KILL, CAP_SYS_MODULE,
+        CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_SYS_RESOURCE, CAP_SYS_PTRACE, CAP_KILL, CAP_BPF, CAP_PERFMON, CAP_SYS_MODULE,
 };
 
 static bool is_kept(cap_value_t c)

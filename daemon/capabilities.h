@@ -20,9 +20,15 @@
  *   CAP_KILL                     SIGTERM, and nothing else, to the holders
  *                                that a profile's AskHolders=yes asks to
  *                                close a device's nodes
+ *   CAP_BPF, CAP_PERFMON         have the kernel walk every process's files
+ *                                for open device nodes (a BPF task_file
+ *                                iterator that reads the file's inode;
+ *                                task-files.c); without them vfiod looks
+ *                                through /proc
  *   CAP_SYS_MODULE               load vfio-pci through modprobe (when it has
  *                                it: vfiod.service loads it beforehand)
- * CAP_SYS_PTRACE with CAP_DAC_OVERRIDE reaches into any process: whoever
+ * CAP_SYS_PTRACE with CAP_DAC_OVERRIDE reaches into any process, and
+ * CAP_BPF with CAP_PERFMON lets a program read the kernel's memory: whoever
  * ran code in vfiod would be as good as root. Keeping them from that would
  * take the holder scan out into a process of its own. */
 

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "fs-util.h"
+#include "log.h"
 #include "macro.h"
 #include "open-nodes.h"
+#include "task-files.h"
 
 int node_watch_add(NodeWatch *w, const WatchedNode *node)
 {
@@ -252,6 +254,96 @@ static int list_pids(DIR *proc, pid_t skip, pid_t **ret, size_t *n)
         return init_seen ? 0 : -EACCES;
 }
 
+/* ---- The kernel's walk (task-files.c) ---- */
+
+typedef struct KernelFind {
+        pid_t pid;
+        size_t index; /* into the watch's nodes */
+} KernelFind;
+
+typedef struct KernelFinds {
+        KernelFind *finds;
+        size_t n;
+        int error;
+} KernelFinds;
+
+static void on_kernel_find(pid_t pid, size_t index, void *userdata)
+{
+        KernelFinds *k = userdata;
+        KernelFind *a;
+
+        if (k->error < 0)
+                return;
+        a = reallocarray(k->finds, k->n + 1, sizeof(*a));
+        if (!a) {
+                k->error = -ENOMEM;
+                return;
+        }
+        k->finds = a;
+        a[k->n++] = (KernelFind){ .pid = pid, .index = index };
+}
+
+static int by_pid(const void *a, const void *b)
+{
+        pid_t x = ((const KernelFind *)a)->pid, y = ((const KernelFind *)b)->pid;
+
+        return (x > y) - (x < y);
+}
+
+/* Which way the scans go is said once, the first time. */
+static void log_scan_way(int r)
+{
+        static atomic_bool said;
+
+        if (atomic_exchange(&said, true))
+                return;
+        if (r >= 0)
+                log_info("Open device nodes are found by the kernel's walk over every process's files "
+                         "(a BPF task_file iterator).");
+        else
+                log_full_errno(LOG_NOTICE, r,
+                               "The kernel will not walk the processes' files for vfiod (BPF task_file iterator): "
+                               "open device nodes are looked for through /proc instead, a system call or two an fd");
+}
+
+/* 1 when the kernel walked every process's files, 0 when the look through
+ * /proc must do it: a node known by its fd's link only, or a kernel that
+ * does not run the walk. */
+static int scan_in_kernel(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata)
+{
+        FileDevice devices[TASK_FILES_DEVICES_MAX];
+        KernelFinds k = {};
+        int r;
+
+        if (w->n > TASK_FILES_DEVICES_MAX)
+                return 0;
+        for (size_t i = 0; i < w->n; i++) {
+                if (w->nodes[i].devnum == 0)
+                        return 0;
+                devices[i] = (FileDevice){ .devnum = w->nodes[i].devnum, .block = w->nodes[i].block };
+        }
+        r = task_files_find_devices(devices, w->n, on_kernel_find, &k);
+        log_scan_way(r);
+        if (r >= 0 && k.error < 0)
+                r = k.error;
+        if (r >= 0) {
+                /* Each process once, with the node of the highest use. */
+                qsort(k.finds, k.n, sizeof(*k.finds), by_pid);
+                for (size_t i = 0, j; i < k.n; i = j) {
+                        const WatchedNode *held = &w->nodes[k.finds[i].index];
+                        for (j = i + 1; j < k.n && k.finds[j].pid == k.finds[i].pid; j++)
+                                if (w->nodes[k.finds[j].index].use > held->use)
+                                        held = &w->nodes[k.finds[j].index];
+                        if (k.finds[i].pid != skip)
+                                fn(held, k.finds[i].pid, userdata);
+                }
+        }
+        free(k.finds);
+        return r == -ENOMEM ? r : r >= 0;
+}
+
+/* ---- Both ---- */
+
 int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata)
 {
         Scan s = { .watch = w, .fn = fn, .userdata = userdata, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -263,6 +355,9 @@ int node_watch_scan(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userd
 
         if (w->n == 0)
                 return 0; /* nothing to look for: spare the scan of every process */
+        r = scan_in_kernel(w, skip, fn, userdata);
+        if (r != 0)
+                return r < 0 ? r : 0;
         proc = opendir("/proc");
         if (!proc)
                 return -errno;

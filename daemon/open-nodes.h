@@ -7,13 +7,16 @@
 #include "pci-address.h"
 #include "use-report.h"
 
-/* Which processes hold device nodes open, found from /proc/PID/fd and the
- * fd tables of its threads that differ from that one (kcmp()). The scan
- * reads each fd's link, which never enters the filesystem the file is on,
- * and looks at the file itself (statx, cached attributes only) only under
- * /dev, where device nodes live in any mount namespace and a look never
- * waits for a server. A node kept elsewhere (only root can make one) is not
- * seen (docs/safety.md). */
+/* Which processes hold device nodes open. Where the kernel runs it, its
+ * own walk over every process's files finds them (task-files.c): it
+ * compares each file's device number, wherever the node lies, and costs no
+ * system call per fd. Otherwise, and for a node known only by its fd's link,
+ * they are found from /proc/PID/fd and the fd tables of its threads that
+ * differ from that one (kcmp()). That look reads each fd's link, which
+ * never enters the filesystem the file is on, and looks at the file itself
+ * (statx, cached attributes only) only under /dev, where device nodes live
+ * in any mount namespace and a look never waits for a server. A node kept
+ * elsewhere (only root can make one) is not seen then (docs/safety.md). */
 
 typedef struct WatchedNode {
         dev_t devnum;     /* 0: match by link instead */

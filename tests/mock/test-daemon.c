@@ -1472,10 +1472,12 @@ static void test_memlock_limit(Fixture *f, gconstpointer data)
 
 /* Run as root, the daemon keeps only the capabilities it needs: bits of
  * CapEff, CapPrm and CapBnd within chown, dac_override, kill, sys_module,
- * sys_ptrace and sys_resource. Run as anyone else, it has none to drop. */
+ * sys_ptrace, sys_resource, perfmon and bpf. Run as anyone else, it has
+ * none to drop. */
 static void test_capabilities_dropped(Fixture *f, gconstpointer data)
 {
-        const guint64 needed = 1ull << 0 | 1ull << 1 | 1ull << 5 | 1ull << 16 | 1ull << 19 | 1ull << 24;
+        const guint64 needed = 1ull << 0 | 1ull << 1 | 1ull << 5 | 1ull << 16 | 1ull << 19 | 1ull << 24 | 1ull << 38 |
+                               1ull << 39;
         g_autofree char *path = g_strdup_printf("/proc/%s/status", g_subprocess_get_identifier(f->daemon));
         g_autofree char *status = NULL;
         const char *sets[] = { "CapEff:", "CapPrm:", "CapBnd:" };

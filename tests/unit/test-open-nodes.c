@@ -20,7 +20,9 @@
 /* Who holds device nodes open, from /proc. Each test runs as PID 1 of a
  * PID namespace of its own, with its own /proc: only its processes are
  * scanned, whatever else runs on the machine (whose PID 1 may not let
- * even root read its fds). /dev/null and /dev/zero stand in for a
+ * even root read its fds). There the kernel's walk over the files
+ * (task-files.c) is not used, so these test the look through /proc; the
+ * VM tests (vm-host-use) test the kernel's. /dev/null and /dev/zero stand in for a
  * device's nodes; they are only opened, never written. */
 
 /* Runs test in a child that is PID 1 of a new PID namespace, and asserts

@@ -224,4 +224,9 @@ diag "$out"
 like "$out" "vendor 0x1234" "fd mode on the cdev kernel: the group and container fds reach edu"
 check "and the group went back" wait_for 10 group_back
 
+# This kernel has no BTF (tests/vm/kernel/cdev.config), so the kernel does
+# not walk the files: the looks for open cdevs above went through /proc.
+like "$(journalctl -u vfiod --no-pager)" "open device nodes are looked for through /proc instead" \
+    "without the kernel's BTF, vfiod looks for open nodes through /proc"
+
 done_testing

@@ -25,9 +25,9 @@ pid=$(systemctl show -P MainPID vfiod.service)
 check "vfiod runs under vfiod.service (pid $pid)" test "$pid" -gt 0
 is "$(ps -o user= -p "$pid")" vfiod "it runs as the user vfiod, not root"
 caps=$(sed -n 's/^CapEff:\t//p' /proc/$pid/status)
-# chown, dac_override, kill, sys_ptrace, sys_resource
-is "$caps" 0000000001080023 "vfiod's effective capabilities are just what it needs"
-is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 0000000001080023 "and so is its bounding set"
+# chown, dac_override, kill, sys_ptrace, sys_resource, perfmon, bpf
+is "$caps" 000000c001080023 "vfiod's effective capabilities are just what it needs"
+is "$(sed -n 's/^CapBnd:\t//p' /proc/$pid/status)" 000000c001080023 "and so is its bounding set"
 is "$(sed -n 's/^NoNewPrivs:\t//p' /proc/$pid/status)" 1 "it runs with no_new_privs"
 like "$(sed -n 's/^Seccomp:\t//p' /proc/$pid/status)" '^2$' "under a system call filter"
 # Not root, it may start and stop units (a profile's StopUnits=) through

@@ -86,6 +86,16 @@ for kind in own-table main-exits; do
         "so held: DeviceBusy, naming the process"
     kill $holder; wait $holder 2>/dev/null
 done
+like "$(journalctl -u vfiod --no-pager)" "Open device nodes are found by the kernel's walk over every process's files" \
+    "  the kernel walked every process's files (a BPF iterator): no look through /proc"
+# A node made outside /dev, where no look through /proc would go: the
+# kernel's walk compares the file's device number, wherever it lies.
+mkdir -p /mnt/nodes && mount -t tmpfs -o dev nodes /mnt/nodes
+mknod /mnt/nodes/elsewhere b $(stat -c '0x%t 0x%T' "/dev/$mp_head")
+exec 3< /mnt/nodes/elsewhere
+refused "$mp" DeviceBusy "/dev/$mp_head of $mp is open in PID $$" "its head disk held through a node outside /dev: DeviceBusy"
+exec 3<&-
+umount /mnt/nodes
 # Found free through the first path, the head is held by vfiod until the
 # unbind: the second path's look finds it held by vfiod itself, not busy.
 out=$(vfioctl-client claim "$mp" 2>&1)
