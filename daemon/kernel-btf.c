@@ -11,6 +11,7 @@
 #include "macro.h"
 
 /* Kinds that headers older than the kernel may lack (numbers are ABI). */
+#define KIND_FLOAT 16
 #define KIND_DECL_TAG 17
 #define KIND_TYPE_TAG 18
 #define KIND_ENUM64 19
@@ -54,7 +55,7 @@ static long extra_size(const struct btf_type *t)
         case BTF_KIND_CONST:
         case BTF_KIND_RESTRICT:
         case BTF_KIND_FUNC:
-        case BTF_KIND_FLOAT:
+        case KIND_FLOAT:
         case KIND_TYPE_TAG:
                 return 0;
         case BTF_KIND_ARRAY:

@@ -7,8 +7,10 @@
 /* The kernel's own description of its types (BTF, /sys/kernel/btf/vmlinux),
  * read for what a BPF program needs to know of this kernel: where a member
  * lies in a struct, and the id of a function to attach to. The verifier
- * checks a program's loads against the same description, so a layout read
- * here is the one the kernel accepts. */
+ * checks a program's loads of pointers against the same description; a
+ * load of a number at a wrong offset it accepts (task-files.c checks its
+ * walk's result for that). The data must be 4-byte aligned, as the
+ * kernel's is. */
 
 typedef struct KernelBtf KernelBtf;
 

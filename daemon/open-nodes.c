@@ -78,6 +78,26 @@ static int unless_gone(int error)
         return error == ENOENT || error == ESRCH ? 0 : -error;
 }
 
+/* Whether fd, of the table of the /proc/.../fd at fd_dir, was opened with
+ * O_PATH, as the flags of its fdinfo say: such an fd has not opened the
+ * device, and any user may hold one of any node. What cannot be read
+ * counts as an open. */
+static bool opened_with_o_path(int fd_dir, const char *fd)
+{
+        char path[64], info[256];
+        const char *flags;
+        _cleanup_close_ int info_fd = -EBADF;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "../fdinfo/%s", fd);
+        info_fd = openat(fd_dir, path, O_RDONLY | O_CLOEXEC);
+        if (info_fd < 0 || (n = read(info_fd, info, sizeof(info) - 1)) < 0)
+                return false;
+        info[n] = '\0';
+        flags = strstr(info, "\nflags:");
+        return flags && (strtoul(flags + strlen("\nflags:"), NULL, 8) & O_PATH);
+}
+
 /* One fd: its link says what it is without entering any filesystem;
  * sockets, pipes and anonymous inodes are no device nodes. */
 static int check_fd(const NodeWatch *w, int fd_dir, const char *fd, const WatchedNode **ret)
@@ -104,6 +124,8 @@ static int check_fd(const NodeWatch *w, int fd_dir, const char *fd, const Watche
         if (statx(fd_dir, fd, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) < 0)
                 return unless_gone(errno);
         *ret = find_node(w, &stx);
+        if (*ret && opened_with_o_path(fd_dir, fd))
+                *ret = NULL;
         return 0;
 }
 
@@ -306,9 +328,75 @@ static void log_scan_way(int r)
                                "open device nodes are looked for through /proc instead, a system call or two an fd");
 }
 
+/* Whether the main thread of pid has exited while other threads go on: a
+ * zombie ('Z') in /proc/PID/stat, after the command in parentheses (which
+ * may hold any bytes). 1 or 0; -errno when it cannot be read. */
+static int main_thread_exited(int proc_fd, pid_t pid)
+{
+        char path[32], line[512];
+        const char *paren;
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%d/stat", (int)pid);
+        fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return unless_gone(errno);
+        n = read(fd, line, sizeof(line) - 1);
+        if (n < 0)
+                return unless_gone(errno);
+        line[n] = '\0';
+        paren = strrchr(line, ')');
+        if (!paren || paren[1] != ' ')
+                return -EIO;
+        return paren[2] == 'Z';
+}
+
+/* The kernel's walk passes over a thread whose fd table is its process's,
+ * since it reads that table with the process's main thread. Should the
+ * main thread exit during the walk, after such a thread was passed over
+ * and before its own turn, the table is never read. Such a process is left
+ * with an exited main thread and threads that go on: their tables are read
+ * through /proc. */
+static int add_exited_main_threads(const NodeWatch *w, pid_t skip, KernelFinds *k)
+{
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        DIR *proc = opendir("/proc");
+        int r;
+
+        if (!proc)
+                return -errno;
+        r = list_pids(proc, skip, &pids, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const WatchedNode *held = NULL;
+                r = main_thread_exited(dirfd(proc), pids[i]);
+                if (r > 0)
+                        r = scan_thread_fd_tables(w, dirfd(proc), pids[i], &held);
+                if (held)
+                        on_kernel_find(pids[i], (size_t)(held - w->nodes), k);
+        }
+        closedir(proc);
+        return r < 0 ? r : k->error;
+}
+
+/* Each process once, with the node of the highest use. */
+static void report_kernel_finds(const NodeWatch *w, KernelFinds *k, pid_t skip, NodeHolderFn fn, void *userdata)
+{
+        qsort(k->finds, k->n, sizeof(*k->finds), by_pid);
+        for (size_t i = 0, j; i < k->n; i = j) {
+                const WatchedNode *held = &w->nodes[k->finds[i].index];
+                for (j = i + 1; j < k->n && k->finds[j].pid == k->finds[i].pid; j++)
+                        if (w->nodes[k->finds[j].index].use > held->use)
+                                held = &w->nodes[k->finds[j].index];
+                if (k->finds[i].pid != skip)
+                        fn(held, k->finds[i].pid, userdata);
+        }
+}
+
 /* 1 when the kernel walked every process's files, 0 when the look through
- * /proc must do it: a node known by its fd's link only, or a kernel that
- * does not run the walk. */
+ * /proc must do it: a node known by its fd's link only, or a walk that did
+ * not run or did not end. */
 static int scan_in_kernel(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void *userdata)
 {
         FileDevice devices[TASK_FILES_DEVICES_MAX];
@@ -324,20 +412,12 @@ static int scan_in_kernel(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void 
         }
         r = task_files_find_devices(devices, w->n, on_kernel_find, &k);
         log_scan_way(r);
-        if (r >= 0 && k.error < 0)
+        if (r >= 0)
                 r = k.error;
-        if (r >= 0) {
-                /* Each process once, with the node of the highest use. */
-                qsort(k.finds, k.n, sizeof(*k.finds), by_pid);
-                for (size_t i = 0, j; i < k.n; i = j) {
-                        const WatchedNode *held = &w->nodes[k.finds[i].index];
-                        for (j = i + 1; j < k.n && k.finds[j].pid == k.finds[i].pid; j++)
-                                if (w->nodes[k.finds[j].index].use > held->use)
-                                        held = &w->nodes[k.finds[j].index];
-                        if (k.finds[i].pid != skip)
-                                fn(held, k.finds[i].pid, userdata);
-                }
-        }
+        if (r >= 0)
+                r = add_exited_main_threads(w, skip, &k);
+        if (r >= 0)
+                report_kernel_finds(w, &k, skip, fn, userdata);
         free(k.finds);
         return r == -ENOMEM ? r : r >= 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -22,20 +23,21 @@ typedef struct Layout {
         int error;
         uint32_t iterator_id; /* of the function bpf_iter_task_file */
         BtfMember ctx_meta, ctx_task, ctx_fd, ctx_file;
-        BtfMember meta_seq, task_tgid, file_inode, inode_mode, inode_rdev;
+        BtfMember meta_seq, task_tgid, file_mode, file_inode, inode_mode, inode_rdev;
 } Layout;
 
 static Layout layout;
 static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
 
-/* Each member the program reads, with the size its load has. */
+/* Each member the program reads, with the size its load has, at an offset
+ * that a load instruction can hold. */
 static int read_member(const KernelBtf *b, const char *name, const char *member, uint32_t size, BtfMember *ret)
 {
         int r = kernel_btf_member(b, name, member, ret);
 
         if (r < 0)
                 return r;
-        return ret->size == size ? 0 : -EOPNOTSUPP;
+        return ret->size == size && ret->offset <= INT16_MAX ? 0 : -EOPNOTSUPP;
 }
 
 static int read_layout(Layout *l)
@@ -60,6 +62,8 @@ static int read_layout(Layout *l)
                 r = read_member(b, "bpf_iter_meta", "seq", 8, &l->meta_seq);
         if (r >= 0)
                 r = read_member(b, "task_struct", "tgid", 4, &l->task_tgid);
+        if (r >= 0)
+                r = read_member(b, "file", "f_mode", 4, &l->file_mode);
         if (r >= 0)
                 r = read_member(b, "file", "f_inode", 8, &l->file_inode);
         if (r >= 0)
@@ -102,7 +106,7 @@ typedef struct Record {
 
 enum { LABEL_EMIT, LABEL_EXIT, N_LABELS };
 
-#define PROGRAM_MAX (32 + 4 * TASK_FILES_DEVICES_MAX)
+#define PROGRAM_MAX (40 + 4 * TASK_FILES_DEVICES_MAX)
 
 typedef struct Program {
         struct bpf_insn insn[PROGRAM_MAX];
@@ -143,6 +147,11 @@ static void resolve_jumps(Program *p)
         }
 }
 
+/* A file opened with O_PATH, which has not opened the device: any user
+ * may hold one of any node. FMODE_PATH of include/linux/fs.h, the same
+ * since Linux 2.6.39. */
+#define KERNEL_FMODE_PATH 0x4000
+
 /* The kernel's dev_t: MKDEV() of include/linux/kdev_t.h. */
 static uint32_t kernel_devnum(dev_t d)
 {
@@ -150,20 +159,32 @@ static uint32_t kernel_devnum(dev_t d)
 }
 
 /* For each file: when its inode is one of the devices, write a Record.
- * r6 the context, r7 the file, r8 the task, r5 the device's index. */
-static void build_program(Program *p, const Layout *l, const FileDevice *devices, size_t n)
+ * r6 the context, r7 the file, r8 the task, r5 the device's index. First
+ * the canary: vfiod's own fd of it, and no other process's, is passed on
+ * with index n, so that a walk that reads the wrong members (a BTF read
+ * wrong) cannot pass for one that found nothing. */
+static void build_program(Program *p, const Layout *l, const FileDevice *devices, size_t n, FileDevice canary,
+                          pid_t self)
 {
         *p = (Program){};
         emit(p, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
         emit_load(p, BPF_REG_7, BPF_REG_6, l->ctx_file);
-        emit_jump(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_7, 0, LABEL_EXIT); /* the end of a task's files */
+        emit_jump(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_7, 0, LABEL_EXIT); /* the iterator's last call */
         emit_load(p, BPF_REG_8, BPF_REG_6, l->ctx_task);
         emit_jump(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_8, 0, LABEL_EXIT);
+        emit_load(p, BPF_REG_2, BPF_REG_7, l->file_mode);
+        emit_jump(p, BPF_JMP | BPF_JSET | BPF_K, BPF_REG_2, KERNEL_FMODE_PATH, LABEL_EXIT);
         emit_load(p, BPF_REG_2, BPF_REG_7, l->file_inode);
         emit_jump(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_2, 0, LABEL_EXIT);
         emit_load(p, BPF_REG_3, BPF_REG_2, l->inode_mode);
         emit(p, BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_3, 0, 0, S_IFMT);
         emit_load(p, BPF_REG_4, BPF_REG_2, l->inode_rdev);
+        emit(p, BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_4, 0, 5, (int32_t)kernel_devnum(canary.devnum));
+        emit(p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 4, S_IFCHR);
+        emit_load(p, BPF_REG_1, BPF_REG_8, l->task_tgid);
+        emit(p, BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_1, 0, 2, (int32_t)self);
+        emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_5, 0, 0, (int32_t)n);
+        emit_jump(p, BPF_JMP | BPF_JA, 0, 0, LABEL_EMIT);
         for (size_t i = 0; i < n; i++) {
                 emit(p, BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_4, 0, 3, (int32_t)kernel_devnum(devices[i].devnum));
                 emit(p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 2, devices[i].block ? S_IFBLK : S_IFCHR);
@@ -203,9 +224,10 @@ static int bpf(int cmd, union bpf_attr *attr)
 
 static int load_program(const Program *p, const Layout *l)
 {
-        /* bpf_seq_write() is for GPL-compatible programs; these few
-         * instructions are vfiod's own, and may be used under either. */
-        static const char license[] = "Dual BSD/GPL";
+        /* bpf_seq_write() and loads through BTF are for GPL-compatible
+         * programs; vfiod's LGPL-2.1-or-later code may be used under the
+         * GPL. */
+        static const char license[] = "GPL";
         union bpf_attr attr = {
                 .prog_type = BPF_PROG_TYPE_TRACING,
                 .expected_attach_type = BPF_TRACE_ITER,
@@ -214,19 +236,19 @@ static int load_program(const Program *p, const Layout *l)
                 .insn_cnt = (uint32_t)p->n,
                 .license = (uintptr_t)license,
         };
-        char verifier_log[512] = "";
+        enum { LOG_SIZE = 1 << 16 }; /* the whole log: kernels before 6.4 keep its start */
+        _cleanup_free_ char *verifier_log = NULL;
         int fd = bpf(BPF_PROG_LOAD, &attr);
 
-        if (fd != -EACCES && fd != -EINVAL)
+        if ((fd != -EACCES && fd != -EINVAL) || !(verifier_log = calloc(1, LOG_SIZE)))
                 return fd;
         /* The verifier refused it: once more, for its reason. */
         attr.log_level = 1;
         attr.log_buf = (uintptr_t)verifier_log;
-        attr.log_size = sizeof(verifier_log);
+        attr.log_size = LOG_SIZE;
         fd = bpf(BPF_PROG_LOAD, &attr);
         if (fd < 0 && verifier_log[0])
-                log_debug("The kernel's verifier refused the task_file iterator: %.*s", (int)sizeof(verifier_log),
-                          verifier_log);
+                log_debug("The kernel's verifier refused the task_file iterator: %s", verifier_log);
         return fd;
 }
 
@@ -258,7 +280,9 @@ static int read_records(int iter_fd, Record **ret, size_t *n)
                         records = a;
                 }
                 k = read(iter_fd, (uint8_t *)records + bytes, allocated - bytes);
-                if (k < 0 && errno == EINTR)
+                /* EAGAIN: a million files passed in one read with none
+                 * written; the next read goes on from there. */
+                if (k < 0 && (errno == EINTR || errno == EAGAIN))
                         continue;
                 if (k < 0)
                         return -errno;
@@ -273,12 +297,30 @@ static int read_records(int iter_fd, Record **ret, size_t *n)
         return 0;
 }
 
+/* vfiod's own fd of /dev/null, which the walk must find. */
+static int open_canary(FileDevice *ret)
+{
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+                close(fd);
+                return -ENODEV;
+        }
+        *ret = (FileDevice){ .devnum = st.st_rdev };
+        return fd;
+}
+
 int task_files_find_devices(const FileDevice *devices, size_t n, TaskFileFn fn, void *userdata)
 {
         _cleanup_free_ Program *p = NULL;
         _cleanup_free_ Record *records = NULL;
-        _cleanup_close_ int prog_fd = -EBADF, iter_fd = -EBADF;
+        _cleanup_close_ int canary_fd = -EBADF, prog_fd = -EBADF, iter_fd = -EBADF;
+        FileDevice canary;
         size_t n_records = 0;
+        bool canary_seen = false;
         int r;
 
         if (n > TASK_FILES_DEVICES_MAX)
@@ -286,10 +328,13 @@ int task_files_find_devices(const FileDevice *devices, size_t n, TaskFileFn fn, 
         pthread_once(&layout_once, init_layout);
         if (layout.error < 0)
                 return layout.error;
+        canary_fd = open_canary(&canary);
+        if (canary_fd < 0)
+                return canary_fd;
         p = malloc(sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        build_program(p, &layout, devices, n);
+        build_program(p, &layout, devices, n, canary, getpid());
         prog_fd = load_program(p, &layout);
         if (prog_fd < 0)
                 return prog_fd;
@@ -299,6 +344,14 @@ int task_files_find_devices(const FileDevice *devices, size_t n, TaskFileFn fn, 
         r = read_records(iter_fd, &records, &n_records);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < n_records; i++)
+                canary_seen = canary_seen || (records[i].index == n && records[i].tgid == (uint32_t)getpid() &&
+                                              records[i].fd == (uint32_t)canary_fd);
+        if (!canary_seen) {
+                log_debug("The walk over the tasks' files did not find vfiod's own fd of /dev/null: "
+                          "the kernel's layout was not read right.");
+                return -EPROTO;
+        }
         for (size_t i = 0; i < n_records; i++)
                 if (records[i].index < n)
                         fn((pid_t)records[i].tgid, records[i].index, userdata);

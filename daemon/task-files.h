@@ -14,7 +14,13 @@
  * It needs BTF (CONFIG_DEBUG_INFO_BTF), CAP_BPF and CAP_PERFMON (or
  * CAP_SYS_ADMIN), and bpf() past any seccomp filter; a kernel locked down
  * for confidentiality may refuse it too. Where any of that is missing the
- * call fails, and the caller looks at /proc instead. */
+ * call fails, and the caller looks at /proc instead. So it does when the
+ * walk does not find vfiod's own fd of /dev/null, which each walk looks
+ * for: the members it reads were not read right from the BTF.
+ *
+ * A thread that shares its process's fd table is not visited: the table is
+ * read with the main thread's. One whose main thread exits during the walk
+ * may so be missed (open-nodes.c looks at those through /proc). */
 
 typedef struct FileDevice {
         dev_t devnum;
@@ -25,7 +31,8 @@ typedef struct FileDevice {
 #define TASK_FILES_DEVICES_MAX 64
 
 /* Called for each open file on devices[index], with the process that
- * holds it (a thread whose fd table is its own is named by its process). */
+ * holds it (a thread whose fd table is its own is named by its process).
+ * An fd opened with O_PATH has not opened the device, and is passed over. */
 typedef void (*TaskFileFn)(pid_t pid, size_t index, void *userdata);
 
 /* Every file of every task. -E2BIG for more than TASK_FILES_DEVICES_MAX

@@ -176,6 +176,25 @@ static void test_refused(void)
         btf = kernel_btf_free(btf);
         g_byte_array_free(data, true);
 
+        /* Wide, without a loop: 400 anonymous structs of 300 members
+         * each are more than one search looks at. */
+        b = blob_new();
+        add_type(&b, "inner", BTF_KIND_STRUCT, 300, false, 4);
+        for (int i = 0; i < 300; i++)
+                add_member(&b, "m", ID_INT, 0);
+        add_type(&b, "wide", BTF_KIND_STRUCT, 400, false, 4);
+        for (int i = 0; i < 400; i++)
+                add_member(&b, "", ID_FUNC + 1, 0);
+        data = blob_finish(&b);
+        btf = parse_or_fail(data);
+        {
+                BtfMember m;
+                g_assert_cmpint(kernel_btf_member(btf, "wide", "x", &m), ==, -EINVAL);
+                g_assert_cmpint(kernel_btf_member(btf, "wide", "m", &m), ==, 0); /* the first is found */
+        }
+        btf = kernel_btf_free(btf);
+        g_byte_array_free(data, true);
+
         /* A kind this code does not know: a newer kernel's layout is not
          * guessed at. */
         b = blob_new();

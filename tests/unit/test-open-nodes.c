@@ -342,6 +342,45 @@ static void test_process_name(void)
         g_assert_cmpstr(proc_comm(pid, comm), ==, "?");
 }
 
+/* An fd opened with O_PATH has not opened the device (any user may hold
+ * one of any node): its holder is passed over; one that opened it is not. */
+static void o_path_fd(void)
+{
+        NodeWatch w = {};
+        WatchedNode node = node_of("/dev/zero", DEVICE_USE_BUSY);
+        Seen path_only = {}, opened = {};
+        int ready[2];
+        char c;
+
+        g_assert_cmpint(pipe(ready), ==, 0);
+        path_only.pid = fork();
+        g_assert_cmpint(path_only.pid, >=, 0);
+        if (path_only.pid == 0) {
+                if (open("/dev/zero", O_PATH | O_CLOEXEC) < 0)
+                        _exit(1);
+                (void)write(ready[1], "r", 1);
+                pause();
+                _exit(0);
+        }
+        g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
+        close(ready[0]);
+        close(ready[1]);
+        opened.pid = spawn_holder("opened", (const char *const[]){ "/dev/zero", NULL });
+        g_assert_cmpint(node_watch_add(&w, &node), ==, 0);
+        g_assert_cmpint(node_watch_scan(&w, getpid(), on_holder, &path_only), ==, 0);
+        g_assert_cmpint(node_watch_scan(&w, getpid(), on_holder, &opened), ==, 0);
+        kill_holder(path_only.pid);
+        kill_holder(opened.pid);
+        node_watch_done(&w);
+        g_assert_cmpint(path_only.calls, ==, 0);
+        g_assert_cmpint(opened.calls, ==, 1);
+}
+
+static void test_o_path_fd(void)
+{
+        in_own_pid_namespace(o_path_fd);
+}
+
 int main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
@@ -351,5 +390,6 @@ int main(int argc, char **argv)
         g_test_add_func("/open-nodes/thread-own-table", test_thread_own_table);
         g_test_add_func("/open-nodes/thread-after-main-exited", test_thread_after_main_exited);
         g_test_add_func("/open-nodes/process-name", test_process_name);
+        g_test_add_func("/open-nodes/o-path-fd", test_o_path_fd);
         return g_test_run();
 }

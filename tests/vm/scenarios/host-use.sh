@@ -98,9 +98,19 @@ exec 3<&-
 umount /mnt/nodes
 # Found free through the first path, the head is held by vfiod until the
 # unbind: the second path's look finds it held by vfiod itself, not busy.
+# An fd opened with O_PATH, which any user may hold of any node, has not
+# opened the disk, and does not make it busy.
+setpriv --reuid=nobody --regid=nogroup --clear-groups python3 -c '
+import os, sys, time
+os.open(sys.argv[1], os.O_PATH)
+print("ready", flush=True)
+time.sleep(600)' "/dev/$mp_head" > /tmp/o-path.out &
+o_path=$!
+check "nobody holds /dev/$mp_head with O_PATH" wait_for 10 grep -qx ready /tmp/o-path.out
 out=$(vfioctl-client claim "$mp" 2>&1)
 is "$?" 0 "unused, the multipath NVMe is claimed, both controllers at once" || diag "$out"
 check "and released" vfioctl-client release "$mp"
+kill $o_path; wait $o_path 2>/dev/null
 
 # ---- a physical function whose SR-IOV virtual functions are enabled ----
 # They do not outlive its move (nvme leaves them enabled when it lets go,
