@@ -329,8 +329,9 @@ static void log_scan_way(int r)
 }
 
 /* Whether the main thread of pid has exited while other threads go on: a
- * zombie ('Z') in /proc/PID/stat, after the command in parentheses (which
- * may hold any bytes). 1 or 0; -errno when it cannot be read. */
+ * zombie ('Z') in its own /proc/PID/task/PID/stat (the process's stat sums
+ * over every thread), after the command in parentheses (which may hold any
+ * bytes). 1 or 0; -errno when it cannot be read. */
 static int main_thread_exited(int proc_fd, pid_t pid)
 {
         char path[32], line[512];
@@ -338,7 +339,7 @@ static int main_thread_exited(int proc_fd, pid_t pid)
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
 
-        snprintf(path, sizeof(path), "%d/stat", (int)pid);
+        snprintf(path, sizeof(path), "%d/task/%d/stat", (int)pid, (int)pid);
         fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return unless_gone(errno);
@@ -357,7 +358,9 @@ static int main_thread_exited(int proc_fd, pid_t pid)
  * main thread exit during the walk, after such a thread was passed over
  * and before its own turn, the table is never read. Such a process is left
  * with an exited main thread and threads that go on: their tables are read
- * through /proc. */
+ * through /proc. (Unless one of those threads has exec()ed meanwhile and
+ * taken the process's id: like an fd passed into a table already read,
+ * that escapes a scan of either way, which sees each table once.) */
 static int add_exited_main_threads(const NodeWatch *w, pid_t skip, KernelFinds *k)
 {
         _cleanup_free_ pid_t *pids = NULL;
@@ -411,11 +414,11 @@ static int scan_in_kernel(const NodeWatch *w, pid_t skip, NodeHolderFn fn, void 
                 devices[i] = (FileDevice){ .devnum = w->nodes[i].devnum, .block = w->nodes[i].block };
         }
         r = task_files_find_devices(devices, w->n, on_kernel_find, &k);
-        log_scan_way(r);
         if (r >= 0)
                 r = k.error;
         if (r >= 0)
                 r = add_exited_main_threads(w, skip, &k);
+        log_scan_way(r);
         if (r >= 0)
                 report_kernel_finds(w, &k, skip, fn, userdata);
         free(k.finds);

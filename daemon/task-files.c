@@ -101,7 +101,7 @@ typedef struct Record {
         uint32_t tgid;
         uint32_t fd;
         uint32_t index; /* into the devices */
-        uint32_t zero;
+        uint32_t f_mode;
 } Record;
 
 enum { LABEL_EMIT, LABEL_EXIT, N_LABELS };
@@ -147,9 +147,10 @@ static void resolve_jumps(Program *p)
         }
 }
 
-/* A file opened with O_PATH, which has not opened the device: any user
- * may hold one of any node. FMODE_PATH of include/linux/fs.h, the same
- * since Linux 2.6.39. */
+/* FMODE_READ and FMODE_PATH of include/linux/fs.h, the same since Linux
+ * 2.6.39. A file opened with O_PATH has not opened the device: any user
+ * may hold one of any node. */
+#define KERNEL_FMODE_READ 0x1
 #define KERNEL_FMODE_PATH 0x4000
 
 /* The kernel's dev_t: MKDEV() of include/linux/kdev_t.h. */
@@ -158,11 +159,12 @@ static uint32_t kernel_devnum(dev_t d)
         return (uint32_t)(major(d) << 20 | minor(d));
 }
 
-/* For each file: when its inode is one of the devices, write a Record.
- * r6 the context, r7 the file, r8 the task, r5 the device's index. First
- * the canary: vfiod's own fd of it, and no other process's, is passed on
- * with index n, so that a walk that reads the wrong members (a BTF read
- * wrong) cannot pass for one that found nothing. */
+/* For each file: when its inode is one of the devices, and it was not
+ * opened with O_PATH, write a Record. r6 the context, r7 the file, r8 the
+ * task, r9 the file's mode, r5 the device's index. First the canaries:
+ * vfiod's own fds of that node, and no other process's, are passed on with
+ * index n whatever their mode, so that a walk that reads the wrong members
+ * (a BTF read wrong) cannot pass for one that found nothing. */
 static void build_program(Program *p, const Layout *l, const FileDevice *devices, size_t n, FileDevice canary,
                           pid_t self)
 {
@@ -172,8 +174,7 @@ static void build_program(Program *p, const Layout *l, const FileDevice *devices
         emit_jump(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_7, 0, LABEL_EXIT); /* the iterator's last call */
         emit_load(p, BPF_REG_8, BPF_REG_6, l->ctx_task);
         emit_jump(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_8, 0, LABEL_EXIT);
-        emit_load(p, BPF_REG_2, BPF_REG_7, l->file_mode);
-        emit_jump(p, BPF_JMP | BPF_JSET | BPF_K, BPF_REG_2, KERNEL_FMODE_PATH, LABEL_EXIT);
+        emit_load(p, BPF_REG_9, BPF_REG_7, l->file_mode);
         emit_load(p, BPF_REG_2, BPF_REG_7, l->file_inode);
         emit_jump(p, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_2, 0, LABEL_EXIT);
         emit_load(p, BPF_REG_3, BPF_REG_2, l->inode_mode);
@@ -185,6 +186,7 @@ static void build_program(Program *p, const Layout *l, const FileDevice *devices
         emit(p, BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_1, 0, 2, (int32_t)self);
         emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_5, 0, 0, (int32_t)n);
         emit_jump(p, BPF_JMP | BPF_JA, 0, 0, LABEL_EMIT);
+        emit_jump(p, BPF_JMP | BPF_JSET | BPF_K, BPF_REG_9, KERNEL_FMODE_PATH, LABEL_EXIT);
         for (size_t i = 0; i < n; i++) {
                 emit(p, BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_4, 0, 3, (int32_t)kernel_devnum(devices[i].devnum));
                 emit(p, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 2, devices[i].block ? S_IFBLK : S_IFCHR);
@@ -199,7 +201,7 @@ static void build_program(Program *p, const Layout *l, const FileDevice *devices
         emit_load(p, BPF_REG_1, BPF_REG_6, l->ctx_fd);
         emit(p, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_1, -12, 0);
         emit(p, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_5, -8, 0);
-        emit(p, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0);
+        emit(p, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_9, -4, 0);
         emit_load(p, BPF_REG_1, BPF_REG_6, l->ctx_meta);
         emit_load(p, BPF_REG_1, BPF_REG_1, l->meta_seq);
         emit(p, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
@@ -297,30 +299,55 @@ static int read_records(int iter_fd, Record **ret, size_t *n)
         return 0;
 }
 
-/* vfiod's own fd of /dev/null, which the walk must find. */
-static int open_canary(FileDevice *ret)
+/* vfiod's own fds of /dev/null, which the walk must find: one opened for
+ * reading, and one with O_PATH. */
+typedef struct Canaries {
+        int read_fd, path_fd;
+        FileDevice device;
+        bool read_seen, path_seen;
+} Canaries;
+
+static int open_canaries(Canaries *c)
 {
-        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
         struct stat st;
 
-        if (fd < 0)
+        c->read_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        c->path_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        if (c->read_fd < 0 || c->path_fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
-                close(fd);
+        if (fstat(c->read_fd, &st) < 0 || !S_ISCHR(st.st_mode))
                 return -ENODEV;
-        }
-        *ret = (FileDevice){ .devnum = st.st_rdev };
-        return fd;
+        c->device = (FileDevice){ .devnum = st.st_rdev };
+        return 0;
+}
+
+static void close_canaries(Canaries *c)
+{
+        if (c->read_fd >= 0)
+                close(c->read_fd);
+        if (c->path_fd >= 0)
+                close(c->path_fd);
+}
+
+/* Each canary, with the mode it was opened with: the members read were
+ * the right ones. */
+static void note_canary(Canaries *c, const Record *r)
+{
+        if (r->tgid != (uint32_t)getpid())
+                return;
+        if (r->fd == (uint32_t)c->read_fd)
+                c->read_seen = (r->f_mode & (KERNEL_FMODE_READ | KERNEL_FMODE_PATH)) == KERNEL_FMODE_READ;
+        else if (r->fd == (uint32_t)c->path_fd)
+                c->path_seen = (r->f_mode & (KERNEL_FMODE_READ | KERNEL_FMODE_PATH)) == KERNEL_FMODE_PATH;
 }
 
 int task_files_find_devices(const FileDevice *devices, size_t n, TaskFileFn fn, void *userdata)
 {
         _cleanup_free_ Program *p = NULL;
         _cleanup_free_ Record *records = NULL;
-        _cleanup_close_ int canary_fd = -EBADF, prog_fd = -EBADF, iter_fd = -EBADF;
-        FileDevice canary;
+        _cleanup_(close_canaries) Canaries canaries = { .read_fd = -EBADF, .path_fd = -EBADF };
+        _cleanup_close_ int prog_fd = -EBADF, iter_fd = -EBADF;
         size_t n_records = 0;
-        bool canary_seen = false;
         int r;
 
         if (n > TASK_FILES_DEVICES_MAX)
@@ -328,13 +355,13 @@ int task_files_find_devices(const FileDevice *devices, size_t n, TaskFileFn fn, 
         pthread_once(&layout_once, init_layout);
         if (layout.error < 0)
                 return layout.error;
-        canary_fd = open_canary(&canary);
-        if (canary_fd < 0)
-                return canary_fd;
+        r = open_canaries(&canaries);
+        if (r < 0)
+                return r;
         p = malloc(sizeof(*p));
         if (!p)
                 return -ENOMEM;
-        build_program(p, &layout, devices, n, canary, getpid());
+        build_program(p, &layout, devices, n, canaries.device, getpid());
         prog_fd = load_program(p, &layout);
         if (prog_fd < 0)
                 return prog_fd;
@@ -345,10 +372,10 @@ int task_files_find_devices(const FileDevice *devices, size_t n, TaskFileFn fn, 
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_records; i++)
-                canary_seen = canary_seen || (records[i].index == n && records[i].tgid == (uint32_t)getpid() &&
-                                              records[i].fd == (uint32_t)canary_fd);
-        if (!canary_seen) {
-                log_debug("The walk over the tasks' files did not find vfiod's own fd of /dev/null: "
+                if (records[i].index == n)
+                        note_canary(&canaries, &records[i]);
+        if (!canaries.read_seen || !canaries.path_seen) {
+                log_debug("The walk over the tasks' files did not find vfiod's own fds of /dev/null as they are: "
                           "the kernel's layout was not read right.");
                 return -EPROTO;
         }

@@ -15,8 +15,9 @@
  * CAP_SYS_ADMIN), and bpf() past any seccomp filter; a kernel locked down
  * for confidentiality may refuse it too. Where any of that is missing the
  * call fails, and the caller looks at /proc instead. So it does when the
- * walk does not find vfiod's own fd of /dev/null, which each walk looks
- * for: the members it reads were not read right from the BTF.
+ * walk does not find vfiod's own two fds of /dev/null (one opened for
+ * reading, one with O_PATH) with their modes, which each walk looks for:
+ * the members it reads were not read right from the BTF.
  *
  * A thread that shares its process's fd table is not visited: the table is
  * read with the main thread's. One whose main thread exits during the walk
