@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,35 @@ static char *read_full_stream(FILE *f)
 char *read_full_file(const char *path)
 {
         return read_full_stream(fopen(path, "re"));
+}
+
+int read_fd_to_end(int fd, void **ret, size_t *size)
+{
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t used = 0, allocated = 0;
+
+        for (;;) {
+                ssize_t n;
+                if (allocated - used < 4096) {
+                        uint8_t *a;
+                        allocated = allocated ? 2 * allocated : 16384;
+                        a = realloc(data, allocated);
+                        if (!a)
+                                return -ENOMEM;
+                        data = a;
+                }
+                n = read(fd, data + used, allocated - used);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                used += (size_t)n;
+        }
+        *ret = TAKE_PTR(data);
+        *size = used;
+        return 0;
 }
 
 char *read_full_fd(int fd)

@@ -16,6 +16,10 @@ char *read_full_file(const char *path);
 const char *proc_comm(pid_t pid, char buf[static PROC_COMM_SIZE]);
 /* The same for an open file, which it closes. */
 char *read_full_fd(int fd);
+/* Every byte of a blocking fd, to its end, in *ret (malloc()ed, so aligned
+ * for any type) and *size. EINTR and EAGAIN read again: a BPF iterator
+ * says EAGAIN when it has passed many objects and goes on at the next read. */
+int read_fd_to_end(int fd, void **ret, size_t *size);
 
 /* The last component of the symlink at path: a driver's or an IOMMU
  * group's name. *ret is NULL when there is no such link (returns 0). */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "kernel-btf.h"
 #include "macro.h"
 
@@ -129,30 +130,16 @@ int kernel_btf_parse(const void *data, size_t size, KernelBtf **ret)
 int kernel_btf_load(const char *path, KernelBtf **ret)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        _cleanup_free_ uint8_t *data = NULL;
-        size_t size = 0, allocated = 0;
+        _cleanup_free_ void *data = NULL;
+        size_t size;
         int r;
 
         if (fd < 0)
                 return -errno;
         /* sysfs states the size, but read to the end whatever it says. */
-        for (;;) {
-                ssize_t n;
-                if (size == allocated) {
-                        uint8_t *a;
-                        allocated = allocated ? 2 * allocated : 1 << 20;
-                        a = realloc(data, allocated);
-                        if (!a)
-                                return -ENOMEM;
-                        data = a;
-                }
-                n = read(fd, data + size, allocated - size);
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                size += (size_t)n;
-        }
+        r = read_fd_to_end(fd, &data, &size);
+        if (r < 0)
+                return r;
         r = kernel_btf_parse(data, size, ret);
         if (r >= 0)
                 (*ret)->owned = TAKE_PTR(data);

@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fs-util.h"
 #include "kernel-btf.h"
 #include "log.h"
 #include "macro.h"
@@ -40,6 +42,24 @@ static int read_member(const KernelBtf *b, const char *name, const char *member,
         return ret->size == size && ret->offset <= INT16_MAX ? 0 : -EOPNOTSUPP;
 }
 
+/* What the program reads, where Layout keeps it. */
+static const struct {
+        const char *name, *member;
+        uint32_t size;
+        size_t field;
+} layout_members[] = {
+        { "bpf_iter__task_file", "meta", 8, offsetof(Layout, ctx_meta) },
+        { "bpf_iter__task_file", "task", 8, offsetof(Layout, ctx_task) },
+        { "bpf_iter__task_file", "fd", 4, offsetof(Layout, ctx_fd) },
+        { "bpf_iter__task_file", "file", 8, offsetof(Layout, ctx_file) },
+        { "bpf_iter_meta", "seq", 8, offsetof(Layout, meta_seq) },
+        { "task_struct", "tgid", 4, offsetof(Layout, task_tgid) },
+        { "file", "f_mode", 4, offsetof(Layout, file_mode) },
+        { "file", "f_inode", 8, offsetof(Layout, file_inode) },
+        { "inode", "i_mode", 2, offsetof(Layout, inode_mode) },
+        { "inode", "i_rdev", 4, offsetof(Layout, inode_rdev) },
+};
+
 static int read_layout(Layout *l)
 {
         KernelBtf *b = NULL;
@@ -48,28 +68,11 @@ static int read_layout(Layout *l)
         if (r < 0)
                 return r;
         r = kernel_btf_function(b, "bpf_iter_task_file");
-        if (r >= 0) {
+        if (r >= 0)
                 l->iterator_id = (uint32_t)r;
-                r = read_member(b, "bpf_iter__task_file", "meta", 8, &l->ctx_meta);
-        }
-        if (r >= 0)
-                r = read_member(b, "bpf_iter__task_file", "task", 8, &l->ctx_task);
-        if (r >= 0)
-                r = read_member(b, "bpf_iter__task_file", "fd", 4, &l->ctx_fd);
-        if (r >= 0)
-                r = read_member(b, "bpf_iter__task_file", "file", 8, &l->ctx_file);
-        if (r >= 0)
-                r = read_member(b, "bpf_iter_meta", "seq", 8, &l->meta_seq);
-        if (r >= 0)
-                r = read_member(b, "task_struct", "tgid", 4, &l->task_tgid);
-        if (r >= 0)
-                r = read_member(b, "file", "f_mode", 4, &l->file_mode);
-        if (r >= 0)
-                r = read_member(b, "file", "f_inode", 8, &l->file_inode);
-        if (r >= 0)
-                r = read_member(b, "inode", "i_mode", 2, &l->inode_mode);
-        if (r >= 0)
-                r = read_member(b, "inode", "i_rdev", 4, &l->inode_rdev);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(layout_members); i++)
+                r = read_member(b, layout_members[i].name, layout_members[i].member, layout_members[i].size,
+                                (BtfMember *)((uint8_t *)l + layout_members[i].field));
         kernel_btf_free(b);
         return r < 0 ? r : 0;
 }
@@ -268,30 +271,14 @@ static int open_iterator(int prog_fd)
 /* Reading the iterator runs the walk; all of it, before anyone is told. */
 static int read_records(int iter_fd, Record **ret, size_t *n)
 {
-        _cleanup_free_ Record *records = NULL;
-        size_t bytes = 0, allocated = 0;
+        _cleanup_free_ void *records = NULL;
+        size_t bytes;
+        /* EAGAIN, read again: a million files passed in one read with none
+         * written. */
+        int r = read_fd_to_end(iter_fd, &records, &bytes);
 
-        for (;;) {
-                ssize_t k;
-                if (allocated - bytes < 4096) {
-                        Record *a;
-                        allocated = allocated ? 2 * allocated : 16384;
-                        a = realloc(records, allocated);
-                        if (!a)
-                                return -ENOMEM;
-                        records = a;
-                }
-                k = read(iter_fd, (uint8_t *)records + bytes, allocated - bytes);
-                /* EAGAIN: a million files passed in one read with none
-                 * written; the next read goes on from there. */
-                if (k < 0 && (errno == EINTR || errno == EAGAIN))
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                bytes += (size_t)k;
-        }
+        if (r < 0)
+                return r;
         if (bytes % sizeof(Record) != 0)
                 return -EIO;
         *n = bytes / sizeof(Record);
