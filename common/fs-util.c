@@ -32,6 +32,26 @@ char *read_full_file(const char *path)
         return read_full_stream(fopen(path, "re"));
 }
 
+int proc_stat_state(int dir_fd, const char *path, char *ret)
+{
+        _cleanup_close_ int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
+        char line[512]; /* the state comes after the pid and a command of 15 bytes */
+        const char *paren;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = read(fd, line, sizeof(line) - 1);
+        if (n < 0)
+                return -errno;
+        line[n] = '\0';
+        paren = strrchr(line, ')');
+        if (!paren || paren[1] != ' ' || paren[2] == '\0')
+                return -EIO;
+        *ret = paren[2];
+        return 0;
+}
+
 int read_fd_to_end(int fd, void **ret, size_t *size)
 {
         _cleanup_free_ uint8_t *data = NULL;

@@ -16,6 +16,11 @@ char *read_full_file(const char *path);
 const char *proc_comm(pid_t pid, char buf[static PROC_COMM_SIZE]);
 /* The same for an open file, which it closes. */
 char *read_full_fd(int fd);
+/* The state letter of a task (R, S, Z, X, ...) from its /proc stat file
+ * at path (below dir_fd, or absolute), read after the command in
+ * parentheses, which may hold any bytes. -errno when it cannot be read
+ * (-ENOENT or -ESRCH: the task is gone), -EIO when it is not as expected. */
+int proc_stat_state(int dir_fd, const char *path, char *ret);
 /* Every byte of a blocking fd, to its end, in *ret (malloc()ed, so aligned
  * for any type) and *size. EINTR and EAGAIN read again: a BPF iterator
  * says EAGAIN when it has passed many objects and goes on at the next read. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,16 +176,14 @@ static void note_not_knowing(HeldGroup *h, int held)
 /* Gone, or dead and not yet reaped (a zombie has closed its fds). */
 static bool holder_gone(pid_t pid)
 {
-        _cleanup_free_ char *stat = NULL;
-        const char *state;
-        char path[32];
+        char path[32], state;
+        int r;
 
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        stat = read_full_file(path);
-        if (!stat)
-                return errno == ENOENT || errno == ESRCH; /* otherwise named until the next look */
-        state = strrchr(stat, ')'); /* after the command, which may hold anything */
-        return state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
+        r = proc_stat_state(AT_FDCWD, path, &state);
+        if (r < 0)
+                return r == -ENOENT || r == -ESRCH; /* otherwise named until the next look */
+        return state == 'Z' || state == 'X';
 }
 
 static bool any_gone(const HeldAsk *a)

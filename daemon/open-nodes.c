@@ -330,27 +330,17 @@ static void log_scan_way(int r)
 
 /* Whether the main thread of pid has exited while other threads go on: a
  * zombie ('Z') in its own /proc/PID/task/PID/stat (the process's stat sums
- * over every thread), after the command in parentheses (which may hold any
- * bytes). 1 or 0; -errno when it cannot be read. */
+ * over every thread). 1 or 0; -errno when it cannot be read. */
 static int main_thread_exited(int proc_fd, pid_t pid)
 {
-        char path[32], line[512];
-        const char *paren;
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n;
+        char path[32], state;
+        int r;
 
         snprintf(path, sizeof(path), "%d/task/%d/stat", (int)pid, (int)pid);
-        fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return unless_gone(errno);
-        n = read(fd, line, sizeof(line) - 1);
-        if (n < 0)
-                return unless_gone(errno);
-        line[n] = '\0';
-        paren = strrchr(line, ')');
-        if (!paren || paren[1] != ' ')
-                return -EIO;
-        return paren[2] == 'Z';
+        r = proc_stat_state(proc_fd, path, &state);
+        if (r < 0)
+                return unless_gone(-r);
+        return state == 'Z';
 }
 
 /* The kernel's walk passes over a thread whose fd table is its process's,
