@@ -28,7 +28,8 @@
  *       Prepare + Unprepare of the first device's group next to ClaimGroup
  *       + ReleaseGroup of it, in turn; then Prepare + Unprepare of all the
  *       devices' groups in one claim (vfiod moves them at once) next to
- *       one claim after another.
+ *       one claim after another. Each part starts once udev has settled;
+ *       medians and quartiles, and the two ways' ratio per round.
  *   claim-bench usable GROUP ADDRESS ROUNDS
  *       from the ClaimGroup call to a device fd the caller can use, in
  *       mode fd (group, container, type1 IOMMU, device fd) and in mode
@@ -382,6 +383,18 @@ static int prepare(sd_bus *bus, const char *id, char **addresses)
         return r;
 }
 
+/* Waits until udev has handled every uevent so far: each timed part starts
+ * from a quiet machine, not in the wake of the part before it (a claim of
+ * eight groups leaves eight groups' uevents behind). Untimed. */
+static int settle(void)
+{
+        int r = system("udevadm settle --timeout=60");
+
+        if (r != 0)
+                fprintf(stderr, "claim-bench: udevadm settle failed (%d)\n", r);
+        return r == 0 ? 0 : -EIO;
+}
+
 /* One claim of every device, or one claim per device in turn. */
 static int prepare_round(sd_bus *bus, char **addresses, size_t n, bool at_once, uint64_t *ret_usec,
                          uint64_t *ret_busy)
@@ -403,36 +416,64 @@ static int prepare_round(sd_bus *bus, char **addresses, size_t n, bool at_once, 
         return r;
 }
 
+/* The first quartile, the median and the third of v (sorted here), as
+ * "name=M name_q1=A name_q3=B". */
+static void print_quartiles(const char *name, uint64_t *v, size_t n)
+{
+        qsort(v, n, sizeof(*v), compare_u64);
+        printf(" %s=%" PRIu64 " %s_q1=%" PRIu64 " %s_q3=%" PRIu64, name, median(v, n), name, v[n / 4], name,
+               v[(3 * n) / 4]);
+}
+
+enum {
+        PART_ONE,      /* Prepare + Unprepare of one group */
+        PART_CLAIM,    /* ClaimGroup + ReleaseGroup of it */
+        PART_AT_ONCE,  /* one claim of every group */
+        PART_IN_TURN,  /* one claim per group, in turn */
+        PART_CPU_AT_ONCE, PART_CPU_IN_TURN, /* how busy the CPUs were, per mille */
+        PART_RATIO,    /* at once / in turn, per round, per mille */
+        _PART_MAX
+};
+
 static int prepare_bench(sd_bus *bus, int rounds, uint32_t group, char **addresses, size_t n)
 {
-        /* [0] Prepare one, [1] ClaimGroup one, [2] all at once, [3] one after another;
-         * [4] and [5]: how busy the CPUs were in [2] and [3] */
-        _cleanup_free_ uint64_t *t = calloc(6 * (size_t)rounds, sizeof(*t));
+        static const char *const names[_PART_MAX] = { "one", "claim", "at_once", "in_turn", "cpu_at_once",
+                                                       "cpu_in_turn", "ratio_permille" };
+        _cleanup_free_ uint64_t *t = calloc(_PART_MAX * (size_t)rounds, sizeof(*t));
         char *first[] = { addresses[0], NULL };
         int r = t ? 0 : -ENOMEM;
 
+#define AT(part, i) t[(size_t)(part) * (size_t)rounds + (size_t)(i)]
         for (int i = 0; r >= 0 && i < rounds; i++) {
-                uint64_t start = now_usec();
-                r = prepare(bus, "bench-one", first);
-                t[i] = now_usec() - start;
+                uint64_t start;
+                if ((r = settle()) < 0)
+                        break;
                 start = now_usec();
-                if (r >= 0 && (r = call(bus, "ClaimGroup", group)) >= 0)
+                r = prepare(bus, "bench-one", first);
+                AT(PART_ONE, i) = now_usec() - start;
+                if (r < 0 || (r = settle()) < 0)
+                        break;
+                start = now_usec();
+                if ((r = call(bus, "ClaimGroup", group)) >= 0)
                         r = call(bus, "ReleaseGroup", group);
-                t[rounds + i] = now_usec() - start;
+                AT(PART_CLAIM, i) = now_usec() - start;
                 /* Which goes first alternates. */
                 for (int k = 0; r >= 0 && k < 2; k++) {
                         bool at_once = (i + k) % 2 == 0;
-                        size_t slot = (at_once ? 2 : 3) * rounds + i;
-                        r = prepare_round(bus, addresses, n, at_once, &t[slot], &t[slot + 2 * rounds]);
+                        if ((r = settle()) < 0)
+                                break;
+                        r = prepare_round(bus, addresses, n, at_once, &AT(at_once ? PART_AT_ONCE : PART_IN_TURN, i),
+                                          &AT(at_once ? PART_CPU_AT_ONCE : PART_CPU_IN_TURN, i));
                 }
+                AT(PART_RATIO, i) = 1000 * AT(PART_AT_ONCE, i) / (AT(PART_IN_TURN, i) ?: 1);
         }
+#undef AT
         if (r < 0)
                 return r;
-        printf("# result prepare one=%" PRIu64 " claim=%" PRIu64 " at_once=%" PRIu64 " in_turn=%" PRIu64
-               " groups=%zu rounds=%d cpu_at_once=%" PRIu64 " cpu_in_turn=%" PRIu64 "\n",
-               median(t, rounds), median(t + rounds, rounds), median(t + 2 * rounds, rounds),
-               median(t + 3 * rounds, rounds), n, rounds, median(t + 4 * rounds, rounds),
-               median(t + 5 * rounds, rounds));
+        printf("# result prepare groups=%zu rounds=%d", n, rounds);
+        for (int p = 0; p < _PART_MAX; p++)
+                print_quartiles(names[p], t + (size_t)p * (size_t)rounds, (size_t)rounds);
+        printf("\n");
         return 0;
 }
 
