@@ -67,7 +67,9 @@ _printf_(4, 0) static int format_line(char *buf, size_t size, int level, const c
 
 /* The whole line in one write: worker threads log too, and a line written
  * in pieces could be cut by another's (journald would then read one line's
- * "<N>" as text of another's). */
+ * "<N>" as text of another's). A pipe keeps a write of up to PIPE_BUF
+ * (4 KiB) whole, and a stream socket one that fits a single buffer; a
+ * longer line may still be cut, as any writer's may. */
 _printf_(2, 0) static void write_line(int level, const char *fmt, va_list ap, const char *suffix)
 {
         char stack_line[LOG_LINE_STACK];

@@ -5,9 +5,9 @@
 
 #include "macro.h"
 
-/* Logging to stderr, each line in one write, whichever thread logs. Under
- * systemd (JOURNAL_STREAM set) each line carries the "<N>" prefix journald
- * reads the priority from. */
+/* Logging to stderr, each line in one write (whole up to 4 KiB, whichever
+ * thread logs). Under systemd (JOURNAL_STREAM set) each line carries the
+ * "<N>" prefix journald reads the priority from. */
 
 void log_set_max_level(int level);
 void log_full(int level, const char *fmt, ...) _printf_(2, 3);

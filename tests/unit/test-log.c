@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -123,22 +124,38 @@ static void test_long_line(void)
         g_assert_cmpstr(lines[0], ==, want);
 }
 
-/* Logging leaves errno as it was, and a level above the maximum writes
- * nothing. */
-static void test_errno_and_level(void)
+/* A level above the maximum writes nothing. */
+static void test_level(void)
 {
         g_auto(GStrv) lines = NULL;
         Capture c;
 
         capture_start(&c);
-        errno = EPERM;
-        log_warning("with a full pipe or none, errno stays");
-        g_assert_cmpint(errno, ==, EPERM);
         log_debug("not shown at the default level");
+        log_warning("shown");
         lines = capture_end(&c);
 
         g_assert_cmpuint(g_strv_length(lines), ==, 2);
-        g_assert_cmpstr(lines[0], ==, "<4>with a full pipe or none, errno stays");
+        g_assert_cmpstr(lines[0], ==, "<4>shown");
+}
+
+/* Logging leaves errno as it was, even when the write fails (stderr on
+ * /dev/full: ENOSPC), as a caller may log and then return -errno. */
+static void test_errno_kept(void)
+{
+        int saved_stderr = dup(STDERR_FILENO), full = open("/dev/full", O_WRONLY | O_CLOEXEC), after;
+
+        g_assert_cmpint(saved_stderr, >=, 0);
+        g_assert_cmpint(full, >=, 0);
+        g_assert_cmpint(dup2(full, STDERR_FILENO), ==, STDERR_FILENO);
+        close(full);
+        errno = EPERM;
+        log_warning("nowhere to go");
+        after = errno;
+        g_assert_cmpint(dup2(saved_stderr, STDERR_FILENO), ==, STDERR_FILENO);
+        close(saved_stderr);
+
+        g_assert_cmpint(after, ==, EPERM);
 }
 
 int main(int argc, char *argv[])
@@ -148,6 +165,7 @@ int main(int argc, char *argv[])
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/log/threads-lines-whole", test_threads_lines_whole);
         g_test_add_func("/log/long-line", test_long_line);
-        g_test_add_func("/log/errno-and-level", test_errno_and_level);
+        g_test_add_func("/log/level", test_level);
+        g_test_add_func("/log/errno-kept", test_errno_kept);
         return g_test_run();
 }
