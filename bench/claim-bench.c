@@ -8,6 +8,7 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -388,11 +389,15 @@ static int prepare(sd_bus *bus, const char *id, char **addresses)
  * eight groups leaves eight groups' uevents behind). Untimed. */
 static int settle(void)
 {
-        int r = system("udevadm settle --timeout=60");
+        int status = system("udevadm settle --timeout=60");
 
-        if (r != 0)
-                fprintf(stderr, "claim-bench: udevadm settle failed (%d)\n", r);
-        return r == 0 ? 0 : -EIO;
+        if (status == 0)
+                return 0;
+        if (status > 0 && WIFEXITED(status))
+                fprintf(stderr, "claim-bench: udevadm settle exited with %d\n", WEXITSTATUS(status));
+        else
+                fprintf(stderr, "claim-bench: udevadm settle did not run to its end\n");
+        return -EIO;
 }
 
 /* One claim of every device, or one claim per device in turn. */
@@ -416,13 +421,14 @@ static int prepare_round(sd_bus *bus, char **addresses, size_t n, bool at_once, 
         return r;
 }
 
-/* The first quartile, the median and the third of v (sorted here), as
- * "name=M name_q1=A name_q3=B". */
+/* The first quartile, the median and the third of v (sorted by median()),
+ * as "name=M name_q1=A name_q3=B": the quartiles as the values n/4 from
+ * either end. */
 static void print_quartiles(const char *name, uint64_t *v, size_t n)
 {
-        qsort(v, n, sizeof(*v), compare_u64);
-        printf(" %s=%" PRIu64 " %s_q1=%" PRIu64 " %s_q3=%" PRIu64, name, median(v, n), name, v[n / 4], name,
-               v[(3 * n) / 4]);
+        uint64_t m = median(v, n);
+
+        printf(" %s=%" PRIu64 " %s_q1=%" PRIu64 " %s_q3=%" PRIu64, name, m, name, v[n / 4], name, v[n - 1 - n / 4]);
 }
 
 enum {
@@ -443,6 +449,8 @@ static int prepare_bench(sd_bus *bus, int rounds, uint32_t group, char **address
         char *first[] = { addresses[0], NULL };
         int r = t ? 0 : -ENOMEM;
 
+        if (rounds < 1)
+                return -EINVAL;
 #define AT(part, i) t[(size_t)(part) * (size_t)rounds + (size_t)(i)]
         for (int i = 0; r >= 0 && i < rounds; i++) {
                 uint64_t start;

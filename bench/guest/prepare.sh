@@ -5,13 +5,7 @@
 . "$VM_SRCDIR/tests/vm/guest/tap.sh"
 rounds=${BENCH_ROUNDS:-10}
 
-# driverctl, installed for bench/rebind-yardstick, brings a udev rule that
-# runs a bash script (and basename, and readlink) for every new /dev/vfio
-# node: under TCG some 200 ms of CPU per group, several times what vfiod
-# spends, and no part of vfiod or of most hosts. Masked, as there.
-mkdir -p /run/udev/rules.d
-ln -sf /dev/null /run/udev/rules.d/89-vfio-uio.rules
-udevadm control --reload
+mask_driverctl_vfio_rule # as in bench/rebind-yardstick
 set -- $VM_EDU8_ADDRS
 g=$(pci_group "$1")
 

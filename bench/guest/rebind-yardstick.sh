@@ -55,13 +55,9 @@ measure() {
     echo "# result $name $method median_us=$med rounds=$rounds"
 }
 
-# driverctl, installed for its yardstick, brings a udev rule that runs a
-# bash script (and basename, and readlink) for every new /dev/vfio node. It
-# belongs to none of the three ways measured, yet on two emulated CPUs it
-# takes CPU from whichever runs beside it: masked for all three.
-mkdir -p /run/udev/rules.d
-ln -sf /dev/null /run/udev/rules.d/89-vfio-uio.rules
-udevadm control --reload
+# driverctl's rule for new /dev/vfio nodes belongs to none of the three
+# ways measured: masked for all three.
+mask_driverctl_vfio_rule
 
 modprobe vfio-pci
 for target in "edu $VM_EDU_ADDR none" "e1000 $VM_E1000_ADDR e1000"; do

@@ -155,3 +155,14 @@ setup_single_gpu_host() {
     systemctl daemon-reload
     systemctl start $VMTEST_DM
 }
+
+# For benchmarks: driverctl, installed for bench/rebind-yardstick's
+# yardstick, brings a udev rule that runs a bash script (and basename, and
+# readlink) for every new /dev/vfio node, some 200 ms of CPU a group under
+# TCG. It is no part of what a bench measures, nor of most hosts, yet on two
+# emulated CPUs it takes CPU from whatever runs beside it: masked.
+mask_driverctl_vfio_rule() {
+    mkdir -p /run/udev/rules.d
+    ln -sf /dev/null /run/udev/rules.d/89-vfio-uio.rules
+    udevadm control --reload
+}
