@@ -167,6 +167,7 @@ static void check_child(UseCheck *c, sd_device *child, const char *address, bool
         char head[NAME_MAX + 1];
         const char *subsystem = NULL, *sysname = NULL, *devtype = NULL, *tag = NULL, *driver = NULL;
         bool block, net, transport;
+        int ifindex;
 
         (void)sd_device_get_subsystem(child, &subsystem);
         (void)sd_device_get_sysname(child, &sysname);
@@ -186,9 +187,11 @@ static void check_child(UseCheck *c, sd_device *child, const char *address, bool
                 check_nvme_head(c, address, head);
         else if (block)
                 storage_check_block(c->storage, &c->report, c->holds, address, sysname);
-        else if (net)
-                net_check_interface(c->net, &c->report, address, sysname);
-        else if (transport) {
+        else if (net) {
+                if (sd_device_get_ifindex(child, &ifindex) < 0)
+                        ifindex = 0; /* then only by its name */
+                net_check_interface(c->net, &c->report, address, sysname, ifindex);
+        } else if (transport) {
                 /* 9p names its tag; virtiofs does so only since Linux 6.9. */
                 if (sd_device_get_sysattr_value(child, "mount_tag", &tag) < 0)
                         tag = NULL;

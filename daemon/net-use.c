@@ -154,11 +154,55 @@ void net_check_hidden_interfaces(UseReport *u, const char *address, const char *
                                address);
 }
 
-void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname)
+/* Renames an interface may go through between the listing of its device
+ * and the look at its stack: a NIC bound anew comes as "ethN" and udev
+ * gives it its name a moment later. */
+#define NET_RENAMES_FOLLOWED 3
+
+/* Whether interface ifname lives below the PCI function at address (its
+ * own, or a virtio device's below it). */
+static bool interface_below(const char *ifname, const char *address)
 {
+        char path[PATH_MAX], pattern[PATH_MAX];
+        _cleanup_free_ char *real = NULL;
+
+        snprintf(path, sizeof(path), "/sys/class/net/%s", ifname);
+        snprintf(pattern, sizeof(pattern), "/%s/", address);
+        real = realpath(path, NULL);
+        return real && strstr(real, pattern);
+}
+
+/* ifname's stack, as interface_stack(); when ifname is gone, that of the
+ * name interface ifindex has now, if it is still the function's (its
+ * current name then in ifname). */
+static int current_interface_stack(const char *address, char ifname[static IF_NAMESIZE], int ifindex, char ***ret,
+                                   size_t *n)
+{
+        int r = interface_stack(ifname, ret, n);
+
+        for (int i = 0; r == -ENOENT && ifindex > 0 && i < NET_RENAMES_FOLLOWED; i++) {
+                char now[IF_NAMESIZE];
+                /* Gone, or an index reused meanwhile by someone else's
+                 * interface: what was on this one is not known. */
+                if (!if_indextoname((unsigned)ifindex, now) || streq(now, ifname) || !interface_below(now, address))
+                        break;
+                memcpy(ifname, now, IF_NAMESIZE);
+                strv_free(*ret);
+                *ret = NULL;
+                *n = 0;
+                r = interface_stack(ifname, ret, n);
+        }
+        return r;
+}
+
+void net_check_interface(NetView *v, UseReport *u, const char *address, const char *listed_name, int ifindex)
+{
+        char ifname[IF_NAMESIZE];
         char **stack = NULL;
         size_t n = 0;
         int r;
+
+        snprintf(ifname, sizeof(ifname), "%s", listed_name);
 
         if (v->unknown.set) {
                 use_report_add(u, DEVICE_USE_HOST_CRITICAL,
@@ -166,7 +210,7 @@ void net_check_interface(NetView *v, UseReport *u, const char *address, const ch
                                first_reason_text(&v->unknown));
                 return;
         }
-        if ((r = interface_stack(ifname, &stack, &n)) < 0)
+        if ((r = current_interface_stack(address, ifname, ifindex, &stack, &n)) < 0)
                 use_report_add(u, DEVICE_USE_HOST_CRITICAL,
                                "%s is %s, and vfiod cannot follow what is stacked on it (%s): it may carry "
                                "the host's default route",

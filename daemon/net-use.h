@@ -10,8 +10,10 @@
  * macvlan, ipvlan); one that is enslaved, has devices stacked on it, or is
  * up with addresses is in use (docs/safety.md). */
 
-/* The interface ifname of the function at address. */
-void net_check_interface(NetView *v, UseReport *u, const char *address, const char *ifname);
+/* The interface of the function at address, listed as listed_name, of
+ * index ifindex (0: unknown); looked at by the name it has by then, should
+ * udev have renamed it meanwhile. */
+void net_check_interface(NetView *v, UseReport *u, const char *address, const char *listed_name, int ifindex);
 /* Interfaces of the function at address that live in another network
  * namespace (a container's): sysfs shows the "net" directory of their
  * device (the function's own, or a virtio device's below it), net_dir, but

@@ -378,6 +378,35 @@ static void test_hidden_interfaces(void)
         g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+static DeviceUse interface_verdict(const char *address, const char *listed_name, int ifindex, char **reason)
+{
+        NetView v = {}; /* no routes, no addresses */
+        UseReport u;
+
+        g_assert_cmpint(use_report_init(&u), ==, 0);
+        net_check_interface(&v, &u, address, listed_name, ifindex);
+        return use_report_finish(&u, reason);
+}
+
+/* An interface renamed by udev between the listing of its device and the
+ * look at its stack (a NIC bound anew comes as "ethN"): looked at by the
+ * name its index has now, if that interface is still below the function.
+ * Here the loopback, index 1 in every network namespace, which lives in
+ * /sys/devices/virtual: "virtual" stands for its function. */
+static void test_renamed_interface(void)
+{
+        g_autofree char *renamed = NULL, *elsewhere = NULL, *gone = NULL, *unknown = NULL;
+
+        g_assert_cmpint(interface_verdict("virtual", "vfiod-was0", 1, &renamed), ==, DEVICE_USE_NONE);
+        g_assert_null(renamed);
+        /* The index now another function's interface: not followed. */
+        g_assert_cmpint(interface_verdict("0000:00:04.0", "vfiod-was0", 1, &elsewhere), ==,
+                        DEVICE_USE_HOST_CRITICAL);
+        g_assert_nonnull(strstr(elsewhere, "vfiod-was0, and vfiod cannot follow what is stacked on it"));
+        g_assert_cmpint(interface_verdict("virtual", "vfiod-was0", 0x7fffffff, &gone), ==, DEVICE_USE_HOST_CRITICAL);
+        g_assert_cmpint(interface_verdict("virtual", "vfiod-was0", 0, &unknown), ==, DEVICE_USE_HOST_CRITICAL);
+}
+
 static void test_use_report(void)
 {
         UseReport u;
@@ -420,6 +449,7 @@ int main(int argc, char **argv)
         g_test_add_func("/host-use/net/addresses", test_addresses);
         g_test_add_func("/host-use/net/dump-ends", test_dump_ends);
         g_test_add_func("/host-use/net/hidden-interfaces", test_hidden_interfaces);
+        g_test_add_func("/host-use/net/renamed-interface", test_renamed_interface);
         g_test_add_func("/host-use/verdict", test_use_report);
         return g_test_run();
 }
