@@ -167,7 +167,6 @@ static void check_child(UseCheck *c, sd_device *child, const char *address, bool
         char head[NAME_MAX + 1];
         const char *subsystem = NULL, *sysname = NULL, *devtype = NULL, *tag = NULL, *driver = NULL;
         bool block, net, transport;
-        int ifindex;
 
         (void)sd_device_get_subsystem(child, &subsystem);
         (void)sd_device_get_sysname(child, &sysname);
@@ -188,6 +187,7 @@ static void check_child(UseCheck *c, sd_device *child, const char *address, bool
         else if (block)
                 storage_check_block(c->storage, &c->report, c->holds, address, sysname);
         else if (net) {
+                int ifindex;
                 if (sd_device_get_ifindex(child, &ifindex) < 0)
                         ifindex = 0; /* then only by its name */
                 net_check_interface(c->net, &c->report, address, sysname, ifindex);
