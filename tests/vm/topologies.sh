@@ -32,10 +32,14 @@ VM_NVME_BRIDGE_ADDR=0000:00:1c.0
 VM_VIRTIO_NET_ADDR=0000:00:1d.0 # virtio-net: its interface lives below a virtio device, not the function
 VM_GPU_AUDIO_ADDRS="0000:00:0d.0 0000:00:0d.1"  # a std VGA and its HD audio function, one group
 VM_EDU8_ADDRS="0000:00:13.0 0000:00:14.0 0000:00:15.0 0000:00:16.0 0000:00:17.0 0000:00:18.0 0000:00:19.0 0000:00:1a.0"  # eight edus, eight groups
+# Eight PCIe root ports, the functions of one slot, with an nvme behind
+# each: eight groups of devices that have a host driver and a reset (FLR),
+# as a machine's own drives do. Each nvme is the child of its port.
+VM_NVME8_PORTS="0000:00:1e.0 0000:00:1e.1 0000:00:1e.2 0000:00:1e.3 0000:00:1e.4 0000:00:1e.5 0000:00:1e.6 0000:00:1e.7"
 
 # The default set, and the twins that only some scenarios need.
 VM_TOPOLOGIES="edu e1000 multifunction bridge vga nvme"
-VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio edu8 usb-disk nvme-mpath nvme-sriov nvme-bridged virtio-net"
+VM_KNOWN_TOPOLOGIES="$VM_TOPOLOGIES edu2 e1000b nvme2 vga2 display gpu-audio edu8 nvme8 usb-disk nvme-mpath nvme-sriov nvme-bridged virtio-net"
 
 # topology_qemu_args NAME WORKDIR: append NAME's devices to the array
 # QEMU_TOPOLOGY_ARGS; WORKDIR holds any backing files it needs.
@@ -78,6 +82,15 @@ topology_qemu_args() {
     edu8)
         for a in $VM_EDU8_ADDRS; do
             QEMU_TOPOLOGY_ARGS+=(-device "edu,addr=${a#0000:00:}")
+        done ;;
+    nvme8)
+        local i mf=,multifunction=on
+        for i in 0 1 2 3 4 5 6 7; do
+            truncate -s 1M "$workdir/nvme8-$i.img"
+            QEMU_TOPOLOGY_ARGS+=(-device "pcie-root-port,id=vmrp8$i,chassis=$((80 + i)),addr=1e.$i$mf"
+                                 -drive "file=$workdir/nvme8-$i.img,if=none,format=raw,id=vmnvme8$i"
+                                 -device "nvme,serial=vfiod8$i,drive=vmnvme8$i,bus=vmrp8$i")
+            mf=
         done ;;
     nvme2)
         truncate -s 128M "$workdir/nvme2.img"
