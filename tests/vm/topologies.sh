@@ -33,8 +33,8 @@ VM_VIRTIO_NET_ADDR=0000:00:1d.0 # virtio-net: its interface lives below a virtio
 VM_GPU_AUDIO_ADDRS="0000:00:0d.0 0000:00:0d.1"  # a std VGA and its HD audio function, one group
 VM_EDU8_ADDRS="0000:00:13.0 0000:00:14.0 0000:00:15.0 0000:00:16.0 0000:00:17.0 0000:00:18.0 0000:00:19.0 0000:00:1a.0"  # eight edus, eight groups
 # Eight PCIe root ports, the functions of one slot, with an nvme behind
-# each: eight groups of devices that have a host driver and a reset (FLR),
-# as a machine's own drives do. Each nvme is the child of its port.
+# each: eight groups (the ports have ACS) of devices that have a host
+# driver and a reset (FLR). Each nvme is the one device behind its port.
 VM_NVME8_PORTS="0000:00:1e.0 0000:00:1e.1 0000:00:1e.2 0000:00:1e.3 0000:00:1e.4 0000:00:1e.5 0000:00:1e.6 0000:00:1e.7"
 
 # The default set, and the twins that only some scenarios need.
