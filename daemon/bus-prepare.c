@@ -13,6 +13,7 @@
 #include "bus-sender.h"
 #include "bus-util.h"
 #include "cdi-spec.h"
+#include "handover.h"
 #include "log.h"
 #include "macro.h"
 #include "manager-prepared.h"
@@ -83,7 +84,7 @@ static int send_prepared(sd_bus_message *msg, const PrepareOutcome *o)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *cdi_device = NULL;
-        char node[32];
+        char node[VFIO_NODE_PATH_MAX];
         int r = cdi_device_name(o->claim_id, &cdi_device);
 
         if (r >= 0)
@@ -97,7 +98,7 @@ static int send_prepared(sd_bus_message *msg, const PrepareOutcome *o)
         if (r >= 0)
                 r = sd_bus_message_append(reply, "s", "/dev/vfio/vfio");
         for (size_t i = 0; r >= 0 && i < o->n_groups; i++) {
-                snprintf(node, sizeof(node), "/dev/vfio/%d", o->groups[i]);
+                vfio_group_node_path((int)o->groups[i], node);
                 r = sd_bus_message_append(reply, "s", node);
         }
         if (r >= 0)

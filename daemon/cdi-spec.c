@@ -9,6 +9,7 @@
 
 #include "cdi-spec.h"
 #include "fs-util.h"
+#include "handover.h"
 #include "macro.h"
 #include "pci-address.h"
 #include "strv.h"
@@ -68,14 +69,14 @@ static void format_node(FILE *f, bool *first, const char *path)
 static void format_node_list(FILE *f, const CdiDevice *d)
 {
         bool first = true;
-        char path[32];
+        char path[VFIO_NODE_PATH_MAX];
 
         fputs("      \"containerEdits\": {\n        \"deviceNodes\": [", f);
         /* The group interface, which every kernel has; the cdevs and
          * iommufd where the kernel has them too. */
         format_node(f, &first, "/dev/vfio/vfio");
         for (size_t i = 0; i < d->n_groups; i++) {
-                snprintf(path, sizeof(path), "/dev/vfio/%d", d->groups[i]);
+                vfio_group_node_path(d->groups[i], path);
                 format_node(f, &first, path);
         }
         if (d->n_cdevs > 0)
