@@ -862,6 +862,33 @@ static void test_rebind_followed(Fixture *f, gconstpointer data)
 }
 
 /* The interface the daemon exports is the one its XML in dbus/ documents. */
+static guint count_args(GDBusArgInfo **args)
+{
+        guint n = 0;
+
+        while (args && args[n])
+                n++;
+        return n;
+}
+
+static void assert_same_args(GDBusArgInfo **doc, GDBusArgInfo **live)
+{
+        g_assert_cmpuint(count_args(live), ==, count_args(doc));
+        for (guint i = 0; doc && doc[i]; i++) {
+                g_assert_cmpstr(live[i]->name, ==, doc[i]->name);
+                g_assert_cmpstr(live[i]->signature, ==, doc[i]->signature);
+        }
+}
+
+/* Whether a property's changes are signalled, with its value ("true", the
+ * default), without it ("invalidates"), or never ("const", "false"). */
+static const char *emits_changed(GDBusPropertyInfo *p)
+{
+        const char *v = g_dbus_annotation_info_lookup(p->annotations,
+                                                      "org.freedesktop.DBus.Property.EmitsChangedSignal");
+        return v ? v : "true";
+}
+
 static void assert_same_interface(GDBusInterfaceInfo *doc, GDBusInterfaceInfo *live)
 {
         guint n;
@@ -870,11 +897,8 @@ static void assert_same_interface(GDBusInterfaceInfo *doc, GDBusInterfaceInfo *l
                 GDBusMethodInfo *m = g_dbus_interface_info_lookup_method(live, doc->methods[n]->name);
                 g_test_message("method %s.%s", doc->name, doc->methods[n]->name);
                 g_assert_nonnull(m);
-                for (guint i = 0; doc->methods[n]->in_args && doc->methods[n]->in_args[i]; i++)
-                        g_assert_cmpstr(m->in_args[i]->signature, ==, doc->methods[n]->in_args[i]->signature);
-                for (guint i = 0; doc->methods[n]->out_args && doc->methods[n]->out_args[i]; i++)
-                        g_assert_cmpstr(m->out_args[i]->signature, ==,
-                                        doc->methods[n]->out_args[i]->signature);
+                assert_same_args(doc->methods[n]->in_args, m->in_args);
+                assert_same_args(doc->methods[n]->out_args, m->out_args);
         }
         for (guint i = 0; live->methods && live->methods[i]; i++)
                 g_assert_nonnull(g_dbus_interface_info_lookup_method(doc, live->methods[i]->name));
@@ -884,9 +908,16 @@ static void assert_same_interface(GDBusInterfaceInfo *doc, GDBusInterfaceInfo *l
                 g_assert_nonnull(p);
                 g_assert_cmpstr(p->signature, ==, doc->properties[n]->signature);
                 g_assert_cmpint(p->flags, ==, doc->properties[n]->flags);
+                g_assert_cmpstr(emits_changed(p), ==, emits_changed(doc->properties[n]));
         }
         for (guint i = 0; live->properties && live->properties[i]; i++)
                 g_assert_nonnull(g_dbus_interface_info_lookup_property(doc, live->properties[i]->name));
+        for (n = 0; doc->signals && doc->signals[n]; n++) {
+                GDBusSignalInfo *s = g_dbus_interface_info_lookup_signal(live, doc->signals[n]->name);
+                g_test_message("signal %s.%s", doc->name, doc->signals[n]->name);
+                g_assert_nonnull(s);
+                assert_same_args(doc->signals[n]->args, s->args);
+        }
         for (guint i = 0; live->signals && live->signals[i]; i++)
                 g_assert_nonnull(g_dbus_interface_info_lookup_signal(doc, live->signals[i]->name));
 }
