@@ -940,6 +940,7 @@ static void check_xml(Fixture *f, const char *path, const char *iface)
         g_variant_get(r, "(&s)", &xml);
         live = g_dbus_node_info_new_for_xml(xml, &error);
         g_assert_no_error(error);
+        g_assert_nonnull(g_dbus_node_info_lookup_interface(doc, iface));
         g_assert_nonnull(g_dbus_node_info_lookup_interface(live, iface));
         assert_same_interface(g_dbus_node_info_lookup_interface(doc, iface),
                               g_dbus_node_info_lookup_interface(live, iface));
