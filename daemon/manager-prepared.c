@@ -493,17 +493,18 @@ int manager_unprepare(Manager *m, const char *claim_id, UnprepareReplyFn reply, 
 
 /* ---- at start ---- */
 
-/* Whether a claim whose groups are leased stands whole: marked so, or
- * prepared by an older vfiod, which wrote no mark but wrote the spec only
- * once the claim stood whole (then it is marked now). 1, 0, or -errno
- * when that cannot be told. */
-static int claim_is_whole(Manager *m, const char *claim_id, char *const *specs, size_t n_specs)
+/* Whether a claim whose groups are leased stands whole: marked so, or,
+ * until every whole claim has its mark (prepared_marks_complete()), with
+ * a spec, as an older vfiod's claim may be: one that cannot be told is
+ * kept (and marked now). 1, 0, or -errno when that cannot be told. */
+static int claim_is_whole(Manager *m, const char *claim_id, char *const *specs, size_t n_specs,
+                          bool marks_complete)
 {
         int r = prepared_mark_exists(m->prepared_dir_fd, claim_id);
 
         if (r != 0)
                 return r;
-        if (!strv_contains(specs, n_specs, claim_id))
+        if (marks_complete || !strv_contains(specs, n_specs, claim_id))
                 return 0;
         r = prepared_mark_set(m->prepared_dir_fd, claim_id);
         return r < 0 ? r : 1;
@@ -511,26 +512,39 @@ static int claim_is_whole(Manager *m, const char *claim_id, char *const *specs, 
 
 /* A claim cut short by a crash goes back: its Prepare was never answered
  * (a retry prepares it anew), or its Unprepare was asked for. One that
- * cannot be told stays: it may be a running container's. */
-static void settle_claim(Manager *m, const char *claim_id, char *const *specs, size_t n_specs)
+ * cannot be told stays: it may be a running container's; false for it. */
+static bool settle_claim(Manager *m, const char *claim_id, char *const *specs, size_t n_specs,
+                         bool marks_complete)
 {
-        int r = claim_is_whole(m, claim_id, specs, n_specs);
+        int r = claim_is_whole(m, claim_id, specs, n_specs, marks_complete);
 
         if (r == 0) {
                 log_warning("Claim %s was cut short by a stop of vfiod during its Prepare or Unprepare: its "
                             "groups go back.", claim_id);
                 (void)unprepare_claim(m, claim_id, NULL, NULL);
-                return;
+                return true;
         }
         if (r < 0)
                 log_error_errno(r, "Cannot tell whether claim %s was prepared whole; it is kept", claim_id);
         (void)write_spec(m, claim_id);
+        return r > 0;
+}
+
+/* Once every claim an older vfiod left is marked; until then, the next
+ * start reads a claim with a spec but no mark as one of those again. */
+static void note_marks_complete(Manager *m)
+{
+        int r = prepared_marks_set_complete(m->prepared_dir_fd);
+
+        if (r < 0)
+                log_warning_errno(r, "Cannot note that every prepared claim is marked");
 }
 
 int manager_start_prepared(Manager *m)
 {
         char **specs = NULL, **ids = NULL, **marks = NULL;
         size_t n_specs = 0, n_ids = 0, n_marks = 0;
+        bool marks_complete, settled = true;
         int r;
 
         /* Runtimes look in /run/cdi; it is made, world-readable, if missing. */
@@ -543,6 +557,12 @@ int manager_start_prepared(Manager *m)
         if (m->prepared_dir_fd < 0)
                 return log_error_errno(m->prepared_dir_fd, "Cannot open %s/prepared: no claim can be prepared",
                                        m->state_dir);
+        /* Not told: claims with specs may be an older vfiod's, and stay. */
+        r = prepared_marks_complete(m->prepared_dir_fd);
+        if (r < 0)
+                log_warning_errno(r, "Cannot tell whether every prepared claim is marked; claims with a spec are "
+                                     "kept");
+        marks_complete = r > 0;
         r = cdi_spec_list(m->cdi_dir_fd, &specs, &n_specs);
         if (r >= 0)
                 r = manager_prepared_ids(m, &ids, &n_ids);
@@ -556,7 +576,9 @@ int manager_start_prepared(Manager *m)
                 if (!strv_contains(ids, n_ids, marks[i]))
                         (void)prepared_mark_clear(m->prepared_dir_fd, marks[i]);
         for (size_t j = 0; r >= 0 && j < n_ids; j++)
-                settle_claim(m, ids[j], specs, n_specs);
+                settled = settle_claim(m, ids[j], specs, n_specs, marks_complete) && settled;
+        if (r >= 0 && settled && !marks_complete)
+                note_marks_complete(m);
         strv_free(specs);
         strv_free(ids);
         strv_free(marks);

@@ -12,6 +12,9 @@
 #include "prepared-mark.h"
 #include "strv.h"
 
+/* Not a claim id (those start with a letter or digit): never a mark. */
+#define COMPLETE_NAME ".complete"
+
 int prepared_marks_open(const char *state_dir)
 {
         return open_private_dir(state_dir, "prepared");
@@ -62,4 +65,16 @@ int prepared_marks_list(int dir_fd, char ***ret, size_t *n)
         *ret = ids;
         *n = count;
         return 0;
+}
+
+int prepared_marks_complete(int dir_fd)
+{
+        if (faccessat(dir_fd, COMPLETE_NAME, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 1;
+}
+
+int prepared_marks_set_complete(int dir_fd)
+{
+        return write_file_atomic(dir_fd, COMPLETE_NAME, "", 0600, NULL);
 }

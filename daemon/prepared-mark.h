@@ -19,3 +19,13 @@ int prepared_mark_clear(int dir_fd, const char *claim_id);
 int prepared_mark_exists(int dir_fd, const char *claim_id);
 /* The claim ids of every mark. */
 int prepared_marks_list(int dir_fd, char ***ret, size_t *n);
+
+/* Whether every whole claim has its mark. An older vfiod wrote no marks:
+ * a start that finds this unset keeps (and marks) each claim with a spec,
+ * which may be such a vfiod's and cannot be told, and sets this, durably,
+ * once it has told every claim: from then on a claim with its spec but no
+ * mark is one whose Unprepare a stop cut short. A vfiod that predates
+ * this file, run again after it was set, is not told apart.
+ * 1 or 0; -errno when it cannot be told. */
+int prepared_marks_complete(int dir_fd);
+int prepared_marks_set_complete(int dir_fd);

@@ -41,9 +41,37 @@ static void test_marks(void)
         g_assert_cmpint(rmdir(state), ==, 0);
 }
 
+/* Whether every whole claim has its mark: not until set, and what says so
+ * is never a mark of a claim. */
+static void test_complete(void)
+{
+        g_autofree char *state = g_dir_make_tmp("prepared-mark-XXXXXX", NULL);
+        g_autofree char *dir = g_build_filename(state, "prepared", NULL);
+        g_autofree char *complete = g_build_filename(dir, ".complete", NULL);
+        _cleanup_close_ int fd = prepared_marks_open(state);
+        char **ids = NULL;
+        size_t n = 0;
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(prepared_marks_complete(fd), ==, 0);
+        g_assert_cmpint(prepared_marks_set_complete(fd), ==, 0);
+        g_assert_cmpint(prepared_marks_complete(fd), ==, 1);
+        g_assert_cmpint(prepared_marks_set_complete(fd), ==, 0);
+        g_assert_cmpint(prepared_marks_list(fd, &ids, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 0);
+        strv_free(ids);
+        g_assert_cmpint(prepared_mark_clear(fd, ".complete"), ==, -EINVAL);
+        g_assert_cmpint(prepared_marks_complete(fd), ==, 1);
+        g_assert_cmpint(unlink(complete), ==, 0);
+        g_assert_cmpint(prepared_marks_complete(fd), ==, 0);
+        g_assert_cmpint(rmdir(dir), ==, 0);
+        g_assert_cmpint(rmdir(state), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/prepared-mark/marks", test_marks);
+        g_test_add_func("/prepared-mark/complete", test_complete);
         return g_test_run();
 }

@@ -139,12 +139,27 @@ is "$(printf '%s\n' "$out" | grep -c pod-1)" 0 \
 check "  edu goes back with no driver" wait_for 30 edu_back
 is "$(claim_leases)" 0 "  no lease is left"
 like "$(journalctl -u vfiod --no-pager | grep 'pod-1')" "Claim pod-1 was cut short" "  the journal says why"
-# A claim an older vfiod prepared has a spec but no mark: it stands.
+# An Unprepare that a stop cut short between taking the mark and removing
+# the spec leaves the spec without the mark: the claim goes back whole.
 vfioctl-client prepare pod-1 "$edu" > /dev/null
+check "every claim is marked (an earlier start said so)" test -e /run/vfiod/prepared/.complete
 systemctl stop vfiod.service
 rm "$mark"
-like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" "a claim with its spec but no mark (an older vfiod's) is kept"
+out=$(vfioctl-client --json prepared)
+check "  vfioctl-client prepared" test $? = 0
+diag "$out"
+is "$(printf '%s\n' "$out" | grep -c pod-1)" 0 \
+    "a claim with its spec but no mark, its Unprepare cut short: it is prepared no more"
+check "  edu goes back with no driver" wait_for 30 edu_back
+check "  the spec is gone" test ! -e "$spec"
+# An older vfiod made no marks at all: a claim of its with a spec stands.
+vfioctl-client prepare pod-1 "$edu" > /dev/null
+systemctl stop vfiod.service
+rm -r /run/vfiod/prepared
+like "$(vfioctl-client prepared)" "pod-1 +vfiod.github.io/vfio=pod-1 +$g" \
+    "a claim with its spec and no marks at all (an older vfiod's) is kept"
 check "  and marked whole now" test -e "$mark"
+check "  every claim is marked now" test -e /run/vfiod/prepared/.complete
 vfioctl-client unprepare pod-1 > /dev/null
 check "  unprepared, the mark is gone" test ! -e "$mark"
 check "  and edu is back" edu_back
