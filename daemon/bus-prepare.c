@@ -98,7 +98,7 @@ static int send_prepared(sd_bus_message *msg, const PrepareOutcome *o)
         if (r >= 0)
                 r = sd_bus_message_append(reply, "s", "/dev/vfio/vfio");
         for (size_t i = 0; r >= 0 && i < o->n_groups; i++) {
-                vfio_group_node_path((int)o->groups[i], node);
+                vfio_group_node_path(o->groups[i], node);
                 r = sd_bus_message_append(reply, "s", node);
         }
         if (r >= 0)

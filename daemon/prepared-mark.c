@@ -15,6 +15,14 @@
 /* Not a claim id (those start with a letter or digit): never a mark. */
 #define COMPLETE_NAME ".complete"
 
+/* 1 or 0; -errno when it cannot be told. */
+static int entry_exists(int dir_fd, const char *name)
+{
+        if (faccessat(dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 1;
+}
+
 int prepared_marks_open(const char *state_dir)
 {
         return open_private_dir(state_dir, "prepared");
@@ -40,9 +48,7 @@ int prepared_mark_exists(int dir_fd, const char *claim_id)
 {
         if (!claim_id_is_valid(claim_id))
                 return -EINVAL;
-        if (faccessat(dir_fd, claim_id, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 1;
+        return entry_exists(dir_fd, claim_id);
 }
 
 int prepared_marks_list(int dir_fd, char ***ret, size_t *n)
@@ -69,9 +75,7 @@ int prepared_marks_list(int dir_fd, char ***ret, size_t *n)
 
 int prepared_marks_complete(int dir_fd)
 {
-        if (faccessat(dir_fd, COMPLETE_NAME, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 1;
+        return entry_exists(dir_fd, COMPLETE_NAME);
 }
 
 int prepared_marks_set_complete(int dir_fd)

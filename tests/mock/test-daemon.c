@@ -861,7 +861,6 @@ static void test_rebind_followed(Fixture *f, gconstpointer data)
         g_dbus_connection_signal_unsubscribe(f->conn, sub);
 }
 
-/* The interface the daemon exports is the one its XML in dbus/ documents. */
 static guint count_args(GDBusArgInfo **args)
 {
         guint n = 0;
@@ -889,6 +888,7 @@ static const char *emits_changed(GDBusPropertyInfo *p)
         return v ? v : "true";
 }
 
+/* The interface the daemon exports is the one its XML in dbus/ documents. */
 static void assert_same_interface(GDBusInterfaceInfo *doc, GDBusInterfaceInfo *live)
 {
         guint n;
